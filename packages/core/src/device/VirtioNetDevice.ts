@@ -1,0 +1,60 @@
+import type { QueueState } from '../queue/QueueState.ts';
+import type { ActivateContext } from './ActivateContext.ts';
+import type { DeviceEvents } from './DeviceEvents.ts';
+import type { QueueStats } from './QueueStats.ts';
+import type { TypedEmitter } from './TypedEmitter.ts';
+
+/**
+ * The one device contract every backend implements and every VMM transport drives.
+ * Life cycle: offer features -> driver acks -> activate(ctx) at DRIVER_OK -> reset() (ring state
+ * back) -> activate() again ... -> close(). Faults arrive as events, never as exceptions.
+ */
+export interface VirtioNetDevice {
+  /** NIC id from the VM config. */
+  readonly id: string;
+  /** Backend name (`virtio-net`, `vhost-net`, `vhost-user`, ...). */
+  readonly backend: string;
+  /** virtio device type (VIRTIO_ID_NET). */
+  readonly deviceType: number;
+  /** Maximum number of queue pairs. */
+  readonly queuePairs: number;
+  /** Number of virtqueues the device exposes: 2 * queuePairs, plus 1 with the control queue. */
+  readonly numQueues: number;
+  /** Largest queue size the driver may choose. */
+  readonly queueMaxSize: number;
+  /** Features offered to the driver. */
+  readonly deviceFeatures: bigint;
+  /** Features the driver acked (0n before negotiation). */
+  readonly ackedFeatures: bigint;
+  /**
+   * Records the driver's features. Returns false (and records nothing) when they are not a subset
+   * of the offer or break a dependency rule (§5.1.3.1): the transport then refuses FEATURES_OK.
+   */
+  setDriverFeatures(features: bigint): boolean;
+  /** Size of the device config space in bytes (depends on acked features only through content). */
+  readonly configSize: number;
+  /** Reads `length` bytes of device config space at `offset` (out-of-range bytes read as 0). */
+  readConfig(offset: number, length: number): Uint8Array;
+  /** Writes device config space (virtio-net config is read-only in VERSION_1; ignored). */
+  writeConfig(offset: number, data: Uint8Array): void;
+  /** Incremented every time the config space changes (virtio-mmio ConfigGeneration). */
+  readonly configGeneration: number;
+  /** Starts the data plane with the driver's queues and the guest memory map. */
+  activate(ctx: ActivateContext): Promise<void>;
+  /** True between a successful activate() and the next reset()/close(). */
+  readonly activated: boolean;
+  /** Stops the data plane and returns the ring state of every activated queue, in index order. */
+  reset(): Promise<QueueState[]>;
+  /** Link state reported in config `status` (VIRTIO_NET_F_STATUS). */
+  readonly linkUp: boolean;
+  /** Sets the link state; a change updates config space and raises `config-change`. */
+  setLinkUp(up: boolean): void;
+  /** Asks the guest to announce itself (VIRTIO_NET_S_ANNOUNCE, with GUEST_ANNOUNCE). */
+  announce(): void;
+  /** Per-queue counters, index order. */
+  stats(): QueueStats[];
+  /** Device events (config change, needs reset, link, warnings). */
+  readonly events: TypedEmitter<DeviceEvents>;
+  /** Releases every fd, thread, mapping and socket. The device cannot be used afterwards. */
+  close(): Promise<void>;
+}

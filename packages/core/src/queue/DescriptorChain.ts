@@ -1,0 +1,85 @@
+import type { GuestMemory } from '../memory/GuestMemory.ts';
+import type { Descriptor } from './Descriptor.ts';
+
+/**
+ * A validated descriptor chain popped from a split queue: device-readable buffers first, then
+ * device-writable ones (§2.7.4.2). Every address was checked against guest memory at pop time; the
+ * chain still borrows memory on each access and re-checks, because the map may change on reset.
+ */
+export class DescriptorChain {
+  /** Head descriptor index: the id to return in the used ring. */
+  readonly head: number;
+  /** Buffers in chain order (indirect tables flattened). */
+  readonly descriptors: readonly Descriptor[];
+  /** Total bytes of the device-readable buffers. */
+  readonly readableLength: number;
+  /** Total bytes of the device-writable buffers. */
+  readonly writableLength: number;
+  /** Index of the first writable descriptor (`descriptors.length` when none). */
+  readonly firstWritable: number;
+
+  constructor(head: number, descriptors: readonly Descriptor[]) {
+    this.head = head;
+    this.descriptors = descriptors;
+    let r = 0;
+    let w = 0;
+    let first = descriptors.length;
+    for (let i = 0; i < descriptors.length; i++) {
+      const d = descriptors[i]!;
+      if (d.writable) {
+        if (first === descriptors.length) first = i;
+        w += d.len;
+      } else {
+        r += d.len;
+      }
+    }
+    this.readableLength = r;
+    this.writableLength = w;
+    this.firstWritable = first;
+  }
+
+  /**
+   * Copies device-readable bytes, starting `offset` bytes into the readable part, into `dst`.
+   * Returns the number of bytes copied (short when the chain or `dst` ends first).
+   */
+  readInto(mem: GuestMemory, dst: Uint8Array, offset = 0): number {
+    return this.copy(mem, dst, offset, false);
+  }
+
+  /** All device-readable bytes, copied. */
+  readAll(mem: GuestMemory): Uint8Array {
+    const out = new Uint8Array(this.readableLength);
+    const n = this.readInto(mem, out);
+    return n === out.length ? out : out.subarray(0, n);
+  }
+
+  /**
+   * Copies `src` into the device-writable buffers, starting `offset` bytes into the writable part.
+   * Returns the number of bytes written (short when the buffers end first).
+   */
+  writeFrom(mem: GuestMemory, src: Uint8Array, offset = 0): number {
+    return this.copy(mem, src, offset, true);
+  }
+
+  private copy(mem: GuestMemory, buf: Uint8Array, offset: number, toGuest: boolean): number {
+    let skip = offset;
+    let done = 0;
+    const start = toGuest ? this.firstWritable : 0;
+    const end = toGuest ? this.descriptors.length : this.firstWritable;
+    for (let i = start; i < end && done < buf.length; i++) {
+      const d = this.descriptors[i]!;
+      if (skip >= d.len) {
+        skip -= d.len;
+        continue;
+      }
+      const n = Math.min(d.len - skip, buf.length - done);
+      const view = mem.slice(d.addr + skip, n);
+      if (view === undefined) break;
+      if (toGuest) view.set(buf.subarray(done, done + n));
+      else buf.set(view, done);
+      done += n;
+      skip = 0;
+    }
+    return done;
+  }
+}
