@@ -64,3 +64,6 @@ export type { VirtioNetDevice } from './device/VirtioNetDevice.ts';
 
 export type { VhostControlPlane } from './vhost/VhostControlPlane.ts';
 export type { VhostVringAddr } from './vhost/VhostVringAddr.ts';
+
+export { NET_BACKEND_NAME, NET_DEVICE_PROVIDER } from './di/tokens.ts';
+export { netBackendModule } from './di/netBackendModule.ts';

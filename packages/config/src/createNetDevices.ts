@@ -1,0 +1,75 @@
+import { VnicError, type NetDeviceConfig, type VirtioNetDevice } from '@vnic/core';
+import type { Container } from 'inversify';
+import { ConfigError } from './ConfigError.ts';
+import { containerBackends } from './containerBackends.ts';
+import { createVnicContainer } from './createVnicContainer.ts';
+import { validateVmConfig } from './validateVmConfig.ts';
+
+/** Options of createNetDevices. */
+export interface CreateNetDevicesOptions {
+  /** The container to resolve backends from (default: createVnicContainer()). */
+  readonly container?: Container;
+  /** Where the config came from, for error messages (e.g. a file path). */
+  readonly source?: string;
+  /** Called with a warning (e.g. a fallback backend was used). Default: process.emitWarning. */
+  readonly onWarning?: (message: string) => void;
+}
+
+/**
+ * Validates a VM config and builds one VirtioNetDevice per `net[]` entry, in order. Invalid configs
+ * throw a ConfigError listing every issue. When a backend is unavailable on this host (its provider
+ * throws kind `unavailable`) and the entry names a `fallback`, the fallback backend is used with a
+ * warning. If any device fails, the ones already built are closed before the error is thrown.
+ */
+export async function createNetDevices(raw: unknown, options: CreateNetDevicesOptions = {}): Promise<VirtioNetDevice[]> {
+  const container = options.container ?? createVnicContainer();
+  const backends = containerBackends(container);
+  const { issues, net } = validateVmConfig(raw, backends);
+  if (issues.length > 0) throw ConfigError.fromIssues(issues, options.source);
+  const warn = options.onWarning ?? ((m: string) => process.emitWarning(m, { code: 'VNIC_FALLBACK' }));
+  const devices: VirtioNetDevice[] = [];
+  try {
+    for (const [i, cfg] of net.entries()) {
+      devices.push(await createOne(cfg, i, raw, backends, warn));
+    }
+  } catch (err) {
+    await Promise.allSettled(devices.map((d) => d.close()));
+    throw err;
+  }
+  return devices;
+}
+
+async function createOne(
+  cfg: NetDeviceConfig,
+  i: number,
+  raw: unknown,
+  backends: ReturnType<typeof containerBackends>,
+  warn: (message: string) => void,
+): Promise<VirtioNetDevice> {
+  const provider = backends.provider(cfg.backend)!;
+  try {
+    return await provider.create(cfg);
+  } catch (err) {
+    const entry = (raw as { net: Record<string, unknown>[] }).net[i]!;
+    const fallback = typeof entry['fallback'] === 'string' ? entry['fallback'] : undefined;
+    if (fallback !== undefined && VnicError.is(err) && err.kind === 'unavailable') {
+      warn(`net[${i}] (${cfg.id}): backend "${cfg.backend}" is unavailable (${err.message}); using fallback "${fallback}"`);
+      const section = entry[fallback];
+      const fbCfg: NetDeviceConfig = {
+        ...cfg,
+        backend: fallback,
+        options: typeof section === 'object' && section !== null ? (section as Record<string, unknown>) : {},
+      };
+      try {
+        return await backends.provider(fallback)!.create(fbCfg);
+      } catch (err2) {
+        throw new ConfigError('create-failed', `net[${i}] (${cfg.id}): fallback backend "${fallback}" failed too: ${messageOf(err2)}`, { cause: err2 });
+      }
+    }
+    throw new ConfigError('create-failed', `net[${i}] (${cfg.id}): backend "${cfg.backend}" could not create the device: ${messageOf(err)}`, { cause: err });
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

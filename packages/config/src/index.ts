@@ -1,0 +1,19 @@
+// @vnic/config public surface (explicit barrel).
+import 'reflect-metadata';
+
+export type { BackendRegistry } from './BackendRegistry.ts';
+export { ConfigError } from './ConfigError.ts';
+export { containerBackends } from './containerBackends.ts';
+export { createNetDevices } from './createNetDevices.ts';
+export type { CreateNetDevicesOptions } from './createNetDevices.ts';
+export { createVnicContainer } from './createVnicContainer.ts';
+export { defaultBackendModules } from './defaultBackendModules.ts';
+export { formatPath } from './formatPath.ts';
+export { loadVmConfig } from './loadVmConfig.ts';
+export { netEntrySchema, offloadsSchema } from './netEntrySchema.ts';
+export type { NetEntry } from './netEntrySchema.ts';
+export { parseMac } from './parseMac.ts';
+export { validateVmConfig } from './validateVmConfig.ts';
+export type { VmConfigValidation } from './validateVmConfig.ts';
+export { vmConfigSchema } from './vmConfigSchema.ts';
+export type { VmConfig } from './vmConfigSchema.ts';

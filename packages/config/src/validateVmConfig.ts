@@ -1,0 +1,105 @@
+import type { ConfigIssue, NetDeviceConfig } from '@vnic/core';
+import * as v from 'valibot';
+import type { BackendRegistry } from './BackendRegistry.ts';
+import { formatPath } from './formatPath.ts';
+import type { NetEntry } from './netEntrySchema.ts';
+import { parseMac } from './parseMac.ts';
+import { vmConfigSchema } from './vmConfigSchema.ts';
+
+const ENTRY_KEYS = new Set([
+  'id', 'backend', 'mac', 'queuePairs', 'queueSize', 'mtu', 'offloads', 'mrgRxbuf', 'eventIdx', 'indirectDesc', 'ctrlVq', 'fallback',
+]);
+
+/** The outcome of validation: the NIC configs when there is no issue. */
+export interface VmConfigValidation {
+  readonly issues: readonly ConfigIssue[];
+  readonly net: readonly NetDeviceConfig[];
+}
+
+function quoteList(names: readonly string[]): string {
+  return names.length === 0 ? '(none loaded)' : names.map((n) => `"${n}"`).join(', ');
+}
+
+/**
+ * Validates a parsed JSON VM config against the schema and the loaded backends; returns every
+ * issue at once (field paths like `net[1].queuePairs`) and, when there are none, the NIC configs.
+ */
+export function validateVmConfig(raw: unknown, backends: BackendRegistry): VmConfigValidation {
+  const parsed = v.safeParse(vmConfigSchema, raw);
+  if (!parsed.success) {
+    const issues = parsed.issues.map((i) => ({
+      path: formatPath((i.path ?? []).map((p) => p.key as string | number)),
+      message: i.message.startsWith('Invalid type') && i.path === undefined ? 'must be an object like { "net": [ ... ] }' : i.message,
+    }));
+    return { issues, net: [] };
+  }
+  const issues: ConfigIssue[] = [];
+  const net: NetDeviceConfig[] = [];
+  const ids = new Map<string, number>();
+  const macs = new Map<string, number>();
+  parsed.output.net.forEach((entry: NetEntry, i) => {
+    const at = (field: string): string => `net[${i}]${field === '' ? '' : `.${field}`}`;
+    const prevId = ids.get(entry.id);
+    if (prevId !== undefined) issues.push({ path: at('id'), message: `duplicate id "${entry.id}" (also net[${prevId}].id)` });
+    else ids.set(entry.id, i);
+    const mac = entry.mac.toLowerCase();
+    const prevMac = macs.get(mac);
+    if (prevMac !== undefined) issues.push({ path: at('mac'), message: `duplicate MAC ${mac} (also net[${prevMac}].mac)` });
+    else macs.set(mac, i);
+    if (entry.queuePairs > 1 && !entry.ctrlVq) {
+      issues.push({ path: at('queuePairs'), message: `${entry.queuePairs} queue pairs need the control queue (VIRTIO_NET_F_MQ): set ctrlVq to true or queuePairs to 1` });
+    }
+    const provider = backends.provider(entry.backend);
+    if (provider === undefined) {
+      issues.push({ path: at('backend'), message: `unknown backend "${entry.backend}"; known backends: ${quoteList(backends.names)}` });
+    }
+    if (entry.fallback !== undefined) {
+      if (entry.fallback === entry.backend) issues.push({ path: at('fallback'), message: `must differ from backend "${entry.backend}"` });
+      else if (backends.provider(entry.fallback) === undefined) {
+        issues.push({ path: at('fallback'), message: `unknown backend "${entry.fallback}"; known backends: ${quoteList(backends.names)}` });
+      }
+    }
+    for (const key of Object.keys(entry)) {
+      if (ENTRY_KEYS.has(key) || key === entry.backend || key === entry.fallback) continue;
+      const isBackend = backends.names.includes(key);
+      issues.push({
+        path: at(key),
+        message: isBackend
+          ? `section for backend "${key}" but this NIC uses "${entry.backend}"${entry.fallback === undefined ? '' : ` (fallback "${entry.fallback}")`}`
+          : `unknown field; allowed: ${[...ENTRY_KEYS].join(', ')}, and a section named after the backend`,
+      });
+    }
+    const sections: [string, NetDeviceProviderLike | undefined][] = [[entry.backend, provider]];
+    if (entry.fallback !== undefined) sections.push([entry.fallback, backends.provider(entry.fallback)]);
+    const record = entry as Record<string, unknown>;
+    for (const [name, p] of sections) {
+      const section = record[name] ?? {};
+      if (typeof section !== 'object' || section === null || Array.isArray(section)) {
+        issues.push({ path: at(name), message: `must be an object with the "${name}" backend's settings` });
+        continue;
+      }
+      if (p === undefined) continue;
+      for (const issue of p.validateOptions(section as Record<string, unknown>)) {
+        issues.push({ path: `${at(name)}${issue.path === '' ? '' : `.${issue.path}`}`, message: issue.message });
+      }
+    }
+    const section = record[entry.backend];
+    net.push({
+      id: entry.id,
+      backend: entry.backend,
+      mac: parseMac(entry.mac),
+      queuePairs: entry.queuePairs,
+      queueSize: entry.queueSize,
+      ...(entry.mtu === undefined ? {} : { mtu: entry.mtu }),
+      offloads: entry.offloads,
+      mrgRxbuf: entry.mrgRxbuf,
+      eventIdx: entry.eventIdx,
+      indirectDesc: entry.indirectDesc,
+      ctrlVq: entry.ctrlVq,
+      options: typeof section === 'object' && section !== null ? (section as Record<string, unknown>) : {},
+    });
+  });
+  return { issues, net: issues.length === 0 ? net : [] };
+}
+
+type NetDeviceProviderLike = ReturnType<BackendRegistry['provider']>;
