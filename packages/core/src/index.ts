@@ -67,3 +67,84 @@ export type { VhostVringAddr } from './vhost/VhostVringAddr.ts';
 
 export { NET_BACKEND_NAME, NET_DEVICE_PROVIDER } from './di/tokens.ts';
 export { netBackendModule } from './di/netBackendModule.ts';
+
+export * as virtio_mmio from './defs/virtio_mmio.ts';
+export {
+  VIRTIO_MMIO_CONFIG,
+  VIRTIO_MMIO_CONFIG_GENERATION,
+  VIRTIO_MMIO_DEVICE_FEATURES,
+  VIRTIO_MMIO_DEVICE_FEATURES_SEL,
+  VIRTIO_MMIO_DEVICE_ID,
+  VIRTIO_MMIO_DRIVER_FEATURES,
+  VIRTIO_MMIO_DRIVER_FEATURES_SEL,
+  VIRTIO_MMIO_INTERRUPT_ACK,
+  VIRTIO_MMIO_INTERRUPT_STATUS,
+  VIRTIO_MMIO_INT_CONFIG,
+  VIRTIO_MMIO_INT_VRING,
+  VIRTIO_MMIO_MAGIC,
+  VIRTIO_MMIO_MAGIC_VALUE,
+  VIRTIO_MMIO_QUEUE_AVAIL_HIGH,
+  VIRTIO_MMIO_QUEUE_AVAIL_LOW,
+  VIRTIO_MMIO_QUEUE_DESC_HIGH,
+  VIRTIO_MMIO_QUEUE_DESC_LOW,
+  VIRTIO_MMIO_QUEUE_NOTIFY,
+  VIRTIO_MMIO_QUEUE_NUM,
+  VIRTIO_MMIO_QUEUE_NUM_MAX,
+  VIRTIO_MMIO_QUEUE_READY,
+  VIRTIO_MMIO_QUEUE_RESET,
+  VIRTIO_MMIO_QUEUE_SEL,
+  VIRTIO_MMIO_QUEUE_USED_HIGH,
+  VIRTIO_MMIO_QUEUE_USED_LOW,
+  VIRTIO_MMIO_SHM_BASE_HIGH,
+  VIRTIO_MMIO_SHM_BASE_LOW,
+  VIRTIO_MMIO_SHM_LEN_HIGH,
+  VIRTIO_MMIO_SHM_LEN_LOW,
+  VIRTIO_MMIO_SHM_SEL,
+  VIRTIO_MMIO_STATUS,
+  VIRTIO_MMIO_VENDOR_ID,
+  VIRTIO_MMIO_VERSION,
+  VIRTIO_MMIO_VERSION_2,
+} from './defs/virtio_mmio.ts';
+
+export { decodeVirtioNetHdr } from './net/decodeVirtioNetHdr.ts';
+export { encodeVirtioNetHdr } from './net/encodeVirtioNetHdr.ts';
+export type { VirtioNetHdr } from './net/VirtioNetHdr.ts';
+export {
+  VIRTIO_NET_CONFIG_DUPLEX_OFFSET,
+  VIRTIO_NET_CONFIG_MAC_OFFSET,
+  VIRTIO_NET_CONFIG_MAX_VIRTQUEUE_PAIRS_OFFSET,
+  VIRTIO_NET_CONFIG_MTU_OFFSET,
+  VIRTIO_NET_CONFIG_SIZE,
+  VIRTIO_NET_CONFIG_SPEED_OFFSET,
+  VIRTIO_NET_CONFIG_STATUS_OFFSET,
+  VIRTIO_NET_DUPLEX_FULL,
+  VIRTIO_NET_DUPLEX_HALF,
+  VIRTIO_NET_DUPLEX_UNKNOWN,
+  VIRTIO_NET_SPEED_UNKNOWN,
+} from './net/VirtioNetConfig.ts';
+export type { VirtioNetConfig } from './net/VirtioNetConfig.ts';
+export { decodeVirtioNetConfig } from './net/decodeVirtioNetConfig.ts';
+export { encodeVirtioNetConfig } from './net/encodeVirtioNetConfig.ts';
+export type { NetCtrlCommand } from './net/NetCtrlCommand.ts';
+export type { NetCtrlDecodeResult } from './net/NetCtrlDecodeResult.ts';
+export { NetCtrlError } from './net/NetCtrlError.ts';
+export type { NetCtrlErrorMessage } from './net/NetCtrlError.ts';
+export type { NetCtrlRxMode } from './net/NetCtrlRxMode.ts';
+export type { NetCtrlState } from './net/NetCtrlState.ts';
+export { decodeNetCtrlCommand } from './net/decodeNetCtrlCommand.ts';
+export { encodeNetCtrlCommand } from './net/encodeNetCtrlCommand.ts';
+export { rxFilterAccepts } from './net/rxFilterAccepts.ts';
+export type { NetFeatureRule } from './net/NetFeatureRule.ts';
+export { netFeatureRules } from './net/netFeatureRules.ts';
+export { checkNetFeatures } from './net/checkNetFeatures.ts';
+export { pruneNetFeatures } from './net/pruneNetFeatures.ts';
+export { guestOffloadFeatures } from './net/guestOffloadFeatures.ts';
+export { netDeviceFeatures } from './net/netDeviceFeatures.ts';
+
+export { NetDeviceBase } from './device/NetDeviceBase.ts';
+export type { NetCtrlCounters } from './device/NetCtrlCounters.ts';
+
+export { VirtioMmioTransport } from './mmio/VirtioMmioTransport.ts';
+export type { VirtioMmioTransportOptions } from './mmio/VirtioMmioTransportOptions.ts';
+export { DriverQueue } from './queue/DriverQueue.ts';
+export type { DriverAddOptions, DriverBuffer, DriverQueueConfig, DriverQueueLayout, RawDescriptor, UsedElement } from './queue/DriverQueue.ts';

@@ -28,6 +28,11 @@ export class GuestMemory {
         if (!Number.isSafeInteger(r.guestPhysAddr) || r.guestPhysAddr < 0) {
           throw new VnicError('invalid-argument', `guest memory region base ${r.guestPhysAddr} is not a safe non-negative integer`);
         }
+        // Rejected outright: otherwise the overlap check below would accept or reject an empty
+        // region at another region's base depending on the order the regions were given in.
+        if (r.bytes.length === 0) {
+          throw new VnicError('invalid-argument', `guest memory region at 0x${r.guestPhysAddr.toString(16)} is empty`);
+        }
         const host = r.hostAddr === undefined ? -1 : Number(r.hostAddr);
         return {
           guestPhysAddr: r.guestPhysAddr,

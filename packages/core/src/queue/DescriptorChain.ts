@@ -40,7 +40,8 @@ export class DescriptorChain {
 
   /**
    * Copies device-readable bytes, starting `offset` bytes into the readable part, into `dst`.
-   * Returns the number of bytes copied (short when the chain or `dst` ends first).
+   * Returns the number of bytes copied (short when the chain or `dst` ends first; 0 when `offset`
+   * is not a non-negative integer).
    */
   readInto(mem: GuestMemory, dst: Uint8Array, offset = 0): number {
     return this.copy(mem, dst, offset, false);
@@ -55,13 +56,16 @@ export class DescriptorChain {
 
   /**
    * Copies `src` into the device-writable buffers, starting `offset` bytes into the writable part.
-   * Returns the number of bytes written (short when the buffers end first).
+   * Returns the number of bytes written (short when the buffers end first; 0 when `offset` is not a
+   * non-negative integer).
    */
   writeFrom(mem: GuestMemory, src: Uint8Array, offset = 0): number {
     return this.copy(mem, src, offset, true);
   }
 
   private copy(mem: GuestMemory, buf: Uint8Array, offset: number, toGuest: boolean): number {
+    // A negative offset would start the copy before the first buffer (outside the chain).
+    if (!Number.isSafeInteger(offset) || offset < 0) return 0;
     let skip = offset;
     let done = 0;
     const start = toGuest ? this.firstWritable : 0;

@@ -1,0 +1,807 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { featureBit, hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_VERSION_1 } from '../defs/virtio.ts';
+import * as N from '../defs/virtio_net.ts';
+import { VnicError } from '../errors/VnicError.ts';
+import { GuestMemory } from '../memory/GuestMemory.ts';
+import type { GuestMemoryLayout } from '../memory/GuestMemoryLayout.ts';
+import { decodeVirtioNetConfig } from '../net/decodeVirtioNetConfig.ts';
+import { encodeNetCtrlCommand } from '../net/encodeNetCtrlCommand.ts';
+import type { NetCtrlCommand } from '../net/NetCtrlCommand.ts';
+import { netDeviceFeatures } from '../net/netDeviceFeatures.ts';
+import { DriverQueue, type DriverBuffer } from '../queue/DriverQueue.ts';
+import type { QueueState } from '../queue/QueueState.ts';
+import { SplitQueue } from '../queue/SplitQueue.ts';
+import type { ActivateContext } from './ActivateContext.ts';
+import { NetDeviceBase } from './NetDeviceBase.ts';
+import type { NetDeviceConfig } from './NetDeviceConfig.ts';
+import type { NetOffloads } from './NetOffloads.ts';
+import type { QueueContext } from './QueueContext.ts';
+import type { QueueStats } from './QueueStats.ts';
+
+const ALL = (1n << 64n) - 1n;
+const bits = (...n: number[]): bigint => n.reduce((a, b) => a | featureBit(b), 0n);
+const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x12, 0x34, 0x56);
+const OFFLOADS: NetOffloads = {
+  csum: true,
+  guestCsum: true,
+  hostTso4: true,
+  hostTso6: true,
+  hostEcn: true,
+  hostUfo: true,
+  guestTso4: true,
+  guestTso6: true,
+  guestEcn: true,
+  guestUfo: true,
+};
+
+function config(over: Partial<NetDeviceConfig> = {}): NetDeviceConfig {
+  return {
+    id: 'net0',
+    backend: 'test',
+    mac: MAC,
+    queuePairs: 4,
+    queueSize: 256,
+    mtu: 1500,
+    offloads: OFFLOADS,
+    mrgRxbuf: true,
+    eventIdx: true,
+    indirectDesc: true,
+    ctrlVq: true,
+    options: {},
+    ...over,
+  };
+}
+
+function withoutMtu(c: NetDeviceConfig): NetDeviceConfig {
+  const { mtu: _mtu, ...rest } = c;
+  return rest;
+}
+
+/** A backend that records what the base asks of it. */
+class TestDevice extends NetDeviceBase {
+  readonly calls: string[] = [];
+  readonly contexts: ActivateContext[] = [];
+  readonly pairs: number[] = [];
+  readonly offloads: bigint[] = [];
+  readonly macs: Uint8Array[] = [];
+  rxFilterChanges = 0;
+  hookResult: boolean | Error | undefined;
+  activateGate: Promise<void> | undefined;
+  activateError: Error | undefined;
+  resetStates: QueueState[] = [{ nextAvail: 7, nextUsed: 5 }];
+
+  constructor(cfg: NetDeviceConfig = config(), backendFeatures: bigint = ALL) {
+    super(cfg, backendFeatures);
+  }
+
+  override stats(): QueueStats[] {
+    return [];
+  }
+  protected override async activateDataPlane(ctx: ActivateContext): Promise<void> {
+    this.calls.push('activate');
+    if (this.activateGate !== undefined) await this.activateGate;
+    if (this.activateError !== undefined) throw this.activateError;
+    this.contexts.push(ctx);
+  }
+  protected override async resetDataPlane(): Promise<QueueState[]> {
+    this.calls.push('reset');
+    return this.resetStates;
+  }
+  protected override async closeBackend(): Promise<void> {
+    this.calls.push('close');
+  }
+  protected override onActivePairsChanged(pairs: number): boolean | void {
+    this.pairs.push(pairs);
+    return this.hook();
+  }
+  protected override onGuestOffloadsChanged(offloads: bigint): boolean | void {
+    this.offloads.push(offloads);
+    return this.hook();
+  }
+  protected override onRxFilterChanged(): boolean | void {
+    this.rxFilterChanges++;
+    return this.hook();
+  }
+  protected override onMacChanged(mac: Uint8Array): boolean | void {
+    this.macs.push(mac);
+    return this.hook();
+  }
+  private hook(): boolean | void {
+    if (this.hookResult instanceof Error) throw this.hookResult;
+    return this.hookResult;
+  }
+}
+
+const MEM_BASE = 0x10000;
+const MEM_SIZE = 0x10000;
+const LAYOUT: GuestMemoryLayout = { regions: [{ guestPhysAddr: MEM_BASE, size: MEM_SIZE, fd: -1, fdOffset: 0, hostAddr: 0n }] };
+
+function queueCtx(index: number, over: Partial<QueueContext> = {}): QueueContext {
+  const l = DriverQueue.layout(MEM_BASE + 0x1000 * index, 64);
+  return { index, size: 64, descTable: l.descTable, availRing: l.availRing, usedRing: l.usedRing, kickFd: 10 + index, callFd: 20 + index, ...over };
+}
+
+function ctxFor(dev: NetDeviceBase, queues: QueueContext[] = [queueCtx(0), queueCtx(1)]): ActivateContext {
+  return { features: dev.ackedFeatures, memory: LAYOUT, queues };
+}
+
+function negotiated(dev: NetDeviceBase = new TestDevice(), features: bigint = dev.deviceFeatures): NetDeviceBase {
+  expect(dev.setDriverFeatures(features)).toBe(true);
+  return dev;
+}
+
+function warnings(dev: NetDeviceBase): string[] {
+  const out: string[] = [];
+  dev.events.on('warning', (m) => out.push(m));
+  return out;
+}
+
+function statusOf(dev: NetDeviceBase): number {
+  return decodeVirtioNetConfig(dev.readConfig(0, dev.configSize))!.status;
+}
+
+async function rejection(p: Promise<unknown>): Promise<VnicError> {
+  const err: unknown = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!VnicError.is(err)) throw new Error(`expected a VnicError, got ${String(err)}`);
+  return err;
+}
+
+describe('NetDeviceBase features', () => {
+  it('offers what vnic implements for the config when the backend supports everything', () => {
+    const dev = new TestDevice();
+    expect(dev.deviceFeatures).toBe(netDeviceFeatures(config()));
+    for (const b of [VIRTIO_F_VERSION_1, N.VIRTIO_NET_F_MAC, N.VIRTIO_NET_F_STATUS, N.VIRTIO_NET_F_MTU, N.VIRTIO_NET_F_MRG_RXBUF]) {
+      expect(hasFeature(dev.deviceFeatures, b)).toBe(true);
+    }
+    for (const b of [VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, N.VIRTIO_NET_F_CTRL_VQ, N.VIRTIO_NET_F_MQ, N.VIRTIO_NET_F_HOST_TSO4]) {
+      expect(hasFeature(dev.deviceFeatures, b)).toBe(true);
+    }
+  });
+
+  it('never offers what the config switches off, whatever the backend supports', () => {
+    const dev = new TestDevice(withoutMtu(config({ mrgRxbuf: false, eventIdx: false, ctrlVq: false })));
+    expect(dev.deviceFeatures & bits(N.VIRTIO_NET_F_MTU, N.VIRTIO_NET_F_MRG_RXBUF, VIRTIO_F_EVENT_IDX, N.VIRTIO_NET_F_CTRL_VQ)).toBe(0n);
+    // Backend bits vnic does not implement are not offered either.
+    expect(dev.deviceFeatures & bits(N.VIRTIO_NET_F_RSS, N.VIRTIO_NET_F_GUEST_USO4, N.VIRTIO_NET_F_SPEED_DUPLEX)).toBe(0n);
+  });
+
+  it('masks the offer with the backend features and prunes what lost its requirement', () => {
+    const dev = new TestDevice(config(), ALL & ~bits(N.VIRTIO_NET_F_CSUM, N.VIRTIO_NET_F_CTRL_VQ));
+    expect(hasFeature(dev.deviceFeatures, N.VIRTIO_NET_F_CSUM)).toBe(false);
+    for (const b of [N.VIRTIO_NET_F_HOST_TSO4, N.VIRTIO_NET_F_HOST_TSO6, N.VIRTIO_NET_F_HOST_ECN, N.VIRTIO_NET_F_HOST_UFO]) {
+      expect(hasFeature(dev.deviceFeatures, b)).toBe(false);
+    }
+    for (const b of [N.VIRTIO_NET_F_CTRL_RX, N.VIRTIO_NET_F_CTRL_VLAN, N.VIRTIO_NET_F_MQ, N.VIRTIO_NET_F_GUEST_ANNOUNCE]) {
+      expect(hasFeature(dev.deviceFeatures, b)).toBe(false);
+    }
+    expect(hasFeature(dev.deviceFeatures, N.VIRTIO_NET_F_GUEST_TSO4)).toBe(true);
+    expect(dev.queuePairs).toBe(1);
+    expect(dev.numQueues).toBe(2);
+  });
+
+  it('counts queues: 2 per pair plus the control queue', () => {
+    expect(new TestDevice().numQueues).toBe(9);
+    expect(new TestDevice().queuePairs).toBe(4);
+    expect(new TestDevice(config({ queuePairs: 1 })).numQueues).toBe(3);
+    expect(new TestDevice(config({ ctrlVq: false })).numQueues).toBe(2);
+    expect(new TestDevice().queueMaxSize).toBe(256);
+  });
+
+  it('refuses a backend without VIRTIO_F_VERSION_1', () => {
+    expect(() => new TestDevice(config(), ALL & ~featureBit(VIRTIO_F_VERSION_1))).toThrow(/VERSION_1/);
+  });
+
+  it.each<[string, Partial<NetDeviceConfig>]>([
+    ['a 5-byte MAC', { mac: new Uint8Array(5) }],
+    ['0 queue pairs', { queuePairs: 0 }],
+    ['0x8001 queue pairs', { queuePairs: 0x8001 }],
+    ['a queue size that is not a power of two', { queueSize: 100 }],
+    ['a queue size above 32768', { queueSize: 65536 }],
+    ['an MTU below 68', { mtu: 67 }],
+  ])('refuses a config with %s', (_name, over) => {
+    expect(() => new TestDevice(config(over))).toThrow(VnicError);
+  });
+
+  it('accepts a subset of the offer with VERSION_1', () => {
+    const dev = new TestDevice();
+    const f = bits(VIRTIO_F_VERSION_1, N.VIRTIO_NET_F_MAC, N.VIRTIO_NET_F_CSUM, N.VIRTIO_NET_F_HOST_TSO4);
+    expect(dev.setDriverFeatures(f)).toBe(true);
+    expect(dev.ackedFeatures).toBe(f);
+  });
+
+  it.each<[string, bigint]>([
+    ['features that were not offered', bits(VIRTIO_F_VERSION_1, N.VIRTIO_NET_F_RSS)],
+    ['no VERSION_1', bits(N.VIRTIO_NET_F_MAC)],
+    ['GUEST_TSO4 without GUEST_CSUM', bits(VIRTIO_F_VERSION_1, N.VIRTIO_NET_F_GUEST_TSO4)],
+    ['HOST_TSO6 without CSUM', bits(VIRTIO_F_VERSION_1, N.VIRTIO_NET_F_HOST_TSO6)],
+    ['HOST_ECN without HOST_TSO', bits(VIRTIO_F_VERSION_1, N.VIRTIO_NET_F_CSUM, N.VIRTIO_NET_F_HOST_ECN)],
+    ['GUEST_UFO without GUEST_CSUM', bits(VIRTIO_F_VERSION_1, N.VIRTIO_NET_F_GUEST_UFO)],
+    ['CTRL_RX without CTRL_VQ', bits(VIRTIO_F_VERSION_1, N.VIRTIO_NET_F_CTRL_RX)],
+    ['MQ without CTRL_VQ', bits(VIRTIO_F_VERSION_1, N.VIRTIO_NET_F_MQ)],
+    ['GUEST_ANNOUNCE without CTRL_VQ', bits(VIRTIO_F_VERSION_1, N.VIRTIO_NET_F_GUEST_ANNOUNCE)],
+    ['CTRL_MAC_ADDR without CTRL_VQ', bits(VIRTIO_F_VERSION_1, N.VIRTIO_NET_F_CTRL_MAC_ADDR)],
+    ['CTRL_GUEST_OFFLOADS without CTRL_VQ', bits(VIRTIO_F_VERSION_1, N.VIRTIO_NET_F_CTRL_GUEST_OFFLOADS)],
+    ['CTRL_VLAN without CTRL_VQ', bits(VIRTIO_F_VERSION_1, N.VIRTIO_NET_F_CTRL_VLAN)],
+  ])('refuses %s, records nothing and warns', (_name, f) => {
+    const dev = new TestDevice();
+    const w = warnings(dev);
+    expect(dev.setDriverFeatures(f)).toBe(false);
+    expect(dev.ackedFeatures).toBe(0n);
+    expect(w).toHaveLength(1);
+    expect(w[0]).toMatch(/^net0: features refused: /);
+  });
+
+  it('refuses new features while the data plane runs', async () => {
+    const dev = negotiated();
+    await dev.activate(ctxFor(dev));
+    expect(dev.setDriverFeatures(bits(VIRTIO_F_VERSION_1))).toBe(false);
+    expect(dev.ackedFeatures).toBe(dev.deviceFeatures);
+  });
+
+  it('places the control queue after the pairs the driver negotiated', () => {
+    const dev = new TestDevice();
+    expect(dev.ctrlQueueIndex).toBeUndefined();
+    dev.setDriverFeatures(dev.deviceFeatures);
+    expect(dev.ctrlQueueIndex).toBe(8);
+    const noMq = new TestDevice();
+    noMq.setDriverFeatures(noMq.deviceFeatures & ~featureBit(N.VIRTIO_NET_F_MQ));
+    expect(noMq.ctrlQueueIndex).toBe(2);
+    const noCtrl = new TestDevice();
+    noCtrl.setDriverFeatures(bits(VIRTIO_F_VERSION_1));
+    expect(noCtrl.ctrlQueueIndex).toBeUndefined();
+  });
+});
+
+describe('NetDeviceBase config space', () => {
+  it('lays out mac, status, max_virtqueue_pairs, mtu, speed and duplex', () => {
+    const dev = new TestDevice(config({ mtu: 9000 }));
+    expect(dev.configSize).toBe(17);
+    expect([...dev.readConfig(0, 17)]).toEqual([
+      0x52, 0x54, 0x00, 0x12, 0x34, 0x56, // mac
+      0x01, 0x00, // status: LINK_UP
+      0x04, 0x00, // max_virtqueue_pairs
+      0x28, 0x23, // mtu 9000
+      0xff, 0xff, 0xff, 0xff, // speed unknown
+      0xff, // duplex unknown
+    ]);
+  });
+
+  it('reports one queue pair when MQ is not offered, and mtu 0 without an MTU', () => {
+    const dev = new TestDevice(withoutMtu(config({ ctrlVq: false })));
+    const c = decodeVirtioNetConfig(dev.readConfig(0, 17))!;
+    expect(c.maxVirtqueuePairs).toBe(1);
+    expect(c.mtu).toBe(0);
+  });
+
+  it('reads bytes outside config space as 0 and tolerates bad arguments', () => {
+    const dev = new TestDevice();
+    expect([...dev.readConfig(6, 2)]).toEqual([1, 0]);
+    expect([...dev.readConfig(15, 4)]).toEqual([0xff, 0xff, 0, 0]);
+    expect([...dev.readConfig(100, 4)]).toEqual([0, 0, 0, 0]);
+    expect([...dev.readConfig(-2, 4)]).toEqual([0, 0, 0x52, 0x54]);
+    expect([...dev.readConfig(1.5, 2)]).toEqual([0, 0]);
+    expect(dev.readConfig(0, -1)).toHaveLength(0);
+    expect(dev.readConfig(0, Number.NaN)).toHaveLength(0);
+    expect(dev.readConfig(0, 1e9)).toHaveLength(0);
+  });
+
+  it('ignores config writes', () => {
+    const dev = new TestDevice();
+    const before = [...dev.readConfig(0, 17)];
+    dev.writeConfig(0, Uint8Array.of(1, 2, 3, 4, 5, 6));
+    expect([...dev.readConfig(0, 17)]).toEqual(before);
+    expect(dev.configGeneration).toBe(0);
+  });
+
+  it('reports a link change through status, events and the generation', () => {
+    const dev = new TestDevice();
+    const seen: string[] = [];
+    dev.events.on('link', (up) => seen.push(`link ${up}`));
+    dev.events.on('config-change', () => seen.push('config-change'));
+    expect(dev.linkUp).toBe(true);
+    const g0 = dev.configGeneration;
+    dev.setLinkUp(false);
+    expect(dev.linkUp).toBe(false);
+    expect(statusOf(dev)).toBe(0);
+    expect(dev.configGeneration).toBe(g0 + 1);
+    expect(seen).toEqual(['link false', 'config-change']);
+    dev.setLinkUp(false);
+    expect(dev.configGeneration).toBe(g0 + 1);
+    expect(seen).toHaveLength(2);
+    dev.setLinkUp(true);
+    expect(statusOf(dev)).toBe(N.VIRTIO_NET_S_LINK_UP);
+    expect(dev.configGeneration).toBe(g0 + 2);
+    expect(seen).toEqual(['link false', 'config-change', 'link true', 'config-change']);
+  });
+
+  it('announces only when the driver acked GUEST_ANNOUNCE', () => {
+    const dev = new TestDevice();
+    let changes = 0;
+    dev.events.on('config-change', () => changes++);
+    dev.announce();
+    expect(changes).toBe(0);
+    expect(statusOf(dev)).toBe(N.VIRTIO_NET_S_LINK_UP);
+    dev.setDriverFeatures(dev.deviceFeatures & ~featureBit(N.VIRTIO_NET_F_GUEST_ANNOUNCE));
+    dev.announce();
+    expect(changes).toBe(0);
+  });
+
+  it('sets VIRTIO_NET_S_ANNOUNCE, raises config-change and bumps the generation', () => {
+    const dev = negotiated();
+    let changes = 0;
+    dev.events.on('config-change', () => changes++);
+    const g0 = dev.configGeneration;
+    dev.announce();
+    expect(statusOf(dev)).toBe(N.VIRTIO_NET_S_LINK_UP | N.VIRTIO_NET_S_ANNOUNCE);
+    expect(changes).toBe(1);
+    expect(dev.configGeneration).toBe(g0 + 1);
+  });
+
+  it('clears the announce bit on reset', async () => {
+    const dev = negotiated();
+    dev.announce();
+    await dev.reset();
+    expect(statusOf(dev)).toBe(N.VIRTIO_NET_S_LINK_UP);
+  });
+});
+
+describe('NetDeviceBase life cycle', () => {
+  it('refuses activate before the features were accepted', async () => {
+    const dev = new TestDevice();
+    expect((await rejection(dev.activate({ features: 0n, memory: LAYOUT, queues: [queueCtx(0)] }))).kind).toBe('invalid-state');
+    expect(dev.calls).toEqual([]);
+  });
+
+  it('activates once with the context it was given', async () => {
+    const dev = negotiated() as TestDevice;
+    const ctx = ctxFor(dev);
+    await dev.activate(ctx);
+    expect(dev.activated).toBe(true);
+    expect(dev.contexts).toEqual([ctx]);
+    const again = await rejection(dev.activate(ctx));
+    expect(again.kind).toBe('invalid-state');
+    expect(again.message).toMatch(/twice/);
+    expect(dev.calls).toEqual(['activate']);
+  });
+
+  it('refuses a second activate while the first is still pending', async () => {
+    const dev = negotiated() as TestDevice;
+    let open!: () => void;
+    dev.activateGate = new Promise((r) => (open = r));
+    const first = dev.activate(ctxFor(dev));
+    expect((await rejection(dev.activate(ctxFor(dev)))).kind).toBe('invalid-state');
+    open();
+    await first;
+    expect(dev.activated).toBe(true);
+  });
+
+  it.each<[string, (dev: NetDeviceBase) => ActivateContext, RegExp]>([
+    ['features other than the acked ones', (d) => ({ ...ctxFor(d), features: d.ackedFeatures & ~1n }), /differ from the acked/],
+    ['no queue', (d) => ctxFor(d, []), /no queue/],
+    ['too many queues', (d) => ctxFor(d, Array.from({ length: 10 }, (_, i) => queueCtx(i % 9))), /at most 9/],
+    ['a queue index past the control queue', (d) => ctxFor(d, [queueCtx(0), queueCtx(9)]), /index outside 0\.\.8/],
+    ['duplicate queues', (d) => ctxFor(d, [queueCtx(1), queueCtx(1)]), /increasing index order/],
+    ['queues out of order', (d) => ctxFor(d, [queueCtx(1), queueCtx(0)]), /increasing index order/],
+    ['a size that is not a power of two', (d) => ctxFor(d, [queueCtx(0, { size: 48 })]), /size 48 is not a power of two between 1 and 256/],
+    ['a size above the maximum', (d) => ctxFor(d, [queueCtx(0, { size: 512 })]), /size 512/],
+    ['a size of 0', (d) => ctxFor(d, [queueCtx(0, { size: 0 })]), /size 0/],
+    ['a misaligned descriptor table', (d) => ctxFor(d, [queueCtx(0, { descTable: MEM_BASE + 8 })]), /descriptor table .* not 16-byte aligned/],
+    ['a misaligned used ring', (d) => ctxFor(d, [queueCtx(0, { usedRing: MEM_BASE + 0x802 })]), /used ring .* not 4-byte aligned/],
+    ['a ring outside guest memory', (d) => ctxFor(d, [queueCtx(0, { availRing: MEM_BASE + MEM_SIZE - 8 })]), /available ring .* outside guest memory/],
+    ['an address above 2^53', (d) => ctxFor(d, [queueCtx(0, { descTable: 2 ** 60 })]), /not a valid guest-physical address/],
+    ['a non-integer fd', (d) => ctxFor(d, [queueCtx(0, { kickFd: 1.5 })]), /kickFd\/callFd/],
+    ['no memory regions', (d) => ({ ...ctxFor(d), memory: { regions: [] } }), /no regions/],
+  ])('rejects a context with %s', async (_name, make, message) => {
+    const dev = negotiated() as TestDevice;
+    const err = await rejection(dev.activate(make(dev)));
+    expect(err.kind).toBe('invalid-argument');
+    expect(err.message).toMatch(message);
+    expect(err.message).toMatch(/^net0: activate: /);
+    expect(dev.calls).toEqual([]);
+    expect(dev.activated).toBe(false);
+  });
+
+  it('allows only rx0, tx0 and the control queue at index 2 when MQ is not negotiated', async () => {
+    const dev = new TestDevice();
+    dev.setDriverFeatures(dev.deviceFeatures & ~featureBit(N.VIRTIO_NET_F_MQ));
+    expect((await rejection(dev.activate(ctxFor(dev, [queueCtx(0), queueCtx(3)])))).message).toMatch(/outside 0\.\.2/);
+    await dev.activate(ctxFor(dev, [queueCtx(0), queueCtx(1), queueCtx(2)]));
+    expect(dev.activated).toBe(true);
+  });
+
+  it('passes a backend failure through and stays inactive', async () => {
+    const dev = negotiated() as TestDevice;
+    dev.activateError = new VnicError('backend', 'boom');
+    await expect(dev.activate(ctxFor(dev))).rejects.toThrow('boom');
+    expect(dev.activated).toBe(false);
+    dev.activateError = undefined;
+    await dev.activate(ctxFor(dev));
+    expect(dev.activated).toBe(true);
+  });
+
+  it('reset stops the data plane, returns ring state and clears negotiation', async () => {
+    const dev = negotiated() as TestDevice;
+    await dev.activate(ctxFor(dev));
+    const states = await dev.reset();
+    expect(states).toEqual([{ nextAvail: 7, nextUsed: 5 }]);
+    expect(dev.activated).toBe(false);
+    expect(dev.ackedFeatures).toBe(0n);
+    expect(dev.calls).toEqual(['activate', 'reset']);
+    // Negotiate and activate again.
+    negotiated(dev);
+    await dev.activate(ctxFor(dev));
+    expect(dev.calls).toEqual(['activate', 'reset', 'activate']);
+  });
+
+  it('reset without a running data plane does not call the backend', async () => {
+    const dev = negotiated() as TestDevice;
+    expect(await dev.reset()).toEqual([]);
+    expect(dev.calls).toEqual([]);
+    expect(dev.ackedFeatures).toBe(0n);
+  });
+
+  it('accepts new features right after reset(), before the data plane stopped', async () => {
+    const dev = negotiated() as TestDevice;
+    await dev.activate(ctxFor(dev));
+    const stopping = dev.reset();
+    expect(dev.setDriverFeatures(dev.deviceFeatures)).toBe(true);
+    const next = dev.activate(ctxFor(dev));
+    await stopping;
+    await next;
+    expect(dev.calls).toEqual(['activate', 'reset', 'activate']);
+    expect(dev.activated).toBe(true);
+  });
+
+  it('a reset() before the activation started cancels it quietly', async () => {
+    const dev = negotiated() as TestDevice;
+    const act = dev.activate(ctxFor(dev));
+    const reset = dev.reset();
+    await act;
+    expect(await reset).toEqual([]);
+    expect(dev.calls).toEqual([]);
+    expect(dev.activated).toBe(false);
+  });
+
+  it('a reset during activation stops what the activation started', async () => {
+    const dev = negotiated() as TestDevice;
+    let open!: () => void;
+    dev.activateGate = new Promise((r) => (open = r));
+    const act = dev.activate(ctxFor(dev));
+    while (dev.calls.length === 0) await Promise.resolve();
+    const reset = dev.reset();
+    open();
+    await act;
+    expect(await reset).toEqual([{ nextAvail: 7, nextUsed: 5 }]);
+    expect(dev.calls).toEqual(['activate', 'reset']);
+    expect(dev.activated).toBe(false);
+  });
+
+  it('close is idempotent, stops the data plane and releases the backend once', async () => {
+    const dev = negotiated() as TestDevice;
+    await dev.activate(ctxFor(dev));
+    const a = dev.close();
+    const b = dev.close();
+    expect(b).toBe(a);
+    await a;
+    await dev.close();
+    expect(dev.calls).toEqual(['activate', 'reset', 'close']);
+    expect(dev.activated).toBe(false);
+  });
+
+  it('is unusable after close', async () => {
+    const dev = new TestDevice();
+    await dev.close();
+    expect(dev.calls).toEqual(['close']);
+    expect(dev.setDriverFeatures(dev.deviceFeatures)).toBe(false);
+    expect((await rejection(dev.activate({ features: 0n, memory: LAYOUT, queues: [] }))).kind).toBe('invalid-state');
+    expect(await dev.reset()).toEqual([]);
+    let events = 0;
+    dev.events.on('config-change', () => events++);
+    dev.setLinkUp(false);
+    expect(events).toBe(0);
+  });
+});
+
+/** A control queue in guest memory, driven from the driver side with DriverQueue. */
+class CtrlRig {
+  readonly mem = new GuestMemory([{ guestPhysAddr: MEM_BASE, bytes: new Uint8Array(MEM_SIZE) }]);
+  readonly drv: DriverQueue;
+  readonly queue: SplitQueue;
+  private next = MEM_BASE + 0x2000;
+
+  constructor(readonly dev: NetDeviceBase) {
+    const l = DriverQueue.layout(MEM_BASE, 16);
+    this.drv = new DriverQueue({ size: 16, descTable: l.descTable, availRing: l.availRing, usedRing: l.usedRing, eventIdx: false });
+    this.drv.init(this.mem);
+    this.queue = new SplitQueue({ size: 16, descTable: l.descTable, availRing: l.availRing, usedRing: l.usedRing, eventIdx: false, indirectDesc: false });
+  }
+
+  /** Copies `bytes` into fresh guest memory and returns a buffer over it. */
+  buf(bytes: Uint8Array | number, writable = false): DriverBuffer {
+    const data = typeof bytes === 'number' ? new Uint8Array(bytes).fill(0xee) : bytes;
+    const addr = this.next;
+    this.next += (data.length + 15) & ~15;
+    this.mem.write(addr, data);
+    return { addr, len: data.length, writable };
+  }
+
+  /** Sends one command (one readable buffer + one ack byte) and returns the ack and used length. */
+  send(cmd: NetCtrlCommand | Uint8Array): { ack: number; len: number; notify: boolean } {
+    const out = this.buf(cmd instanceof Uint8Array ? cmd : encodeNetCtrlCommand(cmd));
+    const ack = this.buf(1, true);
+    return this.run([out, ack], ack.addr);
+  }
+
+  run(buffers: DriverBuffer[], ackAddr: number | undefined): { ack: number; len: number; notify: boolean } {
+    this.drv.add(this.mem, buffers);
+    this.drv.publish(this.mem);
+    const notify = this.dev.processControlQueue(this.mem, this.queue);
+    const used = this.drv.popUsed(this.mem);
+    if (used === undefined) throw new Error('the device did not return the chain');
+    const ack = ackAddr === undefined ? -1 : this.mem.read(ackAddr, 1)![0]!;
+    return { ack, len: used.len, notify };
+  }
+}
+
+const OK = { ack: N.VIRTIO_NET_OK, len: 1 };
+const ERR = { ack: N.VIRTIO_NET_ERR, len: 1 };
+const M1 = Uint8Array.of(0x02, 0, 0, 0, 0, 1);
+const M2 = Uint8Array.of(0x02, 0, 0, 0, 0, 2);
+const MC = Uint8Array.of(0x01, 0x00, 0x5e, 0, 0, 1);
+
+describe('NetDeviceBase control queue', () => {
+  let dev: TestDevice;
+  let rig: CtrlRig;
+  beforeEach(() => {
+    dev = new TestDevice();
+    negotiated(dev);
+    rig = new CtrlRig(dev);
+  });
+
+  it('starts from the QEMU reset state', () => {
+    const s = dev.ctrlState;
+    expect(s.promisc).toBe(true);
+    expect([s.allmulti, s.alluni, s.nomulti, s.nouni, s.nobcast]).toEqual([false, false, false, false, false]);
+    expect([...s.mac]).toEqual([...MAC]);
+    expect(s.unicast).toEqual([]);
+    expect(s.multicast).toEqual([]);
+    expect(s.activePairs).toBe(1);
+    // CTRL_VLAN negotiated: empty VLAN filter.
+    expect(s.vlans.every((w) => w === 0)).toBe(true);
+    expect(s.guestOffloads).toBe(
+      bits(N.VIRTIO_NET_F_GUEST_CSUM, N.VIRTIO_NET_F_GUEST_TSO4, N.VIRTIO_NET_F_GUEST_TSO6, N.VIRTIO_NET_F_GUEST_ECN, N.VIRTIO_NET_F_GUEST_UFO),
+    );
+  });
+
+  it('accepts every VLAN when CTRL_VLAN is not negotiated', () => {
+    const d = new TestDevice();
+    d.setDriverFeatures(d.deviceFeatures & ~featureBit(N.VIRTIO_NET_F_CTRL_VLAN));
+    expect(d.ctrlState.vlans.every((w) => w === 0xffffffff)).toBe(true);
+  });
+
+  it('applies RX mode commands and acks them with VIRTIO_NET_OK', () => {
+    expect(rig.send({ kind: 'rx-mode', mode: 'promisc', on: false })).toMatchObject(OK);
+    expect(rig.send({ kind: 'rx-mode', mode: 'allmulti', on: true })).toMatchObject(OK);
+    expect(rig.send({ kind: 'rx-mode', mode: 'alluni', on: true })).toMatchObject(OK);
+    expect(rig.send({ kind: 'rx-mode', mode: 'nomulti', on: true })).toMatchObject(OK);
+    expect(rig.send({ kind: 'rx-mode', mode: 'nouni', on: true })).toMatchObject(OK);
+    expect(rig.send({ kind: 'rx-mode', mode: 'nobcast', on: true })).toMatchObject(OK);
+    const s = dev.ctrlState;
+    expect([s.promisc, s.allmulti, s.alluni, s.nomulti, s.nouni, s.nobcast]).toEqual([false, true, true, true, true, true]);
+    expect(dev.rxFilterChanges).toBe(6);
+  });
+
+  it('reads a command split over several descriptors, as Linux sends it', () => {
+    const hdr = rig.buf(Uint8Array.of(N.VIRTIO_NET_CTRL_MQ, N.VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET));
+    const data = rig.buf(Uint8Array.of(3, 0));
+    const ack = rig.buf(1, true);
+    expect(rig.run([hdr, data, ack], ack.addr)).toMatchObject(OK);
+    expect(dev.ctrlState.activePairs).toBe(3);
+    expect(dev.pairs).toEqual([3]);
+  });
+
+  it('writes the ack into the first writable byte and reports used length 1', () => {
+    const out = rig.buf(encodeNetCtrlCommand({ kind: 'vlan-add', vid: 1 }));
+    const ack = rig.buf(8, true);
+    const r = rig.run([out, ack], ack.addr);
+    expect(r).toMatchObject(OK);
+    expect([...rig.mem.read(ack.addr, 8)!]).toEqual([0, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee]);
+  });
+
+  it('refuses RX commands whose feature was not negotiated', () => {
+    const d = new TestDevice();
+    d.setDriverFeatures(d.deviceFeatures & ~bits(N.VIRTIO_NET_F_CTRL_RX_EXTRA));
+    const r = new CtrlRig(d);
+    expect(r.send({ kind: 'rx-mode', mode: 'promisc', on: false })).toMatchObject(OK);
+    expect(r.send({ kind: 'rx-mode', mode: 'alluni', on: true })).toMatchObject(ERR);
+    expect(r.send({ kind: 'rx-mode', mode: 'nobcast', on: true })).toMatchObject(ERR);
+    expect(d.ctrlState.alluni).toBe(false);
+    expect(d.ctrlState.nobcast).toBe(false);
+  });
+
+  it.each<[string, number, NetCtrlCommand]>([
+    ['RX PROMISC without CTRL_RX', N.VIRTIO_NET_F_CTRL_RX, { kind: 'rx-mode', mode: 'promisc', on: false }],
+    ['MAC_TABLE_SET without CTRL_RX', N.VIRTIO_NET_F_CTRL_RX, { kind: 'mac-table-set', unicast: [M1], multicast: [] }],
+    ['MAC_ADDR_SET without CTRL_MAC_ADDR', N.VIRTIO_NET_F_CTRL_MAC_ADDR, { kind: 'mac-addr-set', mac: M1 }],
+    ['VLAN_ADD without CTRL_VLAN', N.VIRTIO_NET_F_CTRL_VLAN, { kind: 'vlan-add', vid: 5 }],
+    ['VQ_PAIRS_SET without MQ', N.VIRTIO_NET_F_MQ, { kind: 'mq-vq-pairs-set', pairs: 2 }],
+    ['GUEST_OFFLOADS_SET without CTRL_GUEST_OFFLOADS', N.VIRTIO_NET_F_CTRL_GUEST_OFFLOADS, { kind: 'guest-offloads-set', offloads: 0n }],
+  ])('acks %s with VIRTIO_NET_ERR and changes nothing', (_name, feature, cmd) => {
+    const d = new TestDevice();
+    // CTRL_RX_EXTRA has no requirement on CTRL_RX, so dropping CTRL_RX alone stays valid.
+    d.setDriverFeatures(d.deviceFeatures & ~featureBit(feature));
+    const before = JSON.stringify(d.ctrlState, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+    expect(new CtrlRig(d).send(cmd)).toMatchObject(ERR);
+    expect(JSON.stringify(d.ctrlState, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))).toBe(before);
+    expect(d.ctrlCounters).toEqual({ commands: 1, ok: 0, err: 1, malformed: 0 });
+  });
+
+  it('sets the MAC tables, copying the addresses', () => {
+    const uni = M1.slice();
+    expect(rig.send({ kind: 'mac-table-set', unicast: [uni, M2], multicast: [MC] })).toMatchObject(OK);
+    expect(dev.ctrlState.unicast).toEqual([M1, M2]);
+    expect(dev.ctrlState.multicast).toEqual([MC]);
+    expect(dev.ctrlState.uniOverflow).toBe(false);
+    expect(rig.send({ kind: 'mac-table-set', unicast: [], multicast: [] })).toMatchObject(OK);
+    expect(dev.ctrlState.unicast).toEqual([]);
+  });
+
+  it('switches to overflow (accept all of the kind) past MAC_TABLE_ENTRIES', () => {
+    const many = Array.from({ length: NetDeviceBase.MAC_TABLE_ENTRIES + 1 }, (_, i) => Uint8Array.of(2, 0, 0, 0, i >> 8, i & 0xff));
+    expect(rig.send({ kind: 'mac-table-set', unicast: many, multicast: [MC] })).toMatchObject(OK);
+    expect(dev.ctrlState.uniOverflow).toBe(true);
+    expect(dev.ctrlState.unicast).toEqual([]);
+    expect(dev.ctrlState.multiOverflow).toBe(false);
+    expect(dev.ctrlState.multicast).toEqual([MC]);
+    const exact = many.slice(0, NetDeviceBase.MAC_TABLE_ENTRIES);
+    expect(rig.send({ kind: 'mac-table-set', unicast: exact, multicast: [] })).toMatchObject(OK);
+    expect(dev.ctrlState.uniOverflow).toBe(false);
+    expect(dev.ctrlState.unicast).toHaveLength(NetDeviceBase.MAC_TABLE_ENTRIES);
+  });
+
+  it('sets the default MAC and shows it in config space with a new generation', () => {
+    const g0 = dev.configGeneration;
+    expect(rig.send({ kind: 'mac-addr-set', mac: M2 })).toMatchObject(OK);
+    expect([...dev.ctrlState.mac]).toEqual([...M2]);
+    expect([...dev.readConfig(0, 6)]).toEqual([...M2]);
+    expect(dev.configGeneration).toBe(g0 + 1);
+    expect(dev.macs).toEqual([M2]);
+  });
+
+  it('keeps config mac when VIRTIO_NET_F_MAC was not negotiated', () => {
+    const d = new TestDevice();
+    d.setDriverFeatures(d.deviceFeatures & ~featureBit(N.VIRTIO_NET_F_MAC));
+    expect(new CtrlRig(d).send({ kind: 'mac-addr-set', mac: M2 })).toMatchObject(OK);
+    expect([...d.ctrlState.mac]).toEqual([...M2]);
+    expect([...d.readConfig(0, 6)]).toEqual([...MAC]);
+  });
+
+  it('adds and removes VLAN ids in the filter bitmap', () => {
+    expect(rig.send({ kind: 'vlan-add', vid: 0 })).toMatchObject(OK);
+    expect(rig.send({ kind: 'vlan-add', vid: 37 })).toMatchObject(OK);
+    expect(rig.send({ kind: 'vlan-add', vid: 4095 })).toMatchObject(OK);
+    expect(dev.ctrlState.vlans[0]).toBe(1);
+    expect(dev.ctrlState.vlans[1]).toBe(1 << 5);
+    expect(dev.ctrlState.vlans[127]).toBe(0x80000000);
+    expect(rig.send({ kind: 'vlan-del', vid: 37 })).toMatchObject(OK);
+    expect(dev.ctrlState.vlans[1]).toBe(0);
+    expect(rig.send(Uint8Array.of(N.VIRTIO_NET_CTRL_VLAN, N.VIRTIO_NET_CTRL_VLAN_ADD, 0x00, 0x10))).toMatchObject(ERR);
+    expect(dev.rxFilterChanges).toBe(4);
+  });
+
+  it('sets the active queue pairs within max_virtqueue_pairs', () => {
+    expect(rig.send({ kind: 'mq-vq-pairs-set', pairs: 4 })).toMatchObject(OK);
+    expect(dev.ctrlState.activePairs).toBe(4);
+    expect(rig.send({ kind: 'mq-vq-pairs-set', pairs: 5 })).toMatchObject(ERR);
+    expect(rig.send(Uint8Array.of(N.VIRTIO_NET_CTRL_MQ, 0, 0, 0))).toMatchObject(ERR);
+    expect(rig.send({ kind: 'mq-vq-pairs-set', pairs: 1 })).toMatchObject(OK);
+    expect(dev.ctrlState.activePairs).toBe(1);
+    expect(dev.pairs).toEqual([4, 1]);
+  });
+
+  it('sets guest offloads only to a subset of the acked guest offloads', () => {
+    const csum = bits(N.VIRTIO_NET_F_GUEST_CSUM);
+    expect(rig.send({ kind: 'guest-offloads-set', offloads: csum })).toMatchObject(OK);
+    expect(dev.ctrlState.guestOffloads).toBe(csum);
+    expect(rig.send({ kind: 'guest-offloads-set', offloads: 0n })).toMatchObject(OK);
+    expect(rig.send({ kind: 'guest-offloads-set', offloads: bits(N.VIRTIO_NET_F_GUEST_USO4) })).toMatchObject(ERR);
+    expect(rig.send({ kind: 'guest-offloads-set', offloads: bits(N.VIRTIO_NET_F_CSUM) })).toMatchObject(ERR);
+    expect(dev.ctrlState.guestOffloads).toBe(0n);
+    expect(dev.offloads).toEqual([csum, 0n]);
+  });
+
+  it('acks ANNOUNCE_ACK only while an announce is pending, and clears the bit', () => {
+    expect(rig.send({ kind: 'announce-ack' })).toMatchObject(ERR);
+    dev.announce();
+    const g = dev.configGeneration;
+    expect(rig.send({ kind: 'announce-ack' })).toMatchObject(OK);
+    expect(statusOf(dev)).toBe(N.VIRTIO_NET_S_LINK_UP);
+    expect(dev.configGeneration).toBe(g + 1);
+  });
+
+  it('acks ERR and rolls back when a hook returns false', () => {
+    const w = warnings(dev);
+    dev.hookResult = false;
+    expect(rig.send({ kind: 'rx-mode', mode: 'promisc', on: false })).toMatchObject(ERR);
+    expect(dev.ctrlState.promisc).toBe(true);
+    expect(rig.send({ kind: 'mq-vq-pairs-set', pairs: 2 })).toMatchObject(ERR);
+    expect(dev.ctrlState.activePairs).toBe(1);
+    expect(rig.send({ kind: 'mac-table-set', unicast: [M1], multicast: [MC] })).toMatchObject(ERR);
+    expect(dev.ctrlState.unicast).toEqual([]);
+    expect(dev.ctrlState.multicast).toEqual([]);
+    const g = dev.configGeneration;
+    expect(rig.send({ kind: 'mac-addr-set', mac: M2 })).toMatchObject(ERR);
+    expect([...dev.ctrlState.mac]).toEqual([...MAC]);
+    expect([...dev.readConfig(0, 6)]).toEqual([...MAC]);
+    expect(dev.configGeneration).not.toBe(g); // it changed and changed back: a driver must re-read
+    expect(w).toHaveLength(4);
+  });
+
+  it('acks ERR, rolls back and warns when a hook throws', () => {
+    const w = warnings(dev);
+    dev.hookResult = new Error('cannot program the filter');
+    expect(rig.send({ kind: 'vlan-add', vid: 9 })).toMatchObject(ERR);
+    expect(dev.ctrlState.vlans[0]).toBe(0);
+    expect(rig.send({ kind: 'guest-offloads-set', offloads: 0n })).toMatchObject(ERR);
+    expect(dev.ctrlState.guestOffloads).not.toBe(0n);
+    expect(w[0]).toMatch(/cannot program the filter/);
+  });
+
+  it('acks malformed commands with ERR and counts them', () => {
+    expect(rig.send(Uint8Array.of(0))).toMatchObject(ERR);
+    expect(rig.send(Uint8Array.of(9, 0))).toMatchObject(ERR);
+    expect(rig.send(Uint8Array.of(N.VIRTIO_NET_CTRL_RX, 0, 1, 1))).toMatchObject(ERR);
+    expect(dev.ctrlState.promisc).toBe(true);
+    expect(dev.ctrlCounters).toEqual({ commands: 3, ok: 0, err: 3, malformed: 3 });
+  });
+
+  it('returns a chain without a writable byte with used length 0, unexecuted', () => {
+    const out = rig.buf(encodeNetCtrlCommand({ kind: 'rx-mode', mode: 'promisc', on: false }));
+    expect(rig.run([out], undefined)).toMatchObject({ len: 0 });
+    expect(dev.ctrlState.promisc).toBe(true);
+    expect(dev.ctrlCounters).toEqual({ commands: 1, ok: 0, err: 0, malformed: 1 });
+    // The queue keeps working.
+    expect(rig.send({ kind: 'rx-mode', mode: 'promisc', on: false })).toMatchObject(OK);
+  });
+
+  it('refuses a command whose readable part is larger than MAX_CTRL_COMMAND_SIZE', () => {
+    const big = new GuestMemory([{ guestPhysAddr: MEM_BASE, bytes: new Uint8Array(NetDeviceBase.MAX_CTRL_COMMAND_SIZE + 0x10000) }]);
+    const r = new CtrlRig(dev);
+    (r as { mem: GuestMemory }).mem = big;
+    r.drv.init(big);
+    const ack = r.buf(1, true);
+    const huge = { addr: MEM_BASE + 0x8000, len: NetDeviceBase.MAX_CTRL_COMMAND_SIZE + 1, writable: false };
+    big.write(huge.addr, encodeNetCtrlCommand({ kind: 'rx-mode', mode: 'promisc', on: false }));
+    expect(r.run([huge, ack], ack.addr)).toMatchObject(ERR);
+    expect(dev.ctrlCounters.malformed).toBe(1);
+  });
+
+  it('processes every pending command in one call and asks for one notification', () => {
+    for (const vid of [1, 2, 3]) {
+      rig.drv.add(rig.mem, [rig.buf(encodeNetCtrlCommand({ kind: 'vlan-add', vid })), rig.buf(1, true)]);
+    }
+    rig.drv.publish(rig.mem);
+    expect(dev.processControlQueue(rig.mem, rig.queue)).toBe(true);
+    expect(rig.drv.usedPending(rig.mem)).toBe(3);
+    expect(dev.ctrlState.vlans[0]).toBe(0b1110);
+    expect(dev.processControlQueue(rig.mem, rig.queue)).toBe(false);
+  });
+
+  it('honours VIRTQ_AVAIL_F_NO_INTERRUPT', () => {
+    rig.drv.disableInterrupts(rig.mem);
+    expect(rig.send({ kind: 'vlan-add', vid: 1 })).toMatchObject({ ...OK, notify: false });
+  });
+
+  it('resets the control state on device reset', async () => {
+    rig.send({ kind: 'rx-mode', mode: 'promisc', on: false });
+    rig.send({ kind: 'mac-addr-set', mac: M2 });
+    await dev.reset();
+    expect(dev.ctrlState.promisc).toBe(true);
+    expect([...dev.ctrlState.mac]).toEqual([...MAC]);
+    // Nothing negotiated: every command is refused.
+    expect(new CtrlRig(dev).send({ kind: 'rx-mode', mode: 'promisc', on: false })).toMatchObject(ERR);
+  });
+});

@@ -1,0 +1,732 @@
+import {
+  DriverQueue,
+  VIRTIO_CONFIG_S_ACKNOWLEDGE,
+  VIRTIO_CONFIG_S_DRIVER,
+  VIRTIO_CONFIG_S_DRIVER_OK,
+  VIRTIO_CONFIG_S_FAILED,
+  VIRTIO_CONFIG_S_FEATURES_OK,
+  VIRTIO_CONFIG_S_NEEDS_RESET,
+  VIRTIO_F_EVENT_IDX,
+  VIRTIO_F_VERSION_1,
+  VIRTIO_MMIO_CONFIG,
+  VIRTIO_MMIO_DEVICE_FEATURES,
+  VIRTIO_MMIO_DEVICE_FEATURES_SEL,
+  VIRTIO_MMIO_DRIVER_FEATURES,
+  VIRTIO_MMIO_DRIVER_FEATURES_SEL,
+  VIRTIO_MMIO_INTERRUPT_ACK,
+  VIRTIO_MMIO_INTERRUPT_STATUS,
+  VIRTIO_MMIO_QUEUE_AVAIL_HIGH,
+  VIRTIO_MMIO_QUEUE_AVAIL_LOW,
+  VIRTIO_MMIO_QUEUE_DESC_HIGH,
+  VIRTIO_MMIO_QUEUE_DESC_LOW,
+  VIRTIO_MMIO_QUEUE_NUM,
+  VIRTIO_MMIO_QUEUE_NUM_MAX,
+  VIRTIO_MMIO_QUEUE_READY,
+  VIRTIO_MMIO_QUEUE_SEL,
+  VIRTIO_MMIO_QUEUE_USED_HIGH,
+  VIRTIO_MMIO_QUEUE_USED_LOW,
+  VIRTIO_MMIO_STATUS,
+  VIRTIO_NET_CONFIG_SIZE,
+  VIRTQ_DESC_F_INDIRECT,
+  VIRTQ_DESC_F_NEXT,
+  VIRTQ_DESC_F_WRITE,
+  VirtioMmioTransport,
+  decodeVirtioNetConfig,
+  decodeVirtioNetHdr,
+  encodeNetCtrlCommand,
+  encodeVirtioNetHdr,
+  featureBit,
+  hasFeature,
+  virtio_net,
+  type GuestMemory,
+  type NetCtrlCommand,
+  type VirtioNetConfig,
+  type VirtioNetDevice,
+  type VirtioNetHdr,
+} from '@vnic/core';
+import { Epoll, EPOLLIN, EventFd, MemfdGuestMemory } from '@vnic/sys';
+import { DriverError } from './DriverError.ts';
+import { GuestAllocator } from './GuestAllocator.ts';
+import type { MalformedChain } from './MalformedChain.ts';
+import type { ReceivedFrame } from './ReceivedFrame.ts';
+
+const N = virtio_net;
+const { VIRTIO_NET_HDR_SIZE, VIRTIO_NET_OK } = virtio_net;
+
+/** Every feature this driver implements; `features` in the options is intersected with it. */
+export const DRIVER_FEATURES: bigint = [
+  VIRTIO_F_VERSION_1,
+  VIRTIO_F_EVENT_IDX,
+  28, // VIRTIO_F_INDIRECT_DESC
+  N.VIRTIO_NET_F_MAC,
+  N.VIRTIO_NET_F_STATUS,
+  N.VIRTIO_NET_F_MTU,
+  N.VIRTIO_NET_F_MRG_RXBUF,
+  N.VIRTIO_NET_F_CSUM,
+  N.VIRTIO_NET_F_GUEST_CSUM,
+  N.VIRTIO_NET_F_HOST_TSO4,
+  N.VIRTIO_NET_F_HOST_TSO6,
+  N.VIRTIO_NET_F_HOST_ECN,
+  N.VIRTIO_NET_F_HOST_UFO,
+  N.VIRTIO_NET_F_GUEST_TSO4,
+  N.VIRTIO_NET_F_GUEST_TSO6,
+  N.VIRTIO_NET_F_GUEST_ECN,
+  N.VIRTIO_NET_F_GUEST_UFO,
+  N.VIRTIO_NET_F_CTRL_VQ,
+  N.VIRTIO_NET_F_CTRL_RX,
+  N.VIRTIO_NET_F_CTRL_RX_EXTRA,
+  N.VIRTIO_NET_F_CTRL_VLAN,
+  N.VIRTIO_NET_F_CTRL_MAC_ADDR,
+  N.VIRTIO_NET_F_GUEST_ANNOUNCE,
+  N.VIRTIO_NET_F_CTRL_GUEST_OFFLOADS,
+  N.VIRTIO_NET_F_MQ,
+].reduce((m, b) => m | featureBit(b), 0n);
+
+/** How `send` lays a frame out in descriptors. */
+export type TxLayout = 'single' | 'split' | 'indirect';
+
+/** Options of VirtioNetDriver.create. */
+export interface VirtioNetDriverOptions {
+  /** The device under test, driven through a VirtioMmioTransport the driver builds. */
+  readonly device: VirtioNetDevice;
+  /** Features to ask for (intersected with the device's offer and DRIVER_FEATURES). Default: all. */
+  readonly features?: bigint;
+  /** Queue pairs to use (default: every pair the device offers). */
+  readonly queuePairs?: number;
+  /** Queue size (default: min(256, QueueNumMax)). */
+  readonly queueSize?: number;
+  /** RX buffer size with MRG_RXBUF (default 2048). Without MRG_RXBUF: 65562 with guest GSO, else 1526. */
+  readonly rxBufferSize?: number;
+  /** Descriptor layout of transmitted frames (default `single`: header and frame in one buffer). */
+  readonly txLayout?: TxLayout;
+  /** RX buffers to post per receive queue (default: the queue size). */
+  readonly rxBuffers?: number;
+}
+
+interface DriverQueueState {
+  readonly index: number;
+  readonly q: DriverQueue;
+  readonly kick: EventFd;
+  readonly call: EventFd;
+  readonly epoll: Epoll;
+  /** Buffer (or slot) guest address per pool id. */
+  readonly bufAddr: number[];
+  readonly bufSize: number;
+  /** Pool ids free for use. */
+  readonly freeBufs: number[];
+  /** Pool id by head descriptor index. */
+  readonly bufOfHead: Map<number, number>;
+}
+
+/**
+ * A guest-side virtio-net driver in TypeScript. It plays both the guest kernel and the VMM around it:
+ * it owns memfd guest memory and the kick/call eventfds, builds a VirtioMmioTransport over the
+ * device and initialises it the way Linux virtio_net does (reset, ACKNOWLEDGE, DRIVER, features,
+ * FEATURES_OK, queues, DRIVER_OK), posts RX buffers, sends frames with a virtio_net_hdr, receives
+ * frames (reassembling MRG_RXBUF buffers), waits on call eventfds and issues control commands.
+ * It can also post deliberately malformed chains. Used by the conformance suite, benchmarks and
+ * the demo against every backend.
+ */
+export class VirtioNetDriver {
+  /** The device being driven. */
+  readonly device: VirtioNetDevice;
+  /** The transport the driver reads and writes registers through (the VMM's MMIO forwarder). */
+  readonly transport: VirtioMmioTransport;
+  /** Guest RAM (memfd), shared with the device. */
+  readonly guestMemory: MemfdGuestMemory;
+  /** Features negotiated. */
+  readonly features: bigint;
+  /** Queue pairs set up. */
+  readonly queuePairs: number;
+  /** Queue size used on every queue. */
+  readonly queueSize: number;
+  /** Index of the control queue, or undefined without VIRTIO_NET_F_CTRL_VQ. */
+  readonly ctrlIndex: number | undefined;
+  /** RX buffer size posted. */
+  readonly rxBufferSize: number;
+
+  private readonly queues = new Map<number, DriverQueueState>();
+  private readonly alloc: GuestAllocator;
+  private readonly txLayout: TxLayout;
+  private readonly scratch: number;
+  private closed = false;
+  private readonly interruptCounter: { n: number };
+
+  private constructor(init: {
+    device: VirtioNetDevice;
+    transport: VirtioMmioTransport;
+    guestMemory: MemfdGuestMemory;
+    features: bigint;
+    queuePairs: number;
+    queueSize: number;
+    ctrlIndex: number | undefined;
+    rxBufferSize: number;
+    alloc: GuestAllocator;
+    txLayout: TxLayout;
+    scratch: number;
+    interruptCounter: { n: number };
+  }) {
+    this.interruptCounter = init.interruptCounter;
+    this.device = init.device;
+    this.transport = init.transport;
+    this.guestMemory = init.guestMemory;
+    this.features = init.features;
+    this.queuePairs = init.queuePairs;
+    this.queueSize = init.queueSize;
+    this.ctrlIndex = init.ctrlIndex;
+    this.rxBufferSize = init.rxBufferSize;
+    this.alloc = init.alloc;
+    this.txLayout = init.txLayout;
+    this.scratch = init.scratch;
+  }
+
+  /** Zero-copy access to guest RAM. */
+  get memory(): GuestMemory {
+    return this.guestMemory.memory;
+  }
+
+  /** Number of config/needs-reset interrupts the transport raised. */
+  get configInterrupts(): number {
+    return this.interruptCounter.n;
+  }
+
+  /**
+   * Allocates guest memory and eventfds, negotiates features, sets the queues up, sets DRIVER_OK
+   * (which activates the device), selects the queue pairs with the control queue (MQ) and posts RX
+   * buffers. Everything is released again if any step fails.
+   */
+  static async create(options: VirtioNetDriverOptions): Promise<VirtioNetDriver> {
+    const device = options.device;
+    const pairsMax = device.queuePairs;
+    const wantPairs = options.queuePairs ?? pairsMax;
+    if (!Number.isInteger(wantPairs) || wantPairs < 1 || wantPairs > pairsMax) {
+      throw new DriverError('invalid-argument', `queuePairs ${wantPairs} is outside 1..${pairsMax} (the device's maximum)`);
+    }
+    const size = options.queueSize ?? Math.min(256, device.queueMaxSize);
+    if (size < 2 || size > device.queueMaxSize || (size & (size - 1)) !== 0) {
+      throw new DriverError('invalid-argument', `queueSize ${size} must be a power of two between 2 and ${device.queueMaxSize}`);
+    }
+    // Guest RAM sized for the worst case; memfd pages are only allocated when touched.
+    const txSlot = 65_568;
+    const rxBig = 65_568;
+    const perQueue = size * Math.max(txSlot, rxBig) + 16 * size + 8 * size + 4096;
+    const memoryBytes = Math.ceil((perQueue * (2 * wantPairs + 1) + (1 << 20)) / 4096) * 4096;
+    const guestMemory = MemfdGuestMemory.create({ regions: [{ guestPhysAddr: 0, size: memoryBytes }], name: `vnic-driver-${device.id}` });
+    const fds: EventFd[] = [];
+    const epolls: Epoll[] = [];
+    let transport: VirtioMmioTransport | undefined;
+    try {
+      const kicks = new Map<number, EventFd>();
+      const calls = new Map<number, EventFd>();
+      const fdsOf = (i: number): { kick: EventFd; call: EventFd } => {
+        let kick = kicks.get(i);
+        let call = calls.get(i);
+        if (kick === undefined) {
+          kick = EventFd.create({ nonBlocking: true });
+          fds.push(kick);
+          kicks.set(i, kick);
+        }
+        if (call === undefined) {
+          call = EventFd.create({ nonBlocking: true });
+          fds.push(call);
+          calls.set(i, call);
+        }
+        return { kick, call };
+      };
+      const interruptCounter = { n: 0 };
+      transport = new VirtioMmioTransport(device, {
+        memory: guestMemory.layout,
+        queueEventFds: (i) => {
+          const { kick, call } = fdsOf(i);
+          return { kickFd: kick.fd, callFd: call.fd };
+        },
+        onQueueNotify: (i) => fdsOf(i).kick.write(1n),
+        onInterrupt: () => {
+          interruptCounter.n++;
+        },
+      });
+      const t = transport;
+      const status = (): number => t.read(VIRTIO_MMIO_STATUS, 4);
+      const setStatus = (bits: number): void => t.write(VIRTIO_MMIO_STATUS, 4, status() | bits);
+
+      t.write(VIRTIO_MMIO_STATUS, 4, 0);
+      await t.settled();
+      setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE);
+      setStatus(VIRTIO_CONFIG_S_DRIVER);
+      t.write(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 4, 0);
+      const lo = t.read(VIRTIO_MMIO_DEVICE_FEATURES, 4) >>> 0;
+      t.write(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 4, 1);
+      const hi = t.read(VIRTIO_MMIO_DEVICE_FEATURES, 4) >>> 0;
+      const offered = (BigInt(hi) << 32n) | BigInt(lo);
+      const features = offered & (options.features ?? DRIVER_FEATURES) & DRIVER_FEATURES;
+      t.write(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 4, 0);
+      t.write(VIRTIO_MMIO_DRIVER_FEATURES, 4, Number(features & 0xffff_ffffn));
+      t.write(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 4, 1);
+      t.write(VIRTIO_MMIO_DRIVER_FEATURES, 4, Number(features >> 32n));
+      setStatus(VIRTIO_CONFIG_S_FEATURES_OK);
+      if ((status() & VIRTIO_CONFIG_S_FEATURES_OK) === 0) {
+        setStatus(VIRTIO_CONFIG_S_FAILED);
+        throw new DriverError('features-refused', `device ${device.id} refused features 0x${features.toString(16)} (offered 0x${offered.toString(16)})`);
+      }
+      const mq = hasFeature(features, N.VIRTIO_NET_F_MQ);
+      const hasCtrl = hasFeature(features, N.VIRTIO_NET_F_CTRL_VQ);
+      const cfg = readNetConfig(t);
+      const maxPairs = mq ? cfg.maxVirtqueuePairs : 1;
+      const pairs = Math.min(wantPairs, maxPairs);
+      const ctrlIndex = hasCtrl ? 2 * maxPairs : undefined;
+      const eventIdx = hasFeature(features, VIRTIO_F_EVENT_IDX);
+      const mrg = hasFeature(features, N.VIRTIO_NET_F_MRG_RXBUF);
+      const guestGso =
+        hasFeature(features, N.VIRTIO_NET_F_GUEST_TSO4) || hasFeature(features, N.VIRTIO_NET_F_GUEST_TSO6) || hasFeature(features, N.VIRTIO_NET_F_GUEST_UFO);
+      const rxBufferSize = mrg ? (options.rxBufferSize ?? 2048) : guestGso ? 65_562 : 1526;
+      if (rxBufferSize < VIRTIO_NET_HDR_SIZE + 14 || rxBufferSize > rxBig) {
+        throw new DriverError('invalid-argument', `rxBufferSize ${rxBufferSize} must be between ${VIRTIO_NET_HDR_SIZE + 14} and ${rxBig}`);
+      }
+      const alloc = new GuestAllocator(0, memoryBytes);
+      const scratch = alloc.alloc(64 * 1024, 4096);
+      const mem = guestMemory.memory;
+      const indices = [...Array(2 * pairs).keys()];
+      if (ctrlIndex !== undefined) indices.push(ctrlIndex);
+      const queues = new Map<number, DriverQueueState>();
+      for (const index of indices) {
+        t.write(VIRTIO_MMIO_QUEUE_SEL, 4, index);
+        const max = t.read(VIRTIO_MMIO_QUEUE_NUM_MAX, 4);
+        if (max === 0) throw new DriverError('device-failed', `device ${device.id} has no queue ${index}`);
+        const qsize = Math.min(size, max);
+        const layout = DriverQueue.layout(alloc.alloc(16 * qsize + 6 + 2 * qsize + 8 + 6 + 8 * qsize, 4096), qsize);
+        const q = new DriverQueue({ size: qsize, descTable: layout.descTable, availRing: layout.availRing, usedRing: layout.usedRing, eventIdx });
+        q.init(mem);
+        t.write(VIRTIO_MMIO_QUEUE_NUM, 4, qsize);
+        writeAddr(t, VIRTIO_MMIO_QUEUE_DESC_LOW, VIRTIO_MMIO_QUEUE_DESC_HIGH, layout.descTable);
+        writeAddr(t, VIRTIO_MMIO_QUEUE_AVAIL_LOW, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, layout.availRing);
+        writeAddr(t, VIRTIO_MMIO_QUEUE_USED_LOW, VIRTIO_MMIO_QUEUE_USED_HIGH, layout.usedRing);
+        t.write(VIRTIO_MMIO_QUEUE_READY, 4, 1);
+        const isRx = index !== ctrlIndex && index % 2 === 0;
+        const bufSize = index === ctrlIndex ? 4096 : isRx ? rxBufferSize : txSlot;
+        const count = isRx ? Math.min(qsize, options.rxBuffers ?? qsize) : qsize;
+        const base = alloc.alloc(bufSize * count, 4096);
+        const bufAddr = [...Array(count).keys()].map((k) => base + k * bufSize);
+        const { kick, call } = fdsOf(index);
+        const epoll = Epoll.create();
+        epolls.push(epoll);
+        epoll.add(call.fd, EPOLLIN, index);
+        queues.set(index, {
+          index,
+          q,
+          kick,
+          call,
+          epoll,
+          bufAddr,
+          bufSize,
+          freeBufs: [...Array(count).keys()].reverse(),
+          bufOfHead: new Map(),
+        });
+      }
+      setStatus(VIRTIO_CONFIG_S_DRIVER_OK);
+      await t.settled();
+      if ((status() & VIRTIO_CONFIG_S_NEEDS_RESET) !== 0) {
+        throw new DriverError('device-failed', `device ${device.id} set DEVICE_NEEDS_RESET at DRIVER_OK`);
+      }
+      const driver = new VirtioNetDriver({
+        device,
+        transport: t,
+        guestMemory,
+        features,
+        queuePairs: pairs,
+        queueSize: size,
+        ctrlIndex,
+        rxBufferSize,
+        alloc,
+        txLayout: options.txLayout ?? 'single',
+        scratch,
+        interruptCounter,
+      });
+      for (const [i, s] of queues) driver.queues.set(i, s);
+      for (let p = 0; p < pairs; p++) driver.refillRx(p);
+      if (mq && pairs > 1) {
+        const ack = await driver.ctrl({ kind: 'mq-vq-pairs-set', pairs });
+        if (ack !== VIRTIO_NET_OK) throw new DriverError('device-failed', `device ${device.id} refused VQ_PAIRS_SET ${pairs}`);
+      }
+      return driver;
+    } catch (err) {
+      try {
+        transport?.write(VIRTIO_MMIO_STATUS, 4, 0);
+        await transport?.settled();
+      } catch {
+        // reporting the original error matters more
+      }
+      transport?.close();
+      for (const e of epolls) e.close();
+      for (const f of fds) f.close();
+      guestMemory.close();
+      throw err;
+    }
+  }
+
+  /** The driver-side ring of queue `index` (for tests that need raw access). */
+  queue(index: number): DriverQueue {
+    return this.state(index).q;
+  }
+
+  /** Decoded device config space (read through the transport, as a guest does). */
+  readConfig(): VirtioNetConfig {
+    return readNetConfig(this.transport);
+  }
+
+  /** Reads and acknowledges the transport's interrupt status bits (1 = used buffer, 2 = config). */
+  ackInterrupts(): number {
+    const bits = this.transport.read(VIRTIO_MMIO_INTERRUPT_STATUS, 4);
+    if (bits !== 0) this.transport.write(VIRTIO_MMIO_INTERRUPT_ACK, 4, bits);
+    return bits;
+  }
+
+  /** Current device status register. */
+  status(): number {
+    return this.transport.read(VIRTIO_MMIO_STATUS, 4);
+  }
+
+  /**
+   * Queues one frame on transmit queue `queuePair` with a virtio_net_hdr (zeroes by default) and
+   * kicks when the device asks for it. Reclaims finished TX buffers first. Returns false when the
+   * ring is full.
+   */
+  send(frame: Uint8Array, options: { hdr?: Partial<VirtioNetHdr>; queuePair?: number; kick?: boolean } = {}): boolean {
+    const s = this.state(2 * (options.queuePair ?? 0) + 1);
+    this.reclaimTx(s);
+    if (!this.postTx(s, frame, options.hdr)) return false;
+    s.q.publish(this.memory);
+    if (options.kick !== false) this.kickIfNeeded(s);
+    return true;
+  }
+
+  /** Queues many frames, publishes once, kicks at most once. Returns how many were queued. */
+  sendBatch(frames: readonly Uint8Array[], options: { hdr?: Partial<VirtioNetHdr>; queuePair?: number } = {}): number {
+    const s = this.state(2 * (options.queuePair ?? 0) + 1);
+    this.reclaimTx(s);
+    let n = 0;
+    for (const f of frames) {
+      if (!this.postTx(s, f, options.hdr)) break;
+      n++;
+    }
+    s.q.publish(this.memory);
+    this.kickIfNeeded(s);
+    return n;
+  }
+
+  /** Waits until every frame sent on `queuePair` was consumed by the device. */
+  async flushTx(queuePair = 0, timeoutMs = 2000): Promise<void> {
+    const s = this.state(2 * queuePair + 1);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      this.reclaimTx(s);
+      if (s.bufOfHead.size === 0) return;
+      if (!(await this.waitUsed(s, deadline))) {
+        throw new DriverError('timeout', `device ${this.device.id}: ${s.bufOfHead.size} TX buffers on queue ${s.index} not used after ${timeoutMs} ms`);
+      }
+    }
+  }
+
+  /** Takes a received frame if one is ready (no waiting); reposts its buffers. */
+  tryReceive(queuePair = 0): ReceivedFrame | undefined {
+    const s = this.state(2 * queuePair);
+    const mem = this.memory;
+    const first = s.q.popUsed(mem);
+    if (first === undefined) return undefined;
+    const id0 = this.takeBuf(s, first.id);
+    const head = mem.read(s.bufAddr[id0]!, Math.min(first.len, s.bufSize)) ?? new Uint8Array(0);
+    const hdr = decodeVirtioNetHdr(head) ?? { flags: 0, gsoType: 0, hdrLen: 0, gsoSize: 0, csumStart: 0, csumOffset: 0, numBuffers: 1 };
+    const mrg = hasFeature(this.features, N.VIRTIO_NET_F_MRG_RXBUF);
+    const count = mrg ? Math.max(1, hdr.numBuffers) : 1;
+    const parts: Uint8Array[] = [head.subarray(Math.min(VIRTIO_NET_HDR_SIZE, head.length))];
+    this.repost(s, id0);
+    for (let k = 1; k < count; k++) {
+      const e = s.q.popUsed(mem);
+      if (e === undefined) {
+        throw new DriverError('device-failed', `device ${this.device.id}: num_buffers ${count} but only ${k} used buffers published on queue ${s.index}`);
+      }
+      const id = this.takeBuf(s, e.id);
+      parts.push(mem.read(s.bufAddr[id]!, Math.min(e.len, s.bufSize)) ?? new Uint8Array(0));
+      this.repost(s, id);
+    }
+    s.q.publish(mem);
+    this.kickIfNeeded(s);
+    return { hdr, frame: concat(parts), buffers: count, queuePair };
+  }
+
+  /** Waits up to `timeoutMs` for a received frame on `queuePair`. */
+  async receive(queuePair = 0, timeoutMs = 2000): Promise<ReceivedFrame | undefined> {
+    const s = this.state(2 * queuePair);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const f = this.tryReceive(queuePair);
+      if (f !== undefined) return f;
+      if (!(await this.waitUsed(s, deadline))) return undefined;
+    }
+  }
+
+  /** Collects `count` frames from `queuePair` (fewer when `timeoutMs` runs out). */
+  async receiveMany(count: number, queuePair = 0, timeoutMs = 2000): Promise<ReceivedFrame[]> {
+    const out: ReceivedFrame[] = [];
+    const deadline = Date.now() + timeoutMs;
+    while (out.length < count) {
+      const f = await this.receive(queuePair, Math.max(0, deadline - Date.now()));
+      if (f === undefined) break;
+      out.push(f);
+    }
+    return out;
+  }
+
+  /** Sends a control-queue command and returns the device's ack (VIRTIO_NET_OK or VIRTIO_NET_ERR). */
+  async ctrl(command: NetCtrlCommand | Uint8Array, timeoutMs = 2000): Promise<number> {
+    if (this.ctrlIndex === undefined) throw new DriverError('invalid-argument', `device ${this.device.id}: VIRTIO_NET_F_CTRL_VQ not negotiated`);
+    const s = this.state(this.ctrlIndex);
+    const bytes = command instanceof Uint8Array ? command : encodeNetCtrlCommand(command);
+    const id = s.freeBufs.pop();
+    if (id === undefined) throw new DriverError('invalid-state', `device ${this.device.id}: control queue full`);
+    const addr = s.bufAddr[id]!;
+    const mem = this.memory;
+    mem.write(addr, bytes);
+    const ackAddr = addr + s.bufSize - 1;
+    mem.write(ackAddr, Uint8Array.of(0xff));
+    const head = s.q.add(mem, [
+      { addr, len: bytes.length, writable: false },
+      { addr: ackAddr, len: 1, writable: true },
+    ]);
+    if (head === undefined) {
+      s.freeBufs.push(id);
+      throw new DriverError('invalid-state', `device ${this.device.id}: control queue full`);
+    }
+    s.bufOfHead.set(head, id);
+    s.q.publish(mem);
+    this.kickIfNeeded(s);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const e = s.q.popUsed(mem);
+      if (e !== undefined) {
+        const got = this.takeBuf(s, e.id);
+        s.freeBufs.push(got);
+        if (e.id === head) return e.len >= 1 ? mem.read(ackAddr, 1)![0]! : 0xff;
+        continue;
+      }
+      if (!(await this.waitUsed(s, deadline))) {
+        throw new DriverError('timeout', `device ${this.device.id}: no answer to control command after ${timeoutMs} ms`);
+      }
+    }
+  }
+
+  /** Writes a kick for queue `index` (what a vCPU's QueueNotify write becomes through an ioeventfd). */
+  kick(index: number): void {
+    this.state(index).kick.write(1n);
+  }
+
+  /**
+   * Posts a deliberately malformed chain on transmit queue `queuePair` and kicks. Chain-level kinds
+   * come back from the device with used length 0; `avail-idx-jump` corrupts avail->idx (ring-level).
+   * Uses descriptor slots at the top of the table, which the driver then never hands out again.
+   */
+  postMalformed(kind: MalformedChain, queuePair = 0): void {
+    const s = this.state(2 * queuePair + 1);
+    const mem = this.memory;
+    const q = s.q;
+    const r0 = q.size - 1;
+    const r1 = q.size - 2;
+    const end = this.guestMemory.layout.regions.reduce((m, r) => Math.max(m, r.guestPhysAddr + r.size), 0);
+    const good = this.scratch;
+    const w = (i: number, addr: number | bigint, len: number, flags: number, next = 0): void => q.writeDescriptor(mem, i, { addr, len, flags, next });
+    switch (kind) {
+      case 'avail-idx-jump':
+        q.setAvailIdxRaw(mem, q.nextAvail + q.size + 1);
+        this.kick(s.index);
+        return;
+      case 'loop':
+        w(r0, good, 64, VIRTQ_DESC_F_NEXT, r1);
+        w(r1, good, 64, VIRTQ_DESC_F_NEXT, r0);
+        break;
+      case 'next-out-of-range':
+        w(r0, good, 64, VIRTQ_DESC_F_NEXT, q.size + 3);
+        break;
+      case 'address-out-of-memory':
+        w(r0, end + 4096, 64, 0);
+        break;
+      case 'address-overflow':
+        w(r0, 0xffff_ffff_ffff_f000n, 0x2000, 0);
+        break;
+      case 'length-overflow':
+        w(r0, end - 16, 0xffff_ffff, 0);
+        break;
+      case 'indirect-len':
+        w(r0, good, 24, VIRTQ_DESC_F_INDIRECT);
+        break;
+      case 'nested-indirect':
+        DriverQueue.writeDescriptorAt(mem, good, { addr: good + 4096, len: 16, flags: VIRTQ_DESC_F_INDIRECT, next: 0 });
+        w(r0, good, 16, VIRTQ_DESC_F_INDIRECT);
+        break;
+      case 'indirect-next':
+        w(r0, good, 16, VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_NEXT, r1);
+        w(r1, good, 64, 0);
+        break;
+      case 'readable-after-writable':
+        w(r0, good, 64, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, r1);
+        w(r1, good + 64, 64, 0);
+        break;
+    }
+    q.pushAvailRaw(mem, r0);
+    q.publish(mem);
+    this.kick(s.index);
+  }
+
+  /** Reclaims used TX buffers of `queuePair` (also counts used-length-0 returns of malformed chains). */
+  reclaim(queuePair = 0): number {
+    return this.reclaimTx(this.state(2 * queuePair + 1));
+  }
+
+  /**
+   * Resets the device (status 0), waits for the backend to stop and releases the driver's guest
+   * memory, eventfds and transport. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.transport.write(VIRTIO_MMIO_STATUS, 4, 0);
+      await this.transport.settled();
+    } finally {
+      this.transport.close();
+      for (const s of this.queues.values()) {
+        s.call.write(1n); // wake a waiter so it sees `closed`
+        s.epoll.close();
+      }
+      for (const s of this.queues.values()) {
+        s.kick.close();
+        s.call.close();
+      }
+      this.queues.clear();
+      this.guestMemory.close();
+    }
+  }
+
+  private state(index: number): DriverQueueState {
+    if (this.closed) throw new DriverError('closed', `driver for ${this.device.id} is closed`);
+    const s = this.queues.get(index);
+    if (s === undefined) throw new DriverError('invalid-argument', `queue ${index} is not set up (queue pairs: ${this.queuePairs})`);
+    return s;
+  }
+
+  private postTx(s: DriverQueueState, frame: Uint8Array, hdr: Partial<VirtioNetHdr> | undefined): boolean {
+    if (frame.length + VIRTIO_NET_HDR_SIZE > s.bufSize) {
+      throw new DriverError('invalid-argument', `frame of ${frame.length} bytes exceeds ${s.bufSize - VIRTIO_NET_HDR_SIZE}`);
+    }
+    const id = s.freeBufs.pop();
+    if (id === undefined) return false;
+    const mem = this.memory;
+    const addr = s.bufAddr[id]!;
+    const h: VirtioNetHdr = { flags: 0, gsoType: 0, hdrLen: 0, gsoSize: 0, csumStart: 0, csumOffset: 0, numBuffers: 0, ...hdr };
+    const dst = mem.slice(addr, VIRTIO_NET_HDR_SIZE + frame.length)!;
+    encodeVirtioNetHdr(h, dst, 0);
+    dst.set(frame, VIRTIO_NET_HDR_SIZE);
+    let head: number | undefined;
+    const total = VIRTIO_NET_HDR_SIZE + frame.length;
+    if (this.txLayout === 'single') {
+      head = s.q.add(mem, [{ addr, len: total, writable: false }]);
+    } else {
+      const bufs = [
+        { addr, len: VIRTIO_NET_HDR_SIZE, writable: false },
+        { addr: addr + VIRTIO_NET_HDR_SIZE, len: frame.length, writable: false },
+      ];
+      head =
+        this.txLayout === 'split'
+          ? s.q.add(mem, bufs)
+          : s.q.add(mem, bufs, { indirect: { tableAddr: addr + s.bufSize - 48 } });
+    }
+    if (head === undefined) {
+      s.freeBufs.push(id);
+      return false;
+    }
+    s.bufOfHead.set(head, id);
+    return true;
+  }
+
+  private reclaimTx(s: DriverQueueState): number {
+    let n = 0;
+    for (;;) {
+      const e = s.q.popUsed(this.memory);
+      if (e === undefined) return n;
+      const id = s.bufOfHead.get(e.id);
+      if (id !== undefined) {
+        s.bufOfHead.delete(e.id);
+        s.freeBufs.push(id);
+      }
+      n++;
+    }
+  }
+
+  private takeBuf(s: DriverQueueState, head: number): number {
+    const id = s.bufOfHead.get(head);
+    if (id === undefined) throw new DriverError('device-failed', `device ${this.device.id} returned head ${head} on queue ${s.index}, which has no buffer`);
+    s.bufOfHead.delete(head);
+    return id;
+  }
+
+  private repost(s: DriverQueueState, id: number): void {
+    const head = s.q.add(this.memory, [{ addr: s.bufAddr[id]!, len: s.bufSize, writable: true }]);
+    if (head === undefined) {
+      s.freeBufs.push(id);
+      return;
+    }
+    s.bufOfHead.set(head, id);
+  }
+
+  private refillRx(pair: number): void {
+    const s = this.state(2 * pair);
+    for (;;) {
+      const id = s.freeBufs.pop();
+      if (id === undefined) break;
+      this.repost(s, id);
+    }
+    s.q.publish(this.memory);
+    this.kickIfNeeded(s);
+  }
+
+  private kickIfNeeded(s: DriverQueueState): void {
+    if (s.q.kickNeeded(this.memory)) s.kick.write(1n);
+  }
+
+  /** Arms interrupts and waits on the call eventfd until used buffers arrive or `deadline` passes. */
+  private async waitUsed(s: DriverQueueState, deadline: number): Promise<boolean> {
+    const mem = this.memory;
+    for (;;) {
+      if (this.closed) return false;
+      if (s.q.usedPending(mem) > 0) return true;
+      if (s.q.enableInterrupts(mem)) return true;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return false;
+      await s.epoll.waitAsync(1, Math.min(remaining, 250));
+      if (this.closed) return false;
+      s.call.read();
+    }
+  }
+}
+
+function writeAddr(t: VirtioMmioTransport, lo: number, hi: number, addr: number): void {
+  t.write(lo, 4, addr % 0x1_0000_0000);
+  t.write(hi, 4, Math.floor(addr / 0x1_0000_0000));
+}
+
+function readNetConfig(t: VirtioMmioTransport): VirtioNetConfig {
+  const bytes = new Uint8Array(VIRTIO_NET_CONFIG_SIZE);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = t.read(VIRTIO_MMIO_CONFIG + i, 1);
+  return decodeVirtioNetConfig(bytes)!;
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!.slice();
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

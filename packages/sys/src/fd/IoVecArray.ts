@@ -1,0 +1,86 @@
+import { VnicError } from '@vnic/core';
+import { IOV_MAX, IOVEC_SIZE } from '../linux/socket.ts';
+import { libc } from '../native/libc.ts';
+
+const TWO_32 = 0x1_0000_0000;
+
+/**
+ * A reusable array of `struct iovec` (linux/uio.h) for readv/writev, preallocated once and
+ * refilled per frame without allocating: `clear()`, then `push(hostAddr, len)` per buffer.
+ * Addresses are host virtual addresses (from GuestMemory.hostAddress or a mapping), as Number
+ * (< 2^53) or BigInt.
+ */
+export class IoVecArray {
+  /** Most iovecs this array holds (at most IOV_MAX = 1024). */
+  readonly capacity: number;
+  /** Address of the first struct iovec (what readv/writev take). */
+  readonly address: bigint;
+  private count = 0;
+  private total = 0;
+  // NATIVE: the iovecs live in this ArrayBuffer; V8 never moves an ArrayBuffer's backing store, and
+  // `address` stays valid as long as this object (which references the buffer) is alive.
+  private readonly buffer: ArrayBuffer;
+  private readonly words: Uint32Array;
+  // JS buffers pushed with pushBytes, kept reachable until clear() so their addresses stay valid.
+  private readonly pinned: (Uint8Array | undefined)[];
+  private pinnedCount = 0;
+
+  constructor(capacity = 64) {
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > IOV_MAX) {
+      throw new VnicError('invalid-argument', `iovec capacity ${capacity} is not an integer in 1..${IOV_MAX}`);
+    }
+    this.capacity = capacity;
+    this.buffer = new ArrayBuffer(capacity * IOVEC_SIZE);
+    this.words = new Uint32Array(this.buffer);
+    this.address = libc.address(this.buffer);
+    this.pinned = new Array<Uint8Array | undefined>(capacity).fill(undefined);
+  }
+
+  /** Number of iovecs in use. */
+  get length(): number {
+    return this.count;
+  }
+
+  /** Sum of the lengths of the iovecs in use. */
+  get byteLength(): number {
+    return this.total;
+  }
+
+  /** Empties the array (and releases buffers pinned by pushBytes). */
+  clear(): void {
+    this.count = 0;
+    this.total = 0;
+    if (this.pinnedCount > 0) {
+      this.pinned.fill(undefined);
+      this.pinnedCount = 0;
+    }
+  }
+
+  /**
+   * Appends one buffer by host address. The memory must stay mapped until the readv/writev
+   * using this array returns. Throws when the array is full.
+   */
+  push(hostAddr: number | bigint, len: number): void {
+    const i = this.count;
+    if (i === this.capacity) throw new VnicError('invalid-state', `iovec array is full (${this.capacity} entries)`);
+    const addr = typeof hostAddr === 'number' ? hostAddr : Number(hostAddr);
+    const w = this.words;
+    const base = i << 2;
+    const addrLo = addr % TWO_32;
+    w[base] = addrLo;
+    w[base + 1] = (addr - addrLo) / TWO_32;
+    const lenLo = len % TWO_32;
+    w[base + 2] = lenLo;
+    w[base + 3] = (len - lenLo) / TWO_32;
+    this.count = i + 1;
+    this.total += len;
+  }
+
+  /** Appends JS memory (a Uint8Array or a subarray); it is kept reachable until clear(). */
+  pushBytes(bytes: Uint8Array): void {
+    const i = this.count;
+    this.push(libc.address(bytes), bytes.byteLength);
+    this.pinned[i] = bytes;
+    this.pinnedCount++;
+  }
+}

@@ -1,0 +1,53 @@
+// @vnic/sys public surface: the only package that imports koffi. Explicit barrel: `export type`
+// for types, no `export *`. The raw libc bindings (native/libc.ts) are deliberately not exported.
+
+export { SysError } from './SysError.ts';
+export type { SysErrorInit } from './SysError.ts';
+export { checkSys } from './checkSys.ts';
+export { errnoDescription, errnoName } from './linux/errno.ts';
+
+export { openFd } from './fd/openFd.ts';
+export { closeFd } from './fd/closeFd.ts';
+export { readFd } from './fd/readFd.ts';
+export { writeFd } from './fd/writeFd.ts';
+export { readvFd } from './fd/readvFd.ts';
+export { writevFd } from './fd/writevFd.ts';
+export { IoVecArray } from './fd/IoVecArray.ts';
+export { setNonBlocking } from './fd/setNonBlocking.ts';
+export { dupFd } from './fd/dupFd.ts';
+export { viewHostMemory } from './viewHostMemory.ts';
+
+export { EventFd } from './EventFd.ts';
+export type { EventFdOptions } from './EventFd.ts';
+export { Epoll } from './Epoll.ts';
+export type { EpollEvent } from './Epoll.ts';
+export { EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLONESHOT, EPOLLOUT, EPOLLRDHUP } from './linux/eventpoll.ts';
+
+export { Tap } from './Tap.ts';
+export type { TapOpenOptions } from './Tap.ts';
+export {
+  IFF_MULTI_QUEUE,
+  IFF_NO_PI,
+  IFF_TAP,
+  IFF_VNET_HDR,
+  TUN_F_CSUM,
+  TUN_F_TSO4,
+  TUN_F_TSO6,
+  TUN_F_TSO_ECN,
+  TUN_F_UFO,
+  TUN_F_USO4,
+  TUN_F_USO6,
+} from './linux/if_tun.ts';
+
+export { MemfdGuestMemory } from './memory/MemfdGuestMemory.ts';
+export type { MemfdGuestMemoryOptions } from './memory/MemfdGuestMemory.ts';
+export { mapGuestMemory } from './memory/mapGuestMemory.ts';
+export type { MappedGuestMemory } from './memory/mapGuestMemory.ts';
+export { guestMemoryFromLayout } from './memory/guestMemoryFromLayout.ts';
+
+export { UnixSocket } from './unix/UnixSocket.ts';
+export { socketpair } from './unix/socketpair.ts';
+export { sendWithFds } from './unix/sendWithFds.ts';
+export { recvWithFds } from './unix/recvWithFds.ts';
+export type { RecvWithFdsResult } from './unix/recvWithFds.ts';
+export { recvWithFdsAsync } from './unix/recvWithFdsAsync.ts';

@@ -1,0 +1,53 @@
+import { GuestMemory, VnicError } from '@vnic/core';
+import type { GuestMemoryLayout } from '@vnic/core';
+import { viewHostMemory } from '../viewHostMemory.ts';
+import { mapShared, unmapShared } from './mapShared.ts';
+import type { SharedMapping } from './mapShared.ts';
+
+/** Guest memory mapped by mapGuestMemory: the zero-copy view and the close() that unmaps it. */
+export interface MappedGuestMemory {
+  /** Zero-copy access; its regions' hostAddr are this mapping's addresses. */
+  readonly memory: GuestMemory;
+  /** Unmaps every region (idempotent); `memory` dangles afterwards. */
+  close(): void;
+}
+
+/**
+ * Maps the fds of a layout afresh (MAP_SHARED, read-write), as an out-of-process or worker
+ * consumer does (vhost-user SET_MEM_TABLE). The layout's fds stay owned by their provider.
+ */
+export function mapGuestMemory(layout: GuestMemoryLayout): MappedGuestMemory {
+  const mappings: SharedMapping[] = [];
+  const unmapAll = (): void => {
+    let first: unknown;
+    for (const m of mappings.splice(0)) {
+      try {
+        unmapShared(m, 'guest memory');
+      } catch (e) {
+        first ??= e;
+      }
+    }
+    if (first !== undefined) throw first;
+  };
+  try {
+    for (const [i, r] of layout.regions.entries()) {
+      if (r.fd < 0) throw new VnicError('invalid-argument', `guest memory region ${i} at 0x${r.guestPhysAddr.toString(16)} has no fd to map`);
+      mappings.push(mapShared(r.fd, r.size, r.fdOffset, `guest memory region ${i} (fd ${r.fd})`));
+    }
+    // NATIVE: views over the mappings made above; valid until close().
+    const memory = new GuestMemory(
+      layout.regions.map((r, i) => {
+        const addr = mappings[i]!.addr;
+        return { guestPhysAddr: r.guestPhysAddr, bytes: new Uint8Array(viewHostMemory(addr, r.size)), hostAddr: addr };
+      }),
+    );
+    return { memory, close: unmapAll };
+  } catch (e) {
+    try {
+      unmapAll();
+    } catch {
+      // keep the error that made mapping fail
+    }
+    throw e;
+  }
+}
