@@ -14,6 +14,8 @@ describe('EventFd', () => {
       expect(e.read()).toBeUndefined();
       expect(e.write(2 ** 40 + 1)).toBe(true);
       expect(e.read()).toBe(2n ** 40n + 1n);
+      expect(() => e.write(-1)).toThrow(/increment -1/);
+      expect(() => e.write(0.5)).toThrow(/increment 0.5/);
     } finally {
       e.close();
     }

@@ -64,6 +64,7 @@ export class EventFd {
   write(n: bigint | number = 1n): boolean {
     const fd = this.fd;
     if (typeof n === 'number') {
+      if (!Number.isSafeInteger(n) || n < 0) throw new VnicError('invalid-argument', `eventfd increment ${n} is not a non-negative safe integer`);
       const lo = n % TWO_32;
       scratchU32[0] = lo;
       scratchU32[1] = (n - lo) / TWO_32;

@@ -5,8 +5,7 @@ import { closeFd } from '../fd/closeFd.ts';
 import { MFD_CLOEXEC } from '../linux/fcntl.ts';
 import { libc } from '../native/libc.ts';
 import { viewHostMemory } from '../viewHostMemory.ts';
-import { mapShared, unmapShared } from './mapShared.ts';
-import type { SharedMapping } from './mapShared.ts';
+import { SharedMapping } from './SharedMapping.ts';
 
 /** Options of MemfdGuestMemory.create. */
 export interface MemfdGuestMemoryOptions {
@@ -53,7 +52,7 @@ export class MemfdGuestMemory {
         if (!Number.isSafeInteger(r.size) || r.size <= 0) throw new VnicError('invalid-argument', `guest memory region ${i}: size ${r.size} is not a positive integer`);
         fd = checkSys(libc.memfd_create(name, MFD_CLOEXEC), 'memfd_create', undefined, target);
         checkSys(libc.ftruncate(fd, r.size), 'ftruncate', undefined, target);
-        const mapping = mapShared(fd, r.size, 0, target);
+        const mapping = SharedMapping.map(fd, r.size, 0, target);
         owned.push({ fd, mapping });
         fd = -1;
         regions.push({ guestPhysAddr: r.guestPhysAddr, size: r.size, fd: owned[i]!.fd, fdOffset: 0, hostAddr: mapping.addr });
@@ -90,7 +89,7 @@ function release(owned: readonly Owned[], name: string): void {
   let first: unknown;
   for (const o of owned) {
     try {
-      unmapShared(o.mapping, name);
+      o.mapping.unmap(name);
     } catch (e) {
       first ??= e;
     }

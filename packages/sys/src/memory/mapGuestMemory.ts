@@ -1,8 +1,7 @@
 import { GuestMemory, VnicError } from '@vnic/core';
 import type { GuestMemoryLayout } from '@vnic/core';
 import { viewHostMemory } from '../viewHostMemory.ts';
-import { mapShared, unmapShared } from './mapShared.ts';
-import type { SharedMapping } from './mapShared.ts';
+import { SharedMapping } from './SharedMapping.ts';
 
 /** Guest memory mapped by mapGuestMemory: the zero-copy view and the close() that unmaps it. */
 export interface MappedGuestMemory {
@@ -22,7 +21,7 @@ export function mapGuestMemory(layout: GuestMemoryLayout): MappedGuestMemory {
     let first: unknown;
     for (const m of mappings.splice(0)) {
       try {
-        unmapShared(m, 'guest memory');
+        m.unmap('guest memory');
       } catch (e) {
         first ??= e;
       }
@@ -32,7 +31,7 @@ export function mapGuestMemory(layout: GuestMemoryLayout): MappedGuestMemory {
   try {
     for (const [i, r] of layout.regions.entries()) {
       if (r.fd < 0) throw new VnicError('invalid-argument', `guest memory region ${i} at 0x${r.guestPhysAddr.toString(16)} has no fd to map`);
-      mappings.push(mapShared(r.fd, r.size, r.fdOffset, `guest memory region ${i} (fd ${r.fd})`));
+      mappings.push(SharedMapping.map(r.fd, r.size, r.fdOffset, `guest memory region ${i} (fd ${r.fd})`));
     }
     // NATIVE: views over the mappings made above; valid until close().
     const memory = new GuestMemory(
