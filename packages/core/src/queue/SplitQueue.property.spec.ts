@@ -118,7 +118,7 @@ type IndexChoice = { mod: number } | number;
 type AddrChoice =
   | { kind: 'in'; r: number; off: number; len: number | 'rest' | 'rest+1' }
   | { kind: 'edge'; r: number; which: number; len: number }
-  | { kind: 'table'; t: number; n: number; skew: number; fit?: boolean }
+  | { kind: 'table'; t: number; n: number; skew: number; fit?: boolean; lenSkew?: number }
   | { kind: 'raw'; addr: bigint; len: number };
 
 /** A length: any, or exactly to the end of the region, or one byte more. */
@@ -166,7 +166,14 @@ const linkedDescArb = fc.record({
 });
 /** A plausible indirect descriptor pointing at one of the tables. */
 const indirectDescArb = fc.record({
-  addr: fc.record({ kind: fc.constant('table' as const), t: fc.nat(2), n: fc.integer({ min: 1, max: 8 }), skew: fc.constant(0), fit: fc.constant(true) }),
+  addr: fc.record({
+    kind: fc.constant('table' as const),
+    t: fc.nat(2),
+    n: fc.integer({ min: 1, max: 4 }),
+    skew: fc.constant(0),
+    fit: fc.boolean(),
+    lenSkew: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 15 }) }),
+  }),
   flags: fc.constant(INDIRECT),
   next: fc.constant(0),
 });
@@ -211,7 +218,7 @@ const queueArb = fc.record({
   tables: fc.array(
     fc.record({
       r: fc.nat(2),
-      off: fc.nat(),
+      off: fc.oneof({ weight: 5, arbitrary: fc.nat() }, { weight: 1, arbitrary: fc.record({ fromEnd: fc.integer({ min: 1, max: 8 }) }) }),
       descs: fc.oneof(fc.array(descArb, { maxLength: 40 }), fc.array(fc.oneof(linkedDescArb, linkedDescArb, chaosDescArb), { maxLength: 8 })),
     }),
     { minLength: 3, maxLength: 3 },
@@ -265,7 +272,7 @@ function resolveAddr(w: World, c: AddrChoice, tables: readonly Table[]): { addr:
     }
     case 'table': {
       const t = tables[c.t % tables.length]!;
-      return { addr: BigInt(Math.max(0, t.gpa + c.skew)), len: 16 * (c.fit === true && t.count > 0 ? t.count : c.n) };
+      return { addr: BigInt(Math.max(0, t.gpa + c.skew)), len: 16 * (c.fit === true && t.count > 0 ? t.count : c.n) + (c.lenSkew ?? 0) };
     }
     case 'raw':
       return { addr: c.addr, len: c.len };
@@ -328,7 +335,9 @@ function runScenario(m: MemoryChoice, q: QueueChoice, cov: Coverage): void {
   const rings = placeRings(w, q);
   const tables = q.tables.map((t): Table => {
     const r = w.regions[t.r % w.regions.length]!;
-    return { gpa: r.gpa + (t.off % r.size), count: t.descs.length };
+    // Anywhere in the region, or so that its last entries run past the region's end.
+    const gpa = typeof t.off === 'number' ? r.gpa + (t.off % r.size) : Math.max(r.gpa, r.gpa + r.size - 16 * t.off.fromEnd);
+    return { gpa, count: t.descs.length };
   });
   q.tables.forEach((t, i) => t.descs.forEach((d, j) => writeDesc(w, tables[i]!.gpa, j, d, tables, t.descs.length)));
   for (let i = 0; i < size; i++) writeDesc(w, rings.descTable, i, q.descs[i]!, tables, size);
@@ -379,6 +388,14 @@ function runScenario(m: MemoryChoice, q: QueueChoice, cov: Coverage): void {
       if (dev.lastError !== undefined) cov.errors.add(dev.lastError);
       const consumed = (dev.nextAvail - from) & 0xffff;
       const heads = exact ? Array.from({ length: consumed }, (_, i) => w.peekLe(rings.availRing + 4 + 2 * ((from + i) % size), 2)!) : [];
+      if (exact && consumed > 0) {
+        // Only the last entry a pop consumes may be >= size, and then the queue stops on it.
+        expect(heads.slice(0, -1).every((h) => h < size)).toBe(true);
+        if (heads[consumed - 1]! >= size) {
+          expect(chain).toBeUndefined();
+          expect(dev.brokenReason).toBe(ChainError.INVALID_HEAD);
+        }
+      }
       if (exact) {
         // The model agrees: every head skipped was malformed (unless a later write of this same pop
         // landed on what the model reads), and the chain returned is the one the model builds.
@@ -479,6 +496,7 @@ function runScenario(m: MemoryChoice, q: QueueChoice, cov: Coverage): void {
 }
 
 type ModelResult = { readonly ok: true; readonly descriptors: { addr: number; len: number; writable: boolean }[] } | { readonly ok: false };
+const REJECTED: ModelResult = { ok: false };
 
 /**
  * Reference model of virtio 1.2 §2.7.5 chain validity with this library's documented limits
@@ -486,10 +504,8 @@ type ModelResult = { readonly ok: true; readonly descriptors: { addr: number; le
  * `size` descriptors in the table walk and in an indirect table, indirect tables only with the
  * feature, not nested, without NEXT, of a non-zero multiple of 16 bytes; no readable buffer after
  * a writable one. Reads guest memory through the `World` model. `touched` reports whether any byte
- * it read lies in [avoidFrom, avoidTo).
+ * it read lies in [avoid[0], avoid[1]).
  */
-const REJECTED: ModelResult = { ok: false };
-
 function modelChain(
   w: World,
   q: { size: number; descTable: number; indirectDesc: boolean },
@@ -572,9 +588,10 @@ describe('SplitQueue under random guest input (fast-check)', () => {
       { numRuns: 300 },
     );
     // The generators must keep reaching the interesting paths (thresholds well below what 300 runs
-    // reach: about 600 chains, 150 multi-descriptor, 20 indirect, 10 of 11 chain errors).
-    console.log(JSON.stringify({ ...cov, errors: [...cov.errors], broken: [...cov.broken] }));
+    // reach: about 550 chains, 130 multi-descriptor, 20 indirect, 1400 model comparisons, 10 of 11
+    // chain errors, all four ring errors).
     expect(cov.chains).toBeGreaterThan(250);
+    expect(cov.modelAgreed).toBeGreaterThan(500);
     expect(cov.multiDescriptorChains).toBeGreaterThan(50);
     expect(cov.indirectChains).toBeGreaterThan(2);
     expect(cov.writtenBytes).toBeGreaterThan(0);

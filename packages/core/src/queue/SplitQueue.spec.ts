@@ -74,23 +74,28 @@ function asDescriptors(buffers: readonly DriverBuffer[]): Descriptor[] {
 }
 
 /**
- * Makes the raw heads available, then a good chain; checks that every bad chain went back to the
- * used ring with len 0 and was counted under `rule`, and that the good chain is still popped.
+ * Makes each raw head available in turn and checks that it goes back to the used ring with len 0,
+ * counted under `rule`; then checks that a good chain posted after them is still popped.
  */
 function expectRejected(t: Setup, badHeads: readonly number[], rule: ChainErrorMessage, good: readonly DriverBuffer[] = GOOD): void {
   const { mem, drv, dev } = t;
-  for (const h of badHeads) drv.pushAvailRaw(mem, h);
+  badHeads.forEach((h, i) => {
+    drv.pushAvailRaw(mem, h);
+    drv.publish(mem);
+    expect(dev.pop(mem), `bad head ${h}`).toBeUndefined();
+    expect(dev.lastError, `bad head ${h}`).toBe(rule);
+    expect(dev.malformed).toBe(i + 1);
+    expect(dev.needsReset).toBe(false);
+    expect(usedIdx(t)).toBe(i + 1);
+    expect(usedElem(t, i)).toEqual({ id: h, len: 0 });
+  });
   const goodHead = drv.add(mem, good);
   expect(goodHead).toBeDefined();
   drv.publish(mem);
   const chain = dev.pop(mem);
-  expect(dev.lastError).toBe(rule);
-  expect(dev.malformed).toBe(badHeads.length);
-  expect(dev.needsReset).toBe(false);
   expect(chain?.head).toBe(goodHead);
   expect(chain?.descriptors).toEqual(asDescriptors(good));
-  expect(usedIdx(t)).toBe(badHeads.length);
-  badHeads.forEach((h, i) => expect(usedElem(t, i)).toEqual({ id: h, len: 0 }));
+  expect(dev.malformed).toBe(badHeads.length);
   expect(dev.pop(mem)).toBeUndefined();
   // The driver gets the bad chains back and can reuse the queue.
   for (const h of badHeads) expect(drv.popUsed(mem)).toEqual({ id: h, len: 0 });
@@ -252,7 +257,9 @@ describe('SplitQueue chain validation: a malformed chain is returned with len 0,
   it('rejects an indirect table outside memory', () => {
     const t = setup();
     t.drv.writeDescriptor(t.mem, 10, { addr: HOLE, len: 16, flags: INDIRECT, next: 0 });
-    t.drv.writeDescriptor(t.mem, 11, { addr: A_END - 16, len: 32, flags: INDIRECT, next: 0 }); // second entry in the hole
+    // Only the second entry is in the hole, and the chain would end at the first: still rejected.
+    DriverQueue.writeDescriptorAt(t.mem, A_END - 16, { addr: DATA, len: 16, flags: 0, next: 0 });
+    t.drv.writeDescriptor(t.mem, 11, { addr: A_END - 16, len: 32, flags: INDIRECT, next: 0 });
     t.drv.writeDescriptor(t.mem, 12, { addr: B_END, len: 16, flags: INDIRECT, next: 0 });
     expectRejected(t, [10, 11, 12], ChainError.INDIRECT_OUT_OF_MEMORY);
   });
