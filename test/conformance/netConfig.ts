@@ -1,4 +1,4 @@
-import type { NetDeviceConfig } from '@vnic/core';
+import { DEFAULT_NET_OFFLOADS, type NetDeviceConfig } from '@vnic/core';
 
 let counter = 0;
 
@@ -11,18 +11,7 @@ export function netConfig(backend: string, overrides: Partial<NetDeviceConfig> =
     mac: Uint8Array.of(0x52, 0x54, 0x00, 0xc0, (counter >> 8) & 0xff, counter & 0xff),
     queuePairs: 1,
     queueSize: 256,
-    offloads: {
-      csum: true,
-      guestCsum: true,
-      hostTso4: true,
-      hostTso6: true,
-      hostEcn: true,
-      hostUfo: true,
-      guestTso4: true,
-      guestTso6: true,
-      guestEcn: true,
-      guestUfo: true,
-    },
+    offloads: DEFAULT_NET_OFFLOADS,
     mrgRxbuf: true,
     eventIdx: true,
     indirectDesc: true,

@@ -57,6 +57,7 @@ export type { DeviceEvents } from './device/DeviceEvents.ts';
 export type { NetDeviceConfig } from './device/NetDeviceConfig.ts';
 export type { NetDeviceProvider } from './device/NetDeviceProvider.ts';
 export type { NetOffloads } from './device/NetOffloads.ts';
+export { DEFAULT_NET_OFFLOADS } from './device/DEFAULT_NET_OFFLOADS.ts';
 export type { QueueContext } from './device/QueueContext.ts';
 export type { QueueStats } from './device/QueueStats.ts';
 export { TypedEmitter } from './device/TypedEmitter.ts';
