@@ -222,8 +222,11 @@ export class LoopbackDevice extends NetDeviceBase {
         have += ch.writableLength;
       }
       if (this.heldRx.length === 0 || (this.mrg && have < need)) {
+        // Out of buffers: ask for a kick when the guest posts more (avail_event = where we stopped),
+        // unless it already did meanwhile. Without this a stale avail_event leaves the guest silent.
+        if (a.q.enableNotification(mem)) continue;
         c.noBuffer++;
-        break; // wait for the guest to post more buffers (its kick wakes us)
+        break;
       }
       this.pendingRx.shift();
       if (!this.mrg && have < need) {

@@ -19,6 +19,7 @@ import {
   VIRTIO_MMIO_QUEUE_AVAIL_LOW,
   VIRTIO_MMIO_QUEUE_DESC_HIGH,
   VIRTIO_MMIO_QUEUE_DESC_LOW,
+  VIRTIO_MMIO_QUEUE_NOTIFY,
   VIRTIO_MMIO_QUEUE_NUM,
   VIRTIO_MMIO_QUEUE_NUM_MAX,
   VIRTIO_MMIO_QUEUE_READY,
@@ -48,7 +49,12 @@ import { Epoll, EPOLLIN, EventFd, MemfdGuestMemory } from '@vnic/sys';
 import { DriverError } from './DriverError.ts';
 import { GuestAllocator } from './GuestAllocator.ts';
 import type { MalformedChain } from './MalformedChain.ts';
+import type { MmioWindow } from './MmioWindow.ts';
+import type { QueueEventFds } from './QueueEventFds.ts';
 import type { ReceivedFrame } from './ReceivedFrame.ts';
+import type { TxLayout } from './TxLayout.ts';
+import type { VirtioNetDriverAttachOptions } from './VirtioNetDriverAttachOptions.ts';
+import type { VirtioNetDriverTuning } from './VirtioNetDriverTuning.ts';
 
 const N = virtio_net;
 const { VIRTIO_NET_HDR_SIZE, VIRTIO_NET_OK } = virtio_net;
@@ -82,26 +88,15 @@ export const DRIVER_FEATURES: bigint = [
   N.VIRTIO_NET_F_MQ,
 ].reduce((m, b) => m | featureBit(b), 0n);
 
-/** How `send` lays a frame out in descriptors. */
-export type TxLayout = 'single' | 'split' | 'indirect';
-
-/** Options of VirtioNetDriver.create. */
-export interface VirtioNetDriverOptions {
+/** Options of VirtioNetDriver.create: the device, and how to set it up. */
+export interface VirtioNetDriverOptions extends VirtioNetDriverTuning {
   /** The device under test, driven through a VirtioMmioTransport the driver builds. */
   readonly device: VirtioNetDevice;
-  /** Features to ask for (intersected with the device's offer and DRIVER_FEATURES). Default: all. */
-  readonly features?: bigint;
-  /** Queue pairs to use (default: every pair the device offers). */
-  readonly queuePairs?: number;
-  /** Queue size (default: min(256, QueueNumMax)). */
-  readonly queueSize?: number;
-  /** RX buffer size with MRG_RXBUF (default 2048). Without MRG_RXBUF: 65562 with guest GSO, else 1526. */
-  readonly rxBufferSize?: number;
-  /** Descriptor layout of transmitted frames (default `single`: header and frame in one buffer). */
-  readonly txLayout?: TxLayout;
-  /** RX buffers to post per receive queue (default: the queue size). */
-  readonly rxBuffers?: number;
 }
+
+/** Largest TX frame slot and RX buffer (a 64 KiB GSO frame plus the header). */
+const TX_SLOT = 65_568;
+const RX_MAX = 65_568;
 
 interface DriverQueueState {
   readonly index: number;
@@ -118,22 +113,47 @@ interface DriverQueueState {
   readonly bufOfHead: Map<number, number>;
 }
 
+/** What create() and attach() hand the shared set-up path. */
+interface StartInit {
+  readonly mmio: MmioWindow;
+  readonly memory: GuestMemory;
+  readonly ram: { readonly base: number; readonly size: number };
+  readonly eventFds: (index: number) => QueueEventFds;
+  readonly notify: 'eventfd' | 'mmio';
+  readonly device: VirtioNetDevice | undefined;
+  readonly name: string;
+  readonly tuning: VirtioNetDriverTuning;
+  readonly transport: VirtioMmioTransport | undefined;
+  readonly guestMemory: MemfdGuestMemory | undefined;
+  readonly interruptCounter: { n: number };
+  /** Releases what the driver owns besides its epolls (create(): transport, eventfds, memory). */
+  readonly release: () => void;
+}
+
 /**
- * A guest-side virtio-net driver in TypeScript. It plays both the guest kernel and the VMM around it:
- * it owns memfd guest memory and the kick/call eventfds, builds a VirtioMmioTransport over the
- * device and initialises it the way Linux virtio_net does (reset, ACKNOWLEDGE, DRIVER, features,
- * FEATURES_OK, queues, DRIVER_OK), posts RX buffers, sends frames with a virtio_net_hdr, receives
- * frames (reassembling MRG_RXBUF buffers), waits on call eventfds and issues control commands.
- * It can also post deliberately malformed chains. Used by the conformance suite, benchmarks and
- * the demo against every backend.
+ * A guest-side virtio-net driver in TypeScript. It initialises a device through its virtio-mmio
+ * registers the way Linux virtio_net does (reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK,
+ * queues, DRIVER_OK), posts RX buffers, sends frames with a virtio_net_hdr, receives frames
+ * (reassembling MRG_RXBUF buffers), waits on call eventfds and issues control commands. It can
+ * also post deliberately malformed chains.
+ *
+ * Two ways in: `create()` plays the VMM around the guest too (it owns memfd guest memory, the
+ * kick/call eventfds and a VirtioMmioTransport over the device: tests, benchmarks, the demo);
+ * `attach()` is only the guest kernel inside a VMM that owns all of those (examples/embed-in-vmm).
  */
 export class VirtioNetDriver {
-  /** The device being driven. */
-  readonly device: VirtioNetDevice;
-  /** The transport the driver reads and writes registers through (the VMM's MMIO forwarder). */
-  readonly transport: VirtioMmioTransport;
-  /** Guest RAM (memfd), shared with the device. */
-  readonly guestMemory: MemfdGuestMemory;
+  /** The device being driven (undefined when attach() was not told). */
+  readonly device: VirtioNetDevice | undefined;
+  /** The MMIO window the driver reads and writes registers through. */
+  readonly mmio: MmioWindow;
+  /** The transport create() built (undefined after attach(): the VMM owns it). */
+  readonly transport: VirtioMmioTransport | undefined;
+  /** Guest RAM (memfd) create() allocated, shared with the device (undefined after attach()). */
+  readonly guestMemory: MemfdGuestMemory | undefined;
+  /** Zero-copy access to guest RAM. */
+  readonly memory: GuestMemory;
+  /** The device's name in messages (its id). */
+  readonly name: string;
   /** Features negotiated. */
   readonly features: bigint;
   /** Queue pairs set up. */
@@ -149,50 +169,66 @@ export class VirtioNetDriver {
   private readonly alloc: GuestAllocator;
   private readonly txLayout: TxLayout;
   private readonly scratch: number;
+  private readonly notifyVia: 'eventfd' | 'mmio';
+  private readonly release: () => void;
+  private readonly rxAny: Epoll;
+  private rxCursor = 0;
   private closed = false;
   private readonly interruptCounter: { n: number };
 
   private constructor(init: {
-    device: VirtioNetDevice;
-    transport: VirtioMmioTransport;
-    guestMemory: MemfdGuestMemory;
+    start: StartInit;
     features: bigint;
     queuePairs: number;
     queueSize: number;
     ctrlIndex: number | undefined;
     rxBufferSize: number;
     alloc: GuestAllocator;
-    txLayout: TxLayout;
     scratch: number;
-    interruptCounter: { n: number };
+    rxAny: Epoll;
   }) {
-    this.interruptCounter = init.interruptCounter;
-    this.device = init.device;
-    this.transport = init.transport;
-    this.guestMemory = init.guestMemory;
+    const s = init.start;
+    this.interruptCounter = s.interruptCounter;
+    this.device = s.device;
+    this.mmio = s.mmio;
+    this.transport = s.transport;
+    this.guestMemory = s.guestMemory;
+    this.memory = s.memory;
+    this.name = s.name;
+    this.notifyVia = s.notify;
+    this.release = s.release;
+    this.txLayout = s.tuning.txLayout ?? 'single';
     this.features = init.features;
     this.queuePairs = init.queuePairs;
     this.queueSize = init.queueSize;
     this.ctrlIndex = init.ctrlIndex;
     this.rxBufferSize = init.rxBufferSize;
     this.alloc = init.alloc;
-    this.txLayout = init.txLayout;
     this.scratch = init.scratch;
+    this.rxAny = init.rxAny;
   }
 
-  /** Zero-copy access to guest RAM. */
-  get memory(): GuestMemory {
-    return this.guestMemory.memory;
-  }
-
-  /** Number of config/needs-reset interrupts the transport raised. */
+  /** Number of config/needs-reset interrupts the transport raised (create() only; a VMM gets them after attach()). */
   get configInterrupts(): number {
     return this.interruptCounter.n;
   }
 
   /**
-   * Allocates guest memory and eventfds, negotiates features, sets the queues up, sets DRIVER_OK
-   * (which activates the device), selects the queue pairs with the control queue (MQ) and posts RX
+   * Guest RAM the driver needs for `queuePairs` pairs (plus the control queue) of `queueSize`
+   * entries, worst case (64 KiB TX slots and RX buffers). memfd pages are only allocated when
+   * touched, so a VMM can size a sparse region with it.
+   */
+  static guestMemoryBytes(options: { readonly queuePairs?: number; readonly queueSize?: number } = {}): number {
+    const pairs = options.queuePairs ?? 1;
+    const size = options.queueSize ?? 256;
+    const perQueue = size * Math.max(TX_SLOT, RX_MAX) + 16 * size + 8 * size + 4096;
+    return Math.ceil((perQueue * (2 * pairs + 1) + (1 << 20)) / 4096) * 4096;
+  }
+
+  /**
+   * Allocates guest memory and eventfds, builds a VirtioMmioTransport over `device`, then
+   * initialises it like attach(): negotiates features, sets the queues up, sets DRIVER_OK (which
+   * activates the device), selects the queue pairs with the control queue (MQ) and posts RX
    * buffers. Everything is released again if any step fails.
    */
   static async create(options: VirtioNetDriverOptions): Promise<VirtioNetDriver> {
@@ -207,33 +243,35 @@ export class VirtioNetDriver {
       throw new DriverError('invalid-argument', `queueSize ${size} must be a power of two between 2 and ${device.queueMaxSize}`);
     }
     // Guest RAM sized for the worst case; memfd pages are only allocated when touched.
-    const txSlot = 65_568;
-    const rxBig = 65_568;
-    const perQueue = size * Math.max(txSlot, rxBig) + 16 * size + 8 * size + 4096;
-    const memoryBytes = Math.ceil((perQueue * (2 * wantPairs + 1) + (1 << 20)) / 4096) * 4096;
+    const memoryBytes = VirtioNetDriver.guestMemoryBytes({ queuePairs: wantPairs, queueSize: size });
     const guestMemory = MemfdGuestMemory.create({ regions: [{ guestPhysAddr: 0, size: memoryBytes }], name: `vnic-driver-${device.id}` });
-    const fds: EventFd[] = [];
-    const epolls: Epoll[] = [];
+    const fds = new Map<number, QueueEventFds>();
+    const fdsOf = (i: number): QueueEventFds => {
+      let f = fds.get(i);
+      if (f === undefined) {
+        const kick = EventFd.create({ nonBlocking: true });
+        try {
+          f = { kick, call: EventFd.create({ nonBlocking: true }) };
+        } catch (err) {
+          kick.close();
+          throw err;
+        }
+        fds.set(i, f);
+      }
+      return f;
+    };
+    const interruptCounter = { n: 0 };
     let transport: VirtioMmioTransport | undefined;
+    const release = (): void => {
+      transport?.close();
+      for (const f of fds.values()) {
+        f.kick.close();
+        f.call.close();
+      }
+      fds.clear();
+      guestMemory.close();
+    };
     try {
-      const kicks = new Map<number, EventFd>();
-      const calls = new Map<number, EventFd>();
-      const fdsOf = (i: number): { kick: EventFd; call: EventFd } => {
-        let kick = kicks.get(i);
-        let call = calls.get(i);
-        if (kick === undefined) {
-          kick = EventFd.create({ nonBlocking: true });
-          fds.push(kick);
-          kicks.set(i, kick);
-        }
-        if (call === undefined) {
-          call = EventFd.create({ nonBlocking: true });
-          fds.push(call);
-          calls.set(i, call);
-        }
-        return { kick, call };
-      };
-      const interruptCounter = { n: 0 };
       transport = new VirtioMmioTransport(device, {
         memory: guestMemory.layout,
         queueEventFds: (i) => {
@@ -245,12 +283,66 @@ export class VirtioNetDriver {
           interruptCounter.n++;
         },
       });
-      const t = transport;
+      return await VirtioNetDriver.start({
+        mmio: transport,
+        memory: guestMemory.memory,
+        ram: { base: 0, size: memoryBytes },
+        eventFds: fdsOf,
+        notify: 'eventfd',
+        device,
+        name: device.id,
+        tuning: { ...options, queuePairs: wantPairs, queueSize: size },
+        transport,
+        guestMemory,
+        interruptCounter,
+        release,
+      });
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  /**
+   * Initialises the device behind `options.mmio` as the guest kernel of a VMM that owns guest
+   * memory, the queue eventfds and the transport: the same sequence as create(), with rings and
+   * buffers allocated in `options.ram`. If a step fails the device is reset and the driver's own
+   * epolls are closed; nothing of the VMM's is touched.
+   */
+  static async attach(options: VirtioNetDriverAttachOptions): Promise<VirtioNetDriver> {
+    const first = options.memory.regions[0];
+    const ram = options.ram ?? (first === undefined ? undefined : { base: first.guestPhysAddr, size: first.size });
+    if (ram === undefined || !options.memory.checkRange(ram.base, ram.size)) {
+      throw new DriverError('invalid-argument', `driver RAM ${ram === undefined ? '(none)' : `0x${ram.base.toString(16)}+0x${ram.size.toString(16)}`} is not inside one guest memory region`);
+    }
+    return VirtioNetDriver.start({
+      mmio: options.mmio,
+      memory: options.memory,
+      ram,
+      eventFds: (i) => options.eventFds(i),
+      notify: options.notify ?? 'eventfd',
+      device: options.device,
+      name: options.name ?? options.device?.id ?? 'virtio-net',
+      tuning: options,
+      transport: undefined,
+      guestMemory: undefined,
+      interruptCounter: { n: 0 },
+      release: () => {},
+    });
+  }
+
+  /** The set-up sequence shared by create() and attach(). */
+  private static async start(init: StartInit): Promise<VirtioNetDriver> {
+    const t = init.mmio;
+    const name = init.name;
+    const options = init.tuning;
+    const epolls: Epoll[] = [];
+    try {
       const status = (): number => t.read(VIRTIO_MMIO_STATUS, 4);
       const setStatus = (bits: number): void => t.write(VIRTIO_MMIO_STATUS, 4, status() | bits);
 
       t.write(VIRTIO_MMIO_STATUS, 4, 0);
-      await t.settled();
+      await settle(t);
       setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE);
       setStatus(VIRTIO_CONFIG_S_DRIVER);
       t.write(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 4, 0);
@@ -258,6 +350,18 @@ export class VirtioNetDriver {
       t.write(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 4, 1);
       const hi = t.read(VIRTIO_MMIO_DEVICE_FEATURES, 4) >>> 0;
       const offered = (BigInt(hi) << 32n) | BigInt(lo);
+      const cfg = readNetConfig(t);
+      const offeredPairs = hasFeature(offered, N.VIRTIO_NET_F_MQ) ? cfg.maxVirtqueuePairs : 1;
+      const wantPairs = options.queuePairs ?? offeredPairs;
+      if (!Number.isInteger(wantPairs) || wantPairs < 1 || wantPairs > offeredPairs) {
+        throw new DriverError('invalid-argument', `queuePairs ${wantPairs} is outside 1..${offeredPairs} (the device's maximum)`);
+      }
+      t.write(VIRTIO_MMIO_QUEUE_SEL, 4, 0);
+      const numMax = t.read(VIRTIO_MMIO_QUEUE_NUM_MAX, 4);
+      const size = options.queueSize ?? Math.min(256, numMax);
+      if (size < 2 || size > numMax || (size & (size - 1)) !== 0) {
+        throw new DriverError('invalid-argument', `queueSize ${size} must be a power of two between 2 and ${numMax}`);
+      }
       const features = offered & (options.features ?? DRIVER_FEATURES) & DRIVER_FEATURES;
       t.write(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 4, 0);
       t.write(VIRTIO_MMIO_DRIVER_FEATURES, 4, Number(features & 0xffff_ffffn));
@@ -266,11 +370,10 @@ export class VirtioNetDriver {
       setStatus(VIRTIO_CONFIG_S_FEATURES_OK);
       if ((status() & VIRTIO_CONFIG_S_FEATURES_OK) === 0) {
         setStatus(VIRTIO_CONFIG_S_FAILED);
-        throw new DriverError('features-refused', `device ${device.id} refused features 0x${features.toString(16)} (offered 0x${offered.toString(16)})`);
+        throw new DriverError('features-refused', `device ${name} refused features 0x${features.toString(16)} (offered 0x${offered.toString(16)})`);
       }
       const mq = hasFeature(features, N.VIRTIO_NET_F_MQ);
       const hasCtrl = hasFeature(features, N.VIRTIO_NET_F_CTRL_VQ);
-      const cfg = readNetConfig(t);
       const maxPairs = mq ? cfg.maxVirtqueuePairs : 1;
       const pairs = Math.min(wantPairs, maxPairs);
       const ctrlIndex = hasCtrl ? 2 * maxPairs : undefined;
@@ -279,19 +382,21 @@ export class VirtioNetDriver {
       const guestGso =
         hasFeature(features, N.VIRTIO_NET_F_GUEST_TSO4) || hasFeature(features, N.VIRTIO_NET_F_GUEST_TSO6) || hasFeature(features, N.VIRTIO_NET_F_GUEST_UFO);
       const rxBufferSize = mrg ? (options.rxBufferSize ?? 2048) : guestGso ? 65_562 : 1526;
-      if (rxBufferSize < VIRTIO_NET_HDR_SIZE + 14 || rxBufferSize > rxBig) {
-        throw new DriverError('invalid-argument', `rxBufferSize ${rxBufferSize} must be between ${VIRTIO_NET_HDR_SIZE + 14} and ${rxBig}`);
+      if (rxBufferSize < VIRTIO_NET_HDR_SIZE + 14 || rxBufferSize > RX_MAX) {
+        throw new DriverError('invalid-argument', `rxBufferSize ${rxBufferSize} must be between ${VIRTIO_NET_HDR_SIZE + 14} and ${RX_MAX}`);
       }
-      const alloc = new GuestAllocator(0, memoryBytes);
+      const alloc = new GuestAllocator(init.ram.base, init.ram.size);
       const scratch = alloc.alloc(64 * 1024, 4096);
-      const mem = guestMemory.memory;
+      const mem = init.memory;
       const indices = [...Array(2 * pairs).keys()];
       if (ctrlIndex !== undefined) indices.push(ctrlIndex);
+      const rxAny = Epoll.create();
+      epolls.push(rxAny);
       const queues = new Map<number, DriverQueueState>();
       for (const index of indices) {
         t.write(VIRTIO_MMIO_QUEUE_SEL, 4, index);
         const max = t.read(VIRTIO_MMIO_QUEUE_NUM_MAX, 4);
-        if (max === 0) throw new DriverError('device-failed', `device ${device.id} has no queue ${index}`);
+        if (max === 0) throw new DriverError('device-failed', `device ${name} has no queue ${index}`);
         const qsize = Math.min(size, max);
         const layout = DriverQueue.layout(alloc.alloc(16 * qsize + 6 + 2 * qsize + 8 + 6 + 8 * qsize, 4096), qsize);
         const q = new DriverQueue({ size: qsize, descTable: layout.descTable, availRing: layout.availRing, usedRing: layout.usedRing, eventIdx });
@@ -302,14 +407,15 @@ export class VirtioNetDriver {
         writeAddr(t, VIRTIO_MMIO_QUEUE_USED_LOW, VIRTIO_MMIO_QUEUE_USED_HIGH, layout.usedRing);
         t.write(VIRTIO_MMIO_QUEUE_READY, 4, 1);
         const isRx = index !== ctrlIndex && index % 2 === 0;
-        const bufSize = index === ctrlIndex ? 4096 : isRx ? rxBufferSize : txSlot;
+        const bufSize = index === ctrlIndex ? 4096 : isRx ? rxBufferSize : TX_SLOT;
         const count = isRx ? Math.min(qsize, options.rxBuffers ?? qsize) : qsize;
         const base = alloc.alloc(bufSize * count, 4096);
         const bufAddr = [...Array(count).keys()].map((k) => base + k * bufSize);
-        const { kick, call } = fdsOf(index);
+        const { kick, call } = init.eventFds(index);
         const epoll = Epoll.create();
         epolls.push(epoll);
         epoll.add(call.fd, EPOLLIN, index);
+        if (isRx) rxAny.add(call.fd, EPOLLIN, index);
         queues.set(index, {
           index,
           q,
@@ -323,42 +429,26 @@ export class VirtioNetDriver {
         });
       }
       setStatus(VIRTIO_CONFIG_S_DRIVER_OK);
-      await t.settled();
+      await settle(t);
       if ((status() & VIRTIO_CONFIG_S_NEEDS_RESET) !== 0) {
-        throw new DriverError('device-failed', `device ${device.id} set DEVICE_NEEDS_RESET at DRIVER_OK`);
+        throw new DriverError('device-failed', `device ${name} set DEVICE_NEEDS_RESET at DRIVER_OK`);
       }
-      const driver = new VirtioNetDriver({
-        device,
-        transport: t,
-        guestMemory,
-        features,
-        queuePairs: pairs,
-        queueSize: size,
-        ctrlIndex,
-        rxBufferSize,
-        alloc,
-        txLayout: options.txLayout ?? 'single',
-        scratch,
-        interruptCounter,
-      });
+      const driver = new VirtioNetDriver({ start: init, features, queuePairs: pairs, queueSize: size, ctrlIndex, rxBufferSize, alloc, scratch, rxAny });
       for (const [i, s] of queues) driver.queues.set(i, s);
       for (let p = 0; p < pairs; p++) driver.refillRx(p);
       if (mq && pairs > 1) {
         const ack = await driver.ctrl({ kind: 'mq-vq-pairs-set', pairs });
-        if (ack !== VIRTIO_NET_OK) throw new DriverError('device-failed', `device ${device.id} refused VQ_PAIRS_SET ${pairs}`);
+        if (ack !== VIRTIO_NET_OK) throw new DriverError('device-failed', `device ${name} refused VQ_PAIRS_SET ${pairs}`);
       }
       return driver;
     } catch (err) {
       try {
-        transport?.write(VIRTIO_MMIO_STATUS, 4, 0);
-        await transport?.settled();
+        t.write(VIRTIO_MMIO_STATUS, 4, 0);
+        await settle(t);
       } catch {
         // reporting the original error matters more
       }
-      transport?.close();
       for (const e of epolls) e.close();
-      for (const f of fds) f.close();
-      guestMemory.close();
       throw err;
     }
   }
@@ -370,19 +460,19 @@ export class VirtioNetDriver {
 
   /** Decoded device config space (read through the transport, as a guest does). */
   readConfig(): VirtioNetConfig {
-    return readNetConfig(this.transport);
+    return readNetConfig(this.mmio);
   }
 
   /** Reads and acknowledges the transport's interrupt status bits (1 = used buffer, 2 = config). */
   ackInterrupts(): number {
-    const bits = this.transport.read(VIRTIO_MMIO_INTERRUPT_STATUS, 4);
-    if (bits !== 0) this.transport.write(VIRTIO_MMIO_INTERRUPT_ACK, 4, bits);
+    const bits = this.mmio.read(VIRTIO_MMIO_INTERRUPT_STATUS, 4);
+    if (bits !== 0) this.mmio.write(VIRTIO_MMIO_INTERRUPT_ACK, 4, bits);
     return bits;
   }
 
   /** Current device status register. */
   status(): number {
-    return this.transport.read(VIRTIO_MMIO_STATUS, 4);
+    return this.mmio.read(VIRTIO_MMIO_STATUS, 4);
   }
 
   /**
@@ -421,7 +511,7 @@ export class VirtioNetDriver {
       this.reclaimTx(s);
       if (s.bufOfHead.size === 0) return;
       if (!(await this.waitUsed(s, deadline))) {
-        throw new DriverError('timeout', `device ${this.device.id}: ${s.bufOfHead.size} TX buffers on queue ${s.index} not used after ${timeoutMs} ms`);
+        throw new DriverError('timeout', `device ${this.name}: ${s.bufOfHead.size} TX buffers on queue ${s.index} not used after ${timeoutMs} ms`);
       }
     }
   }
@@ -442,7 +532,7 @@ export class VirtioNetDriver {
     for (let k = 1; k < count; k++) {
       const e = s.q.popUsed(mem);
       if (e === undefined) {
-        throw new DriverError('device-failed', `device ${this.device.id}: num_buffers ${count} but only ${k} used buffers published on queue ${s.index}`);
+        throw new DriverError('device-failed', `device ${this.name}: num_buffers ${count} but only ${k} used buffers published on queue ${s.index}`);
       }
       const id = this.takeBuf(s, e.id);
       parts.push(mem.read(s.bufAddr[id]!, Math.min(e.len, s.bufSize)) ?? new Uint8Array(0));
@@ -464,6 +554,25 @@ export class VirtioNetDriver {
     }
   }
 
+  /**
+   * Waits up to `timeoutMs` for a received frame on any queue pair (taken round robin, so one busy
+   * pair cannot starve another): what a guest's NAPI poll over every RX queue sees.
+   */
+  async receiveAny(timeoutMs = 2000): Promise<ReceivedFrame | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      for (let i = 0; i < this.queuePairs; i++) {
+        const p = (this.rxCursor + i) % this.queuePairs;
+        const f = this.tryReceive(p);
+        if (f !== undefined) {
+          this.rxCursor = (p + 1) % this.queuePairs;
+          return f;
+        }
+      }
+      if (!(await this.waitAnyRx(deadline))) return undefined;
+    }
+  }
+
   /** Collects `count` frames from `queuePair` (fewer when `timeoutMs` runs out). */
   async receiveMany(count: number, queuePair = 0, timeoutMs = 2000): Promise<ReceivedFrame[]> {
     const out: ReceivedFrame[] = [];
@@ -478,11 +587,11 @@ export class VirtioNetDriver {
 
   /** Sends a control-queue command and returns the device's ack (VIRTIO_NET_OK or VIRTIO_NET_ERR). */
   async ctrl(command: NetCtrlCommand | Uint8Array, timeoutMs = 2000): Promise<number> {
-    if (this.ctrlIndex === undefined) throw new DriverError('invalid-argument', `device ${this.device.id}: VIRTIO_NET_F_CTRL_VQ not negotiated`);
+    if (this.ctrlIndex === undefined) throw new DriverError('invalid-argument', `device ${this.name}: VIRTIO_NET_F_CTRL_VQ not negotiated`);
     const s = this.state(this.ctrlIndex);
     const bytes = command instanceof Uint8Array ? command : encodeNetCtrlCommand(command);
     const id = s.freeBufs.pop();
-    if (id === undefined) throw new DriverError('invalid-state', `device ${this.device.id}: control queue full`);
+    if (id === undefined) throw new DriverError('invalid-state', `device ${this.name}: control queue full`);
     const addr = s.bufAddr[id]!;
     const mem = this.memory;
     mem.write(addr, bytes);
@@ -494,7 +603,7 @@ export class VirtioNetDriver {
     ]);
     if (head === undefined) {
       s.freeBufs.push(id);
-      throw new DriverError('invalid-state', `device ${this.device.id}: control queue full`);
+      throw new DriverError('invalid-state', `device ${this.name}: control queue full`);
     }
     s.bufOfHead.set(head, id);
     s.q.publish(mem);
@@ -509,14 +618,17 @@ export class VirtioNetDriver {
         continue;
       }
       if (!(await this.waitUsed(s, deadline))) {
-        throw new DriverError('timeout', `device ${this.device.id}: no answer to control command after ${timeoutMs} ms`);
+        throw new DriverError('timeout', `device ${this.name}: no answer to control command after ${timeoutMs} ms`);
       }
     }
   }
 
-  /** Writes a kick for queue `index` (what a vCPU's QueueNotify write becomes through an ioeventfd). */
+  /**
+   * Notifies queue `index`: writes its kick eventfd (what a vCPU's QueueNotify write becomes through
+   * an ioeventfd), or QueueNotify through the MMIO window when attached with `notify: 'mmio'`.
+   */
   kick(index: number): void {
-    this.state(index).kick.write(1n);
+    this.notify(this.state(index));
   }
 
   /**
@@ -530,7 +642,7 @@ export class VirtioNetDriver {
     const q = s.q;
     const r0 = q.size - 1;
     const r1 = q.size - 2;
-    const end = this.guestMemory.layout.regions.reduce((m, r) => Math.max(m, r.guestPhysAddr + r.size), 0);
+    const end = this.memory.regions.reduce((m, r) => Math.max(m, r.guestPhysAddr + r.size), 0);
     const good = this.scratch;
     const w = (i: number, addr: number | bigint, len: number, flags: number, next = 0): void => q.writeDescriptor(mem, i, { addr, len, flags, next });
     switch (kind) {
@@ -581,32 +693,29 @@ export class VirtioNetDriver {
   }
 
   /**
-   * Resets the device (status 0), waits for the backend to stop and releases the driver's guest
-   * memory, eventfds and transport. Idempotent.
+   * Resets the device (status 0), waits for the backend to stop and releases what the driver
+   * owns: its epolls, and after create() also the guest memory, eventfds and transport. After
+   * attach() the VMM's memory, eventfds and transport stay open. Idempotent.
    */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     try {
-      this.transport.write(VIRTIO_MMIO_STATUS, 4, 0);
-      await this.transport.settled();
+      this.mmio.write(VIRTIO_MMIO_STATUS, 4, 0);
+      await settle(this.mmio);
     } finally {
-      this.transport.close();
       for (const s of this.queues.values()) {
-        s.call.write(1n); // wake a waiter so it sees `closed`
+        if (!s.call.closed) s.call.write(1n); // wake a waiter so it sees `closed`
         s.epoll.close();
       }
-      for (const s of this.queues.values()) {
-        s.kick.close();
-        s.call.close();
-      }
+      this.rxAny.close();
       this.queues.clear();
-      this.guestMemory.close();
+      this.release();
     }
   }
 
   private state(index: number): DriverQueueState {
-    if (this.closed) throw new DriverError('closed', `driver for ${this.device.id} is closed`);
+    if (this.closed) throw new DriverError('closed', `driver for ${this.name} is closed`);
     const s = this.queues.get(index);
     if (s === undefined) throw new DriverError('invalid-argument', `queue ${index} is not set up (queue pairs: ${this.queuePairs})`);
     return s;
@@ -662,7 +771,7 @@ export class VirtioNetDriver {
 
   private takeBuf(s: DriverQueueState, head: number): number {
     const id = s.bufOfHead.get(head);
-    if (id === undefined) throw new DriverError('device-failed', `device ${this.device.id} returned head ${head} on queue ${s.index}, which has no buffer`);
+    if (id === undefined) throw new DriverError('device-failed', `device ${this.name} returned head ${head} on queue ${s.index}, which has no buffer`);
     s.bufOfHead.delete(head);
     return id;
   }
@@ -688,7 +797,29 @@ export class VirtioNetDriver {
   }
 
   private kickIfNeeded(s: DriverQueueState): void {
-    if (s.q.kickNeeded(this.memory)) s.kick.write(1n);
+    if (s.q.kickNeeded(this.memory)) this.notify(s);
+  }
+
+  private notify(s: DriverQueueState): void {
+    if (this.notifyVia === 'mmio') this.mmio.write(VIRTIO_MMIO_QUEUE_NOTIFY, 4, s.index);
+    else s.kick.write(1n);
+  }
+
+  /** Arms interrupts on every receive queue and waits on their call eventfds until one has used buffers. */
+  private async waitAnyRx(deadline: number): Promise<boolean> {
+    const mem = this.memory;
+    for (;;) {
+      if (this.closed) return false;
+      for (let p = 0; p < this.queuePairs; p++) {
+        const q = this.state(2 * p).q;
+        if (q.usedPending(mem) > 0 || q.enableInterrupts(mem)) return true;
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return false;
+      await this.rxAny.waitAsync(this.queuePairs, Math.min(remaining, 250));
+      if (this.closed) return false;
+      for (let p = 0; p < this.queuePairs; p++) this.state(2 * p).call.read();
+    }
   }
 
   /** Arms interrupts and waits on the call eventfd until used buffers arrive or `deadline` passes. */
@@ -707,12 +838,17 @@ export class VirtioNetDriver {
   }
 }
 
-function writeAddr(t: VirtioMmioTransport, lo: number, hi: number, addr: number): void {
+/** Waits for the VMM to act on earlier writes (settled()), or yields once to the event loop. */
+function settle(mmio: MmioWindow): Promise<void> {
+  return mmio.settled?.() ?? new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+function writeAddr(t: MmioWindow, lo: number, hi: number, addr: number): void {
   t.write(lo, 4, addr % 0x1_0000_0000);
   t.write(hi, 4, Math.floor(addr / 0x1_0000_0000));
 }
 
-function readNetConfig(t: VirtioMmioTransport): VirtioNetConfig {
+function readNetConfig(t: MmioWindow): VirtioNetConfig {
   const bytes = new Uint8Array(VIRTIO_NET_CONFIG_SIZE);
   for (let i = 0; i < bytes.length; i++) bytes[i] = t.read(VIRTIO_MMIO_CONFIG + i, 1);
   return decodeVirtioNetConfig(bytes)!;

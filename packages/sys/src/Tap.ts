@@ -192,6 +192,17 @@ export class Tap {
     return out[0]!;
   }
 
+  /**
+   * The IFF_* flags the tap was set up with (TUNGETIFF on queue 0): IFF_TAP, IFF_NO_PI,
+   * IFF_VNET_HDR, IFF_MULTI_QUEUE, IFF_PERSIST, ... E.g. to check fds a VMM handed in.
+   */
+  flags(): number {
+    const ifr = Buffer.alloc(IFREQ_SIZE);
+    // NATIVE: the kernel fills `ifr` (name, flags) during the call.
+    this.tunIoctlPtr(0, TUNGETIFF, 'TUNGETIFF', ifr);
+    return ifr.readUInt16LE(IFREQ_UNION_OFFSET);
+  }
+
   /** Sets the virtio-net header size: 10 (legacy), 12 (mergeable buffers / virtio 1.x) (TUNSETVNETHDRSZ). */
   setVnetHdrSize(size: number): void {
     // NATIVE: the kernel reads one int from the array during the call.

@@ -28,6 +28,7 @@ export type { TapOpenOptions } from './Tap.ts';
 export {
   IFF_MULTI_QUEUE,
   IFF_NO_PI,
+  IFF_PERSIST,
   IFF_TAP,
   IFF_VNET_HDR,
   TUN_F_CSUM,
@@ -38,6 +39,9 @@ export {
   TUN_F_USO4,
   TUN_F_USO6,
 } from './linux/if_tun.ts';
+
+export { PacketSocket } from './PacketSocket.ts';
+export type { PacketSocketOptions } from './PacketSocket.ts';
 
 export { MemfdGuestMemory } from './memory/MemfdGuestMemory.ts';
 export type { MemfdGuestMemoryOptions } from './memory/MemfdGuestMemory.ts';

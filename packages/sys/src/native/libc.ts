@@ -64,6 +64,12 @@ export const libc = {
   shutdown: bind<(fd: number, how: number) => number>(lib, 'int shutdown(int fd, int how)'),
   sendmsg: bind<(fd: number, msg: Pointer, flags: number) => number>(lib, 'long sendmsg(int fd, void *msg, int flags)'),
   recvmsg: bind<(fd: number, msg: Pointer, flags: number) => number>(lib, 'long recvmsg(int fd, void *msg, int flags)'),
+  setsockopt: bind<(fd: number, level: number, name: number, value: Pointer, len: number) => number>(
+    lib,
+    'int setsockopt(int fd, int level, int name, void *value, uint32_t len)',
+  ),
+  if_nametoindex: bind<(name: string) => number>(lib, 'unsigned int if_nametoindex(const char *name)'),
+  setns: bind<(fd: number, nstype: number) => number>(lib, 'int setns(int fd, int nstype)'),
 
   /** errno of the last call on this thread (inside an `.async` callback: of that call). */
   errno: (): number => koffi.errno(),

@@ -1,0 +1,69 @@
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { CliIo } from './CliIo.ts';
+import { bench } from './commands/bench.ts';
+import { checkConfig } from './commands/checkConfig.ts';
+import { runDemo } from './demo/runDemo.ts';
+import { processIo } from './processIo.ts';
+
+/** The repository's examples/vm-config.json: relative to the working directory when below it. */
+const EXAMPLE_CONFIG = fileURLToPath(new URL('../../../examples/vm-config.json', import.meta.url));
+const DEFAULT_CONFIG = relative(process.cwd(), EXAMPLE_CONFIG).startsWith('..') ? EXAMPLE_CONFIG : relative(process.cwd(), EXAMPLE_CONFIG);
+
+function count(name: string, max: number, min = 1): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+/**
+ * Runs the `vnic` command line `argv` (without `node` and the script) and resolves with the exit
+ * code: `demo`, `check-config <file>`, `bench <backend>` (a stub for now: exit 2).
+ */
+export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  let code = 0;
+  const program = new Command('vnic')
+    .description('virtio-net NICs for Node.js VMMs: try a NIC against the host kernel, check VM configs')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .showHelpAfterError('(run vnic --help for the commands)');
+
+  program
+    .command('demo')
+    .description('build the first virtio-net NIC of a VM config, drive it as a guest, and talk to the host kernel through its tap in a namespace (needs root)')
+    .option('--config <file>', 'VM config to take the NIC from', DEFAULT_CONFIG)
+    .addOption(new Option('--pings <n>', 'echo requests to send').argParser(count('--pings', 10_000)).default(5))
+    .addOption(new Option('--burst <n>', 'UDP datagrams per direction').argParser(count('--burst', 10_000_000)).default(1000))
+    .addOption(new Option('--size <bytes>', 'UDP payload bytes per datagram').argParser(count('--size', 1472, 8)).default(1000))
+    .action(async (opts: { config: string; pings: number; burst: number; size: number }) => {
+      code = await runDemo({ config: opts.config, pings: opts.pings, burst: opts.burst, size: opts.size }, io);
+    });
+
+  program
+    .command('check-config')
+    .description('validate a VM config against the loaded backends; prints every issue with its field path (exit 1 on issues)')
+    .argument('<file>', 'VM config (JSON)')
+    .action(async (file: string) => {
+      code = await checkConfig(file, io);
+    });
+
+  program
+    .command('bench')
+    .description('benchmark a backend (arrives with its issue)')
+    .argument('<backend>', 'backend name')
+    .option('--json', 'machine-readable output')
+    .action((backend: string) => {
+      code = bench(backend, io);
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    throw err;
+  }
+  return code;
+}

@@ -1,0 +1,17 @@
+import type { TxLayout } from './TxLayout.ts';
+
+/** How the driver sets a device up: the choices a guest kernel's virtio_net makes. */
+export interface VirtioNetDriverTuning {
+  /** Features to ask for (intersected with the device's offer and DRIVER_FEATURES). Default: all. */
+  readonly features?: bigint;
+  /** Queue pairs to use (default: every pair the device offers). */
+  readonly queuePairs?: number;
+  /** Queue size (default: min(256, QueueNumMax)). */
+  readonly queueSize?: number;
+  /** RX buffer size with MRG_RXBUF (default 2048). Without MRG_RXBUF: 65562 with guest GSO, else 1526. */
+  readonly rxBufferSize?: number;
+  /** Descriptor layout of transmitted frames (default `single`: header and frame in one buffer). */
+  readonly txLayout?: TxLayout;
+  /** RX buffers to post per receive queue (default: the queue size). */
+  readonly rxBuffers?: number;
+}

@@ -1,0 +1,440 @@
+import {
+  NetDeviceBase,
+  SplitQueue,
+  VIRTIO_CONFIG_S_ACKNOWLEDGE,
+  VIRTIO_CONFIG_S_DRIVER,
+  VIRTIO_CONFIG_S_DRIVER_OK,
+  VIRTIO_CONFIG_S_FEATURES_OK,
+  VIRTIO_F_EVENT_IDX,
+  VIRTIO_F_INDIRECT_DESC,
+  featureBit,
+  hasFeature,
+  virtio_net,
+  type ActivateContext,
+  type GuestMemory,
+  type NetDeviceConfig,
+  type QueueContext,
+  type QueueState,
+  type QueueStats,
+} from '@vnic/core';
+import { EventFd, guestMemoryFromLayout, type UnixSocket } from '@vnic/sys';
+import { EpollLoop } from '../connection/EpollLoop.ts';
+import { VhostUserConnection } from '../connection/VhostUserConnection.ts';
+import { VhostUserListener } from '../connection/VhostUserListener.ts';
+import { vringUserAddr } from '../frontend/vringUserAddr.ts';
+import { VhostUserFrontend } from '../frontend/VhostUserFrontend.ts';
+import { VHOST_USER_F_PROTOCOL_FEATURES, VHOST_USER_PROTOCOL_F_STATUS } from '../protocol/vhost_user.ts';
+import { VhostUserError } from '../VhostUserError.ts';
+import type { BackendHandshake } from './BackendHandshake.ts';
+import { negotiateBackend } from './negotiateBackend.ts';
+import { VHOST_USER_NET_BACKEND_FEATURES } from './VHOST_USER_NET_BACKEND_FEATURES.ts';
+import type { VhostUserOptions } from './VhostUserOptions.ts';
+
+const ALL_FEATURES = (1n << 64n) - 1n;
+const RECONNECT_MIN_MS = 10;
+const RECONNECT_MAX_MS = 1000;
+const STATUS_FEATURES_OK = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK;
+
+interface CtrlQueue {
+  readonly index: number;
+  readonly q: SplitQueue;
+  readonly kickFd: number;
+  readonly kick: EventFd;
+  readonly call: EventFd;
+}
+
+/**
+ * A virtio-net device whose data plane is a vhost-user backend in another process (DPDK testpmd,
+ * OVS-DPDK, ...). vnic keeps features, config space, link and the control queue (handled on the
+ * main thread as every vnic backend does); the data queues are handed to the backend over the
+ * socket: SET_FEATURES, SET_MEM_TABLE (memfds by SCM_RIGHTS), per ring SET_VRING_NUM/BASE/ADDR/
+ * KICK/CALL, SET_VRING_ENABLE for the active pairs, SET_STATUS when negotiated.
+ *
+ * When the backend goes away the link goes down (config interrupt) and, with `reconnect`, vnic
+ * reconnects (client) or accepts again (server) with capped exponential backoff, replays the
+ * handshake, memory table and rings (each ring restarted from the used index in guest memory, as
+ * QEMU does) and brings the link up: the guest needs no reset.
+ */
+export class VhostUserNetDevice extends NetDeviceBase {
+  /** The validated backend options. */
+  readonly options: VhostUserOptions;
+
+  readonly #loop: EpollLoop;
+  readonly #listener: VhostUserListener | undefined;
+  #frontend: VhostUserFrontend | undefined;
+  #handshake: BackendHandshake;
+  #ctx: ActivateContext | undefined;
+  #mem: GuestMemory | undefined;
+  #ctrl: CtrlQueue | undefined;
+  #ctrlMalformed = 0;
+  #activePairs = 1;
+  #ops: Promise<unknown> = Promise.resolve();
+  #reconnecting = false;
+  #shutdown = false;
+  #connects = 0;
+
+  private constructor(config: NetDeviceConfig, options: VhostUserOptions, loop: EpollLoop, listener: VhostUserListener | undefined, frontend: VhostUserFrontend, hs: BackendHandshake) {
+    super(config, VhostUserNetDevice.backendMask(hs, config.queuePairs));
+    this.options = options;
+    this.#loop = loop;
+    this.#listener = listener;
+    this.#frontend = frontend;
+    this.#handshake = hs;
+    this.#connects = 1;
+    if (listener !== undefined) listener.onConnection = (sock) => this.#onServerConnection(sock);
+  }
+
+  /**
+   * Connects to (client) or waits for (server) the backend within `connectTimeoutMs`, runs the
+   * handshake, and builds the device offering what the backend supports. Rejects with kind
+   * `unavailable` when no backend is there, `unsupported` when it lacks what the config needs.
+   */
+  static async create(config: NetDeviceConfig, options: VhostUserOptions): Promise<VhostUserNetDevice> {
+    let device: VhostUserNetDevice | undefined;
+    const loop = new EpollLoop(100);
+    let listener: VhostUserListener | undefined;
+    let conn: VhostUserConnection | undefined;
+    const connOptions = {
+      loop,
+      replyTimeoutMs: options.replyTimeoutMs,
+      onClose: (reason: Error) => {
+        if (device !== undefined) device.#onConnectionLost(conn, reason);
+      },
+    };
+    try {
+      if (options.mode === 'server') {
+        listener = VhostUserListener.listen(options.socket, loop);
+        conn = VhostUserConnection.fromSocket(await listener.accept(options.connectTimeoutMs), options.socket, connOptions);
+      } else {
+        conn = await VhostUserConnection.connect(options.socket, { ...connOptions, connectTimeoutMs: options.connectTimeoutMs });
+      }
+      const frontend = new VhostUserFrontend(conn);
+      const hs = await negotiateBackend(frontend, config.queuePairs);
+      device = new VhostUserNetDevice(config, options, loop, listener, frontend, hs);
+      if (conn.closed) device.#onConnectionLost(conn, conn.closeReason ?? new Error('closed'));
+      return device;
+    } catch (err) {
+      conn?.close();
+      listener?.close();
+      await loop.close();
+      throw err;
+    }
+  }
+
+  /**
+   * The backend mask handed to NetDeviceBase: the backend's offer for the features its data plane
+   * decides (VHOST_USER_NET_BACKEND_FEATURES), everything else (vnic's own) untouched; MQ only
+   * when the backend has enough queue pairs.
+   */
+  static backendMask(hs: BackendHandshake, queuePairs: number): bigint {
+    let mask = (hs.features & VHOST_USER_NET_BACKEND_FEATURES) | (ALL_FEATURES & ~VHOST_USER_NET_BACKEND_FEATURES);
+    if (queuePairs < 2 || hs.queueNum < queuePairs) mask &= ~featureBit(virtio_net.VIRTIO_NET_F_MQ);
+    return mask;
+  }
+
+  /** True while a backend connection is up. */
+  get connected(): boolean {
+    return this.#frontend !== undefined;
+  }
+
+  /** Backend connections made so far (1 at creation, +1 per reconnection). */
+  get connections(): number {
+    return this.#connects;
+  }
+
+  /** What the last handshake learned (backend features, protocol features, queue count). */
+  get handshake(): BackendHandshake {
+    return this.#handshake;
+  }
+
+  /**
+   * Per-queue counters. The data plane runs in the backend, which vhost-user gives no way to
+   * read: data queues report zeros. The control queue (handled here) reports commands as
+   * `packets` and malformed commands/chains as `malformed`.
+   */
+  override stats(): QueueStats[] {
+    const ctrlIndex = this.ctrlQueueIndex ?? (this.numQueues % 2 === 1 ? this.numQueues - 1 : -1);
+    const c = this.ctrlCounters;
+    return Array.from({ length: this.numQueues }, (_, index) => ({
+      index,
+      packets: index === ctrlIndex ? c.commands : 0,
+      bytes: 0,
+      drops: 0,
+      malformed: index === ctrlIndex ? c.malformed + this.#ctrlMalformed + (this.#ctrl?.q.malformed ?? 0) : 0,
+      noBuffer: 0,
+      filtered: 0,
+    }));
+  }
+
+  protected override activateDataPlane(ctx: ActivateContext): Promise<void> {
+    return this.#exclusive(async () => {
+      const mem = guestMemoryFromLayout(ctx.memory);
+      this.#activePairs = 1;
+      const ctrlIndex = this.ctrlQueueIndex;
+      const cq = ctx.queues.find((q) => q.index === ctrlIndex);
+      this.#ctx = ctx;
+      this.#mem = mem;
+      if (cq !== undefined) this.#startCtrl(cq, ctx.features, mem);
+      const f = this.#frontend;
+      if (f === undefined) {
+        if (this.options.reconnect) return; // rings start when the backend is back
+        this.#stopCtrl();
+        this.#ctx = undefined;
+        this.#mem = undefined;
+        throw new VhostUserError('disconnected', `${this.id}: vhost-user backend ${this.options.socket} is gone and reconnect is off`);
+      }
+      try {
+        await this.#startRings(f, ctx, mem, false);
+      } catch (err) {
+        if (this.options.reconnect && VhostUserError.is(err) && (err.kind === 'disconnected' || err.kind === 'timeout')) {
+          return; // the connection died: the reconnection replays the rings
+        }
+        this.#stopCtrl();
+        this.#ctx = undefined;
+        this.#mem = undefined;
+        throw err;
+      }
+    });
+  }
+
+  protected override resetDataPlane(): Promise<QueueState[]> {
+    return this.#exclusive(async () => {
+      const ctx = this.#ctx;
+      const mem = this.#mem;
+      const ctrl = this.#ctrl;
+      this.#stopCtrl();
+      this.#ctx = undefined;
+      this.#mem = undefined;
+      if (ctx === undefined || mem === undefined) return [];
+      const states = new Map<number, QueueState>();
+      if (ctrl !== undefined) states.set(ctrl.index, ctrl.q.getState());
+      const data = ctx.queues.filter((q) => q.index !== ctrl?.index);
+      const f = this.#frontend;
+      if (f !== undefined) {
+        try {
+          if (hasFeature(this.#handshake.features, VHOST_USER_F_PROTOCOL_FEATURES)) {
+            for (const q of data) await f.setVringEnable(q.index, false);
+          }
+          for (const q of data) states.set(q.index, { nextAvail: await f.getVringBase(q.index), nextUsed: usedIdx(mem, q) });
+          if (this.#hasStatus()) await f.setStatus(0);
+        } catch (err) {
+          this.events.emit('warning', `${this.id}: stopping the vhost-user rings failed, resuming from the used index: ${messageOf(err)}`);
+        }
+      }
+      for (const q of data) {
+        if (!states.has(q.index)) {
+          const u = usedIdx(mem, q);
+          states.set(q.index, { nextAvail: u, nextUsed: u });
+        }
+      }
+      return ctx.queues.map((q) => states.get(q.index)!);
+    });
+  }
+
+  protected override async closeBackend(): Promise<void> {
+    this.#shutdown = true;
+    await this.#ops.catch(() => undefined);
+    this.#stopCtrl();
+    this.#listener?.close();
+    const f = this.#frontend;
+    this.#frontend = undefined;
+    f?.connection.close();
+    await this.#loop.close();
+  }
+
+  protected override onActivePairsChanged(pairs: number): boolean {
+    this.#activePairs = pairs;
+    const ctx = this.#ctx;
+    if (ctx === undefined || !hasFeature(this.#handshake.features, VHOST_USER_F_PROTOCOL_FEATURES)) return true;
+    void this.#exclusive(async () => {
+      const f = this.#frontend;
+      if (f === undefined || this.#ctx !== ctx) return; // a reconnection applies #activePairs
+      for (const q of ctx.queues) {
+        if (q.index === this.#ctrl?.index) continue;
+        await f.setVringEnable(q.index, (q.index >> 1) < pairs);
+      }
+    }).catch((err: unknown) => this.events.emit('warning', `${this.id}: SET_VRING_ENABLE for ${pairs} pair(s) failed: ${messageOf(err)}`));
+    return true;
+  }
+
+  // ---- rings ----------------------------------------------------------------------------------
+
+  /** Hands every data ring to the backend; `fromUsed`: restart each ring at the used idx in guest memory (reconnection). */
+  async #startRings(f: VhostUserFrontend, ctx: ActivateContext, mem: GuestMemory, fromUsed: boolean): Promise<void> {
+    const hs = this.#handshake;
+    const protocol = hasFeature(hs.features, VHOST_USER_F_PROTOCOL_FEATURES);
+    await f.setFeatures((ctx.features & VHOST_USER_NET_BACKEND_FEATURES) | (protocol ? featureBit(VHOST_USER_F_PROTOCOL_FEATURES) : 0n));
+    if (this.#hasStatus()) await f.setStatus(STATUS_FEATURES_OK);
+    await f.setMemTable(ctx.memory);
+    const data = ctx.queues.filter((q) => q.index !== this.#ctrl?.index);
+    for (const q of data) {
+      await f.setVringNum(q.index, q.size);
+      await f.setVringBase(q.index, fromUsed ? usedIdx(mem, q) : (q.state?.nextAvail ?? 0));
+      await f.setVringAddr(q.index, vringUserAddr(ctx.memory, q));
+      await f.setVringKick(q.index, q.kickFd);
+      await f.setVringCall(q.index, q.callFd);
+    }
+    if (protocol) {
+      for (const q of data) await f.setVringEnable(q.index, (q.index >> 1) < this.#activePairs);
+    }
+    if (this.#hasStatus()) await f.setStatus(STATUS_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+  }
+
+  #hasStatus(): boolean {
+    return hasFeature(this.#handshake.protocolFeatures, VHOST_USER_PROTOCOL_F_STATUS);
+  }
+
+  // ---- control queue (in the VMM) -------------------------------------------------------------
+
+  #startCtrl(cq: QueueContext, features: bigint, mem: GuestMemory): void {
+    const q = new SplitQueue({
+      size: cq.size,
+      descTable: cq.descTable,
+      availRing: cq.availRing,
+      usedRing: cq.usedRing,
+      eventIdx: hasFeature(features, VIRTIO_F_EVENT_IDX),
+      indirectDesc: hasFeature(features, VIRTIO_F_INDIRECT_DESC),
+    });
+    if (cq.state !== undefined) q.setState(cq.state);
+    q.validate(mem);
+    // The kick/call fds belong to the VMM: these wrappers are dropped, never closed.
+    const ctrl: CtrlQueue = { index: cq.index, q, kickFd: cq.kickFd, kick: EventFd.fromFd(cq.kickFd), call: EventFd.fromFd(cq.callFd) };
+    this.#ctrl = ctrl;
+    this.#loop.add(cq.kickFd, () => this.#serviceCtrl(ctrl, mem));
+  }
+
+  #stopCtrl(): void {
+    const c = this.#ctrl;
+    if (c === undefined) return;
+    this.#ctrl = undefined;
+    this.#ctrlMalformed += c.q.malformed;
+    this.#loop.remove(c.kickFd);
+  }
+
+  #serviceCtrl(c: CtrlQueue, mem: GuestMemory): void {
+    if (this.#ctrl !== c) return;
+    try {
+      c.kick.read();
+    } catch {
+      // a non-blocking kick with nothing to read, or a blocking one: the ring decides
+    }
+    let notify = false;
+    do {
+      if (this.processControlQueue(mem, c.q)) notify = true;
+    } while (c.q.enableNotification(mem));
+    if (c.q.needsReset) this.events.emit('needs-reset', `queue ${c.index}: ${c.q.brokenReason}`, c.index);
+    if (!notify) return;
+    // Signal the ack once the backend has applied what the command changed (SET_VRING_ENABLE).
+    void this.#ops.then(() => {
+      if (this.#ctrl === c) c.call.write(1n);
+    });
+  }
+
+  // ---- connection loss and reconnection --------------------------------------------------------
+
+  #onConnectionLost(conn: VhostUserConnection | undefined, reason: Error): void {
+    if (this.#shutdown || this.#frontend === undefined || this.#frontend.connection !== conn) return;
+    this.#frontend = undefined;
+    this.events.emit('warning', `${this.id}: vhost-user backend lost: ${reason.message}`);
+    this.setLinkUp(false);
+    if (!this.options.reconnect) {
+      if (this.#ctx !== undefined) this.events.emit('needs-reset', `vhost-user backend ${this.options.socket} went away (reconnect is off)`, undefined);
+      return;
+    }
+    if (this.options.mode === 'client') void this.#reconnectClient();
+    // Server mode: the listener's next connection (#onServerConnection) restores the session.
+  }
+
+  async #reconnectClient(): Promise<void> {
+    if (this.#reconnecting) return;
+    this.#reconnecting = true;
+    let delay = RECONNECT_MIN_MS;
+    try {
+      while (!this.#shutdown && this.#frontend === undefined) {
+        let conn: VhostUserConnection | undefined;
+        try {
+          conn = await VhostUserConnection.connect(this.options.socket, this.#connOptions(() => conn));
+          await this.#restore(conn);
+          return;
+        } catch (err) {
+          conn?.close();
+          if (VhostUserError.is(err) && err.kind !== 'unavailable') {
+            this.events.emit('warning', `${this.id}: vhost-user reconnection failed: ${err.message}`);
+          }
+        }
+        await sleep(delay);
+        delay = Math.min(delay * 2, RECONNECT_MAX_MS);
+      }
+    } finally {
+      this.#reconnecting = false;
+    }
+  }
+
+  #onServerConnection(sock: UnixSocket): void {
+    if (this.#shutdown || this.#frontend !== undefined || this.#reconnecting || !this.options.reconnect) {
+      sock.close();
+      return;
+    }
+    this.#reconnecting = true;
+    let conn: VhostUserConnection | undefined;
+    void (async () => {
+      try {
+        conn = VhostUserConnection.fromSocket(sock, this.options.socket, this.#connOptions(() => conn));
+        await this.#restore(conn);
+      } catch (err) {
+        conn?.close();
+        this.events.emit('warning', `${this.id}: vhost-user backend reconnection failed: ${messageOf(err)}`);
+      } finally {
+        this.#reconnecting = false;
+      }
+    })();
+  }
+
+  #connOptions(current: () => VhostUserConnection | undefined): { loop: EpollLoop; replyTimeoutMs: number; onClose: (reason: Error) => void } {
+    return { loop: this.#loop, replyTimeoutMs: this.options.replyTimeoutMs, onClose: (reason) => this.#onConnectionLost(current(), reason) };
+  }
+
+  /** Handshake again, check the backend still supports what was offered/acked, replay the rings, link up. */
+  async #restore(conn: VhostUserConnection): Promise<void> {
+    const f = new VhostUserFrontend(conn);
+    const hs = await negotiateBackend(f, this.queuePairs);
+    const needed = (this.#ctx?.features ?? this.deviceFeatures) & VHOST_USER_NET_BACKEND_FEATURES;
+    const missing = needed & ~hs.features;
+    if (missing !== 0n) {
+      if (this.#ctx !== undefined) this.events.emit('needs-reset', `the reconnected vhost-user backend lacks features 0x${missing.toString(16)} the guest acked`, undefined);
+      throw new VhostUserError('unsupported', `${this.id}: the reconnected backend lacks features 0x${missing.toString(16)}`);
+    }
+    await this.#exclusive(async () => {
+      if (this.#shutdown) throw new VhostUserError('invalid-state', `${this.id}: closed during reconnection`);
+      this.#handshake = hs;
+      const ctx = this.#ctx;
+      const mem = this.#mem;
+      if (ctx !== undefined && mem !== undefined) await this.#startRings(f, ctx, mem, true);
+      if (conn.closed) throw conn.closeReason ?? new VhostUserError('disconnected', 'closed');
+      this.#frontend = f;
+      this.#connects++;
+    });
+    this.setLinkUp(true);
+  }
+
+  /** Runs backend operations one at a time (activation, reset, ring enables, reconnection replay). */
+  #exclusive<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.#ops.then(op);
+    this.#ops = run.catch(() => undefined);
+    return run;
+  }
+}
+
+/** used->idx of a ring, read from guest memory (0 when the ring is outside memory). */
+function usedIdx(mem: GuestMemory, q: QueueContext): number {
+  const b = mem.slice(q.usedRing + 2, 2);
+  return b === undefined ? 0 : b[0]! | (b[1]! << 8);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,58 @@
+import { featureBit, virtio_net } from '@vnic/core';
+import { describe, expect, it } from 'vitest';
+import { vringUserAddr } from '../frontend/vringUserAddr.ts';
+import { parseVhostUserOptions } from './parseVhostUserOptions.ts';
+import { VHOST_USER_NET_BACKEND_FEATURES } from './VHOST_USER_NET_BACKEND_FEATURES.ts';
+import { VhostUserNetDevice } from './VhostUserNetDevice.ts';
+
+describe('parseVhostUserOptions', () => {
+  it('applies defaults', () => {
+    expect(parseVhostUserOptions({ socket: '/run/vnic/net0.sock' })).toEqual({
+      options: { socket: '/run/vnic/net0.sock', mode: 'client', reconnect: true, connectTimeoutMs: 5000, replyTimeoutMs: 5000 },
+      issues: [],
+    });
+  });
+
+  it('names every bad field', () => {
+    const { options, issues } = parseVhostUserOptions({ mode: 'both', reconnect: 'yes', connectTimeoutMs: -1, replyTimeoutMs: 1.5, sock: 'x' });
+    expect(options).toBeUndefined();
+    expect(issues.map((i) => i.path).sort()).toEqual(['connectTimeoutMs', 'mode', 'reconnect', 'replyTimeoutMs', 'sock', 'socket']);
+    expect(issues.find((i) => i.path === 'socket')?.message).toMatch(/required/);
+    expect(issues.find((i) => i.path === 'sock')?.message).toMatch(/unknown key; allowed keys: socket, mode/);
+    expect(parseVhostUserOptions({ socket: 'x'.repeat(108) }).issues[0]?.message).toMatch(/107 bytes/);
+  });
+});
+
+describe('backend feature mask', () => {
+  const offer = 0xd7c66e7cbn; // DPDK 22.11 testpmd's GET_FEATURES
+  it("keeps vnic's own features and takes the backend's offer for its data-plane features", () => {
+    const mask = VhostUserNetDevice.backendMask({ features: offer, protocolFeatures: 0n, queueNum: 128 }, 2);
+    for (const own of [virtio_net.VIRTIO_NET_F_MAC, virtio_net.VIRTIO_NET_F_STATUS, virtio_net.VIRTIO_NET_F_CTRL_VQ, virtio_net.VIRTIO_NET_F_CTRL_VLAN]) {
+      expect(mask & featureBit(own)).not.toBe(0n);
+    }
+    expect(mask & featureBit(virtio_net.VIRTIO_NET_F_HOST_TSO4)).toBe(0n); // testpmd's port has tso=0
+    expect(mask & featureBit(virtio_net.VIRTIO_NET_F_MRG_RXBUF)).not.toBe(0n);
+    expect(mask & featureBit(virtio_net.VIRTIO_NET_F_MQ)).not.toBe(0n);
+    expect(mask & VHOST_USER_NET_BACKEND_FEATURES & ~offer).toBe(0n);
+  });
+  it('drops MQ when the backend has fewer queue pairs than the config', () => {
+    expect(VhostUserNetDevice.backendMask({ features: offer, protocolFeatures: 0n, queueNum: 1 }, 2) & featureBit(virtio_net.VIRTIO_NET_F_MQ)).toBe(0n);
+  });
+});
+
+describe('vringUserAddr', () => {
+  const memory = {
+    regions: [
+      { guestPhysAddr: 0, size: 0x10000, fd: 3, fdOffset: 0, hostAddr: 0x7f00_0000_0000n },
+      { guestPhysAddr: 0x100000, size: 0x10000, fd: 4, fdOffset: 0x1000, hostAddr: 0x7f10_0000_0000n },
+    ],
+  };
+  it('translates guest-physical ring addresses through the region holding each ring', () => {
+    const a = vringUserAddr(memory, { descTable: 0x1000, availRing: 0x2000, usedRing: 0x100000 + 0x3000, size: 256 });
+    expect(a).toEqual({ flags: 0, descUserAddr: 0x7f00_0000_1000n, availUserAddr: 0x7f00_0000_2000n, usedUserAddr: 0x7f10_0000_3000n, logGuestAddr: 0x103000n });
+  });
+  it('refuses rings outside memory or crossing a region end', () => {
+    expect(() => vringUserAddr(memory, { descTable: 0x20000, availRing: 0, usedRing: 0, size: 16 })).toThrow(/descriptor table at 0x20000 \(\+256\) is outside guest memory/);
+    expect(() => vringUserAddr(memory, { descTable: 0, availRing: 0, usedRing: 0xfff0, size: 16 })).toThrow(/used ring/);
+  });
+});

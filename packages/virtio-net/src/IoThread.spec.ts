@@ -1,0 +1,77 @@
+import { EventFd } from '@vnic/sys';
+import { describe, expect, it } from 'vitest';
+import { fdCount } from '../../sys/src/testing/fdCount.ts';
+import { IoThread } from './IoThread.ts';
+import { IoThreadPool } from './IoThreadPool.ts';
+import type { IoWorkerData } from './IoWorkerData.ts';
+import { SharedNetState } from './SharedNetState.ts';
+import { SharedQueueCounters } from './SharedQueueCounters.ts';
+import { shutdownIoThreads } from './shutdownIoThreads.ts';
+import { VirtioNetError } from './VirtioNetError.ts';
+
+// The IO thread machinery without a tap: a job with no queue still polls its control eventfd and
+// (pair 0) the control queue's kick, which is all these checks need.
+
+function job(over: Partial<Omit<IoWorkerData, 'controlFd' | 'command'>> = {}): Omit<IoWorkerData, 'controlFd' | 'command'> {
+  return {
+    nic: 'iot0',
+    pair: 0,
+    tapName: 'none',
+    tapFd: -1,
+    memory: { regions: [] },
+    counters: new SharedQueueCounters(3).buffer,
+    netState: new SharedNetState().buffer,
+    eventIdx: true,
+    indirectDesc: true,
+    mrgRxbuf: true,
+    guestCsum: false,
+    ...over,
+  };
+}
+
+const quiet = { onCtrlKick: () => undefined, onNeedsReset: () => undefined };
+
+describe('IoThread and the IO thread pool', () => {
+  it('runs a job, reports control-queue kicks, stops, and reuses the thread for the next job', async () => {
+    await shutdownIoThreads();
+    IoThreadPool.retain(); // what an open device does
+    const kick = EventFd.create({ nonBlocking: true });
+    try {
+      let kicks = 0;
+      const t = await IoThread.start(job({ ctrlKickFd: kick.fd }), { ...quiet, onCtrlKick: () => kicks++ });
+      expect(IoThreadPool.size).toBe(1);
+      kick.write(1n);
+      const deadline = Date.now() + 2000;
+      while (kicks === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+      expect(kicks).toBe(1);
+      expect(kick.read()).toBeUndefined(); // the thread consumed the kick
+      expect(await t.stop()).toEqual({});
+      expect(await t.stop()).toEqual({}); // idempotent
+      expect(IoThreadPool.idleCount).toBe(1);
+      const again = await IoThread.start(job({ pair: 1 }), quiet);
+      expect(IoThreadPool.size).toBe(1); // same thread
+      await again.stop();
+      expect(IoThreadPool.idleCount).toBe(1);
+    } finally {
+      kick.close();
+      await IoThreadPool.unretain(); // the last "device" closed: idle threads go
+    }
+    expect(IoThreadPool.size).toBe(0);
+  });
+
+  it('turns a job that cannot start into a VirtioNetError, drops that thread and leaks no fd', async () => {
+    await shutdownIoThreads();
+    const fds = fdCount.fds();
+    const bad = job({ rx: { index: 0, size: 8, descTable: 0, availRing: 0x100, usedRing: 0x200, kickFd: -1, callFd: -1 } });
+    const err = await IoThread.start(bad, quiet).catch((e: unknown) => e);
+    expect(VirtioNetError.is(err)).toBe(true);
+    expect((err as VirtioNetError).kind).toBe('io-thread');
+    expect((err as VirtioNetError).message).toMatch(/^iot0: the IO thread of queue pair 0 failed to start: .*eventfd -1 is not a valid fd/s);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(IoThreadPool.idleCount).toBe(0);
+    await shutdownIoThreads();
+    const deadline = Date.now() + 2000;
+    while (fdCount.fds() > fds && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(fdCount.fds()).toBe(fds);
+  });
+});

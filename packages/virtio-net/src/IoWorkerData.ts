@@ -1,0 +1,40 @@
+import type { GuestMemoryLayout, QueueContext } from '@vnic/core';
+
+/**
+ * Everything one IO thread (one queue pair) starts from, passed as `workerData`: plain data and
+ * SharedArrayBuffers only (BigInt host addresses survive structured cloning).
+ */
+export interface IoWorkerData {
+  /** NIC id, for messages. */
+  readonly nic: string;
+  /** Queue pair number k (receiveq 2k, transmitq 2k+1). */
+  readonly pair: number;
+  /** Tap interface name, for messages. */
+  readonly tapName: string;
+  /** The tap queue fd of this pair (non-blocking, IFF_VNET_HDR with a 12-byte header). */
+  readonly tapFd: number;
+  /** Guest memory map: the thread builds its own zero-copy views from the host addresses. */
+  readonly memory: GuestMemoryLayout;
+  /** receiveq k as the driver set it up (absent when the driver did not enable it). */
+  readonly rx?: QueueContext;
+  /** transmitq k as the driver set it up (absent when the driver did not enable it). */
+  readonly tx?: QueueContext;
+  /** The control queue's kick eventfd, watched by the pair-0 thread and reported as `ctrl-kick`. */
+  readonly ctrlKickFd?: number;
+  /** eventfd the main thread writes to wake the thread for a command. */
+  readonly controlFd: number;
+  /** Int32Array(1) of command bits (IO_WORKER_STOP) the main thread sets before writing controlFd. */
+  readonly command: SharedArrayBuffer;
+  /** SharedQueueCounters of the device. */
+  readonly counters: SharedArrayBuffer;
+  /** SharedNetState of the device (link, receive filter). */
+  readonly netState: SharedArrayBuffer;
+  /** VIRTIO_F_EVENT_IDX acked. */
+  readonly eventIdx: boolean;
+  /** VIRTIO_F_INDIRECT_DESC acked. */
+  readonly indirectDesc: boolean;
+  /** VIRTIO_NET_F_MRG_RXBUF acked. */
+  readonly mrgRxbuf: boolean;
+  /** VIRTIO_NET_F_GUEST_CSUM acked (otherwise the header flags of received frames are cleared). */
+  readonly guestCsum: boolean;
+}

@@ -1,0 +1,174 @@
+import { DriverQueue, GuestMemory, SplitQueue, VIRTQ_DESC_F_WRITE } from '@vnic/core';
+import type { IoVecArray } from '@vnic/sys';
+import { describe, expect, it } from 'vitest';
+import { RxChainPool } from './RxChainPool.ts';
+
+// Pure TS: guest memory is a plain buffer with a made-up host address (the pool only computes
+// addresses, it never dereferences them); the driver side is core's DriverQueue.
+
+const HOST = 0x7f00_0000_0000;
+const SIZE = 16;
+const BUF = 0x10000;
+
+function setup(start = 0): { mem: GuestMemory; drv: DriverQueue; q: SplitQueue } {
+  const mem = new GuestMemory([{ guestPhysAddr: 0, bytes: new Uint8Array(1 << 20), hostAddr: HOST }]);
+  const layout = DriverQueue.layout(0x1000, SIZE);
+  const drv = new DriverQueue({ size: SIZE, ...layout, eventIdx: true, start });
+  drv.init(mem);
+  const q = new SplitQueue({ size: SIZE, ...layout, eventIdx: true, indirectDesc: true });
+  q.setState({ nextAvail: start, nextUsed: start });
+  return { mem, drv, q };
+}
+
+/** Posts `n` writable buffers of `len` bytes (buffer i at BUF + i * 0x1000). */
+function post(mem: GuestMemory, drv: DriverQueue, n: number, len: number, first = 0): number[] {
+  const heads: number[] = [];
+  for (let i = 0; i < n; i++) heads.push(drv.add(mem, [{ addr: BUF + (first + i) * 0x1000, len, writable: true }])!);
+  drv.publish(mem);
+  return heads;
+}
+
+/** A fake IoVecArray that records what is pushed. */
+function iovRecorder(): IoVecArray & { entries: [number, number][] } {
+  const entries: [number, number][] = [];
+  return {
+    entries,
+    get length() {
+      return entries.length;
+    },
+    push(addr: number | bigint, len: number) {
+      entries.push([Number(addr), len]);
+    },
+  } as unknown as IoVecArray & { entries: [number, number][] };
+}
+
+describe('RxChainPool', () => {
+  it('pops until the target is covered, resolves host addresses once, and hands chains out in order', () => {
+    const { mem, drv, q } = setup();
+    const heads = post(mem, drv, 8, 2048);
+    const pool = new RxChainPool(1023);
+    const bad = () => expect.unreachable('no unusable chain here');
+    expect(pool.fill(mem, q, 5000, SIZE, bad)).toBe(3); // 3 * 2048 >= 5000
+    expect(pool.capacity).toBe(6144);
+    const iov = iovRecorder();
+    expect(pool.fillIov(iov, 4000, 1023)).toBe(4096); // whole chains only: two of them
+    expect(iov.entries).toEqual([
+      [HOST + BUF, 2048],
+      [HOST + BUF + 0x1000, 2048],
+    ]);
+    expect(pool.countFor(2049)).toBe(2);
+    const h: number[] = [];
+    const l: number[] = [];
+    expect(pool.consume(2049, h, l, 0)).toBe(2);
+    expect(h).toEqual(heads.slice(0, 2));
+    expect(l).toEqual([2048, 1]);
+    expect(pool.length).toBe(1);
+    expect(pool.first()!.head).toBe(heads[2]);
+  });
+
+  it('returns chains that cannot take a frame with used length 0 and reports them', () => {
+    const { mem, drv, q } = setup();
+    drv.add(mem, [{ addr: BUF, len: 8, writable: true }]); // < 12: no room for the header
+    drv.add(mem, [{ addr: BUF, len: 64, writable: false }]); // nothing writable
+    const good = drv.add(mem, [{ addr: BUF, len: 64, writable: true }])!;
+    drv.publish(mem);
+    let unusable = 0;
+    const pool = new RxChainPool(1023);
+    pool.fill(mem, q, 1 << 20, SIZE, () => unusable++);
+    expect(unusable).toBe(2);
+    expect(pool.length).toBe(1);
+    expect(pool.first()!.head).toBe(good);
+    expect(drv.popUsed(mem)).toMatchObject({ len: 0 });
+    expect(drv.popUsed(mem)).toMatchObject({ len: 0 });
+    // Too many buffers for one readv.
+    const tight = new RxChainPool(1);
+    drv.add(mem, [
+      { addr: BUF, len: 64, writable: true },
+      { addr: BUF + 64, len: 64, writable: true },
+    ]);
+    drv.publish(mem);
+    let rejected = 0;
+    tight.fill(mem, q, 1 << 20, SIZE, () => rejected++);
+    expect(rejected).toBe(1);
+  });
+
+  it('copies frame bytes across buffers and chains', () => {
+    const { mem, drv, q } = setup();
+    drv.add(mem, [
+      { addr: BUF, len: 14, writable: true },
+      { addr: BUF + 0x100, len: 4, writable: true },
+    ]);
+    drv.add(mem, [{ addr: BUF + 0x200, len: 100, writable: true }]);
+    drv.publish(mem);
+    mem.write(BUF + 12, Uint8Array.of(1, 2));
+    mem.write(BUF + 0x100, Uint8Array.of(3, 4, 5, 6));
+    mem.write(BUF + 0x200, Uint8Array.of(7, 8, 9));
+    const pool = new RxChainPool(1023);
+    pool.fill(mem, q, 1 << 20, SIZE, () => undefined);
+    const out = new Uint8Array(9);
+    expect(pool.copyOut(mem, 12, out)).toBe(9);
+    expect([...out]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('rewinds nextAvail over consecutively popped chains, across the u16 wrap', () => {
+    const { mem, drv, q } = setup(0xfffe);
+    post(mem, drv, 6, 1000);
+    const pool = new RxChainPool(1023);
+    pool.fill(mem, q, 1 << 20, SIZE, () => undefined);
+    expect(pool.length).toBe(6);
+    expect(q.nextAvail).toBe(4); // 0xfffe + 6, wrapped
+    pool.consume(1500, [], [], 0); // two chains used
+    expect(pool.resumePoint(q)).toBe(0);
+    expect(pool.rewind(mem, q)).toBe(0);
+    expect(q.nextAvail).toBe(0); // 0xfffe + 2
+    expect(pool.length).toBe(0);
+    // A new queue resuming from there pops the same four chains again.
+    const again = new RxChainPool(1023);
+    again.fill(mem, q, 1 << 20, SIZE, () => undefined);
+    expect(again.length).toBe(4);
+  });
+
+  it('never rewinds over a malformed chain pop() already returned: chains before it go back as used', () => {
+    const { mem, drv, q } = setup();
+    const [a, b] = post(mem, drv, 2, 1000, 0);
+    // A malformed chain next: its address is outside guest memory.
+    const r = SIZE - 1;
+    drv.writeDescriptor(mem, r, { addr: 1 << 21, len: 64, flags: VIRTQ_DESC_F_WRITE, next: 0 });
+    drv.pushAvailRaw(mem, r);
+    drv.publish(mem);
+    const [c] = post(mem, drv, 1, 1000, 2);
+    const pool = new RxChainPool(1023);
+    pool.fill(mem, q, 1 << 20, SIZE, () => undefined);
+    expect(q.malformed).toBe(1);
+    expect(pool.length).toBe(3);
+    expect(q.nextAvail).toBe(4);
+    expect(pool.resumePoint(q)).toBe(3); // only c is rewindable
+    expect(pool.rewind(mem, q)).toBe(2); // a and b returned as used, length 0
+    expect(q.nextAvail).toBe(3);
+    const used = [drv.popUsed(mem), drv.popUsed(mem), drv.popUsed(mem)];
+    expect(used).toEqual([
+      { id: r, len: 0 },
+      { id: a, len: 0 },
+      { id: b, len: 0 },
+    ]);
+    // The malformed chain is not popped (or returned) a second time; c comes back.
+    const again = new RxChainPool(1023);
+    again.fill(mem, q, 1 << 20, SIZE, () => undefined);
+    expect(again.first()!.head).toBe(c);
+    expect(q.malformed).toBe(1);
+  });
+
+  it('trailing malformed chains make nothing rewindable', () => {
+    const { mem, drv, q } = setup();
+    post(mem, drv, 1, 1000);
+    drv.writeDescriptor(mem, SIZE - 1, { addr: 1 << 21, len: 64, flags: VIRTQ_DESC_F_WRITE, next: 0 });
+    drv.pushAvailRaw(mem, SIZE - 1);
+    drv.publish(mem);
+    const pool = new RxChainPool(1023);
+    pool.fill(mem, q, 1 << 20, SIZE, () => undefined);
+    expect(pool.length).toBe(1);
+    expect(pool.resumePoint(q)).toBe(2);
+    expect(pool.rewind(mem, q)).toBe(1);
+    expect(q.nextAvail).toBe(2);
+  });
+});

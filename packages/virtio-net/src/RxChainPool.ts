@@ -1,0 +1,201 @@
+import type { DescriptorChain, GuestMemory, SplitQueue } from '@vnic/core';
+import type { IoVecArray } from '@vnic/sys';
+
+const HDR = 12;
+
+/** A popped receive chain with its writable buffers resolved to host addresses once. */
+interface HeldChain {
+  readonly chain: DescriptorChain;
+  /** Avail ring index (u16) the chain was popped from. */
+  readonly availPos: number;
+  /** Host address and length of each non-empty writable buffer. */
+  readonly addrs: number[];
+  readonly lens: number[];
+  /** Writable bytes. */
+  readonly capacity: number;
+}
+
+/**
+ * The receive chains an IO thread popped but has not filled yet, in pop order. A frame is read
+ * (readv) across the first chains of the pool straight into guest memory; the chains it did not
+ * need stay here for the next frame, so a popped chain is never lost and SplitQueue needs no
+ * "unpop". When the thread stops, `rewind` hands the unused chains back to the ring: it moves
+ * nextAvail back over the trailing chains that were popped consecutively (the usual case), and
+ * returns any other held chain with used length 0, because moving back over a malformed chain
+ * that pop() already returned would make the guest see its id twice.
+ */
+export class RxChainPool {
+  private readonly held: HeldChain[] = [];
+  private total = 0;
+  private readonly maxBuffers: number;
+
+  /** @param maxBuffers most writable buffers one chain may have (one iovec each). */
+  constructor(maxBuffers: number) {
+    this.maxBuffers = maxBuffers;
+  }
+
+  /** Number of chains held. */
+  get length(): number {
+    return this.held.length;
+  }
+
+  /** Writable bytes of every chain held. */
+  get capacity(): number {
+    return this.total;
+  }
+
+  /**
+   * Pops chains until the pool holds `target` bytes (or `maxChains` chains) or the ring is
+   * empty. A chain that cannot take a frame (fewer than 12 writable bytes, more than
+   * `maxBuffers` buffers, memory without a host mapping) is returned with used length 0 and
+   * reported through `onUnusable` (count it as malformed). Returns the number of chains added.
+   */
+  fill(mem: GuestMemory, q: SplitQueue, target: number, maxChains: number, onUnusable: () => void): number {
+    let added = 0;
+    while (this.total < target && this.held.length < maxChains) {
+      const chain = q.pop(mem);
+      if (chain === undefined) break;
+      const availPos = (q.nextAvail - 1) & 0xffff;
+      const held = this.resolve(mem, chain, availPos);
+      if (held === undefined) {
+        q.addUsed(mem, chain.head, 0);
+        onUnusable();
+        continue;
+      }
+      this.held.push(held);
+      this.total += held.capacity;
+      added++;
+    }
+    return added;
+  }
+
+  /**
+   * Appends the buffers of the held chains, in order, to `iov` until `limit` bytes are covered, the
+   * chains run out or `iov` has `maxIov` entries (a chain is added whole or not at all). Returns the
+   * bytes covered.
+   */
+  fillIov(iov: IoVecArray, limit: number, maxIov: number): number {
+    let covered = 0;
+    for (let i = 0; i < this.held.length && covered < limit; i++) {
+      const h = this.held[i]!;
+      if (iov.length + h.addrs.length > maxIov) break;
+      for (let k = 0; k < h.addrs.length; k++) iov.push(h.addrs[k]!, h.lens[k]!);
+      covered += h.capacity;
+    }
+    return covered;
+  }
+
+  /** The first held chain (where the frame's virtio_net_hdr lands), or undefined. */
+  first(): DescriptorChain | undefined {
+    return this.held[0]?.chain;
+  }
+
+  /**
+   * Removes the chains a frame of `bytes` bytes (header included) filled, from the front, and
+   * appends each one's head and used length to `heads`/`lens` at `at`. Returns how many were used.
+   */
+  consume(bytes: number, heads: number[], lens: number[], at: number): number {
+    let left = bytes;
+    let n = 0;
+    while (left > 0 && n < this.held.length) {
+      const h = this.held[n]!;
+      const used = Math.min(left, h.capacity);
+      heads[at + n] = h.chain.head;
+      lens[at + n] = used;
+      left -= used;
+      n++;
+    }
+    if (n === 0 && this.held.length > 0) {
+      // A zero-length frame still occupies one buffer (never happens with a real tap).
+      heads[at] = this.held[0]!.chain.head;
+      lens[at] = 0;
+      n = 1;
+    }
+    for (let i = 0; i < n; i++) this.total -= this.held[i]!.capacity;
+    this.held.splice(0, n);
+    return n;
+  }
+
+  /** Number of chains, from the front, that a frame of `bytes` bytes (header included) fills. */
+  countFor(bytes: number): number {
+    let left = bytes;
+    let n = 0;
+    while (left > 0 && n < this.held.length) left -= this.held[n++]!.capacity;
+    return Math.max(n, this.held.length > 0 ? 1 : 0);
+  }
+
+  /**
+   * Copies `out.length` bytes of what was read into the held chains, starting `offset` bytes into
+   * the first one, into `out` (across buffers and chains). Returns the bytes copied.
+   */
+  copyOut(mem: GuestMemory, offset: number, out: Uint8Array): number {
+    let skip = offset;
+    let got = 0;
+    for (let c = 0; c < this.held.length && got < out.length; c++) {
+      const chain = this.held[c]!.chain;
+      const descs = chain.descriptors;
+      for (let i = chain.firstWritable; i < descs.length && got < out.length; i++) {
+        const d = descs[i]!;
+        if (skip >= d.len) {
+          skip -= d.len;
+          continue;
+        }
+        const take = Math.min(d.len - skip, out.length - got);
+        const src = mem.slice(d.addr + skip, take);
+        if (src === undefined) return got;
+        out.set(src, got);
+        got += take;
+        skip = 0;
+      }
+    }
+    return got;
+  }
+
+  /** Where the ring would resume if the pool were rewound now (nextAvail after `rewind`). */
+  resumePoint(q: SplitQueue): number {
+    return (q.nextAvail - this.rewindable(q)) & 0xffff;
+  }
+
+  /**
+   * Gives every held chain back: moves `q.nextAvail` back over the trailing run of consecutively
+   * popped chains, returns the others with used length 0 (published; the caller notifies), and
+   * empties the pool. Returns the number of chains returned as used.
+   */
+  rewind(mem: GuestMemory, q: SplitQueue): number {
+    const back = this.rewindable(q);
+    const keep = this.held.length - back;
+    for (let i = 0; i < keep; i++) q.addUsed(mem, this.held[i]!.chain.head, 0);
+    q.nextAvail = (q.nextAvail - back) & 0xffff;
+    this.held.length = 0;
+    this.total = 0;
+    return keep;
+  }
+
+  /** Length of the trailing run of held chains at avail positions nextAvail-1, nextAvail-2, ... */
+  private rewindable(q: SplitQueue): number {
+    let expect = (q.nextAvail - 1) & 0xffff;
+    let n = 0;
+    for (let i = this.held.length - 1; i >= 0; i--) {
+      if (this.held[i]!.availPos !== expect) break;
+      expect = (expect - 1) & 0xffff;
+      n++;
+    }
+    return n;
+  }
+
+  private resolve(mem: GuestMemory, chain: DescriptorChain, availPos: number): HeldChain | undefined {
+    if (chain.writableLength < HDR) return undefined;
+    const addrs: number[] = [];
+    const lens: number[] = [];
+    const descs = chain.descriptors;
+    for (let i = chain.firstWritable; i < descs.length; i++) {
+      const d = descs[i]!;
+      if (d.len === 0) continue;
+      const addr = mem.hostAddress(d.addr, d.len);
+      if (addr === undefined || addrs.length === this.maxBuffers) return undefined;
+      addrs.push(addr);
+      lens.push(d.len);
+    }
+    return { chain, availPos, addrs, lens, capacity: chain.writableLength };
+  }
+}

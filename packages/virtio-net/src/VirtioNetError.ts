@@ -1,0 +1,35 @@
+import { VnicError } from '@vnic/core';
+
+const brand = Symbol.for('vnic.VirtioNetError');
+
+/** What went wrong (`kind`). */
+type VirtioNetErrorKind =
+  /** The backend cannot run on this host (no /dev/net/tun, no CAP_NET_ADMIN): a config `fallback` may be used. */
+  | 'unavailable'
+  /** A tap operation failed (open, attach, ioctl). */
+  | 'tap'
+  /** The `virtio-net` config section or a handed-in fd is wrong. */
+  | 'invalid-argument'
+  /** An IO thread could not be started or stopped. */
+  | 'io-thread';
+
+/**
+ * The error class of @vnic/virtio-net. Messages name the NIC id, the tap and the failing call
+ * (`net0: tap vnic3: ioctl TUNSETOFFLOAD: EINVAL (22) — ...`); `cause` keeps the SysError. Kinds:
+ * `unavailable` (no /dev/net/tun or no CAP_NET_ADMIN: a config `fallback` applies), `tap` (a tap
+ * operation failed), `invalid-argument` (the config section or a handed-in fd is wrong),
+ * `io-thread` (an IO thread could not start or stop).
+ */
+export class VirtioNetError extends VnicError {
+  declare readonly kind: VirtioNetErrorKind;
+  readonly [brand] = true;
+
+  constructor(kind: VirtioNetErrorKind, message: string, options?: { cause?: unknown }) {
+    super(kind, message, options);
+  }
+
+  /** True for a VirtioNetError from any copy of this package (branded with `Symbol.for`). */
+  static override is(value: unknown): value is VirtioNetError {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+  }
+}

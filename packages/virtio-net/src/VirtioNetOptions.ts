@@ -1,0 +1,18 @@
+/**
+ * The `"virtio-net"` section of a NIC in the VM config (validated by `validateVirtioNetOptions`).
+ * Without `tap` or `tapFds` the device creates a tap named by the kernel (`vnic%d`).
+ */
+export interface VirtioNetOptions {
+  /**
+   * Tap interface to create, or to attach to when a persistent tap of that name exists (at most
+   * 15 bytes; `%d` lets the kernel pick a number). Default `vnic%d`.
+   */
+  readonly tap?: string;
+  /**
+   * Tap fds the VMM opened itself (IFF_TAP|IFF_NO_PI|IFF_VNET_HDR, IFF_MULTI_QUEUE when more
+   * than one), one per queue pair. The device works on duplicates: the VMM keeps its own fds.
+   */
+  readonly tapFds?: readonly number[];
+  /** Make a tap the device creates outlive it (TUNSETPERSIST). Default false. */
+  readonly persistent?: boolean;
+}

@@ -1,0 +1,10 @@
+// @vnic/virtio-net public surface (explicit barrel): the in-process tap backend.
+export { VirtioNetTapDevice } from './VirtioNetTapDevice.ts';
+export type { VirtioNetOptions } from './VirtioNetOptions.ts';
+export { VirtioNetError } from './VirtioNetError.ts';
+export { validateVirtioNetOptions } from './validateVirtioNetOptions.ts';
+export { virtioNetProvider } from './virtioNetProvider.ts';
+export { virtioNetModule } from './virtioNetModule.ts';
+export { tapBackendFeatures } from './tapBackendFeatures.ts';
+export { tunOffloadFlags } from './tunOffloadFlags.ts';
+export { shutdownIoThreads } from './shutdownIoThreads.ts';

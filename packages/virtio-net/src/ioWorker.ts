@@ -1,0 +1,23 @@
+// The entry of an IO thread (worker_threads). The thread is pooled (IoThreadPool): it waits in its
+// event loop for a job (one queue pair of one activation), runs that job's QueuePairLoop, which
+// blocks this thread in epoll until the main thread asks it to stop, posts the ring positions and
+// goes back to waiting. Started from a bundle of this file when the package runs from its .ts
+// sources (see ioWorkerSource.ts).
+import { parentPort } from 'node:worker_threads';
+import type { IoWorkerJob } from './IoWorkerJob.ts';
+import type { IoWorkerMessage } from './IoWorkerMessage.ts';
+import { QueuePairLoop } from './QueuePairLoop.ts';
+
+const port = parentPort;
+if (port === null) throw new Error('ioWorker.ts must run in a worker thread');
+port.on('message', (msg: IoWorkerJob) => {
+  if (msg.type !== 'job') return;
+  const job = msg.job;
+  const post = (m: IoWorkerMessage): void => port.postMessage(m);
+  try {
+    const states = new QueuePairLoop(msg.data, (m) => post({ ...m, job } as IoWorkerMessage)).run();
+    post({ type: 'stopped', job, ...states });
+  } catch (e) {
+    post({ type: 'fatal', job, message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+  }
+});

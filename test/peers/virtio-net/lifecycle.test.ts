@@ -1,0 +1,129 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { DEFAULT_NET_OFFLOADS, type NetDeviceConfig } from '@vnic/core';
+import { VirtioNetDriver } from '@vnic/driver';
+import { VirtioNetTapDevice } from '@vnic/virtio-net';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { IoThreadPool } from '../../../packages/virtio-net/src/IoThreadPool.ts';
+import { fdCount } from '../../../packages/sys/src/testing/fdCount.ts';
+import { hostTapPeer } from '../../../packages/sys/src/testing/hostTapPeer.ts';
+import { uniqueName } from '../../../packages/sys/src/testing/uniqueName.ts';
+import { OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
+
+// Many life cycles must leave no fd, thread or mapping behind. Every activation uses two queue
+// pairs (two IO threads) and moves a frame; the taps stay down in the host namespace without an
+// address, so nothing reaches the host's network (the frames are dropped and counted).
+//
+// IO threads are pooled (IoThreadPool): reset hands them back, the next activation reuses them,
+// and closing the last device terminates them. koffi 3.3 keeps three mappings of every thread it
+// ever ran in (it never frees its per-thread memory), so the second test, which empties the pool
+// on every cycle, accounts for exactly that and nothing more.
+
+const CYCLES = 200;
+const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x7e, 0x05, 0x02);
+/** Mappings koffi keeps per thread it ran in: its sync stack (guard page + stack) and heap. */
+const KOFFI_MAPS_PER_THREAD = 3;
+
+const threads = (): number => readdirSync('/proc/self/task').length;
+
+function open(i: number): VirtioNetTapDevice {
+  const config: NetDeviceConfig = {
+    id: `vnt-life${i}`,
+    backend: 'virtio-net',
+    mac: MAC,
+    queuePairs: 2,
+    queueSize: 64,
+    offloads: DEFAULT_NET_OFFLOADS,
+    mrgRxbuf: true,
+    eventIdx: true,
+    indirectDesc: true,
+    ctrlVq: true,
+    options: { tap: uniqueName('vnl') },
+  };
+  return VirtioNetTapDevice.open(config);
+}
+
+/** Activates `device` with two pairs (a driver brings it up), moves a frame, resets it. */
+async function activateAndReset(device: VirtioNetTapDevice, i: number): Promise<void> {
+  const driver = await VirtioNetDriver.create({ device, queuePairs: 2, queueSize: 64 });
+  try {
+    expect(device.activated).toBe(true);
+    driver.send(testFrame(OUTSIDE_MAC, MAC, i, 64)); // dropped: the tap is down (counted)
+    await driver.flushTx();
+  } finally {
+    await driver.close(); // reset: both IO threads stop and go back to the pool
+  }
+  expect(device.activated).toBe(false);
+}
+
+async function fullCycle(i: number): Promise<void> {
+  const device = open(i);
+  const name = device.tapName;
+  try {
+    await activateAndReset(device, i);
+  } finally {
+    await device.close();
+  }
+  expect(existsSync(`/sys/class/net/${name}`)).toBe(false);
+}
+
+/** Waits (up to 2 s) until at most `expected` threads run: an exited thread's task entry can linger a moment. */
+async function settle(expected: number): Promise<void> {
+  const deadline = Date.now() + 2000;
+  while (threads() > expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+}
+
+function snapshot(): { fds: number; tasks: number; maps: number; started: number } {
+  return { fds: fdCount.fds(), tasks: threads(), maps: fdCount.mapLines().length, started: IoThreadPool.started };
+}
+
+const peer = hostTapPeer();
+
+describe.skipIf(peer.skip)('virtio-net backend: no leaks over many life cycles', () => {
+  beforeAll(async () => {
+    if (peer.reason !== undefined) throw new Error(`host kernel tap peer missing: ${peer.reason}`);
+    const before = threads();
+    // Warm up lazily created state: the IO thread bundle, koffi's pools, V8's code space.
+    for (let i = 0; i < 3; i++) await fullCycle(-1 - i);
+    await settle(before);
+  });
+
+  it(`${CYCLES} activate/reset cycles reuse two IO threads; close leaves no fd, thread or mapping`, { timeout: 60_000 }, async () => {
+    const base = snapshot();
+    const device = open(0);
+    const started = performance.now();
+    for (let i = 0; i < CYCLES; i++) {
+      await activateAndReset(device, i);
+      if (i === 0) expect(IoThreadPool.size).toBe(2);
+    }
+    const perCycle = (performance.now() - started) / CYCLES;
+    expect(IoThreadPool.size).toBe(2); // no thread was started after the first activation
+    expect(IoThreadPool.started - base.started).toBe(2);
+    await device.close(); // the last device: the pool terminates its threads
+    await settle(base.tasks);
+    const end = snapshot();
+    expect(end.fds).toBe(base.fds);
+    expect(end.tasks).toBe(base.tasks);
+    // The total of /proc/self/maps lines drifts in a live V8 process (malloc arenas, heap and code
+    // pages: tens of lines) and koffi keeps 3 per thread (6 here); the smallest leak per cycle
+    // (one mapping) would add CYCLES lines.
+    expect(Math.abs(end.maps - base.maps)).toBeLessThan(CYCLES / 4);
+    console.log(`[virtio-net] ${CYCLES} activate/reset cycles: ${perCycle.toFixed(1)} ms each; maps ${base.maps} -> ${end.maps}`);
+  });
+
+  it(`${CYCLES} open/activate/reset/close cycles leave no fd or thread, and no mapping beyond koffi's per-thread ones`, { timeout: 60_000 }, async () => {
+    const base = snapshot();
+    const started = performance.now();
+    for (let i = 0; i < CYCLES; i++) await fullCycle(i);
+    const perCycle = (performance.now() - started) / CYCLES;
+    await settle(base.tasks);
+    const end = snapshot();
+    expect(end.fds).toBe(base.fds);
+    expect(end.tasks).toBe(base.tasks);
+    expect(IoThreadPool.size).toBe(0);
+    const threadsStarted = end.started - base.started;
+    expect(threadsStarted).toBe(2 * CYCLES); // the pool empties with the last device, every cycle
+    const koffi = KOFFI_MAPS_PER_THREAD * threadsStarted;
+    expect(Math.abs(end.maps - base.maps - koffi)).toBeLessThan(CYCLES / 4);
+    console.log(`[virtio-net] ${CYCLES} open/close cycles: ${perCycle.toFixed(1)} ms each; maps ${base.maps} -> ${end.maps} (koffi's share: ${koffi})`);
+  });
+});
