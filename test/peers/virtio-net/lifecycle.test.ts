@@ -105,8 +105,9 @@ describe.skipIf(peer.skip)('virtio-net backend: no leaks over many life cycles',
     expect(end.tasks).toBe(base.tasks);
     // The total of /proc/self/maps lines drifts in a live V8 process (malloc arenas, heap and code
     // pages: tens of lines) and koffi keeps 3 per thread (6 here); the smallest leak per cycle
-    // (one mapping) would add CYCLES lines.
-    expect(Math.abs(end.maps - base.maps)).toBeLessThan(CYCLES / 4);
+    // (one mapping) would add CYCLES lines. Under a loaded parallel run the drift reached 74, so the
+    // bound is CYCLES / 2: still far below one leaked mapping per cycle.
+    expect(Math.abs(end.maps - base.maps)).toBeLessThan(CYCLES / 2);
     console.log(`[virtio-net] ${CYCLES} activate/reset cycles: ${perCycle.toFixed(1)} ms each; maps ${base.maps} -> ${end.maps}`);
   });
 
