@@ -49,6 +49,7 @@ export type { Descriptor } from './queue/Descriptor.ts';
 export { DescriptorChain } from './queue/DescriptorChain.ts';
 export type { QueueState } from './queue/QueueState.ts';
 export { SplitQueue } from './queue/SplitQueue.ts';
+export { splitQueueFor } from './queue/splitQueueFor.ts';
 export type { SplitQueueConfig } from './queue/SplitQueueConfig.ts';
 
 export type { ActivateContext } from './device/ActivateContext.ts';

@@ -10,6 +10,7 @@ import {
   type QueueContext,
   type QueueState,
   type QueueStats,
+  splitQueueFor,
 } from '@vnic/core';
 import { VIRTIO_NET_F_GUEST_CSUM, VIRTIO_NET_F_MQ, VIRTIO_NET_F_MRG_RXBUF, VIRTIO_NET_HDR_SIZE } from '@vnic/core/virtio_net';
 import {
@@ -175,16 +176,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
     const cq = ctrlIndex === undefined ? undefined : queues.get(ctrlIndex);
     let ctrl: CtrlQueue | undefined;
     if (ctrlIndex !== undefined && cq !== undefined) {
-      const q = new SplitQueue({
-        size: cq.size,
-        descTable: cq.descTable,
-        availRing: cq.availRing,
-        usedRing: cq.usedRing,
-        eventIdx: hasFeature(features, VIRTIO_F_EVENT_IDX),
-        indirectDesc: hasFeature(features, VIRTIO_F_INDIRECT_DESC),
-      });
-      if (cq.state !== undefined) q.setState(cq.state);
-      q.validate(mem);
+      const q = splitQueueFor(cq, features, mem);
       // The call fd belongs to the VMM: the wrapper is never closed.
       ctrl = { index: ctrlIndex, q, call: EventFd.fromFd(cq.callFd), reported: false };
     }

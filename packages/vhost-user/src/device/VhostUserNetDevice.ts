@@ -5,8 +5,6 @@ import {
   VIRTIO_CONFIG_S_DRIVER,
   VIRTIO_CONFIG_S_DRIVER_OK,
   VIRTIO_CONFIG_S_FEATURES_OK,
-  VIRTIO_F_EVENT_IDX,
-  VIRTIO_F_INDIRECT_DESC,
   featureBit,
   hasFeature,
   virtio_net,
@@ -16,6 +14,7 @@ import {
   type QueueContext,
   type QueueState,
   type QueueStats,
+  splitQueueFor,
 } from '@vnic/core';
 import { EventFd, guestMemoryFromLayout, type UnixSocket } from '@vnic/sys';
 import { EpollLoop } from '../connection/EpollLoop.ts';
@@ -287,16 +286,7 @@ export class VhostUserNetDevice extends NetDeviceBase {
   // ---- control queue (in the VMM) -------------------------------------------------------------
 
   #startCtrl(cq: QueueContext, features: bigint, mem: GuestMemory): void {
-    const q = new SplitQueue({
-      size: cq.size,
-      descTable: cq.descTable,
-      availRing: cq.availRing,
-      usedRing: cq.usedRing,
-      eventIdx: hasFeature(features, VIRTIO_F_EVENT_IDX),
-      indirectDesc: hasFeature(features, VIRTIO_F_INDIRECT_DESC),
-    });
-    if (cq.state !== undefined) q.setState(cq.state);
-    q.validate(mem);
+    const q = splitQueueFor(cq, features, mem);
     // The kick/call fds belong to the VMM: these wrappers are dropped, never closed.
     const ctrl: CtrlQueue = { index: cq.index, q, kickFd: cq.kickFd, kick: EventFd.fromFd(cq.kickFd), call: EventFd.fromFd(cq.callFd) };
     this.#ctrl = ctrl;
