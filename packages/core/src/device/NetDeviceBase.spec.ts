@@ -17,22 +17,12 @@ import type { NetDeviceConfig } from './NetDeviceConfig.ts';
 import type { NetOffloads } from './NetOffloads.ts';
 import type { QueueContext } from './QueueContext.ts';
 import type { QueueStats } from './QueueStats.ts';
+import { DEFAULT_NET_OFFLOADS } from './DEFAULT_NET_OFFLOADS.ts';
 
 const ALL = (1n << 64n) - 1n;
 const bits = (...n: number[]): bigint => n.reduce((a, b) => a | featureBit(b), 0n);
 const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x12, 0x34, 0x56);
-const OFFLOADS: NetOffloads = {
-  csum: true,
-  guestCsum: true,
-  hostTso4: true,
-  hostTso6: true,
-  hostEcn: true,
-  hostUfo: true,
-  guestTso4: true,
-  guestTso6: true,
-  guestEcn: true,
-  guestUfo: true,
-};
+const OFFLOADS: NetOffloads = DEFAULT_NET_OFFLOADS;
 
 function config(over: Partial<NetDeviceConfig> = {}): NetDeviceConfig {
   return {

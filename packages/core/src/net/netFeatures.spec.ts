@@ -7,21 +7,11 @@ import { checkNetFeatures } from './checkNetFeatures.ts';
 import { guestOffloadFeatures } from './guestOffloadFeatures.ts';
 import { netDeviceFeatures } from './netDeviceFeatures.ts';
 import { pruneNetFeatures } from './pruneNetFeatures.ts';
+import { DEFAULT_NET_OFFLOADS } from '../device/DEFAULT_NET_OFFLOADS.ts';
 
 const bits = (...n: number[]): bigint => n.reduce((a, b) => a | featureBit(b), 0n);
 
-const ALL_OFFLOADS: NetOffloads = {
-  csum: true,
-  guestCsum: true,
-  hostTso4: true,
-  hostTso6: true,
-  hostEcn: true,
-  hostUfo: true,
-  guestTso4: true,
-  guestTso6: true,
-  guestEcn: true,
-  guestUfo: true,
-};
+const ALL_OFFLOADS: NetOffloads = DEFAULT_NET_OFFLOADS;
 const NO_OFFLOADS: NetOffloads = Object.fromEntries(Object.keys(ALL_OFFLOADS).map((k) => [k, false])) as unknown as NetOffloads;
 
 function config(over: Partial<NetDeviceConfig> = {}): NetDeviceConfig {
