@@ -101,10 +101,11 @@ describe('vnic check-config', () => {
 });
 
 describe('vnic (the rest of the command line)', () => {
-  it('bench is a stub that exits 2', async () => {
+  it('bench names the known benches for an unknown name and exits 2', async () => {
     const o = io();
-    expect(await runCli(['bench', 'vhost-net', '--json'], o)).toBe(2);
-    expect(o.stderr).toBe('bench for vhost-net arrives with its issue\n');
+    expect(await runCli(['bench', 'no-such-backend', '--json'], o)).toBe(2);
+    expect(o.stderr).toMatch(/^vnic bench: no bench named "no-such-backend"; known: /);
+    expect(o.stdout).toBe('');
   });
 
   it('rejects bad options and unknown commands with exit 1, and shows help with exit 0', async () => {

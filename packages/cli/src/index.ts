@@ -16,3 +16,13 @@ export type { DemoOptions } from './demo/DemoOptions.ts';
 export { runDemo } from './demo/runDemo.ts';
 export { formatStatsTable } from './demo/formatStatsTable.ts';
 export { checkConfig } from './commands/checkConfig.ts';
+
+// Benchmarks: `vnic bench <name>`; each bench is one file under src/bench, listed in `benches`.
+export type { Bench } from './bench/Bench.ts';
+export type { BenchContext } from './bench/BenchContext.ts';
+export type { BenchRow } from './bench/BenchRow.ts';
+export { makeBenchRow } from './bench/makeBenchRow.ts';
+export { benches } from './bench/benches.ts';
+export { formatBenchTable } from './bench/formatBenchTable.ts';
+export { bench } from './commands/bench.ts';
+export type { BenchOptions } from './commands/bench.ts';

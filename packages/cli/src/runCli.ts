@@ -2,6 +2,7 @@ import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { CliIo } from './CliIo.ts';
+import { benches } from './bench/benches.ts';
 import { bench } from './commands/bench.ts';
 import { checkConfig } from './commands/checkConfig.ts';
 import { runDemo } from './demo/runDemo.ts';
@@ -21,7 +22,7 @@ function count(name: string, max: number, min = 1): (value: string) => number {
 
 /**
  * Runs the `vnic` command line `argv` (without `node` and the script) and resolves with the exit
- * code: `demo`, `check-config <file>`, `bench <backend>` (a stub for now: exit 2).
+ * code: `demo`, `check-config <file>`, `bench <backend>`.
  */
 export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   let code = 0;
@@ -52,11 +53,12 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
 
   program
     .command('bench')
-    .description('benchmark a backend (arrives with its issue)')
-    .argument('<backend>', 'backend name')
-    .option('--json', 'machine-readable output')
-    .action((backend: string) => {
-      code = bench(backend, io);
+    .description('benchmark a backend against its reference, measured in the same run (prints a table; --json: one object per line)')
+    .argument('<backend>', `bench name: ${Object.keys(benches).join(', ') || '(none yet)'}`)
+    .option('--json', 'one JSON object per line: {bench, metric, unit, vnic, reference, ratio, ...}')
+    .addOption(new Option('--seconds <n>', 'seconds per measurement').argParser(count('--seconds', 600)))
+    .action(async (backend: string, opts: { json?: boolean; seconds?: number }) => {
+      code = await bench(backend, { json: opts.json === true, ...(opts.seconds !== undefined ? { seconds: opts.seconds } : {}) }, io);
     });
 
   try {
