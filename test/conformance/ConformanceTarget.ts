@@ -15,10 +15,24 @@ export interface ConformanceNic {
   teardown(): Promise<void>;
 }
 
+/**
+ * What a backend's data plane can report back to the VMM. A data plane in another process or in
+ * the kernel (vhost-user, vhost-net) has no per-queue counters and no way to say NEEDS_RESET for a
+ * corrupted ring; the suite leaves out (with a printed reason) only the assertions that need them.
+ */
+export interface ConformanceCapabilities {
+  /** stats() counts packets, bytes and malformed chains of the data plane (default true). */
+  readonly dataPlaneCounters?: boolean;
+  /** Ring-level corruption raises NEEDS_RESET (default true). */
+  readonly reportsRingCorruption?: boolean;
+}
+
 /** What a backend provides to run the conformance suite against it. */
 export interface ConformanceTarget {
   /** Backend name (test titles). */
   readonly backend: string;
+  /** What the backend can report (all true when absent). */
+  readonly capabilities?: ConformanceCapabilities;
   /** Builds a device for `config` and its outside. */
   setup(config: NetDeviceConfig): Promise<ConformanceNic>;
 }
