@@ -8,3 +8,13 @@ export { virtioNetModule } from './virtioNetModule.ts';
 export { tapBackendFeatures } from './tapBackendFeatures.ts';
 export { tunOffloadFlags } from './tunOffloadFlags.ts';
 export { shutdownIoThreads } from './shutdownIoThreads.ts';
+
+// The in-process data plane, for servers that embed it (as @vnic/vhost-user-device does, the way
+// cloud-hypervisor's vhost_user_net daemon embeds net_util's queue pair): one IoThread per queue
+// pair from the shared IoThreadPool, fed plain IoWorkerData and the shared counter/state blocks.
+export { IoThread } from './IoThread.ts';
+export { IoThreadPool } from './IoThreadPool.ts';
+export type { IoWorkerData } from './IoWorkerData.ts';
+export { SharedQueueCounters } from './SharedQueueCounters.ts';
+export type { QueueCounters } from './QueueCounters.ts';
+export { SharedNetState } from './SharedNetState.ts';

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const DEBIAN_PACKAGES = ['dpdk-dev', 'librte-net-vhost23', 'librte-mempool-ring23'];
+const DEBIAN_PACKAGES = ['dpdk-dev', 'librte-net-vhost23', 'librte-net-virtio23', 'librte-mempool-ring23'];
 
 /**
  * Makes sure dpdk-testpmd is installed (apt-get install when missing and root). Returns undefined
@@ -42,7 +42,16 @@ export interface TestpmdOptions {
   /** true: testpmd connects to a frontend that listens (client=1). */
   readonly client?: boolean;
   /** Forward mode (default macswap, loop topology: frames come back to the port they came from). */
-  readonly forwardMode?: 'macswap' | 'io';
+  readonly forwardMode?: 'macswap' | 'io' | 'txonly';
+  /**
+   * testpmd as a vhost-user FRONTEND: `net_virtio_user0,path=<socket>` instead of a net_vhost
+   * port (the backend under test serves the socket).
+   */
+  readonly virtioUser?: boolean;
+  /** virtio_user only: testpmd listens on the socket (server=1) and the backend connects to it. */
+  readonly server?: boolean;
+  /** txonly: frame length in bytes (--txpkts). */
+  readonly txPktLen?: number;
   /** Two vhost ports (net_vhost0 on `socket`, net_vhost1 on `socket2`), paired: frames cross between them. */
   readonly socket2?: string;
 }
@@ -67,12 +76,14 @@ export class Testpmd {
     this.#exited = new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
   }
 
-  /** Starts testpmd; for a server-side port (client=0) resolves once the socket exists. */
+  /** Starts testpmd; when testpmd owns the socket (net_vhost client=0, virtio_user server=1) resolves once it exists. */
   static async start(options: TestpmdOptions): Promise<Testpmd> {
     const prefix = `vnicvu${process.pid}x${++seq}`;
     const vdev = (i: number, path: string): string[] => [
       '--vdev',
-      `net_vhost${i},iface=${path},queues=${options.queues ?? 1},client=${options.client === true ? 1 : 0}`,
+      options.virtioUser === true
+        ? `net_virtio_user${i},path=${path},queues=${options.queues ?? 1}${options.server === true ? ',server=1' : ''}`
+        : `net_vhost${i},iface=${path},queues=${options.queues ?? 1},client=${options.client === true ? 1 : 0}`,
     ];
     const args = [
       '-l', '0-1', '-n', '1', '--no-huge', '-m', '64', '--no-pci', '--no-shconf', `--file-prefix=${prefix}`, '--log-level=lib.eal:error',
@@ -85,12 +96,14 @@ export class Testpmd {
       `--rxq=${options.queues ?? 1}`,
       `--txq=${options.queues ?? 1}`,
       '--total-num-mbufs=4096',
+      ...(options.txPktLen === undefined ? [] : [`--txpkts=${options.txPktLen}`]),
       // Without a stats period testpmd waits for Enter on stdin; with one it forwards until SIGINT.
       '--stats-period=60',
     ];
     const proc = spawn('dpdk-testpmd', args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const t = new Testpmd(prefix, proc);
-    if (options.client !== true) {
+    // The socket appears when testpmd serves it: a net_vhost port with client=0, a virtio_user port with server=1.
+    if (options.virtioUser === true ? options.server === true : options.client !== true) {
       const deadline = Date.now() + 10_000;
       const paths = [options.socket, ...(options.socket2 === undefined ? [] : [options.socket2])];
       while (!paths.every((p) => existsSync(p))) {

@@ -1,0 +1,484 @@
+import { hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_VERSION_1, type QueueContext, type QueueStats, type VhostVringAddr } from '@vnic/core';
+import { VIRTIO_NET_F_GUEST_CSUM, VIRTIO_NET_F_MRG_RXBUF } from '@vnic/core/virtio_net';
+import { closeFd, EventFd, type Tap, type UnixSocket } from '@vnic/sys';
+import {
+  decodeMemoryTable,
+  decodeU64,
+  decodeVringAddr,
+  decodeVringState,
+  encodeMessage,
+  encodeU64,
+  encodeVringState,
+  FrontendReq,
+  requestName,
+  VHOST_USER_F_PROTOCOL_FEATURES,
+  VHOST_USER_NEED_REPLY_MASK,
+  VHOST_USER_PROTOCOL_F_REPLY_ACK,
+  VHOST_USER_REPLY_MASK,
+  VHOST_USER_VERSION,
+  VHOST_USER_VERSION_MASK,
+  VHOST_USER_VRING_IDX_MASK,
+  VHOST_USER_VRING_NOFD_MASK,
+  VhostUserProtocolError,
+  type VhostUserHeader,
+} from '@vnic/vhost-user-protocol';
+import { IoThread, SharedNetState, SharedQueueCounters } from '@vnic/virtio-net';
+import { FrontendMemory } from './FrontendMemory.ts';
+import { readFrontendMessage } from './readFrontendMessage.ts';
+import type { VhostUserDeviceEvents } from './VhostUserDeviceEvents.ts';
+import { VhostUserDeviceError } from './VhostUserDeviceError.ts';
+import { VHOST_USER_DEVICE_PROTOCOL_FEATURES } from './VHOST_USER_DEVICE_PROTOCOL_FEATURES.ts';
+
+/** Largest split ring the data plane takes (virtio 1.2 §2.7: Queue Size at most 32768). */
+const MAX_RING = 32768;
+
+/** What the server shares with each session: the tap and the offer. */
+export interface SessionContext {
+  /** Label for messages (`vhost-user /run/vnic.sock`). */
+  readonly where: string;
+  readonly tap: Tap;
+  readonly tapOffloads: number;
+  readonly queuePairs: number;
+  /** GET_FEATURES answer. */
+  readonly features: bigint;
+  readonly events: VhostUserDeviceEvents;
+  /** TUNSETOFFLOAD for the acked features. */
+  setTapOffloads(features: bigint): void;
+}
+
+/** Everything the frontend told about one vring. */
+interface Vring {
+  num: number | undefined;
+  /** Next avail index to pop from (SET_VRING_BASE, or where the stopped thread left it). */
+  base: number;
+  addr: VhostVringAddr | undefined;
+  kick: number | undefined;
+  call: number | undefined;
+  /** SET_VRING_ENABLE state (rings start disabled once VHOST_USER_F_PROTOCOL_FEATURES is acked). */
+  enabled: boolean;
+  /** A kick fd arrived since the last GET_VRING_BASE (vhost-user.rst "Starting and stopping rings"). */
+  started: boolean;
+}
+
+/** A running queue pair: its IO thread and which of its rings it serves. */
+interface RunningPair {
+  readonly thread: IoThread;
+  readonly rx: boolean;
+  readonly tx: boolean;
+}
+
+/**
+ * One frontend connection, served one message at a time: the vhost-user backend state machine
+ * (features, protocol features, owner, memory table, vrings) and the queue-pair IO threads of the
+ * in-process data plane (@vnic/virtio-net's IoThread), started when both the pair's rings are
+ * ready and enabled and stopped before anything they use changes. Any malformed or out-of-order
+ * message ends the session with a VhostUserDeviceError naming the request and the expected shape;
+ * close() stops every thread, unmaps the memory and closes every fd the frontend sent.
+ */
+export class BackendSession {
+  private readonly ctx: SessionContext;
+  private readonly sock: UnixSocket;
+  private readonly rings: Vring[];
+  private readonly running = new Map<number, RunningPair>();
+  private readonly counters: SharedQueueCounters;
+  private readonly netState = new SharedNetState();
+  /** eventfds vnic made for rings whose call came with NOFD (the frontend polls the used ring). */
+  private readonly ownCalls = new Map<number, EventFd>();
+  private mem: FrontendMemory | undefined;
+  private features: bigint | undefined;
+  private protocolFeatures = 0n;
+
+  constructor(ctx: SessionContext, sock: UnixSocket) {
+    this.ctx = ctx;
+    this.sock = sock;
+    this.rings = Array.from({ length: 2 * ctx.queuePairs }, () => ({ num: undefined, base: 0, addr: undefined, kick: undefined, call: undefined, enabled: false, started: false }));
+    this.counters = new SharedQueueCounters(2 * ctx.queuePairs);
+  }
+
+  /** Per-queue counters of this connection's data plane (index order: rx0, tx0, rx1, ...). */
+  stats(): QueueStats[] {
+    return this.rings.map((_, index) => ({ index, ...this.counters.read(index) }));
+  }
+
+  /**
+   * Serves messages until the frontend disconnects (resolves undefined) or sends something wrong
+   * (resolves with the error); tears everything down either way. Messages are handled one at a
+   * time, so no two handlers ever race over the rings or the threads.
+   */
+  async serve(): Promise<Error | undefined> {
+    let reason: Error | undefined;
+    try {
+      for (;;) {
+        const msg = await readFrontendMessage(this.sock, this.ctx.where);
+        if (msg === undefined) break;
+        await this.dispatch(msg.header, msg.payload, msg.fds);
+      }
+    } catch (e) {
+      reason = e instanceof Error ? e : new Error(String(e));
+    } finally {
+      await this.teardown();
+    }
+    return reason;
+  }
+
+  /** Drops the connection: the message loop of serve() ends and tears everything down. Idempotent. */
+  disconnect(): void {
+    this.sock.close();
+  }
+
+  /** Stops the IO threads, unmaps the memory, closes every fd the frontend sent and the socket. */
+  private async teardown(): Promise<void> {
+    this.sock.close();
+    await this.stopAll();
+    this.mem?.close();
+    this.mem = undefined;
+    for (const r of this.rings) this.dropFds(r);
+    for (const e of this.ownCalls.values()) e.close();
+    this.ownCalls.clear();
+  }
+
+  // ---- messages -------------------------------------------------------------------------------
+
+  private async dispatch(h: VhostUserHeader, payload: Uint8Array, fds: number[]): Promise<void> {
+    const name = requestName(h.request);
+    const at = `${this.ctx.where}: ${name}`;
+    const replyAck = (h.flags & VHOST_USER_NEED_REPLY_MASK) !== 0 && (this.protocolFeatures & bit(VHOST_USER_PROTOCOL_F_REPLY_ACK)) !== 0n;
+    let reply: Uint8Array | undefined;
+    try {
+      if ((h.flags & VHOST_USER_VERSION_MASK) !== VHOST_USER_VERSION) {
+        throw new VhostUserDeviceError('protocol', `${at}: header flags 0x${h.flags.toString(16)} carry version ${h.flags & VHOST_USER_VERSION_MASK}; expected ${VHOST_USER_VERSION}`);
+      }
+      if ((h.flags & VHOST_USER_REPLY_MASK) !== 0) throw new VhostUserDeviceError('protocol', `${at}: a frontend request has the REPLY flag set (flags 0x${h.flags.toString(16)})`);
+      const takesFd = h.request === FrontendReq.SET_MEM_TABLE || h.request === FrontendReq.SET_VRING_KICK || h.request === FrontendReq.SET_VRING_CALL || h.request === FrontendReq.SET_VRING_ERR;
+      if (!takesFd && fds.length > 0) throw new VhostUserDeviceError('protocol', `${at}: ${fds.length} fd(s) attached; this request carries none`);
+      reply = await this.handle(h.request, payload, fds.splice(0), at);
+    } catch (e) {
+      for (const fd of fds) closeFd(fd);
+      if (replyAck) this.trySend(encodeMessage(h.request, encodeU64(1n), VHOST_USER_REPLY_MASK));
+      throw VhostUserProtocolError.is(e) ? new VhostUserDeviceError('protocol', `${at}: ${e.message}`, { cause: e }) : e;
+    }
+    if (reply !== undefined) this.send(encodeMessage(h.request, reply, VHOST_USER_REPLY_MASK), at);
+    else if (replyAck) this.send(encodeMessage(h.request, encodeU64(0n), VHOST_USER_REPLY_MASK), at);
+  }
+
+  /** Handles one request; returns the reply payload of requests that have one. Owns `fds`. */
+  private async handle(request: number, payload: Uint8Array, fds: number[], at: string): Promise<Uint8Array | undefined> {
+    switch (request) {
+      case FrontendReq.GET_FEATURES:
+        expectEmpty(payload, at);
+        return encodeU64(this.ctx.features);
+      case FrontendReq.SET_FEATURES: {
+        const f = decodeU64(payload);
+        const extra = f & ~this.ctx.features;
+        if (extra !== 0n) throw new VhostUserDeviceError('protocol', `${at}: features 0x${f.toString(16)} include 0x${extra.toString(16)}, which GET_FEATURES (0x${this.ctx.features.toString(16)}) did not offer`);
+        if (!hasFeature(f, VIRTIO_F_VERSION_1)) {
+          throw new VhostUserDeviceError('protocol', `${at}: features 0x${f.toString(16)} lack VIRTIO_F_VERSION_1; vnic's data plane serves virtio 1.x rings (12-byte virtio_net_hdr) only`);
+        }
+        if (f !== this.features) {
+          await this.stopAll(); // the rings' layout and the header handling depend on the features
+          this.features = f;
+          this.ctx.setTapOffloads(f);
+          this.ctx.events.emit('negotiated', { features: f, protocolFeatures: this.protocolFeatures });
+        }
+        await this.reconcile();
+        return undefined;
+      }
+      case FrontendReq.GET_PROTOCOL_FEATURES:
+        expectEmpty(payload, at);
+        return encodeU64(VHOST_USER_DEVICE_PROTOCOL_FEATURES);
+      case FrontendReq.SET_PROTOCOL_FEATURES: {
+        const p = decodeU64(payload);
+        const extra = p & ~VHOST_USER_DEVICE_PROTOCOL_FEATURES;
+        if (extra !== 0n) throw new VhostUserDeviceError('protocol', `${at}: protocol features 0x${p.toString(16)} include 0x${extra.toString(16)}, which were not offered (0x${VHOST_USER_DEVICE_PROTOCOL_FEATURES.toString(16)})`);
+        this.protocolFeatures = p;
+        return undefined;
+      }
+      case FrontendReq.GET_QUEUE_NUM:
+        expectEmpty(payload, at);
+        return encodeU64(BigInt(this.ctx.queuePairs));
+      case FrontendReq.SET_OWNER:
+        expectEmpty(payload, at);
+        return undefined;
+      case FrontendReq.RESET_OWNER:
+        expectEmpty(payload, at);
+        await this.stopAll();
+        for (const r of this.rings) r.started = false;
+        return undefined;
+      case FrontendReq.SET_MEM_TABLE:
+        await this.setMemTable(payload, fds, at);
+        return undefined;
+      case FrontendReq.SET_VRING_NUM: {
+        const { index, num } = decodeVringState(payload);
+        const r = this.ring(index, at);
+        if (num < 1 || num > MAX_RING || (num & (num - 1)) !== 0) throw new VhostUserDeviceError('protocol', `${at}: vring ${index} size ${num} is not a power of two in 1..${MAX_RING}`);
+        await this.stopPairOf(index);
+        r.num = num;
+        await this.reconcile();
+        return undefined;
+      }
+      case FrontendReq.SET_VRING_BASE: {
+        const { index, num } = decodeVringState(payload);
+        const r = this.ring(index, at);
+        if (num > 0xffff) throw new VhostUserDeviceError('protocol', `${at}: vring ${index} base ${num} does not fit a split ring's u16 avail index`);
+        await this.stopPairOf(index);
+        r.base = num;
+        await this.reconcile();
+        return undefined;
+      }
+      case FrontendReq.SET_VRING_ADDR: {
+        const { index, addr } = decodeVringAddr(payload);
+        const r = this.ring(index, at);
+        await this.stopPairOf(index);
+        r.addr = addr;
+        if (this.mem !== undefined && r.num !== undefined) this.queueContext(index, at); // a clear error now rather than at start
+        await this.reconcile();
+        return undefined;
+      }
+      case FrontendReq.GET_VRING_BASE: {
+        const { index } = decodeVringState(payload);
+        const r = this.ring(index, at);
+        await this.stopPairOf(index);
+        r.started = false; // stopped until the next SET_VRING_KICK
+        const base = r.base;
+        await this.reconcile(); // the other ring of the pair may go on alone
+        this.ctx.events.emit('ring-stopped', { index, nextAvail: base });
+        return encodeVringState({ index, num: base });
+      }
+      case FrontendReq.SET_VRING_KICK:
+      case FrontendReq.SET_VRING_CALL:
+      case FrontendReq.SET_VRING_ERR:
+        await this.setVringFd(request, payload, fds, at);
+        return undefined;
+      case FrontendReq.SET_VRING_ENABLE: {
+        const { index, num } = decodeVringState(payload);
+        const r = this.ring(index, at);
+        if (num > 1) throw new VhostUserDeviceError('protocol', `${at}: vring ${index} enable value ${num}; expected 0 or 1`);
+        if (r.enabled !== (num === 1)) {
+          await this.stopPairOf(index);
+          r.enabled = num === 1;
+          await this.reconcile();
+        }
+        return undefined;
+      }
+      default:
+        throw new VhostUserDeviceError(
+          'protocol',
+          `${at}: not supported by vnic's vhost-user device (it offers protocol features 0x${VHOST_USER_DEVICE_PROTOCOL_FEATURES.toString(16)}: MQ, REPLY_ACK)`,
+        );
+    }
+  }
+
+  private async setMemTable(payload: Uint8Array, fds: number[], at: string): Promise<void> {
+    let regions;
+    try {
+      regions = decodeMemoryTable(payload);
+    } catch (e) {
+      for (const fd of fds) closeFd(fd);
+      throw e;
+    }
+    if (this.mem !== undefined && this.mem.sameAs(regions, fds)) {
+      for (const fd of fds) closeFd(fd); // QEMU sends the same table once per queue pair
+      return;
+    }
+    const next = FrontendMemory.map(regions, fds, at); // closes the fds; throws before anything changes
+    await this.stopAll();
+    this.mem?.close();
+    this.mem = next;
+    this.ctx.events.emit('memory', { regions: next.layout.regions.map((r) => ({ guestPhysAddr: r.guestPhysAddr, size: r.size })) });
+    await this.reconcile();
+  }
+
+  private async setVringFd(request: number, payload: Uint8Array, fds: number[], at: string): Promise<void> {
+    let u: bigint;
+    try {
+      u = decodeU64(payload);
+    } catch (e) {
+      for (const fd of fds) closeFd(fd);
+      throw e;
+    }
+    const index = Number(u & BigInt(VHOST_USER_VRING_IDX_MASK));
+    const nofd = (u & BigInt(VHOST_USER_VRING_NOFD_MASK)) !== 0n;
+    const rest = u & ~BigInt(VHOST_USER_VRING_IDX_MASK | VHOST_USER_VRING_NOFD_MASK);
+    const expectFds = nofd ? 0 : 1;
+    if (rest !== 0n || fds.length !== expectFds) {
+      for (const fd of fds) closeFd(fd);
+      throw new VhostUserDeviceError(
+        'protocol',
+        `${at}: u64 0x${u.toString(16)} with ${fds.length} fd(s); expected the vring index in bits 0-7, bit 8 (NOFD) ${nofd ? 'set and no fd' : 'clear and exactly one eventfd'}, other bits 0`,
+      );
+    }
+    const fd = fds[0];
+    let r: Vring;
+    try {
+      r = this.ring(index, at);
+      if (request === FrontendReq.SET_VRING_KICK && fd === undefined) {
+        throw new VhostUserDeviceError('protocol', `${at}: vring ${index} without a kick fd (NOFD): vnic's IO threads wait on an eventfd and do not poll rings`);
+      }
+    } catch (e) {
+      if (fd !== undefined) closeFd(fd);
+      throw e;
+    }
+    if (request === FrontendReq.SET_VRING_ERR) {
+      if (fd !== undefined) closeFd(fd); // vnic never reports ring errors through it
+      return;
+    }
+    await this.stopPairOf(index); // before the old fd closes: the thread waits on it
+    if (request === FrontendReq.SET_VRING_KICK) {
+      if (r.kick !== undefined) closeFd(r.kick);
+      r.kick = fd;
+      r.started = true;
+    } else {
+      if (r.call !== undefined) closeFd(r.call);
+      r.call = fd;
+      if (fd === undefined) {
+        // NOFD: the frontend polls the used ring; calls go to an eventfd nobody reads.
+        let own = this.ownCalls.get(index);
+        if (own === undefined) {
+          own = EventFd.create({ nonBlocking: true });
+          this.ownCalls.set(index, own);
+        }
+      }
+    }
+    await this.reconcile();
+  }
+
+  // ---- rings and threads ----------------------------------------------------------------------
+
+  private ring(index: number, at: string): Vring {
+    const r = this.rings[index];
+    if (r === undefined) {
+      throw new VhostUserDeviceError('protocol', `${at}: vring index ${index} is out of range; this device has ${this.rings.length} vrings (${this.ctx.queuePairs} queue pair(s), no control queue)`);
+    }
+    return r;
+  }
+
+  /** A ring the data plane can run: memory, features, size, addresses, kick and call fds, started and enabled. */
+  private ready(index: number): boolean {
+    const r = this.rings[index]!;
+    if (this.mem === undefined || this.features === undefined) return false;
+    if (r.num === undefined || r.addr === undefined || r.kick === undefined || !r.started) return false;
+    if (r.call === undefined && !this.ownCalls.has(index)) return false;
+    // Without VHOST_USER_F_PROTOCOL_FEATURES a ring starts enabled (vhost-user.rst "Ring states").
+    return hasFeature(this.features, VHOST_USER_F_PROTOCOL_FEATURES) ? r.enabled : true;
+  }
+
+  /** The QueueContext of ring `index` (addresses translated, used idx read from memory); throws when a ring lies outside the memory. */
+  private queueContext(index: number, at: string): QueueContext {
+    const r = this.rings[index]!;
+    const mem = this.mem!;
+    const num = r.num!;
+    const a = r.addr!;
+    const eventIdx = this.features !== undefined && hasFeature(this.features, VIRTIO_F_EVENT_IDX) ? 2 : 0;
+    const part = (what: string, user: bigint, len: number): number => {
+      const gpa = mem.translate(user, len);
+      if (gpa === undefined) {
+        throw new VhostUserDeviceError('protocol', `${at}: vring ${index} ${what} at frontend address 0x${user.toString(16)} (${len} bytes for size ${num}) is not inside one SET_MEM_TABLE region`);
+      }
+      return gpa;
+    };
+    const descTable = part('descriptor table', a.descUserAddr, 16 * num);
+    const availRing = part('avail ring', a.availUserAddr, 4 + 2 * num + eventIdx);
+    const usedRing = part('used ring', a.usedUserAddr, 4 + 8 * num + eventIdx);
+    const nextUsed = mem.memory.read(usedRing + 2, 2)!;
+    const callFd = r.call ?? this.ownCalls.get(index)!.fd;
+    return { index, size: num, descTable, availRing, usedRing, kickFd: r.kick!, callFd, state: { nextAvail: r.base, nextUsed: nextUsed[0]! | (nextUsed[1]! << 8) } };
+  }
+
+  /** Starts, restarts or stops each pair's IO thread to match which of its rings are ready. */
+  private async reconcile(): Promise<void> {
+    for (let pair = 0; pair < this.ctx.queuePairs; pair++) {
+      const rx = this.ready(2 * pair);
+      const tx = this.ready(2 * pair + 1);
+      const cur = this.running.get(pair);
+      if (cur !== undefined && cur.rx === rx && cur.tx === tx) continue;
+      if (cur !== undefined) await this.stopPair(pair);
+      if (rx || tx) await this.startPair(pair, rx, tx);
+    }
+  }
+
+  private async startPair(pair: number, rx: boolean, tx: boolean): Promise<void> {
+    const at = `${this.ctx.where}: queue pair ${pair}`;
+    const f = this.features!;
+    const rxq = rx ? this.queueContext(2 * pair, at) : undefined;
+    const txq = tx ? this.queueContext(2 * pair + 1, at) : undefined;
+    if (pair > 0) this.ctx.tap.setQueueEnabled(pair, true);
+    const thread = await IoThread.start(
+      {
+        nic: this.ctx.where,
+        pair,
+        tapName: this.ctx.tap.name,
+        tapFd: this.ctx.tap.fds[pair]!,
+        memory: this.mem!.layout,
+        ...(rxq === undefined ? {} : { rx: rxq }),
+        ...(txq === undefined ? {} : { tx: txq }),
+        counters: this.counters.buffer,
+        netState: this.netState.buffer,
+        eventIdx: hasFeature(f, VIRTIO_F_EVENT_IDX),
+        indirectDesc: hasFeature(f, VIRTIO_F_INDIRECT_DESC),
+        mrgRxbuf: hasFeature(f, VIRTIO_NET_F_MRG_RXBUF),
+        guestCsum: hasFeature(f, VIRTIO_NET_F_GUEST_CSUM),
+      },
+      {
+        onCtrlKick: () => undefined, // the frontend serves the control queue
+        onNeedsReset: (reason) => this.ctx.events.emit('warning', `${reason} (the ring stays stopped until the frontend sets it up again)`),
+      },
+    );
+    this.running.set(pair, { thread, rx, tx });
+    this.ctx.events.emit('rings-started', { pair, rx, tx });
+  }
+
+  private async stopPair(pair: number): Promise<void> {
+    const cur = this.running.get(pair);
+    if (cur === undefined) return;
+    this.running.delete(pair);
+    const states = await cur.thread.stop();
+    for (const [index, s] of [
+      [2 * pair, states.rx],
+      [2 * pair + 1, states.tx],
+    ] as const) {
+      const state = s ?? this.counters.ring(index);
+      if (state !== undefined && ((index & 1) === 0 ? cur.rx : cur.tx)) this.rings[index]!.base = state.nextAvail;
+    }
+    if (pair > 0 && !this.ctx.tap.closed) this.ctx.tap.setQueueEnabled(pair, false);
+  }
+
+  private stopPairOf(index: number): Promise<void> {
+    return this.stopPair(index >> 1);
+  }
+
+  private async stopAll(): Promise<void> {
+    for (const pair of [...this.running.keys()]) await this.stopPair(pair);
+  }
+
+  private dropFds(r: Vring): void {
+    if (r.kick !== undefined) closeFd(r.kick);
+    if (r.call !== undefined) closeFd(r.call);
+    r.kick = undefined;
+    r.call = undefined;
+  }
+
+  private send(msg: Uint8Array, at: string): void {
+    try {
+      this.sock.send(msg);
+    } catch (e) {
+      throw new VhostUserDeviceError('protocol', `${at}: sending the reply failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+  }
+
+  private trySend(msg: Uint8Array): void {
+    try {
+      this.sock.send(msg);
+    } catch {
+      // the connection is going away anyway
+    }
+  }
+}
+
+function bit(n: number): bigint {
+  return 1n << BigInt(n);
+}
+
+function expectEmpty(payload: Uint8Array, at: string): void {
+  // QEMU sends GET_* requests with an empty payload; rust-vmm and DPDK accept a zero u64 too.
+  if (payload.length !== 0 && payload.length !== 8) throw new VhostUserDeviceError('protocol', `${at}: payload of ${payload.length} bytes; expected none`);
+}

@@ -1,0 +1,19 @@
+/** Events of a VhostUserDeviceServer (its `events`, a TypedEmitter from @vnic/core). */
+export interface VhostUserDeviceEventMap {
+  /** Server mode: listening on the socket path. */
+  listening(path: string): void;
+  /** A frontend connected (or, client mode, vnic connected to it). */
+  connected(): void;
+  /** SET_FEATURES: the virtio features the frontend acked (bit 30 included) and the protocol features then in force. */
+  negotiated(info: { readonly features: bigint; readonly protocolFeatures: bigint }): void;
+  /** SET_MEM_TABLE mapped. */
+  memory(info: { readonly regions: readonly { readonly guestPhysAddr: number; readonly size: number }[] }): void;
+  /** A queue pair's IO thread started, serving its receiveq (rx) and/or transmitq (tx). */
+  'rings-started'(info: { readonly pair: number; readonly rx: boolean; readonly tx: boolean }): void;
+  /** GET_VRING_BASE stopped a ring. */
+  'ring-stopped'(info: { readonly index: number; readonly nextAvail: number }): void;
+  /** The connection ended: `reason` is the error that ended it, undefined when the frontend closed it. */
+  disconnected(reason: Error | undefined): void;
+  /** Something went wrong that does not end the server (a ring broke, a connect attempt failed). */
+  warning(message: string): void;
+}

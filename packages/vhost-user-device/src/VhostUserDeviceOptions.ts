@@ -1,0 +1,22 @@
+/** Options of VhostUserDeviceServer.open (validated by validateVhostUserDeviceOptions). */
+export interface VhostUserDeviceOptions {
+  /** The vhost-user unix socket path (at most 107 bytes). */
+  readonly socket: string;
+  /**
+   * false (default): listen on `socket` and serve each frontend that connects, one at a time
+   * (QEMU `-chardev socket,path=...` without `server`, DPDK `net_virtio_user` without `server=1`).
+   * true: connect to a frontend listening on `socket`, and again after each disconnect
+   * (QEMU `server=on`, DPDK `server=1`).
+   */
+  readonly client?: boolean;
+  /** Queue pairs served (1..16, default 1); above 1 the device offers VIRTIO_NET_F_MQ and PROTOCOL_F_MQ. */
+  readonly queuePairs?: number;
+  /** Tap to create, or attach to when a persistent tap of that name exists (as the virtio-net backend's `tap`). Default `vnic%d`. */
+  readonly tap?: string;
+  /** Tap fds opened by the caller (IFF_TAP|IFF_NO_PI|IFF_VNET_HDR), one per queue pair (as the virtio-net backend's `tapFds`). */
+  readonly tapFds?: readonly number[];
+  /** Make a tap the server creates outlive it. Default false. */
+  readonly persistent?: boolean;
+  /** Label used in messages and IO thread errors (default `vhost-user <socket>`). */
+  readonly name?: string;
+}

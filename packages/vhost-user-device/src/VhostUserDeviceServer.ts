@@ -1,0 +1,254 @@
+import { TypedEmitter, type QueueStats } from '@vnic/core';
+import { VIRTIO_NET_HDR_SIZE } from '@vnic/core/virtio_net';
+import { IFF_NO_PI, IFF_TAP, IFF_VNET_HDR, setNonBlocking, SysError, Tap, UnixSocket, dupFd, closeFd } from '@vnic/sys';
+import { IoThreadPool, tunOffloadFlags } from '@vnic/virtio-net';
+import { BackendSession, type SessionContext } from './BackendSession.ts';
+import type { VhostUserDeviceEventMap } from './VhostUserDeviceEventMap.ts';
+import { VhostUserDeviceError } from './VhostUserDeviceError.ts';
+import type { VhostUserDeviceOptions } from './VhostUserDeviceOptions.ts';
+import { validateVhostUserDeviceOptions } from './validateVhostUserDeviceOptions.ts';
+import { vhostUserDeviceFeatures } from './vhostUserDeviceFeatures.ts';
+
+const DEFAULT_TAP = 'vnic%d';
+const RECONNECT_MIN_MS = 50;
+const RECONNECT_MAX_MS = 1000;
+
+/**
+ * vnic's virtio-net device served over vhost-user: vnic is the vhost-user BACKEND and a frontend
+ * (QEMU, DPDK virtio_user, cloud-hypervisor) drives it over a unix socket. Each queue pair runs
+ * @vnic/virtio-net's in-process data plane (an IoThread over the frontend's memory, mapped from
+ * the SET_MEM_TABLE fds) between the guest's rings and one queue of a tap. One frontend at a time;
+ * when it goes away (or misbehaves: its connection is dropped with a clear error) everything of
+ * that connection is torn down and the next one is served. Build with `open()`, then `start()`.
+ */
+export class VhostUserDeviceServer {
+  /** Progress and faults (connected, negotiated, rings-started, disconnected, warning, ...). */
+  readonly events = new TypedEmitter<VhostUserDeviceEventMap>();
+  /** The socket path. */
+  readonly socket: string;
+  /** The tap interface the frames go to. */
+  readonly tapName: string;
+  /** Queue pairs served. */
+  readonly queuePairs: number;
+  /** What GET_FEATURES answers. */
+  readonly features: bigint;
+  private readonly client: boolean;
+  private readonly where: string;
+  private readonly tap: Tap;
+  private readonly tapOffloads: number;
+  private listener: UnixSocket | undefined;
+  private session: BackendSession | undefined;
+  private lastSession: BackendSession | undefined;
+  private loop: Promise<void> | undefined;
+  private closing = false;
+  private connections = 0;
+  private wake: (() => void) | undefined;
+
+  private constructor(options: VhostUserDeviceOptions, tap: Tap, tapOffloads: number) {
+    this.socket = options.socket;
+    this.client = options.client === true;
+    this.queuePairs = options.queuePairs ?? 1;
+    this.where = options.name ?? `vhost-user ${options.socket}`;
+    this.tap = tap;
+    this.tapName = tap.name;
+    this.tapOffloads = tapOffloads;
+    this.features = vhostUserDeviceFeatures(tapOffloads, this.queuePairs);
+    IoThreadPool.retain();
+  }
+
+  /**
+   * Validates the options, opens (or attaches to) the tap with a 12-byte vnet header, probes its
+   * offloads. Throws a VhostUserDeviceError (`invalid-argument`, `unavailable` without
+   * /dev/net/tun or CAP_NET_ADMIN, `tap`).
+   */
+  static open(options: VhostUserDeviceOptions): VhostUserDeviceServer {
+    const issues = validateVhostUserDeviceOptions(options as unknown as Record<string, unknown>);
+    if (issues.length > 0) throw new VhostUserDeviceError('invalid-argument', `vhost-user device options: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+    const pairs = options.queuePairs ?? 1;
+    const tap = options.tapFds === undefined ? openTap(options.tap ?? DEFAULT_TAP, pairs, options.persistent === true) : adoptTap(options.tapFds);
+    try {
+      const at = `tap ${tap.name}`;
+      tapCall(at, 'cannot set the virtio_net_hdr size', () => tap.setVnetHdrSize(VIRTIO_NET_HDR_SIZE));
+      const offloads = tapCall(at, 'cannot probe offloads', () => tap.probeOffloads());
+      tapCall(at, 'cannot clear offloads', () => tap.setOffload(0));
+      // Queue 0 serves until a frontend enables more pairs: the kernel steers to attached queues only.
+      for (let k = 1; k < tap.fds.length; k++) tapCall(at, `cannot detach queue ${k}`, () => tap.setQueueEnabled(k, false));
+      return new VhostUserDeviceServer(options, tap, offloads);
+    } catch (e) {
+      tap.close();
+      throw e;
+    }
+  }
+
+  /** Server mode: binds the socket (now, so the path exists when this resolves) and serves connections; client mode: connects (retrying) and serves. */
+  start(): void {
+    if (this.loop !== undefined) return;
+    if (!this.client) {
+      try {
+        this.listener = UnixSocket.listen(this.socket, 1);
+      } catch (e) {
+        throw new VhostUserDeviceError('unavailable', `${this.where}: cannot listen: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      }
+      this.events.emit('listening', this.socket);
+    }
+    this.loop = this.run();
+  }
+
+  /** True while a frontend is connected. */
+  get connected(): boolean {
+    return this.session !== undefined;
+  }
+
+  /** Connections served so far. */
+  get connectionCount(): number {
+    return this.connections;
+  }
+
+  /** Counters of the current (or last) connection's data plane, index order rx0, tx0, rx1, ... */
+  stats(): QueueStats[] {
+    return (this.session ?? this.lastSession)?.stats() ?? [];
+  }
+
+  /** Drops the current frontend (if any), stops serving, removes the socket path (server mode) and closes the tap. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closing) {
+      await this.loop;
+      return;
+    }
+    this.closing = true;
+    this.listener?.close();
+    this.wake?.();
+    this.session?.disconnect();
+    await this.loop;
+    try {
+      this.tap.close();
+    } finally {
+      await IoThreadPool.unretain();
+    }
+  }
+
+  private async run(): Promise<void> {
+    let delay = RECONNECT_MIN_MS;
+    while (!this.closing) {
+      let sock: UnixSocket;
+      try {
+        sock = this.client ? UnixSocket.connect(this.socket) : await this.listener!.acceptAsync();
+      } catch (e) {
+        if (this.closing) break;
+        if (!this.client) {
+          this.events.emit('warning', `${this.where}: accept failed: ${e instanceof Error ? e.message : String(e)}`);
+          await this.sleep(delay);
+        } else {
+          // Nobody listening yet (ENOENT, ECONNREFUSED): try again, backing off to 1 s.
+          const quiet = SysError.is(e) && (e.code === 'ENOENT' || e.code === 'ECONNREFUSED');
+          if (!quiet) this.events.emit('warning', `${this.where}: connect failed: ${e instanceof Error ? e.message : String(e)}`);
+          await this.sleep(delay);
+        }
+        delay = Math.min(delay * 2, RECONNECT_MAX_MS);
+        continue;
+      }
+      delay = RECONNECT_MIN_MS;
+      if (this.closing) {
+        sock.close();
+        break;
+      }
+      this.connections++;
+      const session = new BackendSession(this.sessionContext(), sock);
+      this.session = session;
+      this.events.emit('connected');
+      const reason = await session.serve();
+      this.session = undefined;
+      this.lastSession = session;
+      this.events.emit('disconnected', this.closing ? undefined : reason);
+      try {
+        this.tap.setOffload(0);
+      } catch {
+        // the next SET_FEATURES sets it again
+      }
+      if (this.client && !this.closing) await this.sleep(RECONNECT_MIN_MS);
+    }
+  }
+
+  private sessionContext(): SessionContext {
+    return {
+      where: this.where,
+      tap: this.tap,
+      tapOffloads: this.tapOffloads,
+      queuePairs: this.queuePairs,
+      features: this.features,
+      events: this.events,
+      setTapOffloads: (features) => tapCall(`${this.where}: tap ${this.tapName}`, 'cannot set offloads', () => this.tap.setOffload(tunOffloadFlags(features, this.tapOffloads))),
+    };
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Runs a tap operation; any failure becomes a VhostUserDeviceError `tap` naming the tap. */
+function tapCall<T>(at: string, what: string, op: () => T): T {
+  try {
+    return op();
+  } catch (e) {
+    throw new VhostUserDeviceError('tap', `${at}: ${what}: ${message(e)}`, { cause: e });
+  }
+}
+
+/** Creates the tap (or attaches to a persistent one of that name), one queue per pair. */
+function openTap(name: string, queues: number, persistent: boolean): Tap {
+  let tap: Tap;
+  try {
+    tap = Tap.open({ name, queues, multiQueue: true, vnetHdr: true, nonBlocking: true });
+  } catch (e) {
+    const code = SysError.is(e) ? e.code : undefined;
+    const unavailable = code === 'ENOENT' || code === 'ENODEV' || code === 'EPERM' || code === 'EACCES';
+    throw new VhostUserDeviceError(
+      unavailable ? 'unavailable' : 'tap',
+      `tap ${name}: cannot open: ${message(e)}${unavailable ? ' (needs /dev/net/tun and CAP_NET_ADMIN: run as root)' : ''}`,
+      { cause: e },
+    );
+  }
+  if (persistent) {
+    try {
+      tap.setPersistent(true);
+    } catch (e) {
+      tap.close();
+      throw new VhostUserDeviceError('tap', `tap ${tap.name}: cannot make it persistent: ${message(e)}`, { cause: e });
+    }
+  }
+  return tap;
+}
+
+/** Works on duplicates of the caller's tap fds (which must be IFF_TAP|IFF_NO_PI|IFF_VNET_HDR). */
+function adoptTap(fds: readonly number[]): Tap {
+  const dups: number[] = [];
+  try {
+    for (const fd of fds) dups.push(dupFd(fd));
+  } catch (e) {
+    for (const fd of dups) closeFd(fd);
+    throw new VhostUserDeviceError('invalid-argument', `tapFds: cannot duplicate fd: ${message(e)}`, { cause: e });
+  }
+  const tap = Tap.fromFds(dups);
+  try {
+    const flags = tap.flags();
+    const need = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+    if ((flags & need) !== need) throw new VhostUserDeviceError('invalid-argument', `tapFds: tap ${tap.name} was opened with flags 0x${flags.toString(16)}; it needs IFF_TAP|IFF_NO_PI|IFF_VNET_HDR (0x${need.toString(16)})`);
+    for (const fd of tap.fds) setNonBlocking(fd, true);
+    return tap;
+  } catch (e) {
+    tap.close();
+    throw VhostUserDeviceError.is(e) ? e : new VhostUserDeviceError('tap', `tapFds: tap ${tap.name}: ${message(e)}`, { cause: e });
+  }
+}

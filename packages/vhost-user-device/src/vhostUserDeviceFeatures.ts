@@ -1,0 +1,52 @@
+import { featureBit, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_VERSION_1 } from '@vnic/core';
+import {
+  VIRTIO_NET_F_CSUM,
+  VIRTIO_NET_F_GUEST_CSUM,
+  VIRTIO_NET_F_GUEST_ECN,
+  VIRTIO_NET_F_GUEST_TSO4,
+  VIRTIO_NET_F_GUEST_TSO6,
+  VIRTIO_NET_F_GUEST_UFO,
+  VIRTIO_NET_F_HOST_ECN,
+  VIRTIO_NET_F_HOST_TSO4,
+  VIRTIO_NET_F_HOST_TSO6,
+  VIRTIO_NET_F_HOST_UFO,
+  VIRTIO_NET_F_MQ,
+  VIRTIO_NET_F_MRG_RXBUF,
+} from '@vnic/core/virtio_net';
+import { VHOST_USER_F_PROTOCOL_FEATURES } from '@vnic/vhost-user-protocol';
+import { tapBackendFeatures } from '@vnic/virtio-net';
+
+/**
+ * The data-plane bits of the tap backend's feature set: the ring features and the offloads. The
+ * rest (MAC, STATUS, MTU, CTRL_VQ and the CTRL_* family, GUEST_ANNOUNCE) belong to the frontend's
+ * side of the device (QEMU and DPDK virtio_user handle config space and the control queue), so a
+ * vhost-user backend does not offer them, as DPDK's vhost library and cloud-hypervisor do not.
+ */
+const DATA_PLANE = [
+  VIRTIO_F_VERSION_1,
+  VIRTIO_F_EVENT_IDX,
+  VIRTIO_F_INDIRECT_DESC,
+  VIRTIO_NET_F_MRG_RXBUF,
+  VIRTIO_NET_F_CSUM,
+  VIRTIO_NET_F_GUEST_CSUM,
+  VIRTIO_NET_F_GUEST_TSO4,
+  VIRTIO_NET_F_GUEST_TSO6,
+  VIRTIO_NET_F_GUEST_ECN,
+  VIRTIO_NET_F_GUEST_UFO,
+  VIRTIO_NET_F_HOST_TSO4,
+  VIRTIO_NET_F_HOST_TSO6,
+  VIRTIO_NET_F_HOST_ECN,
+  VIRTIO_NET_F_HOST_UFO,
+].reduce((m, b) => m | featureBit(b), 0n);
+
+/**
+ * What GET_FEATURES answers: the tap data plane's ring and offload features for a tap whose
+ * TUNSETOFFLOAD accepts `tunOffloads` (the same decision as the virtio-net backend,
+ * tapBackendFeatures), MQ when more than one queue pair is served, and
+ * VHOST_USER_F_PROTOCOL_FEATURES.
+ */
+export function vhostUserDeviceFeatures(tunOffloads: number, queuePairs: number): bigint {
+  let f = tapBackendFeatures(tunOffloads) & DATA_PLANE;
+  if (queuePairs > 1) f |= featureBit(VIRTIO_NET_F_MQ);
+  return f | featureBit(VHOST_USER_F_PROTOCOL_FEATURES);
+}

@@ -1,0 +1,191 @@
+import { MemfdGuestMemory, UnixSocket } from '@vnic/sys';
+import { VhostUserDeviceServer, VHOST_USER_DEVICE_PROTOCOL_FEATURES } from '@vnic/vhost-user-device';
+import {
+  decodeHeader,
+  decodeU64,
+  encodeMemoryTable,
+  encodeMessage,
+  encodeU64,
+  encodeVringAddr,
+  encodeVringState,
+  FrontendReq,
+  VHOST_USER_HDR_SIZE,
+  VHOST_USER_NEED_REPLY_MASK,
+  VHOST_USER_PROTOCOL_F_REPLY_ACK,
+  VHOST_USER_REPLY_MASK,
+  VHOST_USER_VRING_NOFD_MASK,
+} from '@vnic/vhost-user-protocol';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fdCount } from '../../../packages/sys/src/testing/fdCount.ts';
+import { uniqueName } from '../../../packages/sys/src/testing/uniqueName.ts';
+
+// A hostile vhost-user frontend written here, against a real VhostUserDeviceServer (real tap, real
+// memfds passed by SCM_RIGHTS): every malformed message ends its connection with an error naming
+// the request and the expected shape; the server lives on and serves the next connection; nothing
+// leaks (fds, mappings).
+
+const root = process.getuid?.() === 0;
+if (!root && process.env['CI']) throw new Error('vhost-user device tests need root (a tap)');
+if (!root) console.warn('[vhost-user device] skipped: needs root for the tap');
+
+const MEMFD = 'vnic-hostile';
+const MiB = 1 << 20;
+
+describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
+  let dir: string;
+  let server: VhostUserDeviceServer;
+  let path: string;
+  const reasons: (Error | undefined)[] = [];
+  let fds0 = 0;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'vnic-vud-'));
+    path = join(dir, 'dev.sock');
+    server = VhostUserDeviceServer.open({ socket: path, tap: uniqueName('vudh') });
+    server.events.on('disconnected', (r) => reasons.push(r));
+    server.start();
+    fds0 = fdCount.fds();
+  });
+  afterAll(async () => {
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Connects, runs `talk`, and resolves with the error that ended the connection on the server side. */
+  async function session(talk: (sock: UnixSocket) => Promise<void> | void): Promise<Error | undefined> {
+    const before = reasons.length;
+    const sock = UnixSocket.connect(path);
+    try {
+      await talk(sock);
+      const deadline = Date.now() + 5000;
+      while (reasons.length === before) {
+        if (Date.now() > deadline) throw new Error('the server did not drop the connection');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    } finally {
+      sock.close();
+    }
+    return reasons[before];
+  }
+
+  async function reply(sock: UnixSocket, request: number, size: number): Promise<Uint8Array> {
+    const { data } = await sock.recvAsync(VHOST_USER_HDR_SIZE + size);
+    const h = decodeHeader(data);
+    expect(h.request).toBe(request);
+    expect(h.flags & VHOST_USER_REPLY_MASK).not.toBe(0);
+    expect(h.size).toBe(size);
+    return data.subarray(VHOST_USER_HDR_SIZE);
+  }
+
+  const send = (sock: UnixSocket, request: number, payload?: Uint8Array, fds: number[] = [], flags = 0): void => sock.send(encodeMessage(request, payload, flags), fds);
+
+  function memTable(regions: { gpa: number; size: number; user: bigint; offset?: number }[]): Uint8Array {
+    return encodeMemoryTable(regions.map((r) => ({ guestPhysAddr: BigInt(r.gpa), memorySize: BigInt(r.size), userspaceAddr: r.user, mmapOffset: BigInt(r.offset ?? 0) })));
+  }
+
+  function withMemory<T>(sizes: number[], use: (fds: number[]) => T): T {
+    const m = MemfdGuestMemory.create({ name: MEMFD, regions: sizes.map((size, i) => ({ guestPhysAddr: i * 0x1000_0000, size })) });
+    try {
+      return use(m.layout.regions.map((r) => r.fd));
+    } finally {
+      m.close();
+    }
+  }
+
+  const cases: [string, RegExp, (sock: UnixSocket) => void][] = [
+    ['a header announcing 64 KiB of payload', /GET_FEATURES: the header announces 65536 payload bytes; at most 4096 are allowed/, (s) => s.send(Uint8Array.from([1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0]))],
+    ['SET_VRING_NUM with a 4-byte payload', /SET_VRING_NUM: vhost-user vring state: payload is 4 bytes, expected 8/, (s) => send(s, FrontendReq.SET_VRING_NUM, new Uint8Array(4))],
+    ['GET_FEATURES with an fd attached', /GET_FEATURES: 1 fd\(s\) attached; this request carries none/, (s) => withMemory([MiB], (fds) => send(s, FrontendReq.GET_FEATURES, undefined, fds))],
+    [
+      'SET_MEM_TABLE with overlapping regions',
+      /SET_MEM_TABLE rejected: region 1 \(guest 0x80000\+0x100000.*overlaps region 0 .* in guest-physical space/,
+      (s) => withMemory([MiB, MiB], (fds) => send(s, FrontendReq.SET_MEM_TABLE, memTable([{ gpa: 0, size: MiB, user: 0x7000_0000n }, { gpa: 0x8_0000, size: MiB, user: 0x9000_0000n }]), fds)),
+    ],
+    [
+      'SET_MEM_TABLE with regions overlapping in frontend virtual space',
+      /overlaps region 0 .* in frontend virtual space/,
+      (s) => withMemory([MiB, MiB], (fds) => send(s, FrontendReq.SET_MEM_TABLE, memTable([{ gpa: 0, size: MiB, user: 0x7000_0000n }, { gpa: 0x1000_0000, size: MiB, user: 0x7008_0000n }]), fds)),
+    ],
+    [
+      'SET_MEM_TABLE with a region larger than its memfd',
+      /SET_MEM_TABLE rejected: region 0 .*too small: its fd holds 1048576 bytes, the region needs mmap_offset \+ memory_size = 2097152/,
+      (s) => withMemory([MiB], (fds) => send(s, FrontendReq.SET_MEM_TABLE, memTable([{ gpa: 0, size: 2 * MiB, user: 0x7000_0000n }]), fds)),
+    ],
+    [
+      'SET_MEM_TABLE with a region past the end of its memfd (mmap_offset)',
+      /too small/,
+      (s) => withMemory([MiB], (fds) => send(s, FrontendReq.SET_MEM_TABLE, memTable([{ gpa: 0, size: MiB, user: 0x7000_0000n, offset: 4096 }]), fds)),
+    ],
+    [
+      'SET_MEM_TABLE with two regions and one fd',
+      /2 region\(s\) but 1 fd\(s\) attached/,
+      (s) => withMemory([MiB], (fds) => send(s, FrontendReq.SET_MEM_TABLE, memTable([{ gpa: 0, size: 4096, user: 0x7000_0000n }, { gpa: 0x10_0000, size: 4096, user: 0x9000_0000n }]), fds)),
+    ],
+    [
+      'SET_VRING_ADDR outside the memory table',
+      /SET_VRING_ADDR: vring 0 descriptor table at frontend address 0x90000000 \(4096 bytes for size 256\) is not inside one SET_MEM_TABLE region/,
+      (s) =>
+        withMemory([MiB], (fds) => {
+          send(s, FrontendReq.SET_MEM_TABLE, memTable([{ gpa: 0, size: MiB, user: 0x7000_0000n }]), fds);
+          send(s, FrontendReq.SET_VRING_NUM, encodeVringState({ index: 0, num: 256 }));
+          send(s, FrontendReq.SET_VRING_ADDR, encodeVringAddr(0, { flags: 0, descUserAddr: 0x9000_0000n, usedUserAddr: 0x7000_2000n, availUserAddr: 0x7000_1000n, logGuestAddr: 0n }));
+        }),
+    ],
+    [
+      'SET_VRING_ADDR whose used ring runs past the end of its region',
+      /used ring at frontend address 0x700ffff0/,
+      (s) =>
+        withMemory([MiB], (fds) => {
+          send(s, FrontendReq.SET_MEM_TABLE, memTable([{ gpa: 0, size: MiB, user: 0x7000_0000n }]), fds);
+          send(s, FrontendReq.SET_VRING_NUM, encodeVringState({ index: 1, num: 256 }));
+          send(s, FrontendReq.SET_VRING_ADDR, encodeVringAddr(1, { flags: 0, descUserAddr: 0x7000_0000n, usedUserAddr: 0x700f_fff0n, availUserAddr: 0x7000_1000n, logGuestAddr: 0n }));
+        }),
+    ],
+    ['SET_VRING_NUM that is not a power of two', /vring 0 size 100 is not a power of two in 1\.\.32768/, (s) => send(s, FrontendReq.SET_VRING_NUM, encodeVringState({ index: 0, num: 100 }))],
+    ['a vring index past the queue pairs', /SET_VRING_NUM: vring index 7 is out of range; this device has 2 vrings/, (s) => send(s, FrontendReq.SET_VRING_NUM, encodeVringState({ index: 7, num: 256 }))],
+    ['SET_VRING_KICK with NOFD', /SET_VRING_KICK: vring 0 without a kick fd \(NOFD\)/, (s) => send(s, FrontendReq.SET_VRING_KICK, encodeU64(BigInt(VHOST_USER_VRING_NOFD_MASK)))],
+    ['SET_VRING_CALL without NOFD and without an fd', /SET_VRING_CALL: u64 0x0 with 0 fd\(s\); expected .*exactly one eventfd/, (s) => send(s, FrontendReq.SET_VRING_CALL, encodeU64(0n))],
+    ['SET_FEATURES with bits never offered', /SET_FEATURES: features 0x.* include 0x.*, which GET_FEATURES .* did not offer/, (s) => send(s, FrontendReq.SET_FEATURES, encodeU64(1n << 63n))],
+    ['SET_FEATURES without VERSION_1', /lack VIRTIO_F_VERSION_1/, (s) => send(s, FrontendReq.SET_FEATURES, encodeU64(0n))],
+    ['SET_PROTOCOL_FEATURES with bits never offered', /SET_PROTOCOL_FEATURES: protocol features 0x.* which were not offered/, (s) => send(s, FrontendReq.SET_PROTOCOL_FEATURES, encodeU64(1n << 12n))],
+    ['an unknown request', /request 99: not supported by vnic's vhost-user device/, (s) => send(s, 99)],
+    ['a reply sent as a request', /GET_FEATURES: a frontend request has the REPLY flag set/, (s) => send(s, FrontendReq.GET_FEATURES, undefined, [], VHOST_USER_REPLY_MASK)],
+    ['end of stream in the middle of a header', /a message header: the frontend closed the connection mid-message \(6 bytes received\)/, (s) => {
+      s.send(Uint8Array.from([1, 0, 0, 0, 1, 0]));
+      s.close();
+    }],
+  ];
+
+  for (const [what, error, talk] of cases) {
+    it(`${what}: connection dropped with a clear error, the server lives`, async () => {
+      const reason = await session(talk);
+      expect(reason?.message).toMatch(error);
+      expect(reason?.message).toContain(`vhost-user ${path}`);
+      expect(server.connected).toBe(false);
+    });
+  }
+
+  it('after all of that a well-behaved frontend is served (GET_FEATURES, REPLY_ACK), and nothing leaked', async () => {
+    const reason = await session(async (s) => {
+      send(s, FrontendReq.GET_FEATURES);
+      expect(decodeU64(await reply(s, FrontendReq.GET_FEATURES, 8))).toBe(server.features);
+      send(s, FrontendReq.GET_PROTOCOL_FEATURES);
+      expect(decodeU64(await reply(s, FrontendReq.GET_PROTOCOL_FEATURES, 8))).toBe(VHOST_USER_DEVICE_PROTOCOL_FEATURES);
+      send(s, FrontendReq.SET_PROTOCOL_FEATURES, encodeU64(1n << BigInt(VHOST_USER_PROTOCOL_F_REPLY_ACK)));
+      send(s, FrontendReq.SET_OWNER, undefined, [], VHOST_USER_NEED_REPLY_MASK);
+      expect(decodeU64(await reply(s, FrontendReq.SET_OWNER, 8))).toBe(0n);
+      // A good memory table is mapped, then unmapped at disconnect.
+      withMemory([MiB], (fds) => send(s, FrontendReq.SET_MEM_TABLE, memTable([{ gpa: 0, size: MiB, user: 0x7000_0000n }]), fds, VHOST_USER_NEED_REPLY_MASK));
+      expect(decodeU64(await reply(s, FrontendReq.SET_MEM_TABLE, 8))).toBe(0n);
+      expect(fdCount.memfdMappings(MEMFD)).toBe(1);
+      s.close();
+    });
+    expect(reason).toBeUndefined(); // a clean disconnect
+    expect(fdCount.memfdMappings(MEMFD)).toBe(0);
+    expect(fdCount.fds()).toBe(fds0);
+    expect(server.connectionCount).toBe(cases.length + 1);
+  });
+});

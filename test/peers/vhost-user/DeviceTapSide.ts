@@ -1,0 +1,129 @@
+import { PacketSocket } from '@vnic/sys';
+import { VhostUserDeviceServer, type VhostUserDeviceOptions } from '@vnic/vhost-user-device';
+import { Netns } from '../../../packages/sys/src/testing/Netns.ts';
+import { uniqueName } from '../../../packages/sys/src/testing/uniqueName.ts';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** IEEE 802 local experimental ethertype: nothing in the namespace answers or sends it. */
+const ETHERTYPE = 0x88b5;
+const MAGIC = 0x766e6963; // "vnic"
+
+/**
+ * A VhostUserDeviceServer whose tap lives in a throw-away network namespace (IPv6 off: the kernel
+ * stays silent), with an AF_PACKET socket on the tap inside it: `inject` sends frames towards the
+ * frontend, `collect` gathers the frames the frontend sent back.
+ */
+export class DeviceTapSide {
+  readonly ns: Netns;
+  readonly server: VhostUserDeviceServer;
+  readonly sock: PacketSocket;
+  private readonly buf = new Uint8Array(65536);
+
+  private constructor(ns: Netns, server: VhostUserDeviceServer, sock: PacketSocket) {
+    this.ns = ns;
+    this.server = server;
+    this.sock = sock;
+  }
+
+  /** Opens the server (not started) with its tap in a new namespace. */
+  static create(options: Omit<VhostUserDeviceOptions, 'tap'>): DeviceTapSide {
+    const ns = Netns.create('vnud');
+    let server: VhostUserDeviceServer | undefined;
+    try {
+      ns.exec('sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1', 'net.ipv6.conf.all.disable_ipv6=1');
+      server = VhostUserDeviceServer.open({ ...options, tap: uniqueName('vud') });
+      ns.adopt(server.tapName);
+      ns.ip('link', 'set', server.tapName, 'up');
+      return new DeviceTapSide(ns, server, PacketSocket.open(server.tapName, { netns: ns.name }));
+    } catch (e) {
+      void server?.close();
+      ns.delete();
+      throw e;
+    }
+  }
+
+  /** A test frame: dst, src, ETHERTYPE, MAGIC, u32 seq, then `len` bytes in total of a pattern. */
+  static frame(seq: number, len = 64): Uint8Array {
+    const f = new Uint8Array(len);
+    f.set([0x02, 0, 0, 0, 0xdd, 0x01, 0x02, 0, 0, 0, 0x55, 0x02]);
+    const v = new DataView(f.buffer);
+    v.setUint16(12, ETHERTYPE);
+    v.setUint32(14, MAGIC);
+    v.setUint32(18, seq);
+    for (let i = 22; i < len; i++) f[i] = (seq + i) & 0xff;
+    return f;
+  }
+
+  /** The sequence number of a test frame, or undefined for any other frame. */
+  static seqOf(f: Uint8Array): number | undefined {
+    if (f.length < 22) return undefined;
+    const v = new DataView(f.buffer, f.byteOffset, f.byteLength);
+    return v.getUint16(12) === ETHERTYPE && v.getUint32(14) === MAGIC ? v.getUint32(18) : undefined;
+  }
+
+  /** Sends frames from the namespace side into the tap (vnic reads them and hands them to the frontend). */
+  inject(frames: readonly Uint8Array[]): void {
+    for (const f of frames) if (!this.sock.send(f)) throw new Error(`${this.server.tapName}: packet socket buffer full`);
+  }
+
+  /** Collects test frames the frontend sent until `count` arrived (rejects after `timeoutMs`). */
+  async collect(count: number, timeoutMs = 10_000): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = [];
+    const deadline = Date.now() + timeoutMs;
+    while (out.length < count) {
+      const n = this.sock.recv(this.buf);
+      if (n > 0) {
+        const f = this.buf.slice(0, n);
+        if (DeviceTapSide.seqOf(f) !== undefined) out.push(f);
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`${this.server.tapName}: ${out.length}/${count} frames came back after ${timeoutMs} ms`);
+      await sleep(2);
+    }
+    return out;
+  }
+
+  /** Drops queued frames. */
+  drain(): void {
+    while (this.sock.recv(this.buf) > 0);
+  }
+
+  /** Closes the socket and the server, removes the namespace. */
+  async close(): Promise<void> {
+    this.sock.close();
+    try {
+      await this.server.close();
+    } finally {
+      this.ns.delete();
+    }
+  }
+}
+
+/** The frame with its two MAC addresses swapped (what testpmd macswap sends back). */
+export function macSwapped(f: Uint8Array): Uint8Array {
+  const out = f.slice();
+  out.set(f.subarray(6, 12), 0);
+  out.set(f.subarray(0, 6), 6);
+  return out;
+}
+
+/** Resolves with the next `event` of the server (rejects after `timeoutMs`). */
+export function nextEvent<K extends 'connected' | 'disconnected' | 'rings-started' | 'negotiated'>(
+  server: VhostUserDeviceServer,
+  event: K,
+  timeoutMs = 15_000,
+  accept: (...args: never[]) => boolean = () => true,
+): Promise<unknown[]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`no '${event}' event from the vhost-user device within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const off = server.events.on(event, ((...args: never[]) => {
+      if (!accept(...args)) return;
+      clearTimeout(timer);
+      off();
+      resolve(args);
+    }) as never);
+  });
+}
