@@ -16,6 +16,8 @@ export type { DemoOptions } from './demo/DemoOptions.ts';
 export { runDemo } from './demo/runDemo.ts';
 export { formatStatsTable } from './demo/formatStatsTable.ts';
 export { checkConfig } from './commands/checkConfig.ts';
+export { serve } from './commands/serve.ts';
+export type { ServeOptions } from './commands/serve.ts';
 
 // Benchmarks: `vnic bench <name>`; each bench is one file under src/bench, listed in `benches`.
 export type { Bench } from './bench/Bench.ts';

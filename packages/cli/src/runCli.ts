@@ -5,6 +5,7 @@ import type { CliIo } from './CliIo.ts';
 import { benches } from './bench/benches.ts';
 import { bench } from './commands/bench.ts';
 import { checkConfig } from './commands/checkConfig.ts';
+import { serve } from './commands/serve.ts';
 import { runDemo } from './demo/runDemo.ts';
 import { processIo } from './processIo.ts';
 
@@ -22,7 +23,7 @@ function count(name: string, max: number, min = 1): (value: string) => number {
 
 /**
  * Runs the `vnic` command line `argv` (without `node` and the script) and resolves with the exit
- * code: `demo`, `check-config <file>`, `bench <backend>`.
+ * code: `demo`, `check-config <file>`, `bench <backend>`, `serve --socket <path>`.
  */
 export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   let code = 0;
@@ -59,6 +60,17 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     .addOption(new Option('--seconds <n>', 'seconds per measurement').argParser(count('--seconds', 600)))
     .action(async (backend: string, opts: { json?: boolean; seconds?: number }) => {
       code = await bench(backend, { json: opts.json === true, ...(opts.seconds !== undefined ? { seconds: opts.seconds } : {}) }, io);
+    });
+
+  program
+    .command('serve')
+    .description("serve vnic's virtio-net device over vhost-user (vnic is the backend) to QEMU or DPDK virtio_user, frames to a tap, until Ctrl-C (needs root)")
+    .requiredOption('--socket <path>', 'vhost-user unix socket: vnic listens on it (or connects with --client)')
+    .option('--client', 'connect to a frontend that listens (QEMU server=on, DPDK server=1) instead of listening')
+    .option('--tap <name>', 'tap to create or attach to (default vnic%d: the kernel picks a number)')
+    .addOption(new Option('--queue-pairs <n>', 'queue pairs (one IO thread each)').argParser(count('--queue-pairs', 16)).default(1))
+    .action(async (opts: { socket: string; client?: boolean; tap?: string; queuePairs: number }) => {
+      code = await serve({ socket: opts.socket, client: opts.client === true, queuePairs: opts.queuePairs, ...(opts.tap === undefined ? {} : { tap: opts.tap }) }, io);
     });
 
   try {

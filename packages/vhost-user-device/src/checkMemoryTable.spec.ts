@@ -44,3 +44,11 @@ describe('vhostUserDeviceFeatures', () => {
     expect((vhostUserDeviceFeatures(1, 1) >> 1n) & 1n).toBe(1n);
   });
 });
+
+describe('describeFeatures', () => {
+  it('names bits as the specs do', async () => {
+    const { describeFeatures, describeProtocolFeatures } = await import('./describeFeatures.ts');
+    expect(describeFeatures(0x150008000n)).toBe('MRG_RXBUF INDIRECT_DESC PROTOCOL_FEATURES VERSION_1');
+    expect(describeProtocolFeatures(0x9n)).toBe('MQ REPLY_ACK');
+  });
+});

@@ -13,3 +13,4 @@ export { BackendSession } from './BackendSession.ts';
 export type { SessionContext } from './BackendSession.ts';
 export { readFrontendMessage } from './readFrontendMessage.ts';
 export type { FrontendMessage } from './readFrontendMessage.ts';
+export { describeFeatures, describeProtocolFeatures } from './describeFeatures.ts';

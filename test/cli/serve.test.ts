@@ -1,0 +1,52 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UnixSocket } from '@vnic/sys';
+import { decodeU64, encodeMessage, FrontendReq, VHOST_USER_HDR_SIZE } from '@vnic/vhost-user-protocol';
+import { describe, expect, it } from 'vitest';
+import { uniqueName } from '../../packages/sys/src/testing/uniqueName.ts';
+
+const root = process.getuid?.() === 0;
+if (!root && process.env['CI']) throw new Error('vnic serve needs root (a tap)');
+if (!root) console.warn('[test/cli] skipping vnic serve: needs root for the tap');
+
+const MAIN = new URL('../../packages/cli/src/main.ts', import.meta.url).pathname;
+
+describe.skipIf(!root)('vnic serve', () => {
+  it('logs the frontend connecting and leaving, answers GET_FEATURES, cleans up on Ctrl-C (SIGINT)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vnic-serve-'));
+    const sock = join(dir, 'serve.sock');
+    const tap = uniqueName('vsrv');
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--socket', sock, '--tap', tap], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    const waitFor = async (re: RegExp): Promise<void> => {
+      const deadline = Date.now() + 20_000;
+      while (!re.test(out)) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`vnic serve did not print ${re}:\n${out}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    try {
+      await waitFor(/listening on /);
+      expect(out).toMatch(new RegExp(`tap ${tap}, 1 queue pair\\(s\\), offering 0x[0-9a-f]+ \\(.*VERSION_1`));
+      const s = UnixSocket.connect(sock);
+      s.send(encodeMessage(FrontendReq.GET_FEATURES));
+      const { data } = await s.recvAsync(VHOST_USER_HDR_SIZE + 8);
+      expect(decodeU64(data.subarray(VHOST_USER_HDR_SIZE)) & (1n << 32n)).not.toBe(0n);
+      await waitFor(/frontend connected/);
+      s.close();
+      await waitFor(/frontend disconnected/);
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(out).toMatch(/\[vnic serve\] stopped/);
+      expect(existsSync(sock)).toBe(false); // the socket path is removed
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
