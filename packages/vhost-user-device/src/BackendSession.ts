@@ -442,8 +442,11 @@ export class BackendSession {
     if (pair > 0 && !this.ctx.tap.closed) this.ctx.tap.setQueueEnabled(pair, false);
   }
 
-  private stopPairOf(index: number): Promise<void> {
-    return this.stopPair(index >> 1);
+  /** Stops the IO thread serving ring `index`, if one does (a thread of its pair that serves only the other ring runs on). */
+  private async stopPairOf(index: number): Promise<void> {
+    const pair = index >> 1;
+    const cur = this.running.get(pair);
+    if (cur !== undefined && ((index & 1) === 0 ? cur.rx : cur.tx)) await this.stopPair(pair);
   }
 
   private async stopAll(): Promise<void> {
