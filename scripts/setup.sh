@@ -9,7 +9,8 @@ PNPM_VERSION=12.4.2
 # Debian packages: iproute2 (ip netns, veth, tap addresses), procps, a C compiler for bench references,
 # python3 (the UDP peer inside network namespaces: tests and the demo).
 DEBIAN_PACKAGES=(iproute2 procps iputils-ping gcc libc6-dev python3
-  dpdk-dev librte-net-vhost23 librte-mempool-ring23) # DPDK testpmd: the vhost-user backend peer
+  dpdk-dev librte-net-vhost23 librte-mempool-ring23 # DPDK testpmd: the vhost-user backend peer
+  openvswitch-switch-dpdk) # OVS-DPDK: the vhost-user switch peer (dpdkvhostuser / dpdkvhostuserclient ports)
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 

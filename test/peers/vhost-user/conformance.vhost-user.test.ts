@@ -7,7 +7,8 @@ import type { ConformanceNic, ConformanceTarget } from '../../conformance/Confor
 import { describeVirtioNetDevice } from '../../conformance/describeVirtioNetDevice.ts';
 import { isTestFrame } from '../../conformance/frames.ts';
 import { netConfig } from '../../conformance/netConfig.ts';
-import { Testpmd, ensureTestpmd, peerMissing, socketDir } from './Testpmd.ts';
+import { Testpmd } from '@vnic/cli';
+import { peerMissing, socketDir } from './peerSupport.ts';
 
 /*
  * The shared conformance suite against a vhost-user NIC whose data plane is a real DPDK testpmd.
@@ -21,7 +22,7 @@ import { Testpmd, ensureTestpmd, peerMissing, socketDir } from './Testpmd.ts';
  * sends on port 1 (testpmd carries it to the NIC under test), fromGuest() reads port 1's RX.
  */
 
-const skip = peerMissing(ensureTestpmd());
+const skip = peerMissing(Testpmd.ensure());
 const sockets = socketDir();
 const DUT = sockets.path('dut.sock');
 const PEER = sockets.path('peer.sock');
