@@ -182,6 +182,7 @@ export class VhostUserConnection {
         `vhost-user ${this.path}: ${name}: sending failed: ${full ? 'the socket buffer is full (the backend does not read)' : messageOf(err)}`,
         { cause: err },
       );
+      reply?.catch(() => undefined); // #end rejects it with the same error, thrown here
       this.#end(e, true);
       throw e;
     }
