@@ -1,4 +1,4 @@
-import { SysError, UnixSocket, closeFd, setNonBlocking } from '@vnic/sys';
+import { EpollLoop, SysError, UnixSocket, closeFd, setNonBlocking } from '@vnic/sys';
 import { decodeHeader } from '../protocol/decodeHeader.ts';
 import { decodeU64 } from '../protocol/decodeU64.ts';
 import { encodeMessage } from '../protocol/encodeMessage.ts';
@@ -13,7 +13,6 @@ import {
   VHOST_USER_U64_SIZE,
 } from '../protocol/vhost_user.ts';
 import { VhostUserError } from '../VhostUserError.ts';
-import { EpollLoop } from './EpollLoop.ts';
 import type { VhostUserConnectionOptions } from './VhostUserConnectionOptions.ts';
 
 const DEFAULT_REPLY_TIMEOUT_MS = 5000;

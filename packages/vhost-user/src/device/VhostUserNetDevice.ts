@@ -15,12 +15,11 @@ import {
   type QueueState,
   type QueueStats,
   splitQueueFor,
+  vringUserAddr,
 } from '@vnic/core';
-import { EventFd, guestMemoryFromLayout, type UnixSocket } from '@vnic/sys';
-import { EpollLoop } from '../connection/EpollLoop.ts';
+import { EpollLoop, EventFd, guestMemoryFromLayout, type UnixSocket } from '@vnic/sys';
 import { VhostUserConnection } from '../connection/VhostUserConnection.ts';
 import { VhostUserListener } from '../connection/VhostUserListener.ts';
-import { vringUserAddr } from '../frontend/vringUserAddr.ts';
 import { VhostUserFrontend } from '../frontend/VhostUserFrontend.ts';
 import { VHOST_USER_F_PROTOCOL_FEATURES, VHOST_USER_PROTOCOL_F_STATUS } from '../protocol/vhost_user.ts';
 import { VhostUserError } from '../VhostUserError.ts';
