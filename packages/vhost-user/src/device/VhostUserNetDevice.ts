@@ -21,7 +21,7 @@ import { EpollLoop, EventFd, guestMemoryFromLayout, type UnixSocket } from '@vni
 import { VhostUserConnection } from '../connection/VhostUserConnection.ts';
 import { VhostUserListener } from '../connection/VhostUserListener.ts';
 import { VhostUserFrontend } from '../frontend/VhostUserFrontend.ts';
-import { VHOST_USER_F_PROTOCOL_FEATURES, VHOST_USER_PROTOCOL_F_STATUS } from '../protocol/vhost_user.ts';
+import { VHOST_USER_F_PROTOCOL_FEATURES, VHOST_USER_PROTOCOL_F_STATUS } from '@vnic/vhost-user-protocol/vhost_user';
 import { VhostUserError } from '../VhostUserError.ts';
 import type { BackendHandshake } from './BackendHandshake.ts';
 import { negotiateBackend } from './negotiateBackend.ts';
