@@ -1,7 +1,6 @@
-import { TypedEmitter, type QueueStats } from '@vnic/core';
-import { VIRTIO_NET_HDR_SIZE } from '@vnic/core/virtio_net';
-import { IFF_NO_PI, IFF_TAP, IFF_VNET_HDR, setNonBlocking, SysError, Tap, UnixSocket, dupFd, closeFd } from '@vnic/sys';
-import { IoThreadPool, tunOffloadFlags } from '@vnic/virtio-net';
+import { TypedEmitter, VnicError, type QueueStats } from '@vnic/core';
+import { openNetTap, SysError, tunOffloadFlags, type Tap, UnixSocket } from '@vnic/sys';
+import { IoThreadPool } from '@vnic/virtio-net';
 import { BackendSession, type SessionContext } from './BackendSession.ts';
 import type { VhostUserDeviceEventMap } from './VhostUserDeviceEventMap.ts';
 import { VhostUserDeviceError } from './VhostUserDeviceError.ts';
@@ -9,7 +8,6 @@ import type { VhostUserDeviceOptions } from './VhostUserDeviceOptions.ts';
 import { validateVhostUserDeviceOptions } from './validateVhostUserDeviceOptions.ts';
 import { vhostUserDeviceFeatures } from './vhostUserDeviceFeatures.ts';
 
-const DEFAULT_TAP = 'vnic%d';
 const RECONNECT_MIN_MS = 50;
 const RECONNECT_MAX_MS = 1000;
 
@@ -64,16 +62,21 @@ export class VhostUserDeviceServer {
   static open(options: VhostUserDeviceOptions): VhostUserDeviceServer {
     const issues = validateVhostUserDeviceOptions(options as unknown as Record<string, unknown>);
     if (issues.length > 0) throw new VhostUserDeviceError('invalid-argument', `vhost-user device options: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
-    const pairs = options.queuePairs ?? 1;
-    const tap = options.tapFds === undefined ? openTap(options.tap ?? DEFAULT_TAP, pairs, options.persistent === true) : adoptTap(options.tapFds);
+    const where = options.name ?? `vhost-user ${options.socket}`;
+    let opened;
     try {
-      const at = `tap ${tap.name}`;
-      tapCall(at, 'cannot set the virtio_net_hdr size', () => tap.setVnetHdrSize(VIRTIO_NET_HDR_SIZE));
-      const offloads = tapCall(at, 'cannot probe offloads', () => tap.probeOffloads());
-      tapCall(at, 'cannot clear offloads', () => tap.setOffload(0));
+      // The same tap set-up as the in-process and vhost-net backends: by name or handed-in fds,
+      // IFF_VNET_HDR with a 12-byte header, offloads probed then cleared, one queue per pair.
+      const { tap, tapFds, persistent } = options;
+      opened = openNetTap({ nic: where, section: 'vhost-user-device', tap, tapFds, persistent, queues: options.queuePairs ?? 1, nonBlocking: true });
+    } catch (e) {
+      throw new VhostUserDeviceError(VnicError.is(e) ? e.kind : 'tap', message(e), { cause: e });
+    }
+    const tap = opened.tap;
+    try {
       // Queue 0 serves until a frontend enables more pairs: the kernel steers to attached queues only.
-      for (let k = 1; k < tap.fds.length; k++) tapCall(at, `cannot detach queue ${k}`, () => tap.setQueueEnabled(k, false));
-      return new VhostUserDeviceServer(options, tap, offloads);
+      for (let k = 1; k < tap.fds.length; k++) tapCall(`${where}: tap ${tap.name}`, `cannot detach queue ${k}`, () => tap.setQueueEnabled(k, false));
+      return new VhostUserDeviceServer(options, tap, opened.offloads);
     } catch (e) {
       tap.close();
       throw e;
@@ -203,52 +206,5 @@ function tapCall<T>(at: string, what: string, op: () => T): T {
     return op();
   } catch (e) {
     throw new VhostUserDeviceError('tap', `${at}: ${what}: ${message(e)}`, { cause: e });
-  }
-}
-
-/** Creates the tap (or attaches to a persistent one of that name), one queue per pair. */
-function openTap(name: string, queues: number, persistent: boolean): Tap {
-  let tap: Tap;
-  try {
-    tap = Tap.open({ name, queues, multiQueue: true, vnetHdr: true, nonBlocking: true });
-  } catch (e) {
-    const code = SysError.is(e) ? e.code : undefined;
-    const unavailable = code === 'ENOENT' || code === 'ENODEV' || code === 'EPERM' || code === 'EACCES';
-    throw new VhostUserDeviceError(
-      unavailable ? 'unavailable' : 'tap',
-      `tap ${name}: cannot open: ${message(e)}${unavailable ? ' (needs /dev/net/tun and CAP_NET_ADMIN: run as root)' : ''}`,
-      { cause: e },
-    );
-  }
-  if (persistent) {
-    try {
-      tap.setPersistent(true);
-    } catch (e) {
-      tap.close();
-      throw new VhostUserDeviceError('tap', `tap ${tap.name}: cannot make it persistent: ${message(e)}`, { cause: e });
-    }
-  }
-  return tap;
-}
-
-/** Works on duplicates of the caller's tap fds (which must be IFF_TAP|IFF_NO_PI|IFF_VNET_HDR). */
-function adoptTap(fds: readonly number[]): Tap {
-  const dups: number[] = [];
-  try {
-    for (const fd of fds) dups.push(dupFd(fd));
-  } catch (e) {
-    for (const fd of dups) closeFd(fd);
-    throw new VhostUserDeviceError('invalid-argument', `tapFds: cannot duplicate fd: ${message(e)}`, { cause: e });
-  }
-  const tap = Tap.fromFds(dups);
-  try {
-    const flags = tap.flags();
-    const need = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-    if ((flags & need) !== need) throw new VhostUserDeviceError('invalid-argument', `tapFds: tap ${tap.name} was opened with flags 0x${flags.toString(16)}; it needs IFF_TAP|IFF_NO_PI|IFF_VNET_HDR (0x${need.toString(16)})`);
-    for (const fd of tap.fds) setNonBlocking(fd, true);
-    return tap;
-  } catch (e) {
-    tap.close();
-    throw VhostUserDeviceError.is(e) ? e : new VhostUserDeviceError('tap', `tapFds: tap ${tap.name}: ${message(e)}`, { cause: e });
   }
 }

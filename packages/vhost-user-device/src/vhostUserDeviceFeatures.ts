@@ -14,7 +14,7 @@ import {
   VIRTIO_NET_F_MRG_RXBUF,
 } from '@vnic/core/virtio_net';
 import { VHOST_USER_F_PROTOCOL_FEATURES } from '@vnic/vhost-user-protocol';
-import { tapBackendFeatures } from '@vnic/virtio-net';
+import { tapBackendFeatures } from '@vnic/sys';
 
 /**
  * The data-plane bits of the tap backend's feature set: the ring features and the offloads. The

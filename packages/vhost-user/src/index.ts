@@ -38,15 +38,12 @@ export { encodeConfigSpace } from '@vnic/vhost-user-protocol';
 export { decodeConfigSpace } from '@vnic/vhost-user-protocol';
 export { validateReply } from '@vnic/vhost-user-protocol';
 
-export { EpollLoop } from './connection/EpollLoop.ts';
-export type { EpollHandler } from './connection/EpollLoop.ts';
 export { VhostUserConnection } from './connection/VhostUserConnection.ts';
 export type { VhostUserConnectOptions } from './connection/VhostUserConnection.ts';
 export type { VhostUserConnectionOptions } from './connection/VhostUserConnectionOptions.ts';
 export { VhostUserListener } from './connection/VhostUserListener.ts';
 
 export { VhostUserFrontend } from './frontend/VhostUserFrontend.ts';
-export { vringUserAddr } from './frontend/vringUserAddr.ts';
 
 export { VhostUserNetDevice } from './device/VhostUserNetDevice.ts';
 export type { VhostUserOptions } from './device/VhostUserOptions.ts';

@@ -5,8 +5,6 @@ export { VirtioNetError } from './VirtioNetError.ts';
 export { validateVirtioNetOptions } from './validateVirtioNetOptions.ts';
 export { virtioNetProvider } from './virtioNetProvider.ts';
 export { virtioNetModule } from './virtioNetModule.ts';
-export { tapBackendFeatures } from './tapBackendFeatures.ts';
-export { tunOffloadFlags } from './tunOffloadFlags.ts';
 export { shutdownIoThreads } from './shutdownIoThreads.ts';
 
 // The in-process data plane, for servers that embed it (as @vnic/vhost-user-device does, the way

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Netns } from '../../../packages/sys/src/testing/Netns.ts';
 import { uniqueName } from '../../../packages/sys/src/testing/uniqueName.ts';
 import { TCP_CHECK_SCRIPT } from './tcpCheckScript.ts';
-import { socketDir } from './Testpmd.ts';
+import { socketDir } from './peerSupport.ts';
 
 // A REAL Linux guest on vnic's device: QEMU (TCG, q35) boots the Debian kernel (@vnic/testvm), its
 // virtio-net-pci NIC (vectors=0, PEERS.md) sits on a vhost-user netdev whose backend is vnic's

@@ -2,14 +2,15 @@ import { featureBit, VIRTIO_F_VERSION_1 } from '@vnic/core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { fdCount } from '../../../packages/sys/src/testing/fdCount.ts';
 import { DeviceTapSide, macSwapped, nextEvent } from './DeviceTapSide.ts';
-import { Testpmd, ensureTestpmd, peerMissing, socketDir } from './Testpmd.ts';
+import { Testpmd } from '@vnic/cli';
+import { peerMissing, socketDir } from './peerSupport.ts';
 
 // vnic as the vhost-user BACKEND (@vnic/vhost-user-device), DPDK testpmd's net_virtio_user as the
 // frontend in macswap mode: frames injected on the tap (inside a namespace) go through vnic's
 // data plane into testpmd's RX ring, come back through its TX ring with the MACs swapped, and
 // leave on the tap again.
 
-const missing = ensureTestpmd();
+const missing = Testpmd.ensure();
 const skip = peerMissing(missing);
 const sockets = socketDir();
 afterAll(() => sockets.remove());
@@ -37,7 +38,7 @@ describe.skipIf(skip)('vhost-user device: DPDK testpmd virtio_user as the fronte
     const negotiated = nextEvent(side.server, 'negotiated');
     const started = nextEvent(side.server, 'rings-started', 15_000, ((info: { rx: boolean; tx: boolean }) => info.rx && info.tx) as never);
     side.server.start();
-    const pmd = await Testpmd.start({ socket: sock, virtioUser: true, forwardMode: 'macswap' });
+    const pmd = await Testpmd.start({ socket: sock, role: 'virtio-user', forwardMode: 'macswap' });
     cleanup.push(() => pmd.stop());
     const [info] = (await negotiated) as [{ features: bigint }];
     expect(info.features & featureBit(VIRTIO_F_VERSION_1)).not.toBe(0n);
@@ -56,7 +57,7 @@ describe.skipIf(skip)('vhost-user device: DPDK testpmd virtio_user as the fronte
     const sock = sockets.path('dev-client.sock');
     const side = DeviceTapSide.create({ socket: sock, client: true });
     cleanup.push(() => side.close());
-    const pmd = await Testpmd.start({ socket: sock, virtioUser: true, server: true, forwardMode: 'macswap' });
+    const pmd = await Testpmd.start({ socket: sock, role: 'virtio-user', client: false, forwardMode: 'macswap' });
     cleanup.push(() => pmd.stop());
     const started = nextEvent(side.server, 'rings-started', 15_000, ((info: { rx: boolean; tx: boolean }) => info.rx && info.tx) as never);
     side.server.start();
@@ -75,7 +76,7 @@ describe.skipIf(skip)('vhost-user device: DPDK testpmd virtio_user as the fronte
     /** Connects a new testpmd, checks frames loop, then SIGKILLs it while frames keep arriving on the tap. */
     const connectAndKill = async (seq0: number): Promise<void> => {
       const started = nextEvent(side.server, 'rings-started', 15_000, ((info: { rx: boolean; tx: boolean }) => info.rx && info.tx) as never);
-      const pmd = await Testpmd.start({ socket: sock, virtioUser: true, forwardMode: 'macswap' });
+      const pmd = await Testpmd.start({ socket: sock, role: 'virtio-user', forwardMode: 'macswap' });
       cleanup.push(() => pmd.stop());
       await started;
       await pmd.waitForwarding();
@@ -111,7 +112,7 @@ describe.skipIf(skip)('vhost-user device: DPDK testpmd virtio_user as the fronte
     expect(fdCount.fds()).toBe(fds1); // kick/call eventfds, the socket, the thread's control eventfd: all closed
 
     const started = nextEvent(side.server, 'rings-started', 15_000, ((info: { rx: boolean; tx: boolean }) => info.rx && info.tx) as never);
-    const pmd3 = await Testpmd.start({ socket: sock, virtioUser: true, forwardMode: 'macswap' });
+    const pmd3 = await Testpmd.start({ socket: sock, role: 'virtio-user', forwardMode: 'macswap' });
     cleanup.push(() => pmd3.stop());
     await started;
     await pmd3.waitForwarding();

@@ -2,12 +2,11 @@ import { readdirSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EventFd, UnixSocket } from '@vnic/sys';
+import { EpollLoop, EventFd, UnixSocket } from '@vnic/sys';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { decodeHeader, encodeMessage, encodeU64, FrontendReq } from '@vnic/vhost-user-protocol';
 import { VHOST_USER_NEED_REPLY_MASK, VHOST_USER_REPLY_MASK } from '@vnic/vhost-user-protocol/vhost_user';
 import { VhostUserError } from '../VhostUserError.ts';
-import { EpollLoop } from './EpollLoop.ts';
 import { VhostUserConnection } from './VhostUserConnection.ts';
 import { VhostUserListener } from './VhostUserListener.ts';
 

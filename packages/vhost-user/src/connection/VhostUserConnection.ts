@@ -1,4 +1,4 @@
-import { SysError, UnixSocket, closeFd, setNonBlocking } from '@vnic/sys';
+import { EpollLoop, SysError, UnixSocket, closeFd, setNonBlocking } from '@vnic/sys';
 import { decodeHeader, decodeU64, encodeMessage, requestName, validateReply, type VhostUserHeader } from '@vnic/vhost-user-protocol';
 import {
   VHOST_USER_HDR_SIZE,
@@ -8,7 +8,6 @@ import {
   VHOST_USER_U64_SIZE,
 } from '@vnic/vhost-user-protocol/vhost_user';
 import { VhostUserError } from '../VhostUserError.ts';
-import { EpollLoop } from './EpollLoop.ts';
 import type { VhostUserConnectionOptions } from './VhostUserConnectionOptions.ts';
 
 const DEFAULT_REPLY_TIMEOUT_MS = 5000;
@@ -177,6 +176,7 @@ export class VhostUserConnection {
         `vhost-user ${this.path}: ${name}: sending failed: ${full ? 'the socket buffer is full (the backend does not read)' : messageOf(err)}`,
         { cause: err },
       );
+      reply?.catch(() => undefined); // #end rejects it with the same error, thrown here
       this.#end(e, true);
       throw e;
     }

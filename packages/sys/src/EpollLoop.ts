@@ -1,4 +1,5 @@
-import { EPOLLIN, Epoll } from '@vnic/sys';
+import { Epoll } from './Epoll.ts';
+import { EPOLLIN } from './linux/eventpoll.ts';
 
 /** Handler of one watched fd: called with the EPOLL* bits whenever it is ready. */
 export type EpollHandler = (events: number) => void;

@@ -6,7 +6,7 @@ import {
   VIRTIO_NET_F_GUEST_TSO6,
   VIRTIO_NET_F_GUEST_UFO,
 } from '@vnic/core/virtio_net';
-import { TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, TUN_F_TSO_ECN, TUN_F_UFO } from '@vnic/sys';
+import { TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, TUN_F_TSO_ECN, TUN_F_UFO } from '../linux/if_tun.ts';
 
 const has = (f: bigint, bit: number): boolean => (f & featureBit(bit)) !== 0n;
 

@@ -1,6 +1,6 @@
 import { featureBit, hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_VERSION_1 } from '@vnic/core';
 import * as N from '@vnic/core/virtio_net';
-import { TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, TUN_F_TSO_ECN, TUN_F_UFO, TUN_F_USO4, TUN_F_USO6 } from '@vnic/sys';
+import { TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, TUN_F_TSO_ECN, TUN_F_UFO, TUN_F_USO4, TUN_F_USO6 } from '../linux/if_tun.ts';
 import { describe, expect, it } from 'vitest';
 import { tapBackendFeatures } from './tapBackendFeatures.ts';
 import { tunOffloadFlags } from './tunOffloadFlags.ts';

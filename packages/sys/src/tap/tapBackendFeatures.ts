@@ -23,7 +23,7 @@ import {
   VIRTIO_NET_F_MTU,
   VIRTIO_NET_F_STATUS,
 } from '@vnic/core/virtio_net';
-import { TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, TUN_F_TSO_ECN, TUN_F_UFO } from '@vnic/sys';
+import { TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, TUN_F_TSO_ECN, TUN_F_UFO } from '../linux/if_tun.ts';
 
 /**
  * Every feature the tap data plane supports whatever the kernel: the ring features, the control
