@@ -10,7 +10,7 @@ PNPM_VERSION=12.4.2
 # python3 (the UDP peer inside network namespaces: tests and the demo). The Debian kernel the test VMs
 # boot is not installed: @vnic/testvm apt-get downloads it into .vnic-tmp/testvm/.
 DEBIAN_PACKAGES=(iproute2 procps iputils-ping gcc libc6-dev python3
-  dpdk-dev librte-net-vhost23 librte-net-virtio23 librte-mempool-ring23 # DPDK testpmd: vhost-user backend and virtio_user frontend peer
+  dpdk-dev librte-net-vhost23 librte-net-virtio23 librte-net-tap23 librte-mempool-ring23 # DPDK testpmd: vhost-user backend, virtio_user frontend, tap PMD (bench reference)
   openvswitch-switch-dpdk # OVS-DPDK: the vhost-user switch peer (dpdkvhostuser / dpdkvhostuserclient ports)
   qemu-system-x86 busybox-static xz-utils) # @vnic/testvm: QEMU TCG test VMs (kernel vhost_net), initramfs, vmlinux
 

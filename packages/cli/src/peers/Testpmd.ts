@@ -13,8 +13,8 @@ let seq = 0;
  * waits, and removes /var/run/dpdk/<prefix>; nothing else is touched.
  */
 export class Testpmd {
-  /** The Debian packages that provide dpdk-testpmd, the vhost PMD and the virtio_user PMD. */
-  static readonly DEBIAN_PACKAGES: readonly string[] = ['dpdk-dev', 'librte-net-vhost23', 'librte-net-virtio23', 'librte-mempool-ring23'];
+  /** The Debian packages that provide dpdk-testpmd and its vhost, virtio_user and tap PMDs. */
+  static readonly DEBIAN_PACKAGES: readonly string[] = ['dpdk-dev', 'librte-net-vhost23', 'librte-net-virtio23', 'librte-net-tap23', 'librte-mempool-ring23'];
 
   /** The EAL --file-prefix (unique per run). */
   readonly prefix: string;
@@ -54,9 +54,10 @@ export class Testpmd {
       ...lcores, '-n', '1', '--no-huge', '-m', '64', '--no-pci', '--no-shconf', `--file-prefix=${prefix}`, '--log-level=lib.eal:error',
       ...vdev(0, options.socket),
       ...(options.socket2 === undefined ? [] : vdev(1, options.socket2)),
+      ...(options.tap2 === undefined ? [] : ['--vdev', `net_tap1,iface=${options.tap2}`]),
       '--',
       `--forward-mode=${options.forwardMode ?? 'macswap'}`,
-      `--port-topology=${options.socket2 === undefined ? 'loop' : 'paired'}`,
+      `--port-topology=${options.socket2 === undefined && options.tap2 === undefined ? 'loop' : 'paired'}`,
       '--nb-cores=1',
       `--rxq=${queues}`,
       `--txq=${queues}`,

@@ -17,6 +17,8 @@ export interface TestpmdOptions {
   readonly txPktLen?: number;
   /** A second port (net_vhost1 / net_virtio_user1 on `socket2`), paired with port 0: frames cross between them. */
   readonly socket2?: string;
+  /** A second port on DPDK's tap PMD instead (net_tap1, which creates the tap `tap2`), paired with port 0. */
+  readonly tap2?: string;
   /** Send a first burst when forwarding starts (--tx-first): a loop between two testpmds then runs by itself. */
   readonly txFirst?: boolean;
   /** Seconds between printed port statistics (default 60; the benches read Rx-pps from them). */

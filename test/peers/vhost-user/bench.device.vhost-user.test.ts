@@ -1,0 +1,30 @@
+import { Testpmd, bench, type BenchRow, type CliIo } from '@vnic/cli';
+import { describe, expect, it } from 'vitest';
+import { peerMissing } from './peerSupport.ts';
+
+// `vnic bench vhost-user-device --json --seconds 1` end to end (testpmd virtio_user txonly as the
+// load, vnic's VhostUserDeviceServer vs testpmd vhost PMD + net_tap): the rows, their units, and
+// that every number is a positive measurement. Timing is not asserted (shared machine).
+const skip = peerMissing(Testpmd.ensure());
+
+describe.skipIf(skip)('vnic bench vhost-user-device', () => {
+  it('prints tx-64B-mpps and tx-1514B-gbps with positive numbers for vnic and the DPDK reference', async () => {
+    let stdout = '';
+    let stderr = '';
+    const io: CliIo = { out: (t) => void (stdout += t), err: (t) => void (stderr += t), isTTY: false, backendModules: () => [] };
+    const code = await bench('vhost-user-device', { json: true, seconds: 1 }, io);
+    expect(code, stderr).toBe(0);
+    const rows = stdout.trim().split('\n').map((l) => JSON.parse(l) as BenchRow);
+    expect(rows.map((r) => [r.metric, r.unit])).toEqual([
+      ['tx-64B-mpps', 'Mpps'],
+      ['tx-1514B-gbps', 'Gbit/s'],
+    ]);
+    for (const r of rows) {
+      expect(r.bench).toBe('vhost-user-device');
+      expect(r.vnic, r.metric).toBeGreaterThan(0);
+      expect(r.reference, r.metric).toBeGreaterThan(0);
+      expect(r.ratio).toBeCloseTo(r.vnic / r.reference!, 2);
+    }
+    expect(stderr).toMatch(/\[bench vhost-user-device\] reference: 1514 B frames/);
+  }, 240_000);
+});
