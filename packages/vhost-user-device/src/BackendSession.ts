@@ -1,5 +1,4 @@
-import { hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_VERSION_1, type QueueContext, type QueueStats, type VhostVringAddr } from '@vnic/core';
-import { VIRTIO_NET_F_GUEST_CSUM, VIRTIO_NET_F_MRG_RXBUF } from '@vnic/core/virtio_net';
+import { hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_VERSION_1, type QueueContext, type QueueStats, type VhostVringAddr } from '@vnic/core';
 import { closeFd, EventFd, type Tap, type UnixSocket } from '@vnic/sys';
 import {
   decodeMemoryTable,
@@ -22,7 +21,7 @@ import {
   VhostUserProtocolError,
   type VhostUserHeader,
 } from '@vnic/vhost-user-protocol';
-import { IoThread, SharedNetState, SharedQueueCounters } from '@vnic/virtio-net';
+import { IoThread, ioWorkerFeatures, SharedNetState, SharedQueueCounters } from '@vnic/virtio-net';
 import { FrontendMemory } from './FrontendMemory.ts';
 import { readFrontendMessage } from './readFrontendMessage.ts';
 import type { VhostUserDeviceEvents } from './VhostUserDeviceEvents.ts';
@@ -413,10 +412,7 @@ export class BackendSession {
         ...(txq === undefined ? {} : { tx: txq }),
         counters: this.counters.buffer,
         netState: this.netState.buffer,
-        eventIdx: hasFeature(f, VIRTIO_F_EVENT_IDX),
-        indirectDesc: hasFeature(f, VIRTIO_F_INDIRECT_DESC),
-        mrgRxbuf: hasFeature(f, VIRTIO_NET_F_MRG_RXBUF),
-        guestCsum: hasFeature(f, VIRTIO_NET_F_GUEST_CSUM),
+        ...ioWorkerFeatures(f),
       },
       {
         onCtrlKick: () => undefined, // the frontend serves the control queue

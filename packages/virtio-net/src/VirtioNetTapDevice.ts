@@ -2,8 +2,6 @@ import {
   hasFeature,
   NetDeviceBase,
   SplitQueue,
-  VIRTIO_F_EVENT_IDX,
-  VIRTIO_F_INDIRECT_DESC,
   type ActivateContext,
   type GuestMemory,
   type NetDeviceConfig,
@@ -13,9 +11,10 @@ import {
   splitQueueFor,
   VnicError,
 } from '@vnic/core';
-import { VIRTIO_NET_F_GUEST_CSUM, VIRTIO_NET_F_MQ, VIRTIO_NET_F_MRG_RXBUF } from '@vnic/core/virtio_net';
+import { VIRTIO_NET_F_MQ } from '@vnic/core/virtio_net';
 import { EventFd, guestMemoryFromLayout, openNetTap, SysError, tapBackendFeatures, tunOffloadFlags, type NetTap, type Tap } from '@vnic/sys';
 import { IoThread } from './IoThread.ts';
+import { ioWorkerFeatures } from './ioWorkerFeatures.ts';
 import { IoThreadPool } from './IoThreadPool.ts';
 import { SharedNetState } from './SharedNetState.ts';
 import { SharedQueueCounters } from './SharedQueueCounters.ts';
@@ -286,10 +285,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
         ...(pair === 0 && act.ctrl !== undefined ? { ctrlKickFd: act.queues.get(act.ctrl.index)!.kickFd } : {}),
         counters: this.counters.buffer,
         netState: this.netState.buffer,
-        eventIdx: hasFeature(f, VIRTIO_F_EVENT_IDX),
-        indirectDesc: hasFeature(f, VIRTIO_F_INDIRECT_DESC),
-        mrgRxbuf: hasFeature(f, VIRTIO_NET_F_MRG_RXBUF),
-        guestCsum: hasFeature(f, VIRTIO_NET_F_GUEST_CSUM),
+        ...ioWorkerFeatures(f),
       },
       {
         onCtrlKick: () => this.serviceCtrl(act),

@@ -13,6 +13,7 @@ export { shutdownIoThreads } from './shutdownIoThreads.ts';
 export { IoThread } from './IoThread.ts';
 export { IoThreadPool } from './IoThreadPool.ts';
 export type { IoWorkerData } from './IoWorkerData.ts';
+export { ioWorkerFeatures } from './ioWorkerFeatures.ts';
 export { SharedQueueCounters } from './SharedQueueCounters.ts';
 export type { QueueCounters } from './QueueCounters.ts';
 export { SharedNetState } from './SharedNetState.ts';

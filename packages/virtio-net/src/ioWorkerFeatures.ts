@@ -1,0 +1,13 @@
+import { hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC } from '@vnic/core';
+import { VIRTIO_NET_F_GUEST_CSUM, VIRTIO_NET_F_MRG_RXBUF } from '@vnic/core/virtio_net';
+import type { IoWorkerData } from './IoWorkerData.ts';
+
+/** The IoWorkerData flags that follow the acked features: EVENT_IDX, INDIRECT_DESC, MRG_RXBUF, GUEST_CSUM. */
+export function ioWorkerFeatures(features: bigint): Pick<IoWorkerData, 'eventIdx' | 'indirectDesc' | 'mrgRxbuf' | 'guestCsum'> {
+  return {
+    eventIdx: hasFeature(features, VIRTIO_F_EVENT_IDX),
+    indirectDesc: hasFeature(features, VIRTIO_F_INDIRECT_DESC),
+    mrgRxbuf: hasFeature(features, VIRTIO_NET_F_MRG_RXBUF),
+    guestCsum: hasFeature(features, VIRTIO_NET_F_GUEST_CSUM),
+  };
+}
