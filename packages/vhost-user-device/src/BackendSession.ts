@@ -1,5 +1,5 @@
 import { hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_VERSION_1, type QueueContext, type QueueStats, type VhostVringAddr } from '@vnic/core';
-import { closeFd, EventFd, type Tap, type UnixSocket } from '@vnic/sys';
+import { closeFd, EventFd, SysError, type Tap, type UnixSocket } from '@vnic/sys';
 import {
   decodeMemoryTable,
   decodeU64,
@@ -456,17 +456,23 @@ export class BackendSession {
     r.call = undefined;
   }
 
+  /** Sends a reply without ever blocking the main thread: a frontend that does not read its replies is dropped. */
   private send(msg: Uint8Array, at: string): void {
     try {
-      this.sock.send(msg);
+      this.sock.send(msg, [], true);
     } catch (e) {
-      throw new VhostUserDeviceError('protocol', `${at}: sending the reply failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      const full = SysError.is(e) && e.code === 'EAGAIN';
+      throw new VhostUserDeviceError(
+        'protocol',
+        `${at}: sending the reply failed: ${full ? 'the socket buffer is full: the frontend does not read its replies' : e instanceof Error ? e.message : String(e)}`,
+        { cause: e },
+      );
     }
   }
 
   private trySend(msg: Uint8Array): void {
     try {
-      this.sock.send(msg);
+      this.sock.send(msg, [], true);
     } catch {
       // the connection is going away anyway
     }

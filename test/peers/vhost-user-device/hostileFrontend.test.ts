@@ -1,4 +1,4 @@
-import { MemfdGuestMemory, UnixSocket } from '@vnic/sys';
+import { MemfdGuestMemory, SysError, UnixSocket } from '@vnic/sys';
 import { VhostUserDeviceServer, VHOST_USER_DEVICE_PROTOCOL_FEATURES } from '@vnic/vhost-user-device';
 import {
   decodeHeader,
@@ -95,7 +95,7 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
     }
   }
 
-  const cases: [string, RegExp, (sock: UnixSocket) => void][] = [
+  const cases: [string, RegExp, (sock: UnixSocket) => void | Promise<void>][] = [
     ['a header announcing 64 KiB of payload', /GET_FEATURES: the header announces 65536 payload bytes; at most 4096 are allowed/, (s) => s.send(Uint8Array.from([1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0]))],
     ['SET_VRING_NUM with a 4-byte payload', /SET_VRING_NUM: vhost-user vring state: payload is 4 bytes, expected 8/, (s) => send(s, FrontendReq.SET_VRING_NUM, new Uint8Array(4))],
     ['GET_FEATURES with an fd attached', /GET_FEATURES: 1 fd\(s\) attached; this request carries none/, (s) => withMemory([MiB], (fds) => send(s, FrontendReq.GET_FEATURES, undefined, fds))],
@@ -153,6 +153,19 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
     ['SET_PROTOCOL_FEATURES with bits never offered', /SET_PROTOCOL_FEATURES: protocol features 0x.* which were not offered/, (s) => send(s, FrontendReq.SET_PROTOCOL_FEATURES, encodeU64(1n << 12n))],
     ['an unknown request', /request 99: not supported by vnic's vhost-user device/, (s) => send(s, 99)],
     ['a reply sent as a request', /GET_FEATURES: a frontend request has the REPLY flag set/, (s) => send(s, FrontendReq.GET_FEATURES, undefined, [], VHOST_USER_REPLY_MASK)],
+    ['requests whose replies are never read', /GET_FEATURES: sending the reply failed: the socket buffer is full: the frontend does not read its replies/, async (s) => {
+      // ~20 bytes of reply each, never read: far more than a unix socket buffer holds. The server
+      // shares this thread, so the test must not block in send either.
+      const burst = new Uint8Array(Array.from({ length: 1000 }, () => [...encodeMessage(FrontendReq.GET_FEATURES)]).flat());
+      for (let i = 0; i < 1000; i++) {
+        try {
+          s.send(burst, [], true);
+        } catch (e) {
+          if (!(SysError.is(e) && e.code === 'EAGAIN')) return; // EPIPE/ECONNRESET: the server dropped us
+          await new Promise((r) => setTimeout(r, 1));
+        }
+      }
+    }],
     ['end of stream in the middle of a header', /a message header: the frontend closed the connection mid-message \(6 bytes received\)/, (s) => {
       s.send(Uint8Array.from([1, 0, 0, 0, 1, 0]));
       s.close();

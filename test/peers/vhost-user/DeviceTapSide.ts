@@ -66,15 +66,19 @@ export class DeviceTapSide {
     for (const f of frames) if (!this.sock.send(f)) throw new Error(`${this.server.tapName}: packet socket buffer full`);
   }
 
-  /** Collects test frames the frontend sent until `count` arrived (rejects after `timeoutMs`). */
-  async collect(count: number, timeoutMs = 10_000): Promise<Uint8Array[]> {
+  /**
+   * Collects test frames the frontend sent until `count` arrived (rejects after `timeoutMs`);
+   * `want` filters by sequence number (frames still queued from an earlier connection are ignored).
+   */
+  async collect(count: number, timeoutMs = 10_000, want: (seq: number) => boolean = () => true): Promise<Uint8Array[]> {
     const out: Uint8Array[] = [];
     const deadline = Date.now() + timeoutMs;
     while (out.length < count) {
       const n = this.sock.recv(this.buf);
       if (n > 0) {
         const f = this.buf.slice(0, n);
-        if (DeviceTapSide.seqOf(f) !== undefined) out.push(f);
+        const seq = DeviceTapSide.seqOf(f);
+        if (seq !== undefined && want(seq)) out.push(f);
         continue;
       }
       if (Date.now() > deadline) throw new Error(`${this.server.tapName}: ${out.length}/${count} frames came back after ${timeoutMs} ms`);

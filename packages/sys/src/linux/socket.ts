@@ -26,6 +26,8 @@ export const MSG_CTRUNC = 0x8;
 export const MSG_TRUNC = 0x20;
 /** sendmsg: do not raise SIGPIPE on a closed peer (EPIPE instead). */
 export const MSG_NOSIGNAL = 0x4000;
+/** sendmsg/recvmsg flag: do not block (EAGAIN instead), for this call only. */
+export const MSG_DONTWAIT = 0x40;
 /** recvmsg: set close-on-exec on every received fd. */
 export const MSG_CMSG_CLOEXEC = 0x40000000;
 

@@ -146,9 +146,12 @@ export class UnixSocket {
     });
   }
 
-  /** Sends `data` with `fds` attached (sendWithFds); the fds stay owned by the caller. */
-  send(data: Uint8Array, fds: readonly number[] = []): void {
-    sendWithFds(this.fd, data, fds);
+  /**
+   * Sends `data` with `fds` attached (sendWithFds); the fds stay owned by the caller. `dontWait`:
+   * throw EAGAIN rather than block when the peer's socket buffer is full.
+   */
+  send(data: Uint8Array, fds: readonly number[] = [], dontWait = false): void {
+    sendWithFds(this.fd, data, fds, dontWait);
   }
 
   /** Receives one chunk with its fds, blocking this thread (recvWithFds). Empty data: the peer closed. */
