@@ -8,3 +8,4 @@ export type { RunInVmResult } from './RunInVmResult.ts';
 export { runInVm } from './runInVm.ts';
 export type { VitestInVmResult, VitestInVmFailure } from './VitestInVmResult.ts';
 export { runVitestInVm } from './runVitestInVm.ts';
+export { testVmUnavailableReason } from './testVmUnavailableReason.ts';

@@ -32,7 +32,14 @@ interface VitestJson {
  */
 export async function runVitestInVm(
   files: readonly string[],
-  options: Omit<RunInVmOptions, 'command' | 'collect'> & { readonly outputFile?: string; readonly testTimeoutMs?: number },
+  options: Omit<RunInVmOptions, 'command' | 'collect'> & {
+    /** Also write vitest's JSON report here on the host. */
+    readonly outputFile?: string;
+    /** Test and hook timeout in the guest (default 120 s). */
+    readonly testTimeoutMs?: number;
+    /** More vitest arguments (e.g. `--config`, `--experimental.fsModuleCache`). */
+    readonly vitestArgs?: readonly string[];
+  },
 ): Promise<VitestInVmResult> {
   const timeout = String(options.testTimeoutMs ?? 120_000);
   const run = await runInVm({
@@ -41,6 +48,7 @@ export async function runVitestInVm(
       './node_modules/.bin/vitest', 'run', '--pool=threads',
       `--testTimeout=${timeout}`, `--hookTimeout=${timeout}`,
       '--reporter=default', '--reporter=json', `--outputFile.json=/run/testvm/${REPORT}`,
+      ...(options.vitestArgs ?? []),
       ...files,
     ],
     collect: [REPORT],
