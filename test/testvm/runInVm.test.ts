@@ -151,6 +151,25 @@ describe.skipIf(skip).sequential('runInVm: a throw-away VM with the Debian kerne
     }
   });
 
+  it('fails clearly when the kernel package cannot be downloaded', { timeout: 120_000 }, async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'vm4-cache-'));
+    const saved = process.env['VNIC_TESTVM_KERNEL_PACKAGE'];
+    process.env['VNIC_TESTVM_KERNEL_PACKAGE'] = 'linux-image-0.0.0-0-vnic-missing';
+    try {
+      const err = await prepareTestVm({ cacheDir }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(TestVmError.is(err)).toBe(true);
+      expect((err as TestVmError).kind).toBe('kernel');
+      expect((err as TestVmError).message).toMatch(/downloading the kernel package linux-image-0\.0\.0-0-vnic-missing failed: .*apt-get update/s);
+    } finally {
+      if (saved === undefined) delete process.env['VNIC_TESTVM_KERNEL_PACKAGE'];
+      else process.env['VNIC_TESTVM_KERNEL_PACKAGE'] = saved;
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+
   it('names the package and scripts/setup.sh when qemu is missing', async () => {
     const path = process.env['PATH'];
     process.env['PATH'] = '/nonexistent';

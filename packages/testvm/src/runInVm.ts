@@ -41,7 +41,8 @@ const tail = (text: string): string => text.trimEnd().split('\n').slice(-TAIL_LI
  * Boots a throw-away VM (QEMU TCG, Debian kernel, busybox initramfs, see prepareTestVm), runs
  * `command` in it chrooted to the host's root (read-only; the project directory read-write at the
  * same path; tmpfs /tmp and /run) and resolves once the guest powered off, with the command's exit
- * code and output. QEMU runs under `timeout(1)` as a safety net and is killed on `timeoutMs` or
+ * code and output. QEMU runs under `timeout --foreground` (a safety net if this process dies
+ * without cleaning up; a terminal's Ctrl-C reaches QEMU too) and is killed on `timeoutMs` or
  * `signal`; the run directory is removed in every case. A nonzero exit code is returned, not thrown.
  */
 export async function runInVm(options: RunInVmOptions): Promise<RunInVmResult> {
@@ -144,7 +145,7 @@ interface BootOutcome {
 function boot(args: string[], safetySeconds: number, options: RunInVmOptions, runDir: string): Promise<BootOutcome> {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
-    const child = spawn('timeout', ['--kill-after=3', String(safetySeconds), QEMU, ...args], {
+    const child = spawn('timeout', ['--foreground', '--kill-after=3', String(safetySeconds), QEMU, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const out: BootOutcome = { console: '', stderr: '', bootMs: 0, qemuPid: undefined, exit: '', failure: undefined };
