@@ -157,7 +157,7 @@ function boot(args: string[], safetySeconds: number, options: RunInVmOptions, ru
         const pid = Number.parseInt(readFileSync(join(runDir, 'qemu.pid'), 'utf8'), 10);
         if (pid > 0) {
           out.qemuPid = pid;
-          options.onQemuStarted?.(pid);
+          callback('onQemuStarted', () => options.onQemuStarted?.(pid));
         }
       } catch {
         // not written yet
@@ -180,6 +180,14 @@ function boot(args: string[], safetySeconds: number, options: RunInVmOptions, ru
         }
       }
     };
+    /** A throwing callback of the caller stops the VM (kind `aborted`) instead of escaping into the stream. */
+    const callback = (name: string, fn: () => void): void => {
+      try {
+        fn();
+      } catch (err) {
+        stop('aborted', `${name} threw: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    };
     const timer = setTimeout(
       () => stop('timeout', `the VM did not finish within ${options.timeoutMs} ms (${running ? 'the command was still running' : 'still booting'})`),
       options.timeoutMs,
@@ -196,7 +204,7 @@ function boot(args: string[], safetySeconds: number, options: RunInVmOptions, ru
         out.bootMs = Date.now() - t0;
         options.onProgress?.(`booted in ${(out.bootMs / 1000).toFixed(1)} s, running ${options.command.join(' ')}`);
       }
-      options.onOutput?.(text);
+      callback('onOutput', () => options.onOutput?.(text));
     });
     child.stderr.on('data', (d: Buffer) => (out.stderr = (out.stderr + d.toString()).slice(-8000)));
     child.once('error', (err) => {
