@@ -44,7 +44,8 @@ async function download(cacheDir: string, pkg: string, onProgress: (text: string
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  // A new kernel replaces older ones: their images (~140 MB each) are not used any more.
+  // A new default kernel replaces older ones: their images (~140 MB each) are not used any more.
+  if ((process.env['VNIC_TESTVM_KERNEL_PACKAGE'] ?? '') !== '') return { kernelVersion, dir, deb };
   for (const other of readdirSync(cacheDir)) {
     if (other !== kernelVersion && existsSync(join(cacheDir, other, 'kernel.deb'))) {
       rmSync(join(cacheDir, other), { recursive: true, force: true });
