@@ -38,7 +38,7 @@ export async function runVitestInVm(
     readonly outputFile?: string;
     /** Test and hook timeout in the guest (default 120 s). */
     readonly testTimeoutMs?: number;
-    /** vitest pool in the guest (default `threads`: measured faster to start under TCG than forks). */
+    /** vitest pool in the guest (default `threads`: PEERS.md measured one file at 14 s vs 16 s with forks). */
     readonly pool?: 'threads' | 'forks';
     /** More vitest arguments (e.g. `--config`, `--experimental.fsModuleCache`). */
     readonly vitestArgs?: readonly string[];
