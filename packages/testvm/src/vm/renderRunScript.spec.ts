@@ -11,7 +11,7 @@ describe('renderRunScript', () => {
   const run = (command: string[], env: Record<string, string>, cwd: string): { out: string; code: number } => {
     writeFileSync(join(dir, 'run.sh'), renderRunScript(command, env, cwd));
     try {
-      return { out: execFileSync('/bin/sh', [join(dir, 'run.sh')], { encoding: 'utf8', env: {} }), code: 0 };
+      return { out: execFileSync('/bin/sh', [join(dir, 'run.sh')], { encoding: 'utf8', env: {}, stdio: ['ignore', 'pipe', 'pipe'] }), code: 0 };
     } catch (err) {
       return { out: '', code: (err as { status: number }).status };
     } finally {
