@@ -48,12 +48,14 @@ export class IoVecArray {
 
   /** Empties the array (and releases buffers pinned by pushBytes). */
   clear(): void {
-    this.count = 0;
     this.total = 0;
     if (this.pinnedCount > 0) {
-      this.pinned.fill(undefined);
+      // Only slots below the count can hold a pinned buffer: clearing those keeps clear() O(used)
+      // (a per-frame cost on the RX path, which pins one overflow byte per readv).
+      this.pinned.fill(undefined, 0, this.count);
       this.pinnedCount = 0;
     }
+    this.count = 0;
   }
 
   /**

@@ -1,0 +1,13 @@
+/** Knobs of `virtioNetBench()`; the command line uses the defaults (tests shrink them). */
+export interface VirtioNetBenchOptions {
+  /** Windows per side and metric, vnic and reference alternating (default 3; the median is reported). */
+  readonly rounds?: number;
+  /** Seconds per window when the command line gives no --seconds (default 2). */
+  readonly defaultSeconds?: number;
+  /** Warm-up before each window, in seconds (default 0.5). */
+  readonly warmupSeconds?: number;
+  /** NICs activated at once for rss-per-nic-mib (default 32). */
+  readonly rssNics?: number;
+  /** Queue size of the bench NICs (default 256, what QEMU gives a virtio-net tap NIC). */
+  readonly queueSize?: number;
+}
