@@ -17,6 +17,13 @@ const MAX_FRAME = VIRTIO_NET_MAX_FRAME;
 const IOV_MAX = 1024;
 /** Chains (TX) or frames (RX) handled per turn before the other direction gets a turn. */
 const BUDGET = 256;
+/**
+ * Chains (TX) or frames (RX) after which the used ring is published (and the guest notified if it
+ * asked): within a turn the guest gets its buffers back in these steps, so it can refill the ring
+ * while the device goes on instead of finding it empty at the end of a turn (a ring of 256 would
+ * otherwise be drained completely before the guest saw a single used buffer).
+ */
+const USED_BATCH = 64;
 
 // epoll data of each watched fd.
 const EV_CONTROL = 0;
@@ -205,7 +212,8 @@ export class QueuePairLoop {
     for (;;) {
       q.disableNotification(mem);
       chains.length = 0;
-      while (chains.length < budget) {
+      const limit = Math.min(budget, USED_BATCH);
+      while (chains.length < limit) {
         const chain = q.pop(mem);
         if (chain === undefined) break;
         chains.push(chain);
@@ -228,6 +236,7 @@ export class QueuePairLoop {
         this.txPending = true; // more may wait: come back after RX had its turn
         return;
       }
+      if (chains.length === limit) continue; // a full step: the ring may hold more
       if (!q.enableNotification(mem)) return;
     }
   }
@@ -331,6 +340,13 @@ export class QueuePairLoop {
       used += pool.consume(n, heads, lens, used);
       c.packets++;
       c.bytes += n - HDR;
+      if (used >= USED_BATCH) {
+        // Hand this step's buffers to the guest now; the turn goes on.
+        q.addUsedBatch(mem, heads, lens, used);
+        used = 0;
+        this.publish(a);
+        if (q.needsNotification(mem)) a.call.write(1n);
+      }
     }
     if (budget === 0) this.rxPending = true;
     this.syncMalformed(a);

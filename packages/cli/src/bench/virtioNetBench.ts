@@ -350,7 +350,7 @@ export function virtioNetBench(options: VirtioNetBenchOptions = {}): Bench {
   const rounds = options.rounds ?? 3;
   const warmupS = options.warmupSeconds ?? 0.5;
   const rssNics = options.rssNics ?? 32;
-  const queueSize = options.queueSize ?? 256;
+  const queueSize = options.queueSize ?? 1024;
   return {
     name: BENCH,
     description: 'in-process backend (IO threads + tap) vs C writev/read loops on identical taps: TX/RX Mpps, TX Gbit/s, RSS per NIC',

@@ -8,6 +8,10 @@ export interface VirtioNetBenchOptions {
   readonly warmupSeconds?: number;
   /** NICs activated at once for rss-per-nic-mib (default 32). */
   readonly rssNics?: number;
-  /** Queue size of the bench NICs (default 256, what QEMU gives a virtio-net tap NIC). */
+  /**
+   * Queue size of the bench NICs (default 1024, QEMU's largest for virtio-net): the bench guest
+   * polls every 50 µs and may be descheduled on a busy machine; a deep ring keeps the device from
+   * running dry meanwhile, so the device is what is measured.
+   */
   readonly queueSize?: number;
 }
