@@ -28,3 +28,8 @@ export { virtioNetBench } from './bench/virtioNetBench.ts';
 export type { VirtioNetBenchOptions } from './bench/virtioNet/VirtioNetBenchOptions.ts';
 export { bench } from './commands/bench.ts';
 export type { BenchOptions } from './commands/bench.ts';
+
+// Real peers the benches and the tests start (DPDK testpmd), and installing what they need.
+export { Testpmd } from './peers/Testpmd.ts';
+export type { TestpmdOptions } from './peers/TestpmdOptions.ts';
+export { ensureCommand } from './peers/ensureCommand.ts';

@@ -1,3 +1,4 @@
+import { vhostNetModule } from '@vnic/vhost-net';
 import { vhostUserModule } from '@vnic/vhost-user';
 import { virtioNetModule } from '@vnic/virtio-net';
 import type { ContainerModule } from 'inversify';
@@ -8,5 +9,5 @@ import type { ContainerModule } from 'inversify';
  * modules explicitly.)
  */
 export function defaultBackendModules(): ContainerModule[] {
-  return [virtioNetModule, vhostUserModule];
+  return [virtioNetModule, vhostNetModule, vhostUserModule];
 }

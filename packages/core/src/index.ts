@@ -59,6 +59,8 @@ export type { NetDeviceConfig } from './device/NetDeviceConfig.ts';
 export type { NetDeviceProvider } from './device/NetDeviceProvider.ts';
 export type { NetOffloads } from './device/NetOffloads.ts';
 export { DEFAULT_NET_OFFLOADS } from './device/DEFAULT_NET_OFFLOADS.ts';
+export { validateTapOptions } from './device/validateTapOptions.ts';
+export { validateFdList } from './device/validateFdList.ts';
 export type { QueueContext } from './device/QueueContext.ts';
 export type { QueueStats } from './device/QueueStats.ts';
 export { TypedEmitter } from './device/TypedEmitter.ts';
@@ -66,6 +68,7 @@ export type { VirtioNetDevice } from './device/VirtioNetDevice.ts';
 
 export type { VhostControlPlane } from './vhost/VhostControlPlane.ts';
 export type { VhostVringAddr } from './vhost/VhostVringAddr.ts';
+export { vringUserAddr } from './vhost/vringUserAddr.ts';
 
 export { NET_BACKEND_NAME, NET_DEVICE_PROVIDER } from './di/tokens.ts';
 export { netBackendModule } from './di/netBackendModule.ts';

@@ -21,6 +21,8 @@ export { EventFd } from './EventFd.ts';
 export type { EventFdOptions } from './EventFd.ts';
 export { Epoll } from './Epoll.ts';
 export type { EpollEvent } from './Epoll.ts';
+export { EpollLoop } from './EpollLoop.ts';
+export type { EpollHandler } from './EpollLoop.ts';
 export { EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLONESHOT, EPOLLOUT, EPOLLRDHUP } from './linux/eventpoll.ts';
 
 export { Tap } from './Tap.ts';
@@ -39,6 +41,16 @@ export {
   TUN_F_USO4,
   TUN_F_USO6,
 } from './linux/if_tun.ts';
+
+export { openNetTap } from './tap/openNetTap.ts';
+export type { NetTap, NetTapOptions } from './tap/openNetTap.ts';
+export { tapBackendFeatures } from './tap/tapBackendFeatures.ts';
+export { tunOffloadFlags } from './tap/tunOffloadFlags.ts';
+
+export * as vhost from './linux/vhost.ts';
+export { VHOST_F_LOG_ALL, VHOST_NET_F_VIRTIO_NET_HDR } from './linux/vhost.ts';
+export { VHOST_NET_PATH, VhostNetFd } from './vhost/VhostNetFd.ts';
+export type { VhostMemoryRegion, VhostVringAddrInit } from './vhost/VhostNetFd.ts';
 
 export { PacketSocket } from './PacketSocket.ts';
 export type { PacketSocketOptions } from './PacketSocket.ts';

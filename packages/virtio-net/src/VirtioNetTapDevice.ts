@@ -11,33 +11,17 @@ import {
   type QueueState,
   type QueueStats,
   splitQueueFor,
+  VnicError,
 } from '@vnic/core';
-import { VIRTIO_NET_F_GUEST_CSUM, VIRTIO_NET_F_MQ, VIRTIO_NET_F_MRG_RXBUF, VIRTIO_NET_HDR_SIZE } from '@vnic/core/virtio_net';
-import {
-  closeFd,
-  dupFd,
-  EventFd,
-  guestMemoryFromLayout,
-  IFF_MULTI_QUEUE,
-  IFF_NO_PI,
-  IFF_TAP,
-  IFF_VNET_HDR,
-  setNonBlocking,
-  SysError,
-  Tap,
-} from '@vnic/sys';
+import { VIRTIO_NET_F_GUEST_CSUM, VIRTIO_NET_F_MQ, VIRTIO_NET_F_MRG_RXBUF } from '@vnic/core/virtio_net';
+import { EventFd, guestMemoryFromLayout, openNetTap, SysError, tapBackendFeatures, tunOffloadFlags, type NetTap, type Tap } from '@vnic/sys';
 import { IoThread } from './IoThread.ts';
 import { IoThreadPool } from './IoThreadPool.ts';
 import { SharedNetState } from './SharedNetState.ts';
 import { SharedQueueCounters } from './SharedQueueCounters.ts';
-import { tapBackendFeatures } from './tapBackendFeatures.ts';
-import { tunOffloadFlags } from './tunOffloadFlags.ts';
 import { validateVirtioNetOptions } from './validateVirtioNetOptions.ts';
 import { VirtioNetError } from './VirtioNetError.ts';
 import type { VirtioNetOptions } from './VirtioNetOptions.ts';
-
-/** Default tap name template: the kernel picks vnic0, vnic1, ... */
-const DEFAULT_TAP = 'vnic%d';
 
 interface CtrlQueue {
   readonly index: number;
@@ -112,19 +96,16 @@ export class VirtioNetTapDevice extends NetDeviceBase {
     const options = config.options as VirtioNetOptions;
     // One tap queue per queue pair the device can offer (MQ needs the control queue).
     const pairs = config.ctrlVq && config.queuePairs > 1 ? config.queuePairs : 1;
-    const tap = options.tapFds === undefined ? openTap(config.id, options.tap ?? DEFAULT_TAP, pairs, options.persistent === true) : adoptTap(config.id, options.tapFds, pairs);
+    let opened: NetTap;
     try {
-      const at = `${config.id}: tap ${tap.name}`;
-      tapCall(at, 'cannot set the virtio_net_hdr size', () => tap.setVnetHdrSize(VIRTIO_NET_HDR_SIZE));
-      const offloads = tapCall(at, 'cannot probe offloads', () => tap.probeOffloads());
-      tapCall(at, 'cannot clear offloads', () => tap.setOffload(0));
-      if (options.tapFds === undefined && config.mtu !== undefined) {
-        const mtu = config.mtu;
-        tapCall(at, `cannot set the MTU to ${mtu}`, () => tap.setMtu(mtu));
-      }
-      return new VirtioNetTapDevice(config, tap, offloads);
+      opened = openNetTap({ nic: config.id, section: 'virtio-net', ...options, queues: pairs, mtu: config.mtu, nonBlocking: true });
     } catch (e) {
-      tap.close();
+      throw VnicError.is(e) && !SysError.is(e) ? new VirtioNetError(e.kind as VirtioNetError['kind'], e.message, { cause: e.cause }) : e;
+    }
+    try {
+      return new VirtioNetTapDevice(config, opened.tap, opened.offloads);
+    } catch (e) {
+      opened.tap.close();
       throw e;
     }
   }
@@ -352,64 +333,5 @@ function tapCall<T>(at: string, what: string, op: () => T): T {
     return op();
   } catch (e) {
     throw new VirtioNetError('tap', `${at}: ${what}: ${message(e)}`, { cause: e });
-  }
-}
-
-/** Tap.open for a tap the device creates or attaches to by name. */
-function openTap(id: string, name: string, queues: number, persistent: boolean): Tap {
-  let tap: Tap;
-  try {
-    tap = Tap.open({ name, queues, multiQueue: true, vnetHdr: true, nonBlocking: true });
-  } catch (e) {
-    const code = SysError.is(e) ? e.code : undefined;
-    // No tun driver or no CAP_NET_ADMIN: the host cannot run this backend (a `fallback` may).
-    const unavailable = SysError.is(e) && e.syscall === 'open' ? code === 'ENOENT' || code === 'ENODEV' || code === 'EPERM' || code === 'EACCES' : code === 'EPERM';
-    throw new VirtioNetError(unavailable ? 'unavailable' : 'tap', `${id}: cannot open tap ${name}: ${message(e)}`, { cause: e });
-  }
-  if (persistent) {
-    try {
-      tap.setPersistent(true);
-    } catch (e) {
-      tap.close();
-      throw new VirtioNetError('tap', `${id}: tap ${tap.name}: cannot make it persistent: ${message(e)}`, { cause: e });
-    }
-  }
-  return tap;
-}
-
-/** Wraps duplicates of the VMM's tap fds (the VMM keeps its own) after checking their flags. */
-function adoptTap(id: string, fds: readonly number[], pairs: number): Tap {
-  if (fds.length !== pairs) {
-    throw new VirtioNetError('invalid-argument', `${id}: "virtio-net".tapFds has ${fds.length} fd(s) but the NIC has ${pairs} queue pair(s): pass one tap queue fd per pair`);
-  }
-  const dups: number[] = [];
-  try {
-    for (const fd of fds) dups.push(dupFd(fd));
-  } catch (e) {
-    for (const d of dups) closeFd(d);
-    throw new VirtioNetError('invalid-argument', `${id}: "virtio-net".tapFds: cannot use fd ${fds[dups.length]}: ${message(e)}`, { cause: e });
-  }
-  let tap: Tap;
-  try {
-    tap = Tap.fromFds(dups);
-  } catch (e) {
-    for (const d of dups) closeFd(d);
-    throw new VirtioNetError('invalid-argument', `${id}: "virtio-net".tapFds[0] (fd ${fds[0]}) is not a tap queue fd: ${message(e)}`, { cause: e });
-  }
-  try {
-    const flags = tap.flags();
-    const need = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | (pairs > 1 ? IFF_MULTI_QUEUE : 0);
-    if ((flags & need) !== need) {
-      throw new VirtioNetError(
-        'invalid-argument',
-        `${id}: "virtio-net".tapFds: tap ${tap.name} was opened with flags 0x${flags.toString(16)}; it needs IFF_TAP|IFF_NO_PI|IFF_VNET_HDR${pairs > 1 ? '|IFF_MULTI_QUEUE' : ''} (0x${need.toString(16)})`,
-      );
-    }
-    // O_NONBLOCK is a property of the open file: the VMM's own fds become non-blocking too.
-    for (const fd of tap.fds) setNonBlocking(fd, true);
-    return tap;
-  } catch (e) {
-    tap.close();
-    throw VirtioNetError.is(e) ? e : new VirtioNetError('tap', `${id}: tap ${tap.name}: ${message(e)}`, { cause: e });
   }
 }

@@ -5,6 +5,4 @@ export { VirtioNetError } from './VirtioNetError.ts';
 export { validateVirtioNetOptions } from './validateVirtioNetOptions.ts';
 export { virtioNetProvider } from './virtioNetProvider.ts';
 export { virtioNetModule } from './virtioNetModule.ts';
-export { tapBackendFeatures } from './tapBackendFeatures.ts';
-export { tunOffloadFlags } from './tunOffloadFlags.ts';
 export { shutdownIoThreads } from './shutdownIoThreads.ts';

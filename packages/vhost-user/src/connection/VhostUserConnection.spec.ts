@@ -2,15 +2,11 @@ import { readdirSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EventFd, UnixSocket } from '@vnic/sys';
+import { EpollLoop, EventFd, UnixSocket } from '@vnic/sys';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { decodeHeader } from '../protocol/decodeHeader.ts';
-import { encodeMessage } from '../protocol/encodeMessage.ts';
-import { encodeU64 } from '../protocol/encodeU64.ts';
-import { FrontendReq } from '../protocol/FrontendReq.ts';
-import { VHOST_USER_NEED_REPLY_MASK, VHOST_USER_REPLY_MASK } from '../protocol/vhost_user.ts';
+import { decodeHeader, encodeMessage, encodeU64, FrontendReq } from '@vnic/vhost-user-protocol';
+import { VHOST_USER_NEED_REPLY_MASK, VHOST_USER_REPLY_MASK } from '@vnic/vhost-user-protocol/vhost_user';
 import { VhostUserError } from '../VhostUserError.ts';
-import { EpollLoop } from './EpollLoop.ts';
 import { VhostUserConnection } from './VhostUserConnection.ts';
 import { VhostUserListener } from './VhostUserListener.ts';
 

@@ -1,4 +1,4 @@
-import type { EpollLoop } from './EpollLoop.ts';
+import type { EpollLoop } from '@vnic/sys';
 
 /** Options of a VhostUserConnection. */
 export interface VhostUserConnectionOptions {

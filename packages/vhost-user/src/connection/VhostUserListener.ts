@@ -1,6 +1,5 @@
-import { SysError, UnixSocket, setNonBlocking } from '@vnic/sys';
+import { SysError, UnixSocket, setNonBlocking, type EpollLoop } from '@vnic/sys';
 import { VhostUserError } from '../VhostUserError.ts';
-import type { EpollLoop } from './EpollLoop.ts';
 
 /**
  * Server mode: vnic listens on the socket path and the backend connects (as OVS

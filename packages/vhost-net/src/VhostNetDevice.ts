@@ -1,0 +1,472 @@
+import {
+  hasFeature,
+  NetDeviceBase,
+  splitQueueFor,
+  vringUserAddr,
+  VnicError,
+  type ActivateContext,
+  type GuestMemory,
+  type NetDeviceConfig,
+  type QueueContext,
+  type QueueState,
+  type QueueStats,
+  type SplitQueue,
+} from '@vnic/core';
+import { VIRTIO_NET_F_MQ } from '@vnic/core/virtio_net';
+import {
+  dupFd,
+  EpollLoop,
+  EventFd,
+  guestMemoryFromLayout,
+  openNetTap,
+  SysError,
+  tapBackendFeatures,
+  tunOffloadFlags,
+  VHOST_NET_PATH,
+  VhostNetFd,
+  type NetTap,
+  type Tap,
+} from '@vnic/sys';
+import { validateVhostNetOptions } from './validateVhostNetOptions.ts';
+import { VHOST_NET_RING_FEATURES } from './VHOST_NET_RING_FEATURES.ts';
+import { VhostNetControlPlane } from './VhostNetControlPlane.ts';
+import { VhostNetError } from './VhostNetError.ts';
+import type { VhostNetOptions } from './VhostNetOptions.ts';
+
+const ALL_FEATURES = (1n << 64n) - 1n;
+
+interface CtrlQueue {
+  readonly index: number;
+  readonly q: SplitQueue;
+  readonly kickFd: number;
+  readonly kick: EventFd;
+  readonly call: EventFd;
+  reported: boolean;
+}
+
+/** One activation (DRIVER_OK until reset). */
+interface Activation {
+  readonly ctx: ActivateContext;
+  readonly mem: GuestMemory;
+  /** Data queues handed to the kernel, index order. */
+  readonly data: readonly QueueContext[];
+  /** Queue pairs negotiated (MQ: the device's, else 1). */
+  readonly pairs: number;
+  ctrl: CtrlQueue | undefined;
+  /** Pairs whose vrings have the tap attached (VHOST_NET_SET_BACKEND). */
+  readonly attached: boolean[];
+  /** Vrings whose VHOST_SET_VRING_ERR fired (reported once). */
+  readonly broken: Set<number>;
+}
+
+/**
+ * A virtio-net device whose data plane is the host kernel's vhost-net (/dev/vhost-net, one fd and
+ * one kernel worker per queue pair) moving frames between the guest's rings and a tap. vnic keeps
+ * features, config space, link and the control queue (served on the VMM's main thread, as QEMU and
+ * StratoVirt do); the kernel gets, per activation, VHOST_SET_FEATURES, VHOST_SET_MEM_TABLE and per
+ * vring NUM/BASE/ADDR/KICK/CALL/ERR, then VHOST_NET_SET_BACKEND with the pair's tap queue fd.
+ * reset() detaches the backends and reads VHOST_GET_VRING_BASE, so a later activate() resumes each
+ * ring where it stopped. A vring error the kernel signals (VHOST_SET_VRING_ERR) becomes a
+ * `needs-reset` event. Build one with `VhostNetDevice.open(config)`.
+ */
+export class VhostNetDevice extends NetDeviceBase {
+  /** The tap interface name. */
+  readonly tapName: string;
+  /** TUN_F_* offloads the tap accepted when probed. */
+  readonly tapOffloads: number;
+  /** Features the kernel's vhost-net supports (VHOST_GET_FEATURES, all fds intersected). */
+  readonly vhostFeatures: bigint;
+  /** The kernel control plane (one /dev/vhost-net fd per queue pair). */
+  readonly vhost: VhostNetControlPlane;
+
+  readonly #tap: Tap;
+  readonly #loop = new EpollLoop(100);
+  /** One VHOST_SET_VRING_ERR eventfd per data vring, alive as long as the device. */
+  readonly #errFds: EventFd[];
+  #active: Activation | undefined;
+  #ctrlMalformed = 0;
+  #tapQueueOn: boolean[];
+
+  private constructor(config: NetDeviceConfig, vhost: VhostNetControlPlane, vhostFeatures: bigint, tap: NetTap) {
+    super(config, VhostNetDevice.backendMask(vhostFeatures, tap.offloads));
+    this.vhost = vhost;
+    this.vhostFeatures = vhostFeatures;
+    this.#tap = tap.tap;
+    this.tapName = tap.tap.name;
+    this.tapOffloads = tap.offloads;
+    this.#tapQueueOn = tap.tap.fds.map(() => true);
+    this.#errFds = [];
+    try {
+      for (let i = 0; i < 2 * vhost.fds.length; i++) this.#errFds.push(EventFd.create({ nonBlocking: true }));
+    } catch (e) {
+      for (const f of this.#errFds) f.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Opens (or adopts the VMM's `vhostFds`) one /dev/vhost-net fd per queue pair, claims each with
+   * VHOST_SET_OWNER, reads VHOST_GET_FEATURES, opens the tap of the `"vhost-net"` section (12-byte
+   * vnet header, offloads probed, MTU) and builds the device, which offers what the kernel and the
+   * tap support intersected with the NIC config. Throws a VhostNetError: `unavailable` when
+   * /dev/vhost-net or /dev/net/tun is missing or not permitted ("/dev/vhost-net not found: load
+   * the vhost_net module"), `invalid-argument` for a bad section or fds, `vhost`/`tap` otherwise.
+   * Leaves nothing open on failure.
+   */
+  static open(config: NetDeviceConfig): VhostNetDevice {
+    const issues = validateVhostNetOptions(config.options);
+    if (issues.length > 0) {
+      throw new VhostNetError('invalid-argument', `${config.id}: invalid "vhost-net" section: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+    }
+    const options = config.options as VhostNetOptions;
+    // One tap queue and one vhost fd per queue pair the device can offer (MQ needs the control queue).
+    const pairs = config.ctrlVq && config.queuePairs > 1 ? config.queuePairs : 1;
+    const fds = openVhostFds(config.id, options.vhostFds, pairs);
+    let tap: NetTap | undefined;
+    try {
+      const vhost = new VhostNetControlPlane(config.id, fds);
+      wrapSync(() => fds.forEach((f) => f.setOwner()), config.id, 'VHOST_SET_OWNER');
+      const features = vhost.getFeaturesSync();
+      try {
+        tap = openNetTap({ nic: config.id, section: 'vhost-net', ...options, queues: pairs, mtu: config.mtu, nonBlocking: false });
+      } catch (e) {
+        throw VnicError.is(e) && !SysError.is(e) ? new VhostNetError(e.kind as VhostNetError['kind'], e.message, { cause: e.cause }) : e;
+      }
+      return new VhostNetDevice(config, vhost, features, tap);
+    } catch (e) {
+      tap?.tap.close();
+      for (const f of fds) f.close();
+      throw e;
+    }
+  }
+
+  /**
+   * The backend mask handed to NetDeviceBase: the tap's features (tapBackendFeatures: offloads it
+   * takes, the control-queue family vnic serves), with the ring features the kernel decides
+   * (VHOST_NET_RING_FEATURES) kept only where VHOST_GET_FEATURES has them.
+   */
+  static backendMask(vhostFeatures: bigint, tapOffloads: number): bigint {
+    const ring = (vhostFeatures & VHOST_NET_RING_FEATURES) | (ALL_FEATURES & ~VHOST_NET_RING_FEATURES);
+    return tapBackendFeatures(tapOffloads) & ring;
+  }
+
+  /** Queue pairs whose vrings currently have the tap attached (0 when not activated). */
+  get attachedPairs(): number {
+    return this.#active?.attached.filter(Boolean).length ?? 0;
+  }
+
+  /**
+   * Per-queue counters. The data plane runs in the kernel, which vhost-net gives no way to read:
+   * data queues report zeros. The control queue (served here) reports commands as `packets` and
+   * malformed commands or chains as `malformed`.
+   */
+  override stats(): QueueStats[] {
+    const ctrlIndex = this.ctrlQueueIndex ?? (this.numQueues % 2 === 1 ? this.numQueues - 1 : -1);
+    const c = this.ctrlCounters;
+    const live = this.#active?.ctrl?.q.malformed ?? 0;
+    return Array.from({ length: this.numQueues }, (_, index) => ({
+      index,
+      packets: index === ctrlIndex ? c.commands : 0,
+      bytes: 0,
+      drops: 0,
+      malformed: index === ctrlIndex ? c.malformed + this.#ctrlMalformed + live : 0,
+      noBuffer: 0,
+      filtered: 0,
+    }));
+  }
+
+  /**
+   * Changes the link state. Link down detaches the tap from every vring (the kernel stops moving
+   * frames both ways, as QEMU stops vhost on link down); link up attaches the active pairs again.
+   */
+  override setLinkUp(up: boolean): void {
+    super.setLinkUp(up);
+    const act = this.#active;
+    if (act === undefined) return;
+    try {
+      this.#applyPairs(act, this.ctrlState.activePairs);
+    } catch (e) {
+      this.events.emit('needs-reset', `${this.id}: link ${up ? 'up' : 'down'}: ${messageOf(e)}`, undefined);
+    }
+  }
+
+  // ---- life cycle -------------------------------------------------------------------------------
+
+  protected override async activateDataPlane(ctx: ActivateContext): Promise<void> {
+    const mem = guestMemoryFromLayout(ctx.memory);
+    const pairs = hasFeature(ctx.features, VIRTIO_NET_F_MQ) ? this.queuePairs : 1;
+    const ctrlIndex = this.ctrlQueueIndex;
+    const data = ctx.queues.filter((q) => q.index !== ctrlIndex);
+    const v = this.vhost;
+    // Checked before the kernel sees anything: every ring translates to a host address.
+    const addrs = new Map(data.map((q) => [q.index, this.#ringAddr(ctx, q)]));
+    const act: Activation = { ctx, mem, data, pairs, ctrl: undefined, attached: v.fds.map(() => false), broken: new Set() };
+    try {
+      this.#setTapOffload(this.ctrlState.guestOffloads);
+      await v.setFeatures(ctx.features & this.vhostFeatures & VHOST_NET_RING_FEATURES);
+      await v.setMemTable(ctx.memory);
+      for (const q of data) {
+        const err = this.#errFds[q.index]!;
+        err.read(); // a signal left from an earlier activation
+        await v.setVringNum(q.index, q.size);
+        await v.setVringBase(q.index, q.state?.nextAvail ?? 0);
+        await v.setVringAddr(q.index, addrs.get(q.index)!);
+        await v.setVringKick(q.index, q.kickFd);
+        await v.setVringCall(q.index, q.callFd);
+        await v.setVringErr(q.index, err.fd);
+        this.#loop.add(err.fd, () => this.#onVringErr(act, q.index));
+      }
+      // The guest starts with one queue pair (virtio 1.2 §5.1.6.5.5).
+      this.#applyPairs(act, this.ctrlState.activePairs);
+      const cq = ctrlIndex === undefined ? undefined : ctx.queues.find((q) => q.index === ctrlIndex);
+      if (cq !== undefined) this.#startCtrl(act, cq, ctx.features, mem);
+      this.#active = act;
+    } catch (e) {
+      this.#teardown(act);
+      throw e;
+    }
+  }
+
+  protected override async resetDataPlane(): Promise<QueueState[]> {
+    const act = this.#active;
+    this.#active = undefined;
+    if (act === undefined) return [];
+    const states = new Map<number, QueueState>();
+    const ctrl = act.ctrl;
+    this.#stopCtrl(act);
+    if (ctrl !== undefined) states.set(ctrl.index, ctrl.q.getState());
+    for (const q of act.data) this.#loop.remove(this.#errFds[q.index]!.fd);
+    // Detach first: the kernel worker finishes what it is doing and stops touching the rings.
+    for (let k = 0; k < act.attached.length; k++) {
+      try {
+        this.#setPair(act, k, false);
+      } catch (e) {
+        this.events.emit('warning', `${this.id}: detaching queue pair ${k} on reset failed: ${messageOf(e)}`);
+      }
+    }
+    for (const q of act.data) {
+      const used = usedIdx(act.mem, q);
+      let nextAvail = used;
+      try {
+        nextAvail = await this.vhost.getVringBase(q.index);
+      } catch (e) {
+        this.events.emit('warning', `${this.id}: queue ${q.index}: VHOST_GET_VRING_BASE failed, resuming from the used index: ${messageOf(e)}`);
+      }
+      states.set(q.index, { nextAvail: nextAvail & 0xffff, nextUsed: used });
+    }
+    this.#teardown(act);
+    return act.ctx.queues.map((q) => states.get(q.index) ?? q.state ?? { nextAvail: 0, nextUsed: 0 });
+  }
+
+  protected override async closeBackend(): Promise<void> {
+    await this.#loop.close();
+    let first: unknown;
+    const attempt = (op: () => void): void => {
+      try {
+        op();
+      } catch (e) {
+        first ??= e;
+      }
+    };
+    // Closing a vhost fd stops its worker and drops every kernel reference (memory, eventfds, tap).
+    for (const f of this.vhost.fds) attempt(() => f.close());
+    for (const f of this.#errFds) attempt(() => f.close());
+    // A tap the device created goes away with its fds (unless persistent); handed-in fds were duplicated.
+    attempt(() => this.#tap.close());
+    if (first !== undefined) throw first;
+  }
+
+  // ---- control-queue hooks (main thread) --------------------------------------------------------
+
+  protected override onActivePairsChanged(pairs: number): boolean {
+    const act = this.#active;
+    if (act === undefined) return false;
+    this.#applyPairs(act, pairs);
+    return true;
+  }
+
+  protected override onGuestOffloadsChanged(offloads: bigint): boolean {
+    this.#setTapOffload(offloads);
+    return true;
+  }
+
+  // ---- internals --------------------------------------------------------------------------------
+
+  #ringAddr(ctx: ActivateContext, q: QueueContext): ReturnType<typeof vringUserAddr> {
+    try {
+      return vringUserAddr(ctx.memory, q);
+    } catch (e) {
+      throw new VhostNetError('invalid-argument', `${this.id}: queue ${q.index}: ${messageOf(e)}`, { cause: e });
+    }
+  }
+
+  #setTapOffload(guestOffloads: bigint): void {
+    const flags = tunOffloadFlags(guestOffloads, this.tapOffloads);
+    try {
+      this.#tap.setOffload(flags);
+    } catch (e) {
+      throw new VhostNetError('tap', `${this.id}: tap ${this.tapName}: cannot set offloads 0x${flags.toString(16)}: ${messageOf(e)}`, { cause: e });
+    }
+  }
+
+  /** Attaches the tap to the first `pairs` pairs (all of them detached while the link is down). */
+  #applyPairs(act: Activation, pairs: number): void {
+    const want = this.linkUp ? Math.min(pairs, act.pairs) : 0;
+    for (let k = 0; k < act.attached.length; k++) this.#setPair(act, k, k < want);
+  }
+
+  /** VHOST_NET_SET_BACKEND for both vrings of pair `k` (tap queue fd or -1), and the tap queue attached to match. */
+  #setPair(act: Activation, k: number, on: boolean): void {
+    if (act.attached[k] === on) return;
+    const rings = act.data.filter((q) => q.index >> 1 === k);
+    if (on) {
+      this.#setTapQueue(k, true);
+      for (const q of rings) this.vhost.setBackend(q.index, this.#tap.fds[k]!);
+    } else {
+      for (const q of rings) this.vhost.setBackend(q.index, -1);
+      this.#setTapQueue(k, false);
+    }
+    act.attached[k] = on;
+  }
+
+  /** With 2+ tap queues, the kernel steers frames to attached queues only (TUNSETQUEUE). */
+  #setTapQueue(k: number, on: boolean): void {
+    if (this.#tap.fds.length < 2 || this.#tapQueueOn[k] === on) return;
+    try {
+      this.#tap.setQueueEnabled(k, on);
+    } catch (e) {
+      throw new VhostNetError('tap', `${this.id}: tap ${this.tapName} queue ${k}: cannot ${on ? 'attach' : 'detach'} it: ${messageOf(e)}`, { cause: e });
+    }
+    this.#tapQueueOn[k] = on;
+  }
+
+  /** Unbinds the kernel from the VMM's eventfds and stops watching; safe on a half-built activation. */
+  #teardown(act: Activation): void {
+    this.#stopCtrl(act);
+    for (const q of act.data) {
+      this.#loop.remove(this.#errFds[q.index]!.fd);
+      this.vhost.unbind(q.index);
+    }
+    act.attached.fill(false);
+    try {
+      this.#tap.setOffload(0); // no partially checksummed frame for a guest that did not ask for one
+    } catch (e) {
+      this.events.emit('warning', `${this.id}: tap ${this.tapName}: cannot clear offloads: ${messageOf(e)}`);
+    }
+  }
+
+  #onVringErr(act: Activation, index: number): void {
+    this.#errFds[index]!.read();
+    if (act !== this.#active || act.broken.has(index)) return;
+    act.broken.add(index);
+    this.events.emit(
+      'needs-reset',
+      `${this.id}: queue ${index}: the kernel's vhost-net signalled a vring error (VHOST_SET_VRING_ERR): a bad descriptor, an available ring index that moved too far, or a ring outside guest memory; it stopped the queue`,
+      index,
+    );
+  }
+
+  #startCtrl(act: Activation, cq: QueueContext, features: bigint, mem: GuestMemory): void {
+    const q = splitQueueFor(cq, features, mem);
+    // The kick/call fds belong to the VMM: these wrappers are dropped, never closed.
+    const ctrl: CtrlQueue = { index: cq.index, q, kickFd: cq.kickFd, kick: EventFd.fromFd(cq.kickFd), call: EventFd.fromFd(cq.callFd), reported: false };
+    act.ctrl = ctrl;
+    this.#loop.add(cq.kickFd, () => this.#serviceCtrl(act, ctrl));
+    if (q.needsReset) this.#reportCtrlBroken(ctrl);
+  }
+
+  #stopCtrl(act: Activation): void {
+    const c = act.ctrl;
+    if (c === undefined) return;
+    act.ctrl = undefined;
+    this.#ctrlMalformed += c.q.malformed;
+    this.#loop.remove(c.kickFd);
+  }
+
+  #serviceCtrl(act: Activation, c: CtrlQueue): void {
+    if (act.ctrl !== c || c.q.needsReset) return;
+    try {
+      c.kick.read();
+    } catch {
+      // a blocking kick fd with nothing to read, or a closed one: the ring decides
+    }
+    const { mem } = act;
+    do {
+      if (this.processControlQueue(mem, c.q)) c.call.write(1n);
+    } while (c.q.enableNotification(mem));
+    if (c.q.needsReset) this.#reportCtrlBroken(c);
+  }
+
+  #reportCtrlBroken(c: CtrlQueue): void {
+    if (c.reported) return;
+    c.reported = true;
+    this.events.emit('needs-reset', `${this.id}: queue ${c.index}: ${c.q.brokenReason}`, c.index);
+  }
+}
+
+/** Opens /dev/vhost-net `pairs` times, or duplicates the VMM's fds; nothing left open on failure. */
+function openVhostFds(nic: string, handed: readonly number[] | undefined, pairs: number): VhostNetFd[] {
+  const out: VhostNetFd[] = [];
+  try {
+    if (handed === undefined) {
+      for (let k = 0; k < pairs; k++) {
+        try {
+          out.push(VhostNetFd.open());
+        } catch (e) {
+          const code = SysError.is(e) ? e.code : undefined;
+          if (code === 'ENOENT' || code === 'ENODEV') throw new VhostNetError('unavailable', `${nic}: ${VHOST_NET_PATH} not found: load the vhost_net module (${messageOf(e)})`, { cause: e });
+          if (code === 'EACCES' || code === 'EPERM') throw new VhostNetError('unavailable', `${nic}: cannot open ${VHOST_NET_PATH}: ${messageOf(e)}`, { cause: e });
+          throw new VhostNetError('vhost', `${nic}: cannot open ${VHOST_NET_PATH}: ${messageOf(e)}`, { cause: e });
+        }
+      }
+      return out;
+    }
+    if (handed.length !== pairs) {
+      throw new VhostNetError('invalid-argument', `${nic}: "vhost-net".vhostFds has ${handed.length} fd(s) but the NIC has ${pairs} queue pair(s): pass one /dev/vhost-net fd per pair`);
+    }
+    for (const [i, fd] of handed.entries()) {
+      let dup: number;
+      try {
+        dup = dupFd(fd);
+      } catch (e) {
+        throw new VhostNetError('invalid-argument', `${nic}: "vhost-net".vhostFds[${i}]: cannot use fd ${fd}: ${messageOf(e)}`, { cause: e });
+      }
+      const v = VhostNetFd.fromFd(dup);
+      out.push(v);
+      try {
+        v.getFeatures();
+      } catch (e) {
+        throw new VhostNetError('invalid-argument', `${nic}: "vhost-net".vhostFds[${i}] (fd ${fd}) is not a /dev/vhost-net fd: ${messageOf(e)}`, { cause: e });
+      }
+    }
+    return out;
+  } catch (e) {
+    for (const f of out) {
+      try {
+        f.close();
+      } catch {
+        // keep the first error
+      }
+    }
+    throw e;
+  }
+}
+
+function wrapSync(op: () => void, nic: string, what: string): void {
+  try {
+    op();
+  } catch (e) {
+    const busy = SysError.is(e) && e.code === 'EBUSY';
+    throw new VhostNetError('vhost', `${nic}: ${what} failed${busy ? ' (a handed-in vhost fd must not be owned yet)' : ''}: ${messageOf(e)}`, { cause: e });
+  }
+}
+
+/** used->idx of a ring, read from guest memory (0 when the ring is outside memory). */
+function usedIdx(mem: GuestMemory, q: QueueContext): number {
+  const b = mem.slice(q.usedRing + 2, 2);
+  return b === undefined ? 0 : b[0]! | (b[1]! << 8);
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,34 @@
+import { VnicError } from '@vnic/core';
+
+const brand = Symbol.for('vnic.VhostNetError');
+
+/** What went wrong (`kind`). */
+type VhostNetErrorKind =
+  /** The host cannot run this backend (no /dev/vhost-net, no tun, no permission): a config `fallback` may be used. */
+  | 'unavailable'
+  /** A /dev/vhost-net ioctl failed. */
+  | 'vhost'
+  /** A tap operation failed (open, attach, ioctl). */
+  | 'tap'
+  /** The `vhost-net` config section, a handed-in fd or the activation context is wrong. */
+  | 'invalid-argument';
+
+/**
+ * The error class of @vnic/vhost-net. Messages name the NIC id, the vhost fd or tap and the
+ * failing request (`net0: queue 1: ioctl VHOST_SET_VRING_ADDR /dev/vhost-net fd 31: EFAULT ...`);
+ * `cause` keeps the SysError. Kinds: `unavailable` (no /dev/vhost-net or /dev/net/tun, or not
+ * permitted: a config `fallback` applies), `vhost`, `tap`, `invalid-argument`.
+ */
+export class VhostNetError extends VnicError {
+  declare readonly kind: VhostNetErrorKind;
+  readonly [brand] = true;
+
+  constructor(kind: VhostNetErrorKind, message: string, options?: { cause?: unknown }) {
+    super(kind, message, options);
+  }
+
+  /** True for a VhostNetError from any copy of this package (branded with `Symbol.for`). */
+  static override is(value: unknown): value is VhostNetError {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+  }
+}
