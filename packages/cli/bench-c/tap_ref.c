@@ -9,7 +9,7 @@
  * It creates the tap and prints "ready <tap>" (the bench moves the tap into its namespace and
  * brings it up). Each line on stdin then starts one window: it runs for warmup + seconds and
  * prints one JSON line about the `seconds` after the warm-up:
- *   {"packets":N,"bytes":B,"seconds":S,"errors":E}
+ *   {"packets":N,"bytes":B,"seconds":S,"errors":E,"all":A}   (A: frames of warm-up + window)
  * The bench alternates these windows with vnic's. When stdin closes it closes the tap and exits.
  * Compiled by the bench at run time.
  */
@@ -77,7 +77,7 @@ static size_t parse_hex(const char *hex, uint8_t *out, size_t max) {
 }
 
 static void write_window(int fd, struct iovec *iov, size_t len, double warmup, double seconds) {
-  uint64_t packets = 0, errors = 0;
+  uint64_t packets = 0, errors = 0, warm = 0;
   double t0 = now(), t1 = t0, end = t0 + warmup;
   int counting = 0;
   for (;;) {
@@ -89,12 +89,13 @@ static void write_window(int fd, struct iovec *iov, size_t len, double warmup, d
     if (t1 < end) continue;
     if (counting) break;
     counting = 1;
+    warm = packets;
     packets = errors = 0;
     t0 = t1;
     end = t0 + seconds;
   }
-  printf("{\"packets\":%llu,\"bytes\":%llu,\"seconds\":%.6f,\"errors\":%llu}\n", (unsigned long long)packets,
-         (unsigned long long)(packets * len), t1 - t0, (unsigned long long)errors);
+  printf("{\"packets\":%llu,\"bytes\":%llu,\"seconds\":%.6f,\"errors\":%llu,\"all\":%llu}\n", (unsigned long long)packets,
+         (unsigned long long)(packets * len), t1 - t0, (unsigned long long)errors, (unsigned long long)(warm + packets));
 }
 
 static int do_write(const char *tap, const char *hex, double warmup, double seconds) {
@@ -110,7 +111,7 @@ static int do_write(const char *tap, const char *hex, double warmup, double seco
 
 static void read_window(int fd, double warmup, double seconds) {
   static uint8_t buf[65562 + 1];
-  uint64_t packets = 0, bytes = 0, errors = 0;
+  uint64_t packets = 0, bytes = 0, errors = 0, warm = 0;
   double t0 = now(), start = t0 + warmup, end = start + seconds;
   int counting = 0;
   double t = t0;
@@ -123,6 +124,8 @@ static void read_window(int fd, double warmup, double seconds) {
     } else if (counting) {
       packets++;
       bytes += n > 12 ? (uint64_t)(n - 12) : 0;
+    } else {
+      warm++;
     }
     if ((packets & 255) == 0 || n < 0) {
       t = now();
@@ -136,8 +139,8 @@ static void read_window(int fd, double warmup, double seconds) {
       }
     }
   }
-  printf("{\"packets\":%llu,\"bytes\":%llu,\"seconds\":%.6f,\"errors\":%llu}\n", (unsigned long long)packets,
-         (unsigned long long)bytes, t - start, (unsigned long long)errors);
+  printf("{\"packets\":%llu,\"bytes\":%llu,\"seconds\":%.6f,\"errors\":%llu,\"all\":%llu}\n", (unsigned long long)packets,
+         (unsigned long long)bytes, t - start, (unsigned long long)errors, (unsigned long long)(warm + packets));
 }
 
 static int do_read(const char *tap, double warmup, double seconds) {

@@ -18,7 +18,9 @@ import { benchFrame } from './virtioNet/benchFrame.ts';
 import { BenchProcess } from './virtioNet/BenchProcess.ts';
 import { ccUnavailable } from './virtioNet/ccUnavailable.ts';
 import { compileBenchC } from './virtioNet/compileBenchC.ts';
+import type { GuestWindow } from './virtioNet/GuestWindow.ts';
 import { parseProcStatus } from './virtioNet/parseProcStatus.ts';
+import { parseStatCpu } from './virtioNet/parseStatCpu.ts';
 import { parseResultLine } from './virtioNet/parseResultLine.ts';
 import type { ProcRss } from './virtioNet/ProcRss.ts';
 import { RingRecycler } from './virtioNet/RingRecycler.ts';
@@ -36,15 +38,25 @@ const PEER_MAC = Uint8Array.of(0x02, 0x00, 0x00, 0xbe, 0x00, 0x02);
 const TX_QUEUE = 1;
 const RX_QUEUE = 0;
 
-/** One side of a comparison, set up once: each window() measures one window (frames/s); finish() checks and describes. */
+/** What one window of one side measured. */
+interface WindowResult {
+  /** Frames per second over the window. */
+  readonly pps: number;
+  /** CPU microseconds per frame of the data plane (warm-up and window): vnic's threads besides the guest, or the C process. */
+  readonly cpuUs: number;
+  /** CPU microseconds per frame of the bench guest (vnic only). */
+  readonly guestUs?: number;
+}
+
+/** One side of a comparison, set up once: each window() measures one window; finish() checks and describes. */
 interface Side {
-  window(): Promise<number>;
+  window(): Promise<WindowResult>;
   finish(): Promise<string>;
 }
 
-/** The rates one side reached in its windows and what its counters said. */
+/** The windows one side ran and what its counters said. */
 interface Measured {
-  readonly rates: readonly number[];
+  readonly windows: readonly WindowResult[];
   readonly note: string;
 }
 
@@ -105,6 +117,27 @@ async function openNic(run: Run, local: Cleanup, tap: string): Promise<{ device:
   return nic!;
 }
 
+/** CPU seconds of this process and of its main thread (the bench guest runs there). */
+function selfCpu(): { process: number; main: number } {
+  return { process: parseStatCpu(readFileSync('/proc/self/stat', 'utf8')), main: parseStatCpu(readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8')) };
+}
+
+/** Runs the bench guest for one window and accounts CPU: the main thread is the guest, every other thread of the process the device. */
+async function vnicWindow(run: Run, rec: RingRecycler, counter: () => number): Promise<{ w: GuestWindow; result: WindowResult }> {
+  const c0 = selfCpu();
+  const w = await runGuestWindow(rec, { warmupMs: run.warmupS * 1000, seconds: run.seconds, counter, interrupted: run.interrupted });
+  const c1 = selfCpu();
+  const frames = Math.max(1, w.totalPackets);
+  const guest = c1.main - c0.main;
+  const device = c1.process - c0.process - guest;
+  return { w, result: { pps: w.packets / w.seconds, cpuUs: (device * 1e6) / frames, guestUs: (guest * 1e6) / frames } };
+}
+
+/** CPU seconds of the C reference process so far. */
+function childCpu(p: BenchProcess): number {
+  return parseStatCpu(readFileSync(`/proc/${p.pid}/stat`, 'utf8'));
+}
+
 function packetsOf(device: VirtioNetDevice, queue: number): number {
   return device.stats().find((s) => s.index === queue)?.packets ?? 0;
 }
@@ -141,10 +174,7 @@ async function openVnicTx(run: Run, local: Cleanup, frameLen: number): Promise<S
   if (posted !== driver.queueSize) throw new CliError('invalid-state', `bench guest: posted ${posted} of ${driver.queueSize} TX chains`);
   const rec = new RingRecycler(driver.memory, driver.queue(TX_QUEUE), () => driver.kick(TX_QUEUE));
   return {
-    window: async () => {
-      const w = await runGuestWindow(rec, { warmupMs: run.warmupS * 1000, seconds: run.seconds, counter: () => packetsOf(device, TX_QUEUE), interrupted: run.interrupted });
-      return w.packets / w.seconds;
-    },
+    window: async () => (await vnicWindow(run, rec, () => packetsOf(device, TX_QUEUE))).result,
     finish: async () => {
       await sleep(50); // the device finishes the chains in flight
       const after = await run.ns.linkStats(tap);
@@ -170,12 +200,14 @@ async function openCTx(run: Run, local: Cleanup, frameLen: number): Promise<Side
   let claimed = 0;
   return {
     window: async () => {
+      const cpu0 = childCpu(p);
       p.writeLine('go');
       await p.waitForLine((l) => l.startsWith('{'), (run.warmupS + run.seconds) * 1000 + 15_000, 'its result', ++windows);
-      const r = parseResultLine(p.stdout, ['packets', 'seconds', 'errors'] as const, p.what);
+      const cpu = childCpu(p) - cpu0;
+      const r = parseResultLine(p.stdout, ['packets', 'seconds', 'errors', 'all'] as const, p.what);
       if (r.seconds <= 0 || r.packets === 0) throw new CliError('command-failed', `${p.what} wrote nothing (${r.errors} writev errors)`);
       claimed += r.packets;
-      return r.packets / r.seconds;
+      return { pps: r.packets / r.seconds, cpuUs: (cpu * 1e6) / Math.max(1, r.all) };
     },
     finish: async () => {
       const after = await run.ns.linkStats(tap);
@@ -226,14 +258,12 @@ async function openVnicRx(run: Run, local: Cleanup): Promise<Side> {
   return {
     window: async () => {
       const t0 = performance.now();
-      const w = await withFlood(run, tap, frame, () =>
-        runGuestWindow(rec, { warmupMs: run.warmupS * 1000, seconds: run.seconds, counter: () => packetsOf(device, RX_QUEUE), interrupted: run.interrupted }),
-      );
+      const { w, result } = await withFlood(run, tap, frame, () => vnicWindow(run, rec, () => packetsOf(device, RX_QUEUE)));
       flooded += (performance.now() - t0) / 1000;
       if (w.guestElements < w.packets - driver.queueSize) {
         throw new CliError('invalid-state', `vnic RX: the device counted ${w.packets} frames but the guest found only ${w.guestElements} in its ring`);
       }
-      return w.packets / w.seconds;
+      return result;
     },
     finish: async () => {
       const s = device.stats().find((q) => q.index === RX_QUEUE);
@@ -257,14 +287,17 @@ async function openCRx(run: Run, local: Cleanup): Promise<Side> {
   return {
     window: async () => {
       const t0 = performance.now();
+      let cpu = 0;
       const r = await withFlood(run, tap, frame, async () => {
+        const cpu0 = childCpu(p);
         p.writeLine('go');
         await p.waitForLine((l) => l.startsWith('{'), (run.warmupS + run.seconds) * 1000 + 15_000, 'its result', ++windows);
-        return parseResultLine(p.stdout, ['packets', 'seconds', 'errors'] as const, p.what);
+        cpu = childCpu(p) - cpu0;
+        return parseResultLine(p.stdout, ['packets', 'seconds', 'errors', 'all'] as const, p.what);
       });
       flooded += (performance.now() - t0) / 1000;
       if (r.seconds <= 0 || r.packets === 0) throw new CliError('command-failed', `${p.what} read nothing (${r.errors} read errors)`);
-      return r.packets / r.seconds;
+      return { pps: r.packets / r.seconds, cpuUs: (cpu * 1e6) / Math.max(1, r.all) };
     },
     finish: async () => {
       const note = await rxTapNote(run, tap, before, flooded);
@@ -282,24 +315,26 @@ async function openCRx(run: Run, local: Cleanup): Promise<Side> {
 async function compare(run: Run, label: string, open: (local: Cleanup) => Promise<{ vnic: Side; ref: Side }>): Promise<{ vnic: Measured; ref: Measured }> {
   return scoped(run, label, async (local) => {
     const { vnic, ref } = await open(local);
-    const v: number[] = [];
-    const c: number[] = [];
+    const v: WindowResult[] = [];
+    const c: WindowResult[] = [];
     for (let r = 1; r <= run.rounds; r++) {
       run.ctx.progress(`${label}: round ${r}/${run.rounds}: vnic`);
       v.push(await vnic.window());
       run.ctx.progress(`${label}: round ${r}/${run.rounds}: reference`);
       c.push(await ref.window());
     }
-    return { vnic: { rates: v, note: await vnic.finish() }, ref: { rates: c, note: await ref.finish() } };
+    return { vnic: { windows: v, note: await vnic.finish() }, ref: { windows: c, note: await ref.finish() } };
   });
 }
 
 /** A row from both sides' rates: medians, and the spread of the rounds in the note. */
 function compareRow(run: Run, metric: string, unit: string, scale: (pps: number) => number, referenceName: string, m: { vnic: Measured; ref: Measured }): BenchRow {
-  const v = summarizeRounds(m.vnic.rates.map(scale));
-  const c = summarizeRounds(m.ref.rates.map(scale));
+  const v = summarizeRounds(m.vnic.windows.map((w) => scale(w.pps)));
+  const c = summarizeRounds(m.ref.windows.map((w) => scale(w.pps)));
   const spread = (s: { min: number; max: number }): string => `${round(s.min)}..${round(s.max)}`;
-  const note = `median of ${run.rounds} windows of ${run.seconds} s (vnic ${spread(v)}, C ${spread(c)}); vnic: ${m.vnic.note}; C: ${m.ref.note}`;
+  const us = (ws: readonly WindowResult[], pick: (w: WindowResult) => number): string => round(summarizeRounds(ws.map(pick)).median, 2).toString();
+  const cpu = `CPU per frame: vnic device ${us(m.vnic.windows, (w) => w.cpuUs)} us + guest ${us(m.vnic.windows, (w) => w.guestUs ?? 0)} us, C ${us(m.ref.windows, (w) => w.cpuUs)} us`;
+  const note = `median of ${run.rounds} windows of ${run.seconds} s (vnic ${spread(v)}, C ${spread(c)}); ${cpu}; vnic: ${m.vnic.note}; C: ${m.ref.note}`;
   return makeBenchRow(BENCH, metric, unit, round(v.median), round(c.median), { referenceName, note });
 }
 

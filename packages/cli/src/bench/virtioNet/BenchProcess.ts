@@ -31,6 +31,11 @@ export class BenchProcess {
     });
   }
 
+  /** The program's pid (undefined when it could not start). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   /** True while the program runs. */
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null && this.child.pid !== undefined;

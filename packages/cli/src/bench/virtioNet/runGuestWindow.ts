@@ -20,6 +20,7 @@ export async function runGuestWindow(
   options: { readonly warmupMs: number; readonly seconds: number; readonly counter: () => number; readonly interrupted: () => boolean },
 ): Promise<GuestWindow> {
   const t0 = performance.now();
+  const first = options.counter();
   let start = -1;
   let startCount = 0;
   let startElements = 0;
@@ -37,7 +38,7 @@ export async function runGuestWindow(
     } else if (start >= 0 && now - start >= options.seconds * 1000) {
       const count = options.counter();
       const end = performance.now();
-      return { packets: count - startCount, seconds: (end - start) / 1000, guestElements: rec.elements - startElements };
+      return { packets: count - startCount, seconds: (end - start) / 1000, guestElements: rec.elements - startElements, totalPackets: count - first };
     }
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
