@@ -45,7 +45,9 @@ const EV_CTRL_KICK = 4;
 type LoopMessage = IoWorkerMessage extends infer M ? (M extends unknown ? Omit<M, 'job'> : never) : never;
 
 /** Buffers of the IO thread, allocated by its first job. */
-let threadBuffers: { rxIov: IoVecArray; txIov: IoVecArray; overflow: Uint8Array; bounce: Uint8Array; scratch: Uint8Array; filterHead: Uint8Array } | undefined;
+let threadBuffers:
+  | { rxIov: IoVecArray; txIov: IoVecArray; bounce: Uint8Array; sinkAddr: number; scratch: Uint8Array; filterHead: Uint8Array }
+  | undefined;
 
 interface Queue {
   readonly index: number;
@@ -86,10 +88,11 @@ export class QueuePairLoop {
   private readonly pool: RxChainPool;
   private readonly rxIov: IoVecArray;
   private readonly txIov: IoVecArray;
-  // One byte past the guest's buffers: a frame that reaches it did not fit (the tap truncates silently).
-  private readonly overflow: Uint8Array;
   // The tail of a large frame (MRG_RXBUF) lands here first; see ZERO_COPY_MIN.
   private readonly bounce: Uint8Array;
+  // Host address of `bounce`; the byte after it (+MAX_FRAME) is the overflow byte: one byte past
+  // the guest's buffers, a frame that reaches it did not fit (the tap truncates silently).
+  private readonly sinkAddr: number;
   private zeroCopyLimit = ZERO_COPY_MIN;
   private smallRun = 0;
   private readonly scratch: Uint8Array;
@@ -116,15 +119,20 @@ export class QueuePairLoop {
     this.tapFd = data.tapFd;
     this.pool = new RxChainPool(IOV_MAX - 1);
     // Jobs on a pooled thread run one after the other: they share its buffers.
-    threadBuffers ??= {
-      rxIov: new IoVecArray(IOV_MAX),
-      txIov: new IoVecArray(IOV_MAX),
-      overflow: new Uint8Array(1),
-      bounce: new Uint8Array(MAX_FRAME),
-      scratch: new Uint8Array(MAX_FRAME),
-      filterHead: new Uint8Array(ETH_HLEN + 2),
-    };
-    ({ rxIov: this.rxIov, txIov: this.txIov, overflow: this.overflow, bounce: this.bounce, scratch: this.scratch, filterHead: this.filterHead } = threadBuffers);
+    if (threadBuffers === undefined) {
+      // The bounce buffer and the overflow byte are one allocation, kept for the thread's life, so
+      // their address is resolved once (no pushBytes per frame).
+      const sink = new Uint8Array(MAX_FRAME + 1);
+      threadBuffers = {
+        rxIov: new IoVecArray(IOV_MAX),
+        txIov: new IoVecArray(IOV_MAX),
+        bounce: sink.subarray(0, MAX_FRAME),
+        sinkAddr: IoVecArray.addressOf(sink),
+        scratch: new Uint8Array(MAX_FRAME),
+        filterHead: new Uint8Array(ETH_HLEN + 2),
+      };
+    }
+    ({ rxIov: this.rxIov, txIov: this.txIov, bounce: this.bounce, sinkAddr: this.sinkAddr, scratch: this.scratch, filterHead: this.filterHead } = threadBuffers);
     this.rx = data.rx === undefined ? undefined : this.queue(data.rx);
     this.tx = data.tx === undefined ? undefined : this.queue(data.tx);
     ({ state: this.filter, version: this.filterVersion } = this.net.readFilter());
@@ -333,9 +341,9 @@ export class QueuePairLoop {
       const direct = pool.fillIov(iov, mrg ? this.zeroCopyLimit : MAX_FRAME, IOV_MAX - 2);
       // MRG_RXBUF: whatever the held chains hold beyond `direct` is read into the bounce buffer.
       const rest = mrg ? Math.min(pool.capacity, MAX_FRAME) - direct : 0;
-      if (rest > 0) iov.pushBytes(this.bounce.subarray(0, rest));
+      if (rest > 0) iov.push(this.sinkAddr, rest); // the bounce buffer
       const capacity = direct + Math.max(0, rest);
-      iov.pushBytes(this.overflow);
+      iov.push(this.sinkAddr + MAX_FRAME, 1); // the overflow byte, right after the bounce buffer
       let n: number;
       try {
         n = readvFd(this.tapFd, iov);

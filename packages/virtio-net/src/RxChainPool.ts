@@ -112,7 +112,8 @@ export class RxChainPool {
       n = 1;
     }
     for (let i = 0; i < n; i++) this.total -= this.held[i]!.capacity;
-    this.held.splice(0, n);
+    if (n === 1) this.held.shift(); // the usual case: no array of removed elements allocated
+    else this.held.splice(0, n);
     return n;
   }
 

@@ -78,6 +78,15 @@ export class IoVecArray {
     this.total += len;
   }
 
+  /**
+   * Host address of JS memory as a Number, for `push` on a hot path: a buffer that lives as long
+   * as the code using the address (the caller keeps it reachable) is resolved once instead of by
+   * `pushBytes` on every call. V8 never moves a backing store once its address was taken.
+   */
+  static addressOf(bytes: Uint8Array): number {
+    return Number(libc.address(bytes));
+  }
+
   /** Appends JS memory (a Uint8Array or a subarray); it is kept reachable until clear(). */
   pushBytes(bytes: Uint8Array): void {
     const i = this.count;
