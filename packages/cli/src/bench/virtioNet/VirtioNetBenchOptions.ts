@@ -10,7 +10,7 @@ export interface VirtioNetBenchOptions {
   readonly rssNics?: number;
   /**
    * Queue size of the bench NICs (default 1024, QEMU's largest for virtio-net): the bench guest
-   * polls every 50 µs and may be descheduled on a busy machine; a deep ring keeps the device from
+   * polls every 0.2 ms and may be descheduled on a busy machine; a deep ring keeps the device from
    * running dry meanwhile, so the device is what is measured.
    */
   readonly queueSize?: number;
