@@ -4,7 +4,7 @@ import { VhostUserNetDevice, type VhostUserOptions } from '@vnic/vhost-user';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { frameSeq } from '../../conformance/frames.ts';
 import { netConfig } from '../../conformance/netConfig.ts';
-import { hexAll, macswapRoundTrip, swapped } from './pmdLoop.ts';
+import { awaitFlowing, hexAll, macswapRoundTrip, swapped } from './pmdLoop.ts';
 import { Testpmd } from '@vnic/cli';
 import { peerMissing, socketDir } from './peerSupport.ts';
 
@@ -51,6 +51,8 @@ describe.skipIf(skip)('vhost-user against DPDK testpmd (macswap loopback)', () =
       cleanup.push(() => driver.close());
       expect(device.activated).toBe(true);
       await pmd!.waitForwarding();
+      await pmd!.waitReady(sock);
+      await awaitFlowing(driver, config.mac);
       await roundTrip(driver, config.mac, 1, 32);
       const states = await device.reset();
       expect(states.length).toBeGreaterThanOrEqual(2);
@@ -74,7 +76,10 @@ describe.skipIf(skip)('vhost-user against DPDK testpmd (macswap loopback)', () =
     cleanup.push(() => driver.close());
     expect(device.ctrlState.activePairs).toBe(2);
     await pmd.waitForwarding();
+    await pmd.waitReady(sock);
     await pmd.waitFor('set queue enable: 1 to qp idx: 3');
+    await awaitFlowing(driver, config.mac, 0);
+    await awaitFlowing(driver, config.mac, 1);
     await roundTrip(driver, config.mac, 100, 16, 0);
     await roundTrip(driver, config.mac, 200, 16, 1);
   });

@@ -33,6 +33,10 @@ import type { VhostUserOptions } from './VhostUserOptions.ts';
 const ALL_FEATURES = (1n << 64n) - 1n;
 const RECONNECT_MIN_MS = 10;
 const RECONNECT_MAX_MS = 1000;
+/** Retry period right after the socket path changed (bound, maybe not listening yet). */
+const FAST_RETRY_MS = 2;
+/** How long after the socket path changed the fast retries go on before the backoff resumes. */
+const FAST_RETRY_WINDOW_MS = 3000;
 const STATUS_FEATURES_OK = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK;
 
 interface CtrlQueue {
@@ -339,14 +343,16 @@ export class VhostUserNetDevice extends NetDeviceBase {
   /**
    * Client mode: connect again until the backend is back. Besides the capped backoff timer, the
    * socket's directory is watched (inotify through fs.watch): when the backend re-creates its
-   * socket the next attempt starts at once (then every 1, 2, 4 ms while it is bound but not yet
-   * listening), so a restarted backend is reconnected within milliseconds, not a backoff period.
+   * socket the next attempt starts at once, then every FAST_RETRY_MS for FAST_RETRY_WINDOW_MS (a
+   * backend binds its socket well before it listens: DPDK finishes its EAL init in between), so
+   * a restarted backend is reconnected within milliseconds of listening, not a backoff period.
    */
   async #reconnectClient(): Promise<void> {
     if (this.#reconnecting) return;
     this.#reconnecting = true;
     const appeared = new SocketWatch(this.options.socket);
     let delay = RECONNECT_MIN_MS;
+    let fastUntil = 0;
     try {
       while (!this.#shutdown && this.#frontend === undefined) {
         let conn: VhostUserConnection | undefined;
@@ -360,8 +366,8 @@ export class VhostUserNetDevice extends NetDeviceBase {
             this.events.emit('warning', `${this.id}: vhost-user reconnection failed: ${err.message}`);
           }
         }
-        const event = await appeared.wait(delay);
-        delay = event ? 1 : Math.min(delay * 2, RECONNECT_MAX_MS);
+        if (await appeared.wait(delay)) fastUntil = Date.now() + FAST_RETRY_WINDOW_MS;
+        delay = Date.now() < fastUntil ? FAST_RETRY_MS : Math.min(delay * 2, RECONNECT_MAX_MS);
       }
     } finally {
       appeared.close();
