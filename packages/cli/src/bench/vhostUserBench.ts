@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_NET_OFFLOADS, type NetDeviceConfig } from '@vnic/core';
+import { containerBackends, createVnicContainer, parseMac, validateVmConfig } from '@vnic/config';
+import type { NetDeviceConfig } from '@vnic/core';
 import { VirtioNetDriver } from '@vnic/driver';
 import { VhostUserNetDevice, type VhostUserOptions } from '@vnic/vhost-user';
 import { CliError } from '../CliError.ts';
@@ -22,23 +23,21 @@ const BURST = 32;
 /** The backend's forwarding lcore; the reference frontend's goes to the other CPU. */
 const BACKEND_CPU = 1;
 const REFERENCE_CPU = 0;
-const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0xbe, 0x0c, 0x01);
+const MAC_TEXT = '52:54:00:be:0c:01';
+const MAC = parseMac(MAC_TEXT);
 const PEER_MAC = Uint8Array.of(0x02, 0x00, 0x00, 0x00, 0x00, 0x01);
 
-function nicConfig(n: number): NetDeviceConfig {
-  return {
-    id: `bench${n}`,
-    backend: BENCH,
-    mac: MAC,
-    queuePairs: 1,
-    queueSize: 256,
-    offloads: DEFAULT_NET_OFFLOADS,
-    mrgRxbuf: true,
-    eventIdx: true,
-    indirectDesc: true,
-    ctrlVq: true,
-    options: {},
-  };
+/**
+ * The bench NIC's config, through the same validation a VMM's config goes through (defaults for
+ * everything left out: 1 queue pair of 256, all offloads, MRG_RXBUF, EVENT_IDX, control queue).
+ */
+function nicConfig(n: number, socket: string): NetDeviceConfig {
+  const entry = { id: `bench${n}`, backend: BENCH, mac: MAC_TEXT, [BENCH]: { socket } };
+  const { issues, net } = validateVmConfig({ net: [entry] }, containerBackends(createVnicContainer()));
+  if (issues.length > 0 || net[0] === undefined) {
+    throw new CliError('invalid-argument', `vhost-user bench: its NIC config is refused: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+  }
+  return net[0];
 }
 
 function options(socket: string): VhostUserOptions {
@@ -65,7 +64,7 @@ const round = (v: number, digits = 3): number => Math.round(v * 10 ** digits) / 
 
 /** One NIC on `socket` with a driver at DRIVER_OK; close() releases both. */
 async function openNic(socket: string, n: number): Promise<{ device: VhostUserNetDevice; driver: VirtioNetDriver; close(): Promise<void> }> {
-  const device = await VhostUserNetDevice.create(nicConfig(n), options(socket));
+  const device = await VhostUserNetDevice.create(nicConfig(n, socket), options(socket));
   let driver: VirtioNetDriver;
   try {
     driver = await VirtioNetDriver.create({ device });
