@@ -10,6 +10,7 @@ export {
   VHOST_USER_MAX_FDS,
   VHOST_USER_MAX_PAYLOAD_SIZE,
   VHOST_USER_NEED_REPLY_MASK,
+  VHOST_USER_PROTOCOL_F_BACKEND_REQ,
   VHOST_USER_PROTOCOL_F_CONFIG,
   VHOST_USER_PROTOCOL_F_MQ,
   VHOST_USER_PROTOCOL_F_REPLY_ACK,
@@ -39,6 +40,8 @@ export { decodeConfigSpace } from './protocol/decodeConfigSpace.ts';
 export { validateReply } from './protocol/validateReply.ts';
 
 export { EpollLoop } from './connection/EpollLoop.ts';
+export { BackendChannel } from './connection/BackendChannel.ts';
+export type { BackendChannelHandlers } from './connection/BackendChannel.ts';
 export type { EpollHandler } from './connection/EpollLoop.ts';
 export { VhostUserConnection } from './connection/VhostUserConnection.ts';
 export type { VhostUserConnectOptions } from './connection/VhostUserConnection.ts';

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { VirtioNetDriver } from '@vnic/driver';
-import { VhostUserNetDevice, type VhostUserOptions } from '@vnic/vhost-user';
+import { VHOST_USER_PROTOCOL_F_BACKEND_REQ, VhostUserNetDevice, type VhostUserOptions } from '@vnic/vhost-user';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { frameSeq } from '../../conformance/frames.ts';
 import { netConfig } from '../../conformance/netConfig.ts';
@@ -47,6 +47,10 @@ describe.skipIf(skip)('vhost-user against DPDK testpmd (macswap loopback)', () =
         await pmd!.stop();
       });
       expect(device.handshake.features & (1n << 30n)).not.toBe(0n);
+      // The backend-initiated channel: negotiated (testpmd offers BACKEND_REQ) and handed over.
+      expect(device.handshake.protocolFeatures & (1n << BigInt(VHOST_USER_PROTOCOL_F_BACKEND_REQ))).not.toBe(0n);
+      expect(device.backendChannelOpen).toBe(true);
+      await pmd!.waitFor('read message VHOST_USER_SET_SLAVE_REQ_FD');
       const driver = await VirtioNetDriver.create({ device });
       cleanup.push(() => driver.close());
       expect(device.activated).toBe(true);

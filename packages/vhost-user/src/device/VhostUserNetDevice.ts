@@ -17,12 +17,13 @@ import {
   splitQueueFor,
 } from '@vnic/core';
 import { EventFd, guestMemoryFromLayout, type UnixSocket } from '@vnic/sys';
+import { BackendChannel } from '../connection/BackendChannel.ts';
 import { EpollLoop } from '../connection/EpollLoop.ts';
 import { VhostUserConnection } from '../connection/VhostUserConnection.ts';
 import { VhostUserListener } from '../connection/VhostUserListener.ts';
 import { vringUserAddr } from '../frontend/vringUserAddr.ts';
 import { VhostUserFrontend } from '../frontend/VhostUserFrontend.ts';
-import { VHOST_USER_F_PROTOCOL_FEATURES, VHOST_USER_PROTOCOL_F_STATUS } from '../protocol/vhost_user.ts';
+import { VHOST_USER_F_PROTOCOL_FEATURES, VHOST_USER_PROTOCOL_F_BACKEND_REQ, VHOST_USER_PROTOCOL_F_STATUS } from '../protocol/vhost_user.ts';
 import { VhostUserError } from '../VhostUserError.ts';
 import type { BackendHandshake } from './BackendHandshake.ts';
 import { negotiateBackend } from './negotiateBackend.ts';
@@ -66,6 +67,8 @@ export class VhostUserNetDevice extends NetDeviceBase {
   readonly #loop: EpollLoop;
   readonly #listener: VhostUserListener | undefined;
   #frontend: VhostUserFrontend | undefined;
+  #channel: BackendChannel | undefined;
+  #backendConfigChanges = 0;
   #handshake: BackendHandshake;
   #ctx: ActivateContext | undefined;
   #mem: GuestMemory | undefined;
@@ -115,6 +118,7 @@ export class VhostUserNetDevice extends NetDeviceBase {
       const frontend = new VhostUserFrontend(conn);
       const hs = await negotiateBackend(frontend, config.queuePairs);
       device = new VhostUserNetDevice(config, options, loop, listener, frontend, hs);
+      await device.#openBackendChannel(frontend);
       if (conn.closed) device.#onConnectionLost(conn, conn.closeReason ?? new Error('closed'));
       return device;
     } catch (err) {
@@ -144,6 +148,16 @@ export class VhostUserNetDevice extends NetDeviceBase {
   /** Backend connections made so far (1 at creation, +1 per reconnection). */
   get connections(): number {
     return this.#connects;
+  }
+
+  /** CONFIG_CHANGE_MSG messages the backend sent on the backend channel (vnic keeps config space itself). */
+  get backendConfigChanges(): number {
+    return this.#backendConfigChanges;
+  }
+
+  /** True while the backend-initiated channel (PROTOCOL_F_BACKEND_REQ) is open. */
+  get backendChannelOpen(): boolean {
+    return this.#channel !== undefined && !this.#channel.closed;
   }
 
   /** What the last handshake learned (backend features, protocol features, queue count). */
@@ -240,6 +254,8 @@ export class VhostUserNetDevice extends NetDeviceBase {
     await this.#ops.catch(() => undefined);
     this.#stopCtrl();
     this.#listener?.close();
+    this.#channel?.close();
+    this.#channel = undefined;
     const f = this.#frontend;
     this.#frontend = undefined;
     f?.connection.close();
@@ -330,6 +346,8 @@ export class VhostUserNetDevice extends NetDeviceBase {
   #onConnectionLost(conn: VhostUserConnection | undefined, reason: Error): void {
     if (this.#shutdown || this.#frontend === undefined || this.#frontend.connection !== conn) return;
     this.#frontend = undefined;
+    this.#channel?.close();
+    this.#channel = undefined;
     this.events.emit('warning', `${this.id}: vhost-user backend lost: ${reason.message}`);
     this.setLinkUp(false);
     if (!this.options.reconnect) {
@@ -412,14 +430,48 @@ export class VhostUserNetDevice extends NetDeviceBase {
     await this.#exclusive(async () => {
       if (this.#shutdown) throw new VhostUserError('invalid-state', `${this.id}: closed during reconnection`);
       this.#handshake = hs;
-      const ctx = this.#ctx;
-      const mem = this.#mem;
-      if (ctx !== undefined && mem !== undefined) await this.#startRings(f, ctx, mem, true);
-      if (conn.closed) throw conn.closeReason ?? new VhostUserError('disconnected', 'closed');
+      try {
+        await this.#openBackendChannel(f);
+        const ctx = this.#ctx;
+        const mem = this.#mem;
+        if (ctx !== undefined && mem !== undefined) await this.#startRings(f, ctx, mem, true);
+        if (conn.closed) throw conn.closeReason ?? new VhostUserError('disconnected', 'closed');
+      } catch (err) {
+        this.#channel?.close(); // this attempt's channel dies with its connection
+        this.#channel = undefined;
+        throw err;
+      }
       this.#frontend = f;
       this.#connects++;
     });
     this.setLinkUp(true);
+  }
+
+  /**
+   * With PROTOCOL_F_BACKEND_REQ: opens the backend-initiated channel and hands the backend its end
+   * (SET_BACKEND_REQ_FD). CONFIG_CHANGE_MSG is acked and counted: vnic keeps the NIC's config
+   * space (MAC, status, MTU) itself, so nothing the guest sees changes; other requests are refused.
+   */
+  async #openBackendChannel(f: VhostUserFrontend): Promise<void> {
+    this.#channel?.close();
+    this.#channel = undefined;
+    if (!hasFeature(this.#handshake.protocolFeatures, VHOST_USER_PROTOCOL_F_BACKEND_REQ)) return;
+    const channel = BackendChannel.open(this.#loop, this.options.socket, {
+      onConfigChange: () => {
+        this.#backendConfigChanges++;
+        this.events.emit('warning', `${this.id}: the vhost-user backend reported a config change (CONFIG_CHANGE_MSG); vnic keeps the NIC's config space itself`);
+      },
+      onError: (err) => this.events.emit('warning', `${this.id}: ${err.message}`),
+    });
+    try {
+      await f.setBackendReqFd(channel.backendFd);
+    } catch (err) {
+      channel.close();
+      throw err;
+    } finally {
+      channel.closeBackendFd();
+    }
+    this.#channel = channel;
   }
 
   /** Runs backend operations one at a time (activation, reset, ring enables, reconnection replay). */
