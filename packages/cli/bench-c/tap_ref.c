@@ -6,11 +6,12 @@
  *   tap_ref write <tap> <frame-hex> <warmup-s> <seconds>   writev(vnet_hdr, frame) per packet (guest -> tap)
  *   tap_ref read  <tap> -           <warmup-s> <seconds>   read() per packet (tap -> guest)
  *
- * It creates the tap, prints "ready <tap>" and waits for a line on stdin (the bench moves the tap
- * into its namespace and brings it up meanwhile), then runs for warmup + seconds and prints one
- * JSON line about the `seconds` after the warm-up:
- *   {"packets":N,"bytes":B,"seconds":S,"errors":E}
- * It then keeps the tap (and its counters) until stdin closes. Compiled by the bench at run time.
+ * It creates the tap and prints "ready <tap>" (the bench moves the tap into its namespace and
+ * brings it up). Each line on stdin then starts one window: it runs for warmup + seconds and
+ * prints one JSON line about the `seconds` after the warm-up:
+ *   {"packets":N,"bytes":B,"seconds":S,"errors":E,"all":A}   (A: frames of warm-up + window)
+ * The bench alternates these windows with vnic's. When stdin closes it closes the tap and exits.
+ * Compiled by the bench at run time.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -51,22 +52,14 @@ static int open_tap(const char *name) {
   if (ioctl(fd, TUNSETOFFLOAD, 0UL) < 0) die("TUNSETOFFLOAD");
   printf("ready %s\n", ifr.ifr_name);
   fflush(stdout);
-  char line[64];
-  if (fgets(line, sizeof line, stdin) == NULL) {
-    fprintf(stderr, "tap_ref: stdin closed before the start line\n");
-    exit(1);
-  }
   return fd;
 }
 
-/* Keeps the tap until stdin closes, so that the bench can read its counters. */
-static int linger(int fd) {
+/* Waits for the line that starts the next window; false when stdin closed. */
+static int next_window(void) {
   fflush(stdout);
   char line[64];
-  while (fgets(line, sizeof line, stdin) != NULL) {
-  }
-  close(fd);
-  return 0;
+  return fgets(line, sizeof line, stdin) != NULL;
 }
 
 static size_t parse_hex(const char *hex, uint8_t *out, size_t max) {
@@ -83,13 +76,8 @@ static size_t parse_hex(const char *hex, uint8_t *out, size_t max) {
   return n;
 }
 
-static int do_write(const char *tap, const char *hex, double warmup, double seconds) {
-  static uint8_t frame[65536];
-  size_t len = parse_hex(hex, frame, sizeof frame);
-  uint8_t hdr[12] = {0};
-  int fd = open_tap(tap);
-  struct iovec iov[2] = {{hdr, sizeof hdr}, {frame, len}};
-  uint64_t packets = 0, errors = 0;
+static void write_window(int fd, struct iovec *iov, size_t len, double warmup, double seconds) {
+  uint64_t packets = 0, errors = 0, warm = 0;
   double t0 = now(), t1 = t0, end = t0 + warmup;
   int counting = 0;
   for (;;) {
@@ -101,19 +89,29 @@ static int do_write(const char *tap, const char *hex, double warmup, double seco
     if (t1 < end) continue;
     if (counting) break;
     counting = 1;
+    warm = packets;
     packets = errors = 0;
     t0 = t1;
     end = t0 + seconds;
   }
-  printf("{\"packets\":%llu,\"bytes\":%llu,\"seconds\":%.6f,\"errors\":%llu}\n", (unsigned long long)packets,
-         (unsigned long long)(packets * len), t1 - t0, (unsigned long long)errors);
-  return linger(fd);
+  printf("{\"packets\":%llu,\"bytes\":%llu,\"seconds\":%.6f,\"errors\":%llu,\"all\":%llu}\n", (unsigned long long)packets,
+         (unsigned long long)(packets * len), t1 - t0, (unsigned long long)errors, (unsigned long long)(warm + packets));
 }
 
-static int do_read(const char *tap, double warmup, double seconds) {
-  static uint8_t buf[65562 + 1];
+static int do_write(const char *tap, const char *hex, double warmup, double seconds) {
+  static uint8_t frame[65536];
+  size_t len = parse_hex(hex, frame, sizeof frame);
+  uint8_t hdr[12] = {0};
   int fd = open_tap(tap);
-  uint64_t packets = 0, bytes = 0, errors = 0;
+  struct iovec iov[2] = {{hdr, sizeof hdr}, {frame, len}};
+  while (next_window()) write_window(fd, iov, len, warmup, seconds);
+  close(fd);
+  return 0;
+}
+
+static void read_window(int fd, double warmup, double seconds) {
+  static uint8_t buf[65562 + 1];
+  uint64_t packets = 0, bytes = 0, errors = 0, warm = 0;
   double t0 = now(), start = t0 + warmup, end = start + seconds;
   int counting = 0;
   double t = t0;
@@ -126,6 +124,8 @@ static int do_read(const char *tap, double warmup, double seconds) {
     } else if (counting) {
       packets++;
       bytes += n > 12 ? (uint64_t)(n - 12) : 0;
+    } else {
+      warm++;
     }
     if ((packets & 255) == 0 || n < 0) {
       t = now();
@@ -139,9 +139,15 @@ static int do_read(const char *tap, double warmup, double seconds) {
       }
     }
   }
-  printf("{\"packets\":%llu,\"bytes\":%llu,\"seconds\":%.6f,\"errors\":%llu}\n", (unsigned long long)packets,
-         (unsigned long long)bytes, t - start, (unsigned long long)errors);
-  return linger(fd);
+  printf("{\"packets\":%llu,\"bytes\":%llu,\"seconds\":%.6f,\"errors\":%llu,\"all\":%llu}\n", (unsigned long long)packets,
+         (unsigned long long)bytes, t - start, (unsigned long long)errors, (unsigned long long)(warm + packets));
+}
+
+static int do_read(const char *tap, double warmup, double seconds) {
+  int fd = open_tap(tap);
+  while (next_window()) read_window(fd, warmup, seconds);
+  close(fd);
+  return 0;
 }
 
 int main(int argc, char **argv) {

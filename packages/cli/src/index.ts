@@ -26,6 +26,8 @@ export type { BenchRow } from './bench/BenchRow.ts';
 export { makeBenchRow } from './bench/makeBenchRow.ts';
 export { benches } from './bench/benches.ts';
 export { formatBenchTable } from './bench/formatBenchTable.ts';
+export { virtioNetBench } from './bench/virtioNetBench.ts';
+export type { VirtioNetBenchOptions } from './bench/virtioNet/VirtioNetBenchOptions.ts';
 export { bench } from './commands/bench.ts';
 export type { BenchOptions } from './commands/bench.ts';
 

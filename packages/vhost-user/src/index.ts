@@ -10,6 +10,7 @@ export {
   VHOST_USER_MAX_FDS,
   VHOST_USER_MAX_PAYLOAD_SIZE,
   VHOST_USER_NEED_REPLY_MASK,
+  VHOST_USER_PROTOCOL_F_BACKEND_REQ,
   VHOST_USER_PROTOCOL_F_CONFIG,
   VHOST_USER_PROTOCOL_F_MQ,
   VHOST_USER_PROTOCOL_F_REPLY_ACK,
@@ -38,6 +39,8 @@ export { encodeConfigSpace } from '@vnic/vhost-user-protocol';
 export { decodeConfigSpace } from '@vnic/vhost-user-protocol';
 export { validateReply } from '@vnic/vhost-user-protocol';
 
+export { BackendChannel } from './connection/BackendChannel.ts';
+export type { BackendChannelHandlers } from './connection/BackendChannel.ts';
 export { VhostUserConnection } from './connection/VhostUserConnection.ts';
 export type { VhostUserConnectOptions } from './connection/VhostUserConnection.ts';
 export type { VhostUserConnectionOptions } from './connection/VhostUserConnectionOptions.ts';

@@ -17,6 +17,22 @@ const MAX_FRAME = VIRTIO_NET_MAX_FRAME;
 const IOV_MAX = 1024;
 /** Chains (TX) or frames (RX) handled per turn before the other direction gets a turn. */
 const BUDGET = 256;
+/**
+ * Chains (TX) or frames (RX) after which the used ring is published (and the guest notified if it
+ * asked): within a turn the guest gets its buffers back in these steps, so it can refill the ring
+ * while the device goes on instead of finding it empty at the end of a turn (a ring of 256 would
+ * otherwise be drained completely before the guest saw a single used buffer).
+ */
+const USED_BATCH = 64;
+/**
+ * With MRG_RXBUF, bytes of guest buffers handed to readv directly; the rest of a frame's possible
+ * 65562 bytes is read into a bounce buffer and copied into the next buffers only when a frame is
+ * that large. Handing readv all ~33 buffers of 2 KiB for every 64-byte frame costs more (an iovec
+ * each, built in JS and imported by the kernel) than the rare copy. After a large frame every
+ * buffer goes to readv directly again (a GSO stream stays zero-copy) until SMALL_RUN small ones.
+ */
+const ZERO_COPY_MIN = 4096;
+const SMALL_RUN = 1024;
 
 // epoll data of each watched fd.
 const EV_CONTROL = 0;
@@ -29,7 +45,9 @@ const EV_CTRL_KICK = 4;
 type LoopMessage = IoWorkerMessage extends infer M ? (M extends unknown ? Omit<M, 'job'> : never) : never;
 
 /** Buffers of the IO thread, allocated by its first job. */
-let threadBuffers: { rxIov: IoVecArray; txIov: IoVecArray; overflow: Uint8Array; scratch: Uint8Array; filterHead: Uint8Array } | undefined;
+let threadBuffers:
+  | { rxIov: IoVecArray; txIov: IoVecArray; bounce: Uint8Array; sinkAddr: number; scratch: Uint8Array; filterHead: Uint8Array }
+  | undefined;
 
 interface Queue {
   readonly index: number;
@@ -70,8 +88,13 @@ export class QueuePairLoop {
   private readonly pool: RxChainPool;
   private readonly rxIov: IoVecArray;
   private readonly txIov: IoVecArray;
-  // One byte past the guest's buffers: a frame that reaches it did not fit (the tap truncates silently).
-  private readonly overflow: Uint8Array;
+  // The tail of a large frame (MRG_RXBUF) lands here first; see ZERO_COPY_MIN.
+  private readonly bounce: Uint8Array;
+  // Host address of `bounce`; the byte after it (+MAX_FRAME) is the overflow byte: one byte past
+  // the guest's buffers, a frame that reaches it did not fit (the tap truncates silently).
+  private readonly sinkAddr: number;
+  private zeroCopyLimit = ZERO_COPY_MIN;
+  private smallRun = 0;
   private readonly scratch: Uint8Array;
   private readonly filterHead: Uint8Array;
   private readonly heads: number[] = [];
@@ -96,14 +119,20 @@ export class QueuePairLoop {
     this.tapFd = data.tapFd;
     this.pool = new RxChainPool(IOV_MAX - 1);
     // Jobs on a pooled thread run one after the other: they share its buffers.
-    threadBuffers ??= {
-      rxIov: new IoVecArray(IOV_MAX),
-      txIov: new IoVecArray(IOV_MAX),
-      overflow: new Uint8Array(1),
-      scratch: new Uint8Array(MAX_FRAME),
-      filterHead: new Uint8Array(ETH_HLEN + 2),
-    };
-    ({ rxIov: this.rxIov, txIov: this.txIov, overflow: this.overflow, scratch: this.scratch, filterHead: this.filterHead } = threadBuffers);
+    if (threadBuffers === undefined) {
+      // The bounce buffer and the overflow byte are one allocation, kept for the thread's life, so
+      // their address is resolved once (no pushBytes per frame).
+      const sink = new Uint8Array(MAX_FRAME + 1);
+      threadBuffers = {
+        rxIov: new IoVecArray(IOV_MAX),
+        txIov: new IoVecArray(IOV_MAX),
+        bounce: sink.subarray(0, MAX_FRAME),
+        sinkAddr: IoVecArray.addressOf(sink),
+        scratch: new Uint8Array(MAX_FRAME),
+        filterHead: new Uint8Array(ETH_HLEN + 2),
+      };
+    }
+    ({ rxIov: this.rxIov, txIov: this.txIov, bounce: this.bounce, sinkAddr: this.sinkAddr, scratch: this.scratch, filterHead: this.filterHead } = threadBuffers);
     this.rx = data.rx === undefined ? undefined : this.queue(data.rx);
     this.tx = data.tx === undefined ? undefined : this.queue(data.tx);
     ({ state: this.filter, version: this.filterVersion } = this.net.readFilter());
@@ -205,7 +234,8 @@ export class QueuePairLoop {
     for (;;) {
       q.disableNotification(mem);
       chains.length = 0;
-      while (chains.length < budget) {
+      const limit = Math.min(budget, USED_BATCH);
+      while (chains.length < limit) {
         const chain = q.pop(mem);
         if (chain === undefined) break;
         chains.push(chain);
@@ -228,6 +258,7 @@ export class QueuePairLoop {
         this.txPending = true; // more may wait: come back after RX had its turn
         return;
       }
+      if (chains.length === limit) continue; // a full step: the ring may hold more
       if (!q.enableNotification(mem)) return;
     }
   }
@@ -307,8 +338,12 @@ export class QueuePairLoop {
       }
       const iov = this.rxIov;
       iov.clear();
-      const capacity = pool.fillIov(iov, MAX_FRAME, IOV_MAX - 1);
-      iov.pushBytes(this.overflow);
+      const direct = pool.fillIov(iov, mrg ? this.zeroCopyLimit : MAX_FRAME, IOV_MAX - 2);
+      // MRG_RXBUF: whatever the held chains hold beyond `direct` is read into the bounce buffer.
+      const rest = mrg ? Math.min(pool.capacity, MAX_FRAME) - direct : 0;
+      if (rest > 0) iov.push(this.sinkAddr, rest); // the bounce buffer
+      const capacity = direct + Math.max(0, rest);
+      iov.push(this.sinkAddr + MAX_FRAME, 1); // the overflow byte, right after the bounce buffer
       let n: number;
       try {
         n = readvFd(this.tapFd, iov);
@@ -323,6 +358,14 @@ export class QueuePairLoop {
         c.drops++; // did not fit the buffers (truncated) or no Ethernet header: the chains stay held
         continue;
       }
+      if (n > direct) {
+        // A large frame: its tail goes from the bounce buffer into the chains after `direct`.
+        pool.copyIn(mem, direct, this.bounce.subarray(0, n - direct));
+        this.zeroCopyLimit = MAX_FRAME;
+        this.smallRun = 0;
+      } else if (this.zeroCopyLimit !== ZERO_COPY_MIN && ++this.smallRun >= SMALL_RUN) {
+        this.zeroCopyLimit = ZERO_COPY_MIN;
+      }
       if (!this.filter.promisc && !rxFilterAccepts(this.frameHead(n), this.filter)) {
         c.filtered++; // consumed from the tap, never delivered: the chains stay held
         continue;
@@ -331,6 +374,13 @@ export class QueuePairLoop {
       used += pool.consume(n, heads, lens, used);
       c.packets++;
       c.bytes += n - HDR;
+      if (used >= USED_BATCH) {
+        // Hand this step's buffers to the guest now; the turn goes on.
+        q.addUsedBatch(mem, heads, lens, used);
+        used = 0;
+        this.publish(a);
+        if (q.needsNotification(mem)) a.call.write(1n);
+      }
     }
     if (budget === 0) this.rxPending = true;
     this.syncMalformed(a);

@@ -110,6 +110,31 @@ describe('RxChainPool', () => {
     expect([...out]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
+  it('copies a frame tail into the held chains at a byte offset, across buffers and chains (copyIn)', () => {
+    const { mem, drv, q } = setup();
+    // chain 0: one buffer of 16 bytes; chain 1: two buffers of 4 and 10 bytes
+    drv.add(mem, [{ addr: BUF, len: 16, writable: true }]);
+    drv.add(mem, [
+      { addr: BUF + 0x1000, len: 4, writable: true },
+      { addr: BUF + 0x2000, len: 10, writable: true },
+    ]);
+    drv.publish(mem);
+    const pool = new RxChainPool(1023);
+    pool.fill(mem, q, 1 << 20, SIZE, () => expect.unreachable('both chains are usable'));
+    expect(pool.capacity).toBe(30);
+    const src = Uint8Array.from({ length: 9 }, (_, i) => 0xa0 + i);
+    expect(pool.copyIn(mem, 14, src)).toBe(9);
+    expect([...mem.slice(BUF + 14, 2)!]).toEqual([0xa0, 0xa1]);
+    expect([...mem.slice(BUF + 0x1000, 4)!]).toEqual([0xa2, 0xa3, 0xa4, 0xa5]);
+    expect([...mem.slice(BUF + 0x2000, 4)!]).toEqual([0xa6, 0xa7, 0xa8, 0]);
+    expect([...mem.slice(BUF, 14)!].every((b) => b === 0)).toBe(true); // before the offset: untouched
+    // what copyOut reads back is what copyIn wrote; past the chains nothing more is copied
+    const back = new Uint8Array(9);
+    expect(pool.copyOut(mem, 14, back)).toBe(9);
+    expect([...back]).toEqual([...src]);
+    expect(pool.copyIn(mem, 26, src)).toBe(4);
+  });
+
   it('rewinds nextAvail over consecutively popped chains, across the u16 wrap', () => {
     const { mem, drv, q } = setup(0xfffe);
     post(mem, drv, 6, 1000);

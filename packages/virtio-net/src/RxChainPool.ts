@@ -112,7 +112,8 @@ export class RxChainPool {
       n = 1;
     }
     for (let i = 0; i < n; i++) this.total -= this.held[i]!.capacity;
-    this.held.splice(0, n);
+    if (n === 1) this.held.shift(); // the usual case: no array of removed elements allocated
+    else this.held.splice(0, n);
     return n;
   }
 
@@ -149,6 +150,35 @@ export class RxChainPool {
       }
     }
     return got;
+  }
+
+  /**
+   * Copies `src` into the held chains' writable buffers starting `offset` bytes into the first
+   * chain (across buffers and chains): the tail of a frame that was read into a bounce buffer
+   * because it went past the buffers handed to readv. Returns the bytes copied (fewer only when
+   * the chains run out or a buffer has no mapping).
+   */
+  copyIn(mem: GuestMemory, offset: number, src: Uint8Array): number {
+    let skip = offset;
+    let put = 0;
+    for (let c = 0; c < this.held.length && put < src.length; c++) {
+      const chain = this.held[c]!.chain;
+      const descs = chain.descriptors;
+      for (let i = chain.firstWritable; i < descs.length && put < src.length; i++) {
+        const d = descs[i]!;
+        if (skip >= d.len) {
+          skip -= d.len;
+          continue;
+        }
+        const take = Math.min(d.len - skip, src.length - put);
+        const dst = mem.slice(d.addr + skip, take);
+        if (dst === undefined) return put;
+        dst.set(src.subarray(put, put + take));
+        put += take;
+        skip = 0;
+      }
+    }
+    return put;
   }
 
   /** Where the ring would resume if the pool were rewound now (nextAvail after `rewind`). */

@@ -30,20 +30,12 @@ const opts = (socket: string): VhostUserOptions => ({ socket, mode: 'client', re
 
 let pmd: Testpmd | undefined;
 
-/** How often testpmd said the NIC under test's port became ready (after each activation). */
-const readyCount = (): number => pmd!.output.split(`(${DUT}) virtio is now ready for processing`).length - 1;
-
 /**
- * Waits until testpmd has started the NIC under test's rings: DPDK acks the last activation
- * message before its vhost PMD starts queuing, and frames sent towards the port before that are
- * dropped (as a physical NIC drops frames before its link is up).
+ * Waits until testpmd has started the NIC under test's rings once more than `before` (DPDK drops
+ * frames towards a port whose rings it has not started yet), then a little more.
  */
 async function dutReady(before: number): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (readyCount() <= before) {
-    if (Date.now() > deadline) throw new Error(`testpmd never started the rings of ${DUT}:\n${pmd!.output.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  await pmd!.waitReady(DUT, before + 1, 5000);
   await new Promise((r) => setTimeout(r, 20));
 }
 
@@ -66,7 +58,7 @@ const target: ConformanceTarget = {
         // so it must not land where the first one's was: hold a same-sized placeholder meanwhile.
         const placeholder =
           lastMemoryBytes === undefined ? undefined : MemfdGuestMemory.create({ regions: [{ guestPhysAddr: 0, size: lastMemoryBytes }], name: 'vnic-placeholder' });
-        const before = readyCount();
+        const before = pmd!.readyCount(DUT);
         try {
           const driver = await VirtioNetDriver.create(options);
           lastMemoryBytes = driver.guestMemory!.layout.regions[0]!.size;

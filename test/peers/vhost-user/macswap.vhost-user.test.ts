@@ -1,10 +1,10 @@
 import { readdirSync } from 'node:fs';
 import { VirtioNetDriver } from '@vnic/driver';
-import { VhostUserNetDevice, type VhostUserOptions } from '@vnic/vhost-user';
+import { VHOST_USER_PROTOCOL_F_BACKEND_REQ, VhostUserNetDevice, type VhostUserOptions } from '@vnic/vhost-user';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { frameSeq } from '../../conformance/frames.ts';
 import { netConfig } from '../../conformance/netConfig.ts';
-import { hexAll, macswapRoundTrip, swapped } from './pmdLoop.ts';
+import { awaitFlowing, hexAll, macswapRoundTrip, swapped } from './pmdLoop.ts';
 import { Testpmd } from '@vnic/cli';
 import { peerMissing, socketDir } from './peerSupport.ts';
 
@@ -47,10 +47,16 @@ describe.skipIf(skip)('vhost-user against DPDK testpmd (macswap loopback)', () =
         await pmd!.stop();
       });
       expect(device.handshake.features & (1n << 30n)).not.toBe(0n);
+      // The backend-initiated channel: negotiated (testpmd offers BACKEND_REQ) and handed over.
+      expect(device.handshake.protocolFeatures & (1n << BigInt(VHOST_USER_PROTOCOL_F_BACKEND_REQ))).not.toBe(0n);
+      expect(device.backendChannelOpen).toBe(true);
+      await pmd!.waitFor('read message VHOST_USER_SET_SLAVE_REQ_FD');
       const driver = await VirtioNetDriver.create({ device });
       cleanup.push(() => driver.close());
       expect(device.activated).toBe(true);
       await pmd!.waitForwarding();
+      await pmd!.waitReady(sock);
+      await awaitFlowing(driver, config.mac);
       await roundTrip(driver, config.mac, 1, 32);
       const states = await device.reset();
       expect(states.length).toBeGreaterThanOrEqual(2);
@@ -74,7 +80,10 @@ describe.skipIf(skip)('vhost-user against DPDK testpmd (macswap loopback)', () =
     cleanup.push(() => driver.close());
     expect(device.ctrlState.activePairs).toBe(2);
     await pmd.waitForwarding();
+    await pmd.waitReady(sock);
     await pmd.waitFor('set queue enable: 1 to qp idx: 3');
+    await awaitFlowing(driver, config.mac, 0);
+    await awaitFlowing(driver, config.mac, 1);
     await roundTrip(driver, config.mac, 100, 16, 0);
     await roundTrip(driver, config.mac, 200, 16, 1);
   });

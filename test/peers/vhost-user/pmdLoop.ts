@@ -42,3 +42,24 @@ export async function macswapRoundTrip(
 export function hexAll(frames: readonly Uint8Array[]): string[] {
   return frames.map((f) => Buffer.from(f).toString('hex'));
 }
+
+/**
+ * Sends probe frames (seq 0, which macswapRoundTrip never counts) every few ms until one comes
+ * back. DPDK logs "virtio is now ready" a moment before its vhost PMD queues to the port (the port's
+ * link-state event still has to run), and frames sent in that moment are dropped, as a NIC drops
+ * frames while its link comes up; a guest's retransmission covers it, this covers it for tests.
+ */
+export async function awaitFlowing(driver: VirtioNetDriver, mac: Uint8Array, queuePair = 0, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const probe = testFrame(OUTSIDE_MAC, mac, 0, 64);
+  while (Date.now() < deadline) {
+    driver.send(probe, { queuePair });
+    for (let r = await driver.receive(queuePair, 5); r !== undefined; r = driver.tryReceive(queuePair)) {
+      if (isTestFrame(r.frame) && frameSeq(r.frame) === 0) {
+        driver.reclaim(queuePair);
+        return;
+      }
+    }
+  }
+  throw new Error(`no probe frame came back on queue pair ${queuePair} within ${timeoutMs} ms`);
+}

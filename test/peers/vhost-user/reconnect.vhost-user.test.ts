@@ -5,7 +5,7 @@ import { VhostUserNetDevice } from '@vnic/vhost-user';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { frameSeq } from '../../conformance/frames.ts';
 import { netConfig } from '../../conformance/netConfig.ts';
-import { hexAll, macswapRoundTrip, swapped } from './pmdLoop.ts';
+import { awaitFlowing, hexAll, macswapRoundTrip, swapped } from './pmdLoop.ts';
 import { Testpmd } from '@vnic/cli';
 import { peerMissing, socketDir } from './peerSupport.ts';
 
@@ -49,6 +49,8 @@ describe.skipIf(skip)('vhost-user reconnect: testpmd killed mid-traffic and rest
       const driver = await VirtioNetDriver.create({ device });
       cleanup.push(() => driver.close());
       await pmd!.waitForwarding();
+      await pmd!.waitReady(sock);
+      await awaitFlowing(driver, config.mac);
       let seq = 1;
       const check = async (): Promise<void> => {
         const { sent, got } = await macswapRoundTrip(driver, config.mac, seq, 8);
@@ -72,6 +74,8 @@ describe.skipIf(skip)('vhost-user reconnect: testpmd killed mid-traffic and rest
         await until('link up again', () => device.linkUp && device.connections === before + 1);
         expect(device.activated).toBe(true); // never re-activated: the same driver keeps going
         await pmd.waitForwarding();
+        await pmd.waitReady(sock);
+        await awaitFlowing(driver, config.mac); // DPDK drops frames while the port comes up
         await check();
         if (i === 0) fdsAfterFirst = fdCount();
       }

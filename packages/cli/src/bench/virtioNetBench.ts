@@ -6,39 +6,57 @@ import { featureBit, VIRTIO_F_EVENT_IDX, VIRTIO_F_VERSION_1, virtio_net, type Vi
 import { VirtioNetDriver } from '@vnic/driver';
 import { CliError } from '../CliError.ts';
 import { Cleanup } from '../demo/Cleanup.ts';
+import type { LinkCounters } from '../netns/LinkCounters.ts';
 import { Netns } from '../netns/Netns.ts';
 import { netnsSupport } from '../netns/netnsSupport.ts';
 import { uniqueName } from '../netns/uniqueName.ts';
 import type { Bench } from './Bench.ts';
 import type { BenchContext } from './BenchContext.ts';
+import type { BenchRow } from './BenchRow.ts';
 import { makeBenchRow } from './makeBenchRow.ts';
 import { benchFrame } from './virtioNet/benchFrame.ts';
 import { BenchProcess } from './virtioNet/BenchProcess.ts';
 import { ccUnavailable } from './virtioNet/ccUnavailable.ts';
 import { compileBenchC } from './virtioNet/compileBenchC.ts';
+import type { GuestWindow } from './virtioNet/GuestWindow.ts';
 import { parseProcStatus } from './virtioNet/parseProcStatus.ts';
+import { parseStatCpu } from './virtioNet/parseStatCpu.ts';
 import { parseResultLine } from './virtioNet/parseResultLine.ts';
 import type { ProcRss } from './virtioNet/ProcRss.ts';
 import { RingRecycler } from './virtioNet/RingRecycler.ts';
 import { runGuestWindow } from './virtioNet/runGuestWindow.ts';
+import { summarizeRounds } from './virtioNet/summarizeRounds.ts';
+import type { VirtioNetBenchOptions } from './virtioNet/VirtioNetBenchOptions.ts';
 
 const BENCH = 'virtio-net';
 const N = virtio_net;
 /** What the bench guest negotiates: a Linux guest on a tap without offloads (so TUNSETOFFLOAD 0, as the C reference). */
 const GUEST_FEATURES = [VIRTIO_F_VERSION_1, VIRTIO_F_EVENT_IDX, N.VIRTIO_NET_F_MAC, N.VIRTIO_NET_F_MRG_RXBUF].reduce((m, b) => m | featureBit(b), 0n);
-const QUEUE_SIZE = 256;
-const DEFAULT_SECONDS = 3;
-const WARMUP_S = 0.5;
-const RSS_NICS = 32;
 const GUEST_MAC = '52:54:00:be:00:01';
 /** The far end's MAC in the frames (a locally administered address no interface has). */
 const PEER_MAC = Uint8Array.of(0x02, 0x00, 0x00, 0xbe, 0x00, 0x02);
 const TX_QUEUE = 1;
 const RX_QUEUE = 0;
 
-/** One side's measured rate and what a reader needs to trust it. */
-interface Rate {
+/** What one window of one side measured. */
+interface WindowResult {
+  /** Frames per second over the window. */
   readonly pps: number;
+  /** CPU microseconds per frame of the data plane (warm-up and window): vnic's threads besides the guest, or the C process. */
+  readonly cpuUs: number;
+  /** CPU microseconds per frame of the bench guest (vnic only). */
+  readonly guestUs?: number;
+}
+
+/** One side of a comparison, set up once: each window() measures one window; finish() checks and describes. */
+interface Side {
+  window(): Promise<WindowResult>;
+  finish(): Promise<string>;
+}
+
+/** The windows one side ran and what its counters said. */
+interface Measured {
+  readonly windows: readonly WindowResult[];
   readonly note: string;
 }
 
@@ -46,6 +64,9 @@ interface Rate {
 interface Run {
   readonly ctx: BenchContext;
   readonly seconds: number;
+  readonly warmupS: number;
+  readonly rounds: number;
+  readonly queueSize: number;
   readonly cleanup: Cleanup;
   readonly ns: Netns;
   readonly programs: { readonly tap_ref: string; readonly packet_flood: string };
@@ -59,12 +80,12 @@ const macBytes = (mac: string): Uint8Array => Uint8Array.from(mac.split(':').map
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A `net[]` entry for one bench NIC: one queue pair, the bench's queue size, a tap of its own. */
-function nicEntry(id: string, tap: string, mac = GUEST_MAC): Record<string, unknown> {
-  return { id, backend: BENCH, mac, queuePairs: 1, queueSize: QUEUE_SIZE, 'virtio-net': { tap } };
+function nicEntry(queueSize: number, id: string, tap: string, mac = GUEST_MAC): Record<string, unknown> {
+  return { id, backend: BENCH, mac, queuePairs: 1, queueSize, 'virtio-net': { tap } };
 }
 
 /** Runs `body` with a cleanup list of its own, run when it ends and also by the run's cleanup (Ctrl-C). */
-async function scoped<T>(run: Run, label: string, body: (local: Cleanup) => Promise<T>): Promise<T> {
+async function scoped<T>(run: Pick<Run, 'ctx' | 'cleanup'>, label: string, body: (local: Cleanup) => Promise<T>): Promise<T> {
   const local = new Cleanup();
   run.cleanup.add(label, () => local.runAll());
   try {
@@ -76,18 +97,45 @@ async function scoped<T>(run: Run, label: string, body: (local: Cleanup) => Prom
   }
 }
 
-/** Builds the NIC(s) through @vnic/config (as a VMM does) and activates each with a VirtioNetDriver. */
-async function openNics(run: Pick<Run, 'ctx'>, local: Cleanup, entries: readonly Record<string, unknown>[]): Promise<{ device: VirtioNetDevice; driver: VirtioNetDriver }[]> {
+/** Builds NICs through @vnic/config (as a VMM does) and activates each with a VirtioNetDriver as its guest. */
+async function openNics(run: Pick<Run, 'ctx' | 'queueSize'>, local: Cleanup, entries: readonly Record<string, unknown>[]): Promise<{ device: VirtioNetDevice; driver: VirtioNetDriver }[]> {
   const container = createVnicContainer(run.ctx.io.backendModules());
   const devices = await createNetDevices({ net: entries }, { container, source: 'vnic bench virtio-net', onWarning: (m) => run.ctx.progress(`warning: ${m}`) });
   for (const d of devices) local.add(`device ${d.id} closed`, () => d.close());
   const out: { device: VirtioNetDevice; driver: VirtioNetDriver }[] = [];
   for (const device of devices) {
-    const driver = await VirtioNetDriver.create({ device, features: GUEST_FEATURES, queuePairs: 1, queueSize: QUEUE_SIZE });
+    const driver = await VirtioNetDriver.create({ device, features: GUEST_FEATURES, queuePairs: 1, queueSize: run.queueSize });
     local.add(`driver of ${device.id} closed`, () => driver.close());
     out.push({ device, driver });
   }
   return out;
+}
+
+/** One bench NIC on tap `tap`. */
+async function openNic(run: Run, local: Cleanup, tap: string): Promise<{ device: VirtioNetDevice; driver: VirtioNetDriver }> {
+  const [nic] = await openNics(run, local, [nicEntry(run.queueSize, 'bench0', tap)]);
+  return nic!;
+}
+
+/** CPU seconds of this process and of its main thread (the bench guest runs there). */
+function selfCpu(): { process: number; main: number } {
+  return { process: parseStatCpu(readFileSync('/proc/self/stat', 'utf8')), main: parseStatCpu(readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8')) };
+}
+
+/** Runs the bench guest for one window and accounts CPU: the main thread is the guest, every other thread of the process the device. */
+async function vnicWindow(run: Run, rec: RingRecycler, counter: () => number): Promise<{ w: GuestWindow; result: WindowResult }> {
+  const c0 = selfCpu();
+  const w = await runGuestWindow(rec, { warmupMs: run.warmupS * 1000, seconds: run.seconds, counter, interrupted: run.interrupted });
+  const c1 = selfCpu();
+  const frames = Math.max(1, w.totalPackets);
+  const guest = c1.main - c0.main;
+  const device = c1.process - c0.process - guest;
+  return { w, result: { pps: w.packets / w.seconds, cpuUs: (device * 1e6) / frames, guestUs: (guest * 1e6) / frames } };
+}
+
+/** CPU seconds of the C reference process so far. */
+function childCpu(p: BenchProcess): number {
+  return parseStatCpu(readFileSync(`/proc/${p.pid}/stat`, 'utf8'));
 }
 
 function packetsOf(device: VirtioNetDevice, queue: number): number {
@@ -113,118 +161,181 @@ function checkTapCount(what: string, claimed: number, tapCounted: number): void 
 
 // ---- TX: guest -> tap ---------------------------------------------------------------------------
 
-async function vnicTx(run: Run, frameLen: number): Promise<Rate> {
-  return scoped(run, `vnic TX ${frameLen} B`, async (local) => {
-    const tap = uniqueName('vnbt');
-    const [{ device, driver }] = (await openNics(run, local, [nicEntry('bench0', tap)])) as [{ device: VirtioNetDevice; driver: VirtioNetDriver }];
-    await plugTap(run, tap);
-    const frame = benchFrame(frameLen, PEER_MAC, driver.readConfig().mac);
-    const before = await run.ns.linkStats(tap);
-    const devBefore = packetsOf(device, TX_QUEUE);
-    // A full ring of the same frame, then the recycler keeps it full.
-    const posted = driver.sendBatch(new Array<Uint8Array>(driver.queueSize).fill(frame));
-    if (posted !== driver.queueSize) throw new CliError('invalid-state', `bench guest: posted ${posted} of ${driver.queueSize} TX chains`);
-    const rec = new RingRecycler(driver.memory, driver.queue(TX_QUEUE), () => driver.kick(TX_QUEUE));
-    const w = await runGuestWindow(rec, { warmupMs: WARMUP_S * 1000, seconds: run.seconds, counter: () => packetsOf(device, TX_QUEUE), interrupted: run.interrupted });
-    await sleep(50); // the device finishes the chains in flight
-    const after = await run.ns.linkStats(tap);
-    const devTotal = packetsOf(device, TX_QUEUE) - devBefore;
-    const tapTotal = after.rx.packets - before.rx.packets;
-    checkTapCount('vnic TX', devTotal, tapTotal);
-    const drops = dropsOf(device, TX_QUEUE);
-    return { pps: w.packets / w.seconds, note: `tap got ${tapTotal}/${devTotal} frames${drops > 0 ? `, device drops ${drops}` : ''}, ${rec.kicks} kicks` };
-  });
+/** The vnic side of a TX metric: a NIC whose guest keeps its TX ring full of one frame. */
+async function openVnicTx(run: Run, local: Cleanup, frameLen: number): Promise<Side> {
+  const tap = uniqueName('vnbt');
+  const { device, driver } = await openNic(run, local, tap);
+  await plugTap(run, tap);
+  const frame = benchFrame(frameLen, PEER_MAC, driver.readConfig().mac);
+  const before = await run.ns.linkStats(tap);
+  const devBefore = packetsOf(device, TX_QUEUE);
+  // A full ring of the same frame; from then on the recycler keeps it full while a window runs.
+  const posted = driver.sendBatch(new Array<Uint8Array>(driver.queueSize).fill(frame));
+  if (posted !== driver.queueSize) throw new CliError('invalid-state', `bench guest: posted ${posted} of ${driver.queueSize} TX chains`);
+  const rec = new RingRecycler(driver.memory, driver.queue(TX_QUEUE), () => driver.kick(TX_QUEUE));
+  return {
+    window: async () => (await vnicWindow(run, rec, () => packetsOf(device, TX_QUEUE))).result,
+    finish: async () => {
+      await sleep(50); // the device finishes the chains in flight
+      const after = await run.ns.linkStats(tap);
+      const devTotal = packetsOf(device, TX_QUEUE) - devBefore;
+      const tapTotal = after.rx.packets - before.rx.packets;
+      checkTapCount('vnic TX', devTotal, tapTotal);
+      const drops = dropsOf(device, TX_QUEUE);
+      return `tap got ${tapTotal}/${devTotal} frames the device sent${drops > 0 ? `, device drops ${drops}` : ''}, ${rec.kicks} kicks`;
+    },
+  };
 }
 
-async function cTx(run: Run, frameLen: number): Promise<Rate> {
-  return scoped(run, `C TX ${frameLen} B`, async (local) => {
-    const tap = uniqueName('vnbc');
-    const frame = benchFrame(frameLen, PEER_MAC, macBytes(GUEST_MAC));
-    const p = new BenchProcess('the C writev loop (tap_ref write)', run.programs.tap_ref, ['write', tap, hex(frame), String(WARMUP_S), String(run.seconds)]);
-    local.add('C writev loop stopped', () => p.kill());
-    await p.waitForLine((l) => l === `ready ${tap}`, 10_000, `"ready ${tap}"`);
-    await plugTap(run, tap);
-    const before = await run.ns.linkStats(tap);
-    p.writeLine('go');
-    await p.waitForLine((l) => l.startsWith('{'), (WARMUP_S + run.seconds) * 1000 + 15_000, 'its result');
-    const r = parseResultLine(p.stdout, ['packets', 'seconds', 'errors'] as const, p.what);
-    const after = await run.ns.linkStats(tap);
-    p.closeStdin();
-    await p.finish(5000);
-    const tapTotal = after.rx.packets - before.rx.packets;
-    checkTapCount('C TX', r.packets, tapTotal);
-    if (r.seconds <= 0 || r.packets === 0) throw new CliError('command-failed', `${p.what} wrote nothing (${r.errors} writev errors)`);
-    return { pps: r.packets / r.seconds, note: `tap got ${tapTotal} frames (warm-up included)${r.errors > 0 ? `, ${r.errors} writev errors` : ''}` };
-  });
+/** The reference side of a TX metric: tap_ref write, one window per line on its stdin. */
+async function openCTx(run: Run, local: Cleanup, frameLen: number): Promise<Side> {
+  const tap = uniqueName('vnbc');
+  const frame = benchFrame(frameLen, PEER_MAC, macBytes(GUEST_MAC));
+  const p = new BenchProcess('the C writev loop (tap_ref write)', run.programs.tap_ref, ['write', tap, hex(frame), String(run.warmupS), String(run.seconds)]);
+  local.add('C writev loop stopped', () => p.kill());
+  await p.waitForLine((l) => l === `ready ${tap}`, 10_000, `"ready ${tap}"`);
+  await plugTap(run, tap);
+  const before = await run.ns.linkStats(tap);
+  let windows = 0;
+  let claimed = 0;
+  return {
+    window: async () => {
+      const cpu0 = childCpu(p);
+      p.writeLine('go');
+      await p.waitForLine((l) => l.startsWith('{'), (run.warmupS + run.seconds) * 1000 + 15_000, 'its result', ++windows);
+      const cpu = childCpu(p) - cpu0;
+      const r = parseResultLine(p.stdout, ['packets', 'seconds', 'errors', 'all'] as const, p.what);
+      if (r.seconds <= 0 || r.packets === 0) throw new CliError('command-failed', `${p.what} wrote nothing (${r.errors} writev errors)`);
+      claimed += r.packets;
+      return { pps: r.packets / r.seconds, cpuUs: (cpu * 1e6) / Math.max(1, r.all) };
+    },
+    finish: async () => {
+      const after = await run.ns.linkStats(tap);
+      const tapTotal = after.rx.packets - before.rx.packets;
+      checkTapCount('C TX', claimed, tapTotal);
+      p.closeStdin();
+      await p.finish(5000);
+      return `tap got ${tapTotal} frames (${claimed} in the windows)`;
+    },
+  };
 }
 
 // ---- RX: tap -> guest ---------------------------------------------------------------------------
 
-/** Starts the traffic source inside the namespace, sending `frame` out of `tap` until stopped. */
-async function startFlood(run: Run, local: Cleanup, tap: string, frame: Uint8Array): Promise<BenchProcess> {
+/** Runs `body` while the traffic source sends `frame` out of `tap` (inside the namespace). */
+async function withFlood<T>(run: Run, tap: string, frame: Uint8Array, body: () => Promise<T>): Promise<T> {
   const flood = new BenchProcess('the traffic source (packet_flood in the namespace)', 'ip', ['netns', 'exec', run.ns.name, run.programs.packet_flood, tap, hex(frame)]);
-  local.add('traffic source stopped', () => flood.kill());
-  await flood.waitForLine((l) => l === 'ready', 10_000, '"ready"');
-  return flood;
+  run.cleanup.add('traffic source stopped', () => flood.kill());
+  try {
+    await flood.waitForLine((l) => l === 'ready', 10_000, '"ready"');
+    const out = await body();
+    flood.signal('SIGTERM');
+    await flood.finish(5000);
+    parseResultLine(flood.stdout, ['sent'] as const, flood.what);
+    return out;
+  } finally {
+    await flood.kill();
+  }
 }
 
-async function stopFlood(flood: BenchProcess): Promise<number> {
-  flood.signal('SIGTERM');
-  await flood.finish(5000);
-  return parseResultLine(flood.stdout, ['sent'] as const, flood.what).sent;
+/** What the tap's own counters say about an RX side: how much the source got in, how much the full queue dropped. */
+async function rxTapNote(run: Run, tap: string, before: { tx: LinkCounters }, seconds: number): Promise<string> {
+  const after = await run.ns.linkStats(tap);
+  const queued = after.tx.packets - before.tx.packets;
+  const dropped = after.tx.dropped - before.tx.dropped;
+  return `source got ${round(mpps(queued / seconds), 2)} Mpps into the tap queue, ${dropped} dropped on a full queue`;
 }
 
-function rxNote(tapTx: { packets: number; dropped: number }, seconds: number): string {
-  return `source queued ${round(mpps(tapTx.packets / seconds), 2)} Mpps into the tap, which dropped ${tapTx.dropped} on a full queue`;
+/** The vnic side of RX: a NIC whose guest recycles every RX buffer the device fills. */
+async function openVnicRx(run: Run, local: Cleanup): Promise<Side> {
+  const tap = uniqueName('vnbr');
+  const { device, driver } = await openNic(run, local, tap);
+  await plugTap(run, tap);
+  const frame = benchFrame(64, driver.readConfig().mac, PEER_MAC);
+  const rec = new RingRecycler(driver.memory, driver.queue(RX_QUEUE), () => driver.kick(RX_QUEUE));
+  const before = await run.ns.linkStats(tap);
+  let flooded = 0;
+  return {
+    window: async () => {
+      const t0 = performance.now();
+      const { w, result } = await withFlood(run, tap, frame, () => vnicWindow(run, rec, () => packetsOf(device, RX_QUEUE)));
+      flooded += (performance.now() - t0) / 1000;
+      if (w.guestElements < w.packets - driver.queueSize) {
+        throw new CliError('invalid-state', `vnic RX: the device counted ${w.packets} frames but the guest found only ${w.guestElements} in its ring`);
+      }
+      return result;
+    },
+    finish: async () => {
+      const s = device.stats().find((q) => q.index === RX_QUEUE);
+      const dev = s === undefined ? '' : `; device: noBuffer ${s.noBuffer}, drops ${s.drops}, filtered ${s.filtered}`;
+      return `${await rxTapNote(run, tap, before, flooded)}${dev}`;
+    },
+  };
 }
 
-async function vnicRx(run: Run): Promise<Rate> {
-  return scoped(run, 'vnic RX 64 B', async (local) => {
-    const tap = uniqueName('vnbr');
-    const [{ device, driver }] = (await openNics(run, local, [nicEntry('bench0', tap)])) as [{ device: VirtioNetDevice; driver: VirtioNetDriver }];
-    await plugTap(run, tap);
-    const frame = benchFrame(64, driver.readConfig().mac, PEER_MAC);
-    const rec = new RingRecycler(driver.memory, driver.queue(RX_QUEUE), () => driver.kick(RX_QUEUE));
-    const before = await run.ns.linkStats(tap);
-    const t0 = performance.now();
-    const flood = await startFlood(run, local, tap, frame);
-    const w = await runGuestWindow(rec, { warmupMs: WARMUP_S * 1000, seconds: run.seconds, counter: () => packetsOf(device, RX_QUEUE), interrupted: run.interrupted });
-    await stopFlood(flood);
-    const elapsed = (performance.now() - t0) / 1000;
-    const after = await run.ns.linkStats(tap);
-    if (w.guestElements < w.packets - QUEUE_SIZE) {
-      throw new CliError('invalid-state', `vnic RX: the device counted ${w.packets} frames but the guest found only ${w.guestElements} in its ring`);
+/** The reference side of RX: tap_ref read, fed by the same source. */
+async function openCRx(run: Run, local: Cleanup): Promise<Side> {
+  const tap = uniqueName('vnbd');
+  const frame = benchFrame(64, macBytes(GUEST_MAC), PEER_MAC);
+  const p = new BenchProcess('the C read loop (tap_ref read)', run.programs.tap_ref, ['read', tap, '-', String(run.warmupS), String(run.seconds)]);
+  local.add('C read loop stopped', () => p.kill());
+  await p.waitForLine((l) => l === `ready ${tap}`, 10_000, `"ready ${tap}"`);
+  await plugTap(run, tap);
+  const before = await run.ns.linkStats(tap);
+  let windows = 0;
+  let flooded = 0;
+  return {
+    window: async () => {
+      const t0 = performance.now();
+      let cpu = 0;
+      const r = await withFlood(run, tap, frame, async () => {
+        const cpu0 = childCpu(p);
+        p.writeLine('go');
+        await p.waitForLine((l) => l.startsWith('{'), (run.warmupS + run.seconds) * 1000 + 15_000, 'its result', ++windows);
+        cpu = childCpu(p) - cpu0;
+        return parseResultLine(p.stdout, ['packets', 'seconds', 'errors', 'all'] as const, p.what);
+      });
+      flooded += (performance.now() - t0) / 1000;
+      if (r.seconds <= 0 || r.packets === 0) throw new CliError('command-failed', `${p.what} read nothing (${r.errors} read errors)`);
+      return { pps: r.packets / r.seconds, cpuUs: (cpu * 1e6) / Math.max(1, r.all) };
+    },
+    finish: async () => {
+      const note = await rxTapNote(run, tap, before, flooded);
+      p.closeStdin();
+      await p.finish(5000);
+      return note;
+    },
+  };
+}
+
+/**
+ * Opens both sides, then alternates their windows (vnic, reference, vnic, ...) `rounds` times, so a
+ * busy phase of a shared machine hits both alike; returns each side's rates and notes.
+ */
+async function compare(run: Run, label: string, open: (local: Cleanup) => Promise<{ vnic: Side; ref: Side }>): Promise<{ vnic: Measured; ref: Measured }> {
+  return scoped(run, label, async (local) => {
+    const { vnic, ref } = await open(local);
+    const v: WindowResult[] = [];
+    const c: WindowResult[] = [];
+    for (let r = 1; r <= run.rounds; r++) {
+      run.ctx.progress(`${label}: round ${r}/${run.rounds}: vnic`);
+      v.push(await vnic.window());
+      run.ctx.progress(`${label}: round ${r}/${run.rounds}: reference`);
+      c.push(await ref.window());
     }
-    const tapTx = { packets: after.tx.packets - before.tx.packets, dropped: after.tx.dropped - before.tx.dropped };
-    const s = device.stats().find((q) => q.index === RX_QUEUE);
-    const extra = s === undefined ? '' : `; device: noBuffer ${s.noBuffer}, drops ${s.drops}, filtered ${s.filtered}`;
-    return { pps: w.packets / w.seconds, note: `${rxNote(tapTx, elapsed)}${extra}` };
+    return { vnic: { windows: v, note: await vnic.finish() }, ref: { windows: c, note: await ref.finish() } };
   });
 }
 
-async function cRx(run: Run): Promise<Rate> {
-  return scoped(run, 'C RX 64 B', async (local) => {
-    const tap = uniqueName('vnbd');
-    const frame = benchFrame(64, macBytes(GUEST_MAC), PEER_MAC);
-    const p = new BenchProcess('the C read loop (tap_ref read)', run.programs.tap_ref, ['read', tap, '-', String(WARMUP_S), String(run.seconds)]);
-    local.add('C read loop stopped', () => p.kill());
-    await p.waitForLine((l) => l === `ready ${tap}`, 10_000, `"ready ${tap}"`);
-    await plugTap(run, tap);
-    const before = await run.ns.linkStats(tap);
-    const t0 = performance.now();
-    const flood = await startFlood(run, local, tap, frame);
-    p.writeLine('go');
-    await p.waitForLine((l) => l.startsWith('{'), (WARMUP_S + run.seconds) * 1000 + 15_000, 'its result');
-    await stopFlood(flood);
-    const elapsed = (performance.now() - t0) / 1000;
-    const r = parseResultLine(p.stdout, ['packets', 'seconds', 'errors'] as const, p.what);
-    const after = await run.ns.linkStats(tap);
-    p.closeStdin();
-    await p.finish(5000);
-    if (r.seconds <= 0 || r.packets === 0) throw new CliError('command-failed', `${p.what} read nothing (${r.errors} read errors)`);
-    const tapTx = { packets: after.tx.packets - before.tx.packets, dropped: after.tx.dropped - before.tx.dropped };
-    return { pps: r.packets / r.seconds, note: rxNote(tapTx, elapsed) };
-  });
+/** A row from both sides' rates: medians, and the spread of the rounds in the note. */
+function compareRow(run: Run, metric: string, unit: string, scale: (pps: number) => number, referenceName: string, m: { vnic: Measured; ref: Measured }): BenchRow {
+  const v = summarizeRounds(m.vnic.windows.map((w) => scale(w.pps)));
+  const c = summarizeRounds(m.ref.windows.map((w) => scale(w.pps)));
+  const spread = (s: { min: number; max: number }): string => `${round(s.min)}..${round(s.max)}`;
+  const us = (ws: readonly WindowResult[], pick: (w: WindowResult) => number): string => round(summarizeRounds(ws.map(pick)).median, 2).toString();
+  const cpu = `CPU per frame: vnic device ${us(m.vnic.windows, (w) => w.cpuUs)} us + guest ${us(m.vnic.windows, (w) => w.guestUs ?? 0)} us, C ${us(m.ref.windows, (w) => w.cpuUs)} us`;
+  const note = `median of ${run.rounds} windows of ${run.seconds} s (vnic ${spread(v)}, C ${spread(c)}); ${cpu}; vnic: ${m.vnic.note}; C: ${m.ref.note}`;
+  return makeBenchRow(BENCH, metric, unit, round(v.median), round(c.median), { referenceName, note });
 }
 
 // ---- memory -------------------------------------------------------------------------------------
@@ -234,26 +345,26 @@ function procRss(): ProcRss {
 }
 
 /** RSS growth of this process per activated NIC, guest RAM (shared memfd pages) left out. */
-async function rssPerNic(run: Run): Promise<{ mib: number; note: string }> {
+async function rssPerNic(run: Run, nics: number): Promise<{ mib: number; note: string }> {
   // Warm-up: one NIC opened, activated and closed loads every module, builds the IO thread script
   // and leaves no thread behind (the pool empties when the last device closes).
   await scoped(run, 'memory warm-up NIC', async (local) => {
-    await openNics(run, local, [nicEntry('warm0', uniqueName('vnbm'))]);
+    await openNics(run, local, [nicEntry(run.queueSize, 'warm0', uniqueName('vnbm'))]);
   });
   await sleep(200);
   const before = procRss();
-  return scoped(run, `${RSS_NICS} NICs`, async (local) => {
-    const entries = [...Array(RSS_NICS).keys()].map((i) => nicEntry(`nic${i}`, uniqueName('vnbm'), `52:54:00:be:01:${i.toString(16).padStart(2, '0')}`));
-    const nics = await openNics(run, local, entries);
-    if (nics.length !== RSS_NICS) throw new CliError('invalid-state', `opened ${nics.length} of ${RSS_NICS} NICs`);
+  return scoped(run, `${nics} NICs`, async (local) => {
+    const entries = [...Array(nics).keys()].map((i) => nicEntry(run.queueSize, `nic${i}`, uniqueName('vnbm'), `52:54:00:be:01:${i.toString(16).padStart(2, '0')}`));
+    const opened = await openNics(run, local, entries);
+    if (opened.length !== nics) throw new CliError('invalid-state', `opened ${opened.length} of ${nics} NICs`);
     await sleep(300);
     const after = procRss();
     const own = (r: ProcRss): number => r.anon + r.file;
-    const perNicKiB = (own(after) - own(before)) / RSS_NICS;
-    const shmemKiB = (after.shmem - before.shmem) / RSS_NICS;
+    const perNicKiB = (own(after) - own(before)) / nics;
+    const shmemKiB = (after.shmem - before.shmem) / nics;
     return {
       mib: round(perNicKiB / 1024, 2),
-      note: `${RSS_NICS} NICs activated, 1 IO thread each; VmRSS +${round((after.rss - before.rss) / RSS_NICS / 1024, 2)} MiB/NIC of which guest RAM touched (shmem, not counted) ${round(shmemKiB / 1024, 2)}`,
+      note: `${nics} NICs activated, 1 IO thread each; VmRSS +${round((after.rss - before.rss) / nics / 1024, 2)} MiB/NIC, of which guest RAM touched (shmem, not counted) ${round(shmemKiB / 1024, 2)}`,
     };
   });
 }
@@ -262,78 +373,79 @@ async function rssPerNic(run: Run): Promise<{ mib: number; note: string }> {
 
 /**
  * `vnic bench virtio-net`: the in-process backend (VirtioNetTapDevice, one queue pair, built from a
- * VM config through @vnic/config) against C per-packet loops on identical taps, measured in the
- * same run: TX 64 B Mpps and 1514 B Gbit/s (guest -> tap vs a C writev(vnet_hdr, frame) loop),
- * RX 64 B Mpps (tap -> guest vs a C read() loop, both fed by the same AF_PACKET source inside the
- * namespace), and RSS per NIC with 32 activated NICs. The guest is a RingRecycler (not the
- * TypeScript driver's send/receive path), so the device is what is measured. Every tap lives in a
- * namespace of the bench's own; everything is removed at the end, on errors and on Ctrl-C.
+ * VM config through @vnic/config) against C per-packet loops on identical taps, in the same run:
+ * TX 64 B Mpps and 1514 B Gbit/s (guest -> tap vs a C writev(vnet_hdr, frame) loop), RX 64 B Mpps
+ * (tap -> guest vs a C read() loop, both fed by the same AF_PACKET source inside the namespace),
+ * and RSS per NIC with 32 activated NICs. vnic and reference windows alternate (median of the
+ * rounds). The guest is a RingRecycler (not the TypeScript driver's send/receive path), so the
+ * device is what is measured. Every tap lives in a namespace of the bench's own; everything is
+ * removed at the end, on errors and on Ctrl-C.
  */
-export const virtioNetBench: Bench = {
-  name: BENCH,
-  description: 'in-process backend (IO threads + tap) vs C writev/read loops on identical taps: TX/RX Mpps, TX Gbit/s, RSS per NIC',
+export function virtioNetBench(options: VirtioNetBenchOptions = {}): Bench {
+  const rounds = options.rounds ?? 3;
+  const warmupS = options.warmupSeconds ?? 0.5;
+  const rssNics = options.rssNics ?? 32;
+  const queueSize = options.queueSize ?? 1024;
+  return {
+    name: BENCH,
+    description: 'in-process backend (IO threads + tap) vs C writev/read loops on identical taps: TX/RX Mpps, TX Gbit/s, RSS per NIC',
 
-  async unavailable() {
-    const names = containerBackends(createVnicContainer()).names;
-    if (!names.includes(BENCH)) return `the "${BENCH}" backend (@vnic/virtio-net) is not loaded (loaded: ${names.join(', ') || 'none'})`;
-    return (await netnsSupport()) ?? (await ccUnavailable());
-  },
+    async unavailable() {
+      const names = containerBackends(createVnicContainer()).names;
+      if (!names.includes(BENCH)) return `the "${BENCH}" backend (@vnic/virtio-net) is not loaded (loaded: ${names.join(', ') || 'none'})`;
+      return (await netnsSupport()) ?? (await ccUnavailable());
+    },
 
-  async run(ctx) {
-    const seconds = ctx.seconds ?? DEFAULT_SECONDS;
-    const cleanup = new Cleanup();
-    let interrupted: NodeJS.Signals | undefined;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (interrupted !== undefined) return;
-      interrupted = signal;
-      ctx.io.err(`\n${signal}: cleaning up...\n`);
-      void cleanup.runAll().then((lines) => {
-        ctx.io.err(`cleaned up: ${lines.join(', ') || 'nothing to do'}\n`);
-        process.exit(signal === 'SIGINT' ? 130 : 143);
-      });
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    try {
-      ctx.progress('compiling the C references (packages/cli/bench-c) with cc');
-      const { dir, programs } = await compileBenchC(['tap_ref', 'packet_flood'] as const);
-      cleanup.add('C references removed', () => rm(dir, { recursive: true, force: true }));
-      const ns = await Netns.create('vnb');
-      cleanup.add(`namespace ${ns.name} deleted`, () => ns.delete());
-      // No IPv6 chatter (router solicitations, DAD) on the taps: only the bench's frames move.
-      await ns.exec('sysctl', ['-qw', 'net.ipv6.conf.default.disable_ipv6=1', 'net.ipv6.conf.all.disable_ipv6=1']);
-      const run: Run = { ctx, seconds, cleanup, ns, programs, interrupted: () => interrupted !== undefined };
-      const window = `${seconds} s after ${WARMUP_S} s warm-up`;
+    async run(ctx) {
+      const seconds = ctx.seconds ?? options.defaultSeconds ?? 2;
+      const cleanup = new Cleanup();
+      let interrupted: NodeJS.Signals | undefined;
+      const onSignal = (signal: NodeJS.Signals): void => {
+        if (interrupted !== undefined) return;
+        interrupted = signal;
+        ctx.io.err(`\n${signal}: cleaning up...\n`);
+        void cleanup.runAll().then((lines) => {
+          ctx.io.err(`cleaned up: ${lines.join(', ') || 'nothing to do'}\n`);
+          process.exit(signal === 'SIGINT' ? 130 : 143);
+        });
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        ctx.progress('compiling the C references (packages/cli/bench-c) with cc');
+        const { dir, programs } = await compileBenchC(['tap_ref', 'packet_flood'] as const);
+        cleanup.add('C references removed', () => rm(dir, { recursive: true, force: true }));
+        const ns = await Netns.create('vnb');
+        cleanup.add(`namespace ${ns.name} deleted`, () => ns.delete());
+        // No IPv6 chatter (router solicitations, DAD) on the taps: only the bench's frames move.
+        await ns.exec('sysctl', ['-qw', 'net.ipv6.conf.default.disable_ipv6=1', 'net.ipv6.conf.all.disable_ipv6=1']);
+        const run: Run = { ctx, seconds, warmupS, rounds, queueSize, cleanup, ns, programs, interrupted: () => interrupted !== undefined };
 
-      ctx.progress(`memory: ${RSS_NICS} NICs activated in this process`);
-      const rss = await rssPerNic(run);
-      ctx.row(makeBenchRow(BENCH, 'rss-per-nic-mib', 'MiB', rss.mib, null, { note: rss.note }));
+        ctx.progress(`memory: ${rssNics} NICs activated in this process`);
+        const rss = await rssPerNic(run, rssNics);
+        ctx.row(makeBenchRow(BENCH, 'rss-per-nic-mib', 'MiB', rss.mib, null, { note: rss.note }));
 
-      for (const [metric, len] of [
-        ['tx-64B-mpps', 64],
-        ['tx-1514B-gbps', 1514],
-      ] as const) {
-        ctx.progress(`TX ${len} B: vnic, guest -> tap (${window})`);
-        const v = await vnicTx(run, len);
-        ctx.progress(`TX ${len} B: C writev(vnet_hdr, frame) loop -> tap (${window})`);
-        const c = await cTx(run, len);
-        const value = (r: Rate): number => (len === 64 ? round(mpps(r.pps)) : round((r.pps * len * 8) / 1e9));
-        ctx.row(makeBenchRow(BENCH, metric, len === 64 ? 'Mpps' : 'Gbit/s', value(v), value(c), { referenceName: 'C writev loop', note: `vnic: ${v.note}; C: ${c.note}` }));
+        const each = `${rounds} rounds of ${seconds} s per side`;
+        ctx.progress(`TX 64 B: vnic guest -> tap vs C writev(vnet_hdr, frame) loop -> tap (${each})`);
+        const tx64 = await compare(run, 'TX 64 B', async (local) => ({ vnic: await openVnicTx(run, local, 64), ref: await openCTx(run, local, 64) }));
+        ctx.row(compareRow(run, 'tx-64B-mpps', 'Mpps', mpps, 'C writev loop', tx64));
+
+        ctx.progress(`TX 1514 B: the same with full-size frames (${each})`);
+        const tx1514 = await compare(run, 'TX 1514 B', async (local) => ({ vnic: await openVnicTx(run, local, 1514), ref: await openCTx(run, local, 1514) }));
+        ctx.row(compareRow(run, 'tx-1514B-gbps', 'Gbit/s', (pps) => (pps * 1514 * 8) / 1e9, 'C writev loop', tx1514));
+
+        ctx.progress(`RX 64 B: tap -> vnic guest vs C read() loop, fed by an AF_PACKET source in ${ns.name} (${each})`);
+        const rx64 = await compare(run, 'RX 64 B', async (local) => ({ vnic: await openVnicRx(run, local), ref: await openCRx(run, local) }));
+        ctx.row(compareRow(run, 'rx-64B-mpps', 'Mpps', mpps, 'C read loop', rx64));
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        if (interrupted === undefined) {
+          const lines = await cleanup.runAll();
+          const failed = lines.filter((l) => l.includes('FAILED'));
+          if (failed.length > 0) ctx.io.err(`[bench ${BENCH}] cleanup: ${failed.join(', ')}\n`);
+        }
       }
-
-      ctx.progress(`RX 64 B: vnic, tap -> guest, fed by an AF_PACKET source in ${ns.name} (${window})`);
-      const v = await vnicRx(run);
-      ctx.progress(`RX 64 B: C read() loop, fed the same way (${window})`);
-      const c = await cRx(run);
-      ctx.row(makeBenchRow(BENCH, 'rx-64B-mpps', 'Mpps', round(mpps(v.pps)), round(mpps(c.pps)), { referenceName: 'C read loop', note: `vnic: ${v.note}; C: ${c.note}` }));
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      if (interrupted === undefined) {
-        const lines = await cleanup.runAll();
-        const failed = lines.filter((l) => l.includes('FAILED'));
-        if (failed.length > 0) ctx.io.err(`[bench ${BENCH}] cleanup: ${failed.join(', ')}\n`);
-      }
-    }
-  },
-};
+    },
+  };
+}

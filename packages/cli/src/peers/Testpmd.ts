@@ -69,7 +69,11 @@ export class Testpmd {
     ];
     let proc: ChildProcess;
     try {
-      proc = spawn('dpdk-testpmd', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+      // stdbuf: line-buffered output, so each log line arrives when it is printed (stdbuf execs
+      // testpmd in place: the pid stays testpmd's).
+      // stdbuf: line-buffered output, so each log line arrives when it is printed (stdbuf execs
+      // testpmd in place: the pid stays testpmd's).
+      proc = spawn('stdbuf', ['-oL', '-eL', 'dpdk-testpmd', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     } catch (err) {
       throw new CliError('unavailable', `dpdk-testpmd: cannot start: ${err instanceof Error ? err.message : String(err)} (install ${Testpmd.DEBIAN_PACKAGES.join(' ')})`, { cause: err });
     }
@@ -108,6 +112,25 @@ export class Testpmd {
   /** Resolves once the forwarding lcore runs (printed after the ports came up). */
   waitForwarding(): Promise<void> {
     return this.waitFor('start packet forwarding');
+  }
+
+  /** How many times DPDK said the rings of the vhost-user socket `path` are ready (once per activation). */
+  readyCount(path: string): number {
+    return this.output.split(`(${path}) virtio is now ready for processing`).length - 1;
+  }
+
+  /**
+   * Resolves once DPDK started the rings of `path` for the `count`-th time. DPDK acks the last
+   * activation message before its vhost PMD queues to the port: frames sent towards the frontend
+   * before that are dropped, as a physical NIC drops frames before its link is up.
+   */
+  async waitReady(path: string, count = 1, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.readyCount(path) < count) {
+      if (Date.now() > deadline) throw new CliError('timeout', `dpdk-testpmd never started the rings of ${path} within ${timeoutMs} ms:\n${this.output.slice(-3000)}`);
+      if (this.proc.exitCode !== null) throw new CliError('command-failed', `dpdk-testpmd exited (${this.proc.exitCode}):\n${this.output.slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 2));
+    }
   }
 
   /** The Rx-pps values of `port` printed so far (one per stats period), oldest first. */

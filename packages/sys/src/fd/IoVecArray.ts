@@ -48,12 +48,14 @@ export class IoVecArray {
 
   /** Empties the array (and releases buffers pinned by pushBytes). */
   clear(): void {
-    this.count = 0;
     this.total = 0;
     if (this.pinnedCount > 0) {
-      this.pinned.fill(undefined);
+      // Only slots below the count can hold a pinned buffer: clearing those keeps clear() O(used)
+      // (a per-frame cost on the RX path, which pins one overflow byte per readv).
+      this.pinned.fill(undefined, 0, this.count);
       this.pinnedCount = 0;
     }
+    this.count = 0;
   }
 
   /**
@@ -74,6 +76,15 @@ export class IoVecArray {
     w[base + 3] = (len - lenLo) / TWO_32;
     this.count = i + 1;
     this.total += len;
+  }
+
+  /**
+   * Host address of JS memory as a Number, for `push` on a hot path: a buffer that lives as long
+   * as the code using the address (the caller keeps it reachable) is resolved once instead of by
+   * `pushBytes` on every call. V8 never moves a backing store once its address was taken.
+   */
+  static addressOf(bytes: Uint8Array): number {
+    return Number(libc.address(bytes));
   }
 
   /** Appends JS memory (a Uint8Array or a subarray); it is kept reachable until clear(). */

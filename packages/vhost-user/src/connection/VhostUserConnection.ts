@@ -8,6 +8,7 @@ import {
   VHOST_USER_U64_SIZE,
 } from '@vnic/vhost-user-protocol/vhost_user';
 import { VhostUserError } from '../VhostUserError.ts';
+import { MessageFramer } from './MessageFramer.ts';
 import type { VhostUserConnectionOptions } from './VhostUserConnectionOptions.ts';
 
 const DEFAULT_REPLY_TIMEOUT_MS = 5000;
@@ -52,7 +53,7 @@ export class VhostUserConnection {
   readonly #ownLoop: boolean;
   readonly #replyTimeoutMs: number;
   readonly #onClose: ((reason: Error) => void) | undefined;
-  #buf: Uint8Array = EMPTY;
+  readonly #framer = new MessageFramer();
   #pending: PendingReply | undefined;
   #tail: Promise<unknown> = Promise.resolve();
   #closeReason: Error | undefined;
@@ -204,34 +205,19 @@ export class VhostUserConnection {
         this.#onEof();
         return;
       }
-      this.#append(data);
+      this.#framer.push(data);
       this.#parse();
     }
   }
 
-  #append(data: Uint8Array): void {
-    if (this.#buf.length === 0) {
-      this.#buf = data;
-      return;
-    }
-    const next = new Uint8Array(this.#buf.length + data.length);
-    next.set(this.#buf);
-    next.set(data, this.#buf.length);
-    this.#buf = next;
-  }
-
   #parse(): void {
-    while (this.#closeReason === undefined && this.#buf.length >= VHOST_USER_HDR_SIZE) {
-      const h = decodeHeader(this.#buf);
-      if (h.size > VHOST_USER_MAX_PAYLOAD_SIZE) {
+    for (let m = this.#framer.next(); m !== undefined && this.#closeReason === undefined; m = this.#framer.next()) {
+      const h = m.header;
+      if (m.oversized) {
         this.#protocolError(`a message header announces ${h.size} payload bytes (${requestName(h.request)}, flags 0x${h.flags.toString(16)}); the maximum is ${VHOST_USER_MAX_PAYLOAD_SIZE}`);
         return;
       }
-      const end = VHOST_USER_HDR_SIZE + h.size;
-      if (this.#buf.length < end) return;
-      const payload = this.#buf.slice(VHOST_USER_HDR_SIZE, end);
-      this.#buf = this.#buf.length === end ? EMPTY : this.#buf.subarray(end);
-      this.#dispatch(h, payload);
+      this.#dispatch(h, m.payload);
     }
   }
 
@@ -254,7 +240,7 @@ export class VhostUserConnection {
   #onEof(): void {
     const p = this.#pending;
     const waiting = p === undefined ? '' : ` while ${requestName(p.request)} waited for its reply (${p.what})`;
-    const partial = this.#buf.length > 0 ? ` in the middle of a message (${this.#buf.length} bytes of it received)` : '';
+    const partial = this.#framer.buffered > 0 ? ` in the middle of a message (${this.#framer.buffered} bytes of it received)` : '';
     this.#end(new VhostUserError('disconnected', `vhost-user ${this.path}: the backend closed the connection${partial}${waiting}`), true);
   }
 
@@ -273,7 +259,7 @@ export class VhostUserConnection {
       clearTimeout(p.timer);
       p.reject(reason);
     }
-    this.#buf = EMPTY;
+    this.#framer.clear();
     this.#loop.remove(this.#fd);
     this.#sock.close();
     if (this.#ownLoop) void this.#loop.close();

@@ -18,10 +18,11 @@ import {
   vringUserAddr,
 } from '@vnic/core';
 import { EpollLoop, EventFd, guestMemoryFromLayout, type UnixSocket } from '@vnic/sys';
+import { BackendChannel } from '../connection/BackendChannel.ts';
 import { VhostUserConnection } from '../connection/VhostUserConnection.ts';
 import { VhostUserListener } from '../connection/VhostUserListener.ts';
 import { VhostUserFrontend } from '../frontend/VhostUserFrontend.ts';
-import { VHOST_USER_F_PROTOCOL_FEATURES, VHOST_USER_PROTOCOL_F_STATUS } from '@vnic/vhost-user-protocol/vhost_user';
+import { VHOST_USER_F_PROTOCOL_FEATURES, VHOST_USER_PROTOCOL_F_BACKEND_REQ, VHOST_USER_PROTOCOL_F_STATUS } from '@vnic/vhost-user-protocol/vhost_user';
 import { VhostUserError } from '../VhostUserError.ts';
 import type { BackendHandshake } from './BackendHandshake.ts';
 import { negotiateBackend } from './negotiateBackend.ts';
@@ -32,6 +33,10 @@ import type { VhostUserOptions } from './VhostUserOptions.ts';
 const ALL_FEATURES = (1n << 64n) - 1n;
 const RECONNECT_MIN_MS = 10;
 const RECONNECT_MAX_MS = 1000;
+/** Retry period right after the socket path changed (bound, maybe not listening yet). */
+const FAST_RETRY_MS = 2;
+/** How long after the socket path changed the fast retries go on before the backoff resumes. */
+const FAST_RETRY_WINDOW_MS = 3000;
 const STATUS_FEATURES_OK = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK;
 
 interface CtrlQueue {
@@ -61,6 +66,8 @@ export class VhostUserNetDevice extends NetDeviceBase {
   readonly #loop: EpollLoop;
   readonly #listener: VhostUserListener | undefined;
   #frontend: VhostUserFrontend | undefined;
+  #channel: BackendChannel | undefined;
+  #backendConfigChanges = 0;
   #handshake: BackendHandshake;
   #ctx: ActivateContext | undefined;
   #mem: GuestMemory | undefined;
@@ -110,6 +117,7 @@ export class VhostUserNetDevice extends NetDeviceBase {
       const frontend = new VhostUserFrontend(conn);
       const hs = await negotiateBackend(frontend, config.queuePairs);
       device = new VhostUserNetDevice(config, options, loop, listener, frontend, hs);
+      await device.#openBackendChannel(frontend);
       if (conn.closed) device.#onConnectionLost(conn, conn.closeReason ?? new Error('closed'));
       return device;
     } catch (err) {
@@ -139,6 +147,16 @@ export class VhostUserNetDevice extends NetDeviceBase {
   /** Backend connections made so far (1 at creation, +1 per reconnection). */
   get connections(): number {
     return this.#connects;
+  }
+
+  /** CONFIG_CHANGE_MSG messages the backend sent on the backend channel (vnic keeps config space itself). */
+  get backendConfigChanges(): number {
+    return this.#backendConfigChanges;
+  }
+
+  /** True while the backend-initiated channel (PROTOCOL_F_BACKEND_REQ) is open. */
+  get backendChannelOpen(): boolean {
+    return this.#channel !== undefined && !this.#channel.closed;
   }
 
   /** What the last handshake learned (backend features, protocol features, queue count). */
@@ -235,6 +253,8 @@ export class VhostUserNetDevice extends NetDeviceBase {
     await this.#ops.catch(() => undefined);
     this.#stopCtrl();
     this.#listener?.close();
+    this.#channel?.close();
+    this.#channel = undefined;
     const f = this.#frontend;
     this.#frontend = undefined;
     f?.connection.close();
@@ -325,6 +345,8 @@ export class VhostUserNetDevice extends NetDeviceBase {
   #onConnectionLost(conn: VhostUserConnection | undefined, reason: Error): void {
     if (this.#shutdown || this.#frontend === undefined || this.#frontend.connection !== conn) return;
     this.#frontend = undefined;
+    this.#channel?.close();
+    this.#channel = undefined;
     this.events.emit('warning', `${this.id}: vhost-user backend lost: ${reason.message}`);
     this.setLinkUp(false);
     if (!this.options.reconnect) {
@@ -338,14 +360,16 @@ export class VhostUserNetDevice extends NetDeviceBase {
   /**
    * Client mode: connect again until the backend is back. Besides the capped backoff timer, the
    * socket's directory is watched (inotify through fs.watch): when the backend re-creates its
-   * socket the next attempt starts at once (then every 1, 2, 4 ms while it is bound but not yet
-   * listening), so a restarted backend is reconnected within milliseconds, not a backoff period.
+   * socket the next attempt starts at once, then every FAST_RETRY_MS for FAST_RETRY_WINDOW_MS (a
+   * backend binds its socket well before it listens: DPDK finishes its EAL init in between), so
+   * a restarted backend is reconnected within milliseconds of listening, not a backoff period.
    */
   async #reconnectClient(): Promise<void> {
     if (this.#reconnecting) return;
     this.#reconnecting = true;
     const appeared = new SocketWatch(this.options.socket);
     let delay = RECONNECT_MIN_MS;
+    let fastUntil = 0;
     try {
       while (!this.#shutdown && this.#frontend === undefined) {
         let conn: VhostUserConnection | undefined;
@@ -359,8 +383,8 @@ export class VhostUserNetDevice extends NetDeviceBase {
             this.events.emit('warning', `${this.id}: vhost-user reconnection failed: ${err.message}`);
           }
         }
-        const event = await appeared.wait(delay);
-        delay = event ? 1 : Math.min(delay * 2, RECONNECT_MAX_MS);
+        if (await appeared.wait(delay)) fastUntil = Date.now() + FAST_RETRY_WINDOW_MS;
+        delay = Date.now() < fastUntil ? FAST_RETRY_MS : Math.min(delay * 2, RECONNECT_MAX_MS);
       }
     } finally {
       appeared.close();
@@ -405,14 +429,48 @@ export class VhostUserNetDevice extends NetDeviceBase {
     await this.#exclusive(async () => {
       if (this.#shutdown) throw new VhostUserError('invalid-state', `${this.id}: closed during reconnection`);
       this.#handshake = hs;
-      const ctx = this.#ctx;
-      const mem = this.#mem;
-      if (ctx !== undefined && mem !== undefined) await this.#startRings(f, ctx, mem, true);
-      if (conn.closed) throw conn.closeReason ?? new VhostUserError('disconnected', 'closed');
+      try {
+        await this.#openBackendChannel(f);
+        const ctx = this.#ctx;
+        const mem = this.#mem;
+        if (ctx !== undefined && mem !== undefined) await this.#startRings(f, ctx, mem, true);
+        if (conn.closed) throw conn.closeReason ?? new VhostUserError('disconnected', 'closed');
+      } catch (err) {
+        this.#channel?.close(); // this attempt's channel dies with its connection
+        this.#channel = undefined;
+        throw err;
+      }
       this.#frontend = f;
       this.#connects++;
     });
     this.setLinkUp(true);
+  }
+
+  /**
+   * With PROTOCOL_F_BACKEND_REQ: opens the backend-initiated channel and hands the backend its end
+   * (SET_BACKEND_REQ_FD). CONFIG_CHANGE_MSG is acked and counted: vnic keeps the NIC's config
+   * space (MAC, status, MTU) itself, so nothing the guest sees changes; other requests are refused.
+   */
+  async #openBackendChannel(f: VhostUserFrontend): Promise<void> {
+    this.#channel?.close();
+    this.#channel = undefined;
+    if (!hasFeature(this.#handshake.protocolFeatures, VHOST_USER_PROTOCOL_F_BACKEND_REQ)) return;
+    const channel = BackendChannel.open(this.#loop, this.options.socket, {
+      onConfigChange: () => {
+        this.#backendConfigChanges++;
+        this.events.emit('warning', `${this.id}: the vhost-user backend reported a config change (CONFIG_CHANGE_MSG); vnic keeps the NIC's config space itself`);
+      },
+      onError: (err) => this.events.emit('warning', `${this.id}: ${err.message}`),
+    });
+    try {
+      await f.setBackendReqFd(channel.backendFd);
+    } catch (err) {
+      channel.close();
+      throw err;
+    } finally {
+      channel.closeBackendFd();
+    }
+    this.#channel = channel;
   }
 
   /** Runs backend operations one at a time (activation, reset, ring enables, reconnection replay). */

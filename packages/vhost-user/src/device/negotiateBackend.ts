@@ -2,6 +2,7 @@ import { hasFeature, virtio_net } from '@vnic/core';
 import type { VhostUserFrontend } from '../frontend/VhostUserFrontend.ts';
 import {
   VHOST_USER_F_PROTOCOL_FEATURES,
+  VHOST_USER_PROTOCOL_F_BACKEND_REQ,
   VHOST_USER_PROTOCOL_F_CONFIG,
   VHOST_USER_PROTOCOL_F_MQ,
   VHOST_USER_PROTOCOL_F_REPLY_ACK,
@@ -11,15 +12,21 @@ import { VhostUserError } from '../VhostUserError.ts';
 import type { BackendHandshake } from './BackendHandshake.ts';
 
 /** Protocol features vnic uses when the backend offers them. */
-const WANTED_PROTOCOL_FEATURES = [VHOST_USER_PROTOCOL_F_REPLY_ACK, VHOST_USER_PROTOCOL_F_MQ, VHOST_USER_PROTOCOL_F_CONFIG, VHOST_USER_PROTOCOL_F_STATUS].reduce(
+const WANTED_PROTOCOL_FEATURES = [
+  VHOST_USER_PROTOCOL_F_REPLY_ACK,
+  VHOST_USER_PROTOCOL_F_MQ,
+  VHOST_USER_PROTOCOL_F_CONFIG,
+  VHOST_USER_PROTOCOL_F_STATUS,
+  VHOST_USER_PROTOCOL_F_BACKEND_REQ,
+].reduce(
   (m, b) => m | (1n << BigInt(b)),
   0n,
 );
 
 /**
  * The session handshake, run on every (re)connection, in the order DPDK 22.11 accepts:
- * GET_FEATURES, GET_PROTOCOL_FEATURES, SET_PROTOCOL_FEATURES (REPLY_ACK | MQ | CONFIG | STATUS,
- * those offered), GET_QUEUE_NUM (checked against `queuePairs`), SET_OWNER.
+ * GET_FEATURES, GET_PROTOCOL_FEATURES, SET_PROTOCOL_FEATURES (REPLY_ACK | MQ | CONFIG | STATUS |
+ * BACKEND_REQ, those offered), GET_QUEUE_NUM (checked against `queuePairs`), SET_OWNER.
  */
 export async function negotiateBackend(f: VhostUserFrontend, queuePairs: number): Promise<BackendHandshake> {
   const where = `vhost-user ${f.connection.path}`;

@@ -126,6 +126,11 @@ export class VhostUserFrontend implements VhostControlPlane {
     return this.#vringFd(FrontendReq.SET_VRING_CALL, index, fd);
   }
 
+  /** SET_BACKEND_REQ_FD: hands the backend its end of the backend-initiated channel. */
+  setBackendReqFd(fd: number): Promise<void> {
+    return this.connection.send(FrontendReq.SET_BACKEND_REQ_FD, undefined, [fd]);
+  }
+
   /** SET_VRING_ERR: `fd` < 0 sends the NOFD flag. */
   setVringErr(index: number, fd: number): Promise<void> {
     return this.#vringFd(FrontendReq.SET_VRING_ERR, index, fd);

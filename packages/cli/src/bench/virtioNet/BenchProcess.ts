@@ -31,16 +31,24 @@ export class BenchProcess {
     });
   }
 
+  /** The program's pid (undefined when it could not start). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   /** True while the program runs. */
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null && this.child.pid !== undefined;
   }
 
-  /** Resolves with the first stdout line that `match` accepts; rejects when the program exits first or `timeoutMs` passes. */
-  async waitForLine(match: (line: string) => boolean, timeoutMs: number, expected: string): Promise<string> {
+  /**
+   * Resolves with the `nth` (1-based) complete stdout line that `match` accepts; rejects when the
+   * program exits first or `timeoutMs` passes. `expected` describes the line in that error.
+   */
+  async waitForLine(match: (line: string) => boolean, timeoutMs: number, expected: string, nth = 1): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const line = this.stdout.split('\n').slice(0, -1).find(match);
+      const line = this.stdout.split('\n').slice(0, -1).filter(match)[nth - 1];
       if (line !== undefined) return line;
       if (!this.running) throw new CliError('command-failed', `${this.what} exited before printing ${expected}: ${this.stderr.trim() || '(no stderr)'}`);
       if (Date.now() > deadline) throw new CliError('timeout', `${this.what} did not print ${expected} within ${timeoutMs} ms`);

@@ -6,4 +6,6 @@ export interface GuestWindow {
   readonly seconds: number;
   /** Used elements the guest recycled during the window. */
   readonly guestElements: number;
+  /** Device counter delta from the start of the warm-up to the end of the window. */
+  readonly totalPackets: number;
 }
