@@ -7,6 +7,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** IEEE 802 local experimental ethertype: nothing in the namespace answers or sends it. */
 const ETHERTYPE = 0x88b5;
 const MAGIC = 0x766e6963; // "vnic"
+/** Sequence numbers of waitForwarding's probes (test frames stay below). */
+const PROBE_SEQ = 0xf000_0000;
 
 /**
  * A VhostUserDeviceServer whose tap lives in a throw-away network namespace (IPv6 off: the kernel
@@ -85,6 +87,27 @@ export class DeviceTapSide {
       await sleep(2);
     }
     return out;
+  }
+
+  /**
+   * Waits until the frontend's data path forwards: sends a probe frame (sequence numbers from
+   * PROBE_SEQ up) every 20 ms until one comes back, then drops what is queued. testpmd drops what
+   * its TX path is handed during its first second or so (RX-packets rise, TX-packets stay 0), as
+   * a NIC drops frames before its link is up: exact round trips start after this.
+   */
+  async waitForwarding(timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (let seq = PROBE_SEQ; ; seq++) {
+      this.inject([DeviceTapSide.frame(seq)]);
+      try {
+        await this.collect(1, 20, (s) => s >= PROBE_SEQ);
+        break;
+      } catch {
+        if (Date.now() > deadline) throw new Error(`${this.server.tapName}: no probe frame came back within ${timeoutMs} ms`);
+      }
+    }
+    await sleep(50);
+    this.drain();
   }
 
   /** Drops queued frames. */

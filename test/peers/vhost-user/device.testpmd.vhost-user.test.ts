@@ -46,6 +46,7 @@ describe.skipIf(skip)('vhost-user device: DPDK testpmd virtio_user as the fronte
     expect(info.features & (1n << 30n)).not.toBe(0n); // VHOST_USER_F_PROTOCOL_FEATURES
     await started;
     await pmd.waitForwarding();
+    await side.waitForwarding();
     for (let batch = 0; batch < 4; batch++) await roundTrip(side, batch * 32, 32);
     await roundTrip(side, 1000, 16, 1514);
     const [rx0, tx0] = side.server.stats();
@@ -64,6 +65,7 @@ describe.skipIf(skip)('vhost-user device: DPDK testpmd virtio_user as the fronte
     side.server.start();
     await started;
     await pmd.waitForwarding();
+    await side.waitForwarding();
     await roundTrip(side, 0, 32);
   }, 60_000);
 
@@ -81,7 +83,7 @@ describe.skipIf(skip)('vhost-user device: DPDK testpmd virtio_user as the fronte
       cleanup.push(() => pmd.stop());
       await started;
       await pmd.waitForwarding();
-      side.drain();
+      await side.waitForwarding();
       await roundTrip(side, seq0, 16);
       expect(memfdMappings()).toBeGreaterThan(maps0); // testpmd's memfds, mapped by vnic
       let seq = seq0 + 100;
@@ -117,7 +119,7 @@ describe.skipIf(skip)('vhost-user device: DPDK testpmd virtio_user as the fronte
     cleanup.push(() => pmd3.stop());
     await started;
     await pmd3.waitForwarding();
-    side.drain();
+    await side.waitForwarding();
     await roundTrip(side, 50_000, 32);
     expect(side.server.connectionCount).toBe(3);
   }, 120_000);
