@@ -2,9 +2,9 @@ import { DEFAULT_NET_OFFLOADS, type NetDeviceConfig } from '@vnic/core';
 import { driverPort, finishRxChecksum, formatMac, GuestNetStack, parseEthernet, parseIpv4, parseUdp, VirtioNetDriver } from '@vnic/driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostTapPeer } from '../../../packages/sys/src/testing/hostTapPeer.ts';
-import { nodeInNetns, pattern } from './offloadFrames.ts';
-import { nsUdpServer } from './nsUdpServer.ts';
-import { TapNetns } from './TapNetns.ts';
+import { nodeInNetns, pattern } from '../../fixtures/offloadFrames.ts';
+import { nsUdpServer } from '../../fixtures/nsUdpServer.ts';
+import { TapNetns } from '../../fixtures/TapNetns.ts';
 
 // Two queue pairs, one tap queue and one IO thread each. The guest enables both pairs with
 // VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET; the kernel spreads flows over the attached tap queues.

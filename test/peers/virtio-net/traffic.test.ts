@@ -7,9 +7,9 @@ import { Tap } from '@vnic/sys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostTapPeer } from '../../../packages/sys/src/testing/hostTapPeer.ts';
 import { uniqueName } from '../../../packages/sys/src/testing/uniqueName.ts';
-import { l4ChecksumOk, nodeInNetns, pattern, readTapFrames, tcpPartialFrame, udpPartialFrame } from './offloadFrames.ts';
-import { nsUdpServer } from './nsUdpServer.ts';
-import { TapNetns } from './TapNetns.ts';
+import { l4ChecksumOk, nodeInNetns, pattern, readTapFrames, tcpPartialFrame, udpPartialFrame } from '../../fixtures/offloadFrames.ts';
+import { nsUdpServer } from '../../fixtures/nsUdpServer.ts';
+import { TapNetns } from '../../fixtures/TapNetns.ts';
 
 // The in-process backend against the host kernel: the NIC's tap is addressed inside a network
 // namespace (10.200.1.1/24), the guest is @vnic/driver with the GuestNetStack (10.200.1.2). A
