@@ -1,9 +1,11 @@
-import { DEFAULT_NET_OFFLOADS, type NetDeviceConfig } from '@vnic/core';
-import { buildEthernet, buildIpv4, buildUdp, driverPort, EtherType, GuestNetStack, IpProtocol, parseEthernet, parseIpv4, parseUdp, VirtioNetDriver } from '@vnic/driver';
+import type { NetDeviceConfig } from '@vnic/core';
+import { buildEthernet, buildIpv4, buildUdp, driverPort, EtherType, GuestNetStack, IpProtocol, VirtioNetDriver } from '@vnic/driver';
 import { VhostNetDevice } from '@vnic/vhost-net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { netConfig } from '../../conformance/netConfig.ts';
 import { nsUdpServer } from '../../fixtures/nsUdpServer.ts';
 import { pattern } from '../../fixtures/offloadFrames.ts';
+import { receiveUdpPerPair } from '../../fixtures/receiveUdpPerPair.ts';
 import { TapNetns } from '../../fixtures/TapNetns.ts';
 import { vhostNetPeer } from './vhostNetPeer.ts';
 
@@ -20,19 +22,7 @@ const FLOWS = 32;
 const reason = vhostNetPeer();
 
 function config(): NetDeviceConfig {
-  return {
-    id: 'vhn-mq',
-    backend: 'vhost-net',
-    mac: MAC,
-    queuePairs: 2,
-    queueSize: 256,
-    offloads: DEFAULT_NET_OFFLOADS,
-    mrgRxbuf: true,
-    eventIdx: true,
-    indirectDesc: true,
-    ctrlVq: true,
-    options: {},
-  };
+  return netConfig('vhost-net', { id: 'vhn-mq', mac: MAC, queuePairs: 2 });
 }
 
 /** A UDP datagram to the guest from source port `srcPort` (one flow per port). */
@@ -59,19 +49,7 @@ describe('vhost-net backend: two queue pairs through the kernel', () => {
   /** Sends one datagram per flow and receives them on either pair; returns the tags per pair. */
   async function flood(port: number, tag: string): Promise<string[][]> {
     for (let i = 0; i < FLOWS; i++) nic.send(udpToGuest(20000 + i, port, `${tag}:${i}`));
-    const perPair: string[][] = [[], []];
-    const deadline = Date.now() + 20_000;
-    let n = 0;
-    while (n < FLOWS && Date.now() < deadline) {
-      const rx = await driver.receiveAny(Math.max(1, deadline - Date.now()));
-      if (rx === undefined) break;
-      const ip = parseIpv4(parseEthernet(rx.frame)!.payload);
-      const udp = ip === undefined || ip.protocol !== 17 ? undefined : parseUdp(ip.payload, ip.src, ip.dst);
-      if (udp === undefined || udp.dstPort !== port) continue;
-      perPair[rx.queuePair]!.push(Buffer.from(udp.payload).toString());
-      n++;
-    }
-    return perPair;
+    return receiveUdpPerPair(driver, port, FLOWS, 20_000);
   }
 
   it('attaches both pairs to the kernel after VQ_PAIRS_SET 2 and receives flows on both', async () => {

@@ -1,13 +1,14 @@
-import { DEFAULT_NET_OFFLOADS, type ActivateContext, type NetDeviceConfig, type QueueState } from '@vnic/core';
+import { type ActivateContext, type NetDeviceConfig, type QueueState } from '@vnic/core';
 import { driverPort, formatMac, GuestNetStack, VirtioNetDriver } from '@vnic/driver';
 import { VhostNetDevice } from '@vnic/vhost-net';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fdCount } from '../../../packages/sys/src/testing/fdCount.ts';
 import { frameSeq, isTestFrame, OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
-import { nodeInNetns, pattern } from '../../fixtures/offloadFrames.ts';
+import { netConfig } from '../../conformance/netConfig.ts';
+import { pattern } from '../../fixtures/offloadFrames.ts';
 import { nsUdpServer } from '../../fixtures/nsUdpServer.ts';
+import { pingGuestFromNetns } from '../../fixtures/pingGuestFromNetns.ts';
+import { sendUdpFromNetns } from '../../fixtures/sendUdpFromNetns.ts';
 import { TapNetns } from '../../fixtures/TapNetns.ts';
 import { vhostNetPeer } from './vhostNetPeer.ts';
 
@@ -15,28 +16,13 @@ import { vhostNetPeer } from './vhostNetPeer.ts';
 // namespace (10.210.1.1/24), the guest is @vnic/driver with the GuestNetStack (10.210.1.2). Node
 // inside the VM is ~15-20x slower than on the host: sizes and counts are small, timeouts generous.
 
-const run = promisify(execFile);
 const TAP_IP = '10.210.1.1';
 const GUEST_IP = '10.210.1.2';
 const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x7e, 0x40, 0x02);
 const reason = vhostNetPeer();
 
-function config(over: Partial<NetDeviceConfig> = {}): NetDeviceConfig {
-  return {
-    id: 'vhn-traffic',
-    backend: 'vhost-net',
-    mac: MAC,
-    queuePairs: 1,
-    queueSize: 256,
-    mtu: 1500,
-    offloads: DEFAULT_NET_OFFLOADS,
-    mrgRxbuf: true,
-    eventIdx: true,
-    indirectDesc: true,
-    ctrlVq: true,
-    options: {},
-    ...over,
-  };
+function config(): NetDeviceConfig {
+  return netConfig('vhost-net', { id: 'vhn-traffic', mac: MAC, mtu: 1500 });
 }
 
 /** Opens a vhost-net device whose last ActivateContext stays readable (what a VMM keeps anyway). */
@@ -71,11 +57,7 @@ describe('vhost-net backend: IPv4 traffic through the kernel vhost_net and a tap
     const tapMac = await stack.resolve(TAP_IP, 10_000);
     expect(formatMac(tapMac)).toBe(nic.ns.exec('cat', `/sys/class/net/${nic.tap}/address`).trim());
     nic.ns.ip('neigh', 'flush', 'dev', nic.tap);
-    const ping = run('ip', ['netns', 'exec', nic.ns.name, 'ping', '-c', '3', '-i', '0.3', '-W', '5', GUEST_IP], { timeout: 30_000 });
-    let pinging = true;
-    void ping.finally(() => (pinging = false)).catch(() => undefined);
-    while (pinging) await stack.serve(20); // the guest answers ARP and echo requests meanwhile
-    expect((await ping).stdout).toMatch(/3 packets transmitted, 3 received/);
+    expect(await pingGuestFromNetns(nic.ns.name, GUEST_IP, stack, { intervalS: 0.3, waitS: 5, timeoutMs: 30_000 })).toMatch(/3 packets transmitted, 3 received/);
     expect(nic.ns.ip('neigh', 'show', GUEST_IP, 'dev', nic.tap)).toContain(formatMac(MAC));
     for (let seq = 1; seq <= 3; seq++) expect(await stack.ping(TAP_IP, seq, 56 + seq * 300, 10_000)).toBeGreaterThanOrEqual(0);
   }, 90_000);
@@ -83,13 +65,9 @@ describe('vhost-net backend: IPv4 traffic through the kernel vhost_net and a tap
   it('UDP from the namespace reaches the guest, payloads verified', async () => {
     stack.listenUdp(7100);
     nic.ns.ip('neigh', 'replace', GUEST_IP, 'lladdr', formatMac(MAC), 'dev', nic.tap, 'nud', 'permanent');
-    const payloads = [1, 100, 1472].map((n, i) => Buffer.from(pattern(n, i)).toString('hex'));
-    const script = `
-      const s = require('node:dgram').createSocket('udp4');
-      const msgs = JSON.parse(process.argv[1]);
-      let left = msgs.length;
-      for (const m of msgs) s.send(Buffer.from(m, 'hex'), 7100, '${GUEST_IP}', () => { if (--left === 0) s.close(); });`;
-    await nodeInNetns(nic.ns.name, script, [JSON.stringify(payloads)], 60_000);
+    const sent = [1, 100, 1472].map((n, i) => pattern(n, i));
+    const payloads = sent.map((p) => Buffer.from(p).toString('hex'));
+    await sendUdpFromNetns(nic.ns.name, GUEST_IP, 7100, sent, 60_000);
     const got: string[] = [];
     for (let i = 0; i < payloads.length; i++) {
       const d = await stack.receiveUdp(7100, 10_000);
@@ -110,6 +88,41 @@ describe('vhost-net backend: IPv4 traffic through the kernel vhost_net and a tap
     } finally {
       server.stop();
     }
+  }, 90_000);
+
+  it('RX mode and MAC table reach the kernel (TUNSETTXFILTER): unwanted unicast is dropped before vhost, wanted frames pass', async () => {
+    let seq = 5000;
+    /** Injects a frame to `dst`, then a marker to our MAC; true when the frame arrived (before the marker). */
+    const delivered = async (dst: Uint8Array): Promise<boolean> => {
+      const f = seq++;
+      const m = seq++;
+      nic.send(testFrame(dst, OUTSIDE_MAC, f, 80));
+      nic.send(testFrame(MAC, OUTSIDE_MAC, m, 64));
+      const seen: number[] = [];
+      while (!seen.includes(m)) {
+        const r = await driver.receive(0, 10_000);
+        expect(r, `marker ${m}`).toBeDefined();
+        if (isTestFrame(r!.frame)) seen.push(frameSeq(r!.frame));
+      }
+      return seen.includes(f);
+    };
+    const OTHER = Uint8Array.of(0x52, 0x54, 0x00, 0x7e, 0x40, 0x99);
+    const BCAST = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+    const MCAST = Uint8Array.of(0x01, 0x00, 0x5e, 0x00, 0x00, 0x42);
+    expect(await delivered(OTHER)).toBe(true); // promiscuous after reset (as QEMU)
+    expect(await driver.ctrl({ kind: 'rx-mode', mode: 'promisc', on: false }, 10_000)).toBe(0);
+    expect(await delivered(OTHER)).toBe(false);
+    expect(await delivered(BCAST)).toBe(true);
+    expect(await delivered(MCAST)).toBe(false);
+    expect(await driver.ctrl({ kind: 'mac-table-set', unicast: [OTHER], multicast: [MCAST] }, 10_000)).toBe(0);
+    expect(await delivered(OTHER)).toBe(true);
+    expect(await delivered(MCAST)).toBe(true);
+    expect(await driver.ctrl({ kind: 'rx-mode', mode: 'nobcast', on: true }, 10_000)).toBe(0);
+    expect(await delivered(BCAST)).toBe(false);
+    expect(await driver.ctrl({ kind: 'mac-table-set', unicast: [], multicast: [] }, 10_000)).toBe(0);
+    expect(await driver.ctrl({ kind: 'rx-mode', mode: 'nobcast', on: false }, 10_000)).toBe(0);
+    expect(await driver.ctrl({ kind: 'rx-mode', mode: 'promisc', on: true }, 10_000)).toBe(0);
+    expect(await delivered(OTHER)).toBe(true);
   }, 90_000);
 
   it('reset returns the ring positions and a re-activation with them resumes there, traffic flowing', async () => {

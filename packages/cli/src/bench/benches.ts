@@ -4,4 +4,6 @@ import type { Bench } from './Bench.ts';
  * Every `vnic bench <name>`, loaded on demand (a bench may pull in a backend or a VM runner).
  * Add a bench: one file exporting a `Bench`, one line here.
  */
-export const benches: Readonly<Record<string, () => Promise<Bench>>> = {};
+export const benches: Readonly<Record<string, () => Promise<Bench>>> = {
+  'vhost-net': async () => (await import('./vhostNetBench.ts')).vhostNetBench,
+};
