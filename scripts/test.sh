@@ -17,6 +17,10 @@ else
   pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=.vnic-tmp/vitest-1.json --exclude 'test/peers/vhost-user/**' || rc=$?
   printf '\033[1m[test]\033[0m vitest: vhost-user peers (DPDK testpmd)\n'
   pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=.vnic-tmp/vitest-2.json --fileParallelism=false test/peers/vhost-user || rc=$?
+  # test/vm/** runs INSIDE a throw-away QEMU VM with the Debian kernel (kernel vhost_net): one boot
+  # for all of them (@vnic/testvm, runVitestInVm); the report joins the closing line as vitest-3.json.
+  printf '\033[1m[test]\033[0m vitest: in the test VM (test/vm, Debian kernel under QEMU TCG)\n'
+  bash scripts/vm-run.sh --vitest --timeout 1200 --json-out .vnic-tmp/vitest-3.json test/vm || rc=$?
 fi
 # One plain closing line: "vitest: N passed, N failed, N skipped".
 node -e '

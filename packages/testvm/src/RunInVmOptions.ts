@@ -40,6 +40,8 @@ export interface RunInVmOptions {
   readonly signal?: AbortSignal;
   /** Guest console output as it arrives (kernel warnings, /init messages, the command's output). */
   readonly onOutput?: (chunk: string) => void;
+  /** Called once with QEMU's pid as soon as it is known (QEMU writes it at start-up). */
+  readonly onQemuStarted?: (qemuPid: number) => void;
   /** Progress lines: preparing the image, booting, running. */
   readonly onProgress?: (text: string) => void;
   /** Image cache directory (see prepareTestVm). */

@@ -6,3 +6,6 @@ export { prepareTestVm, defaultTestVmCacheDir } from './prepareTestVm.ts';
 export type { RunInVmOptions } from './RunInVmOptions.ts';
 export type { RunInVmResult } from './RunInVmResult.ts';
 export { runInVm } from './runInVm.ts';
+export type { VitestInVmResult, VitestInVmFailure } from './VitestInVmResult.ts';
+export { runVitestInVm } from './runVitestInVm.ts';
+export { testVmUnavailableReason } from './testVmUnavailableReason.ts';

@@ -154,7 +154,10 @@ function boot(args: string[], safetySeconds: number, options: RunInVmOptions, ru
       if (out.qemuPid !== undefined) return;
       try {
         const pid = Number.parseInt(readFileSync(join(runDir, 'qemu.pid'), 'utf8'), 10);
-        if (pid > 0) out.qemuPid = pid;
+        if (pid > 0) {
+          out.qemuPid = pid;
+          options.onQemuStarted?.(pid);
+        }
       } catch {
         // not written yet
       }

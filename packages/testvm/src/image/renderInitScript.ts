@@ -8,7 +8,7 @@ export const COMMAND_EXIT_MARKER = '--- vnic-testvm: command exit ';
  * /modules.list in order, mount the host root read-only (9p tag `hostroot`) on /newroot, a tmpfs
  * on its /run with the run directory (tag `run`) at /run/testvm, the project directory read-write
  * (tag `project`, path in /run/testvm/project-dir) at the same path, proc/sys/dev/tmp; then
- * chroot, run /run/testvm/run.sh, write its exit code to /run/testvm/exit-code, sync, poweroff.
+ * chroot, run /run/testvm/run.sh (output through a pipe, so not a tty), write its exit code to /run/testvm/exit-code, sync, poweroff.
  */
 export function renderInitScript(): string {
   const p9 = 'trans=virtio,version=9p2000.L,msize=512000';
@@ -19,6 +19,7 @@ fail() { echo "vnic-testvm: $*"; poweroff -f; }
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+echo "vnic-testvm: init: loading $(wc -l < /modules.list) modules"
 while read -r m; do insmod "/lib/modules/$m.ko" || echo "vnic-testvm: insmod $m failed"; done < /modules.list
 mount -t 9p -o ro,${p9},cache=loose hostroot /newroot || fail "mounting the host root over 9p failed"
 mount -t tmpfs -o mode=0755 tmpfs /newroot/run || fail "tmpfs on /run failed"
@@ -35,7 +36,9 @@ mount -t tmpfs tmpfs /newroot/dev/shm
 mount -t tmpfs -o mode=1777 tmpfs /newroot/tmp
 ip link set lo up
 echo "${COMMAND_START_MARKER}"
-chroot /newroot /bin/sh /run/testvm/run.sh < /dev/null
+# Through a pipe, not the serial tty: tools print plain lines instead of redrawing a live view.
+set -o pipefail
+chroot /newroot /bin/sh /run/testvm/run.sh < /dev/null 2>&1 | cat
 rc=$?
 echo "$rc" > /newroot/run/testvm/exit-code
 sync
