@@ -11,6 +11,7 @@ PNPM_VERSION=12.4.2
 # boot is not installed: @vnic/testvm apt-get downloads it into .vnic-tmp/testvm/.
 DEBIAN_PACKAGES=(iproute2 procps iputils-ping gcc libc6-dev python3
   dpdk-dev librte-net-vhost23 librte-mempool-ring23 # DPDK testpmd: the vhost-user backend peer
+  openvswitch-switch-dpdk # OVS-DPDK: the vhost-user switch peer (dpdkvhostuser / dpdkvhostuserclient ports)
   qemu-system-x86 busybox-static xz-utils) # @vnic/testvm: QEMU TCG test VMs (kernel vhost_net), initramfs, vmlinux
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }

@@ -1,4 +1,5 @@
 import type { NetDeviceConfig, VirtioNetDevice } from '@vnic/core';
+import type { VirtioNetDriver, VirtioNetDriverOptions } from '@vnic/driver';
 
 /** One NIC under test plus the "outside" of its data plane (a tap, a switch, a loopback wire). */
 export interface ConformanceNic {
@@ -13,6 +14,12 @@ export interface ConformanceNic {
   fromGuest(count: number, timeoutMs?: number): Promise<Uint8Array[]>;
   /** Closes the device and removes whatever the target created (taps, namespaces, peers). */
   teardown(): Promise<void>;
+  /**
+   * Brings a guest driver up on `device` (default: `VirtioNetDriver.create`). A target whose peer
+   * needs more than DRIVER_OK before frames flow (DPDK starts a port's rings only after it acked
+   * the last activation message) waits here for it.
+   */
+  startDriver?(options: VirtioNetDriverOptions): Promise<VirtioNetDriver>;
 }
 
 /**

@@ -23,6 +23,14 @@ const N = virtio_net;
 export function describeVirtioNetDevice(target: ConformanceTarget): void {
   describe(`VirtioNetDevice conformance: ${target.backend}`, () => {
     const open: { nic: ConformanceNic; drivers: VirtioNetDriver[] }[] = [];
+    const counters = target.capabilities?.dataPlaneCounters !== false;
+    const ringCorruption = target.capabilities?.reportsRingCorruption !== false;
+    const noCounters = ' [data-plane counters left out: the data plane runs outside vnic and reports none]';
+
+    /** A (new) guest driver on the NIC, through the target's startDriver when it has one. */
+    async function startDriver(nic: ConformanceNic, options: VirtioNetDriverOptions): Promise<VirtioNetDriver> {
+      return nic.startDriver !== undefined ? nic.startDriver(options) : VirtioNetDriver.create(options);
+    }
 
     async function start(
       overrides: Partial<NetDeviceConfig> = {},
@@ -32,7 +40,7 @@ export function describeVirtioNetDevice(target: ConformanceTarget): void {
       const nic = await target.setup(config);
       const entry = { nic, drivers: [] as VirtioNetDriver[] };
       open.push(entry);
-      const driver = await VirtioNetDriver.create({ device: nic.device, ...driverOptions });
+      const driver = await startDriver(nic, { device: nic.device, ...driverOptions });
       entry.drivers.push(driver);
       return { nic, driver, config };
     }
@@ -66,7 +74,7 @@ export function describeVirtioNetDevice(target: ConformanceTarget): void {
       expect(driver.status() & VIRTIO_CONFIG_S_NEEDS_RESET).toBe(0);
     });
 
-    it('carries frames from the guest out, byte for byte and in order', async () => {
+    it(`carries frames from the guest out, byte for byte and in order${counters ? '' : noCounters}`, async () => {
       const { nic, driver, config } = await start();
       const sizes = [60, 64, 128, 511, 1000, 1514];
       const sent = sizes.map((n, i) => testFrame(OUTSIDE_MAC, config.mac, i, n));
@@ -74,6 +82,7 @@ export function describeVirtioNetDevice(target: ConformanceTarget): void {
       const got = await nic.fromGuest(sent.length);
       expect(got.map((f) => [...f])).toEqual(sent.map((f) => [...f]));
       await driver.flushTx();
+      if (!counters) return;
       const tx = nic.device.stats()[1]!;
       expect(tx.packets).toBeGreaterThanOrEqual(sent.length);
       expect(tx.bytes).toBeGreaterThanOrEqual(sizes.reduce((a, b) => a + b, 0));
@@ -89,14 +98,14 @@ export function describeVirtioNetDevice(target: ConformanceTarget): void {
       });
     }
 
-    it('delivers frames from the outside into the guest, byte for byte', async () => {
+    it(`delivers frames from the outside into the guest, byte for byte${counters ? '' : noCounters}`, async () => {
       const { nic, driver, config } = await start();
       const sent = [60, 300, 1514].map((n, i) => testFrame(config.mac, OUTSIDE_MAC, 200 + i, n));
       for (const f of sent) await nic.toGuest(f);
       const got = await driver.receiveMany(sent.length);
       expect(got.map((r) => frameSeq(r.frame))).toEqual([200, 201, 202]);
       expect(got.map((r) => [...r.frame])).toEqual(sent.map((f) => [...f]));
-      expect(nic.device.stats()[0]!.packets).toBeGreaterThanOrEqual(3);
+      if (counters) expect(nic.device.stats()[0]!.packets).toBeGreaterThanOrEqual(3);
     });
 
     it('spreads a frame over several small buffers with MRG_RXBUF (num_buffers)', async () => {
@@ -160,7 +169,7 @@ export function describeVirtioNetDevice(target: ConformanceTarget): void {
       await driver.close();
       expect(nic.device.activated).toBe(false);
       // A second driver (a rebooted guest) on the same device.
-      const again = await VirtioNetDriver.create({ device: nic.device });
+      const again = await startDriver(nic, { device: nic.device });
       open.at(-1)!.drivers.push(again);
       expect(nic.device.activated).toBe(true);
       const f = testFrame(OUTSIDE_MAC, config.mac, 800, 128);
@@ -174,7 +183,7 @@ export function describeVirtioNetDevice(target: ConformanceTarget): void {
       expect(states[1]).toEqual({ nextAvail: tx.nextAvail, nextUsed: tx.nextAvail });
     });
 
-    it('returns every malformed chain with used length 0, counts it, and keeps serving', async () => {
+    it.skipIf(!counters)(`returns every malformed chain with used length 0, counts it, and keeps serving${counters ? '' : ' [skipped: needs data-plane counters; the data plane runs outside vnic]'}`, async () => {
       const { nic, driver, config } = await start();
       let seq = 900;
       for (const kind of CHAIN_LEVEL_MALFORMED) {
@@ -189,7 +198,7 @@ export function describeVirtioNetDevice(target: ConformanceTarget): void {
       expect(driver.status() & VIRTIO_CONFIG_S_NEEDS_RESET).toBe(0);
     });
 
-    it('reports NEEDS_RESET on ring-level corruption and recovers after reset', async () => {
+    it.skipIf(!ringCorruption)(`reports NEEDS_RESET on ring-level corruption and recovers after reset${ringCorruption ? '' : ' [skipped: the backend has no way to report a corrupted ring]'}`, async () => {
       const { nic, driver, config } = await start();
       const reasons: string[] = [];
       nic.device.events.on('needs-reset', (why) => reasons.push(why));
@@ -199,7 +208,7 @@ export function describeVirtioNetDevice(target: ConformanceTarget): void {
       expect(driver.status() & VIRTIO_CONFIG_S_NEEDS_RESET).toBe(VIRTIO_CONFIG_S_NEEDS_RESET);
       expect(reasons.join()).toMatch(/avail/);
       await driver.close();
-      const again = await VirtioNetDriver.create({ device: nic.device });
+      const again = await startDriver(nic, { device: nic.device });
       open.at(-1)!.drivers.push(again);
       expect(again.send(testFrame(OUTSIDE_MAC, config.mac, 1000, 64))).toBe(true);
       expect((await nic.fromGuest(1)).map(frameSeq)).toEqual([1000]);

@@ -26,3 +26,8 @@ export { benches } from './bench/benches.ts';
 export { formatBenchTable } from './bench/formatBenchTable.ts';
 export { bench } from './commands/bench.ts';
 export type { BenchOptions } from './commands/bench.ts';
+
+// Real peers the benches and the tests start (DPDK testpmd), and installing what they need.
+export { Testpmd } from './peers/Testpmd.ts';
+export type { TestpmdOptions } from './peers/TestpmdOptions.ts';
+export { ensureCommand } from './peers/ensureCommand.ts';

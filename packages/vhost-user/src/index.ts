@@ -2,7 +2,7 @@
 
 export { VhostUserError } from './VhostUserError.ts';
 
-export * as vhost_user from './protocol/vhost_user.ts';
+export * as vhost_user from '@vnic/vhost-user-protocol/vhost_user';
 export {
   VHOST_MEMORY_BASELINE_NREGIONS,
   VHOST_USER_F_PROTOCOL_FEATURES,
@@ -16,27 +16,27 @@ export {
   VHOST_USER_PROTOCOL_F_STATUS,
   VHOST_USER_REPLY_MASK,
   VHOST_USER_VERSION,
-} from './protocol/vhost_user.ts';
-export { FrontendReq } from './protocol/FrontendReq.ts';
-export { BackendReq } from './protocol/BackendReq.ts';
-export type { VhostUserHeader } from './protocol/VhostUserHeader.ts';
-export type { VhostVringState } from './protocol/VhostVringState.ts';
-export type { VhostUserMemoryRegion } from './protocol/VhostUserMemoryRegion.ts';
-export type { VhostUserConfigSpace } from './protocol/VhostUserConfigSpace.ts';
-export { encodeMessage } from './protocol/encodeMessage.ts';
-export { decodeHeader } from './protocol/decodeHeader.ts';
-export { requestName } from './protocol/requestName.ts';
-export { encodeU64 } from './protocol/encodeU64.ts';
-export { decodeU64 } from './protocol/decodeU64.ts';
-export { encodeVringState } from './protocol/encodeVringState.ts';
-export { decodeVringState } from './protocol/decodeVringState.ts';
-export { encodeVringAddr } from './protocol/encodeVringAddr.ts';
-export { decodeVringAddr } from './protocol/decodeVringAddr.ts';
-export { encodeMemoryTable } from './protocol/encodeMemoryTable.ts';
-export { decodeMemoryTable } from './protocol/decodeMemoryTable.ts';
-export { encodeConfigSpace } from './protocol/encodeConfigSpace.ts';
-export { decodeConfigSpace } from './protocol/decodeConfigSpace.ts';
-export { validateReply } from './protocol/validateReply.ts';
+} from '@vnic/vhost-user-protocol/vhost_user';
+export { FrontendReq } from '@vnic/vhost-user-protocol';
+export { BackendReq } from '@vnic/vhost-user-protocol';
+export type { VhostUserHeader } from '@vnic/vhost-user-protocol';
+export type { VhostVringState } from '@vnic/vhost-user-protocol';
+export type { VhostUserMemoryRegion } from '@vnic/vhost-user-protocol';
+export type { VhostUserConfigSpace } from '@vnic/vhost-user-protocol';
+export { encodeMessage } from '@vnic/vhost-user-protocol';
+export { decodeHeader } from '@vnic/vhost-user-protocol';
+export { requestName } from '@vnic/vhost-user-protocol';
+export { encodeU64 } from '@vnic/vhost-user-protocol';
+export { decodeU64 } from '@vnic/vhost-user-protocol';
+export { encodeVringState } from '@vnic/vhost-user-protocol';
+export { decodeVringState } from '@vnic/vhost-user-protocol';
+export { encodeVringAddr } from '@vnic/vhost-user-protocol';
+export { decodeVringAddr } from '@vnic/vhost-user-protocol';
+export { encodeMemoryTable } from '@vnic/vhost-user-protocol';
+export { decodeMemoryTable } from '@vnic/vhost-user-protocol';
+export { encodeConfigSpace } from '@vnic/vhost-user-protocol';
+export { decodeConfigSpace } from '@vnic/vhost-user-protocol';
+export { validateReply } from '@vnic/vhost-user-protocol';
 
 export { VhostUserConnection } from './connection/VhostUserConnection.ts';
 export type { VhostUserConnectOptions } from './connection/VhostUserConnection.ts';

@@ -5,9 +5,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { frameSeq } from '../../conformance/frames.ts';
 import { netConfig } from '../../conformance/netConfig.ts';
 import { hexAll, macswapRoundTrip, swapped } from './pmdLoop.ts';
-import { Testpmd, ensureTestpmd, peerMissing, socketDir } from './Testpmd.ts';
+import { Testpmd } from '@vnic/cli';
+import { peerMissing, socketDir } from './peerSupport.ts';
 
-const missing = ensureTestpmd();
+const missing = Testpmd.ensure();
 const skip = peerMissing(missing);
 const sockets = socketDir();
 afterAll(() => sockets.remove());

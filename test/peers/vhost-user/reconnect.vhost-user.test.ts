@@ -6,9 +6,10 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { frameSeq } from '../../conformance/frames.ts';
 import { netConfig } from '../../conformance/netConfig.ts';
 import { hexAll, macswapRoundTrip, swapped } from './pmdLoop.ts';
-import { Testpmd, ensureTestpmd, peerMissing, socketDir } from './Testpmd.ts';
+import { Testpmd } from '@vnic/cli';
+import { peerMissing, socketDir } from './peerSupport.ts';
 
-const skip = peerMissing(ensureTestpmd());
+const skip = peerMissing(Testpmd.ensure());
 const sockets = socketDir();
 afterAll(() => sockets.remove());
 const fdCount = (): number => readdirSync('/proc/self/fd').length;

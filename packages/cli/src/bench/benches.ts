@@ -5,5 +5,7 @@ import type { Bench } from './Bench.ts';
  * Add a bench: one file exporting a `Bench`, one line here.
  */
 export const benches: Readonly<Record<string, () => Promise<Bench>>> = {
+  'virtio-net': async () => (await import('./virtioNetBench.ts')).virtioNetBench,
+  'vhost-user': async () => (await import('./vhostUserBench.ts')).vhostUserBench,
   'vhost-net': async () => (await import('./vhostNetBench.ts')).vhostNetBench,
 };

@@ -1,17 +1,12 @@
 import { EpollLoop, SysError, UnixSocket, closeFd, setNonBlocking } from '@vnic/sys';
-import { decodeHeader } from '../protocol/decodeHeader.ts';
-import { decodeU64 } from '../protocol/decodeU64.ts';
-import { encodeMessage } from '../protocol/encodeMessage.ts';
-import { requestName } from '../protocol/requestName.ts';
-import type { VhostUserHeader } from '../protocol/VhostUserHeader.ts';
-import { validateReply } from '../protocol/validateReply.ts';
+import { decodeHeader, decodeU64, encodeMessage, requestName, validateReply, type VhostUserHeader } from '@vnic/vhost-user-protocol';
 import {
   VHOST_USER_HDR_SIZE,
   VHOST_USER_MAX_FDS,
   VHOST_USER_MAX_PAYLOAD_SIZE,
   VHOST_USER_NEED_REPLY_MASK,
   VHOST_USER_U64_SIZE,
-} from '../protocol/vhost_user.ts';
+} from '@vnic/vhost-user-protocol/vhost_user';
 import { VhostUserError } from '../VhostUserError.ts';
 import type { VhostUserConnectionOptions } from './VhostUserConnectionOptions.ts';
 
@@ -181,6 +176,7 @@ export class VhostUserConnection {
         `vhost-user ${this.path}: ${name}: sending failed: ${full ? 'the socket buffer is full (the backend does not read)' : messageOf(err)}`,
         { cause: err },
       );
+      reply?.catch(() => undefined); // #end rejects it with the same error, thrown here
       this.#end(e, true);
       throw e;
     }

@@ -21,10 +21,11 @@ import { EpollLoop, EventFd, guestMemoryFromLayout, type UnixSocket } from '@vni
 import { VhostUserConnection } from '../connection/VhostUserConnection.ts';
 import { VhostUserListener } from '../connection/VhostUserListener.ts';
 import { VhostUserFrontend } from '../frontend/VhostUserFrontend.ts';
-import { VHOST_USER_F_PROTOCOL_FEATURES, VHOST_USER_PROTOCOL_F_STATUS } from '../protocol/vhost_user.ts';
+import { VHOST_USER_F_PROTOCOL_FEATURES, VHOST_USER_PROTOCOL_F_STATUS } from '@vnic/vhost-user-protocol/vhost_user';
 import { VhostUserError } from '../VhostUserError.ts';
 import type { BackendHandshake } from './BackendHandshake.ts';
 import { negotiateBackend } from './negotiateBackend.ts';
+import { SocketWatch } from './SocketWatch.ts';
 import { VHOST_USER_NET_BACKEND_FEATURES } from './VHOST_USER_NET_BACKEND_FEATURES.ts';
 import type { VhostUserOptions } from './VhostUserOptions.ts';
 
@@ -334,9 +335,16 @@ export class VhostUserNetDevice extends NetDeviceBase {
     // Server mode: the listener's next connection (#onServerConnection) restores the session.
   }
 
+  /**
+   * Client mode: connect again until the backend is back. Besides the capped backoff timer, the
+   * socket's directory is watched (inotify through fs.watch): when the backend re-creates its
+   * socket the next attempt starts at once (then every 1, 2, 4 ms while it is bound but not yet
+   * listening), so a restarted backend is reconnected within milliseconds, not a backoff period.
+   */
   async #reconnectClient(): Promise<void> {
     if (this.#reconnecting) return;
     this.#reconnecting = true;
+    const appeared = new SocketWatch(this.options.socket);
     let delay = RECONNECT_MIN_MS;
     try {
       while (!this.#shutdown && this.#frontend === undefined) {
@@ -351,10 +359,11 @@ export class VhostUserNetDevice extends NetDeviceBase {
             this.events.emit('warning', `${this.id}: vhost-user reconnection failed: ${err.message}`);
           }
         }
-        await sleep(delay);
-        delay = Math.min(delay * 2, RECONNECT_MAX_MS);
+        const event = await appeared.wait(delay);
+        delay = event ? 1 : Math.min(delay * 2, RECONNECT_MAX_MS);
       }
     } finally {
+      appeared.close();
       this.#reconnecting = false;
     }
   }
@@ -418,10 +427,6 @@ export class VhostUserNetDevice extends NetDeviceBase {
 function usedIdx(mem: GuestMemory, q: QueueContext): number {
   const b = mem.slice(q.usedRing + 2, 2);
   return b === undefined ? 0 : b[0]! | (b[1]! << 8);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function messageOf(err: unknown): string {

@@ -1,14 +1,6 @@
 import type { GuestMemoryLayout, VhostControlPlane, VhostVringAddr } from '@vnic/core';
 import type { VhostUserConnection } from '../connection/VhostUserConnection.ts';
-import { decodeConfigSpace } from '../protocol/decodeConfigSpace.ts';
-import { decodeU64 } from '../protocol/decodeU64.ts';
-import { decodeVringState } from '../protocol/decodeVringState.ts';
-import { encodeConfigSpace } from '../protocol/encodeConfigSpace.ts';
-import { encodeMemoryTable } from '../protocol/encodeMemoryTable.ts';
-import { encodeU64 } from '../protocol/encodeU64.ts';
-import { encodeVringAddr } from '../protocol/encodeVringAddr.ts';
-import { encodeVringState } from '../protocol/encodeVringState.ts';
-import { FrontendReq } from '../protocol/FrontendReq.ts';
+import { decodeConfigSpace, decodeU64, decodeVringState, encodeConfigSpace, encodeMemoryTable, encodeU64, encodeVringAddr, encodeVringState, FrontendReq } from '@vnic/vhost-user-protocol';
 import {
   VHOST_MEMORY_BASELINE_NREGIONS,
   VHOST_USER_CONFIG_HDR_SIZE,
@@ -19,7 +11,7 @@ import {
   VHOST_USER_VRING_IDX_MASK,
   VHOST_USER_VRING_NOFD_MASK,
   VHOST_USER_VRING_STATE_SIZE,
-} from '../protocol/vhost_user.ts';
+} from '@vnic/vhost-user-protocol/vhost_user';
 import { VhostUserError } from '../VhostUserError.ts';
 
 /**

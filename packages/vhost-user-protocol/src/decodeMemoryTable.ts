@@ -1,4 +1,4 @@
-import { VhostUserError } from '../VhostUserError.ts';
+import { VhostUserProtocolError } from './VhostUserProtocolError.ts';
 import type { VhostUserMemoryRegion } from './VhostUserMemoryRegion.ts';
 import { VHOST_MEMORY_BASELINE_NREGIONS, VHOST_USER_MEMORY_HDR_SIZE, VHOST_USER_MEMORY_REGION_SIZE } from './vhost_user.ts';
 
@@ -8,17 +8,17 @@ import { VHOST_MEMORY_BASELINE_NREGIONS, VHOST_USER_MEMORY_HDR_SIZE, VHOST_USER_
  */
 export function decodeMemoryTable(payload: Uint8Array): VhostUserMemoryRegion[] {
   if (payload.length < VHOST_USER_MEMORY_HDR_SIZE) {
-    throw new VhostUserError('protocol', `SET_MEM_TABLE payload is ${payload.length} bytes, shorter than its ${VHOST_USER_MEMORY_HDR_SIZE}-byte header`);
+    throw new VhostUserProtocolError('protocol', `SET_MEM_TABLE payload is ${payload.length} bytes, shorter than its ${VHOST_USER_MEMORY_HDR_SIZE}-byte header`);
   }
   const v = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const n = v.getUint32(0, true);
   if (n < 1 || n > VHOST_MEMORY_BASELINE_NREGIONS) {
-    throw new VhostUserError('protocol', `SET_MEM_TABLE nregions ${n} is outside 1..${VHOST_MEMORY_BASELINE_NREGIONS}`);
+    throw new VhostUserProtocolError('protocol', `SET_MEM_TABLE nregions ${n} is outside 1..${VHOST_MEMORY_BASELINE_NREGIONS}`);
   }
   const compact = VHOST_USER_MEMORY_HDR_SIZE + n * VHOST_USER_MEMORY_REGION_SIZE;
   const full = VHOST_USER_MEMORY_HDR_SIZE + VHOST_MEMORY_BASELINE_NREGIONS * VHOST_USER_MEMORY_REGION_SIZE;
   if (payload.length !== compact && payload.length !== full) {
-    throw new VhostUserError('protocol', `SET_MEM_TABLE payload is ${payload.length} bytes, expected ${compact} (or ${full}) for ${n} regions`);
+    throw new VhostUserProtocolError('protocol', `SET_MEM_TABLE payload is ${payload.length} bytes, expected ${compact} (or ${full}) for ${n} regions`);
   }
   const out: VhostUserMemoryRegion[] = [];
   for (let i = 0; i < n; i++) {

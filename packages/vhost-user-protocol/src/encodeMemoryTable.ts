@@ -1,4 +1,4 @@
-import { VhostUserError } from '../VhostUserError.ts';
+import { VhostUserProtocolError } from './VhostUserProtocolError.ts';
 import type { VhostUserMemoryRegion } from './VhostUserMemoryRegion.ts';
 import { VHOST_MEMORY_BASELINE_NREGIONS, VHOST_USER_MEMORY_HDR_SIZE, VHOST_USER_MEMORY_REGION_SIZE } from './vhost_user.ts';
 
@@ -8,7 +8,7 @@ import { VHOST_MEMORY_BASELINE_NREGIONS, VHOST_USER_MEMORY_HDR_SIZE, VHOST_USER_
  */
 export function encodeMemoryTable(regions: readonly VhostUserMemoryRegion[]): Uint8Array {
   if (regions.length < 1 || regions.length > VHOST_MEMORY_BASELINE_NREGIONS) {
-    throw new VhostUserError(
+    throw new VhostUserProtocolError(
       'invalid-argument',
       `SET_MEM_TABLE carries 1..${VHOST_MEMORY_BASELINE_NREGIONS} regions (VHOST_MEMORY_BASELINE_NREGIONS), got ${regions.length}`,
     );
@@ -18,7 +18,7 @@ export function encodeMemoryTable(regions: readonly VhostUserMemoryRegion[]): Ui
   v.setUint32(0, regions.length, true);
   regions.forEach((r, i) => {
     const off = VHOST_USER_MEMORY_HDR_SIZE + i * VHOST_USER_MEMORY_REGION_SIZE;
-    if (r.memorySize <= 0n) throw new VhostUserError('invalid-argument', `SET_MEM_TABLE region ${i}: size must be positive`);
+    if (r.memorySize <= 0n) throw new VhostUserProtocolError('invalid-argument', `SET_MEM_TABLE region ${i}: size must be positive`);
     v.setBigUint64(off, r.guestPhysAddr, true);
     v.setBigUint64(off + 8, r.memorySize, true);
     v.setBigUint64(off + 16, r.userspaceAddr, true);

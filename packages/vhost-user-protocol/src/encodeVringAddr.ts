@@ -1,5 +1,5 @@
 import type { VhostVringAddr } from '@vnic/core';
-import { VhostUserError } from '../VhostUserError.ts';
+import { VhostUserProtocolError } from './VhostUserProtocolError.ts';
 import { VHOST_USER_VRING_ADDR_SIZE } from './vhost_user.ts';
 
 /**
@@ -7,7 +7,7 @@ import { VHOST_USER_VRING_ADDR_SIZE } from './vhost_user.ts';
  * descriptor, used, available (frontend virtual addresses) and log (guest-physical) addresses.
  */
 export function encodeVringAddr(index: number, addr: VhostVringAddr): Uint8Array {
-  if (!Number.isInteger(index) || index < 0 || index > 0xffff_ffff) throw new VhostUserError('invalid-argument', `vring index ${index} is not a u32`);
+  if (!Number.isInteger(index) || index < 0 || index > 0xffff_ffff) throw new VhostUserProtocolError('invalid-argument', `vring index ${index} is not a u32`);
   const out = new Uint8Array(VHOST_USER_VRING_ADDR_SIZE);
   const v = new DataView(out.buffer);
   v.setUint32(0, index, true);

@@ -1,4 +1,4 @@
-import { VhostUserError } from '../VhostUserError.ts';
+import { VhostUserProtocolError } from './VhostUserProtocolError.ts';
 import { FrontendReq } from './FrontendReq.ts';
 import { VHOST_USER_HDR_SIZE, VHOST_USER_MAX_PAYLOAD_SIZE, VHOST_USER_VERSION } from './vhost_user.ts';
 
@@ -8,10 +8,10 @@ import { VHOST_USER_HDR_SIZE, VHOST_USER_MAX_PAYLOAD_SIZE, VHOST_USER_VERSION } 
  */
 export function encodeMessage(request: number, payload: Uint8Array = new Uint8Array(0), extraFlags = 0): Uint8Array {
   if (!Number.isInteger(request) || request < 0 || request > 0xffff_ffff) {
-    throw new VhostUserError('invalid-argument', `vhost-user request code ${request} is not a u32`);
+    throw new VhostUserProtocolError('invalid-argument', `vhost-user request code ${request} is not a u32`);
   }
   if (payload.length > VHOST_USER_MAX_PAYLOAD_SIZE) {
-    throw new VhostUserError(
+    throw new VhostUserProtocolError(
       'invalid-argument',
       `vhost-user ${FrontendReq[request] ?? request}: payload of ${payload.length} bytes exceeds ${VHOST_USER_MAX_PAYLOAD_SIZE}`,
     );

@@ -1,0 +1,112 @@
+/*
+ * The traffic source of `vnic bench virtio-net` RX: run inside the bench's network namespace, it
+ * sends one frame over and over out of interface <ifname> (a tap: the frames land in the tap's
+ * queue, read by vnic's device or by the C read() loop on the other side) through an AF_PACKET
+ * socket with PACKET_QDISC_BYPASS, 64 frames per sendmmsg. It prints "ready" once the socket is
+ * bound and then runs until SIGTERM/SIGINT, when it prints {"sent":N,"errors":E}.
+ *
+ *   packet_flood <ifname> <frame-hex>
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define BATCH 64
+
+static volatile sig_atomic_t stop = 0;
+static void on_signal(int sig) {
+  (void)sig;
+  stop = 1;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 3) {
+    fprintf(stderr, "usage: packet_flood <ifname> <frame-hex>\n");
+    return 2;
+  }
+  static uint8_t frame[9000];
+  size_t len = strlen(argv[2]) / 2;
+  if (len > sizeof frame || len < 14) {
+    fprintf(stderr, "packet_flood: frame of %zu bytes is outside 14..%zu\n", len, sizeof frame);
+    return 2;
+  }
+  for (size_t i = 0; i < len; i++) {
+    unsigned v;
+    if (sscanf(argv[2] + 2 * i, "%2x", &v) != 1) {
+      fprintf(stderr, "packet_flood: bad frame hex at byte %zu\n", i);
+      return 2;
+    }
+    frame[i] = (uint8_t)v;
+  }
+  unsigned ifindex = if_nametoindex(argv[1]);
+  if (ifindex == 0) {
+    fprintf(stderr, "packet_flood: no interface %s in this namespace: %s\n", argv[1], strerror(errno));
+    return 1;
+  }
+  int fd = socket(AF_PACKET, SOCK_RAW, 0);
+  if (fd < 0) {
+    fprintf(stderr, "packet_flood: socket(AF_PACKET): %s\n", strerror(errno));
+    return 1;
+  }
+  int one = 1;
+  if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) < 0) {
+    fprintf(stderr, "packet_flood: PACKET_QDISC_BYPASS: %s\n", strerror(errno));
+    return 1;
+  }
+  struct sockaddr_ll sll;
+  memset(&sll, 0, sizeof sll);
+  sll.sll_family = AF_PACKET;
+  sll.sll_ifindex = (int)ifindex;
+  sll.sll_protocol = 0;
+  if (bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
+    fprintf(stderr, "packet_flood: bind to %s: %s\n", argv[1], strerror(errno));
+    return 1;
+  }
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  struct iovec iov = {frame, len};
+  struct mmsghdr msgs[BATCH];
+  memset(msgs, 0, sizeof msgs);
+  for (int i = 0; i < BATCH; i++) {
+    msgs[i].msg_hdr.msg_iov = &iov;
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  printf("ready\n");
+  fflush(stdout);
+  unsigned long long sent = 0, errors = 0, full = 0;
+  int last_errno = 0;
+  while (!stop) {
+    int n = sendmmsg(fd, msgs, BATCH, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ENOBUFS || errno == EAGAIN) {
+        /* the tap's queue is full: its reader is the bottleneck, leave it the CPU for a moment */
+        full++;
+        usleep(20);
+        continue;
+      }
+      errors++;
+      if (errno != last_errno) fprintf(stderr, "packet_flood: sendmmsg: %s\n", strerror(errno));
+      last_errno = errno;
+      if (errors > 1000) break;
+      continue;
+    }
+    sent += (unsigned)n;
+  }
+  printf("{\"sent\":%llu,\"full\":%llu,\"errors\":%llu}\n", sent, full, errors);
+  fflush(stdout);
+  close(fd);
+  return 0;
+}
