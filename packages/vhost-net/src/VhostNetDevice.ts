@@ -15,7 +15,6 @@ import {
 import { VIRTIO_NET_F_MQ } from '@vnic/core/virtio_net';
 import {
   dupFd,
-  EpollLoop,
   EventFd,
   guestMemoryFromLayout,
   openNetTap,
@@ -25,10 +24,12 @@ import {
   tunTxFilter,
   VHOST_NET_PATH,
   VhostNetFd,
+  type EpollLoop,
   type NetTap,
   type Tap,
 } from '@vnic/sys';
 import { validateVhostNetOptions } from './validateVhostNetOptions.ts';
+import { sharedEpollLoop } from './sharedEpollLoop.ts';
 import { VHOST_NET_RING_FEATURES } from './VHOST_NET_RING_FEATURES.ts';
 import { VhostNetControlPlane } from './VhostNetControlPlane.ts';
 import { VhostNetError } from './VhostNetError.ts';
@@ -81,7 +82,7 @@ export class VhostNetDevice extends NetDeviceBase {
   readonly vhost: VhostNetControlPlane;
 
   readonly #tap: Tap;
-  readonly #loop = new EpollLoop(100);
+  readonly #loop: EpollLoop;
   /** One VHOST_SET_VRING_ERR eventfd per data vring, alive as long as the device. */
   readonly #errFds: EventFd[];
   #active: Activation | undefined;
@@ -103,6 +104,7 @@ export class VhostNetDevice extends NetDeviceBase {
       for (const f of this.#errFds) f.close();
       throw e;
     }
+    this.#loop = sharedEpollLoop.retain();
   }
 
   /**
@@ -261,7 +263,8 @@ export class VhostNetDevice extends NetDeviceBase {
   }
 
   protected override async closeBackend(): Promise<void> {
-    await this.#loop.close();
+    // resetDataPlane removed this device's fds from the shared loop already.
+    await sharedEpollLoop.release();
     let first: unknown;
     const attempt = (op: () => void): void => {
       try {

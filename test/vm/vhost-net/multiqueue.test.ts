@@ -1,7 +1,10 @@
 import type { NetDeviceConfig } from '@vnic/core';
 import { buildEthernet, buildIpv4, buildUdp, driverPort, EtherType, GuestNetStack, IpProtocol, VirtioNetDriver } from '@vnic/driver';
 import { VhostNetDevice } from '@vnic/vhost-net';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fdCount } from '../../../packages/sys/src/testing/fdCount.ts';
+import { uniqueName } from '../../../packages/sys/src/testing/uniqueName.ts';
 import { netConfig } from '../../conformance/netConfig.ts';
 import { nsUdpServer } from '../../fixtures/nsUdpServer.ts';
 import { pattern } from '../../fixtures/offloadFrames.ts';
@@ -92,4 +95,18 @@ describe('vhost-net backend: two queue pairs through the kernel', () => {
     expect(perPair[0]!.length + perPair[1]!.length).toBe(FLOWS);
     expect(perPair[1]!.length, 'flows on pair 1 again').toBeGreaterThan(0);
   }, 90_000);
+
+  it('20 open/activate/close cycles of a 2-pair NIC leave no fd and no tap behind', async () => {
+    const before = fdCount.fds();
+    for (let i = 0; i < 20; i++) {
+      const tap = uniqueName('vnc');
+      const d = VhostNetDevice.open(netConfig('vhost-net', { queuePairs: 2, options: { tap } }));
+      const drv = await VirtioNetDriver.create({ device: d, queuePairs: 2 });
+      expect(d.attachedPairs).toBe(2);
+      await drv.close();
+      await d.close();
+      expect(existsSync(`/sys/class/net/${tap}`)).toBe(false);
+    }
+    expect(fdCount.fds()).toBe(before);
+  }, 180_000);
 });
