@@ -36,6 +36,8 @@ import { VhostNetError } from './VhostNetError.ts';
 import type { VhostNetOptions } from './VhostNetOptions.ts';
 
 const ALL_FEATURES = (1n << 64n) - 1n;
+/** A TUNSETTXFILTER no frame passes (only the all-zero destination, which no valid frame has). */
+const LINK_DOWN_FILTER = { allMulti: false, addrs: [new Uint8Array(6)] };
 
 interface CtrlQueue {
   readonly index: number;
@@ -180,13 +182,15 @@ export class VhostNetDevice extends NetDeviceBase {
 
   /**
    * Changes the link state. Link down detaches the tap from every vring (the kernel stops moving
-   * frames both ways, as QEMU stops vhost on link down); link up attaches the active pairs again.
+   * frames both ways, as QEMU stops vhost on link down) and makes the tap drop what arrives for
+   * the guest meanwhile; link up restores the receive filter and attaches the active pairs again.
    */
   override setLinkUp(up: boolean): void {
     super.setLinkUp(up);
     const act = this.#active;
     if (act === undefined) return;
     try {
+      this.#applyRxFilter();
       this.#applyPairs(act, this.ctrlState.activePairs);
     } catch (e) {
       this.events.emit('needs-reset', `${this.id}: link ${up ? 'up' : 'down'}: ${messageOf(e)}`, undefined);
@@ -331,7 +335,8 @@ export class VhostNetDevice extends NetDeviceBase {
    */
   #applyRxFilter(): void {
     try {
-      this.#tap.setTxFilter(tunTxFilter(this.ctrlState));
+      // Link down: nothing passes (frames are dropped by the tap, not queued for a later link up).
+      this.#tap.setTxFilter(this.linkUp ? tunTxFilter(this.ctrlState) : LINK_DOWN_FILTER);
     } catch (e) {
       throw new VhostNetError('tap', `${this.id}: tap ${this.tapName}: cannot set the receive filter: ${messageOf(e)}`, { cause: e });
     }

@@ -125,6 +125,27 @@ describe('vhost-net backend: IPv4 traffic through the kernel vhost_net and a tap
     expect(await delivered(OTHER)).toBe(true);
   }, 90_000);
 
+  it('link down stops both directions (frames meanwhile are dropped, not queued); link up brings traffic back', async () => {
+    nic.drain();
+    while (driver.tryReceive(0) !== undefined);
+    nic.device.setLinkUp(false);
+    expect(nic.device.attachedPairs).toBe(0);
+    nic.send(testFrame(MAC, OUTSIDE_MAC, 6000, 100));
+    expect(driver.send(testFrame(OUTSIDE_MAC, MAC, 6001, 100))).toBe(true);
+    const during = await driver.receive(0, 1500);
+    expect(during === undefined || !isTestFrame(during.frame)).toBe(true);
+    await expect(nic.capture(1, isTestFrame, 1500)).rejects.toThrow(/0\/1 frames/);
+    nic.device.setLinkUp(true);
+    expect(nic.device.attachedPairs).toBe(1);
+    nic.send(testFrame(MAC, OUTSIDE_MAC, 6002, 100));
+    // The guest's frame posted while down leaves now; the frame sent to it while down is gone.
+    expect((await nic.capture(1, isTestFrame, 10_000)).map(frameSeq)).toEqual([6001]);
+    let r = await driver.receive(0, 10_000);
+    while (r !== undefined && !isTestFrame(r.frame)) r = await driver.receive(0, 10_000);
+    expect(r && frameSeq(r.frame)).toBe(6002);
+    await driver.flushTx(0, 10_000);
+  }, 60_000);
+
   it('reset returns the ring positions and a re-activation with them resumes there, traffic flowing', async () => {
     const device = nic.device;
     const before = driver.queue(1).nextAvail;
