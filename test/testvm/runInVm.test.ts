@@ -63,6 +63,7 @@ describe.skipIf(skip).sequential('runInVm: a throw-away VM with the Debian kerne
   it('boots q35 with virtio-pci and a shared memfd RAM backend (what a vhost-user NIC needs)', { timeout: BOOT_TIMEOUT_MS }, async () => {
     let qemuPid = 0;
     let hostMaps = '';
+    let seen = '';
     const r = await runInVm({
       // the guest holds still for a moment after the marker so the host can look at QEMU's mappings
       command: ['sh', '-c', 'cut -d" " -f1 /proc/modules; echo look-now; sleep 2'],
@@ -73,7 +74,8 @@ describe.skipIf(skip).sequential('runInVm: a throw-away VM with the Debian kerne
       timeoutMs: BOOT_TIMEOUT_MS - 10_000,
       onQemuStarted: (pid) => (qemuPid = pid),
       onOutput: (c) => {
-        if (c.includes('look-now') && hostMaps === '') hostMaps = readFileSync(`/proc/${qemuPid}/maps`, 'utf8');
+        seen += c; // serial output arrives in small pieces: look at everything so far
+        if (seen.includes('look-now') && hostMaps === '') hostMaps = readFileSync(`/proc/${qemuPid}/maps`, 'utf8');
       },
     });
     expect(r.exitCode).toBe(0);
@@ -109,12 +111,14 @@ describe.skipIf(skip).sequential('runInVm: a throw-away VM with the Debian kerne
   it('stops on abort, rejects with kind aborted, leaves no QEMU and no run directory', { timeout: BOOT_TIMEOUT_MS }, async () => {
     const before = new Set(readdirVnic());
     const ac = new AbortController();
+    let seen = '';
     const err = await runInVm({
       command: ['sh', '-c', 'echo vm-is-sleeping; exec sleep 600'],
       timeoutMs: BOOT_TIMEOUT_MS - 10_000,
       signal: ac.signal,
       onOutput: (c) => {
-        if (c.includes('vm-is-sleeping')) ac.abort();
+        seen += c;
+        if (seen.includes('vm-is-sleeping')) ac.abort();
       },
     }).then(
       () => undefined,
@@ -148,6 +152,25 @@ describe.skipIf(skip).sequential('runInVm: a throw-away VM with the Debian kerne
       expect(isAlive(r.run.qemuPid ?? 0)).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails clearly when the kernel package cannot be downloaded', { timeout: 120_000 }, async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'vm4-cache-'));
+    const saved = process.env['VNIC_TESTVM_KERNEL_PACKAGE'];
+    process.env['VNIC_TESTVM_KERNEL_PACKAGE'] = 'linux-image-0.0.0-0-vnic-missing';
+    try {
+      const err = await prepareTestVm({ cacheDir }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(TestVmError.is(err)).toBe(true);
+      expect((err as TestVmError).kind).toBe('kernel');
+      expect((err as TestVmError).message).toMatch(/downloading the kernel package linux-image-0\.0\.0-0-vnic-missing failed: .*apt-get update/s);
+    } finally {
+      if (saved === undefined) delete process.env['VNIC_TESTVM_KERNEL_PACKAGE'];
+      else process.env['VNIC_TESTVM_KERNEL_PACKAGE'] = saved;
+      rmSync(cacheDir, { recursive: true, force: true });
     }
   });
 

@@ -11,14 +11,8 @@ import { fetchKernelPackage } from './image/fetchKernelPackage.ts';
 import { findStaticBusybox } from './image/findStaticBusybox.ts';
 import { renderInitScript } from './image/renderInitScript.ts';
 import { resolveModuleLoadOrder } from './image/resolveModuleLoadOrder.ts';
-import { repoRoot } from './repoRoot.ts';
+import { defaultTestVmCacheDir } from './defaultTestVmCacheDir.ts';
 import { runTool } from './runTool.ts';
-
-/** The cache directory used when none is given. */
-export function defaultTestVmCacheDir(): string {
-  const env = process.env['VNIC_TESTVM_CACHE'];
-  return env !== undefined && env !== '' ? env : join(repoRoot, '.vnic-tmp', 'testvm');
-}
 
 /**
  * Makes the test-VM image ready and returns it: the Debian kernel package (apt-get download,

@@ -41,7 +41,8 @@ const tail = (text: string): string => text.trimEnd().split('\n').slice(-TAIL_LI
  * Boots a throw-away VM (QEMU TCG, Debian kernel, busybox initramfs, see prepareTestVm), runs
  * `command` in it chrooted to the host's root (read-only; the project directory read-write at the
  * same path; tmpfs /tmp and /run) and resolves once the guest powered off, with the command's exit
- * code and output. QEMU runs under `timeout(1)` as a safety net and is killed on `timeoutMs` or
+ * code and output. QEMU runs under `timeout --foreground` (a safety net if this process dies
+ * without cleaning up; a terminal's Ctrl-C reaches QEMU too) and is killed on `timeoutMs` or
  * `signal`; the run directory is removed in every case. A nonzero exit code is returned, not thrown.
  */
 export async function runInVm(options: RunInVmOptions): Promise<RunInVmResult> {
@@ -144,7 +145,7 @@ interface BootOutcome {
 function boot(args: string[], safetySeconds: number, options: RunInVmOptions, runDir: string): Promise<BootOutcome> {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
-    const child = spawn('timeout', ['--kill-after=3', String(safetySeconds), QEMU, ...args], {
+    const child = spawn('timeout', ['--foreground', '--kill-after=3', String(safetySeconds), QEMU, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const out: BootOutcome = { console: '', stderr: '', bootMs: 0, qemuPid: undefined, exit: '', failure: undefined };
@@ -156,7 +157,7 @@ function boot(args: string[], safetySeconds: number, options: RunInVmOptions, ru
         const pid = Number.parseInt(readFileSync(join(runDir, 'qemu.pid'), 'utf8'), 10);
         if (pid > 0) {
           out.qemuPid = pid;
-          options.onQemuStarted?.(pid);
+          callback('onQemuStarted', () => options.onQemuStarted?.(pid));
         }
       } catch {
         // not written yet
@@ -179,6 +180,14 @@ function boot(args: string[], safetySeconds: number, options: RunInVmOptions, ru
         }
       }
     };
+    /** A throwing callback of the caller stops the VM (kind `aborted`) instead of escaping into the stream. */
+    const callback = (name: string, fn: () => void): void => {
+      try {
+        fn();
+      } catch (err) {
+        stop('aborted', `${name} threw: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    };
     const timer = setTimeout(
       () => stop('timeout', `the VM did not finish within ${options.timeoutMs} ms (${running ? 'the command was still running' : 'still booting'})`),
       options.timeoutMs,
@@ -195,7 +204,7 @@ function boot(args: string[], safetySeconds: number, options: RunInVmOptions, ru
         out.bootMs = Date.now() - t0;
         options.onProgress?.(`booted in ${(out.bootMs / 1000).toFixed(1)} s, running ${options.command.join(' ')}`);
       }
-      options.onOutput?.(text);
+      callback('onOutput', () => options.onOutput?.(text));
     });
     child.stderr.on('data', (d: Buffer) => (out.stderr = (out.stderr + d.toString()).slice(-8000)));
     child.once('error', (err) => {
