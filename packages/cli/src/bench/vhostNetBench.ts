@@ -77,12 +77,15 @@ export const vhostNetBench: Bench = {
     execFileSync('cc', ['-O2', '-o', flooder, join(dir, 'flood.c')], { stdio: 'pipe' });
     if (!existsSync(flooder)) throw new Error(`cc produced no ${flooder}`);
     const guest = join(here, 'vhostNetBenchGuest.ts');
+    let pending = ''; // console output arrives in pieces: report whole result lines only
     const result = await runInVm({
       command: [join(repoRoot, 'node_modules', '.bin', 'tsx'), guest, String(seconds), flooder],
       timeoutMs: 600_000 + 8 * seconds * 1000 * 20,
       onProgress: (t) => ctx.progress(`VM: ${t}`),
       onOutput: (chunk) => {
-        for (const line of chunk.split('\n')) if (line.startsWith('VNIC_BENCH_RESULT ')) ctx.progress(`VM: ${line.slice(18)}`);
+        const lines = (pending + chunk).split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) if (line.startsWith('VNIC_BENCH_RESULT ')) ctx.progress(`VM: ${line.slice(18).trim()}`);
       },
     });
     const got = new Map<string, number>();

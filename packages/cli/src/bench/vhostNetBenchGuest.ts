@@ -7,11 +7,12 @@
 // the backend delivers. Prints one `VNIC_BENCH_RESULT {json}` line per measurement.
 // Usage: tsx vhostNetBenchGuest.ts <seconds> <flooder binary>
 import { spawn } from 'node:child_process';
-import { DEFAULT_NET_OFFLOADS, type NetDeviceConfig, type VirtioNetDevice } from '@vnic/core';
+import type { NetDeviceConfig, VirtioNetDevice } from '@vnic/core';
 import { VirtioNetDriver } from '@vnic/driver';
 import { VhostNetDevice } from '@vnic/vhost-net';
 import { shutdownIoThreads, VirtioNetTapDevice } from '@vnic/virtio-net';
 import { Netns } from '../../../sys/src/testing/Netns.ts';
+import { benchNicConfig } from './benchNicConfig.ts';
 import { uniqueName } from '../../../sys/src/testing/uniqueName.ts';
 
 type Backend = 'vhost-net' | 'virtio-net';
@@ -23,19 +24,7 @@ const seconds = Number(process.argv[2] ?? '3');
 const flooder = process.argv[3] ?? '';
 
 function config(backend: Backend, tap: string): NetDeviceConfig {
-  return {
-    id: `bench-${backend}`,
-    backend,
-    mac: MAC,
-    queuePairs: 1,
-    queueSize: 256,
-    offloads: DEFAULT_NET_OFFLOADS,
-    mrgRxbuf: true,
-    eventIdx: true,
-    indirectDesc: true,
-    ctrlVq: true,
-    options: { tap },
-  };
+  return benchNicConfig(`bench-${backend}`, backend, MAC, { tap });
 }
 
 function open(backend: Backend, c: NetDeviceConfig): VirtioNetDevice & { tapName: string } {
