@@ -2,13 +2,12 @@ import { watch } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NetDeviceConfig } from '@vnic/core';
+import { DEFAULT_NET_OFFLOADS, type NetDeviceConfig } from '@vnic/core';
 import { VirtioNetDriver } from '@vnic/driver';
 import { VhostUserNetDevice, type VhostUserOptions } from '@vnic/vhost-user';
 import { CliError } from '../CliError.ts';
 import { Testpmd } from '../peers/Testpmd.ts';
 import type { Bench } from './Bench.ts';
-import { benchNicConfig } from './benchNicConfig.ts';
 import type { BenchContext } from './BenchContext.ts';
 import { makeBenchRow } from './makeBenchRow.ts';
 
@@ -25,7 +24,19 @@ const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0xbe, 0x0c, 0x01);
 const PEER_MAC = Uint8Array.of(0x02, 0x00, 0x00, 0x00, 0x00, 0x01);
 
 function nicConfig(n: number): NetDeviceConfig {
-  return benchNicConfig(`bench${n}`, BENCH, MAC);
+  return {
+    id: `bench${n}`,
+    backend: BENCH,
+    mac: MAC,
+    queuePairs: 1,
+    queueSize: 256,
+    offloads: DEFAULT_NET_OFFLOADS,
+    mrgRxbuf: true,
+    eventIdx: true,
+    indirectDesc: true,
+    ctrlVq: true,
+    options: {},
+  };
 }
 
 function options(socket: string): VhostUserOptions {
