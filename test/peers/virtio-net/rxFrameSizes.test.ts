@@ -5,7 +5,7 @@ import { DRIVER_FEATURES, VirtioNetDriver } from '@vnic/driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostTapPeer } from '../../../packages/sys/src/testing/hostTapPeer.ts';
 import { OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
-import { TapNetns } from './TapNetns.ts';
+import { TapNetns } from '../../fixtures/TapNetns.ts';
 
 // With MRG_RXBUF the IO thread hands readv only the first few KiB of guest buffers and reads the
 // rest of a large frame into a bounce buffer, copied into the following buffers (QueuePairLoop's

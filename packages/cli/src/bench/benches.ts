@@ -7,4 +7,5 @@ import type { Bench } from './Bench.ts';
 export const benches: Readonly<Record<string, () => Promise<Bench>>> = {
   'virtio-net': async () => (await import('./virtioNetBench.ts')).virtioNetBench(),
   'vhost-user': async () => (await import('./vhostUserBench.ts')).vhostUserBench,
+  'vhost-net': async () => (await import('./vhostNetBench.ts')).vhostNetBench,
 };
