@@ -1,6 +1,6 @@
 import { describe } from 'vitest';
 import { hostTapPeer } from '../../packages/sys/src/testing/hostTapPeer.ts';
-import { TapNetns } from '../peers/virtio-net/TapNetns.ts';
+import { TapNetns } from '../fixtures/TapNetns.ts';
 import { describeVirtioNetDevice } from './describeVirtioNetDevice.ts';
 import { isTestFrame } from './frames.ts';
 

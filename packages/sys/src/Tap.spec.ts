@@ -11,6 +11,7 @@ import { writevFd } from './fd/writevFd.ts';
 import { EPOLLIN } from './linux/eventpoll.ts';
 import { IFF_MULTI_QUEUE, IFF_NO_PI, IFF_TAP, IFF_VNET_HDR, TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, TUN_F_USO4, TUN_F_USO6 } from './linux/if_tun.ts';
 import { MemfdGuestMemory } from './memory/MemfdGuestMemory.ts';
+import { PacketSocket } from './PacketSocket.ts';
 import { SysError } from './SysError.ts';
 import { Tap } from './Tap.ts';
 import { hostTapPeer } from './testing/hostTapPeer.ts';
@@ -350,6 +351,46 @@ describe.skipIf(peer.skip)('Tap on the host kernel', () => {
       tap.setOffload(0);
       expect(tap.probeOffloads() & TUN_F_CSUM).toBe(TUN_F_CSUM);
       expect(headerOfDatagramFromNs()[0]! & NEEDS_CSUM).toBe(0); // back to what setOffload last set
+    });
+
+    it('TUNSETTXFILTER: only the listed destinations (and, with ALLMULTI, every multicast) reach the reader; off again passes all', () => {
+      const { tap, ep } = tapInNs(1);
+      const sock = PacketSocket.open(tap.name, { netns: ns.name });
+      cleanups.push(() => sock.close());
+      const dsts = {
+        own: [0x52, 0x54, 0, 0x76, 0x6e, 0x09],
+        other: [0x52, 0x54, 0, 0x76, 0x6e, 0x0a],
+        bcast: [0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+        multi: [0x01, 0x00, 0x5e, 0x00, 0x00, 0x07],
+      };
+      /** Injects one frame per destination from the namespace side; returns the names the tap reader got. */
+      const through = (): string[] => {
+        drain(ep, tap.fds, () => {}, () => false, 100); // whatever the namespace sent on its own
+        for (const [name, dst] of Object.entries(dsts)) {
+          const f = new Uint8Array(60);
+          f.set(dst, 0);
+          f.set([0x02, 0, 0, 0, 0, 0x33], 6);
+          f[12] = 0x88;
+          f[13] = 0xb5;
+          f.set(Buffer.from(name), 14);
+          expect(sock.send(f)).toBe(true);
+        }
+        const got = new Set<string>();
+        drain(ep, tap.fds, (frame) => {
+          const body = frame.subarray(VNET_HDR_LEN);
+          if (body[12] !== 0x88 || body[13] !== 0xb5) return;
+          const name = Buffer.from(body.subarray(14, 14 + 6)).toString().replace(/\0.*$/, '');
+          if (name in dsts) got.add(name);
+        }, () => false, 500);
+        return [...got].sort();
+      };
+      expect(through()).toEqual(['bcast', 'multi', 'other', 'own']);
+      tap.setTxFilter({ allMulti: false, addrs: [Uint8Array.from(dsts.own), Uint8Array.from(dsts.bcast)] });
+      expect(through()).toEqual(['bcast', 'own']);
+      tap.setTxFilter({ allMulti: true, addrs: [Uint8Array.from(dsts.own)] });
+      expect(through()).toEqual(['bcast', 'multi', 'own']);
+      tap.setTxFilter(undefined);
+      expect(through()).toEqual(['bcast', 'multi', 'other', 'own']);
     });
 
     it('with 2 queues both fds transmit, and RX follows TUNSETQUEUE attach/detach', () => {

@@ -23,7 +23,10 @@ import {
   TUNSETIFF,
   TUNSETOFFLOAD,
   TUNSETPERSIST,
+  TUN_FILTER_SIZE,
+  TUN_FLT_ALLMULTI,
   TUNSETQUEUE,
+  TUNSETTXFILTER,
   TUNSETVNETHDRSZ,
 } from './linux/if_tun.ts';
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM } from './linux/socket.ts';
@@ -243,6 +246,26 @@ export class Tap {
     } finally {
       this.setOffload(this.offloads);
     }
+  }
+
+  /**
+   * Filters the frames the tap hands to its reader (the guest) by destination MAC
+   * (TUNSETTXFILTER): the first 8 `addrs` match exactly, further multicast ones through a hash,
+   * `allMulti` passes every multicast frame; anything else is dropped by the kernel. `undefined`
+   * (or no address) turns the filter off: every frame passes. More than 8 unicast addresses
+   * cannot be expressed: the kernel leaves the filter off then.
+   */
+  setTxFilter(filter: { readonly allMulti: boolean; readonly addrs: readonly Uint8Array[] } | undefined): void {
+    const addrs = filter?.addrs ?? [];
+    const buf = Buffer.alloc(TUN_FILTER_SIZE + 6 * addrs.length);
+    buf.writeUInt16LE(filter?.allMulti === true ? TUN_FLT_ALLMULTI : 0, 0);
+    buf.writeUInt16LE(addrs.length, 2);
+    addrs.forEach((a, i) => {
+      if (a.length !== 6) throw new VnicError('invalid-argument', `tap ${this.name}: filter address ${i} is not 6 bytes`);
+      buf.set(a, TUN_FILTER_SIZE + 6 * i);
+    });
+    // NATIVE: the kernel copies the filter during the call.
+    this.tunIoctlPtr(0, TUNSETTXFILTER, 'TUNSETTXFILTER', buf);
   }
 
   /** Sets the MTU (SIOCSIFMTU). */

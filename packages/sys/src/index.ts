@@ -40,12 +40,15 @@ export {
   TUN_F_UFO,
   TUN_F_USO4,
   TUN_F_USO6,
+  TUN_FLT_ALLMULTI,
+  TUN_FLT_EXACT_COUNT,
 } from './linux/if_tun.ts';
 
 export { openNetTap } from './tap/openNetTap.ts';
 export type { NetTap, NetTapOptions } from './tap/openNetTap.ts';
 export { tapBackendFeatures } from './tap/tapBackendFeatures.ts';
 export { tunOffloadFlags } from './tap/tunOffloadFlags.ts';
+export { tunTxFilter } from './tap/tunTxFilter.ts';
 
 export * as vhost from './linux/vhost.ts';
 export { VHOST_F_LOG_ALL, VHOST_NET_F_VIRTIO_NET_HDR } from './linux/vhost.ts';

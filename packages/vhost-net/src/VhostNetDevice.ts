@@ -15,25 +15,29 @@ import {
 import { VIRTIO_NET_F_MQ } from '@vnic/core/virtio_net';
 import {
   dupFd,
-  EpollLoop,
   EventFd,
   guestMemoryFromLayout,
   openNetTap,
   SysError,
   tapBackendFeatures,
   tunOffloadFlags,
+  tunTxFilter,
   VHOST_NET_PATH,
   VhostNetFd,
+  type EpollLoop,
   type NetTap,
   type Tap,
 } from '@vnic/sys';
 import { validateVhostNetOptions } from './validateVhostNetOptions.ts';
+import { sharedEpollLoop } from './sharedEpollLoop.ts';
 import { VHOST_NET_RING_FEATURES } from './VHOST_NET_RING_FEATURES.ts';
 import { VhostNetControlPlane } from './VhostNetControlPlane.ts';
 import { VhostNetError } from './VhostNetError.ts';
 import type { VhostNetOptions } from './VhostNetOptions.ts';
 
 const ALL_FEATURES = (1n << 64n) - 1n;
+/** A TUNSETTXFILTER no frame passes (only the all-zero destination, which no valid frame has). */
+const LINK_DOWN_FILTER = { allMulti: false, addrs: [new Uint8Array(6)] };
 
 interface CtrlQueue {
   readonly index: number;
@@ -80,7 +84,7 @@ export class VhostNetDevice extends NetDeviceBase {
   readonly vhost: VhostNetControlPlane;
 
   readonly #tap: Tap;
-  readonly #loop = new EpollLoop(100);
+  readonly #loop: EpollLoop;
   /** One VHOST_SET_VRING_ERR eventfd per data vring, alive as long as the device. */
   readonly #errFds: EventFd[];
   #active: Activation | undefined;
@@ -102,6 +106,7 @@ export class VhostNetDevice extends NetDeviceBase {
       for (const f of this.#errFds) f.close();
       throw e;
     }
+    this.#loop = sharedEpollLoop.retain();
   }
 
   /**
@@ -177,13 +182,15 @@ export class VhostNetDevice extends NetDeviceBase {
 
   /**
    * Changes the link state. Link down detaches the tap from every vring (the kernel stops moving
-   * frames both ways, as QEMU stops vhost on link down); link up attaches the active pairs again.
+   * frames both ways, as QEMU stops vhost on link down) and makes the tap drop what arrives for
+   * the guest meanwhile; link up restores the receive filter and attaches the active pairs again.
    */
   override setLinkUp(up: boolean): void {
     super.setLinkUp(up);
     const act = this.#active;
     if (act === undefined) return;
     try {
+      this.#applyRxFilter();
       this.#applyPairs(act, this.ctrlState.activePairs);
     } catch (e) {
       this.events.emit('needs-reset', `${this.id}: link ${up ? 'up' : 'down'}: ${messageOf(e)}`, undefined);
@@ -203,6 +210,7 @@ export class VhostNetDevice extends NetDeviceBase {
     const act: Activation = { ctx, mem, data, pairs, ctrl: undefined, attached: v.fds.map(() => false), broken: new Set() };
     try {
       this.#setTapOffload(this.ctrlState.guestOffloads);
+      this.#applyRxFilter();
       await v.setFeatures(ctx.features & this.vhostFeatures & VHOST_NET_RING_FEATURES);
       await v.setMemTable(ctx.memory);
       for (const q of data) {
@@ -259,7 +267,8 @@ export class VhostNetDevice extends NetDeviceBase {
   }
 
   protected override async closeBackend(): Promise<void> {
-    await this.#loop.close();
+    // resetDataPlane removed this device's fds from the shared loop already.
+    await sharedEpollLoop.release();
     let first: unknown;
     const attempt = (op: () => void): void => {
       try {
@@ -290,6 +299,16 @@ export class VhostNetDevice extends NetDeviceBase {
     return true;
   }
 
+  protected override onRxFilterChanged(): boolean {
+    if (this.#active !== undefined) this.#applyRxFilter();
+    return true;
+  }
+
+  protected override onMacChanged(): boolean {
+    if (this.#active !== undefined) this.#applyRxFilter();
+    return true;
+  }
+
   // ---- internals --------------------------------------------------------------------------------
 
   #ringAddr(ctx: ActivateContext, q: QueueContext): ReturnType<typeof vringUserAddr> {
@@ -309,29 +328,47 @@ export class VhostNetDevice extends NetDeviceBase {
     }
   }
 
-  /** Attaches the tap to the first `pairs` pairs (all of them detached while the link is down). */
-  #applyPairs(act: Activation, pairs: number): void {
-    const want = this.linkUp ? Math.min(pairs, act.pairs) : 0;
-    for (let k = 0; k < act.attached.length; k++) this.#setPair(act, k, k < want);
+  /**
+   * The guest's RX filter (RX mode, MAC table, default MAC) as the tap's TUNSETTXFILTER: the kernel
+   * drops what the guest did not ask for before vhost sees it (a superset filter: multicast
+   * beyond 8 entries is hashed; VLAN tags are not filtered).
+   */
+  #applyRxFilter(): void {
+    try {
+      // Link down: nothing passes (frames are dropped by the tap, not queued for a later link up).
+      this.#tap.setTxFilter(this.linkUp ? tunTxFilter(this.ctrlState) : LINK_DOWN_FILTER);
+    } catch (e) {
+      throw new VhostNetError('tap', `${this.id}: tap ${this.tapName}: cannot set the receive filter: ${messageOf(e)}`, { cause: e });
+    }
   }
 
-  /** VHOST_NET_SET_BACKEND for both vrings of pair `k` (tap queue fd or -1), and the tap queue attached to match. */
+  /**
+   * Uses the first `pairs` pairs: their tap queues attached, the others detached (the kernel
+   * steers to attached queues only); their vrings given the tap (all detached while the link is down).
+   */
+  #applyPairs(act: Activation, pairs: number): void {
+    const used = Math.min(pairs, act.pairs);
+    const kernel = this.linkUp ? used : 0;
+    for (let k = 0; k < act.attached.length; k++) {
+      if (k < used) this.#setTapQueue(k, true);
+      this.#setPair(act, k, k < kernel);
+      if (k >= used) this.#setTapQueue(k, false);
+    }
+  }
+
+  /** VHOST_NET_SET_BACKEND for both vrings of pair `k`: its tap queue fd, or -1. */
   #setPair(act: Activation, k: number, on: boolean): void {
     if (act.attached[k] === on) return;
-    const rings = act.data.filter((q) => q.index >> 1 === k);
-    if (on) {
-      this.#setTapQueue(k, true);
-      for (const q of rings) this.vhost.setBackend(q.index, this.#tap.fds[k]!);
-    } else {
-      for (const q of rings) this.vhost.setBackend(q.index, -1);
-      this.#setTapQueue(k, false);
-    }
+    for (const q of act.data) if (q.index >> 1 === k) this.vhost.setBackend(q.index, on ? this.#tap.fds[k]! : -1);
     act.attached[k] = on;
   }
 
-  /** With 2+ tap queues, the kernel steers frames to attached queues only (TUNSETQUEUE). */
+  /**
+   * With 2+ tap queues, the kernel steers frames to attached queues only (TUNSETQUEUE). Queue 0
+   * stays attached (device-wide tap ioctls go through it; link down detaches only the vrings).
+   */
   #setTapQueue(k: number, on: boolean): void {
-    if (this.#tap.fds.length < 2 || this.#tapQueueOn[k] === on) return;
+    if (k === 0 || this.#tap.fds.length < 2 || this.#tapQueueOn[k] === on) return;
     try {
       this.#tap.setQueueEnabled(k, on);
     } catch (e) {
@@ -350,8 +387,9 @@ export class VhostNetDevice extends NetDeviceBase {
     act.attached.fill(false);
     try {
       this.#tap.setOffload(0); // no partially checksummed frame for a guest that did not ask for one
+      this.#tap.setTxFilter(undefined);
     } catch (e) {
-      this.events.emit('warning', `${this.id}: tap ${this.tapName}: cannot clear offloads: ${messageOf(e)}`);
+      this.events.emit('warning', `${this.id}: tap ${this.tapName}: cannot clear offloads and the receive filter: ${messageOf(e)}`);
     }
   }
 

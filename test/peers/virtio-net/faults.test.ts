@@ -6,7 +6,7 @@ import type { EventFd } from '@vnic/sys';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hostTapPeer } from '../../../packages/sys/src/testing/hostTapPeer.ts';
 import { frameSeq, isTestFrame, OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
-import { TapNetns } from './TapNetns.ts';
+import { TapNetns } from '../../fixtures/TapNetns.ts';
 
 // Guest faults on a running device with two queue pairs: every chain-level malformed chain is
 // returned with used length 0 and counted on the queue it was posted to while good frames keep

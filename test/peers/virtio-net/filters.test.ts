@@ -4,7 +4,7 @@ import { VirtioNetDriver } from '@vnic/driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostTapPeer } from '../../../packages/sys/src/testing/hostTapPeer.ts';
 import { frameSeq, isTestFrame, OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
-import { TapNetns } from './TapNetns.ts';
+import { TapNetns } from '../../fixtures/TapNetns.ts';
 
 // The receive filters (RX mode, MAC table, VLAN filter) and the link state, applied by the IO
 // threads on frames a real kernel hands over: frames are injected with an AF_PACKET socket on the

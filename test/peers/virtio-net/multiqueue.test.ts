@@ -1,10 +1,11 @@
 import { DEFAULT_NET_OFFLOADS, type NetDeviceConfig } from '@vnic/core';
-import { driverPort, finishRxChecksum, formatMac, GuestNetStack, parseEthernet, parseIpv4, parseUdp, VirtioNetDriver } from '@vnic/driver';
+import { driverPort, formatMac, GuestNetStack, VirtioNetDriver } from '@vnic/driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostTapPeer } from '../../../packages/sys/src/testing/hostTapPeer.ts';
-import { nodeInNetns, pattern } from './offloadFrames.ts';
-import { nsUdpServer } from './nsUdpServer.ts';
-import { TapNetns } from './TapNetns.ts';
+import { nodeInNetns, pattern } from '../../fixtures/offloadFrames.ts';
+import { nsUdpServer } from '../../fixtures/nsUdpServer.ts';
+import { receiveUdpPerPair } from '../../fixtures/receiveUdpPerPair.ts';
+import { TapNetns } from '../../fixtures/TapNetns.ts';
 
 // Two queue pairs, one tap queue and one IO thread each. The guest enables both pairs with
 // VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET; the kernel spreads flows over the attached tap queues.
@@ -58,24 +59,7 @@ describe.skipIf(peer.skip)('virtio-net backend: multiqueue over a host kernel ta
     await nic?.close();
   });
 
-  /** Receives datagrams for `port` on either pair until `count` arrived; returns the tags seen per pair. */
-  async function collect(port: number, count: number): Promise<string[][]> {
-    const perPair: string[][] = [[], []];
-    const deadline = Date.now() + 3000;
-    let n = 0;
-    while (n < count && Date.now() < deadline) {
-      const rx = await driver.receiveAny(Math.max(1, deadline - Date.now()));
-      if (rx === undefined) break;
-      finishRxChecksum(rx.frame, rx.hdr); // the kernel hands partial checksums over (GUEST_CSUM)
-      const ip = parseIpv4(parseEthernet(rx.frame)!.payload);
-      if (ip === undefined || ip.protocol !== 17) continue;
-      const udp = parseUdp(ip.payload, ip.src, ip.dst);
-      if (udp === undefined || udp.dstPort !== port) continue;
-      perPair[rx.queuePair]!.push(Buffer.from(udp.payload).toString());
-      n++;
-    }
-    return perPair;
-  }
+  const collect = (port: number, count: number): Promise<string[][]> => receiveUdpPerPair(driver, port, count);
 
   it('runs one IO thread per enabled pair and spreads received flows over both', async () => {
     expect(driver.queuePairs).toBe(2);

@@ -2,10 +2,10 @@ import { DEFAULT_NET_OFFLOADS, featureBit, type NetDeviceConfig } from '@vnic/co
 import * as N from '@vnic/core/virtio_net';
 import { VIRTIO_NET_HDR_SIZE } from '@vnic/core/virtio_net';
 import { DRIVER_FEATURES, VirtioNetDriver } from '@vnic/driver';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { hostTapPeer } from '../../../packages/sys/src/testing/hostTapPeer.ts';
 import { OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
-import { TapNetns } from './TapNetns.ts';
+import { TapNetns } from '../../fixtures/TapNetns.ts';
 
 // With MRG_RXBUF the IO thread hands readv only the first few KiB of guest buffers and reads the
 // rest of a large frame into a bounce buffer, copied into the following buffers (QueuePairLoop's
@@ -63,9 +63,9 @@ describe.skipIf(peer.skip)('virtio-net backend: large frames with MRG_RXBUF on a
       expect(got!.buffers).toBe(Math.ceil((size + VIRTIO_NET_HDR_SIZE) / BUF));
       expect(got!.hdr.numBuffers).toBe(got!.buffers);
     }
-    const s = nic.device.stats()[0]!;
-    expect(s.packets).toBe(sizes.length);
-    expect(s.drops).toBe(0);
+    // The IO thread publishes its counters after the used ring: wait for them to catch up.
+    await vi.waitFor(() => expect(nic.device.stats()[0]!.packets).toBe(sizes.length), { timeout: 2000 });
+    expect(nic.device.stats()[0]!.drops).toBe(0);
   });
 });
 
@@ -94,7 +94,8 @@ describe.skipIf(peer.skip)('virtio-net backend: a frame larger than the RX buffe
     const got = await driver.receive(0, 3000);
     expect(got).toBeDefined();
     expect(Buffer.compare(Buffer.from(got!.frame), Buffer.from(small))).toBe(0);
+    // The IO thread publishes its counters after the used ring: wait for them to catch up.
+    await vi.waitFor(() => expect(nic.device.stats()[0]!.packets).toBe(1), { timeout: 2000 });
     expect(nic.device.stats()[0]!.drops).toBe(1);
-    expect(nic.device.stats()[0]!.packets).toBe(1);
   });
 });

@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { DEFAULT_NET_OFFLOADS, guestOffloadFeatures, type NetDeviceConfig } from '@vnic/core';
 import { VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4, VIRTIO_NET_HDR_GSO_UDP, VIRTIO_NET_OK } from '@vnic/core/virtio_net';
 import { driverPort, formatMac, GuestNetStack, parseEthernet, parseIpv4, VirtioNetDriver } from '@vnic/driver';
@@ -7,9 +5,11 @@ import { Tap } from '@vnic/sys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostTapPeer } from '../../../packages/sys/src/testing/hostTapPeer.ts';
 import { uniqueName } from '../../../packages/sys/src/testing/uniqueName.ts';
-import { l4ChecksumOk, nodeInNetns, pattern, readTapFrames, tcpPartialFrame, udpPartialFrame } from './offloadFrames.ts';
-import { nsUdpServer } from './nsUdpServer.ts';
-import { TapNetns } from './TapNetns.ts';
+import { l4ChecksumOk, nodeInNetns, pattern, readTapFrames, tcpPartialFrame, udpPartialFrame } from '../../fixtures/offloadFrames.ts';
+import { nsUdpServer } from '../../fixtures/nsUdpServer.ts';
+import { pingGuestFromNetns } from '../../fixtures/pingGuestFromNetns.ts';
+import { sendUdpFromNetns } from '../../fixtures/sendUdpFromNetns.ts';
+import { TapNetns } from '../../fixtures/TapNetns.ts';
 
 // The in-process backend against the host kernel: the NIC's tap is addressed inside a network
 // namespace (10.200.1.1/24), the guest is @vnic/driver with the GuestNetStack (10.200.1.2). A
@@ -17,7 +17,6 @@ import { TapNetns } from './TapNetns.ts';
 // what the guest sends to 10.201.1.2 is forwarded there, and the kernel must segment GSO frames and
 // complete partial checksums before it writes them to that tap, where the test reads them.
 
-const run = promisify(execFile);
 const TAP_IP = '10.200.1.1';
 const GUEST_IP = '10.200.1.2';
 const FWD_IP = '10.201.1.1';
@@ -77,11 +76,7 @@ describe.skipIf(peer.skip)('virtio-net backend: IPv4 traffic with a host kernel 
     const answered = stack.counters.arpAnswered;
     const echoes = stack.counters.echoAnswered;
     nic.ns.ip('neigh', 'flush', 'dev', nic.tap);
-    const ping = run('ip', ['netns', 'exec', nic.ns.name, 'ping', '-c', '3', '-i', '0.2', '-W', '2', GUEST_IP], { timeout: 8000 });
-    let pinging = true;
-    void ping.finally(() => (pinging = false)).catch(() => undefined);
-    while (pinging) await stack.serve(20); // the guest answers ARP and echo requests meanwhile
-    const { stdout } = await ping;
+    const stdout = await pingGuestFromNetns(nic.ns.name, GUEST_IP, stack);
     expect(stdout).toMatch(/3 packets transmitted, 3 received/);
     expect(stack.counters.arpAnswered).toBeGreaterThan(answered);
     expect(stack.counters.echoAnswered - echoes).toBeGreaterThanOrEqual(3);
@@ -97,14 +92,10 @@ describe.skipIf(peer.skip)('virtio-net backend: IPv4 traffic with a host kernel 
 
   it('UDP from the namespace reaches the guest, payloads verified', async () => {
     stack.listenUdp(7000);
-    const payloads = [1, 100, 1000, 1472].map((n, i) => Buffer.from(pattern(n, i)).toString('hex'));
+    const sent = [1, 100, 1000, 1472].map((n, i) => pattern(n, i));
+    const payloads = sent.map((p) => Buffer.from(p).toString('hex'));
     nic.ns.ip('neigh', 'replace', GUEST_IP, 'lladdr', formatMac(MAC), 'dev', nic.tap, 'nud', 'permanent');
-    const script = `
-      const s = require('node:dgram').createSocket('udp4');
-      const msgs = JSON.parse(process.argv[1]);
-      let left = msgs.length;
-      for (const m of msgs) s.send(Buffer.from(m, 'hex'), 7000, '${GUEST_IP}', () => { if (--left === 0) s.close(); });`;
-    await nodeInNetns(nic.ns.name, script, [JSON.stringify(payloads)]);
+    await sendUdpFromNetns(nic.ns.name, GUEST_IP, 7000, sent);
     const got: string[] = [];
     for (let i = 0; i < payloads.length; i++) {
       const d = await stack.receiveUdp(7000, 2000);

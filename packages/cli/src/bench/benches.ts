@@ -7,5 +7,6 @@ import type { Bench } from './Bench.ts';
 export const benches: Readonly<Record<string, () => Promise<Bench>>> = {
   'virtio-net': async () => (await import('./virtioNetBench.ts')).virtioNetBench(),
   'vhost-user': async () => (await import('./vhostUserBench.ts')).vhostUserBench,
+  'vhost-net': async () => (await import('./vhostNetBench.ts')).vhostNetBench,
   'vhost-user-device': async () => (await import('./vhostUserDeviceBench.ts')).vhostUserDeviceBench,
 };

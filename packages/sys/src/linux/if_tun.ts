@@ -11,6 +11,8 @@ export const TUNSETPERSIST = 0x400454cb;
 export const TUNGETFEATURES = 0x800454cf;
 /** `_IOW('T', 208, unsigned int)`: the TUN_F_* offloads userspace can take (by value). */
 export const TUNSETOFFLOAD = 0x400454d0;
+/** `_IOW('T', 209, unsigned int)`: filter frames the tap hands to userspace by destination MAC (struct tun_filter *). */
+export const TUNSETTXFILTER = 0x400454d1;
 /** `_IOR('T', 210, unsigned int)`: name and flags of the attached device (struct ifreq *). */
 export const TUNGETIFF = 0x800454d2;
 /** `_IOR('T', 215, int)`: size of the virtio-net header prepended to frames (int *). */
@@ -36,6 +38,13 @@ export const IFF_ATTACH_QUEUE = 0x0200;
 export const IFF_DETACH_QUEUE = 0x0400;
 /** TUNGETIFF (read-only): the device is persistent. */
 export const IFF_PERSIST = 0x0800;
+
+/** struct tun_filter.flags: accept every multicast frame. */
+export const TUN_FLT_ALLMULTI = 0x0001;
+/** `struct tun_filter { __u16 flags; __u16 count; __u8 addr[][ETH_ALEN]; }`: 4-byte header. */
+export const TUN_FILTER_SIZE = 4;
+/** Addresses the kernel matches exactly (FLT_EXACT_COUNT in drivers/net/tun.c); further multicast ones are hashed. */
+export const TUN_FLT_EXACT_COUNT = 8;
 
 /** TUNSETOFFLOAD: you can hand me unchecksummed packets. */
 export const TUN_F_CSUM = 0x01;
