@@ -16,6 +16,7 @@ import {
 import { VIRTIO_NET_F_GUEST_CSUM, VIRTIO_NET_F_MQ, VIRTIO_NET_F_MRG_RXBUF } from '@vnic/core/virtio_net';
 import { EventFd, guestMemoryFromLayout, openNetTap, SysError, tapBackendFeatures, tunOffloadFlags, type NetTap, type Tap } from '@vnic/sys';
 import { IoThread } from './IoThread.ts';
+import { TX_ENGINE_ENV } from './TX_ENGINE_ENV.ts';
 import { IoThreadPool } from './IoThreadPool.ts';
 import { SharedNetState } from './SharedNetState.ts';
 import { SharedQueueCounters } from './SharedQueueCounters.ts';
@@ -290,6 +291,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
         indirectDesc: hasFeature(f, VIRTIO_F_INDIRECT_DESC),
         mrgRxbuf: hasFeature(f, VIRTIO_NET_F_MRG_RXBUF),
         guestCsum: hasFeature(f, VIRTIO_NET_F_GUEST_CSUM),
+        txIoUring: process.env[TX_ENGINE_ENV] !== 'writev',
       },
       {
         onCtrlKick: () => this.serviceCtrl(act),

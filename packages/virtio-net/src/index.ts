@@ -6,3 +6,4 @@ export { validateVirtioNetOptions } from './validateVirtioNetOptions.ts';
 export { virtioNetProvider } from './virtioNetProvider.ts';
 export { virtioNetModule } from './virtioNetModule.ts';
 export { shutdownIoThreads } from './shutdownIoThreads.ts';
+export { TX_ENGINE_ENV } from './TX_ENGINE_ENV.ts';
