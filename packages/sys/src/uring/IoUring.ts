@@ -156,7 +156,7 @@ export class IoUring {
     if (!(userData >= 0 && userData < this.entries)) throw new VnicError('invalid-argument', `io_uring user_data ${userData} is not in 0..${this.entries - 1}`);
     const w = this.sqes;
     const b = ((this.tail + n) & this.sqMask) * SQE_WORDS;
-    const addrLo = iovAddr % TWO_32;
+    const addrLo = iovAddr >>> 0; // iovAddr mod 2^32 (an integer below 2^53)
     w[b] = IORING_OP_WRITEV; // opcode, flags 0, ioprio 0
     w[b + 1] = fd;
     w[b + 2] = 0xffffffff; // off = -1: the current file position (stream files ignore it)
