@@ -4,6 +4,7 @@ import { IoVecArray } from '../fd/IoVecArray.ts';
 import { readFd } from '../fd/readFd.ts';
 import { setNonBlocking } from '../fd/setNonBlocking.ts';
 import { EBADF } from '../linux/errno.ts';
+import { O_CLOEXEC } from '../linux/fcntl.ts';
 import { fdCount } from '../testing/fdCount.ts';
 import { socketpair } from '../unix/socketpair.ts';
 import { IoUring } from './IoUring.ts';
@@ -25,6 +26,7 @@ describe('IoUring', () => {
     const [a, b] = socketpair();
     try {
       expect(ring.entries).toBe(8);
+      expect(fdCount.flags(ring.fd) & O_CLOEXEC).toBe(O_CLOEXEC); // the kernel opens ring fds close-on-exec
       setNonBlocking(b, true);
       // Three "frames" of two buffers each, their iovecs side by side in one array.
       const parts = [bytes('hd0'), bytes('-first'), bytes('hd1'), bytes('-second'), bytes('hd2'), bytes('-third!')];
