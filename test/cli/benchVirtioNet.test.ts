@@ -67,7 +67,7 @@ describe('vnic bench virtio-net', () => {
     expect(rows[1]!.unit).toBe('Mpps');
     expect(rows[2]!.unit).toBe('Gbit/s');
     // Both TX sides were checked against the tap's own counters (the note says what the tap got).
-    expect(rows[1]!.note).toMatch(/vnic: tap got (\d+)\/\1 frames the device sent/);
+    expect(rows[1]!.note).toMatch(/vnic: TX engine (io_uring|writev); tap got (\d+)\/\2 frames the device sent/);
     expect(rows[3]!.note).toMatch(/vnic: source got [\d.]+ Mpps into the tap queue.*C: source got/);
     expect(progress.some((p) => /RX 64 B: round 1\/1: reference/.test(p))).toBe(true);
 

@@ -16,6 +16,7 @@ export { IoVecArray } from './fd/IoVecArray.ts';
 export { setNonBlocking } from './fd/setNonBlocking.ts';
 export { dupFd } from './fd/dupFd.ts';
 export { viewHostMemory } from './viewHostMemory.ts';
+export { IoUring } from './uring/IoUring.ts';
 
 export { EventFd } from './EventFd.ts';
 export type { EventFdOptions } from './EventFd.ts';

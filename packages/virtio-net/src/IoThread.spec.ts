@@ -25,6 +25,7 @@ function job(over: Partial<Omit<IoWorkerData, 'controlFd' | 'command'>> = {}): O
     indirectDesc: true,
     mrgRxbuf: true,
     guestCsum: false,
+    txIoUring: true,
     ...over,
   };
 }

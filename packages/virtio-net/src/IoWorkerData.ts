@@ -37,4 +37,9 @@ export interface IoWorkerData {
   readonly mrgRxbuf: boolean;
   /** VIRTIO_NET_F_GUEST_CSUM acked (otherwise the header flags of received frames are cleared). */
   readonly guestCsum: boolean;
+  /**
+   * TX writes each batch of frames with one io_uring_enter (IoUring) instead of one writev per frame;
+   * the thread falls back to writev when io_uring_setup fails (see TX_ENGINE_ENV).
+   */
+  readonly txIoUring: boolean;
 }

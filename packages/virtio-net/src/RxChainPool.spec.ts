@@ -66,6 +66,37 @@ describe('RxChainPool', () => {
     expect(pool.first()!.head).toBe(heads[2]);
   });
 
+  it('hands chains out in ring order over many frames (past the point where its array is compacted)', () => {
+    const { mem, drv, q } = setup();
+    const pool = new RxChainPool(1023);
+    const bad = () => expect.unreachable('no unusable chain here');
+    const order = post(mem, drv, SIZE, 1024); // the order the pool must hand chains out in
+    let next = 0;
+    const h: number[] = [];
+    const l: number[] = [];
+    for (let frame = 0; frame < 10_000; frame++) {
+      pool.fill(mem, q, 4096, SIZE, bad);
+      expect(pool.capacity).toBe(4096);
+      const bytes = frame % 3 === 0 ? 1500 : 100; // two chains, or one
+      const n = pool.consume(bytes, h, l, 0);
+      expect(n).toBe(bytes > 1024 ? 2 : 1);
+      expect(h.slice(0, n)).toEqual(order.slice(next, next + n));
+      expect(l.slice(0, n)).toEqual(n === 2 ? [1024, 476] : [100]);
+      expect(pool.first()!.head).toBe(order[next + n]);
+      next += n;
+      q.addUsedBatch(mem, h, l, n);
+      // The driver takes the buffers back and posts them again, at the end of the ring.
+      for (let u = drv.popUsed(mem); u !== undefined; u = drv.popUsed(mem)) {
+        order.push(drv.add(mem, [{ addr: BUF + u.id * 0x1000, len: 1024, writable: true }])!);
+      }
+      drv.publish(mem);
+    }
+    expect(next).toBe(13_334);
+    // Rewinding still finds the held chains: they go back to the ring, nothing returned as used.
+    expect(pool.rewind(mem, q)).toBe(0);
+    expect(q.nextAvail).toBe(next & 0xffff);
+  });
+
   it('returns chains that cannot take a frame with used length 0 and reports them', () => {
     const { mem, drv, q } = setup();
     drv.add(mem, [{ addr: BUF, len: 8, writable: true }]); // < 12: no room for the header

@@ -2,6 +2,8 @@ import type { DescriptorChain, GuestMemory, SplitQueue } from '@vnic/core';
 import type { IoVecArray } from '@vnic/sys';
 
 const HDR = 12;
+/** Consumed entries at the front of the held array after which it is compacted. */
+const COMPACT_AT = 4096;
 
 /** A popped receive chain with its writable buffers resolved to host addresses once. */
 interface HeldChain {
@@ -25,7 +27,11 @@ interface HeldChain {
  * that pop() already returned would make the guest see its id twice.
  */
 export class RxChainPool {
-  private readonly held: HeldChain[] = [];
+  // The held chains are held[start..]: consume() advances `start` instead of shifting the array
+  // (Array.prototype.shift moved every element, per frame), and the consumed prefix is dropped
+  // when the pool runs empty or every COMPACT_AT frames.
+  private readonly held: (HeldChain | undefined)[] = [];
+  private start = 0;
   private total = 0;
   private readonly maxBuffers: number;
 
@@ -36,7 +42,7 @@ export class RxChainPool {
 
   /** Number of chains held. */
   get length(): number {
-    return this.held.length;
+    return this.held.length - this.start;
   }
 
   /** Writable bytes of every chain held. */
@@ -52,7 +58,7 @@ export class RxChainPool {
    */
   fill(mem: GuestMemory, q: SplitQueue, target: number, maxChains: number, onUnusable: () => void): number {
     let added = 0;
-    while (this.total < target && this.held.length < maxChains) {
+    while (this.total < target && this.held.length - this.start < maxChains) {
       const chain = q.pop(mem);
       if (chain === undefined) break;
       const availPos = (q.nextAvail - 1) & 0xffff;
@@ -76,7 +82,7 @@ export class RxChainPool {
    */
   fillIov(iov: IoVecArray, limit: number, maxIov: number): number {
     let covered = 0;
-    for (let i = 0; i < this.held.length && covered < limit; i++) {
+    for (let i = this.start; i < this.held.length && covered < limit; i++) {
       const h = this.held[i]!;
       if (iov.length + h.addrs.length > maxIov) break;
       for (let k = 0; k < h.addrs.length; k++) iov.push(h.addrs[k]!, h.lens[k]!);
@@ -87,7 +93,7 @@ export class RxChainPool {
 
   /** The first held chain (where the frame's virtio_net_hdr lands), or undefined. */
   first(): DescriptorChain | undefined {
-    return this.held[0]?.chain;
+    return this.held[this.start]?.chain;
   }
 
   /**
@@ -95,34 +101,47 @@ export class RxChainPool {
    * appends each one's head and used length to `heads`/`lens` at `at`. Returns how many were used.
    */
   consume(bytes: number, heads: number[], lens: number[], at: number): number {
+    const held = this.held;
+    const first = this.start;
+    const count = held.length - first;
     let left = bytes;
     let n = 0;
-    while (left > 0 && n < this.held.length) {
-      const h = this.held[n]!;
+    while (left > 0 && n < count) {
+      const h = held[first + n]!;
       const used = Math.min(left, h.capacity);
       heads[at + n] = h.chain.head;
       lens[at + n] = used;
       left -= used;
       n++;
     }
-    if (n === 0 && this.held.length > 0) {
+    if (n === 0 && count > 0) {
       // A zero-length frame still occupies one buffer (never happens with a real tap).
-      heads[at] = this.held[0]!.chain.head;
+      heads[at] = held[first]!.chain.head;
       lens[at] = 0;
       n = 1;
     }
-    for (let i = 0; i < n; i++) this.total -= this.held[i]!.capacity;
-    if (n === 1) this.held.shift(); // the usual case: no array of removed elements allocated
-    else this.held.splice(0, n);
+    for (let i = first; i < first + n; i++) {
+      this.total -= held[i]!.capacity;
+      held[i] = undefined; // no reference kept to a chain handed back
+    }
+    this.start = first + n;
+    if (this.start === held.length) {
+      held.length = 0;
+      this.start = 0;
+    } else if (this.start >= COMPACT_AT) {
+      held.splice(0, this.start);
+      this.start = 0;
+    }
     return n;
   }
 
   /** Number of chains, from the front, that a frame of `bytes` bytes (header included) fills. */
   countFor(bytes: number): number {
+    const count = this.held.length - this.start;
     let left = bytes;
     let n = 0;
-    while (left > 0 && n < this.held.length) left -= this.held[n++]!.capacity;
-    return Math.max(n, this.held.length > 0 ? 1 : 0);
+    while (left > 0 && n < count) left -= this.held[this.start + n++]!.capacity;
+    return Math.max(n, count > 0 ? 1 : 0);
   }
 
   /**
@@ -132,7 +151,7 @@ export class RxChainPool {
   copyOut(mem: GuestMemory, offset: number, out: Uint8Array): number {
     let skip = offset;
     let got = 0;
-    for (let c = 0; c < this.held.length && got < out.length; c++) {
+    for (let c = this.start; c < this.held.length && got < out.length; c++) {
       const chain = this.held[c]!.chain;
       const descs = chain.descriptors;
       for (let i = chain.firstWritable; i < descs.length && got < out.length; i++) {
@@ -161,7 +180,7 @@ export class RxChainPool {
   copyIn(mem: GuestMemory, offset: number, src: Uint8Array): number {
     let skip = offset;
     let put = 0;
-    for (let c = 0; c < this.held.length && put < src.length; c++) {
+    for (let c = this.start; c < this.held.length && put < src.length; c++) {
       const chain = this.held[c]!.chain;
       const descs = chain.descriptors;
       for (let i = chain.firstWritable; i < descs.length && put < src.length; i++) {
@@ -193,10 +212,11 @@ export class RxChainPool {
    */
   rewind(mem: GuestMemory, q: SplitQueue): number {
     const back = this.rewindable(q);
-    const keep = this.held.length - back;
-    for (let i = 0; i < keep; i++) q.addUsed(mem, this.held[i]!.chain.head, 0);
+    const keep = this.held.length - this.start - back;
+    for (let i = 0; i < keep; i++) q.addUsed(mem, this.held[this.start + i]!.chain.head, 0);
     q.nextAvail = (q.nextAvail - back) & 0xffff;
     this.held.length = 0;
+    this.start = 0;
     this.total = 0;
     return keep;
   }
@@ -205,7 +225,7 @@ export class RxChainPool {
   private rewindable(q: SplitQueue): number {
     let expect = (q.nextAvail - 1) & 0xffff;
     let n = 0;
-    for (let i = this.held.length - 1; i >= 0; i--) {
+    for (let i = this.held.length - 1; i >= this.start; i--) {
       if (this.held[i]!.availPos !== expect) break;
       expect = (expect - 1) & 0xffff;
       n++;

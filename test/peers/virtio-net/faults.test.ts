@@ -3,6 +3,7 @@ import type { Worker } from 'node:worker_threads';
 import { DEFAULT_NET_OFFLOADS, VIRTIO_CONFIG_S_NEEDS_RESET, type NetDeviceConfig } from '@vnic/core';
 import { CHAIN_LEVEL_MALFORMED, VirtioNetDriver } from '@vnic/driver';
 import type { EventFd } from '@vnic/sys';
+import { TX_ENGINE_ENV } from '@vnic/virtio-net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hostTapPeer } from '../../../packages/sys/src/testing/hostTapPeer.ts';
 import { frameSeq, isTestFrame, OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
@@ -129,6 +130,34 @@ describe.skipIf(peer.skip)('virtio-net backend: guest faults and IO thread failu
     expect(got.map((r) => frameSeq(r.frame))).toEqual([100, 101, 102, 103, 104, 105]);
     expect(nic.device.stats()[0]!.drops).toBe(0);
   });
+
+  for (const engine of ['io_uring', 'writev']) {
+    it(`TX (${engine}): a frame the kernel refuses (unknown GSO type: EINVAL) in the middle of a batch is one drop; the frames around it leave`, async () => {
+      const saved = process.env[TX_ENGINE_ENV];
+      if (engine === 'writev') process.env[TX_ENGINE_ENV] = 'writev';
+      let started: Awaited<ReturnType<typeof start>>;
+      try {
+        started = await start();
+      } finally {
+        if (saved === undefined) delete process.env[TX_ENGINE_ENV];
+        else process.env[TX_ENGINE_ENV] = saved;
+      }
+      const { nic, driver, reasons } = started;
+      const before = nic.device.stats()[1]!;
+      // One kick for all three, so the device writes them in one step (one io_uring_enter).
+      expect(driver.send(testFrame(OUTSIDE_MAC, MAC, 1, 120), { kick: false })).toBe(true);
+      expect(driver.send(testFrame(OUTSIDE_MAC, MAC, 2, 120), { kick: false, hdr: { gsoType: 0x7f, gsoSize: 100, hdrLen: 54 } })).toBe(true);
+      expect(driver.send(testFrame(OUTSIDE_MAC, MAC, 3, 120))).toBe(true);
+      expect((await nic.capture(2, isTestFrame)).map(frameSeq)).toEqual([1, 3]);
+      await driver.flushTx();
+      const after = nic.device.stats()[1]!;
+      expect(after.packets - before.packets).toBe(2);
+      expect(after.drops - before.drops).toBe(1);
+      expect(reasons).toEqual([]); // a refused frame is not a dead tap queue
+      expect(driver.send(testFrame(OUTSIDE_MAC, MAC, 4, 120))).toBe(true);
+      expect((await nic.capture(1, isTestFrame)).map(frameSeq)).toEqual([4]);
+    });
+  }
 
   it('an IO thread that dies raises needs-reset and never an exception here; reset recovers', async () => {
     const { nic, driver, reasons } = await start();

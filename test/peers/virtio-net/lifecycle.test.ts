@@ -1,7 +1,7 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { DEFAULT_NET_OFFLOADS, type NetDeviceConfig } from '@vnic/core';
 import { VirtioNetDriver } from '@vnic/driver';
-import { VirtioNetTapDevice } from '@vnic/virtio-net';
+import { TX_ENGINE_ENV, VirtioNetTapDevice } from '@vnic/virtio-net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { IoThreadPool } from '../../../packages/virtio-net/src/IoThreadPool.ts';
 import { fdCount } from '../../../packages/sys/src/testing/fdCount.ts';
@@ -24,6 +24,14 @@ const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x7e, 0x05, 0x02);
 const KOFFI_MAPS_PER_THREAD = 3;
 
 const threads = (): number => readdirSync('/proc/self/task').length;
+/** What /proc/self/fd/<fd> points at ('' when the fd closed meanwhile). */
+const fdLink = (fd: string): string => {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return '';
+  }
+};
 
 function open(i: number): VirtioNetTapDevice {
   const config: NetDeviceConfig = {
@@ -85,6 +93,38 @@ describe.skipIf(peer.skip)('virtio-net backend: no leaks over many life cycles',
     // Warm up lazily created state: the IO thread bundle, koffi's pools, V8's code space.
     for (let i = 0; i < 3; i++) await fullCycle(-1 - i);
     await settle(before);
+  });
+
+  it('TX uses one io_uring per IO thread while active (none with VNIC_VIRTIO_NET_TX=writev); reset releases it', { timeout: 60_000 }, async () => {
+    const rings = (): number => readdirSync('/proc/self/fd').filter((fd) => fdLink(fd) === 'anon_inode:[io_uring]').length;
+    const ringMaps = (): number => fdCount.mapLines().filter((l) => l.includes('[io_uring]')).length;
+    const before = { rings: rings(), maps: ringMaps() };
+    const device = open(900);
+    const saved = process.env[TX_ENGINE_ENV];
+    try {
+      for (const engine of ['io_uring', 'writev']) {
+        if (engine === 'writev') process.env[TX_ENGINE_ENV] = 'writev';
+        const driver = await VirtioNetDriver.create({ device, queuePairs: 2, queueSize: 64 });
+        try {
+          driver.send(testFrame(OUTSIDE_MAC, MAC, 1, 64));
+          await driver.flushTx();
+          // Each IO thread maps its ring when its job starts; pair 1's starts once the driver's
+          // MQ_VQ_PAIRS_SET went through the control queue, so give it a moment.
+          const want = engine === 'io_uring' ? 2 : 0;
+          for (let t = 0; t < 200 && (rings() - before.rings !== want || ringMaps() - before.maps !== 2 * want); t++) await new Promise((r) => setTimeout(r, 10));
+          expect(rings() - before.rings).toBe(want);
+          expect(ringMaps() - before.maps).toBe(2 * want); // SQ/CQ ring + SQE array, per thread
+        } finally {
+          await driver.close();
+        }
+        expect(rings()).toBe(before.rings);
+        expect(ringMaps()).toBe(before.maps);
+      }
+    } finally {
+      if (saved === undefined) delete process.env[TX_ENGINE_ENV];
+      else process.env[TX_ENGINE_ENV] = saved;
+      await device.close();
+    }
   });
 
   it(`${CYCLES} activate/reset cycles reuse two IO threads; close leaves no fd, thread or mapping`, { timeout: 60_000 }, async () => {

@@ -2,6 +2,7 @@ import { DEFAULT_NET_OFFLOADS, guestOffloadFeatures, type NetDeviceConfig } from
 import { VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4, VIRTIO_NET_HDR_GSO_UDP, VIRTIO_NET_OK } from '@vnic/core/virtio_net';
 import { driverPort, formatMac, GuestNetStack, parseEthernet, parseIpv4, VirtioNetDriver } from '@vnic/driver';
 import { Tap } from '@vnic/sys';
+import { TX_ENGINE_ENV } from '@vnic/virtio-net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostTapPeer } from '../../../packages/sys/src/testing/hostTapPeer.ts';
 import { uniqueName } from '../../../packages/sys/src/testing/uniqueName.ts';
@@ -221,6 +222,30 @@ describe.skipIf(peer.skip)('virtio-net backend: IPv4 traffic with a host kernel 
     expect(covered).toBe(l4Length);
     expect(l4ChecksumOk(GUEST_IP, FAR_IP, 17, whole)).toBe(true);
     expect(Buffer.compare(whole.subarray(8), payload)).toBe(0);
+  });
+
+  // Last in the file: it re-activates the device with the other TX engine.
+  it(`with ${TX_ENGINE_ENV}=writev (the fallback TX path, one writev per frame) UDP from the guest still arrives intact`, async () => {
+    const saved = process.env[TX_ENGINE_ENV];
+    process.env[TX_ENGINE_ENV] = 'writev';
+    try {
+      await driver.close();
+      driver = await VirtioNetDriver.create({ device: nic.device });
+      stack = new GuestNetStack(driverPort(driver), { mac: MAC, ip: GUEST_IP });
+      await stack.resolve(TAP_IP, 2000);
+    } finally {
+      if (saved === undefined) delete process.env[TX_ENGINE_ENV];
+      else process.env[TX_ENGINE_ENV] = saved;
+    }
+    const payloads = [1, 64, 1000, 1472].map((n, i) => pattern(n, 70 + i));
+    const server = nsUdpServer(nic.ns.name, TAP_IP, 7009, payloads.length);
+    try {
+      await server.ready;
+      for (const p of payloads) expect(await stack.sendUdp(TAP_IP, 7009, 40009, p)).toBe(true);
+      expect(await server.received).toEqual(payloads.map((p) => Buffer.from(p).toString('hex')));
+    } finally {
+      server.stop();
+    }
   });
 });
 

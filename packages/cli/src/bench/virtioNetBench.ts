@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { containerBackends, createNetDevices, createVnicContainer } from '@vnic/config';
@@ -133,6 +133,19 @@ async function vnicWindow(run: Run, rec: RingRecycler, counter: () => number): P
   return { w, result: { pps: w.packets / w.seconds, cpuUs: (device * 1e6) / frames, guestUs: (guest * 1e6) / frames } };
 }
 
+/** io_uring fds open in this process (an IO thread's TX ring). */
+function ioUringFds(): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === 'anon_inode:[io_uring]') n++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return n;
+}
+
 /** CPU seconds of the C reference process so far. */
 function childCpu(p: BenchProcess): number {
   return parseStatCpu(readFileSync(`/proc/${p.pid}/stat`, 'utf8'));
@@ -173,6 +186,9 @@ async function openVnicTx(run: Run, local: Cleanup, frameLen: number): Promise<S
   const posted = driver.sendBatch(new Array<Uint8Array>(driver.queueSize).fill(frame));
   if (posted !== driver.queueSize) throw new CliError('invalid-state', `bench guest: posted ${posted} of ${driver.queueSize} TX chains`);
   const rec = new RingRecycler(driver.memory, driver.queue(TX_QUEUE), () => driver.kick(TX_QUEUE));
+  // The IO thread maps its io_uring when its job starts (VNIC_VIRTIO_NET_TX=writev or a kernel
+  // without io_uring: none); this NIC is the only one open now.
+  const engine = ioUringFds() > 0 ? 'io_uring' : 'writev';
   return {
     window: async () => (await vnicWindow(run, rec, () => packetsOf(device, TX_QUEUE))).result,
     finish: async () => {
@@ -182,7 +198,7 @@ async function openVnicTx(run: Run, local: Cleanup, frameLen: number): Promise<S
       const tapTotal = after.rx.packets - before.rx.packets;
       checkTapCount('vnic TX', devTotal, tapTotal);
       const drops = dropsOf(device, TX_QUEUE);
-      return `tap got ${tapTotal}/${devTotal} frames the device sent${drops > 0 ? `, device drops ${drops}` : ''}, ${rec.kicks} kicks`;
+      return `TX engine ${engine}; tap got ${tapTotal}/${devTotal} frames the device sent${drops > 0 ? `, device drops ${drops}` : ''}, ${rec.kicks} kicks`;
     },
   };
 }

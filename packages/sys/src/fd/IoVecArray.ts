@@ -68,10 +68,11 @@ export class IoVecArray {
     const addr = typeof hostAddr === 'number' ? hostAddr : Number(hostAddr);
     const w = this.words;
     const base = i << 2;
-    const addrLo = addr % TWO_32;
+    // `x >>> 0` is x mod 2^32 for any integer below 2^53 (and, unlike `%` on a non-Smi, no fmod call).
+    const addrLo = addr >>> 0;
     w[base] = addrLo;
     w[base + 1] = (addr - addrLo) / TWO_32;
-    const lenLo = len % TWO_32;
+    const lenLo = len >>> 0;
     w[base + 2] = lenLo;
     w[base + 3] = (len - lenLo) / TWO_32;
     this.count = i + 1;

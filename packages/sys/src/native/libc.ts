@@ -70,6 +70,13 @@ export const libc = {
   ),
   if_nametoindex: bind<(name: string) => number>(lib, 'unsigned int if_nametoindex(const char *name)'),
   setns: bind<(fd: number, nstype: number) => number>(lib, 'int setns(int fd, int nstype)'),
+  /** syscall(__NR_io_uring_setup, entries, params): glibc has no wrapper. */
+  io_uring_setup: bind<(nr: number, entries: number, params: Pointer) => number>(lib, 'long syscall(long nr, uint32_t entries, void *params)'),
+  /** syscall(__NR_io_uring_enter, fd, to_submit, min_complete, flags, sig, sigsz): glibc has no wrapper. */
+  io_uring_enter: bind<(nr: number, fd: number, toSubmit: number, minComplete: number, flags: number, sig: Pointer, sigsz: number) => number>(
+    lib,
+    'long syscall(long nr, int fd, uint32_t to_submit, uint32_t min_complete, uint32_t flags, void *sig, size_t sigsz)',
+  ),
 
   /** errno of the last call on this thread (inside an `.async` callback: of that call). */
   errno: (): number => koffi.errno(),

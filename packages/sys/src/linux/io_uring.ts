@@ -1,0 +1,54 @@
+/**
+ * io_uring ABI: names, values and struct layouts as in the Linux uapi header
+ * include/uapi/linux/io_uring.h (struct io_uring_params, io_sqring_offsets, io_cqring_offsets,
+ * io_uring_sqe, io_uring_cqe), plus the syscall numbers of asm-generic/unistd.h (shared by
+ * x86-64 and aarch64). Offsets are byte offsets inside each struct.
+ */
+
+/** __NR_io_uring_setup. */
+export const NR_io_uring_setup = 425;
+/** __NR_io_uring_enter. */
+export const NR_io_uring_enter = 426;
+
+/** mmap offset of the submission queue ring. */
+export const IORING_OFF_SQ_RING = 0;
+/** mmap offset of the completion queue ring (unused with IORING_FEAT_SINGLE_MMAP). */
+export const IORING_OFF_CQ_RING = 0x8000000;
+/** mmap offset of the SQE array. */
+export const IORING_OFF_SQES = 0x10000000;
+
+/** io_uring_params.features: the SQ and CQ rings share one mapping (IORING_OFF_SQ_RING). */
+export const IORING_FEAT_SINGLE_MMAP = 1 << 0;
+/** io_uring_enter flags: wait for min_complete completions. */
+export const IORING_ENTER_GETEVENTS = 1 << 0;
+
+/** io_uring_sqe.opcode: vectored write (like writev/pwritev2). */
+export const IORING_OP_WRITEV = 2;
+
+/** sizeof(struct io_uring_params). */
+export const IO_URING_PARAMS_SIZE = 120;
+/** struct io_uring_params field offsets. */
+export const IO_URING_PARAMS = {
+  sq_entries: 0,
+  cq_entries: 4,
+  flags: 8,
+  features: 20,
+  /** struct io_sqring_offsets sq_off */
+  sq_off: 40,
+  /** struct io_cqring_offsets cq_off */
+  cq_off: 80,
+} as const;
+/** struct io_sqring_offsets field offsets (u32 each). */
+export const IO_SQRING_OFFSETS = { head: 0, tail: 4, ring_mask: 8, ring_entries: 12, flags: 16, dropped: 20, array: 24 } as const;
+/** struct io_cqring_offsets field offsets (u32 each). */
+export const IO_CQRING_OFFSETS = { head: 0, tail: 4, ring_mask: 8, ring_entries: 12, overflow: 16, cqes: 20, flags: 24 } as const;
+
+/** sizeof(struct io_uring_sqe) without IORING_SETUP_SQE128. */
+export const IO_URING_SQE_SIZE = 64;
+/** struct io_uring_sqe field offsets. */
+export const IO_URING_SQE = { opcode: 0, flags: 1, ioprio: 2, fd: 4, off: 8, addr: 16, len: 24, rw_flags: 28, user_data: 32 } as const;
+
+/** sizeof(struct io_uring_cqe) without IORING_SETUP_CQE32. */
+export const IO_URING_CQE_SIZE = 16;
+/** struct io_uring_cqe field offsets. */
+export const IO_URING_CQE = { user_data: 0, res: 8, flags: 12 } as const;

@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { closeFd } from '../fd/closeFd.ts';
+import { IoVecArray } from '../fd/IoVecArray.ts';
+import { readFd } from '../fd/readFd.ts';
+import { setNonBlocking } from '../fd/setNonBlocking.ts';
+import { EBADF } from '../linux/errno.ts';
+import { O_CLOEXEC } from '../linux/fcntl.ts';
+import { fdCount } from '../testing/fdCount.ts';
+import { socketpair } from '../unix/socketpair.ts';
+import { IoUring } from './IoUring.ts';
+
+const IOVEC = 16;
+const ringMappings = (): number => fdCount.mapLines().filter((l) => l.includes('io_uring')).length;
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+/** Reads exactly `n` bytes from a non-blocking fd that already holds them. */
+function readN(fd: number, n: number): string {
+  const buf = new Uint8Array(n + 1);
+  const got = readFd(fd, buf);
+  return new TextDecoder().decode(buf.subarray(0, Math.max(got, 0)));
+}
+
+describe('IoUring', () => {
+  it('writes a batch of gathered frames with one submit and reports each result', () => {
+    const ring = IoUring.create(8);
+    const [a, b] = socketpair();
+    try {
+      expect(ring.entries).toBe(8);
+      expect(fdCount.flags(ring.fd) & O_CLOEXEC).toBe(O_CLOEXEC); // the kernel opens ring fds close-on-exec
+      setNonBlocking(b, true);
+      // Three "frames" of two buffers each, their iovecs side by side in one array.
+      const parts = [bytes('hd0'), bytes('-first'), bytes('hd1'), bytes('-second'), bytes('hd2'), bytes('-third!')];
+      const iov = new IoVecArray(parts.length);
+      for (const p of parts) iov.pushBytes(p);
+      const base = Number(iov.address);
+      ring.results.fill(-12345);
+      for (let f = 0; f < 3; f++) ring.prepWritev(a, base + 2 * f * IOVEC, 2, f);
+      expect(ring.pending).toBe(3);
+      expect(ring.submitAndWait()).toBe(3);
+      expect(ring.pending).toBe(0);
+      expect(Array.from(ring.results.subarray(0, 3))).toEqual([9, 10, 10]);
+      expect(ring.results[3]).toBe(-12345); // untouched slots stay as they were
+      expect(readN(b, 64)).toBe('hd0-firsthd1-secondhd2-third!'); // in submission order
+      // The ring wraps: many rounds through 8 entries keep working.
+      for (let round = 0; round < 20; round++) {
+        for (let f = 0; f < 8; f++) ring.prepWritev(a, base + 2 * (f % 3) * IOVEC, 2, f);
+        expect(ring.submitAndWait()).toBe(8);
+        expect(ring.results.reduce((s, r) => s + r, 0)).toBe(9 + 10 + 10 + 9 + 10 + 10 + 9 + 10);
+        expect(readN(b, 200)).toHaveLength(77);
+      }
+      expect(ring.submitAndWait()).toBe(0); // nothing queued: no syscall, nothing to wait for
+    } finally {
+      ring.close();
+      closeFd(a);
+      closeFd(b);
+    }
+  });
+
+  it('reports a bad fd as -EBADF in that entry only', () => {
+    const ring = IoUring.create(4);
+    const [a, b] = socketpair();
+    const spare = socketpair();
+    closeFd(spare[0]); // a number that is surely not an open fd now
+    closeFd(spare[1]);
+    try {
+      setNonBlocking(b, true);
+      const iov = new IoVecArray(1);
+      iov.pushBytes(bytes('ok'));
+      const addr = Number(iov.address);
+      ring.prepWritev(a, addr, 1, 0);
+      ring.prepWritev(spare[0], addr, 1, 1);
+      ring.prepWritev(a, addr, 1, 2);
+      expect(ring.submitAndWait()).toBe(3);
+      expect(Array.from(ring.results.subarray(0, 3))).toEqual([2, -EBADF, 2]);
+      expect(readN(b, 16)).toBe('okok');
+    } finally {
+      ring.close();
+      closeFd(a);
+      closeFd(b);
+    }
+  });
+
+  it('refuses a full submission queue, a user_data outside the results and use after close', () => {
+    const ring = IoUring.create(2);
+    try {
+      ring.prepWritev(0, 4096, 1, 0);
+      ring.prepWritev(0, 4096, 1, 1);
+      expect(() => ring.prepWritev(0, 4096, 1, 0)).toThrow(/submission queue is full/);
+    } finally {
+      ring.close();
+    }
+    expect(ring.isClosed).toBe(true);
+    expect(() => ring.submitAndWait()).toThrow(/closed/);
+    ring.close(); // idempotent
+    const other = IoUring.create(2);
+    try {
+      expect(() => other.prepWritev(0, 4096, 1, 2)).toThrow(/user_data 2/);
+    } finally {
+      other.close();
+    }
+    expect(() => IoUring.create(0)).toThrow(/entries 0/);
+  });
+
+  it('close releases the fd and every ring mapping (200 cycles)', () => {
+    IoUring.create(64).close(); // warm-up
+    const fds = fdCount.fds();
+    const maps = ringMappings();
+    let fd = -1;
+    for (let i = 0; i < 200; i++) {
+      const ring = IoUring.create(64);
+      fd = ring.fd;
+      expect(fdCount.isOpen(fd)).toBe(true);
+      if (i === 0) expect(ringMappings()).toBeGreaterThan(maps); // the rings really show up in maps
+      ring.close();
+    }
+    expect(fdCount.isOpen(fd)).toBe(false);
+    expect(fdCount.fds()).toBe(fds);
+    expect(ringMappings()).toBe(maps);
+  });
+});

@@ -1,0 +1,225 @@
+import { VnicError } from '@vnic/core';
+import { EINTR } from '../linux/errno.ts';
+import {
+  IO_CQRING_OFFSETS,
+  IO_SQRING_OFFSETS,
+  IO_URING_CQE,
+  IO_URING_CQE_SIZE,
+  IO_URING_PARAMS,
+  IO_URING_PARAMS_SIZE,
+  IO_URING_SQE_SIZE,
+  IORING_ENTER_GETEVENTS,
+  IORING_FEAT_SINGLE_MMAP,
+  IORING_OFF_CQ_RING,
+  IORING_OFF_SQ_RING,
+  IORING_OFF_SQES,
+  IORING_OP_WRITEV,
+  NR_io_uring_enter,
+  NR_io_uring_setup,
+} from '../linux/io_uring.ts';
+import { SharedMapping } from '../memory/SharedMapping.ts';
+import { libc } from '../native/libc.ts';
+import { SysError } from '../SysError.ts';
+
+const TWO_32 = 0x1_0000_0000;
+const SQE_WORDS = IO_URING_SQE_SIZE / 4;
+const CQE_WORDS = IO_URING_CQE_SIZE / 4;
+const enter = libc.io_uring_enter;
+
+/**
+ * A small io_uring (submission and completion ring, linux/io_uring.h) for batched vectored writes:
+ * `prepWritev` writes an SQE straight into the mapped SQE array from JS (no native call),
+ * `submitAndWait` publishes the queued SQEs with one `io_uring_enter` and waits until every one
+ * of them has completed; the result of each (bytes, or -errno) is then in `results[userData]`.
+ * Completions are always reaped before `submitAndWait` returns, so the buffers an SQE points to
+ * may be reused (or handed back to a guest) right after it.
+ *
+ * One thread uses a ring at a time. `close()` unmaps the rings and closes the fd.
+ */
+export class IoUring {
+  /** The io_uring fd. */
+  readonly fd: number;
+  /** Submission queue entries: the most SQEs one `submitAndWait` takes. */
+  readonly entries: number;
+  /** results[userData] is the `res` of the last completion with that user_data (bytes, or -errno). */
+  readonly results: Int32Array;
+  private readonly mappings: SharedMapping[];
+  // Views over the mapped rings; they dangle after close() (every method checks `closed` first).
+  private readonly sq: Uint32Array;
+  private readonly cq: Uint32Array;
+  private readonly sqes: Uint32Array;
+  private readonly sqHead: number;
+  private readonly sqTail: number;
+  private readonly sqMask: number;
+  private readonly cqHead: number;
+  private readonly cqTail: number;
+  private readonly cqMask: number;
+  private readonly cqes: number;
+  /** Our copy of the SQ tail (the kernel never writes it). */
+  private tail = 0;
+  /** SQEs written since the last submitAndWait. */
+  private queued = 0;
+  private closed = false;
+
+  private constructor(fd: number, params: DataView, mappings: SharedMapping[], sqRing: SharedMapping, cqRing: SharedMapping, sqes: SharedMapping) {
+    this.fd = fd;
+    this.mappings = mappings;
+    const sqOff = IO_URING_PARAMS.sq_off;
+    const cqOff = IO_URING_PARAMS.cq_off;
+    const u32 = (off: number): number => params.getUint32(off, true);
+    this.entries = u32(IO_URING_PARAMS.sq_entries);
+    this.results = new Int32Array(this.entries);
+    // NATIVE: views of the ring mappings, valid until close() unmaps them.
+    this.sq = new Uint32Array(libc.view(sqRing.addr, sqRing.length));
+    this.cq = new Uint32Array(libc.view(cqRing.addr, cqRing.length));
+    this.sqes = new Uint32Array(libc.view(sqes.addr, sqes.length));
+    this.sqHead = u32(sqOff + IO_SQRING_OFFSETS.head) / 4;
+    this.sqTail = u32(sqOff + IO_SQRING_OFFSETS.tail) / 4;
+    this.sqMask = this.sq[u32(sqOff + IO_SQRING_OFFSETS.ring_mask) / 4]!;
+    this.cqHead = u32(cqOff + IO_CQRING_OFFSETS.head) / 4;
+    this.cqTail = u32(cqOff + IO_CQRING_OFFSETS.tail) / 4;
+    this.cqMask = this.cq[u32(cqOff + IO_CQRING_OFFSETS.ring_mask) / 4]!;
+    this.cqes = u32(cqOff + IO_CQRING_OFFSETS.cqes) / 4;
+    this.tail = this.sq[this.sqTail]!;
+    // The SQ index array maps ring slot i to SQE i, once: SQEs are written in ring order.
+    const array = u32(sqOff + IO_SQRING_OFFSETS.array) / 4;
+    for (let i = 0; i < this.entries; i++) this.sq[array + i] = i;
+  }
+
+  /**
+   * io_uring_setup with `entries` submission entries (rounded up to a power of two by the kernel)
+   * and the rings mapped. Throws SysError (syscall `io_uring_setup`) where io_uring is not
+   * available: ENOSYS (not built), EPERM (sysctl kernel.io_uring_disabled, seccomp), ENOMEM.
+   */
+  static create(entries: number): IoUring {
+    if (!Number.isInteger(entries) || entries < 1 || entries > 4096) {
+      throw new VnicError('invalid-argument', `io_uring entries ${entries} is not an integer in 1..4096`);
+    }
+    const params = new Uint8Array(IO_URING_PARAMS_SIZE);
+    const fd = libc.io_uring_setup(NR_io_uring_setup, entries, params);
+    if (fd < 0) {
+      const errno = libc.errno();
+      throw new SysError({
+        syscall: 'io_uring_setup',
+        errno,
+        target: `${entries} entries`,
+        hint: 'io_uring is not available here (kernel.io_uring_disabled, seccomp, or not built in): use the writev path',
+      });
+    }
+    const target = `io_uring fd ${fd}`;
+    const mappings: SharedMapping[] = [];
+    try {
+      const view = new DataView(params.buffer);
+      const u32 = (off: number): number => view.getUint32(off, true);
+      const sqEntries = u32(IO_URING_PARAMS.sq_entries);
+      const cqEntries = u32(IO_URING_PARAMS.cq_entries);
+      const sqSize = u32(IO_URING_PARAMS.sq_off + IO_SQRING_OFFSETS.array) + 4 * sqEntries;
+      const cqSize = u32(IO_URING_PARAMS.cq_off + IO_CQRING_OFFSETS.cqes) + IO_URING_CQE_SIZE * cqEntries;
+      const single = (u32(IO_URING_PARAMS.features) & IORING_FEAT_SINGLE_MMAP) !== 0;
+      const sqRing = SharedMapping.map(fd, single ? Math.max(sqSize, cqSize) : sqSize, IORING_OFF_SQ_RING, `${target} SQ ring`);
+      mappings.push(sqRing);
+      let cqRing = sqRing;
+      if (!single) {
+        cqRing = SharedMapping.map(fd, cqSize, IORING_OFF_CQ_RING, `${target} CQ ring`);
+        mappings.push(cqRing);
+      }
+      const sqes = SharedMapping.map(fd, IO_URING_SQE_SIZE * sqEntries, IORING_OFF_SQES, `${target} SQEs`);
+      mappings.push(sqes);
+      return new IoUring(fd, view, mappings, sqRing, cqRing, sqes);
+    } catch (e) {
+      for (const m of mappings) m.unmap(target);
+      libc.close(fd);
+      throw e;
+    }
+  }
+
+  /** SQEs queued and not yet submitted. */
+  get pending(): number {
+    return this.queued;
+  }
+
+  /** True once close() ran. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * Queues an IORING_OP_WRITEV of the `iovcnt` struct iovecs at host address `iovAddr` to `fd`
+   * (at the file position: off = -1). The iovecs and their buffers must stay valid until
+   * `submitAndWait` returns. `userData` (0..entries-1) names the slot of `results` that gets the
+   * result. Throws when `entries` SQEs are already queued.
+   */
+  prepWritev(fd: number, iovAddr: number, iovcnt: number, userData: number): void {
+    if (this.closed) throw new VnicError('invalid-state', 'io_uring is closed');
+    const n = this.queued;
+    if (n === this.entries) throw new VnicError('invalid-state', `io_uring submission queue is full (${this.entries} entries): submit first`);
+    if (!(userData >= 0 && userData < this.entries)) throw new VnicError('invalid-argument', `io_uring user_data ${userData} is not in 0..${this.entries - 1}`);
+    const w = this.sqes;
+    const b = ((this.tail + n) & this.sqMask) * SQE_WORDS;
+    const addrLo = iovAddr >>> 0; // iovAddr mod 2^32 (an integer below 2^53)
+    w[b] = IORING_OP_WRITEV; // opcode, flags 0, ioprio 0
+    w[b + 1] = fd;
+    w[b + 2] = 0xffffffff; // off = -1: the current file position (stream files ignore it)
+    w[b + 3] = 0xffffffff;
+    w[b + 4] = addrLo;
+    w[b + 5] = (iovAddr - addrLo) / TWO_32;
+    w[b + 6] = iovcnt;
+    w[b + 7] = 0; // rw_flags
+    w[b + 8] = userData;
+    w.fill(0, b + 9, b + SQE_WORDS);
+    this.queued = n + 1;
+  }
+
+  /**
+   * Submits every queued SQE with io_uring_enter(to_submit, min_complete, GETEVENTS) and waits
+   * until all of them completed; fills `results`. Returns the number submitted. Throws SysError
+   * when io_uring_enter itself fails (not for a failed operation: that is a negative result).
+   */
+  submitAndWait(): number {
+    if (this.closed) throw new VnicError('invalid-state', 'io_uring is closed');
+    const n = this.queued;
+    if (n === 0) return 0;
+    const sq = this.sq;
+    this.tail = (this.tail + n) >>> 0;
+    this.queued = 0;
+    Atomics.store(sq, this.sqTail, this.tail); // publishes the SQEs written before
+    let inFlight = n;
+    for (;;) {
+      const toSubmit = (this.tail - Atomics.load(sq, this.sqHead)) >>> 0;
+      if (enter(NR_io_uring_enter, this.fd, toSubmit, inFlight, IORING_ENTER_GETEVENTS, null, 0) < 0) {
+        const errno = libc.errno();
+        if (errno !== EINTR) throw new SysError({ syscall: 'io_uring_enter', errno, target: `io_uring fd ${this.fd}` });
+      }
+      inFlight -= this.reap();
+      if (inFlight <= 0) return n;
+    }
+  }
+
+  /** Consumes every posted CQE into `results`; returns how many. */
+  private reap(): number {
+    const cq = this.cq;
+    let head = cq[this.cqHead]!;
+    const tail = Atomics.load(cq, this.cqTail);
+    const count = (tail - head) >>> 0;
+    const results = this.results;
+    for (; head !== tail; head = (head + 1) >>> 0) {
+      const b = this.cqes + (head & this.cqMask) * CQE_WORDS;
+      const userData = cq[b + IO_URING_CQE.user_data / 4]!;
+      if (userData < results.length) results[userData] = cq[b + IO_URING_CQE.res / 4]! | 0;
+    }
+    Atomics.store(cq, this.cqHead, tail);
+    return count;
+  }
+
+  /** Unmaps the rings and closes the fd; idempotent. Queued, unsubmitted SQEs are dropped. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const target = `io_uring fd ${this.fd}`;
+    try {
+      for (const m of this.mappings) m.unmap(target);
+    } finally {
+      if (libc.close(this.fd) < 0) throw new SysError({ syscall: 'close', errno: libc.errno(), target });
+    }
+  }
+}
