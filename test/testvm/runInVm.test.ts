@@ -1,6 +1,6 @@
 // Real QEMU (TCG) booting the real Debian kernel: every test here is one VM boot (~3-10 s each,
 // longer while the machine is busy), so they run one after the other and share checks per boot.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareTestVm, runInVm, runVitestInVm, TestVmError } from '@vnic/testvm';
@@ -58,6 +58,24 @@ describe.skipIf(skip).sequential('runInVm: a throw-away VM with the Debian kerne
     expect(r.totalMs).toBeGreaterThanOrEqual(r.bootMs);
     expect(r.qemuPid).toBeGreaterThan(0);
     expect(isAlive(r.qemuPid ?? 0)).toBe(false);
+  });
+
+  it('mounts a project directory that lives below /tmp (a CI clone there) over the guest\'s tmpfs /tmp', { timeout: BOOT_TIMEOUT_MS }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vnic-testvm-project-'));
+    try {
+      writeFileSync(join(dir, 'marker.txt'), 'project seen\n');
+      const r = await runInVm({
+        projectDir: dir,
+        command: ['sh', '-c', 'cat marker.txt && echo "written in the guest" > back.txt && pwd'],
+        timeoutMs: BOOT_TIMEOUT_MS - 10_000,
+      });
+      expect(r.exitCode, r.output).toBe(0);
+      expect(r.output).toContain('project seen');
+      expect(r.output).toContain(dir);
+      expect(readFileSync(join(dir, 'back.txt'), 'utf8')).toBe('written in the guest\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('boots q35 with virtio-pci and a shared memfd RAM backend (what a vhost-user NIC needs)', { timeout: BOOT_TIMEOUT_MS }, async () => {

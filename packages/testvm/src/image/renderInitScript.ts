@@ -25,7 +25,10 @@ mount -t 9p -o ro,${p9},cache=loose hostroot /newroot || fail "mounting the host
 mount -t tmpfs -o mode=0755 tmpfs /newroot/run || fail "tmpfs on /run failed"
 mkdir -p /newroot/run/testvm
 mount -t 9p -o ${p9} run /newroot/run/testvm || fail "mounting the run directory over 9p failed"
+# /tmp first: a project directory below /tmp (a CI clone in /tmp) must be mounted on top of it.
+mount -t tmpfs -o mode=1777 tmpfs /newroot/tmp
 project="$(cat /newroot/run/testvm/project-dir)"
+mkdir -p "/newroot$project" 2>/dev/null
 mount -t 9p -o ${p9},cache=loose project "/newroot$project" || fail "mounting the project directory $project over 9p failed"
 mount -t proc proc /newroot/proc
 mount -t sysfs sysfs /newroot/sys
@@ -33,7 +36,6 @@ mount -t devtmpfs devtmpfs /newroot/dev
 mkdir -p /newroot/dev/pts /newroot/dev/shm
 mount -t devpts devpts /newroot/dev/pts
 mount -t tmpfs tmpfs /newroot/dev/shm
-mount -t tmpfs -o mode=1777 tmpfs /newroot/tmp
 ip link set lo up
 echo "${COMMAND_START_MARKER}"
 # Through a pipe, not the serial tty: tools print plain lines instead of redrawing a live view.
