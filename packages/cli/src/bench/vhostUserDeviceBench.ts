@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VhostUserDeviceServer } from '@vnic/vhost-user-device';
+import { TX_ENGINE_ENV } from '@vnic/virtio-net';
 import { CliError } from '../CliError.ts';
 import { Netns } from '../netns/Netns.ts';
 import { uniqueName } from '../netns/uniqueName.ts';
@@ -101,7 +102,7 @@ export const vhostUserDeviceBench: Bench = {
       for (const len of [64, 1514]) {
         const vnic = await measureVnic(ctx, dir, len, seconds);
         const ref = await measureReference(ctx, dir, len, seconds);
-        const note = `${seconds} s after ${WARMUP_MS} ms warm-up, frames counted by the kernel on the receiving tap (rx_packets); load: testpmd net_virtio_user txonly on CPU ${LOAD_CPU}; vnic: one IO thread (writev per frame)`;
+        const note = `${seconds} s after ${WARMUP_MS} ms warm-up, frames counted by the kernel on the receiving tap (rx_packets); load: testpmd net_virtio_user txonly on CPU ${LOAD_CPU}; vnic: one IO thread (TX engine ${process.env[TX_ENGINE_ENV] === 'writev' ? 'writev per frame' : 'io_uring, up to 64 frames per io_uring_enter'})`;
         if (len === 64) {
           ctx.row(makeBenchRow(BENCH, 'tx-64B-mpps', 'Mpps', round(vnic / 1e6), round(ref / 1e6), { referenceName: 'testpmd vhost PMD -> net_tap', note }));
         } else {
