@@ -103,7 +103,7 @@ export const vhostNetBench: Bench = {
       const cpu = (x: GuestResult): string => `guest ${x.guestUs.toFixed(1)} us, data plane ${x.dataPlaneUs.toFixed(1)} us CPU/frame; ${x.note}`;
       ctx.row(
         makeBenchRow('vhost-net', metric, 'Mpps', round(v.pps / 1e6), round(r.pps / 1e6), {
-          referenceName: 'in-process virtio-net backend, same driver and tap',
+          referenceName: 'in-process virtio-net backend, same lean guest and tap',
           note: `inside a QEMU TCG VM (2 vCPUs, no KVM), lean RingRecycler guest, ${seconds} s per measurement; vhost-net: ${cpu(v)}; in-process: ${cpu(r)}`,
         }),
       );

@@ -83,6 +83,31 @@ function cpuNow(workers: readonly string[]): { all: number; main: number; vhost:
   };
 }
 
+/** CPU seconds of each thread of this process, by `tid comm`. */
+function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const comm = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+      out.set(`${tid} ${comm}`, parseStatCpu(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+/** The threads that used the most CPU between two threadCpu() snapshots, as `comm(tid) N% ...` of the wall time. */
+function busiestThreads(before: Map<string, number>, after: Map<string, number>, wallS: number): string {
+  return [...after]
+    .map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const)
+    .filter(([, d]) => d > 0)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 4)
+    .map(([k, d]) => `${k.split(' ').slice(1).join(' ')}(${k.split(' ')[0]}) ${Math.round((100 * d) / wallS)}%`)
+    .join(', ');
+}
+
 /** Frames the tap's own counter saw, read inside the namespace. */
 function tapCounter(ns: Netns, tap: string, counter: 'rx_packets' | 'tx_packets'): number {
   return Number(ns.exec('cat', `/sys/class/net/${tap}/statistics/${counter}`).trim());
@@ -97,17 +122,20 @@ interface Measured {
 }
 
 /** Runs the recycler's window and the CPU accounting around it. */
-async function measure(backend: Backend, rec: RingRecycler): Promise<{ w: GuestWindow; guestUs: number; dataPlaneUs: number }> {
+async function measure(backend: Backend, rec: RingRecycler): Promise<{ w: GuestWindow; guestUs: number; dataPlaneUs: number; threads: string }> {
   const workers = backend === 'vhost-net' ? vhostWorkers() : [];
+  const t0 = threadCpu();
+  const wall0 = performance.now();
   // The window reads `rec.elements` (the used ring: what the device consumed or delivered); CPU
   // is read around the whole window call (warm-up included) and divided by the frames it covered.
   const c0 = cpuNow(workers);
   const w = await runGuestWindow(rec, { warmupMs: 500, seconds, counter: () => rec.elements, interrupted: () => false });
   const c1 = cpuNow(workers);
+  const threads = busiestThreads(t0, threadCpu(), (performance.now() - wall0) / 1000);
   const frames = Math.max(1, w.totalPackets);
   const main = c1.main - c0.main;
   const plane = backend === 'vhost-net' ? c1.vhost - c0.vhost : c1.all - c0.all - main;
-  return { w, guestUs: (main * 1e6) / frames, dataPlaneUs: (plane * 1e6) / frames };
+  return { w, guestUs: (main * 1e6) / frames, dataPlaneUs: (plane * 1e6) / frames, threads };
 }
 
 /**
@@ -125,12 +153,12 @@ async function tx(backend: Backend): Promise<Measured> {
     const posted = driver.sendBatch(new Array<Uint8Array>(driver.queueSize).fill(f));
     if (posted !== driver.queueSize) throw new Error(`posted ${posted} of ${driver.queueSize} TX chains`);
     const rec = new RingRecycler(driver.memory, driver.queue(TX_QUEUE), () => driver.kick(TX_QUEUE));
-    const { w, guestUs, dataPlaneUs } = await measure(backend, rec);
+    const { w, guestUs, dataPlaneUs, threads } = await measure(backend, rec);
     await new Promise((r) => setTimeout(r, 100)); // the device finishes the chains in flight
     const tapGot = tapCounter(ns, tap, 'rx_packets') - before;
     // Every chain the device used must have reached the tap (nothing dropped on the way).
     if (tapGot < rec.elements) throw new Error(`${backend} TX: the used ring returned ${rec.elements} chains but the tap received only ${tapGot}`);
-    return { pps: w.packets / w.seconds, guestUs, dataPlaneUs, note: `tap got ${tapGot} frames, used ring ${rec.elements}, ${rec.kicks} kicks` };
+    return { pps: w.packets / w.seconds, guestUs, dataPlaneUs, note: `tap got ${tapGot} frames, used ring ${rec.elements}, ${rec.kicks} kicks; busiest threads: ${threads}` };
   });
 }
 
@@ -154,10 +182,10 @@ async function rx(backend: Backend): Promise<Measured> {
         if (performance.now() > deadline) throw new Error(`no frame from the flooder: ${err}`);
         await new Promise((r) => setTimeout(r, 5));
       }
-      const { w, guestUs, dataPlaneUs } = await measure(backend, rec);
+      const { w, guestUs, dataPlaneUs, threads } = await measure(backend, rec);
       const queued = tapCounter(ns, tap, 'tx_packets') - before;
       if (rec.zeroLength > 0) throw new Error(`${backend} RX: ${rec.zeroLength} used buffers came back empty`);
-      return { pps: w.packets / w.seconds, guestUs, dataPlaneUs, note: `the tap queued ${queued} frames from the flooder, the ring got ${rec.elements}` };
+      return { pps: w.packets / w.seconds, guestUs, dataPlaneUs, note: `the tap queued ${queued} frames from the flooder, the ring got ${rec.elements}; busiest threads: ${threads}` };
     } finally {
       child.kill('SIGTERM');
       await exited;
