@@ -108,6 +108,13 @@ function busiestThreads(before: Map<string, number>, after: Map<string, number>,
     .join(', ');
 }
 
+/** The VM's busy and total CPU time from the first line of /proc/stat (in USER_HZ ticks). */
+function vmCpu(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - f[3]! - f[4]!, total }; // idle and iowait are fields 4 and 5
+}
+
 /** Frames the tap's own counter saw, read inside the namespace. */
 function tapCounter(ns: Netns, tap: string, counter: 'rx_packets' | 'tx_packets'): number {
   return Number(ns.exec('cat', `/sys/class/net/${tap}/statistics/${counter}`).trim());
@@ -125,13 +132,16 @@ interface Measured {
 async function measure(backend: Backend, rec: RingRecycler): Promise<{ w: GuestWindow; guestUs: number; dataPlaneUs: number; threads: string }> {
   const workers = backend === 'vhost-net' ? vhostWorkers() : [];
   const t0 = threadCpu();
+  const v0 = vmCpu();
   const wall0 = performance.now();
   // The window reads `rec.elements` (the used ring: what the device consumed or delivered); CPU
   // is read around the whole window call (warm-up included) and divided by the frames it covered.
   const c0 = cpuNow(workers);
   const w = await runGuestWindow(rec, { warmupMs: 500, seconds, counter: () => rec.elements, interrupted: () => false });
   const c1 = cpuNow(workers);
-  const threads = busiestThreads(t0, threadCpu(), (performance.now() - wall0) / 1000);
+  const v1 = vmCpu();
+  const vmBusy = (100 * (v1.busy - v0.busy)) / Math.max(1, v1.total - v0.total);
+  const threads = `${busiestThreads(t0, threadCpu(), (performance.now() - wall0) / 1000)}; the VM's vCPUs ${Math.round(vmBusy)}% busy`;
   const frames = Math.max(1, w.totalPackets);
   const main = c1.main - c0.main;
   const plane = backend === 'vhost-net' ? c1.vhost - c0.vhost : c1.all - c0.all - main;
