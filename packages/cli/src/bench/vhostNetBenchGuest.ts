@@ -33,7 +33,7 @@ const TX_QUEUE = 1;
  * used, and a 256 ring (4 ms at 60 k frames/s under TCG) left the vhost worker waiting for the
  * guest's kick after each drained ring.
  */
-const QUEUE_SIZE = Number(process.env.VNIC_BENCH_QUEUE_SIZE ?? '1024');
+const QUEUE_SIZE = 1024;
 const RX_QUEUE = 0;
 
 const seconds = Number(process.argv[2] ?? '3');
