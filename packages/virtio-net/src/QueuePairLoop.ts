@@ -278,23 +278,15 @@ export class QueuePairLoop {
   private transmit(a: Queue, chain: DescriptorChain): void {
     const c = a.c;
     const len = chain.readableLength;
-    if (!this.net.linkUp || this.tapDead || len < HDR + ETH_HLEN || len > MAX_FRAME) {
+    if (this.txRefused(len, this.net.linkUp)) {
       c.drops++;
       return;
     }
     const iov = this.txIov;
-    const mem = this.mem;
     iov.clear();
-    const descs = chain.descriptors;
-    for (let i = 0; i < chain.firstWritable; i++) {
-      const d = descs[i]!;
-      if (d.len === 0) continue;
-      const addr = mem.hostAddress(d.addr, d.len);
-      if (addr === undefined || iov.length === IOV_MAX) {
-        c.drops++;
-        return;
-      }
-      iov.push(addr, d.len);
+    if (!this.appendTxIovecs(chain)) {
+      c.drops++;
+      return;
     }
     try {
       if (writevFd(this.tapFd, iov) < 0) {
@@ -311,6 +303,32 @@ export class QueuePairLoop {
   }
 
   /**
+   * True when a TX frame of `len` readable bytes cannot go out: link down, dead tap, runt or over
+   * MAX_FRAME (`linkUp` read by the caller: once per batch on the io_uring path).
+   */
+  private txRefused(len: number, linkUp: boolean): boolean {
+    return !linkUp || this.tapDead || len < HDR + ETH_HLEN || len > MAX_FRAME;
+  }
+
+  /**
+   * Appends the readable buffers of `chain` (zero-length ones skipped) to txIov as host addresses;
+   * false when one lies outside guest memory or txIov is full.
+   */
+  private appendTxIovecs(chain: DescriptorChain): boolean {
+    const iov = this.txIov;
+    const mem = this.mem;
+    const descs = chain.descriptors;
+    for (let k = 0; k < chain.firstWritable; k++) {
+      const d = descs[k]!;
+      if (d.len === 0) continue;
+      const addr = mem.hostAddress(d.addr, d.len);
+      if (addr === undefined || iov.length === IOV_MAX) return false;
+      iov.push(addr, d.len);
+    }
+    return true;
+  }
+
+  /**
    * Writes the frames of one TX step with io_uring: each chain's readable buffers become iovecs
    * side by side in txIov, one WRITEV SQE per frame, and one io_uring_enter submits them all and
    * waits for their completions (tap writes complete inline), in ring order.
@@ -318,7 +336,6 @@ export class QueuePairLoop {
   private transmitBatch(a: Queue, chains: readonly DescriptorChain[], ring: IoUring): void {
     const c = a.c;
     const iov = this.txIov;
-    const mem = this.mem;
     const sizes = this.txSizes;
     const iovBase = Number(iov.address);
     const linkUp = this.net.linkUp;
@@ -329,7 +346,7 @@ export class QueuePairLoop {
       const len = chain.readableLength;
       sizes[i] = -1;
       const count = chain.firstWritable;
-      if (!linkUp || this.tapDead || len < HDR + ETH_HLEN || len > MAX_FRAME || count > IOV_MAX) {
+      if (this.txRefused(len, linkUp) || count > IOV_MAX) {
         c.drops++;
         continue;
       }
@@ -344,20 +361,8 @@ export class QueuePairLoop {
         from = i;
       }
       const start = iov.length;
-      const descs = chain.descriptors;
-      let ok = true;
-      for (let k = 0; k < count; k++) {
-        const d = descs[k]!;
-        if (d.len === 0) continue;
-        const addr = mem.hostAddress(d.addr, d.len);
-        if (addr === undefined) {
-          ok = false; // the iovecs pushed so far are left unused: no SQE points at them
-          break;
-        }
-        iov.push(addr, d.len);
-      }
-      if (!ok) {
-        c.drops++;
+      if (!this.appendTxIovecs(chain)) {
+        c.drops++; // the iovecs pushed so far are left unused: no SQE points at them
         continue;
       }
       ring.prepWritev(this.tapFd, iovBase + 16 * start, iov.length - start, i);
