@@ -54,6 +54,7 @@ export type { SplitQueueConfig } from './queue/SplitQueueConfig.ts';
 
 export type { ActivateContext } from './device/ActivateContext.ts';
 export type { ConfigIssue } from './device/ConfigIssue.ts';
+export { formatConfigIssues } from './device/formatConfigIssues.ts';
 export type { DeviceEvents } from './device/DeviceEvents.ts';
 export type { NetDeviceConfig } from './device/NetDeviceConfig.ts';
 export type { NetDeviceProvider } from './device/NetDeviceProvider.ts';
@@ -145,6 +146,7 @@ export { checkNetFeatures } from './net/checkNetFeatures.ts';
 export { pruneNetFeatures } from './net/pruneNetFeatures.ts';
 export { guestOffloadFeatures } from './net/guestOffloadFeatures.ts';
 export { netDeviceFeatures } from './net/netDeviceFeatures.ts';
+export { offeredQueuePairs } from './net/offeredQueuePairs.ts';
 
 export { NetDeviceBase } from './device/NetDeviceBase.ts';
 export type { NetCtrlCounters } from './device/NetCtrlCounters.ts';

@@ -1,9 +1,11 @@
 import {
+  formatConfigIssues,
   hasFeature,
   NetDeviceBase,
+  offeredQueuePairs,
   splitQueueFor,
-  vringUserAddr,
   VnicError,
+  vringUserAddr,
   type ActivateContext,
   type GuestMemory,
   type NetDeviceConfig,
@@ -121,11 +123,11 @@ export class VhostNetDevice extends NetDeviceBase {
   static open(config: NetDeviceConfig): VhostNetDevice {
     const issues = validateVhostNetOptions(config.options);
     if (issues.length > 0) {
-      throw new VhostNetError('invalid-argument', `${config.id}: invalid "vhost-net" section: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+      throw new VhostNetError('invalid-argument', `${config.id}: invalid "vhost-net" section: ${formatConfigIssues(issues)}`);
     }
     const options = config.options as VhostNetOptions;
     // One tap queue and one vhost fd per queue pair the device can offer (MQ needs the control queue).
-    const pairs = config.ctrlVq && config.queuePairs > 1 ? config.queuePairs : 1;
+    const pairs = offeredQueuePairs(config);
     const fds = openVhostFds(config.id, options.vhostFds, pairs);
     let tap: NetTap | undefined;
     try {

@@ -1,4 +1,4 @@
-import { TypedEmitter, VnicError, type QueueStats } from '@vnic/core';
+import { formatConfigIssues, TypedEmitter, VnicError, type QueueStats } from '@vnic/core';
 import { openNetTap, SysError, tunOffloadFlags, type Tap, UnixSocket } from '@vnic/sys';
 import { IoThreadPool } from '@vnic/virtio-net';
 import { BackendSession, type SessionContext } from './BackendSession.ts';
@@ -61,7 +61,7 @@ export class VhostUserDeviceServer {
    */
   static open(options: VhostUserDeviceOptions): VhostUserDeviceServer {
     const issues = validateVhostUserDeviceOptions(options as unknown as Record<string, unknown>);
-    if (issues.length > 0) throw new VhostUserDeviceError('invalid-argument', `vhost-user device options: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+    if (issues.length > 0) throw new VhostUserDeviceError('invalid-argument', `vhost-user device options: ${formatConfigIssues(issues)}`);
     const where = options.name ?? `vhost-user ${options.socket}`;
     let opened;
     try {

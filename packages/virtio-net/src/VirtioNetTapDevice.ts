@@ -1,15 +1,17 @@
 import {
+  formatConfigIssues,
   hasFeature,
   NetDeviceBase,
+  offeredQueuePairs,
   SplitQueue,
+  splitQueueFor,
+  VnicError,
   type ActivateContext,
   type GuestMemory,
   type NetDeviceConfig,
   type QueueContext,
   type QueueState,
   type QueueStats,
-  splitQueueFor,
-  VnicError,
 } from '@vnic/core';
 import { VIRTIO_NET_F_MQ } from '@vnic/core/virtio_net';
 import { EventFd, guestMemoryFromLayout, openNetTap, SysError, tapBackendFeatures, tunOffloadFlags, type NetTap, type Tap } from '@vnic/sys';
@@ -90,11 +92,11 @@ export class VirtioNetTapDevice extends NetDeviceBase {
   static open(config: NetDeviceConfig): VirtioNetTapDevice {
     const issues = validateVirtioNetOptions(config.options);
     if (issues.length > 0) {
-      throw new VirtioNetError('invalid-argument', `${config.id}: invalid "virtio-net" section: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+      throw new VirtioNetError('invalid-argument', `${config.id}: invalid "virtio-net" section: ${formatConfigIssues(issues)}`);
     }
     const options = config.options as VirtioNetOptions;
     // One tap queue per queue pair the device can offer (MQ needs the control queue).
-    const pairs = config.ctrlVq && config.queuePairs > 1 ? config.queuePairs : 1;
+    const pairs = offeredQueuePairs(config);
     let opened: NetTap;
     try {
       opened = openNetTap({ nic: config.id, section: 'virtio-net', ...options, queues: pairs, mtu: config.mtu, nonBlocking: true });

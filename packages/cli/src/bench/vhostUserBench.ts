@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { containerBackends, createVnicContainer, parseMac, validateVmConfig } from '@vnic/config';
-import type { NetDeviceConfig } from '@vnic/core';
+import { formatConfigIssues, type NetDeviceConfig } from '@vnic/core';
 import { VirtioNetDriver } from '@vnic/driver';
 import { VhostUserNetDevice, type VhostUserOptions } from '@vnic/vhost-user';
 import { CliError } from '../CliError.ts';
@@ -35,7 +35,7 @@ function nicConfig(n: number, socket: string): NetDeviceConfig {
   const entry = { id: `bench${n}`, backend: BENCH, mac: MAC_TEXT, [BENCH]: { socket } };
   const { issues, net } = validateVmConfig({ net: [entry] }, containerBackends(createVnicContainer()));
   if (issues.length > 0 || net[0] === undefined) {
-    throw new CliError('invalid-argument', `vhost-user bench: its NIC config is refused: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+    throw new CliError('invalid-argument', `vhost-user bench: its NIC config is refused: ${formatConfigIssues(issues)}`);
   }
   return net[0];
 }

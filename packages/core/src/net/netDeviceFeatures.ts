@@ -25,6 +25,7 @@ import {
 } from '../defs/virtio_net.ts';
 import type { NetDeviceConfig } from '../device/NetDeviceConfig.ts';
 import type { NetOffloads } from '../device/NetOffloads.ts';
+import { offeredQueuePairs } from './offeredQueuePairs.ts';
 import { pruneNetFeatures } from './pruneNetFeatures.ts';
 
 const OFFLOAD_BITS: readonly (readonly [keyof NetOffloads, number])[] = [
@@ -63,10 +64,8 @@ export function netDeviceFeatures(config: NetDeviceConfig): bigint {
   if (config.mrgRxbuf) f |= featureBit(VIRTIO_NET_F_MRG_RXBUF);
   if (config.eventIdx) f |= featureBit(VIRTIO_F_EVENT_IDX);
   if (config.indirectDesc) f |= featureBit(VIRTIO_F_INDIRECT_DESC);
-  if (config.ctrlVq) {
-    for (const b of CTRL_FEATURES) f |= featureBit(b);
-    if (config.queuePairs > 1) f |= featureBit(VIRTIO_NET_F_MQ);
-  }
+  if (config.ctrlVq) for (const b of CTRL_FEATURES) f |= featureBit(b);
+  if (offeredQueuePairs(config) > 1) f |= featureBit(VIRTIO_NET_F_MQ);
   for (const [key, bit] of OFFLOAD_BITS) if (config.offloads[key]) f |= featureBit(bit);
   return pruneNetFeatures(f);
 }

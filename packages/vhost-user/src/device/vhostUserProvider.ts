@@ -1,4 +1,4 @@
-import type { NetDeviceConfig, NetDeviceProvider, VirtioNetDevice } from '@vnic/core';
+import { formatConfigIssues, type NetDeviceConfig, type NetDeviceProvider, type VirtioNetDevice } from '@vnic/core';
 import { VhostUserError } from '../VhostUserError.ts';
 import { parseVhostUserOptions } from './parseVhostUserOptions.ts';
 import { VhostUserNetDevice } from './VhostUserNetDevice.ts';
@@ -10,7 +10,7 @@ export const vhostUserProvider: NetDeviceProvider = {
   async create(config: NetDeviceConfig): Promise<VirtioNetDevice> {
     const { options, issues } = parseVhostUserOptions(config.options);
     if (options === undefined) {
-      throw new VhostUserError('invalid-argument', `${config.id}: vhost-user options: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+      throw new VhostUserError('invalid-argument', `${config.id}: vhost-user options: ${formatConfigIssues(issues)}`);
     }
     return VhostUserNetDevice.create(config, options);
   },
