@@ -1,25 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { runCli, virtioNetBench, type BenchContext, type BenchRow, type CliIo } from '@vnic/cli';
+import { runCli, virtioNetBench, type BenchContext, type BenchRow } from '@vnic/cli';
 import { defaultBackendModules } from '@vnic/config';
 import { describe, expect, it } from 'vitest';
+import { captureIo } from '../fixtures/captureIo.ts';
 
-function captureIo(): CliIo & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    isTTY: false,
-    out(t: string) {
-      io.stdout += t;
-    },
-    err(t: string) {
-      io.stderr += t;
-    },
-    backendModules: () => defaultBackendModules(),
-  };
-  return io;
-}
 
 const nsList = (): string[] => execFileSync('ip', ['netns', 'list']).toString().split('\n').map((l) => l.split(' ')[0]!).filter((n) => n !== '');
 const cDirs = (): string[] => readdirSync(tmpdir()).filter((f) => f.startsWith('vnic-bench-c-'));
@@ -33,14 +19,14 @@ if (skip) console.warn(`[test/cli] skipping the virtio-net bench run: ${reason}`
 
 describe('vnic bench virtio-net', () => {
   it('is registered: an unknown bench name lists it', async () => {
-    const io = captureIo();
+    const io = captureIo(() => defaultBackendModules());
     expect(await runCli(['bench', 'no-such-bench'], io)).toBe(2);
     expect(io.stderr).toMatch(/no bench named "no-such-bench"; known: .*virtio-net/);
   });
 
   it.skipIf(skip)('measures vnic and the C references in one run: four rows, positive rates, ratio = vnic / reference, nothing left behind', async () => {
     if (reason !== undefined) throw new Error(`the bench cannot run here: ${reason}`);
-    const io = captureIo();
+    const io = captureIo(() => defaultBackendModules());
     const rows: BenchRow[] = [];
     const progress: string[] = [];
     const nsBefore = nsList();

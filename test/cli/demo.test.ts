@@ -1,25 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { Netns, netnsSupport, runCli, type CliIo } from '@vnic/cli';
+import { Netns, netnsSupport, runCli } from '@vnic/cli';
 import { containerBackends, createVnicContainer, defaultBackendModules } from '@vnic/config';
-import type { ContainerModule } from 'inversify';
 import { describe, expect, it } from 'vitest';
 import { tapLoopbackBackend } from '../backends/tapLoopbackBackend.ts';
+import { captureIo } from '../fixtures/captureIo.ts';
 
-function captureIo(modules: () => ContainerModule[]): CliIo & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    isTTY: false,
-    out(t: string) {
-      io.stdout += t;
-    },
-    err(t: string) {
-      io.stderr += t;
-    },
-    backendModules: modules,
-  };
-  return io;
-}
 
 /** Names of the network namespaces that exist now (other test files make their own meanwhile). */
 const nsList = (): string[] => execFileSync('ip', ['netns', 'list']).toString().split('\n').map((l) => l.split(' ')[0]!);

@@ -1,4 +1,5 @@
-import { Testpmd, bench, type BenchRow, type CliIo } from '@vnic/cli';
+import { Testpmd, bench, type BenchRow } from '@vnic/cli';
+import { captureIo } from '../../fixtures/captureIo.ts';
 import { describe, expect, it } from 'vitest';
 import { peerMissing } from './peerSupport.ts';
 
@@ -9,12 +10,10 @@ const skip = peerMissing(Testpmd.ensure());
 
 describe.skipIf(skip)('vnic bench vhost-user-device', () => {
   it('prints tx-64B-mpps and tx-1514B-gbps with positive numbers for vnic and the DPDK reference', async () => {
-    let stdout = '';
-    let stderr = '';
-    const io: CliIo = { out: (t) => void (stdout += t), err: (t) => void (stderr += t), isTTY: false, backendModules: () => [] };
+    const io = captureIo();
     const code = await bench('vhost-user-device', { json: true, seconds: 1 }, io);
-    expect(code, stderr).toBe(0);
-    const rows = stdout.trim().split('\n').map((l) => JSON.parse(l) as BenchRow);
+    expect(code, io.stderr).toBe(0);
+    const rows = io.stdout.trim().split('\n').map((l) => JSON.parse(l) as BenchRow);
     expect(rows.map((r) => [r.metric, r.unit])).toEqual([
       ['tx-64B-mpps', 'Mpps'],
       ['tx-1514B-gbps', 'Gbit/s'],
@@ -25,6 +24,6 @@ describe.skipIf(skip)('vnic bench vhost-user-device', () => {
       expect(r.reference, r.metric).toBeGreaterThan(0);
       expect(r.ratio).toBeCloseTo(r.vnic / r.reference!, 2);
     }
-    expect(stderr).toMatch(/\[bench vhost-user-device\] reference: 1514 B frames/);
+    expect(io.stderr).toMatch(/\[bench vhost-user-device\] reference: 1514 B frames/);
   }, 240_000);
 });

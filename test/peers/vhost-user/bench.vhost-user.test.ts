@@ -1,4 +1,5 @@
-import { Testpmd, bench, type BenchRow, type CliIo } from '@vnic/cli';
+import { Testpmd, bench, type BenchRow } from '@vnic/cli';
+import { captureIo } from '../../fixtures/captureIo.ts';
 import { describe, expect, it } from 'vitest';
 import { peerMissing } from './peerSupport.ts';
 
@@ -9,12 +10,10 @@ const skip = peerMissing(Testpmd.ensure());
 
 describe.skipIf(skip)('vnic bench vhost-user', () => {
   it('prints one JSON row per metric with positive numbers and the testpmd reference', async () => {
-    let stdout = '';
-    let stderr = '';
-    const io: CliIo = { out: (t) => void (stdout += t), err: (t) => void (stderr += t), isTTY: false, backendModules: () => [] };
+    const io = captureIo();
     const code = await bench('vhost-user', { json: true, seconds: 1 }, io);
-    expect(code, stderr).toBe(0);
-    const rows = stdout.trim().split('\n').map((l) => JSON.parse(l) as BenchRow);
+    expect(code, io.stderr).toBe(0);
+    const rows = io.stdout.trim().split('\n').map((l) => JSON.parse(l) as BenchRow);
     expect(rows.map((r) => r.metric)).toEqual(['handshake-ms', 'reconnect-ms', 'reconnect-after-accept-ms', 'roundtrip-64B-mpps']);
     for (const r of rows) {
       expect(r.bench).toBe('vhost-user');
@@ -26,6 +25,6 @@ describe.skipIf(skip)('vnic bench vhost-user', () => {
     const rt = rows[3]!;
     expect(rt.reference).toBeGreaterThan(0);
     expect(rt.ratio).toBeCloseTo(rt.vnic / rt.reference!, 2);
-    expect(stderr).toMatch(/\[bench vhost-user\] round trip/); // progress goes to stderr with --json
+    expect(io.stderr).toMatch(/\[bench vhost-user\] round trip/); // progress goes to stderr with --json
   }, 180_000);
 });
