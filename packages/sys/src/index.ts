@@ -23,6 +23,7 @@ export type { EventFdOptions } from './EventFd.ts';
 export { Epoll } from './Epoll.ts';
 export type { EpollEvent } from './Epoll.ts';
 export { EpollLoop } from './EpollLoop.ts';
+export { epollQueueHost } from './epollQueueHost.ts';
 export type { EpollHandler } from './EpollLoop.ts';
 export { EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLONESHOT, EPOLLOUT, EPOLLRDHUP } from './linux/eventpoll.ts';
 
