@@ -68,6 +68,7 @@ export { guestMemoryFromLayout } from './memory/guestMemoryFromLayout.ts';
 
 export { UnixSocket } from './unix/UnixSocket.ts';
 export { socketpair } from './unix/socketpair.ts';
+export type { SocketpairOptions } from './unix/socketpair.ts';
 export { sendWithFds } from './unix/sendWithFds.ts';
 export { recvWithFds } from './unix/recvWithFds.ts';
 export type { RecvWithFdsResult } from './unix/recvWithFds.ts';
