@@ -18,7 +18,7 @@ import {
   usedIndex,
   vhostBackendMask,
 } from '@vnic/core';
-import { epollQueueHost, EpollLoop, EventFd, guestMemoryFromLayout, type UnixSocket } from '@vnic/sys';
+import { epollQueueHost, EpollLoop, guestMemoryFromLayout, type UnixSocket } from '@vnic/sys';
 import { BackendChannel } from '../connection/BackendChannel.ts';
 import { VhostUserConnection } from '../connection/VhostUserConnection.ts';
 import { VhostUserListener } from '../connection/VhostUserListener.ts';
@@ -288,7 +288,7 @@ export class VhostUserNetDevice extends NetDeviceBase {
     this.events.emit('warning', `${this.id}: vhost-user backend lost: ${reason.message}`);
     this.setLinkUp(false);
     if (!this.options.reconnect) {
-      if (this.#ctx !== undefined) this.events.emit('needs-reset', `vhost-user backend ${this.options.socket} went away (reconnect is off)`, undefined);
+      if (this.#ctx !== undefined) this.events.emit('needs-reset', `${this.id}: vhost-user backend ${this.options.socket} went away (reconnect is off)`, undefined);
       return;
     }
     if (this.options.mode === 'client') void this.#reconnectClient();
@@ -361,7 +361,7 @@ export class VhostUserNetDevice extends NetDeviceBase {
     const needed = (this.#ctx?.features ?? this.deviceFeatures) & VHOST_USER_NET_BACKEND_FEATURES;
     const missing = needed & ~hs.features;
     if (missing !== 0n) {
-      if (this.#ctx !== undefined) this.events.emit('needs-reset', `the reconnected vhost-user backend lacks features 0x${missing.toString(16)} the guest acked`, undefined);
+      if (this.#ctx !== undefined) this.events.emit('needs-reset', `${this.id}: the reconnected vhost-user backend lacks features 0x${missing.toString(16)} the guest acked`, undefined);
       throw new VhostUserError('unsupported', `${this.id}: the reconnected backend lacks features 0x${missing.toString(16)}`);
     }
     await this.#exclusive(async () => {
