@@ -1,6 +1,6 @@
 import {
   NetDeviceBase,
-  encodeVirtioNetHdr,
+  placeRxFrame,
   featureBit,
   hasFeature,
   rxFilterAccepts,
@@ -188,21 +188,7 @@ export class DgramNetDevice extends NetDeviceBase {
         used = true;
         continue;
       }
-      const whole = new Uint8Array(need);
-      const parts: DescriptorChain[] = [];
-      for (let n = 0; n < need; n += parts.at(-1)!.writableLength) parts.push(this.#held.shift()!);
-      encodeVirtioNetHdr({ flags: 0, gsoType: 0, hdrLen: 0, gsoSize: 0, csumStart: 0, csumOffset: 0, numBuffers: this.#mrg ? parts.length : 0 }, whole, 0);
-      whole.set(frame, HDR);
-      const heads: number[] = [];
-      const lens: number[] = [];
-      let off = 0;
-      for (const ch of parts) {
-        const w = ch.writeFrom(mem, whole.subarray(off, Math.min(need, off + ch.writableLength)));
-        heads.push(ch.head);
-        lens.push(w);
-        off += w;
-      }
-      a.q.addUsedBatch(mem, heads, lens);
+      placeRxFrame(mem, a.q, this.#held, frame, this.#mrg);
       c.packets++;
       c.bytes += frame.length;
       used = true;

@@ -3,7 +3,7 @@ import {
   SplitQueue,
   VIRTIO_F_EVENT_IDX,
   VIRTIO_F_INDIRECT_DESC,
-  encodeVirtioNetHdr,
+  placeRxFrame,
   hasFeature,
   rxFilterAccepts,
   virtio_net,
@@ -238,25 +238,7 @@ export class LoopbackDevice extends NetDeviceBase {
         used = true;
         continue;
       }
-      const whole = new Uint8Array(need);
-      const chains: DescriptorChain[] = [];
-      for (let n = 0; n < need; ) {
-        const ch = this.heldRx.shift()!;
-        chains.push(ch);
-        n += ch.writableLength;
-      }
-      encodeVirtioNetHdr({ flags: 0, gsoType: 0, hdrLen: 0, gsoSize: 0, csumStart: 0, csumOffset: 0, numBuffers: this.mrg ? chains.length : 0 }, whole, 0);
-      whole.set(frame, HDR);
-      const heads: number[] = [];
-      const lens: number[] = [];
-      let off = 0;
-      for (const ch of chains) {
-        const n = ch.writeFrom(mem, whole.subarray(off, Math.min(need, off + ch.writableLength)));
-        heads.push(ch.head);
-        lens.push(n);
-        off += n;
-      }
-      a.q.addUsedBatch(mem, heads, lens);
+      placeRxFrame(mem, a.q, this.heldRx, frame, this.mrg);
       c.packets++;
       c.bytes += frame.length;
       used = true;

@@ -142,6 +142,7 @@ export type { NetCtrlState } from './net/NetCtrlState.ts';
 export { decodeNetCtrlCommand } from './net/decodeNetCtrlCommand.ts';
 export { encodeNetCtrlCommand } from './net/encodeNetCtrlCommand.ts';
 export { rxFilterAccepts } from './net/rxFilterAccepts.ts';
+export { placeRxFrame } from './net/placeRxFrame.ts';
 export type { NetFeatureRule } from './net/NetFeatureRule.ts';
 export { netFeatureRules } from './net/netFeatureRules.ts';
 export { checkNetFeatures } from './net/checkNetFeatures.ts';
