@@ -41,7 +41,7 @@ interface Queue {
 }
 
 /**
- * A virtio-net backend in ~150 lines: each frame the guest sends becomes one datagram on an
+ * A virtio-net backend in ~200 lines: each frame the guest sends becomes one datagram on an
  * AF_UNIX SOCK_DGRAM socketpair, each datagram that arrives becomes one frame for the guest. The
  * device core (NetDeviceBase) does everything else: feature offer, config space, link, the control
  * queue end to end, the life cycle. The data plane runs on the main thread over one EpollLoop,
