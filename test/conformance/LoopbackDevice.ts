@@ -3,7 +3,7 @@ import {
   SplitQueue,
   VIRTIO_F_EVENT_IDX,
   VIRTIO_F_INDIRECT_DESC,
-  encodeVirtioNetHdr,
+  placeRxFrame,
   hasFeature,
   rxFilterAccepts,
   virtio_net,
@@ -11,10 +11,11 @@ import {
   type DescriptorChain,
   type GuestMemory,
   type NetDeviceConfig,
+  type QueueHost,
   type QueueState,
   type QueueStats,
 } from '@vnic/core';
-import { EPOLLIN, Epoll, EventFd, guestMemoryFromLayout } from '@vnic/sys';
+import { EPOLLIN, Epoll, EpollLoop, EventFd, epollQueueHost, guestMemoryFromLayout } from '@vnic/sys';
 
 const HDR = virtio_net.VIRTIO_NET_HDR_SIZE;
 /** epoll data of the stop eventfd (queue indices are below 65536). */
@@ -40,8 +41,9 @@ interface ActiveQueue {
  * A TEST-ONLY device: the smallest honest backend, used to prove the conformance suite itself.
  * Its "wire" is in memory: frames the guest transmits land in `fromGuest`, frames passed to
  * `toGuest` are received by the guest. It runs its data plane on the main thread with an async
- * epoll over the kick eventfds, and shares every piece of logic a real backend shares
- * (NetDeviceBase: features, config space, control queue; SplitQueue: chain validation).
+ * epoll over the kick eventfds of its data queues, and shares every piece of logic a real backend
+ * shares (NetDeviceBase: features, config space, the control queue end to end; SplitQueue: chain
+ * validation).
  */
 export class LoopbackDevice extends NetDeviceBase {
   /** Frames the guest sent, in order. */
@@ -57,7 +59,8 @@ export class LoopbackDevice extends NetDeviceBase {
   private loop: Promise<void> | undefined;
   private running = false;
   private mrg = false;
-  private ctrlIndex = -1;
+  /** The loop the device core's control-queue kick is watched on. */
+  private readonly ctrlLoop = new EpollLoop(100);
 
   constructor(config: NetDeviceConfig) {
     super(config, (1n << 64n) - 1n);
@@ -88,11 +91,14 @@ export class LoopbackDevice extends NetDeviceBase {
     return this.fromGuest.splice(0, count);
   }
 
-  override stats(): QueueStats[] {
-    return this.counters.map((c, index) => {
-      const q = this.queues.get(index)?.q;
-      return { index, ...c, malformed: c.malformed + (q?.malformed ?? 0) };
-    });
+  protected override queueStats(index: number): QueueStats {
+    const c = this.counters[index]!;
+    const q = this.queues.get(index)?.q;
+    return { index, ...c, malformed: c.malformed + (q?.malformed ?? 0) };
+  }
+
+  protected override queueHost(): QueueHost {
+    return epollQueueHost(this.ctrlLoop);
   }
 
   protected override async activateDataPlane(ctx: ActivateContext): Promise<void> {
@@ -100,7 +106,6 @@ export class LoopbackDevice extends NetDeviceBase {
     const eventIdx = hasFeature(ctx.features, VIRTIO_F_EVENT_IDX);
     const indirectDesc = hasFeature(ctx.features, VIRTIO_F_INDIRECT_DESC);
     this.mrg = hasFeature(ctx.features, virtio_net.VIRTIO_NET_F_MRG_RXBUF);
-    this.ctrlIndex = this.ctrlQueueIndex ?? -1;
     const epoll = Epoll.create();
     const stopFd = EventFd.create({ nonBlocking: true });
     epoll.add(stopFd.fd, EPOLLIN, STOP);
@@ -140,6 +145,7 @@ export class LoopbackDevice extends NetDeviceBase {
 
   protected override async closeBackend(): Promise<void> {
     this.pendingRx.length = 0;
+    await this.ctrlLoop.close();
   }
 
   protected override onRxFilterChanged(): void {}
@@ -162,11 +168,7 @@ export class LoopbackDevice extends NetDeviceBase {
     if (mem === undefined) return;
     // The canonical device loop: process, re-enable notifications (avail_event with EVENT_IDX),
     // and process again when the driver added buffers meanwhile.
-    if (a.index === this.ctrlIndex) {
-      do {
-        if (this.processControlQueue(mem, a.q)) a.call.write(1n);
-      } while (a.q.enableNotification(mem));
-    } else if (a.index % 2 === 1) {
+    if (a.index % 2 === 1) {
       do this.transmit(mem, a);
       while (a.q.enableNotification(mem));
     } else {
@@ -236,25 +238,7 @@ export class LoopbackDevice extends NetDeviceBase {
         used = true;
         continue;
       }
-      const whole = new Uint8Array(need);
-      const chains: DescriptorChain[] = [];
-      for (let n = 0; n < need; ) {
-        const ch = this.heldRx.shift()!;
-        chains.push(ch);
-        n += ch.writableLength;
-      }
-      encodeVirtioNetHdr({ flags: 0, gsoType: 0, hdrLen: 0, gsoSize: 0, csumStart: 0, csumOffset: 0, numBuffers: this.mrg ? chains.length : 0 }, whole, 0);
-      whole.set(frame, HDR);
-      const heads: number[] = [];
-      const lens: number[] = [];
-      let off = 0;
-      for (const ch of chains) {
-        const n = ch.writeFrom(mem, whole.subarray(off, Math.min(need, off + ch.writableLength)));
-        heads.push(ch.head);
-        lens.push(n);
-        off += n;
-      }
-      a.q.addUsedBatch(mem, heads, lens);
+      placeRxFrame(mem, a.q, this.heldRx, frame, this.mrg);
       c.packets++;
       c.bytes += frame.length;
       used = true;

@@ -70,6 +70,8 @@ export type { VirtioNetDevice } from './device/VirtioNetDevice.ts';
 export type { VhostControlPlane } from './vhost/VhostControlPlane.ts';
 export type { VhostVringAddr } from './vhost/VhostVringAddr.ts';
 export { vringUserAddr } from './vhost/vringUserAddr.ts';
+export { programVhostVrings, stopVhostVrings, usedIndex, vhostBackendMask } from './vhost/VhostVrings.ts';
+export type { VhostVringsOptions } from './vhost/VhostVrings.ts';
 
 export { NET_BACKEND_NAME, NET_DEVICE_PROVIDER } from './di/tokens.ts';
 export { netBackendModule } from './di/netBackendModule.ts';
@@ -140,6 +142,7 @@ export type { NetCtrlState } from './net/NetCtrlState.ts';
 export { decodeNetCtrlCommand } from './net/decodeNetCtrlCommand.ts';
 export { encodeNetCtrlCommand } from './net/encodeNetCtrlCommand.ts';
 export { rxFilterAccepts } from './net/rxFilterAccepts.ts';
+export { placeRxFrame } from './net/placeRxFrame.ts';
 export type { NetFeatureRule } from './net/NetFeatureRule.ts';
 export { netFeatureRules } from './net/netFeatureRules.ts';
 export { checkNetFeatures } from './net/checkNetFeatures.ts';
@@ -149,6 +152,17 @@ export { netDeviceFeatures } from './net/netDeviceFeatures.ts';
 export { offeredQueuePairs } from './net/offeredQueuePairs.ts';
 
 export { NetDeviceBase } from './device/NetDeviceBase.ts';
+export { ControlQueue } from './device/ControlQueue.ts';
+export type { ControlQueueOptions } from './device/ControlQueue.ts';
+export type { QueueHost } from './device/QueueHost.ts';
+export { NetConfigSpace } from './device/NetConfigSpace.ts';
+export type { NetConfigFields } from './device/NetConfigSpace.ts';
+export { netDeviceOffer } from './device/netDeviceOffer.ts';
+export type { NetDeviceOffer } from './device/netDeviceOffer.ts';
+export { validateActivateContext } from './device/validateActivateContext.ts';
+export type { ActivateLimits } from './device/validateActivateContext.ts';
+export { NetCtrlHandler } from './net/NetCtrlHandler.ts';
+export type { NetCtrlHost } from './net/NetCtrlHandler.ts';
 export type { NetCtrlCounters } from './device/NetCtrlCounters.ts';
 
 export { VirtioMmioTransport } from './mmio/VirtioMmioTransport.ts';

@@ -23,6 +23,7 @@ export type { EventFdOptions } from './EventFd.ts';
 export { Epoll } from './Epoll.ts';
 export type { EpollEvent } from './Epoll.ts';
 export { EpollLoop } from './EpollLoop.ts';
+export { epollQueueHost } from './epollQueueHost.ts';
 export type { EpollHandler } from './EpollLoop.ts';
 export { EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLONESHOT, EPOLLOUT, EPOLLRDHUP } from './linux/eventpoll.ts';
 
@@ -67,6 +68,7 @@ export { guestMemoryFromLayout } from './memory/guestMemoryFromLayout.ts';
 
 export { UnixSocket } from './unix/UnixSocket.ts';
 export { socketpair } from './unix/socketpair.ts';
+export type { SocketpairOptions } from './unix/socketpair.ts';
 export { sendWithFds } from './unix/sendWithFds.ts';
 export { recvWithFds } from './unix/recvWithFds.ts';
 export type { RecvWithFdsResult } from './unix/recvWithFds.ts';

@@ -3,20 +3,22 @@ import {
   hasFeature,
   NetDeviceBase,
   offeredQueuePairs,
-  splitQueueFor,
+  programVhostVrings,
+  stopVhostVrings,
+  vhostBackendMask,
   VnicError,
   vringUserAddr,
   type ActivateContext,
   type GuestMemory,
   type NetDeviceConfig,
   type QueueContext,
+  type QueueHost,
   type QueueState,
-  type QueueStats,
-  type SplitQueue,
 } from '@vnic/core';
 import { VIRTIO_NET_F_MQ } from '@vnic/core/virtio_net';
 import {
   dupFd,
+  epollQueueHost,
   EventFd,
   guestMemoryFromLayout,
   openNetTap,
@@ -37,18 +39,8 @@ import { VhostNetControlPlane } from './VhostNetControlPlane.ts';
 import { VhostNetError } from './VhostNetError.ts';
 import type { VhostNetOptions } from './VhostNetOptions.ts';
 
-const ALL_FEATURES = (1n << 64n) - 1n;
 /** A TUNSETTXFILTER no frame passes (only the all-zero destination, which no valid frame has). */
 const LINK_DOWN_FILTER = { allMulti: false, addrs: [new Uint8Array(6)] };
-
-interface CtrlQueue {
-  readonly index: number;
-  readonly q: SplitQueue;
-  readonly kickFd: number;
-  readonly kick: EventFd;
-  readonly call: EventFd;
-  reported: boolean;
-}
 
 /** One activation (DRIVER_OK until reset). */
 interface Activation {
@@ -58,7 +50,6 @@ interface Activation {
   readonly data: readonly QueueContext[];
   /** Queue pairs negotiated (MQ: the device's, else 1). */
   readonly pairs: number;
-  ctrl: CtrlQueue | undefined;
   /** Pairs whose vrings have the tap attached (VHOST_NET_SET_BACKEND). */
   readonly attached: boolean[];
   /** Vrings whose VHOST_SET_VRING_ERR fired (reported once). */
@@ -68,9 +59,10 @@ interface Activation {
 /**
  * A virtio-net device whose data plane is the host kernel's vhost-net (/dev/vhost-net, one fd and
  * one kernel worker per queue pair) moving frames between the guest's rings and a tap. vnic keeps
- * features, config space, link and the control queue (served on the VMM's main thread, as QEMU and
- * StratoVirt do); the kernel gets, per activation, VHOST_SET_FEATURES, VHOST_SET_MEM_TABLE and per
- * vring NUM/BASE/ADDR/KICK/CALL/ERR, then VHOST_NET_SET_BACKEND with the pair's tap queue fd.
+ * features, config space, link and the control queue (the device core serves it on the VMM's main
+ * thread, as QEMU and StratoVirt do); the kernel gets, per activation, the data vrings from core's
+ * vring programmer (VHOST_SET_FEATURES, VHOST_SET_MEM_TABLE, per vring NUM/BASE/ADDR/KICK/CALL)
+ * plus VHOST_SET_VRING_ERR, then VHOST_NET_SET_BACKEND with the pair's tap queue fd.
  * reset() detaches the backends and reads VHOST_GET_VRING_BASE, so a later activate() resumes each
  * ring where it stopped. A vring error the kernel signals (VHOST_SET_VRING_ERR) becomes a
  * `needs-reset` event. Build one with `VhostNetDevice.open(config)`.
@@ -90,7 +82,6 @@ export class VhostNetDevice extends NetDeviceBase {
   /** One VHOST_SET_VRING_ERR eventfd per data vring, alive as long as the device. */
   readonly #errFds: EventFd[];
   #active: Activation | undefined;
-  #ctrlMalformed = 0;
   #tapQueueOn: boolean[];
 
   private constructor(config: NetDeviceConfig, vhost: VhostNetControlPlane, vhostFeatures: bigint, tap: NetTap) {
@@ -153,8 +144,7 @@ export class VhostNetDevice extends NetDeviceBase {
    * (VHOST_NET_RING_FEATURES) kept only where VHOST_GET_FEATURES has them.
    */
   static backendMask(vhostFeatures: bigint, tapOffloads: number): bigint {
-    const ring = (vhostFeatures & VHOST_NET_RING_FEATURES) | (ALL_FEATURES & ~VHOST_NET_RING_FEATURES);
-    return tapBackendFeatures(tapOffloads) & ring;
+    return tapBackendFeatures(tapOffloads) & vhostBackendMask(vhostFeatures, VHOST_NET_RING_FEATURES);
   }
 
   /** Queue pairs whose vrings currently have the tap attached (0 when not activated). */
@@ -162,24 +152,9 @@ export class VhostNetDevice extends NetDeviceBase {
     return this.#active?.attached.filter(Boolean).length ?? 0;
   }
 
-  /**
-   * Per-queue counters. The data plane runs in the kernel, which vhost-net gives no way to read:
-   * data queues report zeros. The control queue (served here) reports commands as `packets` and
-   * malformed commands or chains as `malformed`.
-   */
-  override stats(): QueueStats[] {
-    const ctrlIndex = this.ctrlQueueIndex ?? (this.numQueues % 2 === 1 ? this.numQueues - 1 : -1);
-    const c = this.ctrlCounters;
-    const live = this.#active?.ctrl?.q.malformed ?? 0;
-    return Array.from({ length: this.numQueues }, (_, index) => ({
-      index,
-      packets: index === ctrlIndex ? c.commands : 0,
-      bytes: 0,
-      drops: 0,
-      malformed: index === ctrlIndex ? c.malformed + this.#ctrlMalformed + live : 0,
-      noBuffer: 0,
-      filtered: 0,
-    }));
+  /** The control queue's kick is watched on the shared loop (data queues report zeros: the kernel counts nothing vhost-net exposes). */
+  protected override queueHost(): QueueHost {
+    return epollQueueHost(this.#loop);
   }
 
   /**
@@ -204,32 +179,24 @@ export class VhostNetDevice extends NetDeviceBase {
   protected override async activateDataPlane(ctx: ActivateContext): Promise<void> {
     const mem = guestMemoryFromLayout(ctx.memory);
     const pairs = hasFeature(ctx.features, VIRTIO_NET_F_MQ) ? this.queuePairs : 1;
-    const ctrlIndex = this.ctrlQueueIndex;
-    const data = ctx.queues.filter((q) => q.index !== ctrlIndex);
+    const data = ctx.queues;
     const v = this.vhost;
-    // Checked before the kernel sees anything: every ring translates to a host address.
-    const addrs = new Map(data.map((q) => [q.index, this.#ringAddr(ctx, q)]));
-    const act: Activation = { ctx, mem, data, pairs, ctrl: undefined, attached: v.fds.map(() => false), broken: new Set() };
+    const act: Activation = { ctx, mem, data, pairs, attached: v.fds.map(() => false), broken: new Set() };
     try {
       this.#setTapOffload(this.ctrlState.guestOffloads);
       this.#applyRxFilter();
-      await v.setFeatures(ctx.features & this.vhostFeatures & VHOST_NET_RING_FEATURES);
-      await v.setMemTable(ctx.memory);
-      for (const q of data) {
-        const err = this.#errFds[q.index]!;
-        err.read(); // a signal left from an earlier activation
-        await v.setVringNum(q.index, q.size);
-        await v.setVringBase(q.index, q.state?.nextAvail ?? 0);
-        await v.setVringAddr(q.index, addrs.get(q.index)!);
-        await v.setVringKick(q.index, q.kickFd);
-        await v.setVringCall(q.index, q.callFd);
-        await v.setVringErr(q.index, err.fd);
-        this.#loop.add(err.fd, () => this.#onVringErr(act, q.index));
-      }
+      await programVhostVrings(v, ctx, {
+        features: ctx.features & this.vhostFeatures & VHOST_NET_RING_FEATURES,
+        ringAddr: (q) => this.#ringAddr(ctx, q),
+        afterRing: async (q) => {
+          const err = this.#errFds[q.index]!;
+          err.read(); // a signal left from an earlier activation
+          await v.setVringErr(q.index, err.fd);
+          this.#loop.add(err.fd, () => this.#onVringErr(act, q.index));
+        },
+      });
       // The guest starts with one queue pair (virtio 1.2 §5.1.6.5.5).
       this.#applyPairs(act, this.ctrlState.activePairs);
-      const cq = ctrlIndex === undefined ? undefined : ctx.queues.find((q) => q.index === ctrlIndex);
-      if (cq !== undefined) this.#startCtrl(act, cq, ctx.features, mem);
       this.#active = act;
     } catch (e) {
       this.#teardown(act);
@@ -241,10 +208,6 @@ export class VhostNetDevice extends NetDeviceBase {
     const act = this.#active;
     this.#active = undefined;
     if (act === undefined) return [];
-    const states = new Map<number, QueueState>();
-    const ctrl = act.ctrl;
-    this.#stopCtrl(act);
-    if (ctrl !== undefined) states.set(ctrl.index, ctrl.q.getState());
     for (const q of act.data) this.#loop.remove(this.#errFds[q.index]!.fd);
     // Detach first: the kernel worker finishes what it is doing and stops touching the rings.
     for (let k = 0; k < act.attached.length; k++) {
@@ -254,18 +217,11 @@ export class VhostNetDevice extends NetDeviceBase {
         this.events.emit('warning', `${this.id}: detaching queue pair ${k} on reset failed: ${messageOf(e)}`);
       }
     }
-    for (const q of act.data) {
-      const used = usedIdx(act.mem, q);
-      let nextAvail = used;
-      try {
-        nextAvail = await this.vhost.getVringBase(q.index);
-      } catch (e) {
-        this.events.emit('warning', `${this.id}: queue ${q.index}: VHOST_GET_VRING_BASE failed, resuming from the used index: ${messageOf(e)}`);
-      }
-      states.set(q.index, { nextAvail: nextAvail & 0xffff, nextUsed: used });
-    }
+    const states = await stopVhostVrings(this.vhost, act.mem, act.data, (q, e) =>
+      this.events.emit('warning', `${this.id}: queue ${q.index}: VHOST_GET_VRING_BASE failed, resuming from the used index: ${messageOf(e)}`),
+    );
     this.#teardown(act);
-    return act.ctx.queues.map((q) => states.get(q.index) ?? q.state ?? { nextAvail: 0, nextUsed: 0 });
+    return states;
   }
 
   protected override async closeBackend(): Promise<void> {
@@ -381,7 +337,6 @@ export class VhostNetDevice extends NetDeviceBase {
 
   /** Unbinds the kernel from the VMM's eventfds and stops watching; safe on a half-built activation. */
   #teardown(act: Activation): void {
-    this.#stopCtrl(act);
     for (const q of act.data) {
       this.#loop.remove(this.#errFds[q.index]!.fd);
       this.vhost.unbind(q.index);
@@ -404,43 +359,6 @@ export class VhostNetDevice extends NetDeviceBase {
       `${this.id}: queue ${index}: the kernel's vhost-net signalled a vring error (VHOST_SET_VRING_ERR): a bad descriptor, an available ring index that moved too far, or a ring outside guest memory; it stopped the queue`,
       index,
     );
-  }
-
-  #startCtrl(act: Activation, cq: QueueContext, features: bigint, mem: GuestMemory): void {
-    const q = splitQueueFor(cq, features, mem);
-    // The kick/call fds belong to the VMM: these wrappers are dropped, never closed.
-    const ctrl: CtrlQueue = { index: cq.index, q, kickFd: cq.kickFd, kick: EventFd.fromFd(cq.kickFd), call: EventFd.fromFd(cq.callFd), reported: false };
-    act.ctrl = ctrl;
-    this.#loop.add(cq.kickFd, () => this.#serviceCtrl(act, ctrl));
-    if (q.needsReset) this.#reportCtrlBroken(ctrl);
-  }
-
-  #stopCtrl(act: Activation): void {
-    const c = act.ctrl;
-    if (c === undefined) return;
-    act.ctrl = undefined;
-    this.#ctrlMalformed += c.q.malformed;
-    this.#loop.remove(c.kickFd);
-  }
-
-  #serviceCtrl(act: Activation, c: CtrlQueue): void {
-    if (act.ctrl !== c || c.q.needsReset) return;
-    try {
-      c.kick.read();
-    } catch {
-      // a blocking kick fd with nothing to read, or a closed one: the ring decides
-    }
-    const { mem } = act;
-    do {
-      if (this.processControlQueue(mem, c.q)) c.call.write(1n);
-    } while (c.q.enableNotification(mem));
-    if (c.q.needsReset) this.#reportCtrlBroken(c);
-  }
-
-  #reportCtrlBroken(c: CtrlQueue): void {
-    if (c.reported) return;
-    c.reported = true;
-    this.events.emit('needs-reset', `${this.id}: queue ${c.index}: ${c.q.brokenReason}`, c.index);
   }
 }
 
@@ -499,12 +417,6 @@ function wrapSync(op: () => void, nic: string, what: string): void {
     const busy = SysError.is(e) && e.code === 'EBUSY';
     throw new VhostNetError('vhost', `${nic}: ${what} failed${busy ? ' (a handed-in vhost fd must not be owned yet)' : ''}: ${messageOf(e)}`, { cause: e });
   }
-}
-
-/** used->idx of a ring, read from guest memory (0 when the ring is outside memory). */
-function usedIdx(mem: GuestMemory, q: QueueContext): number {
-  const b = mem.slice(q.usedRing + 2, 2);
-  return b === undefined ? 0 : b[0]! | (b[1]! << 8);
 }
 
 function messageOf(e: unknown): string {

@@ -3,13 +3,11 @@ import {
   hasFeature,
   NetDeviceBase,
   offeredQueuePairs,
-  SplitQueue,
-  splitQueueFor,
   VnicError,
   type ActivateContext,
-  type GuestMemory,
   type NetDeviceConfig,
   type QueueContext,
+  type QueueHost,
   type QueueState,
   type QueueStats,
 } from '@vnic/core';
@@ -24,22 +22,19 @@ import { validateVirtioNetOptions } from './validateVirtioNetOptions.ts';
 import { VirtioNetError } from './VirtioNetError.ts';
 import type { VirtioNetOptions } from './VirtioNetOptions.ts';
 
-interface CtrlQueue {
-  readonly index: number;
-  readonly q: SplitQueue;
-  readonly call: EventFd;
-  reported: boolean;
+/** The control queue's kick, as the device core asked to watch it (the pair-0 thread watches it). */
+interface CtrlWatch {
+  readonly fd: number;
+  readonly onKick: () => void;
 }
 
 /** One activation of the data plane (DRIVER_OK until reset). */
 interface Activation {
   readonly ctx: ActivateContext;
-  readonly mem: GuestMemory;
   readonly queues: ReadonlyMap<number, QueueContext>;
   /** Ring positions to resume each queue from (updated when a pair's thread stops). */
   readonly states: Map<number, QueueState>;
   readonly pairs: number;
-  readonly ctrl: CtrlQueue | undefined;
   readonly threads: (IoThread | undefined)[];
   /** Queue pairs the driver wants (VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET); 1 at activation. */
   wantPairs: number;
@@ -53,8 +48,9 @@ interface Activation {
  * (worker_threads) per queue pair over a multiqueue tap (IFF_TAP|IFF_NO_PI|IFF_VNET_HDR, a
  * 12-byte virtio_net_hdr, one tap queue per pair). Each thread blocks in epoll over its RX and TX
  * kick eventfds, its tap queue and a control eventfd, and moves frames between the rings and the
- * tap with readv/writev straight from and into guest memory. The control queue is served on the
- * main thread (the pair-0 thread watches its kick and posts a message). Offloads follow what the
+ * tap with readv/writev straight from and into guest memory. The control queue is served by the
+ * device core on the main thread; this backend's QueueHost has the pair-0 thread watch its kick
+ * and post a message. Offloads follow what the
  * tap supports (probed once) and what the guest accepts (TUNSETOFFLOAD at activation and on
  * VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET). Build one with `VirtioNetTapDevice.open(config)`.
  */
@@ -67,9 +63,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
   private readonly counters: SharedQueueCounters;
   private readonly netState = new SharedNetState();
   private active: Activation | undefined;
-  private ctrlIndex: number | undefined;
-  private ctrlMalformedBase = 0;
-  private ctrlMalformedLive: SplitQueue | undefined;
+  private ctrlWatch: CtrlWatch | undefined;
   private tapQueueOn: boolean[];
 
   private constructor(config: NetDeviceConfig, tap: Tap, tapOffloads: number) {
@@ -111,23 +105,25 @@ export class VirtioNetTapDevice extends NetDeviceBase {
     }
   }
 
-  /**
-   * Per-queue counters, index order, read from the IO threads' shared counters without any
-   * message; the control queue's row counts its commands as packets.
-   */
-  override stats(): QueueStats[] {
-    const rows: QueueStats[] = [];
-    for (let index = 0; index < this.numQueues; index++) {
-      const c = this.counters.read(index);
-      if (index === this.ctrlIndex) {
-        const ctrl = this.ctrlCounters;
-        const live = this.ctrlMalformedLive?.malformed ?? 0;
-        rows.push({ index, ...c, packets: ctrl.commands, malformed: ctrl.malformed + this.ctrlMalformedBase + live });
-      } else {
-        rows.push({ index, ...c });
-      }
-    }
-    return rows;
+  /** Data-queue counters, read from the IO threads' shared counters without any message. */
+  protected override queueStats(index: number): QueueStats {
+    return { index, ...this.counters.read(index) };
+  }
+
+  /** Guest memory and call signals as usual; the kick is watched by the pair-0 IO thread, which posts `ctrl-kick`. */
+  protected override queueHost(): QueueHost {
+    return {
+      mapMemory: (layout) => guestMemoryFromLayout(layout),
+      watchKick: (fd, onKick) => {
+        const watch = { fd, onKick };
+        this.ctrlWatch = watch;
+        return () => {
+          if (this.ctrlWatch === watch) this.ctrlWatch = undefined;
+        };
+      },
+      // The call fd belongs to the VMM: the wrapper is never closed.
+      signal: (fd) => EventFd.fromFd(fd).write(1n),
+    };
   }
 
   /** Changes the link state; while it is down both directions drop frames (counted in `drops`). */
@@ -140,7 +136,6 @@ export class VirtioNetTapDevice extends NetDeviceBase {
 
   protected override async activateDataPlane(ctx: ActivateContext): Promise<void> {
     const features = ctx.features;
-    const mem = guestMemoryFromLayout(ctx.memory);
     const pairs = hasFeature(features, VIRTIO_NET_F_MQ) ? this.queuePairs : 1;
     const queues = new Map(ctx.queues.map((q) => [q.index, q]));
     const states = new Map<number, QueueState>();
@@ -154,20 +149,9 @@ export class VirtioNetTapDevice extends NetDeviceBase {
     this.netState.writeFilter(this.ctrlState);
     for (let i = 0; i < this.counters.count; i++) this.counters.clearRing(i);
 
-    const ctrlIndex = this.ctrlQueueIndex;
-    const cq = ctrlIndex === undefined ? undefined : queues.get(ctrlIndex);
-    let ctrl: CtrlQueue | undefined;
-    if (ctrlIndex !== undefined && cq !== undefined) {
-      const q = splitQueueFor(cq, features, mem);
-      // The call fd belongs to the VMM: the wrapper is never closed.
-      ctrl = { index: ctrlIndex, q, call: EventFd.fromFd(cq.callFd), reported: false };
-    }
-    const act: Activation = { ctx, mem, queues, states, pairs, ctrl, threads: [], wantPairs: 1, pairOps: Promise.resolve(), stopping: false };
+    const act: Activation = { ctx, queues, states, pairs, threads: [], wantPairs: 1, pairOps: Promise.resolve(), stopping: false };
     act.threads[0] = await this.startThread(act, 0);
-    this.ctrlIndex = ctrlIndex;
-    this.ctrlMalformedLive = ctrl?.q;
     this.active = act;
-    if (ctrl !== undefined && ctrl.q.needsReset) this.reportCtrlBroken(ctrl);
   }
 
   protected override async resetDataPlane(): Promise<QueueState[]> {
@@ -177,11 +161,6 @@ export class VirtioNetTapDevice extends NetDeviceBase {
     act.stopping = true;
     await act.pairOps;
     await Promise.all(act.threads.map(async (t, k) => (t === undefined ? undefined : this.stopThread(act, k))));
-    if (act.ctrl !== undefined) {
-      act.states.set(act.ctrl.index, act.ctrl.q.getState());
-      this.ctrlMalformedBase += act.ctrl.q.malformed;
-      this.ctrlMalformedLive = undefined;
-    }
     try {
       this.tap.setOffload(0); // no partially checksummed frame for a guest that did not ask for one
     } catch (e) {
@@ -228,22 +207,6 @@ export class VirtioNetTapDevice extends NetDeviceBase {
 
   // ---- internals --------------------------------------------------------------------------------
 
-  private serviceCtrl(act: Activation): void {
-    const ctrl = act.ctrl;
-    if (act !== this.active || ctrl === undefined || ctrl.q.needsReset) return;
-    const { mem } = act;
-    do {
-      if (this.processControlQueue(mem, ctrl.q)) ctrl.call.write(1n);
-    } while (ctrl.q.enableNotification(mem));
-    if (ctrl.q.needsReset) this.reportCtrlBroken(ctrl);
-  }
-
-  private reportCtrlBroken(ctrl: CtrlQueue): void {
-    if (ctrl.reported) return;
-    ctrl.reported = true;
-    this.events.emit('needs-reset', `${this.id}: queue ${ctrl.index}: ${ctrl.q.brokenReason}`, ctrl.index);
-  }
-
   /** Starts or stops pair threads (and attaches or detaches their tap queues) to match wantPairs. */
   private async applyPairs(act: Activation): Promise<void> {
     for (let k = 1; k < act.pairs; k++) {
@@ -275,6 +238,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
     const rx = withState(2 * pair);
     const tx = withState(2 * pair + 1);
     const f = act.ctx.features;
+    const ctrl = pair === 0 ? this.ctrlWatch : undefined;
     return IoThread.start(
       {
         nic: this.id,
@@ -284,13 +248,13 @@ export class VirtioNetTapDevice extends NetDeviceBase {
         memory: act.ctx.memory,
         ...(rx === undefined ? {} : { rx }),
         ...(tx === undefined ? {} : { tx }),
-        ...(pair === 0 && act.ctrl !== undefined ? { ctrlKickFd: act.queues.get(act.ctrl.index)!.kickFd } : {}),
+        ...(pair === 0 && ctrl !== undefined ? { ctrlKickFd: ctrl.fd } : {}),
         counters: this.counters.buffer,
         netState: this.netState.buffer,
         ...ioWorkerFeatures(f),
       },
       {
-        onCtrlKick: () => this.serviceCtrl(act),
+        onCtrlKick: () => ctrl?.onKick(),
         onNeedsReset: (reason, queueIndex) => {
           if (act === this.active && !act.stopping) this.events.emit('needs-reset', reason, queueIndex);
         },

@@ -18,6 +18,7 @@ import type { NetOffloads } from './NetOffloads.ts';
 import type { QueueContext } from './QueueContext.ts';
 import type { QueueStats } from './QueueStats.ts';
 import { DEFAULT_NET_OFFLOADS } from './DEFAULT_NET_OFFLOADS.ts';
+import { FakeQueueHost } from './FakeQueueHost.ts';
 
 const ALL = (1n << 64n) - 1n;
 const bits = (...n: number[]): bigint => n.reduce((a, b) => a | featureBit(b), 0n);
@@ -64,8 +65,12 @@ class TestDevice extends NetDeviceBase {
     super(cfg, backendFeatures);
   }
 
+  readonly host = new FakeQueueHost();
   override stats(): QueueStats[] {
     return [];
+  }
+  protected override queueHost(): FakeQueueHost {
+    return this.host;
   }
   protected override async activateDataPlane(ctx: ActivateContext): Promise<void> {
     this.calls.push('activate');

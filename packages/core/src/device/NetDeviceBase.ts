@@ -1,65 +1,46 @@
-import { hasFeature, VIRTIO_F_VERSION_1, VIRTIO_ID_NET, VIRTQ_MAX_SIZE } from '../defs/virtio.ts';
-import {
-  VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX,
-  VIRTIO_NET_ERR,
-  VIRTIO_NET_F_CTRL_GUEST_OFFLOADS,
-  VIRTIO_NET_F_CTRL_MAC_ADDR,
-  VIRTIO_NET_F_CTRL_RX,
-  VIRTIO_NET_F_CTRL_RX_EXTRA,
-  VIRTIO_NET_F_CTRL_VLAN,
-  VIRTIO_NET_F_CTRL_VQ,
-  VIRTIO_NET_F_GUEST_ANNOUNCE,
-  VIRTIO_NET_F_MAC,
-  VIRTIO_NET_F_MQ,
-  VIRTIO_NET_OK,
-  VIRTIO_NET_S_ANNOUNCE,
-  VIRTIO_NET_S_LINK_UP,
-} from '../defs/virtio_net.ts';
+import { hasFeature, VIRTIO_F_VERSION_1, VIRTIO_ID_NET } from '../defs/virtio.ts';
+import { VIRTIO_NET_F_CTRL_VQ, VIRTIO_NET_F_GUEST_ANNOUNCE, VIRTIO_NET_F_MAC, VIRTIO_NET_F_MQ } from '../defs/virtio_net.ts';
 import { VnicError } from '../errors/VnicError.ts';
 import type { GuestMemory } from '../memory/GuestMemory.ts';
 import { checkNetFeatures } from '../net/checkNetFeatures.ts';
-import { decodeNetCtrlCommand } from '../net/decodeNetCtrlCommand.ts';
-import { encodeVirtioNetConfig } from '../net/encodeVirtioNetConfig.ts';
-import { guestOffloadFeatures } from '../net/guestOffloadFeatures.ts';
-import type { NetCtrlCommand } from '../net/NetCtrlCommand.ts';
+import { NetCtrlHandler } from '../net/NetCtrlHandler.ts';
 import type { NetCtrlState } from '../net/NetCtrlState.ts';
-import { netDeviceFeatures } from '../net/netDeviceFeatures.ts';
-import { pruneNetFeatures } from '../net/pruneNetFeatures.ts';
-import { VIRTIO_NET_CONFIG_SIZE, VIRTIO_NET_DUPLEX_UNKNOWN, VIRTIO_NET_SPEED_UNKNOWN } from '../net/VirtioNetConfig.ts';
+import { VIRTIO_NET_CONFIG_SIZE } from '../net/VirtioNetConfig.ts';
 import type { QueueState } from '../queue/QueueState.ts';
 import type { SplitQueue } from '../queue/SplitQueue.ts';
 import type { ActivateContext } from './ActivateContext.ts';
+import { ControlQueue } from './ControlQueue.ts';
 import type { DeviceEvents } from './DeviceEvents.ts';
+import type { NetConfigFields } from './NetConfigSpace.ts';
+import { NetConfigSpace } from './NetConfigSpace.ts';
 import type { NetCtrlCounters } from './NetCtrlCounters.ts';
 import type { NetDeviceConfig } from './NetDeviceConfig.ts';
+import { netDeviceOffer } from './netDeviceOffer.ts';
+import type { QueueHost } from './QueueHost.ts';
 import type { QueueStats } from './QueueStats.ts';
 import { TypedEmitter } from './TypedEmitter.ts';
+import { validateActivateContext } from './validateActivateContext.ts';
 import type { VirtioNetDevice } from './VirtioNetDevice.ts';
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-const ACK_OK = Uint8Array.of(VIRTIO_NET_OK);
-const ACK_ERR = Uint8Array.of(VIRTIO_NET_ERR);
-const VLAN_WORDS = 4096 / 32;
-const MAX_CONFIG_READ = 0x1000;
-
 /**
- * Everything the three virtio-net backends share, behind `VirtioNetDevice`: the feature offer
- * (what vnic implements for this config AND what the backend supports, dependencies pruned),
- * driver feature checks (§5.1.3.1, VERSION_1 required: modern devices only), config space with a
- * content-tracking generation, link and announce, the control queue (§5.1.6.5) with its state and
- * counters, and the activate/reset/close life cycle (serialized, activate-twice rejected, the
- * ActivateContext checked before a backend sees it, close idempotent).
+ * Everything the virtio-net backends share, behind `VirtioNetDevice`: the feature offer
+ * (netDeviceOffer), driver feature checks (§5.1.3.1, VERSION_1 required: modern devices only),
+ * config space (NetConfigSpace), link and announce, the control queue end to end (NetCtrlHandler
+ * for the commands, ControlQueue for the ring: kick, service, call, NEEDS_RESET, its stats row),
+ * and the activate/reset/close life cycle (serialized, activate-twice rejected, the
+ * ActivateContext checked by validateActivateContext before a backend sees it, close idempotent).
  *
- * A backend implements `activateDataPlane`, `resetDataPlane`, `closeBackend` and `stats`, calls
- * `processControlQueue` when the control queue is kicked, and reacts to control commands through
- * the `on*` hooks (return false or throw to make the ack VIRTIO_NET_ERR; the state is rolled back).
+ * A backend implements `activateDataPlane` (it gets the DATA queues only), `resetDataPlane`,
+ * `closeBackend`, `queueHost` (the one hook: memory mapping, kick watching, call signalling for the
+ * queue core serves) and, when its data plane counts, `queueStats`; it reacts to control commands
+ * through the `on*` hooks (return false or throw to make the ack VIRTIO_NET_ERR; the state is
+ * rolled back).
  */
 export abstract class NetDeviceBase implements VirtioNetDevice {
   /** Entries each MAC filter table keeps (as QEMU's MAC_TABLE_ENTRIES); more set the overflow flag. */
-  static readonly MAC_TABLE_ENTRIES = 64;
+  static readonly MAC_TABLE_ENTRIES = NetCtrlHandler.MAC_TABLE_ENTRIES;
   /** Largest device-readable part of a control command read (1 MiB); larger chains are acked ERR. */
-  static readonly MAX_CTRL_COMMAND_SIZE = 1 << 20;
+  static readonly MAX_CTRL_COMMAND_SIZE = NetCtrlHandler.MAX_CTRL_COMMAND_SIZE;
 
   /** NIC id from the VM config. */
   readonly id: string;
@@ -86,10 +67,14 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
   #negotiated = false;
   #link = true;
   #announcePending = false;
-  #generation = 0;
-  #configBytes: Uint8Array;
-  #state: Mutable<NetCtrlState>;
-  readonly #counters: Mutable<NetCtrlCounters> = { commands: 0, ok: 0, err: 0, malformed: 0 };
+  readonly #space: NetConfigSpace;
+  readonly #ctrl: NetCtrlHandler;
+  /** The control queue of the running activation. */
+  #ctrlQueue: ControlQueue | undefined;
+  /** Index of the control queue of the last activation (its stats row). */
+  #ctrlRow: number | undefined;
+  /** Malformed chains of earlier activations' control queues. */
+  #ctrlChainMalformed = 0;
 
   #isActivated = false;
   #activationPending = false;
@@ -104,23 +89,33 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
    * @param backendFeatures every feature bit the backend's data plane supports
    */
   protected constructor(config: NetDeviceConfig, backendFeatures: bigint) {
-    validateConfig(config);
+    const offer = netDeviceOffer(config, backendFeatures);
     this.config = config;
     this.id = config.id;
     this.backend = config.backend;
-    // The backend mask can remove a feature another one requires: prune again (§2.2.1).
-    this.deviceFeatures = pruneNetFeatures(netDeviceFeatures(config) & backendFeatures);
-    if (!hasFeature(this.deviceFeatures, VIRTIO_F_VERSION_1)) {
-      throw new VnicError(
-        'unsupported',
-        `${config.id}: backend ${config.backend} does not support VIRTIO_F_VERSION_1; vnic only drives modern (virtio 1.x) devices`,
-      );
-    }
-    this.queuePairs = hasFeature(this.deviceFeatures, VIRTIO_NET_F_MQ) ? config.queuePairs : 1;
-    this.numQueues = 2 * this.queuePairs + (hasFeature(this.deviceFeatures, VIRTIO_NET_F_CTRL_VQ) ? 1 : 0);
+    this.deviceFeatures = offer.deviceFeatures;
+    this.queuePairs = offer.queuePairs;
+    this.numQueues = offer.numQueues;
     this.queueMaxSize = config.queueSize;
-    this.#state = this.#initialCtrlState(0n);
-    this.#configBytes = this.#encodeConfig();
+    this.#ctrl = new NetCtrlHandler(
+      {
+        queuePairs: this.queuePairs,
+        onActivePairsChanged: (pairs) => this.onActivePairsChanged(pairs),
+        onGuestOffloadsChanged: (offloads) => this.onGuestOffloadsChanged(offloads),
+        onRxFilterChanged: () => this.onRxFilterChanged(),
+        onMacChanged: (mac) => this.onMacChanged(mac),
+        ackAnnounce: () => {
+          if (!this.#announcePending) return false;
+          this.#announcePending = false;
+          this.#refreshConfig();
+          return true;
+        },
+        macUpdated: () => this.#refreshConfig(),
+        warn: (msg) => this.events.emit('warning', `${this.id}: ${msg}`),
+      },
+      config.mac,
+    );
+    this.#space = new NetConfigSpace(this.#configFields());
   }
 
   // ---- features -------------------------------------------------------------------------------
@@ -149,7 +144,7 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
     }
     this.#acked = features;
     this.#negotiated = true;
-    this.#state = this.#initialCtrlState(features);
+    this.#ctrl.reset(features);
     this.#refreshConfig();
     return true;
   }
@@ -164,15 +159,7 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
 
   /** Reads `length` bytes of config space at `offset`; bytes outside it read 0 (bad lengths give an empty array). */
   readConfig(offset: number, length: number): Uint8Array {
-    if (!Number.isInteger(length) || length < 0 || length > MAX_CONFIG_READ) return new Uint8Array(0);
-    const out = new Uint8Array(length);
-    if (!Number.isInteger(offset)) return out;
-    const src = this.#configBytes;
-    for (let i = 0; i < length; i++) {
-      const at = offset + i;
-      if (at >= 0 && at < src.length) out[i] = src[at]!;
-    }
-    return out;
+    return this.#space.read(offset, length);
   }
 
   /** virtio-net config space is read-only for a VERSION_1 driver (§5.1.4.2): writes are ignored. */
@@ -182,7 +169,7 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
 
   /** Incremented (u32) whenever a byte of config space changes. */
   get configGeneration(): number {
-    return this.#generation;
+    return this.#space.generation;
   }
 
   // ---- link -----------------------------------------------------------------------------------
@@ -221,9 +208,11 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
   }
 
   /**
-   * Checks `ctx` against the negotiated features and the device limits, then starts the data plane
-   * (after any pending reset; a reset() called before it starts cancels it quietly). Rejects with `invalid-state` when closed, not negotiated or already activated (or activating),
-   * with `invalid-argument` naming the field when the context is wrong; backend errors pass through.
+   * Checks `ctx` against the negotiated features and the device limits, starts the control queue
+   * (served by the core) and the backend's data plane with the data queues (after any pending
+   * reset; a reset() called before it starts cancels it quietly). Rejects with `invalid-state` when
+   * closed, not negotiated or already activated (or activating), with `invalid-argument` naming the
+   * field when the context is wrong; backend errors pass through.
    */
   async activate(ctx: ActivateContext): Promise<void> {
     if (this.#closed) throw new VnicError('invalid-state', `${this.id}: activate() on a closed device`);
@@ -231,7 +220,8 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
       throw new VnicError('invalid-state', `${this.id}: activate() called twice without a reset() in between`);
     }
     if (!this.#negotiated) throw new VnicError('invalid-state', `${this.id}: activate() before the driver's features were accepted`);
-    this.#validateContext(ctx);
+    const problem = validateActivateContext(ctx, { acked: this.#acked, queuePairs: this.queuePairs, queueMaxSize: this.queueMaxSize });
+    if (problem !== undefined) throw new VnicError('invalid-argument', `${this.id}: activate: ${problem}`);
     this.#activationPending = true;
     const epoch = this.#epoch;
     return this.#serial(async () => {
@@ -239,9 +229,22 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
         if (this.#closed) throw new VnicError('invalid-state', `${this.id}: close() overtook activate()`);
         // A reset() that overtook this activation wins: nothing to start.
         if (epoch !== this.#epoch) return;
-        await this.activateDataPlane(ctx);
+        const ctrlIndex = this.ctrlQueueIndex;
+        const cq = ctx.queues.find((q) => q.index === ctrlIndex);
+        // Watching starts before the data plane (a backend may hand the kick to a thread it starts
+        // there); serving starts after it, with one pass over what the driver posted meanwhile.
+        const ctrl = cq === undefined ? undefined : this.#openCtrl(ctx, cq);
+        try {
+          await this.activateDataPlane(cq === undefined ? ctx : { ...ctx, queues: ctx.queues.filter((q) => q !== cq) });
+        } catch (err) {
+          if (ctrl !== undefined) this.#ctrlChainMalformed += (ctrl.stop(), ctrl.malformedChains);
+          throw err;
+        }
         this.#dataPlaneRunning = true;
+        this.#ctrlQueue = ctrl;
+        if (ctrl !== undefined) this.#ctrlRow = ctrl.index;
         if (epoch === this.#epoch) this.#isActivated = true;
+        ctrl?.start();
       } finally {
         if (epoch === this.#epoch) this.#activationPending = false;
       }
@@ -250,8 +253,8 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
 
   /**
    * Resets the device: negotiation, control state and announce are cleared at once (a driver may
-   * negotiate again while the data plane stops); the data plane stops after any pending activate()
-   * and its ring positions are returned (empty when it was not running).
+   * negotiate again while the data plane stops); the control queue and the data plane stop after
+   * any pending activate() and their ring positions are returned (empty when it was not running).
    */
   reset(): Promise<QueueState[]> {
     if (this.#closed) return Promise.resolve([]);
@@ -261,18 +264,20 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
     this.#acked = 0n;
     this.#negotiated = false;
     this.#announcePending = false;
-    this.#state = this.#initialCtrlState(0n);
+    this.#ctrl.reset(0n);
     this.#refreshConfig();
     return this.#serial(async () => {
       if (!this.#dataPlaneRunning) return [];
       this.#dataPlaneRunning = false;
-      return this.resetDataPlane();
+      const ctrl = this.#stopCtrl();
+      const states = await this.resetDataPlane();
+      return ctrl === undefined ? states : [...states, ctrl];
     });
   }
 
   /**
-   * Stops the data plane (resetDataPlane, failures reported as `warning`) and releases the backend
-   * (closeBackend). Idempotent: every call returns the same promise.
+   * Stops the control queue and the data plane (resetDataPlane, failures reported as `warning`)
+   * and releases the backend (closeBackend). Idempotent: every call returns the same promise.
    */
   close(): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
@@ -283,6 +288,7 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
     this.#closing = this.#serial(async () => {
       if (this.#dataPlaneRunning) {
         this.#dataPlaneRunning = false;
+        this.#stopCtrl();
         try {
           await this.resetDataPlane();
         } catch (err) {
@@ -294,12 +300,38 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
     return this.#closing;
   }
 
-  /** Per-queue counters, index order. */
-  abstract stats(): QueueStats[];
+  /**
+   * Per-queue counters, index order: the backend's rows (queueStats) for the data queues, the
+   * core's row for the control queue (commands as `packets`, malformed commands and chains as
+   * `malformed`).
+   */
+  stats(): QueueStats[] {
+    const ctrlIndex = this.#ctrlQueue?.index ?? this.#ctrlRow ?? (this.numQueues % 2 === 1 ? this.numQueues - 1 : undefined);
+    const rows: QueueStats[] = [];
+    for (let index = 0; index < this.numQueues; index++) {
+      if (index === ctrlIndex) rows.push(this.#ctrlStatsRow(index));
+      else rows.push(this.queueStats(index));
+    }
+    return rows;
+  }
 
-  /** Starts the backend's data plane; on failure it must leave nothing running. */
+  /**
+   * Counters of data queue `index`. Default: zeros, for a data plane that cannot report them (in
+   * the kernel or in another process).
+   */
+  protected queueStats(index: number): QueueStats {
+    return { index, packets: 0, bytes: 0, drops: 0, malformed: 0, noBuffer: 0, filtered: 0 };
+  }
+
+  /**
+   * The one hook a backend supplies for the queue the core serves (the control queue): guest
+   * memory mapping, kick watching (main thread), call signalling. Usually `epollQueueHost(loop)`
+   * from `@vnic/sys`.
+   */
+  protected abstract queueHost(): QueueHost;
+  /** Starts the backend's data plane over `ctx.queues` (the data queues only); on failure it must leave nothing running. */
   protected abstract activateDataPlane(ctx: ActivateContext): Promise<void>;
-  /** Stops the data plane and returns the ring state of every activated queue, in index order. */
+  /** Stops the data plane and returns the ring state of every activated data queue, in index order. */
   protected abstract resetDataPlane(): Promise<QueueState[]>;
   /** Releases every backend resource (called once, after the data plane stopped). */
   protected abstract closeBackend(): Promise<void>;
@@ -308,42 +340,21 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
 
   /** The control-queue state (a live read-only view; replaced on negotiation and reset). */
   get ctrlState(): NetCtrlState {
-    return this.#state;
+    return this.#ctrl.state;
   }
 
   /** Control-queue counters (a snapshot). */
   get ctrlCounters(): NetCtrlCounters {
-    return { ...this.#counters };
+    return this.#ctrl.counters;
   }
 
   /**
-   * Handles every available control command: pops the chains, decodes the readable part, applies
-   * it, writes the one-byte ack (VIRTIO_NET_OK/ERR) at the start of the writable part and returns
-   * the chain with used length 1. A chain without a writable byte is returned with used length 0
-   * and counted malformed. Returns whether the guest must be notified (the caller signals callFd).
+   * Handles every available control command on `queue` (NetCtrlHandler.process): returns whether
+   * the guest must be notified. The core's ControlQueue calls this for every backend; it is public
+   * for transports and tests that drive a ring themselves.
    */
   processControlQueue(mem: GuestMemory, queue: SplitQueue): boolean {
-    for (let chain = queue.pop(mem); chain !== undefined; chain = queue.pop(mem)) {
-      this.#counters.commands++;
-      if (chain.writableLength < 1) {
-        this.#counters.malformed++;
-        queue.addUsed(mem, chain.head, 0);
-        continue;
-      }
-      let ok = false;
-      if (chain.readableLength > NetDeviceBase.MAX_CTRL_COMMAND_SIZE) {
-        this.#counters.malformed++;
-      } else {
-        const decoded = decodeNetCtrlCommand(chain.readAll(mem));
-        if (decoded.ok) ok = this.#applyCtrl(decoded.command);
-        else this.#counters.malformed++;
-      }
-      if (ok) this.#counters.ok++;
-      else this.#counters.err++;
-      const written = chain.writeFrom(mem, ok ? ACK_OK : ACK_ERR);
-      queue.addUsed(mem, chain.head, written);
-    }
-    return queue.needsNotification(mem);
+    return this.#ctrl.process(mem, queue);
   }
 
   /** VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET accepted: `pairs` queue pairs are now in use. */
@@ -357,155 +368,53 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
 
   // ---- internals ------------------------------------------------------------------------------
 
-  #applyCtrl(cmd: NetCtrlCommand): boolean {
-    const acked = this.#acked;
-    const s = this.#state;
-    switch (cmd.kind) {
-      case 'rx-mode': {
-        const need = cmd.mode === 'promisc' || cmd.mode === 'allmulti' ? VIRTIO_NET_F_CTRL_RX : VIRTIO_NET_F_CTRL_RX_EXTRA;
-        if (!hasFeature(acked, need)) return false;
-        const prev = s[cmd.mode];
-        s[cmd.mode] = cmd.on;
-        return this.#commit(() => this.onRxFilterChanged(), () => (s[cmd.mode] = prev));
-      }
-      case 'mac-table-set': {
-        if (!hasFeature(acked, VIRTIO_NET_F_CTRL_RX)) return false;
-        const prev = { unicast: s.unicast, multicast: s.multicast, uniOverflow: s.uniOverflow, multiOverflow: s.multiOverflow };
-        const max = NetDeviceBase.MAC_TABLE_ENTRIES;
-        s.uniOverflow = cmd.unicast.length > max;
-        s.multiOverflow = cmd.multicast.length > max;
-        s.unicast = s.uniOverflow ? [] : cmd.unicast.map((m) => m.slice());
-        s.multicast = s.multiOverflow ? [] : cmd.multicast.map((m) => m.slice());
-        return this.#commit(() => this.onRxFilterChanged(), () => Object.assign(s, prev));
-      }
-      case 'mac-addr-set': {
-        if (!hasFeature(acked, VIRTIO_NET_F_CTRL_MAC_ADDR)) return false;
-        const prev = s.mac;
-        const mac = cmd.mac.slice();
-        s.mac = mac;
-        this.#refreshConfig();
-        return this.#commit(
-          () => this.onMacChanged(mac.slice()),
-          () => {
-            s.mac = prev;
-            this.#refreshConfig();
-          },
-        );
-      }
-      case 'vlan-add':
-      case 'vlan-del': {
-        if (!hasFeature(acked, VIRTIO_NET_F_CTRL_VLAN)) return false;
-        const word = cmd.vid >>> 5;
-        const prev = s.vlans[word]!;
-        const bit = 1 << (cmd.vid & 31);
-        s.vlans[word] = cmd.kind === 'vlan-add' ? prev | bit : prev & ~bit;
-        return this.#commit(() => this.onRxFilterChanged(), () => (s.vlans[word] = prev));
-      }
-      case 'announce-ack': {
-        // As QEMU: an ack without a pending announce is an error.
-        if (!hasFeature(acked, VIRTIO_NET_F_GUEST_ANNOUNCE) || !this.#announcePending) return false;
-        this.#announcePending = false;
-        this.#refreshConfig();
-        return true;
-      }
-      case 'mq-vq-pairs-set': {
-        if (!hasFeature(acked, VIRTIO_NET_F_MQ) || cmd.pairs > this.queuePairs) return false;
-        const prev = s.activePairs;
-        s.activePairs = cmd.pairs;
-        return this.#commit(() => this.onActivePairsChanged(cmd.pairs), () => (s.activePairs = prev));
-      }
-      case 'guest-offloads-set': {
-        if (!hasFeature(acked, VIRTIO_NET_F_CTRL_GUEST_OFFLOADS)) return false;
-        if ((cmd.offloads & ~guestOffloadFeatures(acked)) !== 0n) return false;
-        const prev = s.guestOffloads;
-        s.guestOffloads = cmd.offloads;
-        return this.#commit(() => this.onGuestOffloadsChanged(cmd.offloads), () => (s.guestOffloads = prev));
-      }
-    }
-  }
-
-  /** Runs a backend hook; on false or a throw, undoes the state change and reports it. */
-  #commit(hook: () => boolean | void, undo: () => unknown): boolean {
-    let accepted: boolean;
-    try {
-      accepted = hook() !== false;
-      if (!accepted) this.events.emit('warning', `${this.id}: backend refused a control command`);
-    } catch (err) {
-      accepted = false;
-      this.events.emit('warning', `${this.id}: backend failed a control command: ${message(err)}`);
-    }
-    if (!accepted) undo();
-    return accepted;
-  }
-
-  #initialCtrlState(features: bigint): Mutable<NetCtrlState> {
-    const vlans = new Uint32Array(VLAN_WORDS);
-    if (!hasFeature(features, VIRTIO_NET_F_CTRL_VLAN)) vlans.fill(0xffffffff);
-    return {
-      promisc: true,
-      allmulti: false,
-      alluni: false,
-      nomulti: false,
-      nouni: false,
-      nobcast: false,
-      mac: this.config.mac.slice(),
-      unicast: [],
-      multicast: [],
-      uniOverflow: false,
-      multiOverflow: false,
-      vlans,
-      activePairs: 1,
-      guestOffloads: guestOffloadFeatures(features),
-    };
-  }
-
-  #encodeConfig(): Uint8Array {
-    return encodeVirtioNetConfig({
-      mac: hasFeature(this.#acked, VIRTIO_NET_F_MAC) ? this.#state.mac : this.config.mac,
-      status: (this.#link ? VIRTIO_NET_S_LINK_UP : 0) | (this.#announcePending ? VIRTIO_NET_S_ANNOUNCE : 0),
-      maxVirtqueuePairs: this.queuePairs,
-      mtu: this.config.mtu ?? 0,
-      speed: VIRTIO_NET_SPEED_UNKNOWN,
-      duplex: VIRTIO_NET_DUPLEX_UNKNOWN,
+  #openCtrl(ctx: ActivateContext, cq: ActivateContext['queues'][number]): ControlQueue {
+    const host = this.queueHost();
+    return new ControlQueue(cq, {
+      nic: this.id,
+      features: ctx.features,
+      mem: host.mapMemory(ctx.memory),
+      handler: this.#ctrl,
+      host,
+      onNeedsReset: (reason, index) => this.events.emit('needs-reset', reason, index),
     });
   }
 
-  /** Re-encodes config space; bumps the generation when a byte changed. */
-  #refreshConfig(): void {
-    const next = this.#encodeConfig();
-    const prev = this.#configBytes;
-    if (next.every((b, i) => b === prev[i])) return;
-    this.#configBytes = next;
-    this.#generation = (this.#generation + 1) >>> 0;
+  /** Stops the running control queue; returns its ring state. */
+  #stopCtrl(): QueueState | undefined {
+    const c = this.#ctrlQueue;
+    if (c === undefined) return undefined;
+    this.#ctrlQueue = undefined;
+    const state = c.stop();
+    this.#ctrlChainMalformed += c.malformedChains;
+    return state;
   }
 
-  #validateContext(ctx: ActivateContext): void {
-    const bad = (msg: string): never => {
-      throw new VnicError('invalid-argument', `${this.id}: activate: ${msg}`);
+  #ctrlStatsRow(index: number): QueueStats {
+    const c = this.#ctrl.counters;
+    return {
+      index,
+      packets: c.commands,
+      bytes: 0,
+      drops: 0,
+      malformed: c.malformed + this.#ctrlChainMalformed + (this.#ctrlQueue?.malformedChains ?? 0),
+      noBuffer: 0,
+      filtered: 0,
     };
-    if (ctx.features !== this.#acked) {
-      bad(`features 0x${ctx.features.toString(16)} differ from the acked features 0x${this.#acked.toString(16)}`);
-    }
-    const regions = ctx.memory?.regions;
-    if (!Array.isArray(regions) || regions.length === 0) bad('guest memory layout has no regions');
-    const pairs = hasFeature(this.#acked, VIRTIO_NET_F_MQ) ? this.queuePairs : 1;
-    const maxQueues = 2 * pairs + (hasFeature(this.#acked, VIRTIO_NET_F_CTRL_VQ) ? 1 : 0);
-    if (ctx.queues.length === 0) bad('no queue is enabled');
-    if (ctx.queues.length > maxQueues) bad(`${ctx.queues.length} queues, at most ${maxQueues} with the acked features`);
-    let prev = -1;
-    for (const q of ctx.queues) {
-      const where = `queue ${q.index}`;
-      if (!Number.isInteger(q.index) || q.index < 0 || q.index >= maxQueues) bad(`${where}: index outside 0..${maxQueues - 1}`);
-      if (q.index <= prev) bad(`${where}: queues must be in increasing index order without duplicates`);
-      prev = q.index;
-      if (!Number.isInteger(q.size) || q.size < 1 || q.size > this.queueMaxSize || (q.size & (q.size - 1)) !== 0) {
-        bad(`${where}: size ${q.size} is not a power of two between 1 and ${this.queueMaxSize}`);
-      }
-      checkRing(bad, regions, where, 'descriptor table', q.descTable, 16 * q.size, 16);
-      checkRing(bad, regions, where, 'available ring', q.availRing, 6 + 2 * q.size, 2);
-      checkRing(bad, regions, where, 'used ring', q.usedRing, 6 + 8 * q.size, 4);
-      if (!Number.isInteger(q.kickFd) || !Number.isInteger(q.callFd)) bad(`${where}: kickFd/callFd must be integers`);
-    }
+  }
+
+  #configFields(): NetConfigFields {
+    return {
+      mac: hasFeature(this.#acked, VIRTIO_NET_F_MAC) ? this.#ctrl.state.mac : this.config.mac,
+      linkUp: this.#link,
+      announce: this.#announcePending,
+      maxVirtqueuePairs: this.queuePairs,
+      mtu: this.config.mtu ?? 0,
+    };
+  }
+
+  #refreshConfig(): void {
+    this.#space.update(this.#configFields());
   }
 
   #serial<T>(op: () => Promise<T>): Promise<T> {
@@ -513,35 +422,6 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
     this.#tail = run.catch(() => undefined);
     return run;
   }
-}
-
-function checkRing(
-  bad: (msg: string) => never,
-  regions: ActivateContext['memory']['regions'],
-  where: string,
-  what: string,
-  addr: number,
-  bytes: number,
-  align: number,
-): void {
-  if (!Number.isSafeInteger(addr) || addr < 0) bad(`${where}: ${what} address ${addr} is not a valid guest-physical address`);
-  if (addr % align !== 0) bad(`${where}: ${what} at 0x${addr.toString(16)} is not ${align}-byte aligned`);
-  const inside = regions.some((r) => addr >= r.guestPhysAddr && addr - r.guestPhysAddr <= r.size - bytes);
-  if (!inside) bad(`${where}: ${what} at 0x${addr.toString(16)} (+${bytes}) is outside guest memory`);
-}
-
-function validateConfig(c: NetDeviceConfig): void {
-  const bad = (msg: string): never => {
-    throw new VnicError('invalid-argument', `${c.id}: ${msg}`);
-  };
-  if (!(c.mac instanceof Uint8Array) || c.mac.length !== 6) bad('mac must be 6 bytes');
-  if (!Number.isInteger(c.queuePairs) || c.queuePairs < 1 || c.queuePairs > VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX) {
-    bad(`queuePairs ${c.queuePairs} is outside 1..${VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX}`);
-  }
-  if (!Number.isInteger(c.queueSize) || c.queueSize < 2 || c.queueSize > VIRTQ_MAX_SIZE || (c.queueSize & (c.queueSize - 1)) !== 0) {
-    bad(`queueSize ${c.queueSize} is not a power of two between 2 and ${VIRTQ_MAX_SIZE}`);
-  }
-  if (c.mtu !== undefined && (!Number.isInteger(c.mtu) || c.mtu < 68 || c.mtu > 65535)) bad(`mtu ${c.mtu} is outside 68..65535`);
 }
 
 function message(err: unknown): string {

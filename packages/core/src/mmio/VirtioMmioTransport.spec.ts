@@ -14,6 +14,7 @@ import * as R from '../defs/virtio_mmio.ts';
 import * as N from '../defs/virtio_net.ts';
 import type { ActivateContext } from '../device/ActivateContext.ts';
 import { NetDeviceBase } from '../device/NetDeviceBase.ts';
+import { FakeQueueHost } from '../device/FakeQueueHost.ts';
 import type { NetDeviceConfig } from '../device/NetDeviceConfig.ts';
 import type { QueueStats } from '../device/QueueStats.ts';
 import { VnicError } from '../errors/VnicError.ts';
@@ -61,8 +62,12 @@ class TestDevice extends NetDeviceBase {
   constructor() {
     super(CONFIG, (1n << 64n) - 1n);
   }
+  readonly host = new FakeQueueHost();
   override stats(): QueueStats[] {
     return [];
+  }
+  protected override queueHost(): FakeQueueHost {
+    return this.host;
   }
   protected override async activateDataPlane(ctx: ActivateContext): Promise<void> {
     this.calls.push('activate');
@@ -284,10 +289,11 @@ describe('VirtioMmioTransport status', () => {
         queues: [
           { index: 0, size: 128, descTable: 0x1000, availRing: 0x1800, usedRing: 0x1a00, kickFd: 100, callFd: 200 },
           { index: 1, size: 64, descTable: 0x4000, availRing: 0x4400, usedRing: 0x4800, kickFd: 101, callFd: 201 },
-          { index: 4, size: 32, descTable: 0x8000, availRing: 0x8200, usedRing: 0x8400, kickFd: 104, callFd: 204 },
         ],
       },
     ]);
+    // Queue 4 is the control queue: the device core serves it (watches its kick), the backend never sees it.
+    expect(dev.host.watched).toEqual([104]);
     expect(r.fdsAsked).toEqual([0, 1, 4]);
     expect(r.errors).toEqual([]);
   });

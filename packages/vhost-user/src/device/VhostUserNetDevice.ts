@@ -1,6 +1,5 @@
 import {
   NetDeviceBase,
-  SplitQueue,
   VIRTIO_CONFIG_S_ACKNOWLEDGE,
   VIRTIO_CONFIG_S_DRIVER,
   VIRTIO_CONFIG_S_DRIVER_OK,
@@ -12,12 +11,14 @@ import {
   type GuestMemory,
   type NetDeviceConfig,
   type QueueContext,
+  type QueueHost,
   type QueueState,
-  type QueueStats,
-  splitQueueFor,
-  vringUserAddr,
+  programVhostVrings,
+  stopVhostVrings,
+  usedIndex,
+  vhostBackendMask,
 } from '@vnic/core';
-import { EpollLoop, EventFd, guestMemoryFromLayout, type UnixSocket } from '@vnic/sys';
+import { epollQueueHost, EpollLoop, guestMemoryFromLayout, type UnixSocket } from '@vnic/sys';
 import { BackendChannel } from '../connection/BackendChannel.ts';
 import { VhostUserConnection } from '../connection/VhostUserConnection.ts';
 import { VhostUserListener } from '../connection/VhostUserListener.ts';
@@ -30,7 +31,6 @@ import { SocketWatch } from './SocketWatch.ts';
 import { VHOST_USER_NET_BACKEND_FEATURES } from './VHOST_USER_NET_BACKEND_FEATURES.ts';
 import type { VhostUserOptions } from './VhostUserOptions.ts';
 
-const ALL_FEATURES = (1n << 64n) - 1n;
 const RECONNECT_MIN_MS = 10;
 const RECONNECT_MAX_MS = 1000;
 /** Retry period right after the socket path changed (bound, maybe not listening yet). */
@@ -39,20 +39,13 @@ const FAST_RETRY_MS = 2;
 const FAST_RETRY_WINDOW_MS = 3000;
 const STATUS_FEATURES_OK = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK;
 
-interface CtrlQueue {
-  readonly index: number;
-  readonly q: SplitQueue;
-  readonly kickFd: number;
-  readonly kick: EventFd;
-  readonly call: EventFd;
-}
-
 /**
  * A virtio-net device whose data plane is a vhost-user backend in another process (DPDK testpmd,
- * OVS-DPDK, ...). vnic keeps features, config space, link and the control queue (handled on the
- * main thread as every vnic backend does); the data queues are handed to the backend over the
- * socket: SET_FEATURES, SET_MEM_TABLE (memfds by SCM_RIGHTS), per ring SET_VRING_NUM/BASE/ADDR/
- * KICK/CALL, SET_VRING_ENABLE for the active pairs, SET_STATUS when negotiated.
+ * OVS-DPDK, ...). vnic keeps features, config space, link and the control queue (the device core
+ * serves it on the main thread, for every backend); the data queues are handed to the backend
+ * over the socket by core's vring programmer: SET_FEATURES, SET_MEM_TABLE (memfds by SCM_RIGHTS),
+ * per ring SET_VRING_NUM/BASE/ADDR/KICK/CALL, then SET_VRING_ENABLE for the active pairs,
+ * SET_STATUS when negotiated.
  *
  * When the backend goes away the link goes down (config interrupt) and, with `reconnect`, vnic
  * reconnects (client) or accepts again (server) with capped exponential backoff, replays the
@@ -71,8 +64,8 @@ export class VhostUserNetDevice extends NetDeviceBase {
   #handshake: BackendHandshake;
   #ctx: ActivateContext | undefined;
   #mem: GuestMemory | undefined;
-  #ctrl: CtrlQueue | undefined;
-  #ctrlMalformed = 0;
+  /** Bumped per activation and reset: a deferred control-queue signal of an older one is dropped. */
+  #generation = 0;
   #activePairs = 1;
   #ops: Promise<unknown> = Promise.resolve();
   #reconnecting = false;
@@ -134,7 +127,7 @@ export class VhostUserNetDevice extends NetDeviceBase {
    * when the backend has enough queue pairs.
    */
   static backendMask(hs: BackendHandshake, queuePairs: number): bigint {
-    let mask = (hs.features & VHOST_USER_NET_BACKEND_FEATURES) | (ALL_FEATURES & ~VHOST_USER_NET_BACKEND_FEATURES);
+    let mask = vhostBackendMask(hs.features, VHOST_USER_NET_BACKEND_FEATURES);
     if (queuePairs < 2 || hs.queueNum < queuePairs) mask &= ~featureBit(virtio_net.VIRTIO_NET_F_MQ);
     return mask;
   }
@@ -165,37 +158,33 @@ export class VhostUserNetDevice extends NetDeviceBase {
   }
 
   /**
-   * Per-queue counters. The data plane runs in the backend, which vhost-user gives no way to
-   * read: data queues report zeros. The control queue (handled here) reports commands as
-   * `packets` and malformed commands/chains as `malformed`.
+   * The control queue's kick is watched on this device's loop. Its acks are signalled once the
+   * backend applied what the command changed (SET_VRING_ENABLE): the signal waits for the
+   * backend operations queued before it. Data queues report zeros (the backend counts them).
    */
-  override stats(): QueueStats[] {
-    const ctrlIndex = this.ctrlQueueIndex ?? (this.numQueues % 2 === 1 ? this.numQueues - 1 : -1);
-    const c = this.ctrlCounters;
-    return Array.from({ length: this.numQueues }, (_, index) => ({
-      index,
-      packets: index === ctrlIndex ? c.commands : 0,
-      bytes: 0,
-      drops: 0,
-      malformed: index === ctrlIndex ? c.malformed + this.#ctrlMalformed + (this.#ctrl?.q.malformed ?? 0) : 0,
-      noBuffer: 0,
-      filtered: 0,
-    }));
+  protected override queueHost(): QueueHost {
+    const host = epollQueueHost(this.#loop);
+    return {
+      ...host,
+      signal: (fd) => {
+        const gen = this.#generation;
+        void this.#ops.then(() => {
+          if (this.#generation === gen) host.signal(fd);
+        });
+      },
+    };
   }
 
   protected override activateDataPlane(ctx: ActivateContext): Promise<void> {
     return this.#exclusive(async () => {
       const mem = guestMemoryFromLayout(ctx.memory);
       this.#activePairs = 1;
-      const ctrlIndex = this.ctrlQueueIndex;
-      const cq = ctx.queues.find((q) => q.index === ctrlIndex);
+      this.#generation++;
       this.#ctx = ctx;
       this.#mem = mem;
-      if (cq !== undefined) this.#startCtrl(cq, ctx.features, mem);
       const f = this.#frontend;
       if (f === undefined) {
         if (this.options.reconnect) return; // rings start when the backend is back
-        this.#stopCtrl();
         this.#ctx = undefined;
         this.#mem = undefined;
         throw new VhostUserError('disconnected', `${this.id}: vhost-user backend ${this.options.socket} is gone and reconnect is off`);
@@ -206,7 +195,6 @@ export class VhostUserNetDevice extends NetDeviceBase {
         if (this.options.reconnect && VhostUserError.is(err) && (err.kind === 'disconnected' || err.kind === 'timeout')) {
           return; // the connection died: the reconnection replays the rings
         }
-        this.#stopCtrl();
         this.#ctx = undefined;
         this.#mem = undefined;
         throw err;
@@ -218,40 +206,32 @@ export class VhostUserNetDevice extends NetDeviceBase {
     return this.#exclusive(async () => {
       const ctx = this.#ctx;
       const mem = this.#mem;
-      const ctrl = this.#ctrl;
-      this.#stopCtrl();
+      this.#generation++;
       this.#ctx = undefined;
       this.#mem = undefined;
       if (ctx === undefined || mem === undefined) return [];
-      const states = new Map<number, QueueState>();
-      if (ctrl !== undefined) states.set(ctrl.index, ctrl.q.getState());
-      const data = ctx.queues.filter((q) => q.index !== ctrl?.index);
-      const f = this.#frontend;
-      if (f !== undefined) {
+      let f = this.#frontend;
+      if (f !== undefined && hasFeature(this.#handshake.features, VHOST_USER_F_PROTOCOL_FEATURES)) {
         try {
-          if (hasFeature(this.#handshake.features, VHOST_USER_F_PROTOCOL_FEATURES)) {
-            for (const q of data) await f.setVringEnable(q.index, false);
-          }
-          for (const q of data) states.set(q.index, { nextAvail: await f.getVringBase(q.index), nextUsed: usedIdx(mem, q) });
-          if (this.#hasStatus()) await f.setStatus(0);
+          for (const q of ctx.queues) await f.setVringEnable(q.index, false);
         } catch (err) {
-          this.events.emit('warning', `${this.id}: stopping the vhost-user rings failed, resuming from the used index: ${messageOf(err)}`);
+          this.#warnStop(err);
+          f = undefined;
         }
       }
-      for (const q of data) {
-        if (!states.has(q.index)) {
-          const u = usedIdx(mem, q);
-          states.set(q.index, { nextAvail: u, nextUsed: u });
-        }
-      }
-      return ctx.queues.map((q) => states.get(q.index)!);
+      const states = await stopVhostVrings(f, mem, ctx.queues, (_q, err) => this.#warnStop(err));
+      if (f !== undefined && this.#hasStatus()) await f.setStatus(0).catch((err: unknown) => this.#warnStop(err));
+      return states;
     });
+  }
+
+  #warnStop(err: unknown): void {
+    this.events.emit('warning', `${this.id}: stopping the vhost-user rings failed, resuming from the used index: ${messageOf(err)}`);
   }
 
   protected override async closeBackend(): Promise<void> {
     this.#shutdown = true;
     await this.#ops.catch(() => undefined);
-    this.#stopCtrl();
     this.#listener?.close();
     this.#channel?.close();
     this.#channel = undefined;
@@ -269,7 +249,6 @@ export class VhostUserNetDevice extends NetDeviceBase {
       const f = this.#frontend;
       if (f === undefined || this.#ctx !== ctx) return; // a reconnection applies #activePairs
       for (const q of ctx.queues) {
-        if (q.index === this.#ctrl?.index) continue;
         await f.setVringEnable(q.index, (q.index >> 1) < pairs);
       }
     }).catch((err: unknown) => this.events.emit('warning', `${this.id}: SET_VRING_ENABLE for ${pairs} pair(s) failed: ${messageOf(err)}`));
@@ -282,62 +261,21 @@ export class VhostUserNetDevice extends NetDeviceBase {
   async #startRings(f: VhostUserFrontend, ctx: ActivateContext, mem: GuestMemory, fromUsed: boolean): Promise<void> {
     const hs = this.#handshake;
     const protocol = hasFeature(hs.features, VHOST_USER_F_PROTOCOL_FEATURES);
-    await f.setFeatures((ctx.features & VHOST_USER_NET_BACKEND_FEATURES) | (protocol ? featureBit(VHOST_USER_F_PROTOCOL_FEATURES) : 0n));
-    if (this.#hasStatus()) await f.setStatus(STATUS_FEATURES_OK);
-    await f.setMemTable(ctx.memory);
-    const data = ctx.queues.filter((q) => q.index !== this.#ctrl?.index);
-    for (const q of data) {
-      await f.setVringNum(q.index, q.size);
-      await f.setVringBase(q.index, fromUsed ? usedIdx(mem, q) : (q.state?.nextAvail ?? 0));
-      await f.setVringAddr(q.index, vringUserAddr(ctx.memory, q));
-      await f.setVringKick(q.index, q.kickFd);
-      await f.setVringCall(q.index, q.callFd);
-    }
+    await programVhostVrings(f, ctx, {
+      features: (ctx.features & VHOST_USER_NET_BACKEND_FEATURES) | (protocol ? featureBit(VHOST_USER_F_PROTOCOL_FEATURES) : 0n),
+      ...(fromUsed ? { base: (q: QueueContext) => usedIndex(mem, q) } : {}),
+      afterFeatures: async () => {
+        if (this.#hasStatus()) await f.setStatus(STATUS_FEATURES_OK);
+      },
+    });
     if (protocol) {
-      for (const q of data) await f.setVringEnable(q.index, (q.index >> 1) < this.#activePairs);
+      for (const q of ctx.queues) await f.setVringEnable(q.index, (q.index >> 1) < this.#activePairs);
     }
     if (this.#hasStatus()) await f.setStatus(STATUS_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
   }
 
   #hasStatus(): boolean {
     return hasFeature(this.#handshake.protocolFeatures, VHOST_USER_PROTOCOL_F_STATUS);
-  }
-
-  // ---- control queue (in the VMM) -------------------------------------------------------------
-
-  #startCtrl(cq: QueueContext, features: bigint, mem: GuestMemory): void {
-    const q = splitQueueFor(cq, features, mem);
-    // The kick/call fds belong to the VMM: these wrappers are dropped, never closed.
-    const ctrl: CtrlQueue = { index: cq.index, q, kickFd: cq.kickFd, kick: EventFd.fromFd(cq.kickFd), call: EventFd.fromFd(cq.callFd) };
-    this.#ctrl = ctrl;
-    this.#loop.add(cq.kickFd, () => this.#serviceCtrl(ctrl, mem));
-  }
-
-  #stopCtrl(): void {
-    const c = this.#ctrl;
-    if (c === undefined) return;
-    this.#ctrl = undefined;
-    this.#ctrlMalformed += c.q.malformed;
-    this.#loop.remove(c.kickFd);
-  }
-
-  #serviceCtrl(c: CtrlQueue, mem: GuestMemory): void {
-    if (this.#ctrl !== c) return;
-    try {
-      c.kick.read();
-    } catch {
-      // a non-blocking kick with nothing to read, or a blocking one: the ring decides
-    }
-    let notify = false;
-    do {
-      if (this.processControlQueue(mem, c.q)) notify = true;
-    } while (c.q.enableNotification(mem));
-    if (c.q.needsReset) this.events.emit('needs-reset', `queue ${c.index}: ${c.q.brokenReason}`, c.index);
-    if (!notify) return;
-    // Signal the ack once the backend has applied what the command changed (SET_VRING_ENABLE).
-    void this.#ops.then(() => {
-      if (this.#ctrl === c) c.call.write(1n);
-    });
   }
 
   // ---- connection loss and reconnection --------------------------------------------------------
@@ -350,7 +288,7 @@ export class VhostUserNetDevice extends NetDeviceBase {
     this.events.emit('warning', `${this.id}: vhost-user backend lost: ${reason.message}`);
     this.setLinkUp(false);
     if (!this.options.reconnect) {
-      if (this.#ctx !== undefined) this.events.emit('needs-reset', `vhost-user backend ${this.options.socket} went away (reconnect is off)`, undefined);
+      if (this.#ctx !== undefined) this.events.emit('needs-reset', `${this.id}: vhost-user backend ${this.options.socket} went away (reconnect is off)`, undefined);
       return;
     }
     if (this.options.mode === 'client') void this.#reconnectClient();
@@ -423,7 +361,7 @@ export class VhostUserNetDevice extends NetDeviceBase {
     const needed = (this.#ctx?.features ?? this.deviceFeatures) & VHOST_USER_NET_BACKEND_FEATURES;
     const missing = needed & ~hs.features;
     if (missing !== 0n) {
-      if (this.#ctx !== undefined) this.events.emit('needs-reset', `the reconnected vhost-user backend lacks features 0x${missing.toString(16)} the guest acked`, undefined);
+      if (this.#ctx !== undefined) this.events.emit('needs-reset', `${this.id}: the reconnected vhost-user backend lacks features 0x${missing.toString(16)} the guest acked`, undefined);
       throw new VhostUserError('unsupported', `${this.id}: the reconnected backend lacks features 0x${missing.toString(16)}`);
     }
     await this.#exclusive(async () => {
@@ -479,12 +417,6 @@ export class VhostUserNetDevice extends NetDeviceBase {
     this.#ops = run.catch(() => undefined);
     return run;
   }
-}
-
-/** used->idx of a ring, read from guest memory (0 when the ring is outside memory). */
-function usedIdx(mem: GuestMemory, q: QueueContext): number {
-  const b = mem.slice(q.usedRing + 2, 2);
-  return b === undefined ? 0 : b[0]! | (b[1]! << 8);
 }
 
 function messageOf(err: unknown): string {
