@@ -71,7 +71,11 @@ export type { VhostControlPlane } from './vhost/VhostControlPlane.ts';
 export type { VhostVringAddr } from './vhost/VhostVringAddr.ts';
 export { vringUserAddr } from './vhost/vringUserAddr.ts';
 
-export { NET_BACKEND_NAME, NET_DEVICE_PROVIDER } from './di/tokens.ts';
+export { LOGGER, NET_BACKEND_NAME, NET_DEVICE_PROVIDER } from './di/tokens.ts';
+export type { Logger, LogFields } from './logging/Logger.ts';
+export { silentLogger } from './logging/silentLogger.ts';
+export { stderrLogger } from './logging/stderrLogger.ts';
+export { SerialQueue } from './serial/SerialQueue.ts';
 export { netBackendModule } from './di/netBackendModule.ts';
 
 export * as virtio_mmio from './defs/virtio_mmio.ts';

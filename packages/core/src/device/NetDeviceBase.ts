@@ -35,6 +35,7 @@ import type { NetDeviceConfig } from './NetDeviceConfig.ts';
 import type { QueueStats } from './QueueStats.ts';
 import { TypedEmitter } from './TypedEmitter.ts';
 import type { VirtioNetDevice } from './VirtioNetDevice.ts';
+import { SerialQueue } from '../serial/SerialQueue.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -97,7 +98,7 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
   #epoch = 0;
   #closed = false;
   #closing: Promise<void> | undefined;
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #ops = new SerialQueue();
 
   /**
    * @param config the validated NIC config
@@ -509,9 +510,7 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
   }
 
   #serial<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.#tail.then(op);
-    this.#tail = run.catch(() => undefined);
-    return run;
+    return this.#ops.run(op);
   }
 }
 

@@ -1,5 +1,6 @@
 import {
   NetDeviceBase,
+  SerialQueue,
   SplitQueue,
   VIRTIO_CONFIG_S_ACKNOWLEDGE,
   VIRTIO_CONFIG_S_DRIVER,
@@ -17,7 +18,7 @@ import {
   splitQueueFor,
   vringUserAddr,
 } from '@vnic/core';
-import { EpollLoop, EventFd, guestMemoryFromLayout, type UnixSocket } from '@vnic/sys';
+import { EventFd, guestMemoryFromLayout, leaseEventLoop, type EpollLoop, type EventLoopLease, type UnixSocket } from '@vnic/sys';
 import { BackendChannel } from '../connection/BackendChannel.ts';
 import { VhostUserConnection } from '../connection/VhostUserConnection.ts';
 import { VhostUserListener } from '../connection/VhostUserListener.ts';
@@ -64,6 +65,7 @@ export class VhostUserNetDevice extends NetDeviceBase {
   readonly options: VhostUserOptions;
 
   readonly #loop: EpollLoop;
+  readonly #loopLease: EventLoopLease;
   readonly #listener: VhostUserListener | undefined;
   #frontend: VhostUserFrontend | undefined;
   #channel: BackendChannel | undefined;
@@ -74,15 +76,16 @@ export class VhostUserNetDevice extends NetDeviceBase {
   #ctrl: CtrlQueue | undefined;
   #ctrlMalformed = 0;
   #activePairs = 1;
-  #ops: Promise<unknown> = Promise.resolve();
+  readonly #ops = new SerialQueue();
   #reconnecting = false;
   #shutdown = false;
   #connects = 0;
 
-  private constructor(config: NetDeviceConfig, options: VhostUserOptions, loop: EpollLoop, listener: VhostUserListener | undefined, frontend: VhostUserFrontend, hs: BackendHandshake) {
+  private constructor(config: NetDeviceConfig, options: VhostUserOptions, lease: EventLoopLease, listener: VhostUserListener | undefined, frontend: VhostUserFrontend, hs: BackendHandshake) {
     super(config, VhostUserNetDevice.backendMask(hs, config.queuePairs));
     this.options = options;
-    this.#loop = loop;
+    this.#loopLease = lease;
+    this.#loop = lease.loop;
     this.#listener = listener;
     this.#frontend = frontend;
     this.#handshake = hs;
@@ -94,10 +97,13 @@ export class VhostUserNetDevice extends NetDeviceBase {
    * Connects to (client) or waits for (server) the backend within `connectTimeoutMs`, runs the
    * handshake, and builds the device offering what the backend supports. Rejects with kind
    * `unavailable` when no backend is there, `unsupported` when it lacks what the config needs.
+   * `services.loop` is the EpollLoop to watch the socket, listener, backend channel and control
+   * kick on (a container's EVENT_LOOP); without it the process-wide sharedEpollLoop is used.
    */
-  static async create(config: NetDeviceConfig, options: VhostUserOptions): Promise<VhostUserNetDevice> {
+  static async create(config: NetDeviceConfig, options: VhostUserOptions, services: { readonly loop?: EpollLoop } = {}): Promise<VhostUserNetDevice> {
     let device: VhostUserNetDevice | undefined;
-    const loop = new EpollLoop(100);
+    const lease = leaseEventLoop(services.loop);
+    const loop = lease.loop;
     let listener: VhostUserListener | undefined;
     let conn: VhostUserConnection | undefined;
     const connOptions = {
@@ -116,14 +122,14 @@ export class VhostUserNetDevice extends NetDeviceBase {
       }
       const frontend = new VhostUserFrontend(conn);
       const hs = await negotiateBackend(frontend, config.queuePairs);
-      device = new VhostUserNetDevice(config, options, loop, listener, frontend, hs);
+      device = new VhostUserNetDevice(config, options, lease, listener, frontend, hs);
       await device.#openBackendChannel(frontend);
       if (conn.closed) device.#onConnectionLost(conn, conn.closeReason ?? new Error('closed'));
       return device;
     } catch (err) {
       conn?.close();
       listener?.close();
-      await loop.close();
+      await lease.release();
       throw err;
     }
   }
@@ -250,7 +256,7 @@ export class VhostUserNetDevice extends NetDeviceBase {
 
   protected override async closeBackend(): Promise<void> {
     this.#shutdown = true;
-    await this.#ops.catch(() => undefined);
+    await this.#ops.idle();
     this.#stopCtrl();
     this.#listener?.close();
     this.#channel?.close();
@@ -258,7 +264,7 @@ export class VhostUserNetDevice extends NetDeviceBase {
     const f = this.#frontend;
     this.#frontend = undefined;
     f?.connection.close();
-    await this.#loop.close();
+    await this.#loopLease.release();
   }
 
   protected override onActivePairsChanged(pairs: number): boolean {
@@ -335,7 +341,7 @@ export class VhostUserNetDevice extends NetDeviceBase {
     if (c.q.needsReset) this.events.emit('needs-reset', `queue ${c.index}: ${c.q.brokenReason}`, c.index);
     if (!notify) return;
     // Signal the ack once the backend has applied what the command changed (SET_VRING_ENABLE).
-    void this.#ops.then(() => {
+    void this.#ops.idle().then(() => {
       if (this.#ctrl === c) c.call.write(1n);
     });
   }
@@ -475,9 +481,7 @@ export class VhostUserNetDevice extends NetDeviceBase {
 
   /** Runs backend operations one at a time (activation, reset, ring enables, reconnection replay). */
   #exclusive<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.#ops.then(op);
-    this.#ops = run.catch(() => undefined);
-    return run;
+    return this.#ops.run(op);
   }
 }
 
