@@ -52,6 +52,11 @@ export class QueuePairThreads {
     return this.#threads.has(pair);
   }
 
+  /** The IoThread serving pair `pair`, if any. */
+  thread(pair: number): IoThread | undefined {
+    return this.#threads.get(pair)?.thread;
+  }
+
   /** Pairs with a thread, ascending. */
   get pairs(): number[] {
     return [...this.#threads.keys()].sort((a, b) => a - b);
