@@ -1,9 +1,10 @@
-import { VnicError, type NetDeviceConfig, type VirtioNetDevice } from '@vnic/core';
+import { LOGGER, silentLogger, VnicError, type Logger, type NetDeviceConfig, type VirtioNetDevice } from '@vnic/core';
 import type { Container } from 'inversify';
 import { ConfigError } from './ConfigError.ts';
 import { containerBackends } from './containerBackends.ts';
 import { createVnicContainer } from './createVnicContainer.ts';
 import { validateVmConfig } from './validateVmConfig.ts';
+import { VnicContainer } from './VnicContainer.ts';
 
 /** Options of createNetDevices. */
 export interface CreateNetDevicesOptions {
@@ -20,6 +21,9 @@ export interface CreateNetDevicesOptions {
  * throw a ConfigError listing every issue. When a backend is unavailable on this host (its provider
  * throws kind `unavailable`) and the entry names a `fallback`, the fallback backend is used with a
  * warning. If any device fails, the ones already built are closed before the error is thrown.
+ * Each device's `warning` and `needs-reset` events also go to the container's LOGGER (warn and
+ * error, with `{ nic, backend }`), and a VnicContainer tracks the devices so that its
+ * `dispose()` closes them.
  */
 export async function createNetDevices(raw: unknown, options: CreateNetDevicesOptions = {}): Promise<VirtioNetDevice[]> {
   const container = options.container ?? createVnicContainer();
@@ -27,10 +31,16 @@ export async function createNetDevices(raw: unknown, options: CreateNetDevicesOp
   const { issues, net } = validateVmConfig(raw, backends);
   if (issues.length > 0) throw ConfigError.fromIssues(issues, options.source);
   const warn = options.onWarning ?? ((m: string) => process.emitWarning(m, { code: 'VNIC_FALLBACK' }));
+  const logger = container.isBound(LOGGER) ? container.get<Logger>(LOGGER) : silentLogger;
   const devices: VirtioNetDevice[] = [];
   try {
     for (const [i, cfg] of net.entries()) {
-      devices.push(await createOne(cfg, i, raw, backends, warn));
+      const device = await createOne(cfg, i, raw, backends, warn);
+      devices.push(device);
+      const fields = { nic: device.id, backend: device.backend };
+      device.events.on('warning', (m) => logger.warn(fields, m));
+      device.events.on('needs-reset', (reason) => logger.error(fields, `${device.id}: needs reset: ${reason}`));
+      if (container instanceof VnicContainer) container.track(device);
     }
   } catch (err) {
     await Promise.allSettled(devices.map((d) => d.close()));

@@ -73,7 +73,11 @@ export { vringUserAddr } from './vhost/vringUserAddr.ts';
 export { programVhostVrings, stopVhostVrings, usedIndex, vhostBackendMask } from './vhost/VhostVrings.ts';
 export type { VhostVringsOptions } from './vhost/VhostVrings.ts';
 
-export { NET_BACKEND_NAME, NET_DEVICE_PROVIDER } from './di/tokens.ts';
+export { LOGGER, NET_BACKEND_NAME, NET_DEVICE_PROVIDER } from './di/tokens.ts';
+export type { Logger, LogFields } from './logging/Logger.ts';
+export { silentLogger } from './logging/silentLogger.ts';
+export { stderrLogger } from './logging/stderrLogger.ts';
+export { SerialQueue } from './serial/SerialQueue.ts';
 export { netBackendModule } from './di/netBackendModule.ts';
 
 export * as virtio_mmio from './defs/virtio_mmio.ts';

@@ -6,9 +6,9 @@ export type EpollHandler = (events: number) => void;
 
 /**
  * One async epoll loop on the main thread (Epoll.waitAsync in slices of `sliceMs`), shared by
- * everything one device watches: the vhost-user socket, a listening socket, the control queue's
- * kick eventfd. One loop per device keeps it to one libuv pool thread at a time; the loop runs
- * only while at least one fd is registered. Handlers must tolerate spurious wake-ups.
+ * every device of a container (EVENT_LOOP) or of the process (sharedEpollLoop): vhost-user
+ * sockets, listening sockets, control-queue kick and vring-error eventfds. One loop keeps it to
+ * one libuv pool thread at a time; the loop runs only while at least one fd is registered. Handlers must tolerate spurious wake-ups.
  */
 export class EpollLoop {
   readonly #epoll = Epoll.create();
@@ -48,6 +48,11 @@ export class EpollLoop {
   /** Number of watched fds. */
   get size(): number {
     return this.#handlers.size;
+  }
+
+  /** True once close() was called. */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   /** Stops the loop (after the current slice) and closes the epoll fd. Idempotent. */

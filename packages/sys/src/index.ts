@@ -25,6 +25,10 @@ export type { EpollEvent } from './Epoll.ts';
 export { EpollLoop } from './EpollLoop.ts';
 export { epollQueueHost } from './epollQueueHost.ts';
 export type { EpollHandler } from './EpollLoop.ts';
+export { EVENT_LOOP } from './EVENT_LOOP.ts';
+export { sharedEpollLoop } from './sharedEpollLoop.ts';
+export { leaseEventLoop } from './EventLoopLease.ts';
+export type { EventLoopLease } from './EventLoopLease.ts';
 export { EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLONESHOT, EPOLLOUT, EPOLLRDHUP } from './linux/eventpoll.ts';
 
 export { Tap } from './Tap.ts';

@@ -28,12 +28,13 @@ import {
   tunTxFilter,
   VHOST_NET_PATH,
   VhostNetFd,
+  leaseEventLoop,
   type EpollLoop,
+  type EventLoopLease,
   type NetTap,
   type Tap,
 } from '@vnic/sys';
 import { validateVhostNetOptions } from './validateVhostNetOptions.ts';
-import { sharedEpollLoop } from './sharedEpollLoop.ts';
 import { VHOST_NET_RING_FEATURES } from './VHOST_NET_RING_FEATURES.ts';
 import { VhostNetControlPlane } from './VhostNetControlPlane.ts';
 import { VhostNetError } from './VhostNetError.ts';
@@ -79,12 +80,13 @@ export class VhostNetDevice extends NetDeviceBase {
 
   readonly #tap: Tap;
   readonly #loop: EpollLoop;
+  readonly #loopLease: EventLoopLease;
   /** One VHOST_SET_VRING_ERR eventfd per data vring, alive as long as the device. */
   readonly #errFds: EventFd[];
   #active: Activation | undefined;
   #tapQueueOn: boolean[];
 
-  private constructor(config: NetDeviceConfig, vhost: VhostNetControlPlane, vhostFeatures: bigint, tap: NetTap) {
+  private constructor(config: NetDeviceConfig, vhost: VhostNetControlPlane, vhostFeatures: bigint, tap: NetTap, loop: EpollLoop | undefined) {
     super(config, VhostNetDevice.backendMask(vhostFeatures, tap.offloads));
     this.vhost = vhost;
     this.vhostFeatures = vhostFeatures;
@@ -99,7 +101,8 @@ export class VhostNetDevice extends NetDeviceBase {
       for (const f of this.#errFds) f.close();
       throw e;
     }
-    this.#loop = sharedEpollLoop.retain();
+    this.#loopLease = leaseEventLoop(loop);
+    this.#loop = this.#loopLease.loop;
   }
 
   /**
@@ -109,9 +112,11 @@ export class VhostNetDevice extends NetDeviceBase {
    * tap support intersected with the NIC config. Throws a VhostNetError: `unavailable` when
    * /dev/vhost-net or /dev/net/tun is missing or not permitted ("/dev/vhost-net not found: load
    * the vhost_net module"), `invalid-argument` for a bad section or fds, `vhost`/`tap` otherwise.
-   * Leaves nothing open on failure.
+   * Leaves nothing open on failure. `services.loop` is the EpollLoop to watch the control-queue
+   * kick and the vring-error eventfds on (a container's EVENT_LOOP); without it the process-wide
+   * sharedEpollLoop is used.
    */
-  static open(config: NetDeviceConfig): VhostNetDevice {
+  static open(config: NetDeviceConfig, services: { readonly loop?: EpollLoop } = {}): VhostNetDevice {
     const issues = validateVhostNetOptions(config.options);
     if (issues.length > 0) {
       throw new VhostNetError('invalid-argument', `${config.id}: invalid "vhost-net" section: ${formatConfigIssues(issues)}`);
@@ -130,7 +135,7 @@ export class VhostNetDevice extends NetDeviceBase {
       } catch (e) {
         throw VnicError.is(e) && !SysError.is(e) ? new VhostNetError(e.kind as VhostNetError['kind'], e.message, { cause: e.cause }) : e;
       }
-      return new VhostNetDevice(config, vhost, features, tap);
+      return new VhostNetDevice(config, vhost, features, tap, services.loop);
     } catch (e) {
       tap?.tap.close();
       for (const f of fds) f.close();
@@ -226,7 +231,7 @@ export class VhostNetDevice extends NetDeviceBase {
 
   protected override async closeBackend(): Promise<void> {
     // resetDataPlane removed this device's fds from the shared loop already.
-    await sharedEpollLoop.release();
+    await this.#loopLease.release();
     let first: unknown;
     const attempt = (op: () => void): void => {
       try {

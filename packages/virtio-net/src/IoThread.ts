@@ -4,11 +4,11 @@ import { IO_WORKER_STOP } from './IO_WORKER_STOP.ts';
 import type { IoWorkerData } from './IoWorkerData.ts';
 import type { IoWorkerJob } from './IoWorkerJob.ts';
 import type { IoWorkerMessage } from './IoWorkerMessage.ts';
-import { IoThreadPool } from './IoThreadPool.ts';
+import { IoThreadPool, type PooledThread } from './IoThreadPool.ts';
 import { VirtioNetError } from './VirtioNetError.ts';
 
 /** What the device hears from an IO thread. */
-interface IoThreadHandlers {
+export interface IoThreadHandlers {
   /** The control queue was kicked (pair-0 thread). */
   onCtrlKick(): void;
   /** Ring corruption, a dead tap queue, or the thread died: the device must report NEEDS_RESET. */
@@ -16,7 +16,7 @@ interface IoThreadHandlers {
 }
 
 /** Ring positions an IO thread hands back when it stops (absent: it died before it could). */
-interface IoThreadStates {
+export interface IoThreadStates {
   readonly rx?: QueueState;
   readonly tx?: QueueState;
 }
@@ -27,10 +27,11 @@ interface JobEnd {
   readonly reusable: boolean;
 }
 
-type PooledThread = Awaited<ReturnType<typeof IoThreadPool.acquire>>;
 
 /** How long stop() waits for the job to end before terminating the thread. */
 const STOP_TIMEOUT_MS = 5000;
+/** How long a terminated thread may take to exit before it is abandoned (stuck in a native call). */
+const TERMINATE_TIMEOUT_MS = 2000;
 /** How long start() waits for a thread to poll (a new thread loads the bundle first: ~25 ms). */
 const START_TIMEOUT_MS = 10_000;
 
@@ -48,6 +49,7 @@ export class IoThread {
   /** Queue pair served. */
   readonly pair: number;
   private readonly thread: PooledThread;
+  private readonly pool: IoThreadPool;
   private readonly control: EventFd;
   private readonly command: Int32Array;
   private readonly done: Promise<JobEnd>;
@@ -55,8 +57,9 @@ export class IoThread {
   private readonly state: { stopping: boolean };
   private stopped: Promise<IoThreadStates> | undefined;
 
-  private constructor(pair: number, thread: PooledThread, control: EventFd, command: Int32Array, done: Promise<JobEnd>, detach: () => void, state: { stopping: boolean }) {
+  private constructor(pair: number, pool: IoThreadPool, thread: PooledThread, control: EventFd, command: Int32Array, done: Promise<JobEnd>, detach: () => void, state: { stopping: boolean }) {
     this.pair = pair;
+    this.pool = pool;
     this.thread = thread;
     this.control = control;
     this.command = command;
@@ -65,18 +68,27 @@ export class IoThread {
     this.state = state;
   }
 
-  /** Runs the data plane of `data` (controlFd and command are added here) and waits until it polls. */
-  static async start(data: Omit<IoWorkerData, 'controlFd' | 'command'>, handlers: IoThreadHandlers): Promise<IoThread> {
+  /**
+   * Runs the data plane of `data` (controlFd and command are added here) on a thread of `pool`
+   * (default: the process-wide IoThreadPool.shared) and waits until it polls.
+   */
+  static async start(data: Omit<IoWorkerData, 'controlFd' | 'command'>, handlers: IoThreadHandlers, pool: IoThreadPool = IoThreadPool.shared): Promise<IoThread> {
     const what = `${data.nic}: the IO thread of queue pair ${data.pair}`;
     let thread: PooledThread;
     try {
-      thread = await IoThreadPool.acquire();
+      thread = await pool.acquire(what);
     } catch (e) {
       throw VirtioNetError.is(e) ? e : new VirtioNetError('io-thread', `${what} could not be started: ${message(e)}`, { cause: e });
     }
     const worker = thread.worker;
     const control = EventFd.create({ nonBlocking: true });
     const commandBuffer = new SharedArrayBuffer(4);
+    const command = new Int32Array(commandBuffer);
+    // What the pool calls on process exit or close: the loop returns to JS, where terminate() lands.
+    thread.wake = () => {
+      Atomics.or(command, 0, IO_WORKER_STOP);
+      control.write(1n);
+    };
     const job = nextJob++;
     const state = { started: false, stopping: false };
 
@@ -142,19 +154,21 @@ export class IoThread {
     } catch (e) {
       if (!finished) {
         // Timed out while starting: stop it the hard way; terminate() lands once it is back in JS.
-        const terminated = worker.terminate();
-        control.write(1n);
-        await terminated;
+        if (!(await terminateWithin(thread))) {
+          detach();
+          pool.abandon(thread, `${what} did not start and did not exit after terminate()`);
+          throw VirtioNetError.is(e) ? e : new VirtioNetError('io-thread', `${what} could not be started: ${message(e)}`, { cause: e });
+        }
       }
       detach();
       control.close();
-      IoThreadPool.release(thread, false);
+      pool.release(thread, false);
       throw VirtioNetError.is(e) ? e : new VirtioNetError('io-thread', `${what} could not be started: ${message(e)}`, { cause: e });
     } finally {
       clearTimeout(timer);
     }
     state.started = true;
-    return new IoThread(data.pair, thread, control, new Int32Array(commandBuffer), done, detach, state);
+    return new IoThread(data.pair, pool, thread, control, command, done, detach, state);
   }
 
   /**
@@ -178,19 +192,35 @@ export class IoThread {
       }),
     ]);
     clearTimeout(timer);
-    if (timedOut) {
-      // terminate() takes effect when the thread is back in JS: wake it from epoll_wait once more.
-      const terminated = this.thread.worker.terminate();
-      this.control.write(1n);
-      await terminated;
+    if (timedOut && !(await terminateWithin(this.thread))) {
+      // Stuck in a native call (e.g. a blocking read on a peer's fd): never wait forever. The
+      // control eventfd stays open: the stuck thread may still use its number.
+      this.detach();
+      this.pool.abandon(this.thread, `queue pair ${this.pair} did not stop within ${STOP_TIMEOUT_MS} ms nor exit after terminate()`);
+      return {};
     }
     const { states, reusable } = await this.done;
     this.detach();
     // Only now: the loop no longer waits on the eventfd (a closed fd number could be reused).
     this.control.close();
-    IoThreadPool.release(this.thread, reusable && !timedOut);
+    this.pool.release(this.thread, reusable && !timedOut);
     return states;
   }
+}
+
+/** terminate() woken out of epoll_wait; true when the thread exited within TERMINATE_TIMEOUT_MS. */
+async function terminateWithin(thread: PooledThread): Promise<boolean> {
+  const terminated = thread.worker.terminate();
+  thread.wake?.(); // terminate() takes effect when the thread is back in JS
+  let timer: NodeJS.Timeout | undefined;
+  const exited = await Promise.race([
+    terminated.then(() => true),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), TERMINATE_TIMEOUT_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  return exited;
 }
 
 function message(e: unknown): string {

@@ -3,6 +3,7 @@ import {
   hasFeature,
   NetDeviceBase,
   offeredQueuePairs,
+  SerialQueue,
   VnicError,
   type ActivateContext,
   type NetDeviceConfig,
@@ -13,9 +14,8 @@ import {
 } from '@vnic/core';
 import { VIRTIO_NET_F_MQ } from '@vnic/core/virtio_net';
 import { EventFd, guestMemoryFromLayout, openNetTap, SysError, tapBackendFeatures, tunOffloadFlags, type NetTap, type Tap } from '@vnic/sys';
-import { IoThread } from './IoThread.ts';
-import { ioWorkerFeatures } from './ioWorkerFeatures.ts';
 import { IoThreadPool } from './IoThreadPool.ts';
+import { QueuePairThreads } from './QueuePairThreads.ts';
 import { SharedNetState } from './SharedNetState.ts';
 import { SharedQueueCounters } from './SharedQueueCounters.ts';
 import { validateVirtioNetOptions } from './validateVirtioNetOptions.ts';
@@ -35,11 +35,11 @@ interface Activation {
   /** Ring positions to resume each queue from (updated when a pair's thread stops). */
   readonly states: Map<number, QueueState>;
   readonly pairs: number;
-  readonly threads: (IoThread | undefined)[];
+  readonly threads: QueuePairThreads;
   /** Queue pairs the driver wants (VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET); 1 at activation. */
   wantPairs: number;
   /** Thread starts/stops for VQ_PAIRS_SET, in order. */
-  pairOps: Promise<void>;
+  readonly pairOps: SerialQueue;
   stopping: boolean;
 }
 
@@ -65,15 +65,17 @@ export class VirtioNetTapDevice extends NetDeviceBase {
   private active: Activation | undefined;
   private ctrlWatch: CtrlWatch | undefined;
   private tapQueueOn: boolean[];
+  private readonly pool: IoThreadPool;
 
-  private constructor(config: NetDeviceConfig, tap: Tap, tapOffloads: number) {
+  private constructor(config: NetDeviceConfig, tap: Tap, tapOffloads: number, pool: IoThreadPool) {
     super(config, tapBackendFeatures(tapOffloads));
     this.tap = tap;
     this.tapName = tap.name;
     this.tapOffloads = tapOffloads;
     this.counters = new SharedQueueCounters(this.numQueues);
     this.tapQueueOn = tap.fds.map(() => true);
-    IoThreadPool.retain();
+    this.pool = pool;
+    pool.retain();
   }
 
   /**
@@ -81,9 +83,10 @@ export class VirtioNetTapDevice extends NetDeviceBase {
    * vnet header, probes its offloads, sets the MTU from `config.mtu` on a tap it opened, and
    * builds the device. Throws a VirtioNetError (kind `unavailable` when /dev/net/tun is missing or
    * not permitted, `invalid-argument` for a bad section or fds, `tap` otherwise) naming the NIC,
-   * the tap and the failing call.
+   * the tap and the failing call. `services.pool` is the IoThreadPool its queue pairs run on (a
+   * container's IO_THREAD_POOL); without one, the process-wide IoThreadPool.shared.
    */
-  static open(config: NetDeviceConfig): VirtioNetTapDevice {
+  static open(config: NetDeviceConfig, services: { readonly pool?: IoThreadPool } = {}): VirtioNetTapDevice {
     const issues = validateVirtioNetOptions(config.options);
     if (issues.length > 0) {
       throw new VirtioNetError('invalid-argument', `${config.id}: invalid "virtio-net" section: ${formatConfigIssues(issues)}`);
@@ -98,7 +101,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
       throw VnicError.is(e) && !SysError.is(e) ? new VirtioNetError(e.kind as VirtioNetError['kind'], e.message, { cause: e.cause }) : e;
     }
     try {
-      return new VirtioNetTapDevice(config, opened.tap, opened.offloads);
+      return new VirtioNetTapDevice(config, opened.tap, opened.offloads, services.pool ?? IoThreadPool.shared);
     } catch (e) {
       opened.tap.close();
       throw e;
@@ -149,8 +152,21 @@ export class VirtioNetTapDevice extends NetDeviceBase {
     this.netState.writeFilter(this.ctrlState);
     for (let i = 0; i < this.counters.count; i++) this.counters.clearRing(i);
 
-    const act: Activation = { ctx, queues, states, pairs, threads: [], wantPairs: 1, pairOps: Promise.resolve(), stopping: false };
-    act.threads[0] = await this.startThread(act, 0);
+    const threads = new QueuePairThreads({
+      nic: this.id,
+      tap: { name: this.tapName, fds: this.tap.fds },
+      counters: this.counters,
+      netState: this.netState,
+      pool: this.pool,
+      handlers: {
+        onCtrlKick: () => this.ctrlWatch?.onKick(),
+        onNeedsReset: (reason, queueIndex) => {
+          if (act === this.active && !act.stopping) this.events.emit('needs-reset', reason, queueIndex);
+        },
+      },
+    });
+    const act: Activation = { ctx, queues, states, pairs, threads, wantPairs: 1, pairOps: new SerialQueue(), stopping: false };
+    await this.startThread(act, 0);
     this.active = act;
   }
 
@@ -159,8 +175,8 @@ export class VirtioNetTapDevice extends NetDeviceBase {
     this.active = undefined;
     if (act === undefined) return [];
     act.stopping = true;
-    await act.pairOps;
-    await Promise.all(act.threads.map(async (t, k) => (t === undefined ? undefined : this.stopThread(act, k))));
+    await act.pairOps.idle();
+    await Promise.all(act.threads.pairs.map(async (k) => this.stopThread(act, k)));
     try {
       this.tap.setOffload(0); // no partially checksummed frame for a guest that did not ask for one
     } catch (e) {
@@ -176,7 +192,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
       this.tap.close();
     } finally {
       // The last device to close takes the idle IO threads with it.
-      await IoThreadPool.unretain();
+      await this.pool.unretain();
     }
   }
 
@@ -186,7 +202,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
     const act = this.active;
     if (act === undefined) return false;
     act.wantPairs = pairs;
-    act.pairOps = act.pairOps.then(() => this.applyPairs(act));
+    void act.pairOps.run(() => this.applyPairs(act));
     return true;
   }
 
@@ -213,10 +229,10 @@ export class VirtioNetTapDevice extends NetDeviceBase {
       if (act.stopping) return;
       const want = k < act.wantPairs;
       try {
-        if (want && act.threads[k] === undefined) {
+        if (want && !act.threads.has(k)) {
           this.setTapQueue(k, true);
-          act.threads[k] = await this.startThread(act, k);
-        } else if (!want && act.threads[k] !== undefined) {
+          await this.startThread(act, k);
+        } else if (!want && act.threads.has(k)) {
           await this.stopThread(act, k);
           this.setTapQueue(k, false);
         }
@@ -228,7 +244,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
     }
   }
 
-  private async startThread(act: Activation, pair: number): Promise<IoThread> {
+  private async startThread(act: Activation, pair: number): Promise<void> {
     const withState = (index: number): QueueContext | undefined => {
       const q = act.queues.get(index);
       if (q === undefined) return undefined;
@@ -237,45 +253,21 @@ export class VirtioNetTapDevice extends NetDeviceBase {
     };
     const rx = withState(2 * pair);
     const tx = withState(2 * pair + 1);
-    const f = act.ctx.features;
     const ctrl = pair === 0 ? this.ctrlWatch : undefined;
-    return IoThread.start(
-      {
-        nic: this.id,
-        pair,
-        tapName: this.tapName,
-        tapFd: this.tap.fds[pair]!,
-        memory: act.ctx.memory,
-        ...(rx === undefined ? {} : { rx }),
-        ...(tx === undefined ? {} : { tx }),
-        ...(pair === 0 && ctrl !== undefined ? { ctrlKickFd: ctrl.fd } : {}),
-        counters: this.counters.buffer,
-        netState: this.netState.buffer,
-        ...ioWorkerFeatures(f),
-      },
-      {
-        onCtrlKick: () => ctrl?.onKick(),
-        onNeedsReset: (reason, queueIndex) => {
-          if (act === this.active && !act.stopping) this.events.emit('needs-reset', reason, queueIndex);
-        },
-      },
-    );
+    await act.threads.start(pair, {
+      memory: act.ctx.memory,
+      features: act.ctx.features,
+      ...(rx === undefined ? {} : { rx }),
+      ...(tx === undefined ? {} : { tx }),
+      ...(ctrl === undefined ? {} : { ctrlKickFd: ctrl.fd }),
+    });
   }
 
   /** Stops pair `pair`'s thread and records where its queues resume. */
   private async stopThread(act: Activation, pair: number): Promise<void> {
-    const t = act.threads[pair];
-    if (t === undefined) return;
-    act.threads[pair] = undefined;
-    const got = await t.stop();
-    for (const [index, state] of [
-      [2 * pair, got.rx],
-      [2 * pair + 1, got.tx],
-    ] as const) {
-      if (!act.queues.has(index)) continue;
-      const s = state ?? this.counters.ring(index);
-      if (s !== undefined) act.states.set(index, s);
-    }
+    const got = await act.threads.stop(pair);
+    if (got.rx !== undefined) act.states.set(2 * pair, got.rx);
+    if (got.tx !== undefined) act.states.set(2 * pair + 1, got.tx);
   }
 
   private setTapQueue(k: number, on: boolean): void {

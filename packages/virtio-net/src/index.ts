@@ -12,6 +12,12 @@ export { shutdownIoThreads } from './shutdownIoThreads.ts';
 // pair from the shared IoThreadPool, fed plain IoWorkerData and the shared counter/state blocks.
 export { IoThread } from './IoThread.ts';
 export { IoThreadPool } from './IoThreadPool.ts';
+export type { PooledThread } from './IoThreadPool.ts';
+export type { IoThreadPoolOptions } from './IoThreadPoolOptions.ts';
+export { IO_THREAD_POOL } from './IO_THREAD_POOL.ts';
+export { QueuePairThreads } from './QueuePairThreads.ts';
+export type { QueuePairStart, QueuePairThreadsOptions } from './QueuePairThreads.ts';
+export type { IoThreadHandlers, IoThreadStates } from './IoThread.ts';
 export type { IoWorkerData } from './IoWorkerData.ts';
 export { ioWorkerFeatures } from './ioWorkerFeatures.ts';
 export { SharedQueueCounters } from './SharedQueueCounters.ts';

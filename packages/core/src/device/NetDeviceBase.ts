@@ -21,6 +21,7 @@ import type { QueueStats } from './QueueStats.ts';
 import { TypedEmitter } from './TypedEmitter.ts';
 import { validateActivateContext } from './validateActivateContext.ts';
 import type { VirtioNetDevice } from './VirtioNetDevice.ts';
+import { SerialQueue } from '../serial/SerialQueue.ts';
 
 /**
  * Everything the virtio-net backends share, behind `VirtioNetDevice`: the feature offer
@@ -82,7 +83,7 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
   #epoch = 0;
   #closed = false;
   #closing: Promise<void> | undefined;
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #ops = new SerialQueue();
 
   /**
    * @param config the validated NIC config
@@ -418,9 +419,7 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
   }
 
   #serial<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.#tail.then(op);
-    this.#tail = run.catch(() => undefined);
-    return run;
+    return this.#ops.run(op);
   }
 }
 

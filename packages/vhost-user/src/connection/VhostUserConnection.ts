@@ -1,3 +1,4 @@
+import { SerialQueue } from '@vnic/core';
 import { EpollLoop, SysError, UnixSocket, closeFd, setNonBlocking } from '@vnic/sys';
 import { decodeHeader, decodeU64, encodeMessage, requestName, validateReply, type VhostUserHeader } from '@vnic/vhost-user-protocol';
 import {
@@ -55,7 +56,7 @@ export class VhostUserConnection {
   readonly #onClose: ((reason: Error) => void) | undefined;
   readonly #framer = new MessageFramer();
   #pending: PendingReply | undefined;
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #exchanges = new SerialQueue();
   #closeReason: Error | undefined;
 
   private constructor(sock: UnixSocket, path: string, options: VhostUserConnectionOptions) {
@@ -143,9 +144,7 @@ export class VhostUserConnection {
   }
 
   #exchange(request: number, payload: Uint8Array, fds: readonly number[], flags: number, replySize: number | undefined, what: string): Promise<Uint8Array | undefined> {
-    const run = this.#tail.then(() => this.#doExchange(request, payload, fds, flags, replySize, what));
-    this.#tail = run.catch(() => undefined);
-    return run;
+    return this.#exchanges.run(() => this.#doExchange(request, payload, fds, flags, replySize, what));
   }
 
   async #doExchange(request: number, payload: Uint8Array, fds: readonly number[], flags: number, replySize: number | undefined, what: string): Promise<Uint8Array | undefined> {

@@ -1,5 +1,6 @@
 import {
   NetDeviceBase,
+  SerialQueue,
   VIRTIO_CONFIG_S_ACKNOWLEDGE,
   VIRTIO_CONFIG_S_DRIVER,
   VIRTIO_CONFIG_S_DRIVER_OK,
@@ -18,7 +19,7 @@ import {
   usedIndex,
   vhostBackendMask,
 } from '@vnic/core';
-import { epollQueueHost, EpollLoop, guestMemoryFromLayout, type UnixSocket } from '@vnic/sys';
+import { epollQueueHost, guestMemoryFromLayout, leaseEventLoop, type EpollLoop, type EventLoopLease, type UnixSocket } from '@vnic/sys';
 import { BackendChannel } from '../connection/BackendChannel.ts';
 import { VhostUserConnection } from '../connection/VhostUserConnection.ts';
 import { VhostUserListener } from '../connection/VhostUserListener.ts';
@@ -57,6 +58,7 @@ export class VhostUserNetDevice extends NetDeviceBase {
   readonly options: VhostUserOptions;
 
   readonly #loop: EpollLoop;
+  readonly #loopLease: EventLoopLease;
   readonly #listener: VhostUserListener | undefined;
   #frontend: VhostUserFrontend | undefined;
   #channel: BackendChannel | undefined;
@@ -67,15 +69,16 @@ export class VhostUserNetDevice extends NetDeviceBase {
   /** Bumped per activation and reset: a deferred control-queue signal of an older one is dropped. */
   #generation = 0;
   #activePairs = 1;
-  #ops: Promise<unknown> = Promise.resolve();
+  readonly #ops = new SerialQueue();
   #reconnecting = false;
   #shutdown = false;
   #connects = 0;
 
-  private constructor(config: NetDeviceConfig, options: VhostUserOptions, loop: EpollLoop, listener: VhostUserListener | undefined, frontend: VhostUserFrontend, hs: BackendHandshake) {
+  private constructor(config: NetDeviceConfig, options: VhostUserOptions, lease: EventLoopLease, listener: VhostUserListener | undefined, frontend: VhostUserFrontend, hs: BackendHandshake) {
     super(config, VhostUserNetDevice.backendMask(hs, config.queuePairs));
     this.options = options;
-    this.#loop = loop;
+    this.#loopLease = lease;
+    this.#loop = lease.loop;
     this.#listener = listener;
     this.#frontend = frontend;
     this.#handshake = hs;
@@ -88,9 +91,10 @@ export class VhostUserNetDevice extends NetDeviceBase {
    * handshake, and builds the device offering what the backend supports. Rejects with kind
    * `unavailable` when no backend is there, `unsupported` when it lacks what the config needs.
    */
-  static async create(config: NetDeviceConfig, options: VhostUserOptions): Promise<VhostUserNetDevice> {
+  static async create(config: NetDeviceConfig, options: VhostUserOptions, services: { readonly loop?: EpollLoop } = {}): Promise<VhostUserNetDevice> {
     let device: VhostUserNetDevice | undefined;
-    const loop = new EpollLoop(100);
+    const lease = leaseEventLoop(services.loop);
+    const loop = lease.loop;
     let listener: VhostUserListener | undefined;
     let conn: VhostUserConnection | undefined;
     const connOptions = {
@@ -109,14 +113,14 @@ export class VhostUserNetDevice extends NetDeviceBase {
       }
       const frontend = new VhostUserFrontend(conn);
       const hs = await negotiateBackend(frontend, config.queuePairs);
-      device = new VhostUserNetDevice(config, options, loop, listener, frontend, hs);
+      device = new VhostUserNetDevice(config, options, lease, listener, frontend, hs);
       await device.#openBackendChannel(frontend);
       if (conn.closed) device.#onConnectionLost(conn, conn.closeReason ?? new Error('closed'));
       return device;
     } catch (err) {
       conn?.close();
       listener?.close();
-      await loop.close();
+      await lease.release();
       throw err;
     }
   }
@@ -168,7 +172,7 @@ export class VhostUserNetDevice extends NetDeviceBase {
       ...host,
       signal: (fd) => {
         const gen = this.#generation;
-        void this.#ops.then(() => {
+        void this.#ops.idle().then(() => {
           if (this.#generation === gen) host.signal(fd);
         });
       },
@@ -231,14 +235,14 @@ export class VhostUserNetDevice extends NetDeviceBase {
 
   protected override async closeBackend(): Promise<void> {
     this.#shutdown = true;
-    await this.#ops.catch(() => undefined);
+    await this.#ops.idle();
     this.#listener?.close();
     this.#channel?.close();
     this.#channel = undefined;
     const f = this.#frontend;
     this.#frontend = undefined;
     f?.connection.close();
-    await this.#loop.close();
+    await this.#loopLease.release();
   }
 
   protected override onActivePairsChanged(pairs: number): boolean {
@@ -413,9 +417,7 @@ export class VhostUserNetDevice extends NetDeviceBase {
 
   /** Runs backend operations one at a time (activation, reset, ring enables, reconnection replay). */
   #exclusive<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.#ops.then(op);
-    this.#ops = run.catch(() => undefined);
-    return run;
+    return this.#ops.run(op);
   }
 }
 

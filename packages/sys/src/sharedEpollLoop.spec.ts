@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fdCount } from '../../sys/src/testing/fdCount.ts';
+import { fdCount } from './testing/fdCount.ts';
 import { sharedEpollLoop } from './sharedEpollLoop.ts';
 
 describe('sharedEpollLoop', () => {

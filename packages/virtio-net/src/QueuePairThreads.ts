@@ -1,0 +1,108 @@
+import type { GuestMemoryLayout, QueueContext, QueueState } from '@vnic/core';
+import { IoThread, type IoThreadHandlers, type IoThreadStates } from './IoThread.ts';
+import { IoThreadPool } from './IoThreadPool.ts';
+import { ioWorkerFeatures } from './ioWorkerFeatures.ts';
+import type { SharedNetState } from './SharedNetState.ts';
+import type { SharedQueueCounters } from './SharedQueueCounters.ts';
+import { VirtioNetError } from './VirtioNetError.ts';
+
+/** What one NIC's queue-pair threads share: the tap, the counter and state blocks, the pool. */
+export interface QueuePairThreadsOptions {
+  /** NIC id (or the server's `where`), for messages. */
+  readonly nic: string;
+  /** The tap: its name for messages, one queue fd per pair. */
+  readonly tap: { readonly name: string; readonly fds: readonly number[] };
+  readonly counters: SharedQueueCounters;
+  readonly netState: SharedNetState;
+  /** Where the threads come from (default: IoThreadPool.shared). */
+  readonly pool?: IoThreadPool;
+  readonly handlers: IoThreadHandlers;
+}
+
+/** What starts one pair's data plane. */
+export interface QueuePairStart {
+  readonly memory: GuestMemoryLayout;
+  /** Acked features (EVENT_IDX, INDIRECT_DESC, MRG_RXBUF, GUEST_CSUM follow from them). */
+  readonly features: bigint;
+  /** receiveq k, absent when not served. */
+  readonly rx?: QueueContext;
+  /** transmitq k, absent when not served. */
+  readonly tx?: QueueContext;
+  /** The control queue's kick eventfd, watched by this pair's thread (pair 0 of the in-process device). */
+  readonly ctrlKickFd?: number;
+}
+
+/**
+ * The one IO-thread manager of the in-process data plane: starts and stops the IoThread of each
+ * queue pair of one NIC, on threads of its pool. Used by VirtioNetTapDevice and meant for the
+ * vhost-user device server. `stop` returns where each served ring resumes: the positions the
+ * thread handed back, or (a thread that died) the last ones it published in the counters.
+ * Tap queue attach/detach stays with the caller (it decides when a pair is wanted).
+ */
+export class QueuePairThreads {
+  readonly #options: QueuePairThreadsOptions;
+  readonly #threads = new Map<number, { thread: IoThread; rx: boolean; tx: boolean }>();
+
+  constructor(options: QueuePairThreadsOptions) {
+    this.#options = options;
+  }
+
+  /** True while pair `pair` has a thread. */
+  has(pair: number): boolean {
+    return this.#threads.has(pair);
+  }
+
+  /** The IoThread serving pair `pair`, if any. */
+  thread(pair: number): IoThread | undefined {
+    return this.#threads.get(pair)?.thread;
+  }
+
+  /** Pairs with a thread, ascending. */
+  get pairs(): number[] {
+    return [...this.#threads.keys()].sort((a, b) => a - b);
+  }
+
+  /** Starts pair `pair`'s thread (resolves once it polls). Throws a VirtioNetError `io-thread` (also for a pair that already runs). */
+  async start(pair: number, s: QueuePairStart): Promise<void> {
+    const o = this.#options;
+    if (this.#threads.has(pair)) throw new VirtioNetError('io-thread', `${o.nic}: queue pair ${pair} already has an IO thread`);
+    const thread = await IoThread.start(
+      {
+        nic: o.nic,
+        pair,
+        tapName: o.tap.name,
+        tapFd: o.tap.fds[pair]!,
+        memory: s.memory,
+        ...(s.rx === undefined ? {} : { rx: s.rx }),
+        ...(s.tx === undefined ? {} : { tx: s.tx }),
+        ...(s.ctrlKickFd === undefined ? {} : { ctrlKickFd: s.ctrlKickFd }),
+        counters: o.counters.buffer,
+        netState: o.netState.buffer,
+        ...ioWorkerFeatures(s.features),
+      },
+      o.handlers,
+      o.pool ?? IoThreadPool.shared,
+    );
+    this.#threads.set(pair, { thread, rx: s.rx !== undefined, tx: s.tx !== undefined });
+  }
+
+  /** Stops pair `pair`'s thread (none: resolves with `{}`); resolves with where its served rings resume. */
+  async stop(pair: number): Promise<IoThreadStates> {
+    const cur = this.#threads.get(pair);
+    if (cur === undefined) return {};
+    this.#threads.delete(pair);
+    const got = await cur.thread.stop();
+    const resume = (served: boolean, state: QueueState | undefined, index: number): QueueState | undefined =>
+      served ? (state ?? this.#options.counters.ring(index)) : undefined;
+    const rx = resume(cur.rx, got.rx, 2 * pair);
+    const tx = resume(cur.tx, got.tx, 2 * pair + 1);
+    return { ...(rx === undefined ? {} : { rx }), ...(tx === undefined ? {} : { tx }) };
+  }
+
+  /** Stops every thread at once; resolves with each pair's resume positions. */
+  async stopAll(): Promise<Map<number, IoThreadStates>> {
+    const pairs = this.pairs;
+    const states = await Promise.all(pairs.map((p) => this.stop(p)));
+    return new Map(pairs.map((p, i) => [p, states[i]!]));
+  }
+}
