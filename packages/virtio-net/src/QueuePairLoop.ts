@@ -13,8 +13,13 @@ const HDR = VIRTIO_NET_HDR_SIZE;
 const ETH_HLEN = 14;
 /** Largest frame either way, virtio_net_hdr included. */
 const MAX_FRAME = VIRTIO_NET_MAX_FRAME;
-/** iovecs per readv/writev (IOV_MAX); RX keeps one for the overflow byte. */
+/** iovecs per readv/writev (IOV_MAX). */
 const IOV_MAX = 1024;
+/**
+ * Most guest buffers one RX readv takes: IOV_MAX less the bounce buffer (MRG_RXBUF) and the
+ * overflow byte. A chain with more buffers could never be read into; the pool refuses it.
+ */
+const RX_MAX_BUFFERS = IOV_MAX - 2;
 /** Chains (TX) or frames (RX) handled per turn before the other direction gets a turn. */
 const BUDGET = 256;
 /**
@@ -121,7 +126,9 @@ export class QueuePairLoop {
     this.control = EventFd.fromFd(data.controlFd);
     this.ctrlKick = data.ctrlKickFd === undefined ? undefined : EventFd.fromFd(data.ctrlKickFd);
     this.tapFd = data.tapFd;
-    this.pool = new RxChainPool(IOV_MAX - 1);
+    // Without MRG_RXBUF one chain takes a whole frame: one smaller than the smallest frame the
+    // loop delivers (header + Ethernet header) could never be filled and is refused.
+    this.pool = new RxChainPool(RX_MAX_BUFFERS, data.mrgRxbuf ? HDR : HDR + ETH_HLEN);
     // Jobs on a pooled thread run one after the other: they share its buffers.
     if (threadBuffers === undefined) {
       // The bounce buffer and the overflow byte are one allocation, kept for the thread's life, so
@@ -440,7 +447,7 @@ export class QueuePairLoop {
       }
       const iov = this.rxIov;
       iov.clear();
-      const direct = pool.fillIov(iov, mrg ? this.zeroCopyLimit : MAX_FRAME, IOV_MAX - 2);
+      const direct = pool.fillIov(iov, mrg ? this.zeroCopyLimit : MAX_FRAME, RX_MAX_BUFFERS);
       // MRG_RXBUF: whatever the held chains hold beyond `direct` is read into the bounce buffer.
       const rest = mrg ? Math.min(pool.capacity, MAX_FRAME) - direct : 0;
       if (rest > 0) iov.push(this.sinkAddr, rest); // the bounce buffer
