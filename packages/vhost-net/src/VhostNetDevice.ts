@@ -141,7 +141,7 @@ export class VhostNetDevice extends NetDeviceBase {
       }
       return new VhostNetDevice(config, vhost, features, tap);
     } catch (e) {
-      tap?.tap.close();
+      tap?.discard();
       for (const f of fds) f.close();
       throw e;
     }

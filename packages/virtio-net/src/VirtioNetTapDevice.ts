@@ -106,7 +106,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
     try {
       return new VirtioNetTapDevice(config, opened.tap, opened.offloads);
     } catch (e) {
-      opened.tap.close();
+      opened.discard();
       throw e;
     }
   }
