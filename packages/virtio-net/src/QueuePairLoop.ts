@@ -175,10 +175,15 @@ export class QueuePairLoop implements QueuePairHost {
     return true;
   }
 
-  /** A tap I/O error: EBADFD/ENODEV/EIO-style failures of the queue itself stop the tap side for good. */
+  /**
+   * A tap I/O error. Failures of the queue itself (EBADFD: detached, ENODEV/ENXIO: the interface is
+   * gone, anything unexpected) stop the tap side for good and post `needs-reset`. Per-frame
+   * rejections are drops and the tap goes on: EINVAL (a GSO header the kernel refuses), EIO (the
+   * interface is down: tun refuses writes until it is up again, checked on a real tap), ENOBUFS,
+   * ENOMEM, EMSGSIZE.
+   */
   tapError(e: unknown, call: string, queueIndex: number): void {
     const code = SysError.is(e) ? e.code : undefined;
-    // Per-frame rejections (a GSO header the kernel refuses, an interface that is down) are drops.
     if (code === 'EINVAL' || code === 'EIO' || code === 'ENOBUFS' || code === 'ENOMEM' || code === 'EMSGSIZE') return;
     if (this.tapDead) return;
     this.tapDead = true;
