@@ -1,12 +1,17 @@
 import * as v from 'valibot';
+import { isConfigObject } from './isConfigObject.ts';
+import { TAP_MAX_MTU } from './TAP_MAX_MTU.ts';
 
 const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
 
 const offloadFlag = v.optional(v.boolean('must be true or false'), true);
 
+const OFFLOADS_MESSAGE =
+  'must be an object of offload switches; allowed keys: csum, guestCsum, hostTso4, hostTso6, hostEcn, hostUfo, guestTso4, guestTso6, guestEcn, guestUfo';
+
 /** Offload switches; each defaults to on. */
-export const offloadsSchema = v.strictObject(
+export const offloadsSchema = v.pipe(v.custom<Record<string, unknown>>(isConfigObject, OFFLOADS_MESSAGE), v.strictObject(
   {
     csum: offloadFlag,
     guestCsum: offloadFlag,
@@ -19,8 +24,8 @@ export const offloadsSchema = v.strictObject(
     guestEcn: offloadFlag,
     guestUfo: offloadFlag,
   },
-  'must be an object of offload switches; allowed keys: csum, guestCsum, hostTso4, hostTso6, hostEcn, hostUfo, guestTso4, guestTso6, guestEcn, guestUfo',
-);
+  OFFLOADS_MESSAGE,
+));
 
 const powerOfTwo = v.check((n: number) => (n & (n - 1)) === 0, 'must be a power of two');
 
@@ -28,7 +33,7 @@ const powerOfTwo = v.check((n: number) => (n & (n - 1)) === 0, 'must be a power 
  * Schema of one `net[]` entry. Backend-specific sections are keyed by backend name
  * (e.g. `"vhost-user": { "socket": ... }`); they are checked by the backend's provider.
  */
-export const netEntrySchema = v.looseObject({
+export const netEntrySchema = v.pipe(v.custom<Record<string, unknown>>(isConfigObject, 'must be an object describing one NIC'), v.looseObject({
   id: v.pipe(v.string('must be a string'), v.regex(ID_RE, 'must be 1-32 characters of A-Z a-z 0-9 _ . - starting with a letter or digit')),
   backend: v.pipe(v.string('must be a string naming a backend'), v.minLength(1, 'must name a backend')),
   mac: v.pipe(
@@ -44,14 +49,14 @@ export const netEntrySchema = v.looseObject({
     v.pipe(v.number('must be a number'), v.integer('must be an integer'), v.minValue(2, 'must be at least 2'), v.maxValue(32768, 'must be at most 32768'), powerOfTwo),
     256,
   ),
-  mtu: v.optional(v.pipe(v.number('must be a number'), v.integer('must be an integer'), v.minValue(68, 'must be at least 68'), v.maxValue(65535, 'must be at most 65535'))),
+  mtu: v.optional(v.pipe(v.number('must be a number'), v.integer('must be an integer'), v.minValue(68, 'must be at least 68'), v.maxValue(TAP_MAX_MTU, `must be at most ${TAP_MAX_MTU} (the largest MTU a tap takes)`))),
   offloads: v.optional(offloadsSchema, {}),
   mrgRxbuf: v.optional(v.boolean('must be true or false'), true),
   eventIdx: v.optional(v.boolean('must be true or false'), true),
   indirectDesc: v.optional(v.boolean('must be true or false'), true),
   ctrlVq: v.optional(v.boolean('must be true or false'), true),
-  fallback: v.optional(v.pipe(v.string('must be a string naming a backend'), v.minLength(1))),
-});
+  fallback: v.optional(v.pipe(v.string('must be a string naming a backend'), v.minLength(1, 'must name a backend'))),
+}));
 
 /** One `net[]` entry after schema validation (before the backend section is checked). */
 export type NetEntry = v.InferOutput<typeof netEntrySchema>;

@@ -96,6 +96,53 @@ describe('validateVmConfig', () => {
     expect(issues[0]?.path).toBe('net[0].offloads.tso');
   });
 
+  it('refuses a root that is an array (not zero NICs), naming the root', () => {
+    expect(validateVmConfig([], all)).toEqual({ issues: [{ path: '(root)', message: 'must be an object like { "net": [ ... ] }' }], net: [] });
+  });
+
+  it('refuses a NIC entry that is an array or null, naming the entry', () => {
+    const { issues } = validateVmConfig({ net: [[], null] }, all);
+    expect(issues).toEqual([
+      { path: 'net[0]', message: 'must be an object describing one NIC' },
+      { path: 'net[1]', message: 'must be an object describing one NIC' },
+    ]);
+  });
+
+  it('refuses offloads: [] naming net[0].offloads', () => {
+    const { issues } = validateVmConfig({ net: [nic({ offloads: [] })] }, all);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]!.path).toBe('net[0].offloads');
+    expect(issues[0]!.message).toMatch(/^must be an object of offload switches/);
+  });
+
+  it('refuses a backend section of null naming it (absent means defaults, null does not)', () => {
+    const { issues } = validateVmConfig({ net: [nic({ 'virtio-net': null })] }, all);
+    expect(issues).toEqual([{ path: 'net[0].virtio-net', message: 'must be an object with the "virtio-net" backend\'s settings' }]);
+  });
+
+  it('refuses "__proto__" keys wherever they are, naming each', () => {
+    const raw = JSON.parse('{"__proto__":{},"net":[{"id":"net0","backend":"virtio-net","mac":"52:54:00:00:00:01","virtio-net":{"tap":"t0","__proto__":{"x":1}},"__proto__":[]}]}') as unknown;
+    const { issues, net } = validateVmConfig(raw, all);
+    expect(net).toEqual([]);
+    expect(issues.map((i) => i.path).sort()).toEqual(['__proto__', 'net[0].__proto__', 'net[0].virtio-net.__proto__']);
+    expect(issues[0]!.message).toBe('a key named "__proto__" is not allowed in a VM config');
+  });
+
+  it('bounds mtu by what a tap takes (65521) and names net[0].mtu', () => {
+    expect(validateVmConfig({ net: [nic({ mtu: 65521 })] }, all).issues).toEqual([]);
+    for (const mtu of [65522, 65535]) {
+      expect(validateVmConfig({ net: [nic({ mtu })] }, all).issues).toEqual([{ path: 'net[0].mtu', message: 'must be at most 65521 (the largest MTU a tap takes)' }]);
+    }
+  });
+
+  it('names a missing required field in its own words', () => {
+    const { issues } = validateVmConfig({ net: [{ backend: 'virtio-net', 'virtio-net': { tap: 't0' } }] }, all);
+    expect(issues).toEqual([
+      { path: 'net[0].id', message: 'is required (missing "id" field)' },
+      { path: 'net[0].mac', message: 'is required (missing "mac" field)' },
+    ]);
+  });
+
   it('returns no NIC configs when any issue exists', () => {
     const { net } = validateVmConfig({ net: [nic(), nic({ id: 'x', mac: 'zz' })] }, all);
     expect(net).toEqual([]);

@@ -25,11 +25,17 @@ function quoteList(names: readonly string[]): string {
  * issue at once (field paths like `net[1].queuePairs`) and, when there are none, the NIC configs.
  */
 export function validateVmConfig(raw: unknown, backends: BackendRegistry): VmConfigValidation {
+  // JSON.parse keeps "__proto__" as an own key, but copying it into an object sets the prototype:
+  // the schema would drop it without a word. Refuse it wherever it is.
+  const protoKeys = protoKeyPaths(raw, []);
+  if (protoKeys.length > 0) {
+    return { issues: protoKeys.map((path) => ({ path: formatPath(path), message: 'a key named "__proto__" is not allowed in a VM config' })), net: [] };
+  }
   const parsed = v.safeParse(vmConfigSchema, raw);
   if (!parsed.success) {
     const issues = parsed.issues.map((i) => ({
       path: formatPath((i.path ?? []).map((p) => p.key as string | number)),
-      message: i.message.startsWith('Invalid type') && i.path === undefined ? 'must be an object like { "net": [ ... ] }' : i.message,
+      message: issueMessage(i),
     }));
     return { issues, net: [] };
   }
@@ -73,7 +79,8 @@ export function validateVmConfig(raw: unknown, backends: BackendRegistry): VmCon
     if (entry.fallback !== undefined) sections.push([entry.fallback, backends.provider(entry.fallback)]);
     const record = entry as Record<string, unknown>;
     for (const [name, p] of sections) {
-      const section = record[name] ?? {};
+      // An absent section means defaults; a present one must be an object (null is not "absent").
+      const section = Object.hasOwn(record, name) ? record[name] : {};
       if (typeof section !== 'object' || section === null || Array.isArray(section)) {
         issues.push({ path: at(name), message: `must be an object with the "${name}" backend's settings` });
         continue;
@@ -100,6 +107,21 @@ export function validateVmConfig(raw: unknown, backends: BackendRegistry): VmCon
     });
   });
   return { issues, net: issues.length === 0 ? net : [] };
+}
+
+/** Our words for valibot's: a missing required key names the field and says it is required. */
+function issueMessage(i: v.BaseIssue<unknown>): string {
+  if (i.kind === 'schema' && i.type.endsWith('object') && i.received === 'undefined' && i.expected?.startsWith('"') === true) {
+    return `is required (missing ${i.expected} field)`;
+  }
+  return i.message;
+}
+
+/** Paths of every own "__proto__" key in a parsed JSON value. */
+function protoKeyPaths(x: unknown, at: readonly (string | number)[]): (string | number)[][] {
+  if (typeof x !== 'object' || x === null) return [];
+  if (Array.isArray(x)) return x.flatMap((e, i) => protoKeyPaths(e, [...at, i]));
+  return Object.keys(x).flatMap((k) => (k === '__proto__' ? [[...at, k]] : protoKeyPaths((x as Record<string, unknown>)[k], [...at, k])));
 }
 
 type NetDeviceProviderLike = ReturnType<BackendRegistry['provider']>;

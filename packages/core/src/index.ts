@@ -35,6 +35,8 @@ export {
 } from './defs/virtio.ts';
 
 export { VnicError } from './errors/VnicError.ts';
+export { WarningCoalescer } from './events/WarningCoalescer.ts';
+export type { WarningClock, WarningCoalescerOptions } from './events/WarningCoalescer.ts';
 export { token } from './di/token.ts';
 export type { Token } from './di/token.ts';
 

@@ -137,7 +137,7 @@ export class VhostNetDevice extends NetDeviceBase {
       }
       return new VhostNetDevice(config, vhost, features, tap, services.loop);
     } catch (e) {
-      tap?.tap.close();
+      tap?.discard();
       for (const f of fds) f.close();
       throw e;
     }

@@ -78,7 +78,7 @@ export class VhostUserDeviceServer {
       for (let k = 1; k < tap.fds.length; k++) tapCall(`${where}: tap ${tap.name}`, `cannot detach queue ${k}`, () => tap.setQueueEnabled(k, false));
       return new VhostUserDeviceServer(options, tap, opened.offloads);
     } catch (e) {
-      tap.close();
+      opened.discard();
       throw e;
     }
   }

@@ -66,6 +66,22 @@ describe('RxChainPool', () => {
     expect(pool.first()!.head).toBe(heads[2]);
   });
 
+  it('refuses, never holds, a chain below minCapacity or with more than maxBuffers buffers', () => {
+    const { mem, drv, q } = setup();
+    const small = drv.add(mem, [{ addr: BUF, len: 25, writable: true }])!;
+    const long = drv.add(mem, [0, 1, 2].map((i) => ({ addr: BUF + 0x1000 + 64 * i, len: 64, writable: true })))!;
+    const [fits] = post(mem, drv, 1, 26, 4);
+    const pool = new RxChainPool(2, 26);
+    let unusable = 0;
+    expect(pool.fill(mem, q, 1, SIZE, () => unusable++)).toBe(1);
+    expect(unusable).toBe(2);
+    expect(pool.first()!.head).toBe(fits);
+    expect([drv.popUsed(mem), drv.popUsed(mem)]).toEqual([
+      { id: small, len: 0 },
+      { id: long, len: 0 },
+    ]);
+  });
+
   it('hands chains out in ring order over many frames (past the point where its array is compacted)', () => {
     const { mem, drv, q } = setup();
     const pool = new RxChainPool(1023);

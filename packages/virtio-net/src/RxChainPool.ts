@@ -34,10 +34,17 @@ export class RxChainPool {
   private start = 0;
   private total = 0;
   private readonly maxBuffers: number;
+  private readonly minCapacity: number;
 
-  /** @param maxBuffers most writable buffers one chain may have (one iovec each). */
-  constructor(maxBuffers: number) {
+  /**
+   * @param maxBuffers most writable buffers one chain may have (one iovec each): no more than the
+   *   readv of one frame can take, or the chain could never be filled and would be held forever.
+   * @param minCapacity fewest writable bytes a chain must have (at least the 12-byte header):
+   *   without MRG_RXBUF a chain smaller than the smallest frame could never take one.
+   */
+  constructor(maxBuffers: number, minCapacity = HDR) {
     this.maxBuffers = maxBuffers;
+    this.minCapacity = Math.max(HDR, minCapacity);
   }
 
   /** Number of chains held. */
@@ -52,9 +59,10 @@ export class RxChainPool {
 
   /**
    * Pops chains until the pool holds `target` bytes (or `maxChains` chains) or the ring is
-   * empty. A chain that cannot take a frame (fewer than 12 writable bytes, more than
+   * empty. A chain that cannot take a frame (fewer than `minCapacity` writable bytes, more than
    * `maxBuffers` buffers, memory without a host mapping) is returned with used length 0 and
-   * reported through `onUnusable` (count it as malformed). Returns the number of chains added.
+   * reported through `onUnusable` (count it as malformed), never held: a held chain that no frame
+   * fits would stall RX for good. Returns the number of chains added.
    */
   fill(mem: GuestMemory, q: SplitQueue, target: number, maxChains: number, onUnusable: () => void): number {
     let added = 0;
@@ -234,7 +242,7 @@ export class RxChainPool {
   }
 
   private resolve(mem: GuestMemory, chain: DescriptorChain, availPos: number): HeldChain | undefined {
-    if (chain.writableLength < HDR) return undefined;
+    if (chain.writableLength < this.minCapacity) return undefined;
     const addrs: number[] = [];
     const lens: number[] = [];
     const descs = chain.descriptors;

@@ -103,7 +103,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
     try {
       return new VirtioNetTapDevice(config, opened.tap, opened.offloads, services.pool ?? IoThreadPool.shared);
     } catch (e) {
-      opened.tap.close();
+      opened.discard();
       throw e;
     }
   }

@@ -6,16 +6,21 @@
 import { parentPort } from 'node:worker_threads';
 import type { IoWorkerJob } from './IoWorkerJob.ts';
 import type { IoWorkerMessage } from './IoWorkerMessage.ts';
+import { createThreadBuffers } from './createThreadBuffers.ts';
 import { QueuePairLoop } from './QueuePairLoop.ts';
+import type { ThreadBuffers } from './ThreadBuffers.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('ioWorker.ts must run in a worker thread');
+// The thread's buffers, allocated by its first job and shared by the jobs it runs one after the other.
+let buffers: ThreadBuffers | undefined;
 port.on('message', (msg: IoWorkerJob) => {
   if (msg.type !== 'job') return;
   const job = msg.job;
   const post = (m: IoWorkerMessage): void => port.postMessage(m);
   try {
-    const states = new QueuePairLoop(msg.data, (m) => post({ ...m, job } as IoWorkerMessage)).run();
+    buffers ??= createThreadBuffers();
+    const states = new QueuePairLoop(msg.data, (m) => post({ ...m, job } as IoWorkerMessage), buffers).run();
     post({ type: 'stopped', job, ...states });
   } catch (e) {
     post({ type: 'fatal', job, message: e instanceof Error ? (e.stack ?? e.message) : String(e) });

@@ -8,7 +8,7 @@ import { OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
 import { TapNetns } from '../../fixtures/TapNetns.ts';
 
 // With MRG_RXBUF the IO thread hands readv only the first few KiB of guest buffers and reads the
-// rest of a large frame into a bounce buffer, copied into the following buffers (QueuePairLoop's
+// rest of a large frame into a bounce buffer, copied into the following buffers (RxPath's
 // ZERO_COPY_MIN). Jumbo frames injected on a tap with MTU 9000 must arrive intact, with the right
 // num_buffers, whether they arrive first (bounce), after another large one (all buffers direct)
 // or between small ones. Without MRG_RXBUF a frame larger than the one buffer reaches the

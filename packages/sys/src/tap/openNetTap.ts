@@ -3,7 +3,7 @@ import { VnicError } from '@vnic/core';
 import { closeFd } from '../fd/closeFd.ts';
 import { dupFd } from '../fd/dupFd.ts';
 import { setNonBlocking } from '../fd/setNonBlocking.ts';
-import { IFF_MULTI_QUEUE, IFF_NO_PI, IFF_TAP, IFF_VNET_HDR } from '../linux/if_tun.ts';
+import { IFF_MULTI_QUEUE, IFF_NO_PI, IFF_PERSIST, IFF_TAP, IFF_VNET_HDR } from '../linux/if_tun.ts';
 import { SysError } from '../SysError.ts';
 import { Tap } from '../Tap.ts';
 
@@ -33,6 +33,13 @@ export interface NetTap {
   readonly tap: Tap;
   /** TUN_F_* offloads TUNSETOFFLOAD accepted when probed; the tap's offloads are left at 0. */
   readonly offloads: number;
+  /**
+   * Closes the tap when the NIC cannot be created after all: first clears the persistence this
+   * open set (`persistent: true` on a tap it created), so the interface goes away with its fds
+   * instead of staying behind; a tap that was persistent before is left as it was. Use it
+   * instead of `tap.close()` on a failure path; a working NIC closes `tap` as usual.
+   */
+  discard(): void;
 }
 
 /** Default tap name template: the kernel picks vnic0, vnic1, ... */
@@ -50,7 +57,18 @@ const DEFAULT_TAP = 'vnic%d';
  * message names the NIC, the tap and the call, the cause keeps the SysError.
  */
 export function openNetTap(o: NetTapOptions): NetTap {
-  const tap = o.tapFds === undefined ? openByName(o) : adoptFds(o, o.tapFds);
+  const { tap, madePersistent } = o.tapFds === undefined ? openByName(o) : { tap: adoptFds(o, o.tapFds), madePersistent: false };
+  const discard = (): void => {
+    if (tap.closed) return;
+    if (madePersistent) {
+      try {
+        tap.setPersistent(false);
+      } catch {
+        // the close below still runs; the original failure is what the caller reports
+      }
+    }
+    tap.close();
+  };
   try {
     const at = `${o.nic}: tap ${tap.name}`;
     tapCall(at, 'cannot set the virtio_net_hdr size', () => tap.setVnetHdrSize(VIRTIO_NET_HDR_SIZE));
@@ -60,9 +78,9 @@ export function openNetTap(o: NetTapOptions): NetTap {
       const mtu = o.mtu;
       tapCall(at, `cannot set the MTU to ${mtu}`, () => tap.setMtu(mtu));
     }
-    return { tap, offloads };
+    return { tap, offloads, discard };
   } catch (e) {
-    tap.close();
+    discard();
     throw e;
   }
 }
@@ -76,7 +94,8 @@ function tapCall<T>(at: string, what: string, op: () => T): T {
   }
 }
 
-function openByName(o: NetTapOptions): Tap {
+/** Creates or attaches to the named tap; `madePersistent` when this call set TUNSETPERSIST. */
+function openByName(o: NetTapOptions): { tap: Tap; madePersistent: boolean } {
   const name = o.tap ?? DEFAULT_TAP;
   let tap: Tap;
   try {
@@ -87,15 +106,16 @@ function openByName(o: NetTapOptions): Tap {
     const unavailable = SysError.is(e) && e.syscall === 'open' ? code === 'ENOENT' || code === 'ENODEV' || code === 'EPERM' || code === 'EACCES' : code === 'EPERM';
     throw new VnicError(unavailable ? 'unavailable' : 'tap', `${o.nic}: cannot open tap ${name}: ${message(e)}`, { cause: e });
   }
-  if (o.persistent === true) {
-    try {
-      tap.setPersistent(true);
-    } catch (e) {
-      tap.close();
-      throw new VnicError('tap', `${o.nic}: tap ${tap.name}: cannot make it persistent: ${message(e)}`, { cause: e });
-    }
+  if (o.persistent !== true) return { tap, madePersistent: false };
+  try {
+    // Attached to a tap that is persistent already: it was there before us and stays after us.
+    if ((tap.flags() & IFF_PERSIST) !== 0) return { tap, madePersistent: false };
+    tap.setPersistent(true);
+  } catch (e) {
+    tap.close();
+    throw new VnicError('tap', `${o.nic}: tap ${tap.name}: cannot make it persistent: ${message(e)}`, { cause: e });
   }
-  return tap;
+  return { tap, madePersistent: true };
 }
 
 /** Wraps duplicates of the VMM's tap fds (the VMM keeps its own) after checking their flags. */

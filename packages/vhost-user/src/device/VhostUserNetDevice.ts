@@ -18,9 +18,11 @@ import {
   stopVhostVrings,
   usedIndex,
   vhostBackendMask,
+  WarningCoalescer,
 } from '@vnic/core';
 import { epollQueueHost, guestMemoryFromLayout, leaseEventLoop, type EpollLoop, type EventLoopLease, type UnixSocket } from '@vnic/sys';
 import { BackendChannel } from '../connection/BackendChannel.ts';
+import { backendChannelHandlers } from './backendChannelHandlers.ts';
 import { VhostUserConnection } from '../connection/VhostUserConnection.ts';
 import { VhostUserListener } from '../connection/VhostUserListener.ts';
 import { VhostUserFrontend } from '../frontend/VhostUserFrontend.ts';
@@ -63,6 +65,8 @@ export class VhostUserNetDevice extends NetDeviceBase {
   #frontend: VhostUserFrontend | undefined;
   #channel: BackendChannel | undefined;
   #backendConfigChanges = 0;
+  /** Backend-channel warnings, coalesced: a flooding backend costs a few events a second. */
+  readonly #warnings = new WarningCoalescer({ emit: (m) => this.events.emit('warning', m) });
   #handshake: BackendHandshake;
   #ctx: ActivateContext | undefined;
   #mem: GuestMemory | undefined;
@@ -239,6 +243,7 @@ export class VhostUserNetDevice extends NetDeviceBase {
     this.#listener?.close();
     this.#channel?.close();
     this.#channel = undefined;
+    this.#warnings.dispose();
     const f = this.#frontend;
     this.#frontend = undefined;
     f?.connection.close();
@@ -397,13 +402,11 @@ export class VhostUserNetDevice extends NetDeviceBase {
     this.#channel?.close();
     this.#channel = undefined;
     if (!hasFeature(this.#handshake.protocolFeatures, VHOST_USER_PROTOCOL_F_BACKEND_REQ)) return;
-    const channel = BackendChannel.open(this.#loop, this.options.socket, {
-      onConfigChange: () => {
-        this.#backendConfigChanges++;
-        this.events.emit('warning', `${this.id}: the vhost-user backend reported a config change (CONFIG_CHANGE_MSG); vnic keeps the NIC's config space itself`);
-      },
-      onError: (err) => this.events.emit('warning', `${this.id}: ${err.message}`),
-    });
+    const channel = BackendChannel.open(
+      this.#loop,
+      this.options.socket,
+      backendChannelHandlers(this.id, this.#warnings, () => this.#backendConfigChanges++),
+    );
     try {
       await f.setBackendReqFd(channel.backendFd);
     } catch (err) {

@@ -1,0 +1,17 @@
+import type { SplitQueue } from '@vnic/core';
+import type { EventFd } from '@vnic/sys';
+import type { QueueCounters } from './QueueCounters.ts';
+
+/** One queue of a QueuePairLoop: its ring, its kick and call eventfds and its counters. */
+export interface LoopQueue {
+  readonly index: number;
+  readonly q: SplitQueue;
+  readonly kick: EventFd;
+  readonly call: EventFd;
+  readonly c: QueueCounters;
+  /** q.malformed is per activation; the published count adds it to what earlier activations counted. */
+  readonly malformedBase: number;
+  /** RX chains that cannot take a frame (too small, too many buffers), returned with used length 0. */
+  unusable: number;
+  reported: boolean;
+}

@@ -1,0 +1,207 @@
+import { rxFilterAccepts, type GuestMemory, type NetCtrlState } from '@vnic/core';
+import { EPOLLIN, EPOLLONESHOT, readFd, readvFd, type IoVecArray } from '@vnic/sys';
+import type { IoWorkerData } from './IoWorkerData.ts';
+import type { LoopQueue } from './LoopQueue.ts';
+import { BUDGET, ETH_HLEN, EV_TAP, HDR, MAX_FRAME, RX_MAX_BUFFERS, USED_BATCH } from './queuePairConstants.ts';
+import type { QueuePairHost } from './QueuePairHost.ts';
+import { RxChainPool } from './RxChainPool.ts';
+import type { SharedNetState } from './SharedNetState.ts';
+import type { ThreadBuffers } from './ThreadBuffers.ts';
+
+/**
+ * With MRG_RXBUF, bytes of guest buffers handed to readv directly; the rest of a frame's possible
+ * 65562 bytes is read into a bounce buffer and copied into the next buffers only when a frame is
+ * that large. Handing readv all ~33 buffers of 2 KiB for every 64-byte frame costs more (an iovec
+ * each, built in JS and imported by the kernel) than the rare copy. After a large frame every
+ * buffer goes to readv directly again (a GSO stream stays zero-copy) until SMALL_RUN small ones.
+ */
+const ZERO_COPY_MIN = 4096;
+const SMALL_RUN = 1024;
+
+/**
+ * The receive side of a QueuePairLoop: reads each frame with readv straight into the guest's
+ * buffers (MRG_RXBUF: across as many chains as needed, num_buffers set afterwards), applies the
+ * receive filter and link state, and stops polling the tap while the guest has no buffer.
+ */
+export class RxPath {
+  /** More frames may wait (the turn's budget ran out): the loop comes back without sleeping. */
+  rxPending = false;
+  /** The guest has no buffer: the tap is not polled until the RX kick. */
+  rxStalled = false;
+  readonly queue: LoopQueue;
+  /** The chains popped and not filled yet (the loop rewinds them when it stops). */
+  readonly pool: RxChainPool;
+  private readonly host: QueuePairHost;
+  private readonly data: IoWorkerData;
+  private readonly mem: GuestMemory;
+  private readonly net: SharedNetState;
+  private readonly tapFd: number;
+  private readonly rxIov: IoVecArray;
+  private readonly bounce: Uint8Array;
+  private readonly sinkAddr: number;
+  private readonly scratch: Uint8Array;
+  private readonly filterHead: Uint8Array;
+  private readonly heads: number[] = [];
+  private readonly lens: number[] = [];
+  private zeroCopyLimit = ZERO_COPY_MIN;
+  private smallRun = 0;
+  private filter: NetCtrlState;
+  private filterVersion: number;
+
+  constructor(host: QueuePairHost, queue: LoopQueue, buffers: ThreadBuffers) {
+    this.host = host;
+    this.queue = queue;
+    this.data = host.data;
+    this.mem = host.mem;
+    this.net = host.net;
+    this.tapFd = host.tapFd;
+    ({ rxIov: this.rxIov, bounce: this.bounce, sinkAddr: this.sinkAddr, scratch: this.scratch, filterHead: this.filterHead } = buffers);
+    // Without MRG_RXBUF one chain takes a whole frame: one smaller than the smallest frame the
+    // loop delivers (header + Ethernet header) could never be filled and is refused.
+    this.pool = new RxChainPool(RX_MAX_BUFFERS, host.data.mrgRxbuf ? HDR : HDR + ETH_HLEN);
+    ({ state: this.filter, version: this.filterVersion } = this.net.readFilter());
+  }
+
+  serviceRx(): void {
+    const a = this.queue;
+    this.rxPending = false;
+    if (a.q.needsReset || this.host.tapDead || this.rxStalled) return;
+    const { mem, pool, heads, lens } = this;
+    const q = a.q;
+    const c = a.c;
+    const mrg = this.data.mrgRxbuf;
+    if (this.net.filterVersion !== this.filterVersion) {
+      ({ state: this.filter, version: this.filterVersion } = this.net.readFilter(this.filter));
+    }
+    const onUnusable = (): void => {
+      a.unusable++;
+    };
+    let used = 0;
+    let budget = BUDGET;
+    while (budget > 0) {
+      if (!this.net.linkUp) {
+        // Link down: frames are taken off the tap and dropped, the guest's buffers stay untouched.
+        const n = this.readTap(this.scratch, a.index);
+        if (n < 0) break;
+        c.drops++;
+        budget--;
+        continue;
+      }
+      if (mrg ? pool.capacity < MAX_FRAME : pool.length === 0) pool.fill(mem, q, mrg ? MAX_FRAME : 1, q.size, onUnusable);
+      if (pool.length === 0) {
+        if (this.host.checkBroken(a)) break;
+        if (q.enableNotification(mem)) {
+          q.disableNotification(mem); // buffers arrived meanwhile: no kicks needed while we have some
+          continue;
+        }
+        // Out of buffers: sleep until the guest kicks; a frame waiting or arriving meanwhile is a noBuffer.
+        this.stallTapPolling();
+        break;
+      }
+      const iov = this.rxIov;
+      iov.clear();
+      const direct = pool.fillIov(iov, mrg ? this.zeroCopyLimit : MAX_FRAME, RX_MAX_BUFFERS);
+      // MRG_RXBUF: whatever the held chains hold beyond `direct` is read into the bounce buffer.
+      const rest = mrg ? Math.min(pool.capacity, MAX_FRAME) - direct : 0;
+      if (rest > 0) iov.push(this.sinkAddr, rest); // the bounce buffer
+      const capacity = direct + Math.max(0, rest);
+      iov.push(this.sinkAddr + MAX_FRAME, 1); // the overflow byte, right after the bounce buffer
+      let n: number;
+      try {
+        n = readvFd(this.tapFd, iov);
+      } catch (e) {
+        c.drops++;
+        this.host.tapError(e, 'readv', a.index);
+        break;
+      }
+      if (n < 0) break; // the tap queue is empty
+      budget--;
+      if (n > capacity || n < HDR + ETH_HLEN) {
+        c.drops++; // did not fit the buffers (truncated) or no Ethernet header: the chains stay held
+        continue;
+      }
+      if (n > direct) {
+        // A large frame: its tail goes from the bounce buffer into the chains after `direct`.
+        pool.copyIn(mem, direct, this.bounce.subarray(0, n - direct));
+        this.zeroCopyLimit = MAX_FRAME;
+        this.smallRun = 0;
+      } else if (this.zeroCopyLimit !== ZERO_COPY_MIN && ++this.smallRun >= SMALL_RUN) {
+        this.zeroCopyLimit = ZERO_COPY_MIN;
+      }
+      if (!this.filter.promisc && !rxFilterAccepts(this.frameHead(n), this.filter)) {
+        c.filtered++; // consumed from the tap, never delivered: the chains stay held
+        continue;
+      }
+      this.patchHeader(n);
+      used += pool.consume(n, heads, lens, used);
+      c.packets++;
+      c.bytes += n - HDR;
+      if (used >= USED_BATCH) {
+        // Hand this step's buffers to the guest now; the turn goes on.
+        q.addUsedBatch(mem, heads, lens, used);
+        used = 0;
+        this.host.publish(a);
+        if (q.needsNotification(mem)) a.call.write(1n);
+      }
+    }
+    if (budget === 0) this.rxPending = true;
+    this.host.syncMalformed(a);
+    if (used > 0) q.addUsedBatch(mem, heads, lens, used);
+    this.host.publish(a);
+    if (q.needsNotification(mem)) a.call.write(1n);
+    this.host.checkBroken(a);
+  }
+
+  /** The frame's first 16 bytes (Ethernet header + VLAN TCI) for the filter, zero-copy when possible. */
+  private frameHead(n: number): Uint8Array {
+    const want = Math.min(n - HDR, ETH_HLEN + 2);
+    const chain = this.pool.first()!;
+    const d = chain.descriptors[chain.firstWritable]!;
+    if (d.len >= HDR + want) {
+      const s = this.mem.slice(d.addr + HDR, want);
+      if (s !== undefined) return s;
+    }
+    const out = this.filterHead.subarray(0, want);
+    return out.subarray(0, this.pool.copyOut(this.mem, HDR, out));
+  }
+
+  /** Sets num_buffers (and clears flags without GUEST_CSUM) in the header at the start of the first held chain. */
+  private patchHeader(frameBytes: number): void {
+    const chain = this.pool.first()!;
+    const buffers = this.data.mrgRxbuf ? this.pool.countFor(frameBytes) : 1;
+    const mem = this.mem;
+    const d = chain.descriptors[chain.firstWritable]!;
+    const r = d.len >= HDR ? mem.regionOf(d.addr, HDR) : undefined;
+    if (r !== undefined) {
+      const off = d.addr - r.guestPhysAddr;
+      r.view.setUint16(off + 10, buffers, true);
+      if (!this.data.guestCsum) r.view.setUint8(off, 0);
+      return;
+    }
+    // The header spans descriptors of the first chain (it always fits in the chain: >= 12 bytes).
+    chain.writeFrom(mem, Uint8Array.of(buffers & 0xff, buffers >>> 8), 10);
+    if (!this.data.guestCsum) chain.writeFrom(mem, Uint8Array.of(0), 0);
+  }
+
+  private readTap(buf: Uint8Array, queueIndex: number): number {
+    try {
+      return readFd(this.tapFd, buf);
+    } catch (e) {
+      this.host.tapError(e, 'read', queueIndex);
+      return -1;
+    }
+  }
+
+  /** Stops reading the tap until the RX kick; one readiness report is kept to count the noBuffer event. */
+  stallTapPolling(): void {
+    if (this.rxStalled) return;
+    this.rxStalled = true;
+    this.host.epoll.modify(this.tapFd, EPOLLIN | EPOLLONESHOT, EV_TAP);
+  }
+
+  resumeTapPolling(): void {
+    this.rxStalled = false;
+    this.queue.q.disableNotification(this.mem);
+    if (!this.host.tapDead) this.host.epoll.modify(this.tapFd, EPOLLIN, EV_TAP);
+  }
+}
