@@ -35,6 +35,7 @@ export {
 } from './defs/virtio.ts';
 
 export { VnicError } from './errors/VnicError.ts';
+export { errorMessage } from './errors/errorMessage.ts';
 export { token } from './di/token.ts';
 export type { Token } from './di/token.ts';
 

@@ -1,18 +1,19 @@
 import {
+  type ActivateContext,
+  errorMessage,
   formatConfigIssues,
+  type GuestMemory,
   hasFeature,
   NetDeviceBase,
-  offeredQueuePairs,
-  splitQueueFor,
-  VnicError,
-  vringUserAddr,
-  type ActivateContext,
-  type GuestMemory,
   type NetDeviceConfig,
+  offeredQueuePairs,
   type QueueContext,
   type QueueState,
   type QueueStats,
   type SplitQueue,
+  splitQueueFor,
+  VnicError,
+  vringUserAddr,
 } from '@vnic/core';
 import { VIRTIO_NET_F_MQ } from '@vnic/core/virtio_net';
 import {
@@ -195,7 +196,7 @@ export class VhostNetDevice extends NetDeviceBase {
       this.#applyRxFilter();
       this.#applyPairs(act, this.ctrlState.activePairs);
     } catch (e) {
-      this.events.emit('needs-reset', `${this.id}: link ${up ? 'up' : 'down'}: ${messageOf(e)}`, undefined);
+      this.events.emit('needs-reset', `${this.id}: link ${up ? 'up' : 'down'}: ${errorMessage(e)}`, undefined);
     }
   }
 
@@ -251,7 +252,7 @@ export class VhostNetDevice extends NetDeviceBase {
       try {
         this.#setPair(act, k, false);
       } catch (e) {
-        this.events.emit('warning', `${this.id}: detaching queue pair ${k} on reset failed: ${messageOf(e)}`);
+        this.events.emit('warning', `${this.id}: detaching queue pair ${k} on reset failed: ${errorMessage(e)}`);
       }
     }
     for (const q of act.data) {
@@ -260,7 +261,7 @@ export class VhostNetDevice extends NetDeviceBase {
       try {
         nextAvail = await this.vhost.getVringBase(q.index);
       } catch (e) {
-        this.events.emit('warning', `${this.id}: queue ${q.index}: VHOST_GET_VRING_BASE failed, resuming from the used index: ${messageOf(e)}`);
+        this.events.emit('warning', `${this.id}: queue ${q.index}: VHOST_GET_VRING_BASE failed, resuming from the used index: ${errorMessage(e)}`);
       }
       states.set(q.index, { nextAvail: nextAvail & 0xffff, nextUsed: used });
     }
@@ -317,7 +318,7 @@ export class VhostNetDevice extends NetDeviceBase {
     try {
       return vringUserAddr(ctx.memory, q);
     } catch (e) {
-      throw new VhostNetError('invalid-argument', `${this.id}: queue ${q.index}: ${messageOf(e)}`, { cause: e });
+      throw new VhostNetError('invalid-argument', `${this.id}: queue ${q.index}: ${errorMessage(e)}`, { cause: e });
     }
   }
 
@@ -326,7 +327,7 @@ export class VhostNetDevice extends NetDeviceBase {
     try {
       this.#tap.setOffload(flags);
     } catch (e) {
-      throw new VhostNetError('tap', `${this.id}: tap ${this.tapName}: cannot set offloads 0x${flags.toString(16)}: ${messageOf(e)}`, { cause: e });
+      throw new VhostNetError('tap', `${this.id}: tap ${this.tapName}: cannot set offloads 0x${flags.toString(16)}: ${errorMessage(e)}`, { cause: e });
     }
   }
 
@@ -340,7 +341,7 @@ export class VhostNetDevice extends NetDeviceBase {
       // Link down: nothing passes (frames are dropped by the tap, not queued for a later link up).
       this.#tap.setTxFilter(this.linkUp ? tunTxFilter(this.ctrlState) : LINK_DOWN_FILTER);
     } catch (e) {
-      throw new VhostNetError('tap', `${this.id}: tap ${this.tapName}: cannot set the receive filter: ${messageOf(e)}`, { cause: e });
+      throw new VhostNetError('tap', `${this.id}: tap ${this.tapName}: cannot set the receive filter: ${errorMessage(e)}`, { cause: e });
     }
   }
 
@@ -374,7 +375,7 @@ export class VhostNetDevice extends NetDeviceBase {
     try {
       this.#tap.setQueueEnabled(k, on);
     } catch (e) {
-      throw new VhostNetError('tap', `${this.id}: tap ${this.tapName} queue ${k}: cannot ${on ? 'attach' : 'detach'} it: ${messageOf(e)}`, { cause: e });
+      throw new VhostNetError('tap', `${this.id}: tap ${this.tapName} queue ${k}: cannot ${on ? 'attach' : 'detach'} it: ${errorMessage(e)}`, { cause: e });
     }
     this.#tapQueueOn[k] = on;
   }
@@ -391,7 +392,7 @@ export class VhostNetDevice extends NetDeviceBase {
       this.#tap.setOffload(0); // no partially checksummed frame for a guest that did not ask for one
       this.#tap.setTxFilter(undefined);
     } catch (e) {
-      this.events.emit('warning', `${this.id}: tap ${this.tapName}: cannot clear offloads and the receive filter: ${messageOf(e)}`);
+      this.events.emit('warning', `${this.id}: tap ${this.tapName}: cannot clear offloads and the receive filter: ${errorMessage(e)}`);
     }
   }
 
@@ -454,9 +455,9 @@ function openVhostFds(nic: string, handed: readonly number[] | undefined, pairs:
           out.push(VhostNetFd.open());
         } catch (e) {
           const code = SysError.is(e) ? e.code : undefined;
-          if (code === 'ENOENT' || code === 'ENODEV') throw new VhostNetError('unavailable', `${nic}: ${VHOST_NET_PATH} not found: load the vhost_net module (${messageOf(e)})`, { cause: e });
-          if (code === 'EACCES' || code === 'EPERM') throw new VhostNetError('unavailable', `${nic}: cannot open ${VHOST_NET_PATH}: ${messageOf(e)}`, { cause: e });
-          throw new VhostNetError('vhost', `${nic}: cannot open ${VHOST_NET_PATH}: ${messageOf(e)}`, { cause: e });
+          if (code === 'ENOENT' || code === 'ENODEV') throw new VhostNetError('unavailable', `${nic}: ${VHOST_NET_PATH} not found: load the vhost_net module (${errorMessage(e)})`, { cause: e });
+          if (code === 'EACCES' || code === 'EPERM') throw new VhostNetError('unavailable', `${nic}: cannot open ${VHOST_NET_PATH}: ${errorMessage(e)}`, { cause: e });
+          throw new VhostNetError('vhost', `${nic}: cannot open ${VHOST_NET_PATH}: ${errorMessage(e)}`, { cause: e });
         }
       }
       return out;
@@ -469,14 +470,14 @@ function openVhostFds(nic: string, handed: readonly number[] | undefined, pairs:
       try {
         dup = dupFd(fd);
       } catch (e) {
-        throw new VhostNetError('invalid-argument', `${nic}: "vhost-net".vhostFds[${i}]: cannot use fd ${fd}: ${messageOf(e)}`, { cause: e });
+        throw new VhostNetError('invalid-argument', `${nic}: "vhost-net".vhostFds[${i}]: cannot use fd ${fd}: ${errorMessage(e)}`, { cause: e });
       }
       const v = VhostNetFd.fromFd(dup);
       out.push(v);
       try {
         v.getFeatures();
       } catch (e) {
-        throw new VhostNetError('invalid-argument', `${nic}: "vhost-net".vhostFds[${i}] (fd ${fd}) is not a /dev/vhost-net fd: ${messageOf(e)}`, { cause: e });
+        throw new VhostNetError('invalid-argument', `${nic}: "vhost-net".vhostFds[${i}] (fd ${fd}) is not a /dev/vhost-net fd: ${errorMessage(e)}`, { cause: e });
       }
     }
     return out;
@@ -497,7 +498,7 @@ function wrapSync(op: () => void, nic: string, what: string): void {
     op();
   } catch (e) {
     const busy = SysError.is(e) && e.code === 'EBUSY';
-    throw new VhostNetError('vhost', `${nic}: ${what} failed${busy ? ' (a handed-in vhost fd must not be owned yet)' : ''}: ${messageOf(e)}`, { cause: e });
+    throw new VhostNetError('vhost', `${nic}: ${what} failed${busy ? ' (a handed-in vhost fd must not be owned yet)' : ''}: ${errorMessage(e)}`, { cause: e });
   }
 }
 
@@ -505,8 +506,4 @@ function wrapSync(op: () => void, nic: string, what: string): void {
 function usedIdx(mem: GuestMemory, q: QueueContext): number {
   const b = mem.slice(q.usedRing + 2, 2);
   return b === undefined ? 0 : b[0]! | (b[1]! << 8);
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

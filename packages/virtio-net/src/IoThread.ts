@@ -6,6 +6,7 @@ import type { IoWorkerJob } from './IoWorkerJob.ts';
 import type { IoWorkerMessage } from './IoWorkerMessage.ts';
 import { IoThreadPool } from './IoThreadPool.ts';
 import { VirtioNetError } from './VirtioNetError.ts';
+import { errorMessage } from '@vnic/core';
 
 /** What the device hears from an IO thread. */
 interface IoThreadHandlers {
@@ -72,7 +73,7 @@ export class IoThread {
     try {
       thread = await IoThreadPool.acquire();
     } catch (e) {
-      throw VirtioNetError.is(e) ? e : new VirtioNetError('io-thread', `${what} could not be started: ${message(e)}`, { cause: e });
+      throw VirtioNetError.is(e) ? e : new VirtioNetError('io-thread', `${what} could not be started: ${errorMessage(e)}`, { cause: e });
     }
     const worker = thread.worker;
     const control = EventFd.create({ nonBlocking: true });
@@ -118,7 +119,7 @@ export class IoThread {
           break;
       }
     };
-    const onError = (e: unknown): void => fail(message(e));
+    const onError = (e: unknown): void => fail(errorMessage(e));
     const onExit = (code: number): void => fail(`the thread exited unexpectedly (code ${code})`);
     worker.on('message', onMessage);
     worker.on('error', onError);
@@ -149,7 +150,7 @@ export class IoThread {
       detach();
       control.close();
       IoThreadPool.release(thread, false);
-      throw VirtioNetError.is(e) ? e : new VirtioNetError('io-thread', `${what} could not be started: ${message(e)}`, { cause: e });
+      throw VirtioNetError.is(e) ? e : new VirtioNetError('io-thread', `${what} could not be started: ${errorMessage(e)}`, { cause: e });
     } finally {
       clearTimeout(timer);
     }
@@ -191,8 +192,4 @@ export class IoThread {
     IoThreadPool.release(this.thread, reusable && !timedOut);
     return states;
   }
-}
-
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

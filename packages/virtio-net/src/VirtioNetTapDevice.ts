@@ -1,17 +1,18 @@
 import {
+  type ActivateContext,
+  errorMessage,
   formatConfigIssues,
+  type GuestMemory,
   hasFeature,
   NetDeviceBase,
-  offeredQueuePairs,
-  SplitQueue,
-  splitQueueFor,
-  VnicError,
-  type ActivateContext,
-  type GuestMemory,
   type NetDeviceConfig,
+  offeredQueuePairs,
   type QueueContext,
   type QueueState,
   type QueueStats,
+  SplitQueue,
+  splitQueueFor,
+  VnicError,
 } from '@vnic/core';
 import { VIRTIO_NET_F_MQ } from '@vnic/core/virtio_net';
 import { EventFd, guestMemoryFromLayout, openNetTap, SysError, tapBackendFeatures, tunOffloadFlags, type NetTap, type Tap } from '@vnic/sys';
@@ -185,7 +186,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
     try {
       this.tap.setOffload(0); // no partially checksummed frame for a guest that did not ask for one
     } catch (e) {
-      this.events.emit('warning', `${this.id}: tap ${this.tapName}: cannot clear offloads on reset: ${message(e)}`);
+      this.events.emit('warning', `${this.id}: tap ${this.tapName}: cannot clear offloads on reset: ${errorMessage(e)}`);
     }
     return act.ctx.queues.map((q) => act.states.get(q.index) ?? q.state ?? { nextAvail: 0, nextUsed: 0 });
   }
@@ -259,7 +260,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
         }
       } catch (e) {
         if (act.stopping) return;
-        this.events.emit('needs-reset', `${this.id}: queue pair ${k}: ${message(e)}`, undefined);
+        this.events.emit('needs-reset', `${this.id}: queue pair ${k}: ${errorMessage(e)}`, undefined);
         return;
       }
     }
@@ -321,15 +322,11 @@ export class VirtioNetTapDevice extends NetDeviceBase {
   }
 }
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 /** Runs a tap operation; a SysError becomes a VirtioNetError `tap` naming the NIC and the tap. */
 function tapCall<T>(at: string, what: string, op: () => T): T {
   try {
     return op();
   } catch (e) {
-    throw new VirtioNetError('tap', `${at}: ${what}: ${message(e)}`, { cause: e });
+    throw new VirtioNetError('tap', `${at}: ${what}: ${errorMessage(e)}`, { cause: e });
   }
 }

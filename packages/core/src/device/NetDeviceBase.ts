@@ -35,6 +35,7 @@ import type { NetDeviceConfig } from './NetDeviceConfig.ts';
 import type { QueueStats } from './QueueStats.ts';
 import { TypedEmitter } from './TypedEmitter.ts';
 import type { VirtioNetDevice } from './VirtioNetDevice.ts';
+import { errorMessage } from '../errors/errorMessage.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -286,7 +287,7 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
         try {
           await this.resetDataPlane();
         } catch (err) {
-          this.events.emit('warning', `${this.id}: stopping the data plane on close failed: ${message(err)}`);
+          this.events.emit('warning', `${this.id}: stopping the data plane on close failed: ${errorMessage(err)}`);
         }
       }
       await this.closeBackend();
@@ -432,7 +433,7 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
       if (!accepted) this.events.emit('warning', `${this.id}: backend refused a control command`);
     } catch (err) {
       accepted = false;
-      this.events.emit('warning', `${this.id}: backend failed a control command: ${message(err)}`);
+      this.events.emit('warning', `${this.id}: backend failed a control command: ${errorMessage(err)}`);
     }
     if (!accepted) undo();
     return accepted;
@@ -542,8 +543,4 @@ function validateConfig(c: NetDeviceConfig): void {
     bad(`queueSize ${c.queueSize} is not a power of two between 2 and ${VIRTQ_MAX_SIZE}`);
   }
   if (c.mtu !== undefined && (!Number.isInteger(c.mtu) || c.mtu < 68 || c.mtu > 65535)) bad(`mtu ${c.mtu} is outside 68..65535`);
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,20 +1,21 @@
 import {
-  NetDeviceBase,
-  SplitQueue,
-  VIRTIO_CONFIG_S_ACKNOWLEDGE,
-  VIRTIO_CONFIG_S_DRIVER,
-  VIRTIO_CONFIG_S_DRIVER_OK,
-  VIRTIO_CONFIG_S_FEATURES_OK,
-  featureBit,
-  hasFeature,
-  virtio_net,
   type ActivateContext,
+  errorMessage,
+  featureBit,
   type GuestMemory,
+  hasFeature,
+  NetDeviceBase,
   type NetDeviceConfig,
   type QueueContext,
   type QueueState,
   type QueueStats,
+  SplitQueue,
   splitQueueFor,
+  VIRTIO_CONFIG_S_ACKNOWLEDGE,
+  VIRTIO_CONFIG_S_DRIVER,
+  VIRTIO_CONFIG_S_DRIVER_OK,
+  VIRTIO_CONFIG_S_FEATURES_OK,
+  virtio_net,
   vringUserAddr,
 } from '@vnic/core';
 import { EpollLoop, EventFd, guestMemoryFromLayout, type UnixSocket } from '@vnic/sys';
@@ -235,7 +236,7 @@ export class VhostUserNetDevice extends NetDeviceBase {
           for (const q of data) states.set(q.index, { nextAvail: await f.getVringBase(q.index), nextUsed: usedIdx(mem, q) });
           if (this.#hasStatus()) await f.setStatus(0);
         } catch (err) {
-          this.events.emit('warning', `${this.id}: stopping the vhost-user rings failed, resuming from the used index: ${messageOf(err)}`);
+          this.events.emit('warning', `${this.id}: stopping the vhost-user rings failed, resuming from the used index: ${errorMessage(err)}`);
         }
       }
       for (const q of data) {
@@ -272,7 +273,7 @@ export class VhostUserNetDevice extends NetDeviceBase {
         if (q.index === this.#ctrl?.index) continue;
         await f.setVringEnable(q.index, (q.index >> 1) < pairs);
       }
-    }).catch((err: unknown) => this.events.emit('warning', `${this.id}: SET_VRING_ENABLE for ${pairs} pair(s) failed: ${messageOf(err)}`));
+    }).catch((err: unknown) => this.events.emit('warning', `${this.id}: SET_VRING_ENABLE for ${pairs} pair(s) failed: ${errorMessage(err)}`));
     return true;
   }
 
@@ -405,7 +406,7 @@ export class VhostUserNetDevice extends NetDeviceBase {
         await this.#restore(conn);
       } catch (err) {
         conn?.close();
-        this.events.emit('warning', `${this.id}: vhost-user backend reconnection failed: ${messageOf(err)}`);
+        this.events.emit('warning', `${this.id}: vhost-user backend reconnection failed: ${errorMessage(err)}`);
       } finally {
         this.#reconnecting = false;
       }
@@ -485,8 +486,4 @@ export class VhostUserNetDevice extends NetDeviceBase {
 function usedIdx(mem: GuestMemory, q: QueueContext): number {
   const b = mem.slice(q.usedRing + 2, 2);
   return b === undefined ? 0 : b[0]! | (b[1]! << 8);
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
