@@ -4,14 +4,13 @@ import { containerBackends, createVnicContainer, defaultBackendModules } from '@
 import { describe, expect, it } from 'vitest';
 import { tapLoopbackBackend } from '../backends/tapLoopbackBackend.ts';
 import { captureIo } from '../fixtures/captureIo.ts';
+import { needsPeer } from '@vnic/sys/testing';
 
 
 /** Names of the network namespaces that exist now (other test files make their own meanwhile). */
 const nsList = (): string[] => execFileSync('ip', ['netns', 'list']).toString().split('\n').map((l) => l.split(' ')[0]!);
 
-const reason = await netnsSupport();
-const skip = reason !== undefined && (process.env['CI'] ?? '') === '';
-if (skip) console.warn(`[test/cli] skipping the demo run: ${reason}`);
+const { reason, skip } = needsPeer('demo run', await netnsSupport());
 const shipped = containerBackends(createVnicContainer()).names.includes('virtio-net');
 if (!shipped) console.warn('[test/cli] skipping the demo over the shipped backends: virtio-net is not in defaultBackendModules()');
 
