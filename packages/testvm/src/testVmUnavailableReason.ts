@@ -1,4 +1,3 @@
-import { TestVmError } from './TestVmError.ts';
 import { findStaticBusybox } from './image/findStaticBusybox.ts';
 import { findOnPath } from './vm/findOnPath.ts';
 import { errorMessage } from '@vnic/core';

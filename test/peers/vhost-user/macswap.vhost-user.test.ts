@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { VirtioNetDriver } from '@vnic/driver';
 import { VHOST_USER_PROTOCOL_F_BACKEND_REQ, VhostUserNetDevice, type VhostUserOptions } from '@vnic/vhost-user';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { frameSeq } from '../../conformance/frames.ts';
 import { netConfig } from '../../conformance/netConfig.ts';
 import { awaitFlowing, hexAll, macswapRoundTrip, swapped } from './pmdLoop.ts';

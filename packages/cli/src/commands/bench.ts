@@ -29,7 +29,7 @@ export async function bench(name: string, opts: BenchOptions, io: CliIo): Promis
     return 2;
   }
   const rows: BenchRow[] = [];
-  const say = opts.json ? io.err : io.out;
+  const say = (text: string): void => (opts.json ? io.err(text) : io.out(text));
   const ctx: BenchContext = {
     io,
     json: opts.json,
