@@ -1,5 +1,5 @@
 import { createNetDevices, createVnicContainer } from '@vnic/config';
-import { VirtioMmioTransport, type VirtioNetDevice } from '@vnic/core';
+import { errorMessage, VirtioMmioTransport, type VirtioNetDevice } from '@vnic/core';
 import { EventFd, MemfdGuestMemory } from '@vnic/sys';
 import type { Container } from 'inversify';
 import type { VmmNic } from './VmmNic.ts';
@@ -79,7 +79,7 @@ export class MiniVmm {
             raised.n++;
             log(`${device.id}: IRQ ${irq} raised (interrupt status ${transport.interruptStatus})`);
           },
-          onError: (err) => log(`${device.id}: ${err instanceof Error ? err.message : String(err)}`),
+          onError: (err) => log(`${device.id}: ${errorMessage(err)}`),
           usedBufferAlwaysPending: true,
         });
         const nic: VmmNic = {

@@ -8,6 +8,7 @@ import { MiniVmm } from './MiniVmm.ts';
 import { namespacePeer } from './namespacePeer.ts';
 import type { Peer } from './Peer.ts';
 import type { VmmNic } from './VmmNic.ts';
+import { errorMessage } from '@vnic/core';
 
 /** Guest RAM of the toy VM: a sparse memfd, pages are allocated only when touched. */
 const RAM_BYTES = 512 << 20;
@@ -132,7 +133,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   try {
     await main();
   } catch (err) {
-    console.error(`embed-in-vmm: ${err instanceof Error ? err.message : String(err)}`);
+    console.error(`embed-in-vmm: ${errorMessage(err)}`);
     process.exitCode = 1;
   }
   setTimeout(() => process.exit(), 1000).unref();

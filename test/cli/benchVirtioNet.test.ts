@@ -5,6 +5,7 @@ import { runCli, virtioNetBench, type BenchContext, type BenchRow } from '@vnic/
 import { defaultBackendModules } from '@vnic/config';
 import { describe, expect, it } from 'vitest';
 import { captureIo } from '../fixtures/captureIo.ts';
+import { needsPeer } from '@vnic/sys/testing';
 
 
 const nsList = (): string[] => execFileSync('ip', ['netns', 'list']).toString().split('\n').map((l) => l.split(' ')[0]!).filter((n) => n !== '');
@@ -13,9 +14,7 @@ const fds = (): number => readdirSync('/proc/self/fd').length;
 
 // A small run: one round per side, 0.4 s windows, 2 NICs for the memory row.
 const bench = virtioNetBench({ rounds: 1, warmupSeconds: 0.2, rssNics: 2 });
-const reason = await bench.unavailable?.();
-const skip = reason !== undefined && (process.env['CI'] ?? '') === '';
-if (skip) console.warn(`[test/cli] skipping the virtio-net bench run: ${reason}`);
+const { reason, skip } = needsPeer('virtio-net bench run', await bench.unavailable?.());
 
 describe('vnic bench virtio-net', () => {
   it('is registered: an unknown bench name lists it', async () => {

@@ -4,14 +4,13 @@ import { containerBackends, createVnicContainer, defaultBackendModules } from '@
 import { describe, expect, it } from 'vitest';
 import { tapLoopbackBackend } from '../backends/tapLoopbackBackend.ts';
 import { captureIo } from '../fixtures/captureIo.ts';
+import { needsPeer } from '@vnic/sys/testing';
 
 
 /** Names of the network namespaces that exist now (other test files make their own meanwhile). */
 const nsList = (): string[] => execFileSync('ip', ['netns', 'list']).toString().split('\n').map((l) => l.split(' ')[0]!);
 
-const reason = await netnsSupport();
-const skip = reason !== undefined && (process.env['CI'] ?? '') === '';
-if (skip) console.warn(`[test/cli] skipping the demo run: ${reason}`);
+const { reason, skip } = needsPeer('demo run', await netnsSupport());
 const shipped = containerBackends(createVnicContainer()).names.includes('virtio-net');
 if (!shipped) console.warn('[test/cli] skipping the demo over the shipped backends: virtio-net is not in defaultBackendModules()');
 
@@ -55,17 +54,19 @@ describe('vnic demo', () => {
     // report the failing command and still tear everything down.
     const backend = tapLoopbackBackend('virtio-net');
     const io = captureIo(() => [backend.module]);
-    const spy = Netns.prototype.moveLink;
-    Netns.prototype.moveLink = async function (ifname: string): Promise<void> {
-      return spy.call(this, `${ifname}x`); // a link that does not exist
+    const proto = Netns.prototype;
+    const original = Object.getOwnPropertyDescriptor(proto, 'moveLink')!;
+    const moveLink = original.value as (this: Netns, ifname: string) => Promise<void>;
+    proto.moveLink = async function (this: Netns, ifname: string): Promise<void> {
+      return moveLink.call(this, `${ifname}x`); // a link that does not exist
     };
     try {
       expect(await runCli(['demo', '--pings', '1', '--burst', '10'], io)).toBe(1);
     } finally {
-      Netns.prototype.moveLink = spy;
+      Object.defineProperty(proto, 'moveLink', original);
     }
     expect(io.stderr).toMatch(/vnic demo failed: ip link set vnd[0-9a-f]{6}x netns vnicdemo[0-9a-f]{6} failed \(exit \d+\): .*— the interface is not in this namespace/);
-    const ns = /cleaned up   driver closed, device closed, namespace (vnicdemo[0-9a-f]{6}) deleted\n$/.exec(io.stdout);
+    const ns = /cleaned up {3}driver closed, device closed, namespace (vnicdemo[0-9a-f]{6}) deleted\n$/.exec(io.stdout);
     expect(ns).not.toBeNull();
     expect(nsList()).not.toContain(ns![1]);
     expect(backend.created[0]!.tap.closed).toBe(true);

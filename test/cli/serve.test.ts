@@ -6,10 +6,9 @@ import { UnixSocket } from '@vnic/sys';
 import { decodeU64, encodeMessage, FrontendReq, VHOST_USER_HDR_SIZE } from '@vnic/vhost-user-protocol';
 import { describe, expect, it } from 'vitest';
 import { uniqueName } from '../../packages/sys/src/testing/uniqueName.ts';
+import { needsPeer } from '@vnic/sys/testing';
 
-const root = process.getuid?.() === 0;
-if (!root && process.env['CI']) throw new Error('vnic serve needs root (a tap)');
-if (!root) console.warn('[test/cli] skipping vnic serve: needs root for the tap');
+const root = !needsPeer('vnic serve', process.getuid?.() === 0 ? undefined : 'needs root for the tap').skip;
 
 const MAIN = new URL('../../packages/cli/src/main.ts', import.meta.url).pathname;
 

@@ -2,16 +2,15 @@ import { existsSync } from 'node:fs';
 import { ConfigError, createNetDevices } from '@vnic/config';
 import { VirtioNetDriver } from '@vnic/driver';
 import { describe, expect, it } from 'vitest';
-import { hostTapPeer } from '../../packages/sys/src/testing/hostTapPeer.ts';
-import { uniqueName } from '../../packages/sys/src/testing/uniqueName.ts';
+import { hostTapPeer, needsPeer, uniqueName } from '@vnic/sys/testing';
 
 // The real backends through the default container, on a host WITHOUT vhost_net (this machine's
 // kernel): `backend: "vhost-net"` fails clearly, and `fallback: "virtio-net"` gets the in-process
 // backend with a warning that says so.
 const peer = hostTapPeer();
-const noVhost = !existsSync('/dev/vhost-net');
+const noVhost = needsPeer('vhost-net fallback tests', existsSync('/dev/vhost-net') ? 'this host has /dev/vhost-net (the tests need a host without vhost_net)' : undefined);
 
-describe.skipIf(peer.skip || !noVhost)('vhost-net on a host without /dev/vhost-net (default backends)', () => {
+describe.skipIf(peer.skip || noVhost.skip)('vhost-net on a host without /dev/vhost-net (default backends)', () => {
   it('fails with the module hint when no fallback is named', async () => {
     if (peer.reason !== undefined) throw new Error(`host kernel tap peer missing: ${peer.reason}`);
     const err = await createNetDevices({ net: [{ id: 'vn0', backend: 'vhost-net', mac: '52:54:00:7e:30:01' }] }).catch((e: unknown) => e);

@@ -2,13 +2,12 @@ import { Netns, netnsSupport, uniqueName } from '@vnic/cli';
 import { GuestNetStack, fdPort, formatMac, type ClosableFramePort } from '@vnic/driver';
 import { Tap } from '@vnic/sys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { needsPeer } from '@vnic/sys/testing';
 
 // GuestNetStack against the real host kernel, no vnic device in between: a tap (no vnet header)
 // moved into a namespace of our own, addressed 10.201.<r>.1/24; the stack is 10.201.<r>.2 on the
 // tap's fd. The kernel answers ARP and pings, python3 in the namespace is the UDP peer.
-const reason = await netnsSupport();
-const skip = reason !== undefined && (process.env['CI'] ?? '') === '';
-if (skip) console.warn(`[test/peers] skipping GuestNetStack kernel tests: ${reason}`);
+const { reason, skip } = needsPeer('GuestNetStack kernel tests', await netnsSupport());
 
 describe.skipIf(skip)('GuestNetStack against the host kernel (tap in a namespace)', () => {
   const r = 1 + Math.floor(Math.random() * 250);

@@ -5,4 +5,7 @@ import { VnicError } from '@vnic/core';
  * `invalid-state` for a peer that broke its side of a protocol).
  * Messages say what ran, what it answered and what to do.
  */
-export class CliError extends VnicError {}
+export class CliError extends VnicError {
+  /** The brand `CliError.is()` looks for (`Symbol.for`, so copies of this package agree). */
+  static override readonly brand: symbol = Symbol.for('vnic.CliError');
+}

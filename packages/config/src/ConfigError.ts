@@ -2,6 +2,9 @@ import { VnicError, type ConfigIssue } from '@vnic/core';
 
 /** The error class of @vnic/config: an invalid VM config (with every issue) or a device build failure. */
 export class ConfigError extends VnicError {
+  /** The brand `ConfigError.is()` looks for (`Symbol.for`, so copies of this package agree). */
+  static override readonly brand: symbol = Symbol.for('vnic.ConfigError');
+
   /** Every problem found, each with its field path. */
   readonly issues: readonly ConfigIssue[];
 

@@ -1,4 +1,4 @@
-import { LOGGER, silentLogger, VnicError, type Logger, type NetDeviceConfig, type VirtioNetDevice } from '@vnic/core';
+import { errorMessage, LOGGER, silentLogger, VnicError, type Logger, type NetDeviceConfig, type VirtioNetDevice } from '@vnic/core';
 import type { Container } from 'inversify';
 import { ConfigError } from './ConfigError.ts';
 import { containerBackends } from './containerBackends.ts';
@@ -73,13 +73,10 @@ async function createOne(
       try {
         return await backends.provider(fallback)!.create(fbCfg);
       } catch (err2) {
-        throw new ConfigError('create-failed', `net[${i}] (${cfg.id}): fallback backend "${fallback}" failed too: ${messageOf(err2)}`, { cause: err2 });
+        throw new ConfigError('create-failed', `net[${i}] (${cfg.id}): fallback backend "${fallback}" failed too: ${errorMessage(err2)}`, { cause: err2 });
       }
     }
-    throw new ConfigError('create-failed', `net[${i}] (${cfg.id}): backend "${cfg.backend}" could not create the device: ${messageOf(err)}`, { cause: err });
+    throw new ConfigError('create-failed', `net[${i}] (${cfg.id}): backend "${cfg.backend}" could not create the device: ${errorMessage(err)}`, { cause: err });
   }
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

@@ -37,6 +37,7 @@ export {
 export { VnicError } from './errors/VnicError.ts';
 export { WarningCoalescer } from './events/WarningCoalescer.ts';
 export type { WarningClock, WarningCoalescerOptions } from './events/WarningCoalescer.ts';
+export { errorMessage } from './errors/errorMessage.ts';
 export { token } from './di/token.ts';
 export type { Token } from './di/token.ts';
 

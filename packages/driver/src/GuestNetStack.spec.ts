@@ -108,7 +108,8 @@ describe('GuestNetStack', () => {
     const stack = stackOn(port);
     port.inbox.push(arpWhoHasUs); // the peer's request teaches us its MAC too
     await stack.serve(20);
-    let corrupt = true;
+    // 'corrupt': only a reply whose data differs; 'both': that one first, then the right one.
+    let answer: 'corrupt' | 'both' = 'corrupt';
     port.onSend = (f) => {
       if (toHex(f.subarray(12, 14)) !== '0800' || f[23] !== 1 || f[34] !== 8) return;
       // Echo it back by hand: swap MACs and IPs, type 0, checksum adjusted (+0800 in the sum -> -0800 in the field)
@@ -122,17 +123,17 @@ describe('GuestNetStack', () => {
       const folded = (c & 0xffff) + (c >>> 16);
       r[36] = folded >>> 8;
       r[37] = folded & 0xff;
-      if (corrupt) {
-        corrupt = false;
-        const bad = r.slice();
-        bad[42] = bad[42]! ^ 0xff; // data differs: not our reply (the checksum fails too)
-        port.inbox.push(bad);
-      }
-      port.inbox.push(r);
+      const bad = r.slice();
+      bad[42] = bad[42]! ^ 0xff; // data differs: not our reply (the checksum fails too)
+      port.inbox.push(bad);
+      if (answer === 'both') port.inbox.push(r);
     };
-    const rtt = await stack.ping('10.0.0.1', 7, 16, 500);
-    expect(rtt).toBeGreaterThanOrEqual(0);
-    expect(rtt).toBeLessThan(500);
+    // A reply with the wrong data is no reply: the ping times out.
+    await expect(stack.ping('10.0.0.1', 6, 16, 150)).rejects.toThrow(/no echo reply from 10\.0\.0\.1 \(seq 6\) within 150 ms/);
+    answer = 'both';
+    const rtt = await stack.ping('10.0.0.1', 7, 16, 2000);
+    expect(Number.isFinite(rtt)).toBe(true);
+    expect(rtt).toBeGreaterThan(0);
     port.onSend = undefined;
     await expect(stack.ping('10.0.0.1', 8, 16, 100)).rejects.toThrow(/no echo reply from 10\.0\.0\.1 \(seq 8\) within 100 ms/);
   });

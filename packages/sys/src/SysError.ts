@@ -1,8 +1,6 @@
 import { VnicError } from '@vnic/core';
 import { errnoDescription, errnoName } from './linux/errno.ts';
 
-const brand = Symbol.for('vnic.SysError');
-
 /** What a SysError is built from. */
 export interface SysErrorInit {
   /** The failing libc call, e.g. `open`, `ioctl`, `recvmsg`. */
@@ -45,6 +43,9 @@ const HINTS: ReadonlyMap<string, HintFor> = new Map<string, HintFor>([
  * its code and a hint. Message form: `open /dev/net/tun: EPERM (1) — run as root or grant CAP_NET_ADMIN`.
  */
 export class SysError extends VnicError {
+  /** The brand `SysError.is()` looks for (`Symbol.for`, so copies of this package agree). */
+  static override readonly brand: symbol = Symbol.for('vnic.SysError');
+
   /** The failing libc call, e.g. `ioctl`. */
   readonly syscall: string;
   /** The ioctl request or sub-operation, e.g. `TUNSETIFF`. */
@@ -57,7 +58,6 @@ export class SysError extends VnicError {
   readonly target: string | undefined;
   /** What the user can do about it. */
   readonly hint: string;
-  readonly [brand] = true;
 
   constructor(init: SysErrorInit) {
     const code = errnoName(init.errno);
@@ -70,10 +70,5 @@ export class SysError extends VnicError {
     this.code = code;
     this.target = init.target;
     this.hint = hint;
-  }
-
-  /** True for a SysError from any copy of @vnic/sys (branded with `Symbol.for`). */
-  static override is(value: unknown): value is SysError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
   }
 }

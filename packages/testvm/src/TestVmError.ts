@@ -7,6 +7,9 @@ import { VnicError } from '@vnic/core';
  * (the guest powered off without reporting an exit code), `invalid-argument`.
  */
 export class TestVmError extends VnicError {
+  /** The brand `TestVmError.is()` looks for (`Symbol.for`, so copies of this package agree). */
+  static override readonly brand: symbol = Symbol.for('vnic.TestVmError');
+
   /** The last lines of the guest console, when a VM ran. */
   readonly consoleTail: string | undefined;
   /** Pid of the QEMU process of the failed run (already gone when the error is thrown). */

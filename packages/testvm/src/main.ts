@@ -7,6 +7,7 @@ import { TestVmError } from './TestVmError.ts';
 import type { TestVmMachine } from './TestVmImage.ts';
 import { runInVm } from './runInVm.ts';
 import { runVitestInVm } from './runVitestInVm.ts';
+import { errorMessage } from '@vnic/core';
 
 const USAGE = `usage: scripts/vm-run.sh [options] [--] <command...>
        scripts/vm-run.sh --vitest [--json-out FILE] [options] <test files or filters...>
@@ -101,7 +102,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`vm-run: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`vm-run: ${errorMessage(err)}\n`);
     process.exit(TestVmError.is(err) && err.kind === 'timeout' ? 124 : 1);
   },
 );

@@ -12,6 +12,7 @@ import { repoRoot } from './repoRoot.ts';
 import { buildQemuArgs } from './vm/buildQemuArgs.ts';
 import { findOnPath } from './vm/findOnPath.ts';
 import { renderRunScript } from './vm/renderRunScript.ts';
+import { errorMessage } from '@vnic/core';
 
 const QEMU = 'qemu-system-x86_64';
 const CONSOLE_LIMIT = 16 * 1024 * 1024;
@@ -185,7 +186,7 @@ function boot(args: string[], safetySeconds: number, options: RunInVmOptions, ru
       try {
         fn();
       } catch (err) {
-        stop('aborted', `${name} threw: ${err instanceof Error ? err.message : String(err)}`);
+        stop('aborted', `${name} threw: ${errorMessage(err)}`);
       }
     };
     const timer = setTimeout(

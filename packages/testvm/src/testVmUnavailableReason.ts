@@ -1,6 +1,6 @@
-import { TestVmError } from './TestVmError.ts';
 import { findStaticBusybox } from './image/findStaticBusybox.ts';
 import { findOnPath } from './vm/findOnPath.ts';
+import { errorMessage } from '@vnic/core';
 
 /**
  * Why this host cannot run test VMs (qemu-system-x86_64, a static busybox, xz, apt-get missing),
@@ -15,7 +15,7 @@ export function testVmUnavailableReason(): string | undefined {
   try {
     findStaticBusybox();
   } catch (err) {
-    missing.push(TestVmError.is(err) ? err.message : String(err));
+    missing.push(errorMessage(err));
   }
   return missing.length === 0
     ? undefined

@@ -3,7 +3,7 @@ import { DEFAULT_NET_OFFLOADS, featureBit, hasFeature, VIRTIO_F_EVENT_IDX, VIRTI
 import * as N from '@vnic/core/virtio_net';
 import { TUN_F_CSUM, TUN_F_TSO4, TUN_F_UFO } from '@vnic/sys';
 import { describe, expect, it } from 'vitest';
-import { fdCount } from '../../sys/src/testing/fdCount.ts';
+import { fdCount, needsPeer } from '@vnic/sys/testing';
 import { validateVhostNetOptions } from './validateVhostNetOptions.ts';
 import { VHOST_NET_RING_FEATURES } from './VHOST_NET_RING_FEATURES.ts';
 import { VhostNetDevice } from './VhostNetDevice.ts';
@@ -78,7 +78,9 @@ describe('VhostNetDevice.backendMask', () => {
   });
 });
 
-describe.skipIf(existsSync('/dev/vhost-net'))('VhostNetDevice on a host without vhost_net', () => {
+const withoutVhostNet = needsPeer('VhostNetDevice without vhost_net', existsSync('/dev/vhost-net') ? 'this host has /dev/vhost-net' : undefined);
+
+describe.skipIf(withoutVhostNet.skip)('VhostNetDevice on a host without vhost_net', () => {
   it('fails with kind unavailable and says to load the module, leaking nothing', () => {
     const before = fdCount.fds();
     const e = thrown(() => VhostNetDevice.open(config({ tap: 'vhn-never' }, { queuePairs: 2 })));

@@ -1,4 +1,5 @@
 import {
+  errorMessage,
   formatConfigIssues,
   hasFeature,
   NetDeviceBase,
@@ -175,7 +176,7 @@ export class VhostNetDevice extends NetDeviceBase {
       this.#applyRxFilter();
       this.#applyPairs(act, this.ctrlState.activePairs);
     } catch (e) {
-      this.events.emit('needs-reset', `${this.id}: link ${up ? 'up' : 'down'}: ${messageOf(e)}`, undefined);
+      this.events.emit('needs-reset', `${this.id}: link ${up ? 'up' : 'down'}: ${errorMessage(e)}`, undefined);
     }
   }
 
@@ -219,11 +220,11 @@ export class VhostNetDevice extends NetDeviceBase {
       try {
         this.#setPair(act, k, false);
       } catch (e) {
-        this.events.emit('warning', `${this.id}: detaching queue pair ${k} on reset failed: ${messageOf(e)}`);
+        this.events.emit('warning', `${this.id}: detaching queue pair ${k} on reset failed: ${errorMessage(e)}`);
       }
     }
     const states = await stopVhostVrings(this.vhost, act.mem, act.data, (q, e) =>
-      this.events.emit('warning', `${this.id}: queue ${q.index}: VHOST_GET_VRING_BASE failed, resuming from the used index: ${messageOf(e)}`),
+      this.events.emit('warning', `${this.id}: queue ${q.index}: VHOST_GET_VRING_BASE failed, resuming from the used index: ${errorMessage(e)}`),
     );
     this.#teardown(act);
     return states;
@@ -278,7 +279,7 @@ export class VhostNetDevice extends NetDeviceBase {
     try {
       return vringUserAddr(ctx.memory, q);
     } catch (e) {
-      throw new VhostNetError('invalid-argument', `${this.id}: queue ${q.index}: ${messageOf(e)}`, { cause: e });
+      throw new VhostNetError('invalid-argument', `${this.id}: queue ${q.index}: ${errorMessage(e)}`, { cause: e });
     }
   }
 
@@ -287,7 +288,7 @@ export class VhostNetDevice extends NetDeviceBase {
     try {
       this.#tap.setOffload(flags);
     } catch (e) {
-      throw new VhostNetError('tap', `${this.id}: tap ${this.tapName}: cannot set offloads 0x${flags.toString(16)}: ${messageOf(e)}`, { cause: e });
+      throw new VhostNetError('tap', `${this.id}: tap ${this.tapName}: cannot set offloads 0x${flags.toString(16)}: ${errorMessage(e)}`, { cause: e });
     }
   }
 
@@ -301,7 +302,7 @@ export class VhostNetDevice extends NetDeviceBase {
       // Link down: nothing passes (frames are dropped by the tap, not queued for a later link up).
       this.#tap.setTxFilter(this.linkUp ? tunTxFilter(this.ctrlState) : LINK_DOWN_FILTER);
     } catch (e) {
-      throw new VhostNetError('tap', `${this.id}: tap ${this.tapName}: cannot set the receive filter: ${messageOf(e)}`, { cause: e });
+      throw new VhostNetError('tap', `${this.id}: tap ${this.tapName}: cannot set the receive filter: ${errorMessage(e)}`, { cause: e });
     }
   }
 
@@ -335,7 +336,7 @@ export class VhostNetDevice extends NetDeviceBase {
     try {
       this.#tap.setQueueEnabled(k, on);
     } catch (e) {
-      throw new VhostNetError('tap', `${this.id}: tap ${this.tapName} queue ${k}: cannot ${on ? 'attach' : 'detach'} it: ${messageOf(e)}`, { cause: e });
+      throw new VhostNetError('tap', `${this.id}: tap ${this.tapName} queue ${k}: cannot ${on ? 'attach' : 'detach'} it: ${errorMessage(e)}`, { cause: e });
     }
     this.#tapQueueOn[k] = on;
   }
@@ -351,7 +352,7 @@ export class VhostNetDevice extends NetDeviceBase {
       this.#tap.setOffload(0); // no partially checksummed frame for a guest that did not ask for one
       this.#tap.setTxFilter(undefined);
     } catch (e) {
-      this.events.emit('warning', `${this.id}: tap ${this.tapName}: cannot clear offloads and the receive filter: ${messageOf(e)}`);
+      this.events.emit('warning', `${this.id}: tap ${this.tapName}: cannot clear offloads and the receive filter: ${errorMessage(e)}`);
     }
   }
 
@@ -377,9 +378,9 @@ function openVhostFds(nic: string, handed: readonly number[] | undefined, pairs:
           out.push(VhostNetFd.open());
         } catch (e) {
           const code = SysError.is(e) ? e.code : undefined;
-          if (code === 'ENOENT' || code === 'ENODEV') throw new VhostNetError('unavailable', `${nic}: ${VHOST_NET_PATH} not found: load the vhost_net module (${messageOf(e)})`, { cause: e });
-          if (code === 'EACCES' || code === 'EPERM') throw new VhostNetError('unavailable', `${nic}: cannot open ${VHOST_NET_PATH}: ${messageOf(e)}`, { cause: e });
-          throw new VhostNetError('vhost', `${nic}: cannot open ${VHOST_NET_PATH}: ${messageOf(e)}`, { cause: e });
+          if (code === 'ENOENT' || code === 'ENODEV') throw new VhostNetError('unavailable', `${nic}: ${VHOST_NET_PATH} not found: load the vhost_net module (${errorMessage(e)})`, { cause: e });
+          if (code === 'EACCES' || code === 'EPERM') throw new VhostNetError('unavailable', `${nic}: cannot open ${VHOST_NET_PATH}: ${errorMessage(e)}`, { cause: e });
+          throw new VhostNetError('vhost', `${nic}: cannot open ${VHOST_NET_PATH}: ${errorMessage(e)}`, { cause: e });
         }
       }
       return out;
@@ -392,14 +393,14 @@ function openVhostFds(nic: string, handed: readonly number[] | undefined, pairs:
       try {
         dup = dupFd(fd);
       } catch (e) {
-        throw new VhostNetError('invalid-argument', `${nic}: "vhost-net".vhostFds[${i}]: cannot use fd ${fd}: ${messageOf(e)}`, { cause: e });
+        throw new VhostNetError('invalid-argument', `${nic}: "vhost-net".vhostFds[${i}]: cannot use fd ${fd}: ${errorMessage(e)}`, { cause: e });
       }
       const v = VhostNetFd.fromFd(dup);
       out.push(v);
       try {
         v.getFeatures();
       } catch (e) {
-        throw new VhostNetError('invalid-argument', `${nic}: "vhost-net".vhostFds[${i}] (fd ${fd}) is not a /dev/vhost-net fd: ${messageOf(e)}`, { cause: e });
+        throw new VhostNetError('invalid-argument', `${nic}: "vhost-net".vhostFds[${i}] (fd ${fd}) is not a /dev/vhost-net fd: ${errorMessage(e)}`, { cause: e });
       }
     }
     return out;
@@ -420,10 +421,7 @@ function wrapSync(op: () => void, nic: string, what: string): void {
     op();
   } catch (e) {
     const busy = SysError.is(e) && e.code === 'EBUSY';
-    throw new VhostNetError('vhost', `${nic}: ${what} failed${busy ? ' (a handed-in vhost fd must not be owned yet)' : ''}: ${messageOf(e)}`, { cause: e });
+    throw new VhostNetError('vhost', `${nic}: ${what} failed${busy ? ' (a handed-in vhost fd must not be owned yet)' : ''}: ${errorMessage(e)}`, { cause: e });
   }
 }
 
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}

@@ -1,7 +1,5 @@
 import { VnicError } from '@vnic/core';
 
-const brand = Symbol.for('vnic.VhostNetError');
-
 /** What went wrong (`kind`). */
 type VhostNetErrorKind =
   /** The host cannot run this backend (no /dev/vhost-net, no tun, no permission): a config `fallback` may be used. */
@@ -20,15 +18,12 @@ type VhostNetErrorKind =
  * permitted: a config `fallback` applies), `vhost`, `tap`, `invalid-argument`.
  */
 export class VhostNetError extends VnicError {
+  /** The brand `VhostNetError.is()` looks for (`Symbol.for`, so copies of this package agree). */
+  static override readonly brand: symbol = Symbol.for('vnic.VhostNetError');
+
   declare readonly kind: VhostNetErrorKind;
-  readonly [brand] = true;
 
   constructor(kind: VhostNetErrorKind, message: string, options?: { cause?: unknown }) {
     super(kind, message, options);
-  }
-
-  /** True for a VhostNetError from any copy of this package (branded with `Symbol.for`). */
-  static override is(value: unknown): value is VhostNetError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
   }
 }

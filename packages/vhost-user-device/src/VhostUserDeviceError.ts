@@ -1,7 +1,5 @@
 import { VnicError } from '@vnic/core';
 
-const brand = Symbol.for('vnic.VhostUserDeviceError');
-
 /**
  * The error class of @vnic/vhost-user-device. Kinds: `protocol` (the frontend sent a malformed or
  * out-of-order message: the connection is dropped, the server lives), `memory` (a SET_MEM_TABLE
@@ -11,14 +9,6 @@ const brand = Symbol.for('vnic.VhostUserDeviceError');
  * the request and what was expected.
  */
 export class VhostUserDeviceError extends VnicError {
-  readonly [brand] = true;
-
-  constructor(kind: string, message: string, options?: { cause?: unknown }) {
-    super(kind, message, options);
-  }
-
-  /** True for a VhostUserDeviceError from any copy of this package (branded with `Symbol.for`). */
-  static override is(value: unknown): value is VhostUserDeviceError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
-  }
+  /** The brand `VhostUserDeviceError.is()` looks for (`Symbol.for`, so copies of this package agree). */
+  static override readonly brand: symbol = Symbol.for('vnic.VhostUserDeviceError');
 }

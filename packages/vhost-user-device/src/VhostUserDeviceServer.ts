@@ -1,4 +1,4 @@
-import { formatConfigIssues, TypedEmitter, VnicError, type QueueStats } from '@vnic/core';
+import { errorMessage, formatConfigIssues, type QueueStats, TypedEmitter, VnicError } from '@vnic/core';
 import { openNetTap, SysError, tunOffloadFlags, type Tap, UnixSocket } from '@vnic/sys';
 import { IoThreadPool } from '@vnic/virtio-net';
 import { BackendSession, type SessionContext } from './BackendSession.ts';
@@ -70,7 +70,7 @@ export class VhostUserDeviceServer {
       const { tap, tapFds, persistent } = options;
       opened = openNetTap({ nic: where, section: 'vhost-user-device', tap, tapFds, persistent, queues: options.queuePairs ?? 1, nonBlocking: true });
     } catch (e) {
-      throw new VhostUserDeviceError(VnicError.is(e) ? e.kind : 'tap', message(e), { cause: e });
+      throw new VhostUserDeviceError(VnicError.is(e) ? e.kind : 'tap', errorMessage(e), { cause: e });
     }
     const tap = opened.tap;
     try {
@@ -90,7 +90,7 @@ export class VhostUserDeviceServer {
       try {
         this.listener = UnixSocket.listen(this.socket, 1);
       } catch (e) {
-        throw new VhostUserDeviceError('unavailable', `${this.where}: cannot listen: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+        throw new VhostUserDeviceError('unavailable', `${this.where}: cannot listen: ${errorMessage(e)}`, { cause: e });
       }
       this.events.emit('listening', this.socket);
     }
@@ -139,12 +139,12 @@ export class VhostUserDeviceServer {
       } catch (e) {
         if (this.closing) break;
         if (!this.client) {
-          this.events.emit('warning', `${this.where}: accept failed: ${e instanceof Error ? e.message : String(e)}`);
+          this.events.emit('warning', `${this.where}: accept failed: ${errorMessage(e)}`);
           await this.sleep(delay);
         } else {
           // Nobody listening yet (ENOENT, ECONNREFUSED): try again, backing off to 1 s.
           const quiet = SysError.is(e) && (e.code === 'ENOENT' || e.code === 'ECONNREFUSED');
-          if (!quiet) this.events.emit('warning', `${this.where}: connect failed: ${e instanceof Error ? e.message : String(e)}`);
+          if (!quiet) this.events.emit('warning', `${this.where}: connect failed: ${errorMessage(e)}`);
           await this.sleep(delay);
         }
         delay = Math.min(delay * 2, RECONNECT_MAX_MS);
@@ -196,15 +196,11 @@ export class VhostUserDeviceServer {
   }
 }
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 /** Runs a tap operation; any failure becomes a VhostUserDeviceError `tap` naming the tap. */
 function tapCall<T>(at: string, what: string, op: () => T): T {
   try {
     return op();
   } catch (e) {
-    throw new VhostUserDeviceError('tap', `${at}: ${what}: ${message(e)}`, { cause: e });
+    throw new VhostUserDeviceError('tap', `${at}: ${what}: ${errorMessage(e)}`, { cause: e });
   }
 }

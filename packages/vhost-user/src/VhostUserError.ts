@@ -1,7 +1,5 @@
 import { VnicError } from '@vnic/core';
 
-const brand = Symbol.for('vnic.VhostUserError');
-
 /**
  * The error class of @vnic/vhost-user. Kinds: `protocol` (a malformed or unexpected message),
  * `timeout` (no reply in time), `disconnected` (the backend went away), `backend-refused` (a
@@ -10,14 +8,6 @@ const brand = Symbol.for('vnic.VhostUserError');
  * the socket, the request and what was expected.
  */
 export class VhostUserError extends VnicError {
-  readonly [brand] = true;
-
-  constructor(kind: string, message: string, options?: { cause?: unknown }) {
-    super(kind, message, options);
-  }
-
-  /** True for a VhostUserError from any copy of this package (branded with `Symbol.for`). */
-  static override is(value: unknown): value is VhostUserError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
-  }
+  /** The brand `VhostUserError.is()` looks for (`Symbol.for`, so copies of this package agree). */
+  static override readonly brand: symbol = Symbol.for('vnic.VhostUserError');
 }

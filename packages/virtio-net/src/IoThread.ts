@@ -1,4 +1,5 @@
 import type { QueueState } from '@vnic/core';
+import { errorMessage } from '@vnic/core';
 import { EventFd } from '@vnic/sys';
 import { IO_WORKER_STOP } from './IO_WORKER_STOP.ts';
 import type { IoWorkerData } from './IoWorkerData.ts';
@@ -78,7 +79,7 @@ export class IoThread {
     try {
       thread = await pool.acquire(what);
     } catch (e) {
-      throw VirtioNetError.is(e) ? e : new VirtioNetError('io-thread', `${what} could not be started: ${message(e)}`, { cause: e });
+      throw VirtioNetError.is(e) ? e : new VirtioNetError('io-thread', `${what} could not be started: ${errorMessage(e)}`, { cause: e });
     }
     const worker = thread.worker;
     const control = EventFd.create({ nonBlocking: true });
@@ -130,7 +131,7 @@ export class IoThread {
           break;
       }
     };
-    const onError = (e: unknown): void => fail(message(e));
+    const onError = (e: unknown): void => fail(errorMessage(e));
     const onExit = (code: number): void => fail(`the thread exited unexpectedly (code ${code})`);
     worker.on('message', onMessage);
     worker.on('error', onError);
@@ -157,13 +158,13 @@ export class IoThread {
         if (!(await terminateWithin(thread))) {
           detach();
           pool.abandon(thread, `${what} did not start and did not exit after terminate()`);
-          throw VirtioNetError.is(e) ? e : new VirtioNetError('io-thread', `${what} could not be started: ${message(e)}`, { cause: e });
+          throw VirtioNetError.is(e) ? e : new VirtioNetError('io-thread', `${what} could not be started: ${errorMessage(e)}`, { cause: e });
         }
       }
       detach();
       control.close();
       pool.release(thread, false);
-      throw VirtioNetError.is(e) ? e : new VirtioNetError('io-thread', `${what} could not be started: ${message(e)}`, { cause: e });
+      throw VirtioNetError.is(e) ? e : new VirtioNetError('io-thread', `${what} could not be started: ${errorMessage(e)}`, { cause: e });
     } finally {
       clearTimeout(timer);
     }
@@ -223,6 +224,3 @@ async function terminateWithin(thread: PooledThread): Promise<boolean> {
   return exited;
 }
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}

@@ -1,7 +1,5 @@
 import { VnicError } from '@vnic/core';
 
-const brand = Symbol.for('vnic.VirtioNetError');
-
 /** What went wrong (`kind`). */
 type VirtioNetErrorKind =
   /** The backend cannot run on this host (no /dev/net/tun, no CAP_NET_ADMIN): a config `fallback` may be used. */
@@ -21,15 +19,12 @@ type VirtioNetErrorKind =
  * `io-thread` (an IO thread could not start or stop).
  */
 export class VirtioNetError extends VnicError {
+  /** The brand `VirtioNetError.is()` looks for (`Symbol.for`, so copies of this package agree). */
+  static override readonly brand: symbol = Symbol.for('vnic.VirtioNetError');
+
   declare readonly kind: VirtioNetErrorKind;
-  readonly [brand] = true;
 
   constructor(kind: VirtioNetErrorKind, message: string, options?: { cause?: unknown }) {
     super(kind, message, options);
-  }
-
-  /** True for a VirtioNetError from any copy of this package (branded with `Symbol.for`). */
-  static override is(value: unknown): value is VirtioNetError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
   }
 }

@@ -1,4 +1,5 @@
 import {
+  errorMessage,
   formatConfigIssues,
   hasFeature,
   NetDeviceBase,
@@ -180,7 +181,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
     try {
       this.tap.setOffload(0); // no partially checksummed frame for a guest that did not ask for one
     } catch (e) {
-      this.events.emit('warning', `${this.id}: tap ${this.tapName}: cannot clear offloads on reset: ${message(e)}`);
+      this.events.emit('warning', `${this.id}: tap ${this.tapName}: cannot clear offloads on reset: ${errorMessage(e)}`);
     }
     return act.ctx.queues.map((q) => act.states.get(q.index) ?? q.state ?? { nextAvail: 0, nextUsed: 0 });
   }
@@ -238,7 +239,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
         }
       } catch (e) {
         if (act.stopping) return;
-        this.events.emit('needs-reset', `${this.id}: queue pair ${k}: ${message(e)}`, undefined);
+        this.events.emit('needs-reset', `${this.id}: queue pair ${k}: ${errorMessage(e)}`, undefined);
         return;
       }
     }
@@ -277,15 +278,12 @@ export class VirtioNetTapDevice extends NetDeviceBase {
   }
 }
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 /** Runs a tap operation; a SysError becomes a VirtioNetError `tap` naming the NIC and the tap. */
 function tapCall<T>(at: string, what: string, op: () => T): T {
   try {
     return op();
   } catch (e) {
-    throw new VirtioNetError('tap', `${at}: ${what}: ${message(e)}`, { cause: e });
+    throw new VirtioNetError('tap', `${at}: ${what}: ${errorMessage(e)}`, { cause: e });
   }
 }

@@ -151,6 +151,6 @@ export function nextEvent<K extends 'connected' | 'disconnected' | 'rings-starte
       clearTimeout(timer);
       off();
       resolve(args);
-    }) as never);
+    }));
   });
 }

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { VirtioNetDriver } from '@vnic/driver';
 import { VHOST_USER_PROTOCOL_F_BACKEND_REQ, VhostUserNetDevice, type VhostUserOptions } from '@vnic/vhost-user';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { frameSeq } from '../../conformance/frames.ts';
 import { netConfig } from '../../conformance/netConfig.ts';
 import { awaitFlowing, hexAll, macswapRoundTrip, swapped } from './pmdLoop.ts';
@@ -100,11 +100,10 @@ describe.skipIf(skip)('vhost-user against DPDK testpmd (macswap loopback)', () =
   });
 
   it('fails with `unavailable` when no backend listens', async () => {
-    const t0 = Date.now();
+    // The message names the 200 ms connect timeout that ended the wait (no wall-clock bound).
     await expect(VhostUserNetDevice.create(netConfig('vhost-user'), options(sockets.path('nobody.sock'), { connectTimeoutMs: 200 }))).rejects.toMatchObject({
       kind: 'unavailable',
       message: expect.stringMatching(/no backend is listening \(ENOENT\) after 200 ms/),
     });
-    expect(Date.now() - t0).toBeLessThan(1000);
   });
 });

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { needsPeer } from '@vnic/sys/testing';
 
 /** A private temp dir for sockets; remove() deletes it. */
 export function socketDir(): { readonly dir: string; path(name: string): string; remove(): void } {
@@ -13,8 +14,5 @@ export function socketDir(): { readonly dir: string; path(name: string): string;
  * loudly under CI, skips with a printed reason otherwise.
  */
 export function peerMissing(reason: string | undefined, peer = 'dpdk-testpmd'): boolean {
-  if (reason === undefined) return false;
-  if (process.env['CI'] !== undefined && process.env['CI'] !== '') throw new Error(`vhost-user peer tests need ${peer}: ${reason}`);
-  console.warn(`[vhost-user peers] skipped (${peer} missing): ${reason}`);
-  return true;
+  return needsPeer(`vhost-user peer tests need ${peer}`, reason).skip;
 }

@@ -3,6 +3,7 @@ import type { BenchContext } from '../bench/BenchContext.ts';
 import type { BenchRow } from '../bench/BenchRow.ts';
 import { benches } from '../bench/benches.ts';
 import { formatBenchTable } from '../bench/formatBenchTable.ts';
+import { errorMessage } from '@vnic/core';
 
 /** Options of `vnic bench <name>`. */
 export interface BenchOptions {
@@ -28,7 +29,7 @@ export async function bench(name: string, opts: BenchOptions, io: CliIo): Promis
     return 2;
   }
   const rows: BenchRow[] = [];
-  const say = opts.json ? io.err : io.out;
+  const say = (text: string): void => (opts.json ? io.err(text) : io.out(text));
   const ctx: BenchContext = {
     io,
     json: opts.json,
@@ -42,7 +43,7 @@ export async function bench(name: string, opts: BenchOptions, io: CliIo): Promis
   try {
     await b.run(ctx);
   } catch (err) {
-    io.err(`vnic bench ${name} failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    io.err(`vnic bench ${name} failed: ${errorMessage(err)}\n`);
     if (!opts.json && rows.length > 0) io.out(formatBenchTable(rows));
     return 1;
   }

@@ -1,5 +1,6 @@
 import { describeFeatures, describeProtocolFeatures, VhostUserDeviceServer, type VhostUserDeviceOptions } from '@vnic/vhost-user-device';
 import type { CliIo } from '../CliIo.ts';
+import { errorMessage } from '@vnic/core';
 
 /** Options of `vnic serve` (besides the device options). */
 export interface ServeOptions extends VhostUserDeviceOptions {
@@ -21,7 +22,7 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
   try {
     server = VhostUserDeviceServer.open(deviceOptions);
   } catch (e) {
-    io.err(`vnic serve: ${e instanceof Error ? e.message : String(e)}\n`);
+    io.err(`vnic serve: ${errorMessage(e)}\n`);
     return 1;
   }
   const e = server.events;
@@ -39,7 +40,7 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
   try {
     server.start();
   } catch (err) {
-    io.err(`vnic serve: ${err instanceof Error ? err.message : String(err)}\n`);
+    io.err(`vnic serve: ${errorMessage(err)}\n`);
     await server.close();
     return 1;
   }

@@ -1,3 +1,5 @@
+import { errorMessage } from '@vnic/core';
+
 /** Teardown steps run in reverse order of registration, each once, each failure reported and skipped. */
 export class Cleanup {
   private readonly steps: { readonly label: string; readonly run: () => unknown }[] = [];
@@ -21,7 +23,7 @@ export class Cleanup {
           await step.run();
           lines.push(step.label);
         } catch (err) {
-          lines.push(`${step.label} FAILED: ${err instanceof Error ? err.message : String(err)}`);
+          lines.push(`${step.label} FAILED: ${errorMessage(err)}`);
         }
       }
       this.running = undefined;

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { containerBackends, createNetDevices, createVnicContainer, loadVmConfig } from '@vnic/config';
 import { DRIVER_FEATURES, GuestNetStack, VirtioNetDriver, driverPort, formatMac } from '@vnic/driver';
-import { VIRTIO_F_EVENT_IDX, hasFeature, virtio_net } from '@vnic/core';
+import { errorMessage, hasFeature, VIRTIO_F_EVENT_IDX, virtio_net } from '@vnic/core';
 import type { CliIo } from '../CliIo.ts';
 import { Netns } from '../netns/Netns.ts';
 import { netnsSupport } from '../netns/netnsSupport.ts';
@@ -35,7 +35,7 @@ const SHOWN_FEATURES: readonly (readonly [string, number])[] = [
 function errorText(err: unknown): string {
   const parts: string[] = [];
   for (let e: unknown = err; e !== undefined && e !== null && parts.length < 4; e = (e as { cause?: unknown }).cause) {
-    const m = e instanceof Error ? e.message : String(e);
+    const m = errorMessage(e);
     if (!parts.some((p) => p.includes(m))) parts.push(m);
   }
   return parts.join('\n  caused by: ');

@@ -3,6 +3,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { CliError } from '../CliError.ts';
 import { ensureCommand } from './ensureCommand.ts';
 import type { TestpmdOptions } from './TestpmdOptions.ts';
+import { errorMessage } from '@vnic/core';
 
 let seq = 0;
 
@@ -75,7 +76,7 @@ export class Testpmd {
       // testpmd in place: the pid stays testpmd's).
       proc = spawn('stdbuf', ['-oL', '-eL', 'dpdk-testpmd', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     } catch (err) {
-      throw new CliError('unavailable', `dpdk-testpmd: cannot start: ${err instanceof Error ? err.message : String(err)} (install ${Testpmd.DEBIAN_PACKAGES.join(' ')})`, { cause: err });
+      throw new CliError('unavailable', `dpdk-testpmd: cannot start: ${errorMessage(err)} (install ${Testpmd.DEBIAN_PACKAGES.join(' ')})`, { cause: err });
     }
     const t = new Testpmd(prefix, proc);
     proc.once('error', (err) => (t.output += `\n[spawn error] ${err.message}\n`));

@@ -21,6 +21,7 @@ import type { QueueStats } from './QueueStats.ts';
 import { TypedEmitter } from './TypedEmitter.ts';
 import { validateActivateContext } from './validateActivateContext.ts';
 import type { VirtioNetDevice } from './VirtioNetDevice.ts';
+import { errorMessage } from '../errors/errorMessage.ts';
 import { SerialQueue } from '../serial/SerialQueue.ts';
 
 /**
@@ -293,7 +294,7 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
         try {
           await this.resetDataPlane();
         } catch (err) {
-          this.events.emit('warning', `${this.id}: stopping the data plane on close failed: ${message(err)}`);
+          this.events.emit('warning', `${this.id}: stopping the data plane on close failed: ${errorMessage(err)}`);
         }
       }
       await this.closeBackend();
@@ -423,6 +424,3 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
   }
 }
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

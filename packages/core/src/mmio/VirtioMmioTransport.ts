@@ -352,7 +352,7 @@ export class VirtioMmioTransport {
       });
       ctx = { features: this.device.ackedFeatures, memory: this.options.memory, queues };
     } catch (err) {
-      this.track(Promise.reject(err), epoch);
+      this.track(Promise.reject(err instanceof Error ? err : new Error(String(err))), epoch);
       return;
     }
     this.track(this.call(() => this.device.activate(ctx)), epoch);
@@ -376,7 +376,7 @@ export class VirtioMmioTransport {
     try {
       return op();
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
 

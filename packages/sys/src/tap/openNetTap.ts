@@ -1,5 +1,5 @@
 import { VIRTIO_NET_HDR_SIZE } from '@vnic/core/virtio_net';
-import { VnicError } from '@vnic/core';
+import { errorMessage, VnicError } from '@vnic/core';
 import { closeFd } from '../fd/closeFd.ts';
 import { dupFd } from '../fd/dupFd.ts';
 import { setNonBlocking } from '../fd/setNonBlocking.ts';
@@ -90,7 +90,7 @@ function tapCall<T>(at: string, what: string, op: () => T): T {
   try {
     return op();
   } catch (e) {
-    throw new VnicError('tap', `${at}: ${what}: ${message(e)}`, { cause: e });
+    throw new VnicError('tap', `${at}: ${what}: ${errorMessage(e)}`, { cause: e });
   }
 }
 
@@ -104,7 +104,7 @@ function openByName(o: NetTapOptions): { tap: Tap; madePersistent: boolean } {
     const code = SysError.is(e) ? e.code : undefined;
     // No tun driver or no CAP_NET_ADMIN: the host cannot run this backend (a `fallback` may).
     const unavailable = SysError.is(e) && e.syscall === 'open' ? code === 'ENOENT' || code === 'ENODEV' || code === 'EPERM' || code === 'EACCES' : code === 'EPERM';
-    throw new VnicError(unavailable ? 'unavailable' : 'tap', `${o.nic}: cannot open tap ${name}: ${message(e)}`, { cause: e });
+    throw new VnicError(unavailable ? 'unavailable' : 'tap', `${o.nic}: cannot open tap ${name}: ${errorMessage(e)}`, { cause: e });
   }
   if (o.persistent !== true) return { tap, madePersistent: false };
   try {
@@ -113,7 +113,7 @@ function openByName(o: NetTapOptions): { tap: Tap; madePersistent: boolean } {
     tap.setPersistent(true);
   } catch (e) {
     tap.close();
-    throw new VnicError('tap', `${o.nic}: tap ${tap.name}: cannot make it persistent: ${message(e)}`, { cause: e });
+    throw new VnicError('tap', `${o.nic}: tap ${tap.name}: cannot make it persistent: ${errorMessage(e)}`, { cause: e });
   }
   return { tap, madePersistent: true };
 }
@@ -129,14 +129,14 @@ function adoptFds(o: NetTapOptions, fds: readonly number[]): Tap {
     for (const fd of fds) dups.push(dupFd(fd));
   } catch (e) {
     for (const d of dups) closeFd(d);
-    throw new VnicError('invalid-argument', `${o.nic}: ${field}: cannot use fd ${fds[dups.length]}: ${message(e)}`, { cause: e });
+    throw new VnicError('invalid-argument', `${o.nic}: ${field}: cannot use fd ${fds[dups.length]}: ${errorMessage(e)}`, { cause: e });
   }
   let tap: Tap;
   try {
     tap = Tap.fromFds(dups);
   } catch (e) {
     for (const d of dups) closeFd(d);
-    throw new VnicError('invalid-argument', `${o.nic}: ${field}[0] (fd ${fds[0]}) is not a tap queue fd: ${message(e)}`, { cause: e });
+    throw new VnicError('invalid-argument', `${o.nic}: ${field}[0] (fd ${fds[0]}) is not a tap queue fd: ${errorMessage(e)}`, { cause: e });
   }
   try {
     const flags = tap.flags();
@@ -153,10 +153,7 @@ function adoptFds(o: NetTapOptions, fds: readonly number[]): Tap {
     return tap;
   } catch (e) {
     tap.close();
-    throw VnicError.is(e) && !SysError.is(e) ? e : new VnicError('tap', `${o.nic}: tap ${tap.name}: ${message(e)}`, { cause: e });
+    throw VnicError.is(e) && !SysError.is(e) ? e : new VnicError('tap', `${o.nic}: tap ${tap.name}: ${errorMessage(e)}`, { cause: e });
   }
 }
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}

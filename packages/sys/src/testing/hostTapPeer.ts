@@ -1,11 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import { needsPeer, type PeerCheck } from './needsPeer.ts';
 
 /** Whether the host-kernel TAP peer (root, /dev/net/tun, `ip netns`) is here; `skip` is true only off CI. */
-export interface HostTapPeer {
-  readonly reason: string | undefined;
-  readonly skip: boolean;
-}
+export type HostTapPeer = PeerCheck;
 
 function probe(): string | undefined {
   if (process.getuid?.() !== 0) return 'not running as root';
@@ -23,12 +21,9 @@ function probe(): string | undefined {
 }
 
 /**
- * Checks for the host kernel TAP peer once. Off CI a missing peer skips the suite with a
- * printed reason; on CI (`CI` set) the suite runs and fails loudly.
+ * Checks for the host kernel TAP peer (through needsPeer): off CI a missing peer skips the suite
+ * with a printed reason; under CI (`CI` set) it throws, so the suite fails loudly.
  */
 export function hostTapPeer(): HostTapPeer {
-  const reason = probe();
-  const skip = reason !== undefined && (process.env['CI'] ?? '') === '';
-  if (skip) console.warn(`[@vnic/sys] skipping host kernel tap tests: ${reason}`);
-  return { reason, skip };
+  return needsPeer('host kernel tap tests', probe());
 }

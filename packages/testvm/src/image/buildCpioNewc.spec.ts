@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { needsPeer } from '@vnic/sys/testing';
 import { findOnPath } from '../vm/findOnPath.ts';
 import { buildCpioNewc } from './buildCpioNewc.ts';
 
@@ -49,7 +50,7 @@ describe('buildCpioNewc', () => {
     );
   });
 
-  it.skipIf(findOnPath('busybox') === undefined)('unpacks with busybox cpio', () => {
+  it.skipIf(needsPeer('buildCpioNewc', findOnPath('busybox') === undefined ? 'busybox is not on PATH (apt-get install busybox-static)' : undefined).skip)('unpacks with busybox cpio', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vnic-cpio-'));
     try {
       const files = buildCpioNewc([

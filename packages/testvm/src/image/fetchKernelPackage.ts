@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } f
 import { join } from 'node:path';
 import { TestVmError } from '../TestVmError.ts';
 import { runTool } from '../runTool.ts';
+import { errorMessage } from '@vnic/core';
 
 const META_PACKAGE = 'linux-image-amd64';
 
@@ -14,8 +15,6 @@ export interface KernelPackage {
   /** The downloaded .deb (`<dir>/kernel.deb`). */
   readonly deb: string;
 }
-
-const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /** The kernel package name: `$VNIC_TESTVM_KERNEL_PACKAGE`, else what linux-image-amd64 depends on. */
 async function resolvePackage(): Promise<string> {
@@ -70,7 +69,7 @@ export async function fetchKernelPackage(cacheDir: string, onProgress: (text: st
     } catch (err) {
       const pinned = (process.env['VNIC_TESTVM_KERNEL_PACKAGE'] ?? '') !== '';
       if (attempt === 0 && !pinned && process.getuid?.() === 0) {
-        onProgress(`kernel: ${message(err).split('\n')[0]}: running apt-get update and trying again`);
+        onProgress(`kernel: ${errorMessage(err).split('\n')[0]}: running apt-get update and trying again`);
         await runTool('apt-get', ['update', '-qq'], 'kernel', { timeoutMs: 300_000 }).catch(() => {});
         continue;
       }
@@ -79,14 +78,14 @@ export async function fetchKernelPackage(cacheDir: string, onProgress: (text: st
         : [];
       const last = cached[cached.length - 1];
       if (last !== undefined && !pinned) {
-        onProgress(`kernel: ${message(err).split('\n')[0]}; using the cached ${last}`);
+        onProgress(`kernel: ${errorMessage(err).split('\n')[0]}; using the cached ${last}`);
         return { kernelVersion: last, dir: join(cacheDir, last), deb: join(cacheDir, last, 'kernel.deb') };
       }
       throw new TestVmError(
         'kernel',
         pkg === undefined
-          ? `cannot tell which Debian kernel to boot (${message(err)}): run apt-get update, or set VNIC_TESTVM_KERNEL_PACKAGE=linux-image-<kver>`
-          : `downloading the kernel package ${pkg} failed: ${message(err)} (run apt-get update; the package list may be stale)`,
+          ? `cannot tell which Debian kernel to boot (${errorMessage(err)}): run apt-get update, or set VNIC_TESTVM_KERNEL_PACKAGE=linux-image-<kver>`
+          : `downloading the kernel package ${pkg} failed: ${errorMessage(err)} (run apt-get update; the package list may be stale)`,
         { cause: err },
       );
     }

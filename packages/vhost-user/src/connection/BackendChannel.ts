@@ -11,6 +11,7 @@ import {
 } from '@vnic/vhost-user-protocol/vhost_user';
 import { VhostUserError } from '../VhostUserError.ts';
 import { MessageFramer } from './MessageFramer.ts';
+import { errorMessage } from '@vnic/core';
 
 /** REPLY_ACK status for a request vnic does not handle (any non-zero value means failure). */
 const UNSUPPORTED = 1n;
@@ -99,7 +100,7 @@ export class BackendChannel {
         ({ data, fds } = this.#sock.recv(VHOST_USER_HDR_SIZE + VHOST_USER_MAX_PAYLOAD_SIZE, VHOST_USER_MAX_FDS));
       } catch (err) {
         if (SysError.is(err) && err.code === 'EAGAIN') return;
-        this.#fail(`receiving failed: ${err instanceof Error ? err.message : String(err)}`);
+        this.#fail(`receiving failed: ${errorMessage(err)}`);
         return;
       }
       for (const fd of fds) closeFd(fd);
@@ -140,7 +141,7 @@ export class BackendChannel {
     try {
       this.#sock.send(encodeMessage(request, encodeU64(status), VHOST_USER_REPLY_MASK));
     } catch (err) {
-      this.#fail(`answering ${BackendReq[request] ?? request} failed: ${err instanceof Error ? err.message : String(err)}`);
+      this.#fail(`answering ${BackendReq[request] ?? request} failed: ${errorMessage(err)}`);
     }
   }
 

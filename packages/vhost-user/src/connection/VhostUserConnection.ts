@@ -11,6 +11,7 @@ import {
 import { VhostUserError } from '../VhostUserError.ts';
 import { MessageFramer } from './MessageFramer.ts';
 import type { VhostUserConnectionOptions } from './VhostUserConnectionOptions.ts';
+import { errorMessage } from '@vnic/core';
 
 const DEFAULT_REPLY_TIMEOUT_MS = 5000;
 const RECV_SIZE = VHOST_USER_HDR_SIZE + VHOST_USER_MAX_PAYLOAD_SIZE;
@@ -90,7 +91,7 @@ export class VhostUserConnection {
       } catch (err) {
         const retryable = SysError.is(err) && (err.code === 'ENOENT' || err.code === 'ECONNREFUSED');
         if (!retryable) {
-          throw new VhostUserError('unavailable', `vhost-user ${path}: cannot connect: ${messageOf(err)}`, { cause: err });
+          throw new VhostUserError('unavailable', `vhost-user ${path}: cannot connect: ${errorMessage(err)}`, { cause: err });
         }
         const left = deadline - Date.now();
         if (left <= 0) {
@@ -173,7 +174,7 @@ export class VhostUserConnection {
       const full = SysError.is(err) && err.code === 'EAGAIN';
       const e = new VhostUserError(
         gone ? 'disconnected' : 'protocol',
-        `vhost-user ${this.path}: ${name}: sending failed: ${full ? 'the socket buffer is full (the backend does not read)' : messageOf(err)}`,
+        `vhost-user ${this.path}: ${name}: sending failed: ${full ? 'the socket buffer is full (the backend does not read)' : errorMessage(err)}`,
         { cause: err },
       );
       reply?.catch(() => undefined); // #end rejects it with the same error, thrown here
@@ -192,7 +193,7 @@ export class VhostUserConnection {
       } catch (err) {
         if (SysError.is(err) && err.code === 'EAGAIN') return;
         const truncated = SysError.is(err) && err.request === 'MSG_CTRUNC';
-        this.#protocolError(truncated ? `the backend attached more than ${VHOST_USER_MAX_FDS} fds to a message` : `receiving failed: ${messageOf(err)}`, err);
+        this.#protocolError(truncated ? `the backend attached more than ${VHOST_USER_MAX_FDS} fds to a message` : `receiving failed: ${errorMessage(err)}`, err);
         return;
       }
       if (fds.length > 0) {
@@ -268,8 +269,4 @@ export class VhostUserConnection {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

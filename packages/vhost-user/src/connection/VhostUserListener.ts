@@ -1,5 +1,6 @@
 import { SysError, UnixSocket, setNonBlocking, type EpollLoop } from '@vnic/sys';
 import { VhostUserError } from '../VhostUserError.ts';
+import { errorMessage } from '@vnic/core';
 
 /**
  * Server mode: vnic listens on the socket path and the backend connects (as OVS
@@ -34,7 +35,7 @@ export class VhostUserListener {
     try {
       sock = UnixSocket.listen(path, 4);
     } catch (err) {
-      throw new VhostUserError('unavailable', `vhost-user ${path}: cannot listen (server mode): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new VhostUserError('unavailable', `vhost-user ${path}: cannot listen (server mode): ${errorMessage(err)}`, { cause: err });
     }
     return new VhostUserListener(path, sock, loop);
   }

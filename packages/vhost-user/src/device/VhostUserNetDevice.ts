@@ -1,4 +1,5 @@
 import {
+  errorMessage,
   NetDeviceBase,
   SerialQueue,
   VIRTIO_CONFIG_S_ACKNOWLEDGE,
@@ -234,7 +235,7 @@ export class VhostUserNetDevice extends NetDeviceBase {
   }
 
   #warnStop(err: unknown): void {
-    this.events.emit('warning', `${this.id}: stopping the vhost-user rings failed, resuming from the used index: ${messageOf(err)}`);
+    this.events.emit('warning', `${this.id}: stopping the vhost-user rings failed, resuming from the used index: ${errorMessage(err)}`);
   }
 
   protected override async closeBackend(): Promise<void> {
@@ -260,7 +261,7 @@ export class VhostUserNetDevice extends NetDeviceBase {
       for (const q of ctx.queues) {
         await f.setVringEnable(q.index, (q.index >> 1) < pairs);
       }
-    }).catch((err: unknown) => this.events.emit('warning', `${this.id}: SET_VRING_ENABLE for ${pairs} pair(s) failed: ${messageOf(err)}`));
+    }).catch((err: unknown) => this.events.emit('warning', `${this.id}: SET_VRING_ENABLE for ${pairs} pair(s) failed: ${errorMessage(err)}`));
     return true;
   }
 
@@ -352,7 +353,7 @@ export class VhostUserNetDevice extends NetDeviceBase {
         await this.#restore(conn);
       } catch (err) {
         conn?.close();
-        this.events.emit('warning', `${this.id}: vhost-user backend reconnection failed: ${messageOf(err)}`);
+        this.events.emit('warning', `${this.id}: vhost-user backend reconnection failed: ${errorMessage(err)}`);
       } finally {
         this.#reconnecting = false;
       }
@@ -424,6 +425,3 @@ export class VhostUserNetDevice extends NetDeviceBase {
   }
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

@@ -12,8 +12,11 @@ describe('benchFrame', () => {
       expect([...f.subarray(0, 6)]).toEqual([...dst]);
       expect([...f.subarray(6, 12)]).toEqual([...src]);
       expect([f[12], f[13]]).toEqual([0x88, 0xb5]);
-      expect(f[20]).toBe((20 * 7) & 0xff);
+      // The payload pattern, as literal bytes: 98, 105, 112, ... wrapping past 255 (byte 37 is 3).
+      expect([...f.subarray(14, 20)]).toEqual([98, 105, 112, 119, 126, 133]);
+      expect([f[36], f[37], f[38]]).toEqual([252, 3, 10]);
     }
+    expect(benchFrame(1514, dst, src)[1513]).toBe(95);
   });
 
   it('refuses lengths outside 60..65535 and MACs that are not 6 bytes', () => {

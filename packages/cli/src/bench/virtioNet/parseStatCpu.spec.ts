@@ -8,9 +8,21 @@ describe('parseStatCpu', () => {
     expect(parseStatCpu(line)).toBeCloseTo(3.25, 10);
   });
 
-  it('reads this process and this thread', () => {
-    expect(parseStatCpu(readFileSync('/proc/self/stat', 'utf8'))).toBeGreaterThanOrEqual(0);
-    expect(parseStatCpu(readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8'))).toBeGreaterThanOrEqual(0);
+  it('reads this process and this thread: CPU time that grows with work done', () => {
+    const stat = (): number => parseStatCpu(readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8'));
+    const before = stat();
+    // Burn CPU until the kernel has charged this thread at least two more ticks (1/USER_HZ each).
+    const deadline = Date.now() + 20_000;
+    let after = before;
+    while (after < before + 0.02 && Date.now() < deadline) {
+      for (let i = 0, x = 0; i < 1e6; i++) x += Math.sqrt(i + x);
+      after = stat();
+    }
+    expect(after).toBeGreaterThanOrEqual(before + 0.02);
+    // Whole ticks: utime + stime is a multiple of 10 ms.
+    expect(Math.abs(after * 100 - Math.round(after * 100))).toBeLessThan(1e-6);
+    // The process line counts this thread too.
+    expect(parseStatCpu(readFileSync('/proc/self/stat', 'utf8'))).toBeGreaterThanOrEqual(after);
   });
 
   it('refuses text that is not a stat line', () => {
