@@ -59,7 +59,7 @@ export class MemfdGuestMemory {
       }
       const layout: GuestMemoryLayout = { regions };
       // NATIVE: views over this object's mappings; valid until close().
-      const memory = GuestMemory.fromLayout(layout, (r) => viewHostMemory(r.hostAddr, r.size));
+      const memory = GuestMemory.fromLayout(layout, (r, offset, length) => viewHostMemory(r.hostAddr + BigInt(offset), length));
       return new MemfdGuestMemory(layout, memory, owned);
     } catch (e) {
       try {
