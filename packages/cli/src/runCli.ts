@@ -69,8 +69,18 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     .option('--client', 'connect to a frontend that listens (QEMU server=on, DPDK server=1) instead of listening')
     .option('--tap <name>', 'tap to create or attach to (default vnic%d: the kernel picks a number)')
     .addOption(new Option('--queue-pairs <n>', 'queue pairs (one IO thread each)').argParser(count('--queue-pairs', 16)).default(1))
-    .action(async (opts: { socket: string; client?: boolean; tap?: string; queuePairs: number }) => {
-      code = await serve({ socket: opts.socket, client: opts.client === true, queuePairs: opts.queuePairs, ...(opts.tap === undefined ? {} : { tap: opts.tap }) }, io);
+    .option('--allow-unsealed-memory', 'also serve frontends whose guest memory is not a memfd sealed against shrinking (F_SEAL_SHRINK): such a frontend can kill vnic serve with SIGBUS')
+    .action(async (opts: { socket: string; client?: boolean; tap?: string; queuePairs: number; allowUnsealedMemory?: boolean }) => {
+      code = await serve(
+        {
+          socket: opts.socket,
+          client: opts.client === true,
+          queuePairs: opts.queuePairs,
+          ...(opts.tap === undefined ? {} : { tap: opts.tap }),
+          ...(opts.allowUnsealedMemory === true ? { allowUnsealedMemory: true } : {}),
+        },
+        io,
+      );
     });
 
   try {

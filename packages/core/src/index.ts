@@ -42,9 +42,12 @@ export { token } from './di/token.ts';
 export type { Token } from './di/token.ts';
 
 export { GuestMemory } from './memory/GuestMemory.ts';
-export type { GuestMemoryRegionInit, RegionViewer } from './memory/GuestMemory.ts';
+export type { GuestMemoryBytesInit, GuestMemoryRegionInit, GuestMemoryViewInit, RegionViewer } from './memory/GuestMemory.ts';
 export type { GuestMemoryLayout, GuestMemoryRegionLayout } from './memory/GuestMemoryLayout.ts';
 export type { GuestMemoryRegion } from './memory/GuestMemoryRegion.ts';
+export type { GuestMemoryRegionInfo } from './memory/GuestMemoryRegionInfo.ts';
+export { DEFAULT_GUEST_MEMORY_WINDOWS } from './memory/GuestMemoryWindows.ts';
+export type { GuestMemoryWindows } from './memory/GuestMemoryWindows.ts';
 
 export { ChainError } from './queue/ChainError.ts';
 export type { ChainErrorMessage } from './queue/ChainError.ts';

@@ -92,6 +92,13 @@ export const DRIVER_FEATURES: bigint = [
 export interface VirtioNetDriverOptions extends VirtioNetDriverTuning {
   /** The device under test, driven through a VirtioMmioTransport the driver builds. */
   readonly device: VirtioNetDevice;
+  /**
+   * Where create() puts guest RAM (one memfd region at `guestPhysAddr` of `size` bytes, sparse)
+   * and where in it the rings and buffers start (`ramBase`, default the region's base): e.g. a
+   * region above 4 GiB, rings and buffers across a 1 GiB window edge. Default: a region at 0 of
+   * guestMemoryBytes().
+   */
+  readonly placement?: { readonly guestPhysAddr: number; readonly size: number; readonly ramBase?: number };
 }
 
 /** Largest TX frame slot and RX buffer (a 64 KiB GSO frame plus the header). */
@@ -244,7 +251,13 @@ export class VirtioNetDriver {
     }
     // Guest RAM sized for the worst case; memfd pages are only allocated when touched.
     const memoryBytes = VirtioNetDriver.guestMemoryBytes({ queuePairs: wantPairs, queueSize: size });
-    const guestMemory = MemfdGuestMemory.create({ regions: [{ guestPhysAddr: 0, size: memoryBytes }], name: `vnic-driver-${device.id}` });
+    const place = options.placement ?? { guestPhysAddr: 0, size: memoryBytes };
+    const ramBase = place.ramBase ?? place.guestPhysAddr;
+    if (!(ramBase >= place.guestPhysAddr && ramBase < place.guestPhysAddr + place.size)) {
+      throw new DriverError('invalid-argument', `placement.ramBase 0x${ramBase.toString(16)} is outside the region 0x${place.guestPhysAddr.toString(16)}+0x${place.size.toString(16)}`);
+    }
+    const ram = { base: ramBase, size: place.guestPhysAddr + place.size - ramBase };
+    const guestMemory = MemfdGuestMemory.create({ regions: [{ guestPhysAddr: place.guestPhysAddr, size: place.size }], name: `vnic-driver-${device.id}` });
     const fds = new Map<number, QueueEventFds>();
     const fdsOf = (i: number): QueueEventFds => {
       let f = fds.get(i);
@@ -286,7 +299,7 @@ export class VirtioNetDriver {
       return await VirtioNetDriver.start({
         mmio: transport,
         memory: guestMemory.memory,
-        ram: { base: 0, size: memoryBytes },
+        ram,
         eventFds: fdsOf,
         notify: 'eventfd',
         device,

@@ -69,6 +69,8 @@ export type { MemfdGuestMemoryOptions } from './memory/MemfdGuestMemory.ts';
 export { mapGuestMemory } from './memory/mapGuestMemory.ts';
 export type { MappedGuestMemory } from './memory/mapGuestMemory.ts';
 export { guestMemoryFromLayout } from './memory/guestMemoryFromLayout.ts';
+export { addFileSeals, fileSeals } from './memory/fileSeals.ts';
+export { F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_WRITE } from './linux/fcntl.ts';
 
 export { UnixSocket } from './unix/UnixSocket.ts';
 export { socketpair } from './unix/socketpair.ts';

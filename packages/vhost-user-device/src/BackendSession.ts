@@ -38,6 +38,8 @@ export interface SessionContext {
   readonly tap: Tap;
   readonly tapOffloads: number;
   readonly queuePairs: number;
+  /** Map guest-memory fds not sealed with F_SEAL_SHRINK (VhostUserDeviceOptions.allowUnsealedMemory). */
+  readonly allowUnsealedMemory: boolean;
   /** GET_FEATURES answer. */
   readonly features: bigint;
   readonly events: VhostUserDeviceEvents;
@@ -279,7 +281,7 @@ export class BackendSession {
       for (const fd of fds) closeFd(fd); // QEMU sends the same table once per queue pair
       return;
     }
-    const next = FrontendMemory.map(regions, fds, at); // closes the fds; throws before anything changes
+    const next = FrontendMemory.map(regions, fds, at, { allowUnsealedMemory: this.ctx.allowUnsealedMemory }); // closes the fds; throws before anything changes
     await this.stopAll();
     this.mem?.close();
     this.mem = next;

@@ -1,9 +1,18 @@
 import { fstatSync } from 'node:fs';
 import type { GuestMemory, GuestMemoryLayout } from '@vnic/core';
-import { closeFd, mapGuestMemory, type MappedGuestMemory } from '@vnic/sys';
+import { closeFd, F_SEAL_SHRINK, fileSeals, mapGuestMemory, type MappedGuestMemory } from '@vnic/sys';
 import type { VhostUserMemoryRegion } from '@vnic/vhost-user-protocol';
 import { checkMemoryTable } from './checkMemoryTable.ts';
 import { VhostUserDeviceError } from './VhostUserDeviceError.ts';
+
+/** Options of FrontendMemory.map. */
+export interface FrontendMemoryOptions {
+  /**
+   * Map memfds that are not sealed against shrinking (no F_SEAL_SHRINK) and plain files. Default
+   * false: a frontend that shrinks its memory after SET_MEM_TABLE would kill the process (SIGBUS).
+   */
+  readonly allowUnsealedMemory?: boolean;
+}
 
 /** Identity of the file behind a region (st_dev, st_ino): a re-sent table over the same files is the same memory. */
 interface FileId {
@@ -47,7 +56,7 @@ export class FrontendMemory {
    * always closed, whether mapping succeeds or not. Throws a VhostUserDeviceError `memory`
    * starting with `at` (the socket and request, for messages).
    */
-  static map(regions: readonly VhostUserMemoryRegion[], fds: readonly number[], at = 'SET_MEM_TABLE'): FrontendMemory {
+  static map(regions: readonly VhostUserMemoryRegion[], fds: readonly number[], at = 'SET_MEM_TABLE', options: FrontendMemoryOptions = {}): FrontendMemory {
     try {
       const stats = fds.map((fd, i) => {
         try {
@@ -56,8 +65,25 @@ export class FrontendMemory {
           throw new VhostUserDeviceError('memory', `${at}: fstat of the fd of region ${i} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
         }
       });
+      stats.forEach((st, i) => {
+        // A socket, pipe or device fd cannot stand for guest RAM (mmap fails or maps something else).
+        if (!st.isFile()) throw new VhostUserDeviceError('memory', `${at} rejected: the fd of region ${i} is not a memfd or regular file (fstat st_mode 0o${st.mode.toString(8)}): send the fd of the guest RAM`);
+      });
       const problem = checkMemoryTable(regions, stats.map((s) => s.size));
       if (problem !== undefined) throw new VhostUserDeviceError('memory', `${at} rejected: ${problem}`);
+      if (options.allowUnsealedMemory !== true) {
+        fds.forEach((fd, i) => {
+          const seals = fileSeals(fd);
+          if (seals === undefined || (seals & F_SEAL_SHRINK) === 0) {
+            throw new VhostUserDeviceError(
+              'memory',
+              `${at} rejected: the fd of region ${i} is ${seals === undefined ? 'not a sealable memfd' : `a memfd without F_SEAL_SHRINK (seals 0x${seals.toString(16)})`}: ` +
+                'a frontend could shrink it after SET_MEM_TABLE and kill this process with SIGBUS on the next access. ' +
+                'Give the frontend sealed memory (QEMU: -object memory-backend-memfd,...,seal=on, the default), or accept the risk with `vnic serve --allow-unsealed-memory` (allowUnsealedMemory: true)',
+            );
+          }
+        });
+      }
       let mapped: MappedGuestMemory;
       try {
         mapped = mapGuestMemory({

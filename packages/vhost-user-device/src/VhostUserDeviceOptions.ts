@@ -17,6 +17,12 @@ export interface VhostUserDeviceOptions {
   readonly tapFds?: readonly number[];
   /** Make a tap the server creates outlive it. Default false. */
   readonly persistent?: boolean;
+  /**
+   * Serve frontends whose guest-memory fds are not memfds sealed with F_SEAL_SHRINK (a frontend
+   * that shrinks such memory kills the server with SIGBUS). Default false: such a SET_MEM_TABLE is
+   * refused with a message saying why.
+   */
+  readonly allowUnsealedMemory?: boolean;
   /** Label used in messages and IO thread errors (default `vhost-user <socket>`). */
   readonly name?: string;
 }

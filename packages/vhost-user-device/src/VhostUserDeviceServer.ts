@@ -31,6 +31,7 @@ export class VhostUserDeviceServer {
   /** What GET_FEATURES answers. */
   readonly features: bigint;
   private readonly client: boolean;
+  private readonly allowUnsealedMemory: boolean;
   private readonly where: string;
   private readonly tap: Tap;
   private readonly tapOffloads: number;
@@ -45,6 +46,7 @@ export class VhostUserDeviceServer {
   private constructor(options: VhostUserDeviceOptions, tap: Tap, tapOffloads: number) {
     this.socket = options.socket;
     this.client = options.client === true;
+    this.allowUnsealedMemory = options.allowUnsealedMemory === true;
     this.queuePairs = options.queuePairs ?? 1;
     this.where = options.name ?? `vhost-user ${options.socket}`;
     this.tap = tap;
@@ -178,6 +180,7 @@ export class VhostUserDeviceServer {
       tap: this.tap,
       tapOffloads: this.tapOffloads,
       queuePairs: this.queuePairs,
+      allowUnsealedMemory: this.allowUnsealedMemory,
       features: this.features,
       events: this.events,
       setTapOffloads: (features) => tapCall(`${this.where}: tap ${this.tapName}`, 'cannot set offloads', () => this.tap.setOffload(tunOffloadFlags(features, this.tapOffloads))),

@@ -1,7 +1,7 @@
 import type { ConfigIssue } from '@vnic/core';
 import { validateVirtioNetOptions } from '@vnic/virtio-net';
 
-const KEYS = ['socket', 'client', 'queuePairs', 'tap', 'tapFds', 'persistent', 'name'];
+const KEYS = ['socket', 'client', 'queuePairs', 'tap', 'tapFds', 'persistent', 'name', 'allowUnsealedMemory'];
 const TAP_KEYS = new Set(['tap', 'tapFds', 'persistent']);
 /** Most queue pairs served (each one is an IO thread). */
 export const MAX_QUEUE_PAIRS = 16;
@@ -21,6 +21,7 @@ export function validateVhostUserDeviceOptions(options: Readonly<Record<string, 
   if (typeof socket !== 'string' || socket.length === 0) bad('socket', 'must be the path of the vhost-user unix socket');
   else if (Buffer.byteLength(socket) > 107 || socket.includes('\0')) bad('socket', `"${socket}" is longer than the 107 bytes a unix socket path may have`);
   if (client !== undefined && typeof client !== 'boolean') bad('client', 'must be true or false');
+  if (options['allowUnsealedMemory'] !== undefined && typeof options['allowUnsealedMemory'] !== 'boolean') bad('allowUnsealedMemory', 'must be true or false');
   if (queuePairs !== undefined && (typeof queuePairs !== 'number' || !Number.isInteger(queuePairs) || queuePairs < 1 || queuePairs > MAX_QUEUE_PAIRS)) {
     bad('queuePairs', `must be an integer 1..${MAX_QUEUE_PAIRS}`);
   }

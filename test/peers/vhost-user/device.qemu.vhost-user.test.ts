@@ -38,10 +38,11 @@ interface GuestRun {
   readonly hostLines: string[];
   readonly stats: ReturnType<VhostUserDeviceServer['stats']>;
   readonly pairsStarted: Set<number>;
+  readonly log: readonly string[];
 }
 
 /** Boots the guest with `queuePairs` queue pairs served by vnic and runs the ping + TCP checks. */
-async function guestOnVnic(queuePairs: number, bytes: number): Promise<GuestRun> {
+async function guestOnVnic(queuePairs: number, bytes: number, memoryMiB = 512): Promise<GuestRun> {
   const subnet = `10.${randomInt(100, 200)}.${randomInt(1, 250)}`;
   const sock = sockets.path(`qemu-${queuePairs}.sock`);
   const ns = Netns.create('vnuq');
@@ -65,6 +66,7 @@ async function guestOnVnic(queuePairs: number, bytes: number): Promise<GuestRun>
     });
     server.events.on('disconnected', (r) => log.push(`disconnected ${r?.message ?? ''}`));
     server.events.on('warning', (w) => log.push(`warning ${w}`));
+    server.events.on('memory', (m) => log.push(`memory ${m.regions.map((r) => `0x${r.guestPhysAddr.toString(16)}+0x${r.size.toString(16)}`).join(' ')}`));
     server.start();
 
     // One checked TCP exchange per queue pair, each on its own port (and, in the guest, its own CPU).
@@ -110,7 +112,7 @@ echo "guest tcp checks done"
       command: ['/bin/sh', '/run/testvm/guest.sh'],
       machine: 'q35',
       sharedMemory: true,
-      memoryMiB: 512,
+      memoryMiB,
       cpus: 2,
       timeoutMs: 300_000,
       files: { 'guest.sh': script, 'tcpcheck.py': TCP_CHECK_SCRIPT },
@@ -122,7 +124,7 @@ echo "guest tcp checks done"
     expect(run.exitCode, run.output).toBe(0);
     expect(codes).toEqual(Array(queuePairs).fill(0));
     expect(features).toBeDefined();
-    return { features: features!, output: run.output, hostLines, stats: server.stats(), pairsStarted };
+    return { features: features!, output: run.output, hostLines, stats: server.stats(), pairsStarted, log };
   } finally {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
     await server?.close();
@@ -143,6 +145,14 @@ describe.skipIf(missing !== undefined)('vhost-user device: QEMU with a real Linu
     expect(tx0!.packets).toBeGreaterThan(4 * MiB / 65536);
     expect(rx0!.malformed + tx0!.malformed).toBe(0);
   }, 360_000);
+
+  it('an 8 GiB guest (memory-backend-memfd,size=8G,share=on: a region above 4 GiB, bigger than one view): ping and TCP both ways with the bytes checked', async () => {
+    const r = await guestOnVnic(1, 4 * 1024 * 1024, 8192);
+    // q35 puts RAM above 2 GiB at 4 GiB: the table has a region that starts at 4 GiB and is 6 GiB long.
+    expect(r.log.some((l) => /^memory .*0x100000000\+0x180000000/.test(l)), r.log.join('\n')).toBe(true);
+    expect(r.output).toContain('client: received 4194304 bytes, sha256 ok');
+    expect(r.hostLines).toContain('server: received 4194304 bytes, sha256 ok');
+  }, 330_000);
 
   it('two queue pairs (mq=on): the driver enables pair 1, a checked TCP exchange runs from each guest CPU', async () => {
     const r = await guestOnVnic(2, 2 * MiB);

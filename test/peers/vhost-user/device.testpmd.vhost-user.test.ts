@@ -34,7 +34,7 @@ describe.skipIf(skip)('vhost-user device: DPDK testpmd virtio_user as the fronte
 
   it('server socket: the virtio_user port negotiates, frames loop tap -> testpmd (macswap) -> tap intact', async () => {
     const sock = sockets.path('dev-server.sock');
-    const side = DeviceTapSide.create({ socket: sock });
+    const side = DeviceTapSide.create({ socket: sock, allowUnsealedMemory: true });
     cleanup.push(() => side.close());
     const negotiated = nextEvent(side.server, 'negotiated');
     const started = nextEvent(side.server, 'rings-started', 15_000, ((info: { rx: boolean; tx: boolean }) => info.rx && info.tx));
@@ -57,7 +57,7 @@ describe.skipIf(skip)('vhost-user device: DPDK testpmd virtio_user as the fronte
 
   it('client socket: testpmd listens (server=1), vnic connects and serves it', async () => {
     const sock = sockets.path('dev-client.sock');
-    const side = DeviceTapSide.create({ socket: sock, client: true });
+    const side = DeviceTapSide.create({ socket: sock, client: true, allowUnsealedMemory: true });
     cleanup.push(() => side.close());
     const pmd = await Testpmd.start({ socket: sock, role: 'virtio-user', client: false, forwardMode: 'macswap' });
     cleanup.push(() => pmd.stop());
@@ -71,7 +71,7 @@ describe.skipIf(skip)('vhost-user device: DPDK testpmd virtio_user as the fronte
 
   it('frontend killed mid-traffic (SIGKILL), twice: clean teardown, nothing leaked, the restarted frontend is served', async () => {
     const sock = sockets.path('dev-kill.sock');
-    const side = DeviceTapSide.create({ socket: sock });
+    const side = DeviceTapSide.create({ socket: sock, allowUnsealedMemory: true });
     cleanup.push(() => side.close());
     side.server.start();
     const maps0 = memfdMappings();

@@ -90,10 +90,10 @@ describe('GuestMemory construction', () => {
     const buf = new ArrayBuffer(64);
     const even = new GuestMemory([{ guestPhysAddr: 0, bytes: new Uint8Array(buf, 2, 9) }]);
     const odd = new GuestMemory([{ guestPhysAddr: 0, bytes: new Uint8Array(buf, 3, 9) }]);
-    expect(even.regions[0]!.u16?.length).toBe(4);
-    expect(odd.regions[0]!.u16).toBeUndefined();
+    expect(even.regions[0]!.windows[0]!.u16?.length).toBe(4);
+    expect(odd.regions[0]!.windows[0]!.u16).toBeUndefined();
     // The views cover exactly the region: a write through them lands at the right byte.
-    odd.regions[0]!.view.setUint16(7, 0xbbaa, true);
+    odd.regions[0]!.windows[0]!.view.setUint16(7, 0xbbaa, true);
     expect([...new Uint8Array(buf, 10, 2)]).toEqual([0xaa, 0xbb]);
   });
 });
@@ -162,7 +162,7 @@ describe('GuestMemory.regionOf', () => {
 describe('GuestMemory access', () => {
   it('slice is zero-copy, read copies, write is all-or-nothing', () => {
     const mem = threeRegions();
-    const bytes = mem.regions[0]!.bytes;
+    const bytes = mem.regions[0]!.windows[0]!.bytes;
     const s = mem.slice(R1 + 0x10, 4)!;
     expect(s.length).toBe(4);
     s.set([1, 2, 3, 4]);
@@ -174,7 +174,7 @@ describe('GuestMemory access', () => {
 
     expect(mem.write(0x1ffe, Uint8Array.of(7, 7, 7))).toBe(false); // would spill into R2
     expect(bytes[0xffe]).toBe(0);
-    expect(mem.regions[1]!.bytes[0]).toBe(0);
+    expect(mem.regions[1]!.windows[0]!.bytes[0]).toBe(0);
     expect(mem.write(0x1ffe, Uint8Array.of(7, 8))).toBe(true);
     expect([...bytes.subarray(0xffe)]).toEqual([7, 8]);
     expect(mem.read(0x3ffe, 4)).toBeUndefined();
@@ -205,6 +205,6 @@ describe('GuestMemory access', () => {
       [R2, 0x10, 0x5000],
     ]);
     expect(mem.hostAddress(R2 + 4, 4)).toBe(0x5004);
-    expect(() => GuestMemory.fromLayout(layout, () => new Uint8Array(0x11))).toThrow(/layout says/);
+    expect(() => GuestMemory.fromLayout(layout, () => new Uint8Array(0x11))).toThrow(/has 17 bytes, expected 32/);
   });
 });

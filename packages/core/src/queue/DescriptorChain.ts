@@ -76,13 +76,20 @@ export class DescriptorChain {
         skip -= d.len;
         continue;
       }
+      // chunk() stops at a window edge (regions of more than 1 GiB): the loop goes on from there.
       const n = Math.min(d.len - skip, buf.length - done);
-      const view = mem.slice(d.addr + skip, n);
+      const view = mem.chunk(d.addr + skip, n);
       if (view === undefined) break;
-      if (toGuest) view.set(buf.subarray(done, done + n));
+      const got = view.length;
+      if (toGuest) view.set(buf.subarray(done, done + got));
       else buf.set(view, done);
-      done += n;
-      skip = 0;
+      done += got;
+      if (got < n) {
+        skip += got;
+        i--;
+      } else {
+        skip = 0;
+      }
     }
     return done;
   }

@@ -382,7 +382,7 @@ describe('DriverQueue', () => {
 
   it('works on a region with an odd byte offset (no Atomics view)', () => {
     const mem = new GuestMemory([{ guestPhysAddr: BASE, bytes: new Uint8Array(new ArrayBuffer(0x10001), 1) }]);
-    expect(mem.regions[0]!.u16).toBeUndefined();
+    expect(mem.regions[0]!.windows[0]!.u16).toBeUndefined();
     const l = DriverQueue.layout(BASE, 4);
     const ring = { size: 4, descTable: l.descTable, availRing: l.availRing, usedRing: l.usedRing, eventIdx: true };
     const drv = new DriverQueue(ring);

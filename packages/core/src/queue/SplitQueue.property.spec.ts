@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } from '../defs/virtio.ts';
 import { GuestMemory } from '../memory/GuestMemory.ts';
+import type { GuestMemoryWindows } from '../memory/GuestMemoryWindows.ts';
 import { ChainError } from './ChainError.ts';
 import type { DescriptorChain } from './DescriptorChain.ts';
 import { DriverQueue } from './DriverQueue.ts';
@@ -31,6 +32,7 @@ class World {
     readonly regions: readonly RegionSpec[],
     backingSize: number,
     seed: number,
+    windows?: GuestMemoryWindows,
   ) {
     this.backing = new Uint8Array(backingSize);
     for (let i = 0; i < backingSize; i++) this.backing[i] = CANARY(i);
@@ -43,7 +45,10 @@ class World {
         this.backing[r.back + i] = x & 0xff;
       }
     }
-    this.mem = new GuestMemory(regions.map((r) => ({ guestPhysAddr: r.gpa, bytes: this.backing.subarray(r.back, r.back + r.size) })));
+    this.mem = new GuestMemory(
+      regions.map((r) => ({ guestPhysAddr: r.gpa, bytes: this.backing.subarray(r.back, r.back + r.size) })),
+      windows,
+    );
   }
 
   /** Backing index of guest byte `gpa`, or undefined outside every region (BigInt: no rounding). */
@@ -187,7 +192,15 @@ type DescChoice = { addr: AddrChoice; flags: number; next: IndexChoice | 'link' 
 const memoryArb = fc.record({
   sizes: fc.array(fc.integer({ min: 64, max: 8192 }), { minLength: 1, maxLength: 3 }),
   gaps: fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 4096 })), { minLength: 3, maxLength: 3 }),
-  base: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 0x10_0000 }) }, { weight: 1, arbitrary: fc.constant(-1) }),
+  base: fc.oneof(
+    { weight: 4, arbitrary: fc.integer({ min: 0, max: 0x10_0000 }) },
+    { weight: 1, arbitrary: fc.constant(-1) },
+    // Across 4 GiB (regions start below it and run over it, or lie on either side) and above it.
+    { weight: 2, arbitrary: fc.integer({ min: 2 ** 32 - 0x8000, max: 2 ** 32 + 0x100 }) },
+    { weight: 1, arbitrary: fc.integer({ min: 2 ** 32, max: 2 ** 40 }) },
+  ),
+  // Small windows (GuestMemory cuts regions into views): rings, descriptors and copies across window edges.
+  windows: fc.constantFrom(undefined, { stride: 2048, overlap: 1024 }, { stride: 1024, overlap: 1024 }, { stride: 4096, overlap: 1024 }),
   highSlack: fc.nat(0x1000),
   guards: fc.array(fc.integer({ min: 1, max: 33 }), { minLength: 4, maxLength: 4 }),
   seed: fc.integer(),
@@ -239,7 +252,7 @@ function buildWorld(m: MemoryChoice): World {
     gpa += size + (m.gaps[i] ?? 0);
     back += size + m.guards[i + 1]!;
   });
-  return new World(regions, back, m.seed);
+  return new World(regions, back, m.seed, m.windows);
 }
 
 function resolveHead(c: IndexChoice | 'size', size: number): number {

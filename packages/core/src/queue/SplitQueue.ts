@@ -95,9 +95,11 @@ export class SplitQueue {
     if (this.descTable % 16 !== 0 || this.availRing % 2 !== 0 || this.usedRing % 4 !== 0) {
       this.brokenReason = ChainError.RING_MISALIGNED;
     } else if (
-      !mem.checkRange(this.descTable, this.descTableBytes) ||
-      !mem.checkRange(this.availRing, this.availRingBytes) ||
-      !mem.checkRange(this.usedRing, this.usedRingBytes)
+      // Each ring must lie in one window of guest memory (always true inside one region with the
+      // default 1 MiB window overlap): ring accesses never copy in parts.
+      mem.regionOf(this.descTable, this.descTableBytes) === undefined ||
+      mem.regionOf(this.availRing, this.availRingBytes) === undefined ||
+      mem.regionOf(this.usedRing, this.usedRingBytes) === undefined
     ) {
       this.brokenReason = ChainError.RING_OUT_OF_MEMORY;
     }

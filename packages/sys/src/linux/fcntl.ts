@@ -32,3 +32,16 @@ export const EFD_NONBLOCK = O_NONBLOCK;
 export const MFD_CLOEXEC = 0x1;
 /** memfd_create: allow F_ADD_SEALS. */
 export const MFD_ALLOW_SEALING = 0x2;
+
+/** fcntl: add seals to a memfd (linux/fcntl.h F_LINUX_SPECIFIC_BASE + 9). */
+export const F_ADD_SEALS = 1033;
+/** fcntl: get a memfd's seals (F_LINUX_SPECIFIC_BASE + 10). */
+export const F_GET_SEALS = 1034;
+/** Seal: no further seals may be added. */
+export const F_SEAL_SEAL = 0x1;
+/** Seal: the file may not shrink. */
+export const F_SEAL_SHRINK = 0x2;
+/** Seal: the file may not grow. */
+export const F_SEAL_GROW = 0x4;
+/** Seal: the contents may not be written. */
+export const F_SEAL_WRITE = 0x8;

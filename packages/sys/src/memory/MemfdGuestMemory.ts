@@ -2,9 +2,10 @@ import { GuestMemory, VnicError } from '@vnic/core';
 import type { GuestMemoryLayout, GuestMemoryRegionLayout } from '@vnic/core';
 import { checkSys } from '../checkSys.ts';
 import { closeFd } from '../fd/closeFd.ts';
-import { MFD_CLOEXEC } from '../linux/fcntl.ts';
+import { F_SEAL_GROW, F_SEAL_SHRINK, MFD_ALLOW_SEALING, MFD_CLOEXEC } from '../linux/fcntl.ts';
 import { libc } from '../native/libc.ts';
 import { viewHostMemory } from '../viewHostMemory.ts';
+import { addFileSeals } from './fileSeals.ts';
 import { SharedMapping } from './SharedMapping.ts';
 
 /** Options of MemfdGuestMemory.create. */
@@ -13,6 +14,12 @@ export interface MemfdGuestMemoryOptions {
   readonly regions: readonly { readonly guestPhysAddr: number; readonly size: number }[];
   /** memfd name, shown in /proc/<pid>/fd and /proc/<pid>/maps (default `vnic-guest-ram`). */
   readonly name?: string;
+  /**
+   * Seal each memfd against shrinking and growing (F_SEAL_SHRINK|F_SEAL_GROW, as QEMU's
+   * memory-backend-memfd does by default), so a backend that maps it can trust its size.
+   * Default true; false leaves the memfds unsealed.
+   */
+  readonly seal?: boolean;
 }
 
 interface Owned {
@@ -50,8 +57,10 @@ export class MemfdGuestMemory {
       for (const [i, r] of options.regions.entries()) {
         const target = `${name}[${i}]`;
         if (!Number.isSafeInteger(r.size) || r.size <= 0) throw new VnicError('invalid-argument', `guest memory region ${i}: size ${r.size} is not a positive integer`);
-        fd = checkSys(libc.memfd_create(name, MFD_CLOEXEC), 'memfd_create', undefined, target);
+        const seal = options.seal ?? true;
+        fd = checkSys(libc.memfd_create(name, MFD_CLOEXEC | (seal ? MFD_ALLOW_SEALING : 0)), 'memfd_create', undefined, target);
         checkSys(libc.ftruncate(fd, r.size), 'ftruncate', undefined, target);
+        if (seal) addFileSeals(fd, F_SEAL_SHRINK | F_SEAL_GROW);
         const mapping = SharedMapping.map(fd, r.size, 0, target);
         owned.push({ fd, mapping });
         fd = -1;
@@ -59,7 +68,7 @@ export class MemfdGuestMemory {
       }
       const layout: GuestMemoryLayout = { regions };
       // NATIVE: views over this object's mappings; valid until close().
-      const memory = GuestMemory.fromLayout(layout, (r) => viewHostMemory(r.hostAddr, r.size));
+      const memory = GuestMemory.fromLayout(layout, (r, offset, length) => viewHostMemory(r.hostAddr + BigInt(offset), length));
       return new MemfdGuestMemory(layout, memory, owned);
     } catch (e) {
       try {
