@@ -7,6 +7,8 @@ export { containerBackends } from './containerBackends.ts';
 export { createNetDevices } from './createNetDevices.ts';
 export type { CreateNetDevicesOptions } from './createNetDevices.ts';
 export { createVnicContainer } from './createVnicContainer.ts';
+export { defineVmConfig } from './defineVmConfig.ts';
+export type { VmConfigInput } from './defineVmConfig.ts';
 export { defaultBackendModules } from './defaultBackendModules.ts';
 export { formatPath } from './formatPath.ts';
 export { loadVmConfig } from './loadVmConfig.ts';
