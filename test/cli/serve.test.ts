@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { UnixSocket } from '@vnic/sys';
 import { decodeU64, encodeMessage, FrontendReq, VHOST_USER_HDR_SIZE } from '@vnic/vhost-user-protocol';
 import { describe, expect, it } from 'vitest';
-import { uniqueName } from '../../packages/sys/src/testing/uniqueName.ts';
+import { uniqueName } from '@vnic/sys/testing';
 
 const root = process.getuid?.() === 0;
 if (!root && process.env['CI']) throw new Error('vnic serve needs root (a tap)');

@@ -2,8 +2,7 @@ import { existsSync } from 'node:fs';
 import { ConfigError, createNetDevices } from '@vnic/config';
 import { VirtioNetDriver } from '@vnic/driver';
 import { describe, expect, it } from 'vitest';
-import { hostTapPeer } from '../../packages/sys/src/testing/hostTapPeer.ts';
-import { uniqueName } from '../../packages/sys/src/testing/uniqueName.ts';
+import { hostTapPeer, uniqueName } from '@vnic/sys/testing';
 
 // The real backends through the default container, on a host WITHOUT vhost_net (this machine's
 // kernel): `backend: "vhost-net"` fails clearly, and `fallback: "virtio-net"` gets the in-process

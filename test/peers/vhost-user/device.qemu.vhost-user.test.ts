@@ -5,8 +5,7 @@ import { VIRTIO_NET_F_MRG_RXBUF } from '@vnic/core/virtio_net';
 import { runInVm } from '@vnic/testvm';
 import { describeFeatures, VhostUserDeviceServer } from '@vnic/vhost-user-device';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Netns } from '../../../packages/sys/src/testing/Netns.ts';
-import { uniqueName } from '../../../packages/sys/src/testing/uniqueName.ts';
+import { Netns, uniqueName } from '@vnic/sys/testing';
 import { TCP_CHECK_SCRIPT } from './tcpCheckScript.ts';
 import { socketDir } from './peerSupport.ts';
 
