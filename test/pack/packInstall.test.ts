@@ -62,6 +62,7 @@ describe.skipIf(peer.skip)('pack and install: the published packages work with p
       expect(files.filter((f) => /\.(spec|test)\.|\/fixtures\//.test(f)), `${p.pkg.name}: specs or fixtures in the tarball`).toEqual([]);
       for (const f of ['dist/index.js', 'dist/index.d.ts', 'LICENSE', 'README.md', 'package.json']) expect(files, `${p.pkg.name}: ${f}`).toContain(f);
       if (p.pkg.name === '@vnic/virtio-net') expect(files).toContain('dist/ioWorker.js');
+      if (p.pkg.name === '@vnic/cli') for (const f of ['bin/vnic.js', 'dist/main.js', 'config/vm-config.json']) expect(files).toContain(f);
       const packed = JSON.parse(execFileSync('tar', ['xzOf', tarballs.get(p.pkg.name)!, 'package/package.json'], { encoding: 'utf8' })) as PackageJson & { dependencies?: Record<string, string> };
       for (const [sub, target] of Object.entries(packed.exports)) {
         if (sub === './package.json') continue;
@@ -88,11 +89,12 @@ describe.skipIf(peer.skip)('pack and install: the published packages work with p
     expect(out).toContain('closed: no fd left');
   }, 180_000);
 
-  it('npx vnic check-config and npx vnic demo run from the installed bin', () => {
+  it('npx vnic check-config, serve --help and demo run from the installed bin', () => {
     writeFileSync(join(app, 'vm.json'), JSON.stringify({ net: [{ id: 'n0', backend: 'virtio-net', mac: '52:54:00:00:00:07', 'virtio-net': { tap: 'vnic-n0' } }] }));
     expect(run('npx', ['--no-install', 'vnic', 'check-config', 'vm.json'], app)).toContain('vm.json is valid: 1 NIC');
     const bad = spawnSync('npx', ['--no-install', 'vnic', 'check-config', 'missing.json'], { cwd: app, encoding: 'utf8' });
     expect(bad.status).not.toBe(0);
+    expect(run('npx', ['--no-install', 'vnic', 'serve', '--help'], app)).toContain('--socket');
     const demo = run('npx', ['--no-install', 'vnic', 'demo', '--pings', '2'], app, 180_000);
     expect(demo).toMatch(/seq 2: reply in/);
     expect(demo).toContain(', 0 lost');
