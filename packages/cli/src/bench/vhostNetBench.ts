@@ -96,7 +96,7 @@ export const vhostNetBench: Bench = {
     writeFileSync(join(dir, 'flood.c'), FLOODER_C);
     execFileSync('cc', ['-O2', '-o', flooder, join(dir, 'flood.c')], { stdio: 'pipe' });
     if (!existsSync(flooder)) throw new Error(`cc produced no ${flooder}`);
-    const guest = join(here, 'vhostNetBenchGuest.ts');
+    const guest = join(here, import.meta.url.endsWith('.ts') ? 'vhostNetBenchGuest.ts' : 'vhostNetBenchGuest.js'); // sources or dist/
     let pending = ''; // console output arrives in pieces: report whole result lines only
     const result = await runInVm({
       command: [join(repoRoot, 'node_modules', '.bin', 'tsx'), guest, String(seconds), flooder],
