@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { UnixSocket } from '@vnic/sys';
 import { decodeU64, encodeMessage, FrontendReq, VHOST_USER_HDR_SIZE } from '@vnic/vhost-user-protocol';
 import { describe, expect, it } from 'vitest';
-import { uniqueName } from '../../packages/sys/src/testing/uniqueName.ts';
-import { needsPeer } from '@vnic/sys/testing';
+import { needsPeer, uniqueName } from '@vnic/sys/testing';
 
 const root = !needsPeer('vnic serve', process.getuid?.() === 0 ? undefined : 'needs root for the tap').skip;
 

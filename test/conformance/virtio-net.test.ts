@@ -1,5 +1,5 @@
 import { describe } from 'vitest';
-import { hostTapPeer } from '../../packages/sys/src/testing/hostTapPeer.ts';
+import { hostTapPeer } from '@vnic/sys/testing';
 import { TapNetns } from '../fixtures/TapNetns.ts';
 import { describeVirtioNetDevice } from './describeVirtioNetDevice.ts';
 import { isTestFrame } from './frames.ts';

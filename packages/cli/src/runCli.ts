@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -9,8 +10,14 @@ import { serve } from './commands/serve.ts';
 import { runDemo } from './demo/runDemo.ts';
 import { processIo } from './processIo.ts';
 
-/** The repository's examples/vm-config.json: relative to the working directory when below it. */
-const EXAMPLE_CONFIG = fileURLToPath(new URL('../../../examples/vm-config.json', import.meta.url));
+/**
+ * The example VM config `vnic demo` uses by default: the copy shipped in the package (config/, made
+ * by the package build from the repository's examples/vm-config.json), else, on sources in the
+ * workspace before any build, the repository's own file. Relative to the working directory when below it.
+ */
+const EXAMPLE_CONFIG = [new URL('../config/vm-config.json', import.meta.url), new URL('../../../examples/vm-config.json', import.meta.url)]
+  .map((u) => fileURLToPath(u))
+  .find((f) => existsSync(f)) ?? fileURLToPath(new URL('../config/vm-config.json', import.meta.url));
 const DEFAULT_CONFIG = relative(process.cwd(), EXAMPLE_CONFIG).startsWith('..') ? EXAMPLE_CONFIG : relative(process.cwd(), EXAMPLE_CONFIG);
 
 function count(name: string, max: number, min = 1): (value: string) => number {

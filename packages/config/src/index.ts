@@ -10,6 +10,8 @@ export { createVnicContainer } from './createVnicContainer.ts';
 export { VnicContainer } from './VnicContainer.ts';
 export { vnicServicesModule } from './vnicServicesModule.ts';
 export type { VnicServicesOptions } from './VnicServicesOptions.ts';
+export { defineVmConfig } from './defineVmConfig.ts';
+export type { VmConfigInput } from './defineVmConfig.ts';
 export { defaultBackendModules } from './defaultBackendModules.ts';
 export { formatPath } from './formatPath.ts';
 export { isConfigObject } from './isConfigObject.ts';

@@ -10,8 +10,7 @@ const offloadFlag = v.optional(v.boolean('must be true or false'), true);
 const OFFLOADS_MESSAGE =
   'must be an object of offload switches; allowed keys: csum, guestCsum, hostTso4, hostTso6, hostEcn, hostUfo, guestTso4, guestTso6, guestEcn, guestUfo';
 
-/** Offload switches; each defaults to on. */
-export const offloadsSchema = v.pipe(v.custom<Record<string, unknown>>(isConfigObject, OFFLOADS_MESSAGE), v.strictObject(
+const offloadsObject = v.strictObject(
   {
     csum: offloadFlag,
     guestCsum: offloadFlag,
@@ -25,7 +24,10 @@ export const offloadsSchema = v.pipe(v.custom<Record<string, unknown>>(isConfigO
     guestUfo: offloadFlag,
   },
   OFFLOADS_MESSAGE,
-));
+);
+
+/** Offload switches; each defaults to on. (The object check first, so `[]` or `null` reads in our words; typed as the object's input.) */
+export const offloadsSchema = v.pipe(v.custom<v.InferInput<typeof offloadsObject>>(isConfigObject, OFFLOADS_MESSAGE), offloadsObject);
 
 const powerOfTwo = v.check((n: number) => (n & (n - 1)) === 0, 'must be a power of two');
 
@@ -33,7 +35,7 @@ const powerOfTwo = v.check((n: number) => (n & (n - 1)) === 0, 'must be a power 
  * Schema of one `net[]` entry. Backend-specific sections are keyed by backend name
  * (e.g. `"vhost-user": { "socket": ... }`); they are checked by the backend's provider.
  */
-export const netEntrySchema = v.pipe(v.custom<Record<string, unknown>>(isConfigObject, 'must be an object describing one NIC'), v.looseObject({
+const netEntryObject = v.looseObject({
   id: v.pipe(v.string('must be a string'), v.regex(ID_RE, 'must be 1-32 characters of A-Z a-z 0-9 _ . - starting with a letter or digit')),
   backend: v.pipe(v.string('must be a string naming a backend'), v.minLength(1, 'must name a backend')),
   mac: v.pipe(
@@ -56,7 +58,10 @@ export const netEntrySchema = v.pipe(v.custom<Record<string, unknown>>(isConfigO
   indirectDesc: v.optional(v.boolean('must be true or false'), true),
   ctrlVq: v.optional(v.boolean('must be true or false'), true),
   fallback: v.optional(v.pipe(v.string('must be a string naming a backend'), v.minLength(1, 'must name a backend'))),
-}));
+});
+
+/** The object check first (a non-object entry reads in our words), typed as the entry's input so a VMM's literal is checked. */
+export const netEntrySchema = v.pipe(v.custom<v.InferInput<typeof netEntryObject>>(isConfigObject, 'must be an object describing one NIC'), netEntryObject);
 
 /** One `net[]` entry after schema validation (before the backend section is checked). */
 export type NetEntry = v.InferOutput<typeof netEntrySchema>;

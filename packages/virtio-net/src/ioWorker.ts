@@ -2,7 +2,7 @@
 // event loop for a job (one queue pair of one activation), runs that job's QueuePairLoop, which
 // blocks this thread in epoll until the main thread asks it to stop, posts the ring positions and
 // goes back to waiting. Started from a bundle of this file when the package runs from its .ts
-// sources (see ioWorkerSource.ts).
+// sources (see ioWorkerSource.ts); built, the package starts dist/ioWorker.js itself.
 import { parentPort } from 'node:worker_threads';
 import type { IoWorkerJob } from './IoWorkerJob.ts';
 import type { IoWorkerMessage } from './IoWorkerMessage.ts';

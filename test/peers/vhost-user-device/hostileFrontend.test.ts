@@ -19,8 +19,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fdCount } from '../../../packages/sys/src/testing/fdCount.ts';
-import { uniqueName } from '../../../packages/sys/src/testing/uniqueName.ts';
+import { fdCount, uniqueName } from '@vnic/sys/testing';
 
 // A hostile vhost-user frontend written here, against a real VhostUserDeviceServer (real tap, real
 // memfds passed by SCM_RIGHTS): every malformed message ends its connection with an error naming

@@ -1,7 +1,6 @@
 import { PacketSocket } from '@vnic/sys';
 import { VhostUserDeviceServer, type VhostUserDeviceOptions } from '@vnic/vhost-user-device';
-import { Netns } from '../../../packages/sys/src/testing/Netns.ts';
-import { uniqueName } from '../../../packages/sys/src/testing/uniqueName.ts';
+import { Netns, uniqueName } from '@vnic/sys/testing';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** IEEE 802 local experimental ethertype: nothing in the namespace answers or sends it. */

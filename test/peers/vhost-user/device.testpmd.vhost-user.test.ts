@@ -1,6 +1,6 @@
 import { featureBit, VIRTIO_F_VERSION_1 } from '@vnic/core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { fdCount } from '../../../packages/sys/src/testing/fdCount.ts';
+import { fdCount } from '@vnic/sys/testing';
 import { DeviceTapSide, macSwapped, nextEvent } from './DeviceTapSide.ts';
 import { Testpmd } from '@vnic/cli';
 import { peerMissing, socketDir } from './peerSupport.ts';

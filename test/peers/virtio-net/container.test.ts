@@ -3,8 +3,7 @@ import { ConfigError, createNetDevices, createVnicContainer } from '@vnic/config
 import { VirtioNetDriver } from '@vnic/driver';
 import { VirtioNetTapDevice } from '@vnic/virtio-net';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hostTapPeer } from '../../../packages/sys/src/testing/hostTapPeer.ts';
-import { uniqueName } from '../../../packages/sys/src/testing/uniqueName.ts';
+import { hostTapPeer, uniqueName } from '@vnic/sys/testing';
 
 // The backend as a VMM gets it: through @vnic/config's default container.
 

@@ -5,7 +5,7 @@ import { CHAIN_LEVEL_MALFORMED, VirtioNetDriver } from '@vnic/driver';
 import type { EventFd } from '@vnic/sys';
 import { TX_ENGINE_ENV } from '@vnic/virtio-net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { hostTapPeer } from '../../../packages/sys/src/testing/hostTapPeer.ts';
+import { hostTapPeer } from '@vnic/sys/testing';
 import { frameSeq, isTestFrame, OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
 import { TapNetns } from '../../fixtures/TapNetns.ts';
 

@@ -2,7 +2,7 @@ import { DEFAULT_NET_OFFLOADS, type NetDeviceConfig } from '@vnic/core';
 import { VIRTIO_NET_OK } from '@vnic/core/virtio_net';
 import { VirtioNetDriver } from '@vnic/driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostTapPeer } from '../../../packages/sys/src/testing/hostTapPeer.ts';
+import { hostTapPeer } from '@vnic/sys/testing';
 import { frameSeq, isTestFrame, OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
 import { TapNetns } from '../../fixtures/TapNetns.ts';
 

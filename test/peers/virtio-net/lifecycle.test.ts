@@ -4,9 +4,7 @@ import { VirtioNetDriver } from '@vnic/driver';
 import { TX_ENGINE_ENV, VirtioNetTapDevice } from '@vnic/virtio-net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { IoThreadPool } from '../../../packages/virtio-net/src/IoThreadPool.ts';
-import { fdCount } from '../../../packages/sys/src/testing/fdCount.ts';
-import { hostTapPeer } from '../../../packages/sys/src/testing/hostTapPeer.ts';
-import { uniqueName } from '../../../packages/sys/src/testing/uniqueName.ts';
+import { fdCount, hostTapPeer, uniqueName } from '@vnic/sys/testing';
 import { OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
 
 // Many life cycles must leave no fd, thread or mapping behind. Every activation uses two queue

@@ -1,7 +1,7 @@
 import { DEFAULT_NET_OFFLOADS, type NetDeviceConfig } from '@vnic/core';
 import { driverPort, formatMac, GuestNetStack, VirtioNetDriver } from '@vnic/driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostTapPeer } from '../../../packages/sys/src/testing/hostTapPeer.ts';
+import { hostTapPeer } from '@vnic/sys/testing';
 import { nodeInNetns, pattern } from '../../fixtures/offloadFrames.ts';
 import { nsUdpServer } from '../../fixtures/nsUdpServer.ts';
 import { receiveUdpPerPair } from '../../fixtures/receiveUdpPerPair.ts';

@@ -4,8 +4,7 @@ import { driverPort, formatMac, GuestNetStack, parseEthernet, parseIpv4, VirtioN
 import { Tap } from '@vnic/sys';
 import { TX_ENGINE_ENV } from '@vnic/virtio-net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostTapPeer } from '../../../packages/sys/src/testing/hostTapPeer.ts';
-import { uniqueName } from '../../../packages/sys/src/testing/uniqueName.ts';
+import { hostTapPeer, uniqueName } from '@vnic/sys/testing';
 import { l4ChecksumOk, nodeInNetns, pattern, readTapFrames, tcpPartialFrame, udpPartialFrame } from '../../fixtures/offloadFrames.ts';
 import { nsUdpServer } from '../../fixtures/nsUdpServer.ts';
 import { pingGuestFromNetns } from '../../fixtures/pingGuestFromNetns.ts';

@@ -3,8 +3,7 @@ import { buildEthernet, buildIpv4, buildUdp, driverPort, EtherType, GuestNetStac
 import { VhostNetDevice } from '@vnic/vhost-net';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fdCount } from '../../../packages/sys/src/testing/fdCount.ts';
-import { uniqueName } from '../../../packages/sys/src/testing/uniqueName.ts';
+import { fdCount, uniqueName } from '@vnic/sys/testing';
 import { netConfig } from '../../conformance/netConfig.ts';
 import { nsUdpServer } from '../../fixtures/nsUdpServer.ts';
 import { pattern } from '../../fixtures/offloadFrames.ts';

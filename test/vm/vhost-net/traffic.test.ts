@@ -2,7 +2,7 @@ import { type ActivateContext, type NetDeviceConfig, type QueueState } from '@vn
 import { driverPort, formatMac, GuestNetStack, VirtioNetDriver } from '@vnic/driver';
 import { VhostNetDevice } from '@vnic/vhost-net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fdCount } from '../../../packages/sys/src/testing/fdCount.ts';
+import { fdCount } from '@vnic/sys/testing';
 import { frameSeq, isTestFrame, OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
 import { netConfig } from '../../conformance/netConfig.ts';
 import { pattern } from '../../fixtures/offloadFrames.ts';

@@ -1,5 +1,5 @@
 import { accessSync, constants } from 'node:fs';
-import { hostTapPeer } from '../../../packages/sys/src/testing/hostTapPeer.ts';
+import { hostTapPeer } from '@vnic/sys/testing';
 
 /**
  * The kernel vhost_net peer, checked once per file: these tests run INSIDE the test VM

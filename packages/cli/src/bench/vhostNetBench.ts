@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runInVm } from '@vnic/testvm';
 import type { Bench } from './Bench.ts';
 import { makeBenchRow } from './makeBenchRow.ts';
 
@@ -44,6 +43,21 @@ int main(int argc, char **argv) {
 }
 `;
 
+/**
+ * @vnic/testvm, loaded only when this bench runs: it is a private workspace package (a devDependency
+ * of @vnic/cli), so an installed `vnic` has no test VM and says so instead of failing at start-up.
+ */
+async function loadTestVm(): Promise<typeof import('@vnic/testvm')> {
+  try {
+    return await import('@vnic/testvm');
+  } catch (e) {
+    throw new Error(
+      `vnic bench vhost-net needs @vnic/testvm (the private test-VM package of the vnic repository), which is not installed: run it from a checkout of the vnic repository (pnpm bench vhost-net) (${e instanceof Error ? e.message : String(e)})`,
+      { cause: e },
+    );
+  }
+}
+
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repoRoot = join(here, '..', '..', '..', '..');
 
@@ -65,9 +79,15 @@ export const vhostNetBench: Bench = {
         return `${tool} is not installed (bash scripts/setup.sh installs it)`;
       }
     }
+    try {
+      await loadTestVm();
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
     return undefined;
   },
   async run(ctx) {
+    const { runInVm } = await loadTestVm();
     const seconds = ctx.seconds ?? 3;
     const dir = join(repoRoot, '.vnic-tmp', 'bench-vhost-net');
     mkdirSync(dir, { recursive: true });
@@ -76,7 +96,7 @@ export const vhostNetBench: Bench = {
     writeFileSync(join(dir, 'flood.c'), FLOODER_C);
     execFileSync('cc', ['-O2', '-o', flooder, join(dir, 'flood.c')], { stdio: 'pipe' });
     if (!existsSync(flooder)) throw new Error(`cc produced no ${flooder}`);
-    const guest = join(here, 'vhostNetBenchGuest.ts');
+    const guest = join(here, import.meta.url.endsWith('.ts') ? 'vhostNetBenchGuest.ts' : 'vhostNetBenchGuest.js'); // sources or dist/
     let pending = ''; // console output arrives in pieces: report whole result lines only
     const result = await runInVm({
       command: [join(repoRoot, 'node_modules', '.bin', 'tsx'), guest, String(seconds), flooder],

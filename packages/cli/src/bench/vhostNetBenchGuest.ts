@@ -16,13 +16,12 @@ import type { NetDeviceConfig, VirtioNetDevice } from '@vnic/core';
 import { VirtioNetDriver } from '@vnic/driver';
 import { VhostNetDevice } from '@vnic/vhost-net';
 import { shutdownIoThreads, VirtioNetTapDevice } from '@vnic/virtio-net';
-import { Netns } from '../../../sys/src/testing/Netns.ts';
+import { Netns, uniqueName } from '@vnic/sys/testing';
 import { benchNicConfig } from './benchNicConfig.ts';
 import type { GuestWindow } from './virtioNet/GuestWindow.ts';
 import { parseStatCpu } from './virtioNet/parseStatCpu.ts';
 import { RingRecycler } from './virtioNet/RingRecycler.ts';
 import { runGuestWindow } from './virtioNet/runGuestWindow.ts';
-import { uniqueName } from '../../../sys/src/testing/uniqueName.ts';
 
 type Backend = 'vhost-net' | 'virtio-net';
 const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x7e, 0x50, 0x01);
