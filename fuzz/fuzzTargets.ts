@@ -1,9 +1,11 @@
+import { mmioTransportTarget } from './targets/mmioTransportTarget.ts';
 import { splitQueueTarget } from './targets/splitQueueTarget.ts';
 import { vhostUserCodecTarget } from './targets/vhostUserCodecTarget.ts';
 import { vmConfigTarget } from './targets/vmConfigTarget.ts';
 
 /** Every fuzz target by name; its corpus lives in fuzz/corpus/<name>/. */
 export const fuzzTargets: Readonly<Record<string, (data: Uint8Array) => void>> = {
+  mmioTransport: mmioTransportTarget,
   splitQueue: splitQueueTarget,
   vhostUserCodec: vhostUserCodecTarget,
   vmConfig: vmConfigTarget,

@@ -64,3 +64,42 @@ put('vmConfig', 'example', readFileSync(join(import.meta.dirname, '../examples/v
 put('vmConfig', 'one-nic', new TextEncoder().encode(JSON.stringify({ net: [{ id: 'net0', backend: 'virtio-net', mac: '52:54:00:00:00:01', 'virtio-net': { tap: 't0' } }] })));
 put('vmConfig', 'proto-key', new TextEncoder().encode('{"net":[{"id":"n","backend":"virtio-net","__proto__":{"x":1},"virtio-net":{"tap":"t"}}]}'));
 put('vmConfig', 'dup-ids', new TextEncoder().encode('{"net":[{"id":"a","backend":"vhost-user","vhost-user":{"socket":"/s"}},{"id":"a","backend":"vhost-user","vhost-user":{"socket":"/s"}}]}'));
+
+// mmioTransport: a driver bring-up (ACK, DRIVER, features, FEATURES_OK, queue 0, DRIVER_OK), then a reset.
+{
+  const ops: number[] = [];
+  const acc = (write: boolean, off: number, value = 0): void => {
+    ops.push((write ? 1 : 0) | (2 << 1), off / 2, value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, value >>> 24);
+  };
+  acc(false, 0x000);
+  acc(false, 0x004);
+  acc(false, 0x008);
+  acc(true, 0x070, 1);
+  acc(true, 0x070, 3);
+  acc(true, 0x014, 0);
+  acc(false, 0x010);
+  acc(true, 0x014, 1);
+  acc(false, 0x010);
+  acc(true, 0x024, 0);
+  acc(true, 0x020, 0x0000_0020);
+  acc(true, 0x024, 1);
+  acc(true, 0x020, 1);
+  acc(true, 0x070, 11);
+  acc(false, 0x070);
+  acc(true, 0x030, 0);
+  acc(false, 0x034);
+  acc(true, 0x038, 256);
+  acc(true, 0x080, 0x1000);
+  acc(true, 0x090, 0x2000);
+  acc(true, 0x0a0, 0x3000);
+  acc(true, 0x044, 1);
+  acc(true, 0x070, 15);
+  acc(true, 0x050, 0);
+  acc(false, 0x060);
+  acc(true, 0x064, 1);
+  acc(false, 0x100);
+  acc(false, 0x104);
+  acc(true, 0x070, 0);
+  acc(false, 0x070);
+  put('mmioTransport', 'bring-up-reset', Uint8Array.from(ops));
+}
