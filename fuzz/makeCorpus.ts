@@ -103,3 +103,17 @@ put('vmConfig', 'dup-ids', new TextEncoder().encode('{"net":[{"id":"a","backend"
   acc(false, 0x070);
   put('mmioTransport', 'bring-up-reset', Uint8Array.from(ops));
 }
+
+// frontendMessage: GET_FEATURES, SET_FEATURES with its u64, SET_VRING_NUM, then a truncated header.
+{
+  const msg = (request: number, payload: Uint8Array): number[] => {
+    const h = new DataView(new ArrayBuffer(12));
+    h.setUint32(0, request, true);
+    h.setUint32(4, 1, true);
+    h.setUint32(8, payload.length, true);
+    return [...new Uint8Array(h.buffer), ...payload];
+  };
+  put('frontendMessage', 'three-messages', Uint8Array.from([...msg(1, new Uint8Array(0)), ...msg(2, encodeU64(0x1_0000_0000n)), ...msg(8, encodeVringState({ index: 0, num: 256 }))]));
+  put('frontendMessage', 'cut-header', Uint8Array.from([...msg(1, new Uint8Array(0)), 5, 0, 0]));
+  put('frontendMessage', 'oversize', Uint8Array.from(msg(5, new Uint8Array(0)).map((b, i) => (i === 10 ? 0x10 : b))));
+}

@@ -35,15 +35,15 @@ function mutated(seeds: readonly Uint8Array[]): fc.Arbitrary<Uint8Array> {
 
 describe('fuzz targets (corpus replay + seeded mutation)', () => {
   for (const [name, target] of Object.entries(fuzzTargets)) {
-    it(`${name}: every corpus input passes the oracle`, () => {
+    it(`${name}: every corpus input passes the oracle`, async () => {
       const seeds = corpus(name);
       expect(seeds.length).toBeGreaterThan(0);
-      for (const s of seeds) target(s);
+      for (const s of seeds) await target(s);
     });
-    it(`${name}: ${runs} mutated and random inputs pass the oracle`, () => {
+    it(`${name}: ${runs} mutated and random inputs pass the oracle`, async () => {
       const seeds = corpus(name);
       const input = fc.oneof({ weight: 3, arbitrary: mutated(seeds) }, { weight: 1, arbitrary: fc.uint8Array({ maxLength: 512 }) });
-      fc.assert(fc.property(input, (data) => target(data)), { seed: 0x5eed, numRuns: runs });
+      await fc.assert(fc.asyncProperty(input, async (data) => target(data)), { seed: 0x5eed, numRuns: runs });
     }, 60_000);
   }
 });
