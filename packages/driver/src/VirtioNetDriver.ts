@@ -28,9 +28,6 @@ import {
   VIRTIO_MMIO_QUEUE_USED_LOW,
   VIRTIO_MMIO_STATUS,
   VIRTIO_NET_CONFIG_SIZE,
-  VIRTQ_DESC_F_INDIRECT,
-  VIRTQ_DESC_F_NEXT,
-  VIRTQ_DESC_F_WRITE,
   VirtioMmioTransport,
   decodeVirtioNetConfig,
   decodeVirtioNetHdr,
@@ -55,6 +52,7 @@ import type { ReceivedFrame } from './ReceivedFrame.ts';
 import type { TxLayout } from './TxLayout.ts';
 import type { VirtioNetDriverAttachOptions } from './VirtioNetDriverAttachOptions.ts';
 import type { VirtioNetDriverTuning } from './VirtioNetDriverTuning.ts';
+import { writeMalformedChain } from './writeMalformedChain.ts';
 
 const N = virtio_net;
 const { VIRTIO_NET_HDR_SIZE, VIRTIO_NET_OK } = virtio_net;
@@ -638,52 +636,7 @@ export class VirtioNetDriver {
    */
   postMalformed(kind: MalformedChain, queuePair = 0): void {
     const s = this.state(2 * queuePair + 1);
-    const mem = this.memory;
-    const q = s.q;
-    const r0 = q.size - 1;
-    const r1 = q.size - 2;
-    const end = this.memory.regions.reduce((m, r) => Math.max(m, r.guestPhysAddr + r.size), 0);
-    const good = this.scratch;
-    const w = (i: number, addr: number | bigint, len: number, flags: number, next = 0): void => q.writeDescriptor(mem, i, { addr, len, flags, next });
-    switch (kind) {
-      case 'avail-idx-jump':
-        q.setAvailIdxRaw(mem, q.nextAvail + q.size + 1);
-        this.kick(s.index);
-        return;
-      case 'loop':
-        w(r0, good, 64, VIRTQ_DESC_F_NEXT, r1);
-        w(r1, good, 64, VIRTQ_DESC_F_NEXT, r0);
-        break;
-      case 'next-out-of-range':
-        w(r0, good, 64, VIRTQ_DESC_F_NEXT, q.size + 3);
-        break;
-      case 'address-out-of-memory':
-        w(r0, end + 4096, 64, 0);
-        break;
-      case 'address-overflow':
-        w(r0, 0xffff_ffff_ffff_f000n, 0x2000, 0);
-        break;
-      case 'length-overflow':
-        w(r0, end - 16, 0xffff_ffff, 0);
-        break;
-      case 'indirect-len':
-        w(r0, good, 24, VIRTQ_DESC_F_INDIRECT);
-        break;
-      case 'nested-indirect':
-        DriverQueue.writeDescriptorAt(mem, good, { addr: good + 4096, len: 16, flags: VIRTQ_DESC_F_INDIRECT, next: 0 });
-        w(r0, good, 16, VIRTQ_DESC_F_INDIRECT);
-        break;
-      case 'indirect-next':
-        w(r0, good, 16, VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_NEXT, r1);
-        w(r1, good, 64, 0);
-        break;
-      case 'readable-after-writable':
-        w(r0, good, 64, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, r1);
-        w(r1, good + 64, 64, 0);
-        break;
-    }
-    q.pushAvailRaw(mem, r0);
-    q.publish(mem);
+    writeMalformedChain(this.memory, s.q, kind, this.scratch);
     this.kick(s.index);
   }
 
