@@ -8,7 +8,6 @@ import {
   VIRTIO_CONFIG_S_NEEDS_RESET,
   VIRTIO_F_EVENT_IDX,
   VIRTIO_F_VERSION_1,
-  VIRTIO_MMIO_CONFIG,
   VIRTIO_MMIO_DEVICE_FEATURES,
   VIRTIO_MMIO_DEVICE_FEATURES_SEL,
   VIRTIO_MMIO_DRIVER_FEATURES,
@@ -27,9 +26,7 @@ import {
   VIRTIO_MMIO_QUEUE_USED_HIGH,
   VIRTIO_MMIO_QUEUE_USED_LOW,
   VIRTIO_MMIO_STATUS,
-  VIRTIO_NET_CONFIG_SIZE,
   VirtioMmioTransport,
-  decodeVirtioNetConfig,
   decodeVirtioNetHdr,
   encodeNetCtrlCommand,
   encodeVirtioNetHdr,
@@ -53,6 +50,10 @@ import type { TxLayout } from './TxLayout.ts';
 import type { VirtioNetDriverAttachOptions } from './VirtioNetDriverAttachOptions.ts';
 import type { VirtioNetDriverTuning } from './VirtioNetDriverTuning.ts';
 import { writeMalformedChain } from './writeMalformedChain.ts';
+import { concatBytes } from './concatBytes.ts';
+import { readMmioNetConfig } from './readMmioNetConfig.ts';
+import { settleMmio } from './settleMmio.ts';
+import { writeMmioAddr } from './writeMmioAddr.ts';
 
 const N = virtio_net;
 const { VIRTIO_NET_HDR_SIZE, VIRTIO_NET_OK } = virtio_net;
@@ -340,7 +341,7 @@ export class VirtioNetDriver {
       const setStatus = (bits: number): void => t.write(VIRTIO_MMIO_STATUS, 4, status() | bits);
 
       t.write(VIRTIO_MMIO_STATUS, 4, 0);
-      await settle(t);
+      await settleMmio(t);
       setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE);
       setStatus(VIRTIO_CONFIG_S_DRIVER);
       t.write(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 4, 0);
@@ -348,7 +349,7 @@ export class VirtioNetDriver {
       t.write(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 4, 1);
       const hi = t.read(VIRTIO_MMIO_DEVICE_FEATURES, 4) >>> 0;
       const offered = (BigInt(hi) << 32n) | BigInt(lo);
-      const cfg = readNetConfig(t);
+      const cfg = readMmioNetConfig(t);
       const offeredPairs = hasFeature(offered, N.VIRTIO_NET_F_MQ) ? cfg.maxVirtqueuePairs : 1;
       const wantPairs = options.queuePairs ?? offeredPairs;
       if (!Number.isInteger(wantPairs) || wantPairs < 1 || wantPairs > offeredPairs) {
@@ -400,9 +401,9 @@ export class VirtioNetDriver {
         const q = new DriverQueue({ size: qsize, descTable: layout.descTable, availRing: layout.availRing, usedRing: layout.usedRing, eventIdx });
         q.init(mem);
         t.write(VIRTIO_MMIO_QUEUE_NUM, 4, qsize);
-        writeAddr(t, VIRTIO_MMIO_QUEUE_DESC_LOW, VIRTIO_MMIO_QUEUE_DESC_HIGH, layout.descTable);
-        writeAddr(t, VIRTIO_MMIO_QUEUE_AVAIL_LOW, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, layout.availRing);
-        writeAddr(t, VIRTIO_MMIO_QUEUE_USED_LOW, VIRTIO_MMIO_QUEUE_USED_HIGH, layout.usedRing);
+        writeMmioAddr(t, VIRTIO_MMIO_QUEUE_DESC_LOW, VIRTIO_MMIO_QUEUE_DESC_HIGH, layout.descTable);
+        writeMmioAddr(t, VIRTIO_MMIO_QUEUE_AVAIL_LOW, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, layout.availRing);
+        writeMmioAddr(t, VIRTIO_MMIO_QUEUE_USED_LOW, VIRTIO_MMIO_QUEUE_USED_HIGH, layout.usedRing);
         t.write(VIRTIO_MMIO_QUEUE_READY, 4, 1);
         const isRx = index !== ctrlIndex && index % 2 === 0;
         const bufSize = index === ctrlIndex ? 4096 : isRx ? rxBufferSize : TX_SLOT;
@@ -427,7 +428,7 @@ export class VirtioNetDriver {
         });
       }
       setStatus(VIRTIO_CONFIG_S_DRIVER_OK);
-      await settle(t);
+      await settleMmio(t);
       if ((status() & VIRTIO_CONFIG_S_NEEDS_RESET) !== 0) {
         throw new DriverError('device-failed', `device ${name} set DEVICE_NEEDS_RESET at DRIVER_OK`);
       }
@@ -442,7 +443,7 @@ export class VirtioNetDriver {
     } catch (err) {
       try {
         t.write(VIRTIO_MMIO_STATUS, 4, 0);
-        await settle(t);
+        await settleMmio(t);
       } catch {
         // reporting the original error matters more
       }
@@ -458,7 +459,7 @@ export class VirtioNetDriver {
 
   /** Decoded device config space (read through the transport, as a guest does). */
   readConfig(): VirtioNetConfig {
-    return readNetConfig(this.mmio);
+    return readMmioNetConfig(this.mmio);
   }
 
   /** Reads and acknowledges the transport's interrupt status bits (1 = used buffer, 2 = config). */
@@ -538,7 +539,7 @@ export class VirtioNetDriver {
     }
     s.q.publish(mem);
     this.kickIfNeeded(s);
-    return { hdr, frame: concat(parts), buffers: count, queuePair };
+    return { hdr, frame: concatBytes(parts), buffers: count, queuePair };
   }
 
   /** Waits up to `timeoutMs` for a received frame on `queuePair`. */
@@ -655,7 +656,7 @@ export class VirtioNetDriver {
     this.closed = true;
     try {
       this.mmio.write(VIRTIO_MMIO_STATUS, 4, 0);
-      await settle(this.mmio);
+      await settleMmio(this.mmio);
     } finally {
       for (const s of this.queues.values()) {
         if (!s.call.closed) s.call.write(1n); // wake a waiter so it sees `closed`
@@ -789,33 +790,4 @@ export class VirtioNetDriver {
       s.call.read();
     }
   }
-}
-
-/** Waits for the VMM to act on earlier writes (settled()), or yields once to the event loop. */
-function settle(mmio: MmioWindow): Promise<void> {
-  return mmio.settled?.() ?? new Promise<void>((resolve) => setImmediate(resolve));
-}
-
-function writeAddr(t: MmioWindow, lo: number, hi: number, addr: number): void {
-  t.write(lo, 4, addr % 0x1_0000_0000);
-  t.write(hi, 4, Math.floor(addr / 0x1_0000_0000));
-}
-
-function readNetConfig(t: MmioWindow): VirtioNetConfig {
-  const bytes = new Uint8Array(VIRTIO_NET_CONFIG_SIZE);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = t.read(VIRTIO_MMIO_CONFIG + i, 1);
-  return decodeVirtioNetConfig(bytes)!;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!.slice();
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
