@@ -8,7 +8,6 @@ import {
   VIRTIO_CONFIG_S_NEEDS_RESET,
   VIRTIO_F_EVENT_IDX,
   VIRTIO_F_VERSION_1,
-  VIRTIO_MMIO_CONFIG,
   VIRTIO_MMIO_DEVICE_FEATURES,
   VIRTIO_MMIO_DEVICE_FEATURES_SEL,
   VIRTIO_MMIO_DRIVER_FEATURES,
@@ -27,12 +26,7 @@ import {
   VIRTIO_MMIO_QUEUE_USED_HIGH,
   VIRTIO_MMIO_QUEUE_USED_LOW,
   VIRTIO_MMIO_STATUS,
-  VIRTIO_NET_CONFIG_SIZE,
-  VIRTQ_DESC_F_INDIRECT,
-  VIRTQ_DESC_F_NEXT,
-  VIRTQ_DESC_F_WRITE,
   VirtioMmioTransport,
-  decodeVirtioNetConfig,
   decodeVirtioNetHdr,
   encodeNetCtrlCommand,
   encodeVirtioNetHdr,
@@ -55,6 +49,11 @@ import type { ReceivedFrame } from './ReceivedFrame.ts';
 import type { TxLayout } from './TxLayout.ts';
 import type { VirtioNetDriverAttachOptions } from './VirtioNetDriverAttachOptions.ts';
 import type { VirtioNetDriverTuning } from './VirtioNetDriverTuning.ts';
+import { writeMalformedChain } from './writeMalformedChain.ts';
+import { concatBytes } from './concatBytes.ts';
+import { readMmioNetConfig } from './readMmioNetConfig.ts';
+import { settleMmio } from './settleMmio.ts';
+import { writeMmioAddr } from './writeMmioAddr.ts';
 
 const N = virtio_net;
 const { VIRTIO_NET_HDR_SIZE, VIRTIO_NET_OK } = virtio_net;
@@ -355,7 +354,7 @@ export class VirtioNetDriver {
       const setStatus = (bits: number): void => t.write(VIRTIO_MMIO_STATUS, 4, status() | bits);
 
       t.write(VIRTIO_MMIO_STATUS, 4, 0);
-      await settle(t);
+      await settleMmio(t);
       setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE);
       setStatus(VIRTIO_CONFIG_S_DRIVER);
       t.write(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 4, 0);
@@ -363,7 +362,7 @@ export class VirtioNetDriver {
       t.write(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 4, 1);
       const hi = t.read(VIRTIO_MMIO_DEVICE_FEATURES, 4) >>> 0;
       const offered = (BigInt(hi) << 32n) | BigInt(lo);
-      const cfg = readNetConfig(t);
+      const cfg = readMmioNetConfig(t);
       const offeredPairs = hasFeature(offered, N.VIRTIO_NET_F_MQ) ? cfg.maxVirtqueuePairs : 1;
       const wantPairs = options.queuePairs ?? offeredPairs;
       if (!Number.isInteger(wantPairs) || wantPairs < 1 || wantPairs > offeredPairs) {
@@ -415,9 +414,9 @@ export class VirtioNetDriver {
         const q = new DriverQueue({ size: qsize, descTable: layout.descTable, availRing: layout.availRing, usedRing: layout.usedRing, eventIdx });
         q.init(mem);
         t.write(VIRTIO_MMIO_QUEUE_NUM, 4, qsize);
-        writeAddr(t, VIRTIO_MMIO_QUEUE_DESC_LOW, VIRTIO_MMIO_QUEUE_DESC_HIGH, layout.descTable);
-        writeAddr(t, VIRTIO_MMIO_QUEUE_AVAIL_LOW, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, layout.availRing);
-        writeAddr(t, VIRTIO_MMIO_QUEUE_USED_LOW, VIRTIO_MMIO_QUEUE_USED_HIGH, layout.usedRing);
+        writeMmioAddr(t, VIRTIO_MMIO_QUEUE_DESC_LOW, VIRTIO_MMIO_QUEUE_DESC_HIGH, layout.descTable);
+        writeMmioAddr(t, VIRTIO_MMIO_QUEUE_AVAIL_LOW, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, layout.availRing);
+        writeMmioAddr(t, VIRTIO_MMIO_QUEUE_USED_LOW, VIRTIO_MMIO_QUEUE_USED_HIGH, layout.usedRing);
         t.write(VIRTIO_MMIO_QUEUE_READY, 4, 1);
         const isRx = index !== ctrlIndex && index % 2 === 0;
         const bufSize = index === ctrlIndex ? 4096 : isRx ? rxBufferSize : TX_SLOT;
@@ -442,7 +441,7 @@ export class VirtioNetDriver {
         });
       }
       setStatus(VIRTIO_CONFIG_S_DRIVER_OK);
-      await settle(t);
+      await settleMmio(t);
       if ((status() & VIRTIO_CONFIG_S_NEEDS_RESET) !== 0) {
         throw new DriverError('device-failed', `device ${name} set DEVICE_NEEDS_RESET at DRIVER_OK`);
       }
@@ -457,7 +456,7 @@ export class VirtioNetDriver {
     } catch (err) {
       try {
         t.write(VIRTIO_MMIO_STATUS, 4, 0);
-        await settle(t);
+        await settleMmio(t);
       } catch {
         // reporting the original error matters more
       }
@@ -473,7 +472,7 @@ export class VirtioNetDriver {
 
   /** Decoded device config space (read through the transport, as a guest does). */
   readConfig(): VirtioNetConfig {
-    return readNetConfig(this.mmio);
+    return readMmioNetConfig(this.mmio);
   }
 
   /** Reads and acknowledges the transport's interrupt status bits (1 = used buffer, 2 = config). */
@@ -553,7 +552,7 @@ export class VirtioNetDriver {
     }
     s.q.publish(mem);
     this.kickIfNeeded(s);
-    return { hdr, frame: concat(parts), buffers: count, queuePair };
+    return { hdr, frame: concatBytes(parts), buffers: count, queuePair };
   }
 
   /** Waits up to `timeoutMs` for a received frame on `queuePair`. */
@@ -651,52 +650,7 @@ export class VirtioNetDriver {
    */
   postMalformed(kind: MalformedChain, queuePair = 0): void {
     const s = this.state(2 * queuePair + 1);
-    const mem = this.memory;
-    const q = s.q;
-    const r0 = q.size - 1;
-    const r1 = q.size - 2;
-    const end = this.memory.regions.reduce((m, r) => Math.max(m, r.guestPhysAddr + r.size), 0);
-    const good = this.scratch;
-    const w = (i: number, addr: number | bigint, len: number, flags: number, next = 0): void => q.writeDescriptor(mem, i, { addr, len, flags, next });
-    switch (kind) {
-      case 'avail-idx-jump':
-        q.setAvailIdxRaw(mem, q.nextAvail + q.size + 1);
-        this.kick(s.index);
-        return;
-      case 'loop':
-        w(r0, good, 64, VIRTQ_DESC_F_NEXT, r1);
-        w(r1, good, 64, VIRTQ_DESC_F_NEXT, r0);
-        break;
-      case 'next-out-of-range':
-        w(r0, good, 64, VIRTQ_DESC_F_NEXT, q.size + 3);
-        break;
-      case 'address-out-of-memory':
-        w(r0, end + 4096, 64, 0);
-        break;
-      case 'address-overflow':
-        w(r0, 0xffff_ffff_ffff_f000n, 0x2000, 0);
-        break;
-      case 'length-overflow':
-        w(r0, end - 16, 0xffff_ffff, 0);
-        break;
-      case 'indirect-len':
-        w(r0, good, 24, VIRTQ_DESC_F_INDIRECT);
-        break;
-      case 'nested-indirect':
-        DriverQueue.writeDescriptorAt(mem, good, { addr: good + 4096, len: 16, flags: VIRTQ_DESC_F_INDIRECT, next: 0 });
-        w(r0, good, 16, VIRTQ_DESC_F_INDIRECT);
-        break;
-      case 'indirect-next':
-        w(r0, good, 16, VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_NEXT, r1);
-        w(r1, good, 64, 0);
-        break;
-      case 'readable-after-writable':
-        w(r0, good, 64, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, r1);
-        w(r1, good + 64, 64, 0);
-        break;
-    }
-    q.pushAvailRaw(mem, r0);
-    q.publish(mem);
+    writeMalformedChain(this.memory, s.q, kind, this.scratch);
     this.kick(s.index);
   }
 
@@ -715,7 +669,7 @@ export class VirtioNetDriver {
     this.closed = true;
     try {
       this.mmio.write(VIRTIO_MMIO_STATUS, 4, 0);
-      await settle(this.mmio);
+      await settleMmio(this.mmio);
     } finally {
       for (const s of this.queues.values()) {
         if (!s.call.closed) s.call.write(1n); // wake a waiter so it sees `closed`
@@ -849,33 +803,4 @@ export class VirtioNetDriver {
       s.call.read();
     }
   }
-}
-
-/** Waits for the VMM to act on earlier writes (settled()), or yields once to the event loop. */
-function settle(mmio: MmioWindow): Promise<void> {
-  return mmio.settled?.() ?? new Promise<void>((resolve) => setImmediate(resolve));
-}
-
-function writeAddr(t: MmioWindow, lo: number, hi: number, addr: number): void {
-  t.write(lo, 4, addr % 0x1_0000_0000);
-  t.write(hi, 4, Math.floor(addr / 0x1_0000_0000));
-}
-
-function readNetConfig(t: MmioWindow): VirtioNetConfig {
-  const bytes = new Uint8Array(VIRTIO_NET_CONFIG_SIZE);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = t.read(VIRTIO_MMIO_CONFIG + i, 1);
-  return decodeVirtioNetConfig(bytes)!;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!.slice();
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
