@@ -1,5 +1,6 @@
-import { hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_VERSION_1, type QueueContext, type QueueStats, type VhostVringAddr } from '@vnic/core';
-import { closeFd, EventFd, SysError, type Tap, type UnixSocket } from '@vnic/sys';
+import { checkNetFeatures, featureBit, hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_VERSION_1, type QueueContext, type QueueStats, type VhostVringAddr } from '@vnic/core';
+import { closeFd, EventFd, fdKind, isEventFd, setNonBlocking, SysError, type Tap, type UnixSocket } from '@vnic/sys';
+import { VIRTIO_NET_F_CTRL_VQ } from '@vnic/core/virtio_net';
 import {
   decodeMemoryTable,
   decodeU64,
@@ -173,6 +174,10 @@ export class BackendSession {
         if (!hasFeature(f, VIRTIO_F_VERSION_1)) {
           throw new VhostUserDeviceError('protocol', `${at}: features 0x${f.toString(16)} lack VIRTIO_F_VERSION_1; vnic's data plane serves virtio 1.x rings (12-byte virtio_net_hdr) only`);
         }
+        // The frontend serves the control queue (the backend never offers CTRL_VQ): rules whose
+        // requirement is CTRL_VQ hold on its side; every other §5.1.3.1 dependency is checked here.
+        const broken = checkNetFeatures(f | featureBit(VIRTIO_NET_F_CTRL_VQ));
+        if (broken !== undefined) throw new VhostUserDeviceError('protocol', `${at}: features 0x${f.toString(16)} break a virtio-net feature dependency: ${broken}`);
         if (f !== this.features) {
           await this.stopAll(); // the rings' layout and the header handling depend on the features
           this.features = f;
@@ -229,7 +234,7 @@ export class BackendSession {
         const r = this.ring(index, at);
         await this.stopPairOf(index);
         r.addr = addr;
-        if (this.mem !== undefined && r.num !== undefined) this.queueContext(index, at); // a clear error now rather than at start
+        if (this.mem !== undefined && r.num !== undefined) this.ringAddresses(index, at); // a clear error now rather than at start
         await this.reconcile();
         return undefined;
       }
@@ -317,6 +322,20 @@ export class BackendSession {
       if (fd !== undefined) closeFd(fd);
       throw e;
     }
+    if (fd !== undefined) {
+      // Only an eventfd may be read and written by an IO thread: a pipe, a socket or a file could
+      // block it or end its stream. O_NONBLOCK so that no read or write on it ever blocks (two
+      // rings sharing one eventfd, a counter at its maximum).
+      try {
+        if (!isEventFd(fd)) {
+          throw new VhostUserDeviceError('protocol', `${at}: vring ${index}: the fd is ${fdKind(fd) ?? 'not open'}, not an eventfd; vnic waits on and signals eventfds only`);
+        }
+        setNonBlocking(fd, true);
+      } catch (e) {
+        closeFd(fd);
+        throw e;
+      }
+    }
     if (request === FrontendReq.SET_VRING_ERR) {
       if (fd !== undefined) closeFd(fd); // vnic never reports ring errors through it
       return;
@@ -361,8 +380,8 @@ export class BackendSession {
     return hasFeature(this.features, VHOST_USER_F_PROTOCOL_FEATURES) ? r.enabled : true;
   }
 
-  /** The QueueContext of ring `index` (addresses translated, used idx read from memory); throws when a ring lies outside the memory. */
-  private queueContext(index: number, at: string): QueueContext {
+  /** The guest-physical addresses of ring `index` (needs memory, size and addresses); throws when a part lies outside the memory. */
+  private ringAddresses(index: number, at: string): { descTable: number; availRing: number; usedRing: number } {
     const r = this.rings[index]!;
     const mem = this.mem!;
     const num = r.num!;
@@ -378,9 +397,17 @@ export class BackendSession {
     const descTable = part('descriptor table', a.descUserAddr, 16 * num);
     const availRing = part('avail ring', a.availUserAddr, 4 + 2 * num + eventIdx);
     const usedRing = part('used ring', a.usedUserAddr, 4 + 8 * num + eventIdx);
-    const nextUsed = mem.memory.read(usedRing + 2, 2)!;
-    const callFd = r.call ?? this.ownCalls.get(index)!.fd;
-    return { index, size: num, descTable, availRing, usedRing, kickFd: r.kick!, callFd, state: { nextAvail: r.base, nextUsed: nextUsed[0]! | (nextUsed[1]! << 8) } };
+    return { descTable, availRing, usedRing };
+  }
+
+  /** The QueueContext of a ready ring `index` (addresses translated, used idx read from memory); throws when a ring lies outside the memory. */
+  private queueContext(index: number, at: string): QueueContext {
+    const r = this.rings[index]!;
+    const { descTable, availRing, usedRing } = this.ringAddresses(index, at);
+    const nextUsed = this.mem!.memory.read(usedRing + 2, 2)!;
+    const callFd = r.call ?? this.ownCalls.get(index)?.fd;
+    if (r.kick === undefined || callFd === undefined) throw new VhostUserDeviceError('invalid-state', `${at}: vring ${index} started without its kick and call fds`);
+    return { index, size: r.num!, descTable, availRing, usedRing, kickFd: r.kick, callFd, state: { nextAvail: r.base, nextUsed: nextUsed[0]! | (nextUsed[1]! << 8) } };
   }
 
   /** Starts, restarts or stops each pair's IO thread to match which of its rings are ready. */
