@@ -42,6 +42,8 @@ export interface SessionContext {
   /** GET_FEATURES answer. */
   readonly features: bigint;
   readonly events: VhostUserDeviceEvents;
+  /** Milliseconds from connecting to SET_OWNER, and from a message's first byte to its last. */
+  readonly handshakeTimeoutMs: number;
   /** TUNSETOFFLOAD for the acked features. */
   setTapOffloads(features: bigint): void;
 }
@@ -87,6 +89,8 @@ export class BackendSession {
   private mem: FrontendMemory | undefined;
   private features: bigint | undefined;
   private protocolFeatures = 0n;
+  private owned = false;
+  private timedOut: string | undefined;
 
   constructor(ctx: SessionContext, sock: UnixSocket) {
     this.ctx = ctx;
@@ -107,18 +111,38 @@ export class BackendSession {
    */
   async serve(): Promise<Error | undefined> {
     let reason: Error | undefined;
+    const ms = this.ctx.handshakeTimeoutMs;
+    const handshake = setTimeout(() => this.timeout(`no SET_OWNER within ${ms} ms of connecting`), ms);
+    let partial: ReturnType<typeof setTimeout> | undefined;
     try {
       for (;;) {
-        const msg = await readFrontendMessage(this.sock, this.ctx.where);
+        const msg = await readFrontendMessage(this.sock, this.ctx.where, () => {
+          partial = setTimeout(() => this.timeout(`a message did not arrive whole within ${ms} ms of its first byte`), ms);
+        });
+        clearTimeout(partial);
         if (msg === undefined) break;
         await this.dispatch(msg.header, msg.payload, msg.fds);
+        if (!this.owned && msg.header.request === FrontendReq.SET_OWNER) {
+          this.owned = true;
+          clearTimeout(handshake);
+        }
       }
     } catch (e) {
       reason = e instanceof Error ? e : new Error(String(e));
     } finally {
+      clearTimeout(handshake);
+      clearTimeout(partial);
       await this.teardown();
     }
+    if (this.timedOut !== undefined) {
+      return new VhostUserDeviceError('protocol', `${this.ctx.where}: ${this.timedOut}: the frontend is idle or too slow; dropped so that another frontend can be served (handshakeTimeoutMs)`);
+    }
     return reason;
+  }
+
+  private timeout(what: string): void {
+    this.timedOut = what;
+    this.sock.close();
   }
 
   /** Drops the connection: the message loop of serve() ends and tears everything down. Idempotent. */

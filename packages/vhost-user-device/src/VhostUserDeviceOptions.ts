@@ -17,6 +17,12 @@ export interface VhostUserDeviceOptions {
   readonly tapFds?: readonly number[];
   /** Make a tap the server creates outlive it. Default false. */
   readonly persistent?: boolean;
+  /**
+   * Milliseconds a frontend has from connecting to SET_OWNER (vhost-user.rst: "issued when a new
+   * connection is established"), and from the first byte of a message to its last; an idle or
+   * slow frontend is dropped after it so the next one can be served. Default 10000.
+   */
+  readonly handshakeTimeoutMs?: number;
   /** Label used in messages and IO thread errors (default `vhost-user <socket>`). */
   readonly name?: string;
 }

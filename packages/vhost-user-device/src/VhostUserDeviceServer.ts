@@ -10,6 +10,8 @@ import { vhostUserDeviceFeatures } from './vhostUserDeviceFeatures.ts';
 
 const RECONNECT_MIN_MS = 50;
 const RECONNECT_MAX_MS = 1000;
+/** Default handshakeTimeoutMs. */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /**
  * vnic's virtio-net device served over vhost-user: vnic is the vhost-user BACKEND and a frontend
@@ -31,6 +33,8 @@ export class VhostUserDeviceServer {
   /** What GET_FEATURES answers. */
   readonly features: bigint;
   private readonly client: boolean;
+  private readonly handshakeTimeoutMs: number;
+  private serving: Promise<void> | undefined;
   private readonly where: string;
   private readonly tap: Tap;
   private readonly tapOffloads: number;
@@ -45,6 +49,7 @@ export class VhostUserDeviceServer {
   private constructor(options: VhostUserDeviceOptions, tap: Tap, tapOffloads: number) {
     this.socket = options.socket;
     this.client = options.client === true;
+    this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
     this.queuePairs = options.queuePairs ?? 1;
     this.where = options.name ?? `vhost-user ${options.socket}`;
     this.tap = tap;
@@ -88,7 +93,7 @@ export class VhostUserDeviceServer {
     if (this.loop !== undefined) return;
     if (!this.client) {
       try {
-        this.listener = UnixSocket.listen(this.socket, 1);
+        this.listener = UnixSocket.listen(this.socket, 8);
       } catch (e) {
         throw new VhostUserDeviceError('unavailable', `${this.where}: cannot listen: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
       }
@@ -123,6 +128,7 @@ export class VhostUserDeviceServer {
     this.wake?.();
     this.session?.disconnect();
     await this.loop;
+    await this.serving;
     try {
       this.tap.close();
     } finally {
@@ -155,20 +161,38 @@ export class VhostUserDeviceServer {
         sock.close();
         break;
       }
+      if (this.session !== undefined) {
+        // One frontend owns the device (vhost-user.rst SET_OWNER): a second one is told at once, by
+        // closing its connection, instead of waiting unanswered in the listen backlog.
+        sock.close();
+        const msg = `${this.where}: refused a second frontend: one frontend is served at a time and one is connected`;
+        this.events.emit('refused', msg);
+        continue;
+      }
       this.connections++;
       const session = new BackendSession(this.sessionContext(), sock);
       this.session = session;
       this.events.emit('connected');
-      const reason = await session.serve();
-      this.session = undefined;
-      this.lastSession = session;
-      this.events.emit('disconnected', this.closing ? undefined : reason);
-      try {
-        this.tap.setOffload(0);
-      } catch {
-        // the next SET_FEATURES sets it again
+      const served = this.serveSession(session);
+      if (this.client) {
+        await served;
+      } else {
+        this.serving = served; // keep accepting: a second frontend is refused, not left hanging
+        continue;
       }
       if (this.client && !this.closing) await this.sleep(RECONNECT_MIN_MS);
+    }
+  }
+
+  private async serveSession(session: BackendSession): Promise<void> {
+    const reason = await session.serve();
+    this.session = undefined;
+    this.lastSession = session;
+    this.events.emit('disconnected', this.closing ? undefined : reason);
+    try {
+      this.tap.setOffload(0);
+    } catch {
+      // the next SET_FEATURES sets it again
     }
   }
 
@@ -180,6 +204,7 @@ export class VhostUserDeviceServer {
       queuePairs: this.queuePairs,
       features: this.features,
       events: this.events,
+      handshakeTimeoutMs: this.handshakeTimeoutMs,
       setTapOffloads: (features) => tapCall(`${this.where}: tap ${this.tapName}`, 'cannot set offloads', () => this.tap.setOffload(tunOffloadFlags(features, this.tapOffloads))),
     };
   }

@@ -45,7 +45,7 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'vnic-vud-'));
     path = join(dir, 'dev.sock');
-    server = VhostUserDeviceServer.open({ socket: path, tap: uniqueName('vudh') });
+    server = VhostUserDeviceServer.open({ socket: path, tap: uniqueName('vudh'), handshakeTimeoutMs: 1000 });
     server.events.on('disconnected', (r) => reasons.push(r));
     server.start();
     fds0 = fdCount.fds();
@@ -234,6 +234,7 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
       const calls = [EventFd.create(), EventFd.create()];
       try {
         const reason = await session(async (s) => {
+          send(s, FrontendReq.SET_OWNER);
           for (const step of order) {
             for (const i of step === 'features' || step === 'mem' ? [0] : [0, 1]) {
               if (step === 'features') send(s, FrontendReq.SET_FEATURES, encodeU64(F));
@@ -267,6 +268,45 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
     });
   }
 
+  it('an idle connection that sends nothing is dropped after handshakeTimeoutMs with a clear error', async () => {
+    const reason = await session(() => undefined);
+    expect(reason?.message).toMatch(/no SET_OWNER within 1000 ms of connecting: the frontend is idle or too slow; dropped so that another frontend can be served/);
+  });
+
+  it('a frontend that stops in the middle of a message is dropped after handshakeTimeoutMs', async () => {
+    const reason = await session((s) => {
+      send(s, FrontendReq.SET_OWNER);
+      s.send(Uint8Array.from([1, 0, 0, 0, 1, 0]));
+    });
+    expect(reason?.message).toMatch(/a message did not arrive whole within 1000 ms of its first byte/);
+  });
+
+  it('a second frontend while one is served is refused at once (closed, with a refused event), the first is served on', async () => {
+    const refused: string[] = [];
+    const off = server.events.on('refused', (m) => refused.push(m));
+    try {
+      const reason = await session(async (s) => {
+        send(s, FrontendReq.SET_OWNER);
+        send(s, FrontendReq.GET_FEATURES);
+        expect(decodeU64(await reply(s, FrontendReq.GET_FEATURES, 8))).toBe(server.features);
+        const second = UnixSocket.connect(path);
+        try {
+          const { data } = await second.recvAsync(VHOST_USER_HDR_SIZE);
+          expect(data.length).toBe(0); // closed by the server, not left waiting
+        } finally {
+          second.close();
+        }
+        expect(refused).toEqual([`vhost-user ${path}: refused a second frontend: one frontend is served at a time and one is connected`]);
+        send(s, FrontendReq.GET_QUEUE_NUM);
+        expect(decodeU64(await reply(s, FrontendReq.GET_QUEUE_NUM, 8))).toBe(1n);
+        s.close();
+      });
+      expect(reason).toBeUndefined();
+    } finally {
+      off();
+    }
+  });
+
   it('after all of that a well-behaved frontend is served (GET_FEATURES, REPLY_ACK), and nothing leaked', async () => {
     const reason = await session(async (s) => {
       send(s, FrontendReq.GET_FEATURES);
@@ -285,6 +325,6 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
     expect(reason).toBeUndefined(); // a clean disconnect
     expect(fdCount.memfdMappings(MEMFD)).toBe(0);
     expect(fdCount.fds()).toBe(fdsWarm ?? fds0);
-    expect(server.connectionCount).toBe(cases.length + orders.length + 1);
+    expect(server.connectionCount).toBe(cases.length + orders.length + 4); // the refused one is not counted
   });
 });
