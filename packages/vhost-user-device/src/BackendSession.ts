@@ -11,7 +11,6 @@ import {
   encodeVringState,
   FrontendReq,
   requestName,
-  VHOST_USER_F_PROTOCOL_FEATURES,
   VHOST_USER_NEED_REPLY_MASK,
   VHOST_USER_PROTOCOL_F_REPLY_ACK,
   VHOST_USER_REPLY_MASK,
@@ -28,6 +27,7 @@ import { readFrontendMessage } from './readFrontendMessage.ts';
 import type { VhostUserDeviceEvents } from './VhostUserDeviceEvents.ts';
 import { VhostUserDeviceError } from './VhostUserDeviceError.ts';
 import { VHOST_USER_DEVICE_PROTOCOL_FEATURES } from './VHOST_USER_DEVICE_PROTOCOL_FEATURES.ts';
+import { VringTable, type Vring } from './VringTable.ts';
 
 /** Largest split ring the data plane takes (virtio 1.2 §2.7: Queue Size at most 32768). */
 const MAX_RING = 32768;
@@ -48,20 +48,6 @@ export interface SessionContext {
   setTapOffloads(features: bigint): void;
 }
 
-/** Everything the frontend told about one vring. */
-interface Vring {
-  num: number | undefined;
-  /** Next avail index to pop from (SET_VRING_BASE, or where the stopped thread left it). */
-  base: number;
-  addr: VhostVringAddr | undefined;
-  kick: number | undefined;
-  call: number | undefined;
-  /** SET_VRING_ENABLE state (rings start disabled once VHOST_USER_F_PROTOCOL_FEATURES is acked). */
-  enabled: boolean;
-  /** A kick fd arrived since the last GET_VRING_BASE (vhost-user.rst "Starting and stopping rings"). */
-  started: boolean;
-}
-
 /** A running queue pair: its IO thread and which of its rings it serves. */
 interface RunningPair {
   readonly thread: IoThread;
@@ -80,6 +66,7 @@ interface RunningPair {
 export class BackendSession {
   private readonly ctx: SessionContext;
   private readonly sock: UnixSocket;
+  private readonly table: VringTable;
   private readonly rings: Vring[];
   private readonly running = new Map<number, RunningPair>();
   private readonly counters: SharedQueueCounters;
@@ -95,7 +82,8 @@ export class BackendSession {
   constructor(ctx: SessionContext, sock: UnixSocket) {
     this.ctx = ctx;
     this.sock = sock;
-    this.rings = Array.from({ length: 2 * ctx.queuePairs }, () => ({ num: undefined, base: 0, addr: undefined, kick: undefined, call: undefined, enabled: false, started: false }));
+    this.table = new VringTable(2 * ctx.queuePairs);
+    this.rings = this.table.rings;
     this.counters = new SharedQueueCounters(2 * ctx.queuePairs);
   }
 
@@ -387,21 +375,13 @@ export class BackendSession {
   // ---- rings and threads ----------------------------------------------------------------------
 
   private ring(index: number, at: string): Vring {
-    const r = this.rings[index];
-    if (r === undefined) {
-      throw new VhostUserDeviceError('protocol', `${at}: vring index ${index} is out of range; this device has ${this.rings.length} vrings (${this.ctx.queuePairs} queue pair(s), no control queue)`);
-    }
-    return r;
+    return this.table.ring(index, at, this.ctx.queuePairs);
   }
 
-  /** A ring the data plane can run: memory, features, size, addresses, kick and call fds, started and enabled. */
   private ready(index: number): boolean {
     const r = this.rings[index]!;
-    if (this.mem === undefined || this.features === undefined) return false;
-    if (r.num === undefined || r.addr === undefined || r.kick === undefined || !r.started) return false;
-    if (r.call === undefined && !this.ownCalls.has(index)) return false;
-    // Without VHOST_USER_F_PROTOCOL_FEATURES a ring starts enabled (vhost-user.rst "Ring states").
-    return hasFeature(this.features, VHOST_USER_F_PROTOCOL_FEATURES) ? r.enabled : true;
+    r.ownCall = r.call === undefined && this.ownCalls.has(index);
+    return this.table.ready(index, this.mem !== undefined, this.features);
   }
 
   /** The guest-physical addresses of ring `index` (needs memory, size and addresses); throws when a part lies outside the memory. */
