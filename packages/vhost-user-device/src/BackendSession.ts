@@ -21,13 +21,14 @@ import {
   VhostUserProtocolError,
   type VhostUserHeader,
 } from '@vnic/vhost-user-protocol';
-import { IoThread, ioWorkerFeatures, SharedNetState, SharedQueueCounters } from '@vnic/virtio-net';
+import { SharedNetState, SharedQueueCounters } from '@vnic/virtio-net';
 import { FrontendMemory } from './FrontendMemory.ts';
 import { readFrontendMessage } from './readFrontendMessage.ts';
 import type { VhostUserDeviceEvents } from './VhostUserDeviceEvents.ts';
 import { VhostUserDeviceError } from './VhostUserDeviceError.ts';
 import { VHOST_USER_DEVICE_PROTOCOL_FEATURES } from './VHOST_USER_DEVICE_PROTOCOL_FEATURES.ts';
 import { VringTable, type Vring } from './VringTable.ts';
+import { DataPlaneThreads } from './DataPlaneThreads.ts';
 
 /** Largest split ring the data plane takes (virtio 1.2 §2.7: Queue Size at most 32768). */
 const MAX_RING = 32768;
@@ -48,13 +49,6 @@ export interface SessionContext {
   setTapOffloads(features: bigint): void;
 }
 
-/** A running queue pair: its IO thread and which of its rings it serves. */
-interface RunningPair {
-  readonly thread: IoThread;
-  readonly rx: boolean;
-  readonly tx: boolean;
-}
-
 /**
  * One frontend connection, served one message at a time: the vhost-user backend state machine
  * (features, protocol features, owner, memory table, vrings) and the queue-pair IO threads of the
@@ -68,7 +62,7 @@ export class BackendSession {
   private readonly sock: UnixSocket;
   private readonly table: VringTable;
   private readonly rings: Vring[];
-  private readonly running = new Map<number, RunningPair>();
+  private readonly threads: DataPlaneThreads;
   private readonly counters: SharedQueueCounters;
   private readonly netState = new SharedNetState();
   /** eventfds vnic made for rings whose call came with NOFD (the frontend polls the used ring). */
@@ -85,6 +79,15 @@ export class BackendSession {
     this.table = new VringTable(2 * ctx.queuePairs);
     this.rings = this.table.rings;
     this.counters = new SharedQueueCounters(2 * ctx.queuePairs);
+    this.threads = new DataPlaneThreads(ctx, this.counters, this.netState, {
+      ready: (index) => this.ready(index),
+      queueContext: (index, at) => this.queueContext(index, at),
+      memory: () => this.mem!.layout,
+      features: () => this.features!,
+      setBase: (index, nextAvail) => {
+        this.rings[index]!.base = nextAvail;
+      },
+    });
   }
 
   /** Per-queue counters of this connection's data plane (index order: rx0, tx0, rx1, ...). */
@@ -414,70 +417,16 @@ export class BackendSession {
     return { index, size: r.num!, descTable, availRing, usedRing, kickFd: r.kick, callFd, state: { nextAvail: r.base, nextUsed: nextUsed[0]! | (nextUsed[1]! << 8) } };
   }
 
-  /** Starts, restarts or stops each pair's IO thread to match which of its rings are ready. */
-  private async reconcile(): Promise<void> {
-    for (let pair = 0; pair < this.ctx.queuePairs; pair++) {
-      const rx = this.ready(2 * pair);
-      const tx = this.ready(2 * pair + 1);
-      const cur = this.running.get(pair);
-      if (cur !== undefined && cur.rx === rx && cur.tx === tx) continue;
-      if (cur !== undefined) await this.stopPair(pair);
-      if (rx || tx) await this.startPair(pair, rx, tx);
-    }
+  private reconcile(): Promise<void> {
+    return this.threads.reconcile();
   }
 
-  private async startPair(pair: number, rx: boolean, tx: boolean): Promise<void> {
-    const at = `${this.ctx.where}: queue pair ${pair}`;
-    const f = this.features!;
-    const rxq = rx ? this.queueContext(2 * pair, at) : undefined;
-    const txq = tx ? this.queueContext(2 * pair + 1, at) : undefined;
-    if (pair > 0) this.ctx.tap.setQueueEnabled(pair, true);
-    const thread = await IoThread.start(
-      {
-        nic: this.ctx.where,
-        pair,
-        tapName: this.ctx.tap.name,
-        tapFd: this.ctx.tap.fds[pair]!,
-        memory: this.mem!.layout,
-        ...(rxq === undefined ? {} : { rx: rxq }),
-        ...(txq === undefined ? {} : { tx: txq }),
-        counters: this.counters.buffer,
-        netState: this.netState.buffer,
-        ...ioWorkerFeatures(f),
-      },
-      {
-        onCtrlKick: () => undefined, // the frontend serves the control queue
-        onNeedsReset: (reason) => this.ctx.events.emit('warning', `${reason} (the ring stays stopped until the frontend sets it up again)`),
-      },
-    );
-    this.running.set(pair, { thread, rx, tx });
-    this.ctx.events.emit('rings-started', { pair, rx, tx });
+  private stopPairOf(index: number): Promise<void> {
+    return this.threads.stopPairOf(index);
   }
 
-  private async stopPair(pair: number): Promise<void> {
-    const cur = this.running.get(pair);
-    if (cur === undefined) return;
-    this.running.delete(pair);
-    const states = await cur.thread.stop();
-    for (const [index, s] of [
-      [2 * pair, states.rx],
-      [2 * pair + 1, states.tx],
-    ] as const) {
-      const state = s ?? this.counters.ring(index);
-      if (state !== undefined && ((index & 1) === 0 ? cur.rx : cur.tx)) this.rings[index]!.base = state.nextAvail;
-    }
-    if (pair > 0 && !this.ctx.tap.closed) this.ctx.tap.setQueueEnabled(pair, false);
-  }
-
-  /** Stops the IO thread serving ring `index`, if one does (a thread of its pair that serves only the other ring runs on). */
-  private async stopPairOf(index: number): Promise<void> {
-    const pair = index >> 1;
-    const cur = this.running.get(pair);
-    if (cur !== undefined && ((index & 1) === 0 ? cur.rx : cur.tx)) await this.stopPair(pair);
-  }
-
-  private async stopAll(): Promise<void> {
-    for (const pair of [...this.running.keys()]) await this.stopPair(pair);
+  private stopAll(): Promise<void> {
+    return this.threads.stopAll();
   }
 
   private dropFds(r: Vring): void {

@@ -11,6 +11,8 @@ export { checkMemoryTable } from './checkMemoryTable.ts';
 export { FrontendMemory } from './FrontendMemory.ts';
 export { BackendSession } from './BackendSession.ts';
 export { VringTable } from './VringTable.ts';
+export { DataPlaneThreads } from './DataPlaneThreads.ts';
+export type { DataPlaneSource } from './DataPlaneThreads.ts';
 export type { Vring } from './VringTable.ts';
 export type { SessionContext } from './BackendSession.ts';
 export { readFrontendMessage } from './readFrontendMessage.ts';
