@@ -3,6 +3,8 @@ import { NetDeviceBase } from '../../packages/core/src/device/NetDeviceBase.ts';
 import type { NetDeviceConfig } from '../../packages/core/src/device/NetDeviceConfig.ts';
 import type { QueueStats } from '../../packages/core/src/device/QueueStats.ts';
 import { VirtioMmioTransport } from '../../packages/core/src/mmio/VirtioMmioTransport.ts';
+import type { QueueHost } from '../../packages/core/src/device/QueueHost.ts';
+import { GuestMemory } from '../../packages/core/src/memory/GuestMemory.ts';
 import type { QueueState } from '../../packages/core/src/queue/QueueState.ts';
 import { FuzzOracleError } from '../FuzzOracleError.ts';
 
@@ -39,6 +41,14 @@ class NullDevice extends NetDeviceBase {
   }
   override stats(): QueueStats[] {
     return [];
+  }
+  /** The control queue runs over plain bytes (the layout's host address is fake), never kicked or signalled. */
+  protected override queueHost(): QueueHost {
+    return {
+      mapMemory: (layout) => new GuestMemory(layout.regions.map((r) => ({ guestPhysAddr: r.guestPhysAddr, bytes: new Uint8Array(r.size) }))),
+      watchKick: () => () => undefined,
+      signal: () => undefined,
+    };
   }
   protected override async activateDataPlane(_ctx: ActivateContext): Promise<void> {}
   protected override async resetDataPlane(): Promise<QueueState[]> {

@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { EventFd } from './EventFd.ts';
 import { dupFd } from './fd/dupFd.ts';
 import { fdCount } from './testing/fdCount.ts';
+import { closeFd } from './fd/closeFd.ts';
+import { fdKind, isEventFd } from './fd/fdKind.ts';
+import { socketpair } from './unix/socketpair.ts';
 
 describe('EventFd', () => {
   it('adds writes and reads-and-resets the counter', () => {
@@ -66,6 +69,35 @@ describe('EventFd', () => {
       expect(() => EventFd.fromFd(-1)).toThrow(/not a valid fd/);
     } finally {
       original.close();
+    }
+  });
+
+  it('a socket whose peer closed: read names end of stream (no stale errno) and write a non-eventfd, never spinning', () => {
+    const [a, b] = socketpair();
+    const e = EventFd.fromFd(b);
+    try {
+      expect(isEventFd(b)).toBe(false);
+      expect(fdKind(b)).toMatch(/^socket:\[\d+\]$/);
+      closeFd(a);
+      expect(() => e.read()).toThrow(new RegExp(`^read eventfd ${b}: end of stream \\(0 bytes\\) instead of the 8-byte counter: the fd is not an eventfd`));
+    } finally {
+      e.close();
+    }
+    const [c, d] = socketpair();
+    const f = EventFd.fromFd(d);
+    try {
+      EventFd.fromFd(c).write(0); // 8 bytes of zeros on the socket
+      expect(f.read()).toBe(0n);
+      closeFd(c);
+      expect(() => f.read()).toThrow(/end of stream/);
+    } finally {
+      f.close();
+    }
+    const real = EventFd.create();
+    try {
+      expect(isEventFd(real.fd)).toBe(true);
+    } finally {
+      real.close();
     }
   });
 });

@@ -72,7 +72,9 @@ export class EventFd {
       scratchU64[0] = n;
     }
     for (;;) {
-      if (libc.write(fd, scratchAddr, 8) === 8) return true;
+      const n = libc.write(fd, scratchAddr, 8);
+      if (n === 8) return true;
+      if (n >= 0) throw short('write', fd, n);
       const errno = libc.errno();
       if (errno === EAGAIN) return false;
       if (errno !== EINTR) throw new SysError({ syscall: 'write', errno, target: `eventfd ${fd}` });
@@ -86,7 +88,10 @@ export class EventFd {
   read(): bigint | undefined {
     const fd = this.fd;
     for (;;) {
-      if (libc.read(fd, scratchAddr, 8) === 8) return scratchU64[0];
+      const n = libc.read(fd, scratchAddr, 8);
+      if (n === 8) return scratchU64[0];
+      // errno is only meaningful after -1: a short count (0 = end of stream) means this is no eventfd.
+      if (n >= 0) throw short('read', fd, n);
       const errno = libc.errno();
       if (errno === EAGAIN) return undefined;
       if (errno !== EINTR) throw new SysError({ syscall: 'read', errno, target: `eventfd ${fd}` });
@@ -100,4 +105,12 @@ export class EventFd {
     this.fdValue = -1;
     closeFd(fd);
   }
+}
+
+/** A read or write of an eventfd that moved other than 8 bytes: the fd is not an eventfd (a socket or pipe, perhaps closed). */
+function short(syscall: 'read' | 'write', fd: number, n: number): VnicError {
+  return new VnicError(
+    'invalid-state',
+    `${syscall} eventfd ${fd}: ${n === 0 ? 'end of stream (0 bytes)' : `${n} bytes`} instead of the 8-byte counter: the fd is not an eventfd (a socket or pipe whose peer may have closed); pass an eventfd`,
+  );
 }

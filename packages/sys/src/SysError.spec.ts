@@ -39,10 +39,24 @@ describe('SysError', () => {
     expect(busy.message).toMatch(/^ioctl TUNSETIFF vt0: EBUSY \(16\) — vt0 is in use by another process/);
     expect(busy.request).toBe('TUNSETIFF');
     expect(new SysError({ syscall: 'open', errno: 2, target: '/dev/x' }).hint).toMatch(/\/dev\/x not found: load the module .* check the path/);
+    expect(new SysError({ syscall: 'open', errno: 2, target: '/run/x.json' }).hint).toBe('/run/x.json not found: check the path');
     expect(new SysError({ syscall: 'ioctl', errno: 22 }).hint).toMatch(/rejected an argument/);
     expect(new SysError({ syscall: 'ioctl', errno: 19, target: 'eth9' }).hint).toMatch(/no such device eth9: .*network namespace/);
     expect(new SysError({ syscall: 'open', errno: 13, target: '/x' }).hint).toMatch(/permission denied on \/x/);
     expect(new SysError({ syscall: 'read', errno: 5 }).message).toBe('read: EIO (5) — I/O error');
+  });
+
+  it('gives EPERM, EACCES and ENODEV hints that match the call, not one for every EPERM', () => {
+    expect(new SysError({ syscall: 'ioctl', request: 'TUNSETIFF', errno: 1, target: 'vt0' }).hint).toBe('run as root or grant CAP_NET_ADMIN');
+    const epoll = new SysError({ syscall: 'epoll_ctl', request: 'EPOLL_CTL_ADD', errno: 1, target: 'fd 7' });
+    expect(epoll.hint).toMatch(/^fd 7 cannot be watched by epoll .*pass a pollable fd/);
+    expect(epoll.message).not.toMatch(/CAP_NET_ADMIN/);
+    const seal = new SysError({ syscall: 'mmap', errno: 1, target: 'region 0' });
+    expect(seal.hint).toMatch(/seals of region 0 forbid this mapping/);
+    expect(seal.message).not.toMatch(/CAP_NET_ADMIN/);
+    expect(new SysError({ syscall: 'mmap', errno: 19, target: 'fd 9' }).hint).toMatch(/^fd 9 cannot be mapped \(a pipe, socket or eventfd\)/);
+    expect(new SysError({ syscall: 'mmap', errno: 13 }).hint).toMatch(/not open for reading/);
+    expect(new SysError({ syscall: 'write', errno: 1 }).hint).not.toMatch(/CAP_NET_ADMIN/);
   });
 
   it('keeps an explicit hint and the cause', () => {
@@ -69,7 +83,7 @@ describe('errno from real calls', () => {
     expect(e.errno).toBe(2);
     expect(e.syscall).toBe('open');
     expect(e.target).toBe(path);
-    expect(e.message).toBe(`open ${path}: ENOENT (2) — ${path} not found: load the module (e.g. modprobe tun) or check the path`);
+    expect(e.message).toBe(`open ${path}: ENOENT (2) — ${path} not found: check the path`);
   });
 
   it('checkSys passes values through and turns -1 into the errno of the call', () => {

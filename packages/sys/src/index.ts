@@ -15,6 +15,7 @@ export { writevFd } from './fd/writevFd.ts';
 export { IoVecArray } from './fd/IoVecArray.ts';
 export { setNonBlocking } from './fd/setNonBlocking.ts';
 export { dupFd } from './fd/dupFd.ts';
+export { fdKind, isEventFd } from './fd/fdKind.ts';
 export { viewHostMemory } from './viewHostMemory.ts';
 export { IoUring } from './uring/IoUring.ts';
 

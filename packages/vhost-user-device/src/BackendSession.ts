@@ -1,5 +1,6 @@
-import { hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_VERSION_1, type QueueContext, type QueueStats, type VhostVringAddr } from '@vnic/core';
-import { closeFd, EventFd, SysError, type Tap, type UnixSocket } from '@vnic/sys';
+import { checkNetFeatures, featureBit, hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_VERSION_1, type QueueContext, type QueueStats, type VhostVringAddr } from '@vnic/core';
+import { closeFd, EventFd, fdKind, isEventFd, setNonBlocking, SysError, type Tap, type UnixSocket } from '@vnic/sys';
+import { VIRTIO_NET_F_CTRL_VQ } from '@vnic/core/virtio_net';
 import {
   decodeMemoryTable,
   decodeU64,
@@ -10,7 +11,6 @@ import {
   encodeVringState,
   FrontendReq,
   requestName,
-  VHOST_USER_F_PROTOCOL_FEATURES,
   VHOST_USER_NEED_REPLY_MASK,
   VHOST_USER_PROTOCOL_F_REPLY_ACK,
   VHOST_USER_REPLY_MASK,
@@ -21,12 +21,14 @@ import {
   VhostUserProtocolError,
   type VhostUserHeader,
 } from '@vnic/vhost-user-protocol';
-import { IoThread, ioWorkerFeatures, SharedNetState, SharedQueueCounters } from '@vnic/virtio-net';
+import { SharedNetState, SharedQueueCounters } from '@vnic/virtio-net';
 import { FrontendMemory } from './FrontendMemory.ts';
 import { readFrontendMessage } from './readFrontendMessage.ts';
 import type { VhostUserDeviceEvents } from './VhostUserDeviceEvents.ts';
 import { VhostUserDeviceError } from './VhostUserDeviceError.ts';
 import { VHOST_USER_DEVICE_PROTOCOL_FEATURES } from './VHOST_USER_DEVICE_PROTOCOL_FEATURES.ts';
+import { VringTable, type Vring } from './VringTable.ts';
+import { DataPlaneThreads } from './DataPlaneThreads.ts';
 
 /** Largest split ring the data plane takes (virtio 1.2 §2.7: Queue Size at most 32768). */
 const MAX_RING = 32768;
@@ -43,29 +45,10 @@ export interface SessionContext {
   /** GET_FEATURES answer. */
   readonly features: bigint;
   readonly events: VhostUserDeviceEvents;
+  /** Milliseconds from connecting to SET_OWNER, and from a message's first byte to its last. */
+  readonly handshakeTimeoutMs: number;
   /** TUNSETOFFLOAD for the acked features. */
   setTapOffloads(features: bigint): void;
-}
-
-/** Everything the frontend told about one vring. */
-interface Vring {
-  num: number | undefined;
-  /** Next avail index to pop from (SET_VRING_BASE, or where the stopped thread left it). */
-  base: number;
-  addr: VhostVringAddr | undefined;
-  kick: number | undefined;
-  call: number | undefined;
-  /** SET_VRING_ENABLE state (rings start disabled once VHOST_USER_F_PROTOCOL_FEATURES is acked). */
-  enabled: boolean;
-  /** A kick fd arrived since the last GET_VRING_BASE (vhost-user.rst "Starting and stopping rings"). */
-  started: boolean;
-}
-
-/** A running queue pair: its IO thread and which of its rings it serves. */
-interface RunningPair {
-  readonly thread: IoThread;
-  readonly rx: boolean;
-  readonly tx: boolean;
 }
 
 /**
@@ -79,8 +62,9 @@ interface RunningPair {
 export class BackendSession {
   private readonly ctx: SessionContext;
   private readonly sock: UnixSocket;
+  private readonly table: VringTable;
   private readonly rings: Vring[];
-  private readonly running = new Map<number, RunningPair>();
+  private readonly threads: DataPlaneThreads;
   private readonly counters: SharedQueueCounters;
   private readonly netState = new SharedNetState();
   /** eventfds vnic made for rings whose call came with NOFD (the frontend polls the used ring). */
@@ -88,12 +72,24 @@ export class BackendSession {
   private mem: FrontendMemory | undefined;
   private features: bigint | undefined;
   private protocolFeatures = 0n;
+  private owned = false;
+  private timedOut: string | undefined;
 
   constructor(ctx: SessionContext, sock: UnixSocket) {
     this.ctx = ctx;
     this.sock = sock;
-    this.rings = Array.from({ length: 2 * ctx.queuePairs }, () => ({ num: undefined, base: 0, addr: undefined, kick: undefined, call: undefined, enabled: false, started: false }));
+    this.table = new VringTable(2 * ctx.queuePairs);
+    this.rings = this.table.rings;
     this.counters = new SharedQueueCounters(2 * ctx.queuePairs);
+    this.threads = new DataPlaneThreads(ctx, this.counters, this.netState, {
+      ready: (index) => this.ready(index),
+      queueContext: (index, at) => this.queueContext(index, at),
+      memory: () => this.mem!.layout,
+      features: () => this.features!,
+      setBase: (index, nextAvail) => {
+        this.rings[index]!.base = nextAvail;
+      },
+    });
   }
 
   /** Per-queue counters of this connection's data plane (index order: rx0, tx0, rx1, ...). */
@@ -108,18 +104,38 @@ export class BackendSession {
    */
   async serve(): Promise<Error | undefined> {
     let reason: Error | undefined;
+    const ms = this.ctx.handshakeTimeoutMs;
+    const handshake = setTimeout(() => this.timeout(`no SET_OWNER within ${ms} ms of connecting`), ms);
+    let partial: ReturnType<typeof setTimeout> | undefined;
     try {
       for (;;) {
-        const msg = await readFrontendMessage(this.sock, this.ctx.where);
+        const msg = await readFrontendMessage(this.sock, this.ctx.where, () => {
+          partial = setTimeout(() => this.timeout(`a message did not arrive whole within ${ms} ms of its first byte`), ms);
+        });
+        clearTimeout(partial);
         if (msg === undefined) break;
         await this.dispatch(msg.header, msg.payload, msg.fds);
+        if (!this.owned && msg.header.request === FrontendReq.SET_OWNER) {
+          this.owned = true;
+          clearTimeout(handshake);
+        }
       }
     } catch (e) {
       reason = e instanceof Error ? e : new Error(String(e));
     } finally {
+      clearTimeout(handshake);
+      clearTimeout(partial);
       await this.teardown();
     }
+    if (this.timedOut !== undefined) {
+      return new VhostUserDeviceError('protocol', `${this.ctx.where}: ${this.timedOut}: the frontend is idle or too slow; dropped so that another frontend can be served (handshakeTimeoutMs)`);
+    }
     return reason;
+  }
+
+  private timeout(what: string): void {
+    this.timedOut = what;
+    this.sock.close();
   }
 
   /** Drops the connection: the message loop of serve() ends and tears everything down. Idempotent. */
@@ -175,6 +191,10 @@ export class BackendSession {
         if (!hasFeature(f, VIRTIO_F_VERSION_1)) {
           throw new VhostUserDeviceError('protocol', `${at}: features 0x${f.toString(16)} lack VIRTIO_F_VERSION_1; vnic's data plane serves virtio 1.x rings (12-byte virtio_net_hdr) only`);
         }
+        // The frontend serves the control queue (the backend never offers CTRL_VQ): rules whose
+        // requirement is CTRL_VQ hold on its side; every other §5.1.3.1 dependency is checked here.
+        const broken = checkNetFeatures(f | featureBit(VIRTIO_NET_F_CTRL_VQ));
+        if (broken !== undefined) throw new VhostUserDeviceError('protocol', `${at}: features 0x${f.toString(16)} break a virtio-net feature dependency: ${broken}`);
         if (f !== this.features) {
           await this.stopAll(); // the rings' layout and the header handling depend on the features
           this.features = f;
@@ -231,7 +251,7 @@ export class BackendSession {
         const r = this.ring(index, at);
         await this.stopPairOf(index);
         r.addr = addr;
-        if (this.mem !== undefined && r.num !== undefined) this.queueContext(index, at); // a clear error now rather than at start
+        if (this.mem !== undefined && r.num !== undefined) this.ringAddresses(index, at); // a clear error now rather than at start
         await this.reconcile();
         return undefined;
       }
@@ -319,6 +339,20 @@ export class BackendSession {
       if (fd !== undefined) closeFd(fd);
       throw e;
     }
+    if (fd !== undefined) {
+      // Only an eventfd may be read and written by an IO thread: a pipe, a socket or a file could
+      // block it or end its stream. O_NONBLOCK so that no read or write on it ever blocks (two
+      // rings sharing one eventfd, a counter at its maximum).
+      try {
+        if (!isEventFd(fd)) {
+          throw new VhostUserDeviceError('protocol', `${at}: vring ${index}: the fd is ${fdKind(fd) ?? 'not open'}, not an eventfd; vnic waits on and signals eventfds only`);
+        }
+        setNonBlocking(fd, true);
+      } catch (e) {
+        closeFd(fd);
+        throw e;
+      }
+    }
     if (request === FrontendReq.SET_VRING_ERR) {
       if (fd !== undefined) closeFd(fd); // vnic never reports ring errors through it
       return;
@@ -346,25 +380,17 @@ export class BackendSession {
   // ---- rings and threads ----------------------------------------------------------------------
 
   private ring(index: number, at: string): Vring {
-    const r = this.rings[index];
-    if (r === undefined) {
-      throw new VhostUserDeviceError('protocol', `${at}: vring index ${index} is out of range; this device has ${this.rings.length} vrings (${this.ctx.queuePairs} queue pair(s), no control queue)`);
-    }
-    return r;
+    return this.table.ring(index, at, this.ctx.queuePairs);
   }
 
-  /** A ring the data plane can run: memory, features, size, addresses, kick and call fds, started and enabled. */
   private ready(index: number): boolean {
     const r = this.rings[index]!;
-    if (this.mem === undefined || this.features === undefined) return false;
-    if (r.num === undefined || r.addr === undefined || r.kick === undefined || !r.started) return false;
-    if (r.call === undefined && !this.ownCalls.has(index)) return false;
-    // Without VHOST_USER_F_PROTOCOL_FEATURES a ring starts enabled (vhost-user.rst "Ring states").
-    return hasFeature(this.features, VHOST_USER_F_PROTOCOL_FEATURES) ? r.enabled : true;
+    r.ownCall = r.call === undefined && this.ownCalls.has(index);
+    return this.table.ready(index, this.mem !== undefined, this.features);
   }
 
-  /** The QueueContext of ring `index` (addresses translated, used idx read from memory); throws when a ring lies outside the memory. */
-  private queueContext(index: number, at: string): QueueContext {
+  /** The guest-physical addresses of ring `index` (needs memory, size and addresses); throws when a part lies outside the memory. */
+  private ringAddresses(index: number, at: string): { descTable: number; availRing: number; usedRing: number } {
     const r = this.rings[index]!;
     const mem = this.mem!;
     const num = r.num!;
@@ -380,75 +406,29 @@ export class BackendSession {
     const descTable = part('descriptor table', a.descUserAddr, 16 * num);
     const availRing = part('avail ring', a.availUserAddr, 4 + 2 * num + eventIdx);
     const usedRing = part('used ring', a.usedUserAddr, 4 + 8 * num + eventIdx);
-    const nextUsed = mem.memory.read(usedRing + 2, 2)!;
-    const callFd = r.call ?? this.ownCalls.get(index)!.fd;
-    return { index, size: num, descTable, availRing, usedRing, kickFd: r.kick!, callFd, state: { nextAvail: r.base, nextUsed: nextUsed[0]! | (nextUsed[1]! << 8) } };
+    return { descTable, availRing, usedRing };
   }
 
-  /** Starts, restarts or stops each pair's IO thread to match which of its rings are ready. */
-  private async reconcile(): Promise<void> {
-    for (let pair = 0; pair < this.ctx.queuePairs; pair++) {
-      const rx = this.ready(2 * pair);
-      const tx = this.ready(2 * pair + 1);
-      const cur = this.running.get(pair);
-      if (cur !== undefined && cur.rx === rx && cur.tx === tx) continue;
-      if (cur !== undefined) await this.stopPair(pair);
-      if (rx || tx) await this.startPair(pair, rx, tx);
-    }
+  /** The QueueContext of a ready ring `index` (addresses translated, used idx read from memory); throws when a ring lies outside the memory. */
+  private queueContext(index: number, at: string): QueueContext {
+    const r = this.rings[index]!;
+    const { descTable, availRing, usedRing } = this.ringAddresses(index, at);
+    const nextUsed = this.mem!.memory.read(usedRing + 2, 2)!;
+    const callFd = r.call ?? this.ownCalls.get(index)?.fd;
+    if (r.kick === undefined || callFd === undefined) throw new VhostUserDeviceError('invalid-state', `${at}: vring ${index} started without its kick and call fds`);
+    return { index, size: r.num!, descTable, availRing, usedRing, kickFd: r.kick, callFd, state: { nextAvail: r.base, nextUsed: nextUsed[0]! | (nextUsed[1]! << 8) } };
   }
 
-  private async startPair(pair: number, rx: boolean, tx: boolean): Promise<void> {
-    const at = `${this.ctx.where}: queue pair ${pair}`;
-    const f = this.features!;
-    const rxq = rx ? this.queueContext(2 * pair, at) : undefined;
-    const txq = tx ? this.queueContext(2 * pair + 1, at) : undefined;
-    if (pair > 0) this.ctx.tap.setQueueEnabled(pair, true);
-    const thread = await IoThread.start(
-      {
-        nic: this.ctx.where,
-        pair,
-        tapName: this.ctx.tap.name,
-        tapFd: this.ctx.tap.fds[pair]!,
-        memory: this.mem!.layout,
-        ...(rxq === undefined ? {} : { rx: rxq }),
-        ...(txq === undefined ? {} : { tx: txq }),
-        counters: this.counters.buffer,
-        netState: this.netState.buffer,
-        ...ioWorkerFeatures(f),
-      },
-      {
-        onCtrlKick: () => undefined, // the frontend serves the control queue
-        onNeedsReset: (reason) => this.ctx.events.emit('warning', `${reason} (the ring stays stopped until the frontend sets it up again)`),
-      },
-    );
-    this.running.set(pair, { thread, rx, tx });
-    this.ctx.events.emit('rings-started', { pair, rx, tx });
+  private reconcile(): Promise<void> {
+    return this.threads.reconcile();
   }
 
-  private async stopPair(pair: number): Promise<void> {
-    const cur = this.running.get(pair);
-    if (cur === undefined) return;
-    this.running.delete(pair);
-    const states = await cur.thread.stop();
-    for (const [index, s] of [
-      [2 * pair, states.rx],
-      [2 * pair + 1, states.tx],
-    ] as const) {
-      const state = s ?? this.counters.ring(index);
-      if (state !== undefined && ((index & 1) === 0 ? cur.rx : cur.tx)) this.rings[index]!.base = state.nextAvail;
-    }
-    if (pair > 0 && !this.ctx.tap.closed) this.ctx.tap.setQueueEnabled(pair, false);
+  private stopPairOf(index: number): Promise<void> {
+    return this.threads.stopPairOf(index);
   }
 
-  /** Stops the IO thread serving ring `index`, if one does (a thread of its pair that serves only the other ring runs on). */
-  private async stopPairOf(index: number): Promise<void> {
-    const pair = index >> 1;
-    const cur = this.running.get(pair);
-    if (cur !== undefined && ((index & 1) === 0 ? cur.rx : cur.tx)) await this.stopPair(pair);
-  }
-
-  private async stopAll(): Promise<void> {
-    for (const pair of [...this.running.keys()]) await this.stopPair(pair);
+  private stopAll(): Promise<void> {
+    return this.threads.stopAll();
   }
 
   private dropFds(r: Vring): void {

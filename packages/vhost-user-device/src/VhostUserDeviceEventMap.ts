@@ -14,6 +14,8 @@ export interface VhostUserDeviceEventMap {
   'ring-stopped'(info: { readonly index: number; readonly nextAvail: number }): void;
   /** The connection ended: `reason` is the error that ended it, undefined when the frontend closed it. */
   disconnected(reason: Error | undefined): void;
+  /** A second frontend connected while one is served: its connection was closed at once. */
+  refused(message: string): void;
   /** Something went wrong that does not end the server (a ring broke, a connect attempt failed). */
   warning(message: string): void;
 }

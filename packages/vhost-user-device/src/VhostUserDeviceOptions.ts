@@ -23,6 +23,12 @@ export interface VhostUserDeviceOptions {
    * refused with a message saying why.
    */
   readonly allowUnsealedMemory?: boolean;
+  /**
+   * Milliseconds a frontend has from connecting to SET_OWNER (vhost-user.rst: "issued when a new
+   * connection is established"), and from the first byte of a message to its last; an idle or
+   * slow frontend is dropped after it so the next one can be served. Default 10000.
+   */
+  readonly handshakeTimeoutMs?: number;
   /** Label used in messages and IO thread errors (default `vhost-user <socket>`). */
   readonly name?: string;
 }

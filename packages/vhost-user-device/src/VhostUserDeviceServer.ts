@@ -10,6 +10,8 @@ import { vhostUserDeviceFeatures } from './vhostUserDeviceFeatures.ts';
 
 const RECONNECT_MIN_MS = 50;
 const RECONNECT_MAX_MS = 1000;
+/** Default handshakeTimeoutMs. */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /**
  * vnic's virtio-net device served over vhost-user: vnic is the vhost-user BACKEND and a frontend
@@ -32,6 +34,8 @@ export class VhostUserDeviceServer {
   readonly features: bigint;
   private readonly client: boolean;
   private readonly allowUnsealedMemory: boolean;
+  private readonly handshakeTimeoutMs: number;
+  private serving: Promise<void> | undefined;
   private readonly where: string;
   private readonly tap: Tap;
   private readonly tapOffloads: number;
@@ -47,6 +51,7 @@ export class VhostUserDeviceServer {
     this.socket = options.socket;
     this.client = options.client === true;
     this.allowUnsealedMemory = options.allowUnsealedMemory === true;
+    this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
     this.queuePairs = options.queuePairs ?? 1;
     this.where = options.name ?? `vhost-user ${options.socket}`;
     this.tap = tap;
@@ -90,7 +95,7 @@ export class VhostUserDeviceServer {
     if (this.loop !== undefined) return;
     if (!this.client) {
       try {
-        this.listener = UnixSocket.listen(this.socket, 1);
+        this.listener = UnixSocket.listen(this.socket, 8);
       } catch (e) {
         throw new VhostUserDeviceError('unavailable', `${this.where}: cannot listen: ${errorMessage(e)}`, { cause: e });
       }
@@ -125,6 +130,7 @@ export class VhostUserDeviceServer {
     this.wake?.();
     this.session?.disconnect();
     await this.loop;
+    await this.serving;
     try {
       this.tap.close();
     } finally {
@@ -157,20 +163,38 @@ export class VhostUserDeviceServer {
         sock.close();
         break;
       }
+      if (this.session !== undefined) {
+        // One frontend owns the device (vhost-user.rst SET_OWNER): a second one is told at once, by
+        // closing its connection, instead of waiting unanswered in the listen backlog.
+        sock.close();
+        const msg = `${this.where}: refused a second frontend: one frontend is served at a time and one is connected`;
+        this.events.emit('refused', msg);
+        continue;
+      }
       this.connections++;
       const session = new BackendSession(this.sessionContext(), sock);
       this.session = session;
       this.events.emit('connected');
-      const reason = await session.serve();
-      this.session = undefined;
-      this.lastSession = session;
-      this.events.emit('disconnected', this.closing ? undefined : reason);
-      try {
-        this.tap.setOffload(0);
-      } catch {
-        // the next SET_FEATURES sets it again
+      const served = this.serveSession(session);
+      if (this.client) {
+        await served;
+      } else {
+        this.serving = served; // keep accepting: a second frontend is refused, not left hanging
+        continue;
       }
       if (this.client && !this.closing) await this.sleep(RECONNECT_MIN_MS);
+    }
+  }
+
+  private async serveSession(session: BackendSession): Promise<void> {
+    const reason = await session.serve();
+    this.session = undefined;
+    this.lastSession = session;
+    this.events.emit('disconnected', this.closing ? undefined : reason);
+    try {
+      this.tap.setOffload(0);
+    } catch {
+      // the next SET_FEATURES sets it again
     }
   }
 
@@ -183,6 +207,7 @@ export class VhostUserDeviceServer {
       allowUnsealedMemory: this.allowUnsealedMemory,
       features: this.features,
       events: this.events,
+      handshakeTimeoutMs: this.handshakeTimeoutMs,
       setTapOffloads: (features) => tapCall(`${this.where}: tap ${this.tapName}`, 'cannot set offloads', () => this.tap.setOffload(tunOffloadFlags(features, this.tapOffloads))),
     };
   }

@@ -10,6 +10,10 @@ export { VHOST_USER_DEVICE_PROTOCOL_FEATURES } from './VHOST_USER_DEVICE_PROTOCO
 export { checkMemoryTable } from './checkMemoryTable.ts';
 export { FrontendMemory } from './FrontendMemory.ts';
 export { BackendSession } from './BackendSession.ts';
+export { VringTable } from './VringTable.ts';
+export { DataPlaneThreads } from './DataPlaneThreads.ts';
+export type { DataPlaneSource } from './DataPlaneThreads.ts';
+export type { Vring } from './VringTable.ts';
 export type { SessionContext } from './BackendSession.ts';
 export { readFrontendMessage } from './readFrontendMessage.ts';
 export type { FrontendMessage } from './readFrontendMessage.ts';

@@ -14,13 +14,13 @@ export interface FrontendMessage {
  * 12-byte header first (the fds of a message arrive with its first byte), then exactly `size`
  * payload bytes. Resolves undefined at a clean end of stream (between messages). A size above
  * VHOST_USER_MAX_PAYLOAD_SIZE, more than VHOST_USER_MAX_FDS fds, fds in the middle of a message or
- * an end of stream inside one reject with a VhostUserDeviceError `protocol`; received fds are
+ * an end of stream inside one reject (`onFirstByte` runs when the header's first bytes arrive) with a VhostUserDeviceError `protocol`; received fds are
  * closed then.
  */
-export async function readFrontendMessage(sock: UnixSocket, where: string): Promise<FrontendMessage | undefined> {
+export async function readFrontendMessage(sock: UnixSocket, where: string, onFirstByte?: () => void): Promise<FrontendMessage | undefined> {
   const fds: number[] = [];
   try {
-    const head = await readExact(sock, VHOST_USER_HDR_SIZE, fds, where, undefined);
+    const head = await readExact(sock, VHOST_USER_HDR_SIZE, fds, where, undefined, onFirstByte);
     if (head === undefined) return undefined;
     const header = decodeHeader(head);
     const name = requestName(header.request);
@@ -36,7 +36,7 @@ export async function readFrontendMessage(sock: UnixSocket, where: string): Prom
   }
 }
 
-async function readExact(sock: UnixSocket, len: number, fds: number[], where: string, name: string | undefined): Promise<Uint8Array | undefined> {
+async function readExact(sock: UnixSocket, len: number, fds: number[], where: string, name: string | undefined, onFirstByte?: () => void): Promise<Uint8Array | undefined> {
   const out = new Uint8Array(len);
   let got = 0;
   while (got < len) {
@@ -60,6 +60,7 @@ async function readExact(sock: UnixSocket, len: number, fds: number[], where: st
       fds.push(...more);
     }
     if (chunk.length === 0) return undefinedOrCut(got, where, name);
+    if (got === 0) onFirstByte?.();
     out.set(chunk, got);
     got += chunk.length;
   }

@@ -1,7 +1,7 @@
 import type { ConfigIssue } from '@vnic/core';
 import { validateVirtioNetOptions } from '@vnic/virtio-net';
 
-const KEYS = ['socket', 'client', 'queuePairs', 'tap', 'tapFds', 'persistent', 'name', 'allowUnsealedMemory'];
+const KEYS = ['socket', 'client', 'queuePairs', 'tap', 'tapFds', 'persistent', 'name', 'allowUnsealedMemory', 'handshakeTimeoutMs'];
 const TAP_KEYS = new Set(['tap', 'tapFds', 'persistent']);
 /** Most queue pairs served (each one is an IO thread). */
 export const MAX_QUEUE_PAIRS = 16;
@@ -26,6 +26,8 @@ export function validateVhostUserDeviceOptions(options: Readonly<Record<string, 
     bad('queuePairs', `must be an integer 1..${MAX_QUEUE_PAIRS}`);
   }
   if (name !== undefined && typeof name !== 'string') bad('name', 'must be a string');
+  const timeout = options['handshakeTimeoutMs'];
+  if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 1 || timeout > 3_600_000)) bad('handshakeTimeoutMs', 'must be an integer 1..3600000 (milliseconds)');
   const tapSection = Object.fromEntries(Object.entries(options).filter(([k]) => TAP_KEYS.has(k)));
   issues.push(...validateVirtioNetOptions(tapSection));
   const fds = options['tapFds'];

@@ -1,4 +1,4 @@
-import { MemfdGuestMemory, SysError, UnixSocket } from '@vnic/sys';
+import { closeFd, EventFd, MemfdGuestMemory, socketpair, SysError, UnixSocket } from '@vnic/sys';
 import { VhostUserDeviceServer, VHOST_USER_DEVICE_PROTOCOL_FEATURES } from '@vnic/vhost-user-device';
 import {
   decodeHeader,
@@ -15,7 +15,7 @@ import {
   VHOST_USER_REPLY_MASK,
   VHOST_USER_VRING_NOFD_MASK,
 } from '@vnic/vhost-user-protocol';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,7 +43,7 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'vnic-vud-'));
     path = join(dir, 'dev.sock');
-    server = VhostUserDeviceServer.open({ socket: path, tap: uniqueName('vudh') });
+    server = VhostUserDeviceServer.open({ socket: path, tap: uniqueName('vudh'), handshakeTimeoutMs: 1000 });
     server.events.on('disconnected', (r) => reasons.push(r));
     server.start();
     fds0 = fdCount.fds();
@@ -147,7 +147,30 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
     ['a vring index past the queue pairs', /SET_VRING_NUM: vring index 7 is out of range; this device has 2 vrings/, (s) => send(s, FrontendReq.SET_VRING_NUM, encodeVringState({ index: 7, num: 256 }))],
     ['SET_VRING_KICK with NOFD', /SET_VRING_KICK: vring 0 without a kick fd \(NOFD\)/, (s) => send(s, FrontendReq.SET_VRING_KICK, encodeU64(BigInt(VHOST_USER_VRING_NOFD_MASK)))],
     ['SET_VRING_CALL without NOFD and without an fd', /SET_VRING_CALL: u64 0x0 with 0 fd\(s\); expected .*exactly one eventfd/, (s) => send(s, FrontendReq.SET_VRING_CALL, encodeU64(0n))],
+    ['SET_VRING_KICK with a regular file instead of an eventfd', /SET_VRING_KICK: vring 0: the fd is \/.*kick-file, not an eventfd; vnic waits on and signals eventfds only/, (s) => {
+      const file = join(dir, 'kick-file');
+      writeFileSync(file, 'not an eventfd');
+      const fd = openSync(file, 'r');
+      try {
+        send(s, FrontendReq.SET_VRING_KICK, encodeU64(0n), [fd]);
+      } finally {
+        closeSync(fd);
+      }
+    }],
+    ['SET_VRING_CALL with a socket whose peer closed instead of an eventfd', /SET_VRING_CALL: vring 1: the fd is socket:\[\d+\], not an eventfd/, (s) => {
+      const [a, b] = socketpair();
+      closeFd(a);
+      try {
+        send(s, FrontendReq.SET_VRING_CALL, encodeU64(1n), [b]);
+      } finally {
+        closeFd(b);
+      }
+    }],
     ['SET_FEATURES with bits never offered', /SET_FEATURES: features 0x.* include 0x.*, which GET_FEATURES .* did not offer/, (s) => send(s, FrontendReq.SET_FEATURES, encodeU64(1n << 63n))],
+    ['SET_FEATURES breaking a feature dependency (HOST_TSO4 without CSUM)', /SET_FEATURES: features 0x.* break a virtio-net feature dependency: VIRTIO_NET_F_HOST_TSO4 requires VIRTIO_NET_F_CSUM/, (s) => {
+      expect(server.features & (1n << 11n)).not.toBe(0n); // the tap here offers TSO
+      send(s, FrontendReq.SET_FEATURES, encodeU64((1n << 32n) | (1n << 11n)));
+    }],
     ['SET_FEATURES without VERSION_1', /lack VIRTIO_F_VERSION_1/, (s) => send(s, FrontendReq.SET_FEATURES, encodeU64(0n))],
     ['SET_PROTOCOL_FEATURES with bits never offered', /SET_PROTOCOL_FEATURES: protocol features 0x.* which were not offered/, (s) => send(s, FrontendReq.SET_PROTOCOL_FEATURES, encodeU64(1n << 12n))],
     ['an unknown request', /request 99: not supported by vnic's vhost-user device/, (s) => send(s, 99)],
@@ -180,6 +203,108 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
     });
   }
 
+  // Legal message orders (vhost-user.rst: the vring messages come in any order; a ring starts on
+  // its kick fd and, with VHOST_USER_F_PROTOCOL_FEATURES, runs once enabled). Each sets up both
+  // rings of pair 0 with BLOCKING eventfds (the server makes them non-blocking) in a different
+  // order, waits for the IO thread, kicks, and disconnects: the server must stop the thread and
+  // report a clean disconnect, never a TypeError.
+  const F = (1n << 32n) | (1n << 30n); // VERSION_1 | VHOST_USER_F_PROTOCOL_FEATURES
+  const ringAddr = (i: number) => ({ flags: 0, descUserAddr: 0x7000_0000n + BigInt(i * 0x4000), availUserAddr: 0x7000_1000n + BigInt(i * 0x4000), usedUserAddr: 0x7000_2000n + BigInt(i * 0x4000), logGuestAddr: 0n });
+  type Step = 'features' | 'mem' | 'num' | 'base' | 'addr' | 'kick' | 'call' | 'enable';
+  const orders: [string, Step[], { sharedKick?: boolean }][] = [
+    ['ADDR before CALL (memory and size known: the addresses are checked at once)', ['features', 'mem', 'num', 'base', 'addr', 'call', 'kick', 'enable'], {}],
+    ['CALL before NUM, memory last', ['features', 'call', 'num', 'addr', 'base', 'kick', 'enable', 'mem'], {}],
+    ['ENABLE before KICK, features after the rings', ['mem', 'enable', 'num', 'base', 'addr', 'call', 'features', 'kick'], {}],
+    ['one blocking eventfd shared as the kick of both rings', ['features', 'mem', 'num', 'base', 'addr', 'call', 'kick', 'enable'], { sharedKick: true }],
+  ];
+  // The first ring start adds the pooled IO thread (a worker keeps its own loop's fds for the
+  // server's life): later connections are compared with the count after it.
+  let fdsWarm: number | undefined;
+  for (const [what, order, opts] of orders) {
+    it(`legal order: ${what}: the rings start, a kick is served, the disconnect is clean`, async () => {
+      if (fdsWarm === undefined) expect(fdCount.fds()).toBe(fds0); // the malformed cases left nothing
+      const started: { rx: boolean; tx: boolean }[] = [];
+      const onStarted = (i: { pair: number; rx: boolean; tx: boolean }): void => {
+        started.push(i);
+      };
+      server.events.on('rings-started', onStarted);
+      const kicks = opts.sharedKick === true ? [EventFd.create()] : [EventFd.create(), EventFd.create()];
+      const calls = [EventFd.create(), EventFd.create()];
+      try {
+        const reason = await session(async (s) => {
+          send(s, FrontendReq.SET_OWNER);
+          for (const step of order) {
+            for (const i of step === 'features' || step === 'mem' ? [0] : [0, 1]) {
+              if (step === 'features') send(s, FrontendReq.SET_FEATURES, encodeU64(F));
+              if (step === 'mem') withMemory([MiB], (fds) => send(s, FrontendReq.SET_MEM_TABLE, memTable([{ gpa: 0, size: MiB, user: 0x7000_0000n }]), fds));
+              if (step === 'num') send(s, FrontendReq.SET_VRING_NUM, encodeVringState({ index: i, num: 256 }));
+              if (step === 'base') send(s, FrontendReq.SET_VRING_BASE, encodeVringState({ index: i, num: 0 }));
+              if (step === 'addr') send(s, FrontendReq.SET_VRING_ADDR, encodeVringAddr(i, ringAddr(i)));
+              if (step === 'kick') send(s, FrontendReq.SET_VRING_KICK, encodeU64(BigInt(i)), [kicks[i % kicks.length]!.fd]);
+              if (step === 'call') send(s, FrontendReq.SET_VRING_CALL, encodeU64(BigInt(i)), [calls[i]!.fd]);
+              if (step === 'enable') send(s, FrontendReq.SET_VRING_ENABLE, encodeVringState({ index: i, num: 1 }));
+            }
+          }
+          const deadline = Date.now() + 5000;
+          while (!started.some((x) => x.rx && x.tx)) {
+            if (Date.now() > deadline) throw new Error(`the rings never started (events: ${JSON.stringify(started)}, connected: ${server.connected})`);
+            await new Promise((r) => setTimeout(r, 5));
+          }
+          expect(fdCount.flags(kicks[0]!.fd) & 0o4000).toBe(0o4000); // O_NONBLOCK, set by the server on the shared open file
+          for (const k of kicks) k.write(1n);
+          for (const k of kicks) k.write(1n);
+          s.close();
+        });
+        expect(reason).toBeUndefined();
+      } finally {
+        server.events.off('rings-started', onStarted);
+        for (const e of [...kicks, ...calls]) e.close();
+      }
+      expect(fdCount.memfdMappings(MEMFD)).toBe(0);
+      if (fdsWarm === undefined) fdsWarm = fdCount.fds();
+      else expect(fdCount.fds()).toBe(fdsWarm);
+    });
+  }
+
+  it('an idle connection that sends nothing is dropped after handshakeTimeoutMs with a clear error', async () => {
+    const reason = await session(() => undefined);
+    expect(reason?.message).toMatch(/no SET_OWNER within 1000 ms of connecting: the frontend is idle or too slow; dropped so that another frontend can be served/);
+  });
+
+  it('a frontend that stops in the middle of a message is dropped after handshakeTimeoutMs', async () => {
+    const reason = await session((s) => {
+      send(s, FrontendReq.SET_OWNER);
+      s.send(Uint8Array.from([1, 0, 0, 0, 1, 0]));
+    });
+    expect(reason?.message).toMatch(/a message did not arrive whole within 1000 ms of its first byte/);
+  });
+
+  it('a second frontend while one is served is refused at once (closed, with a refused event), the first is served on', async () => {
+    const refused: string[] = [];
+    const off = server.events.on('refused', (m) => refused.push(m));
+    try {
+      const reason = await session(async (s) => {
+        send(s, FrontendReq.SET_OWNER);
+        send(s, FrontendReq.GET_FEATURES);
+        expect(decodeU64(await reply(s, FrontendReq.GET_FEATURES, 8))).toBe(server.features);
+        const second = UnixSocket.connect(path);
+        try {
+          const { data } = await second.recvAsync(VHOST_USER_HDR_SIZE);
+          expect(data.length).toBe(0); // closed by the server, not left waiting
+        } finally {
+          second.close();
+        }
+        expect(refused).toEqual([`vhost-user ${path}: refused a second frontend: one frontend is served at a time and one is connected`]);
+        send(s, FrontendReq.GET_QUEUE_NUM);
+        expect(decodeU64(await reply(s, FrontendReq.GET_QUEUE_NUM, 8))).toBe(1n);
+        s.close();
+      });
+      expect(reason).toBeUndefined();
+    } finally {
+      off();
+    }
+  });
+
   it('after all of that a well-behaved frontend is served (GET_FEATURES, REPLY_ACK), and nothing leaked', async () => {
     const reason = await session(async (s) => {
       send(s, FrontendReq.GET_FEATURES);
@@ -197,7 +322,7 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
     });
     expect(reason).toBeUndefined(); // a clean disconnect
     expect(fdCount.memfdMappings(MEMFD)).toBe(0);
-    expect(fdCount.fds()).toBe(fds0);
-    expect(server.connectionCount).toBe(cases.length + 1);
+    expect(fdCount.fds()).toBe(fdsWarm ?? fds0);
+    expect(server.connectionCount).toBe(cases.length + orders.length + 4); // the refused one is not counted
   });
 });
