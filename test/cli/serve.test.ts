@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UnixSocket } from '@vnic/sys';
-import { decodeU64, encodeMessage, FrontendReq, VHOST_USER_HDR_SIZE } from '@vnic/vhost-user-protocol';
+import { closeFd, socketpair, UnixSocket } from '@vnic/sys';
+import { decodeU64, encodeMessage, encodeU64, FrontendReq, VHOST_USER_HDR_SIZE } from '@vnic/vhost-user-protocol';
 import { describe, expect, it } from 'vitest';
 import { needsPeer, uniqueName } from '@vnic/sys/testing';
 
@@ -43,6 +43,59 @@ describe.skipIf(!root)('vnic serve', () => {
       expect(out).toMatch(/\[vnic serve\] stopped/);
       expect(existsSync(sock)).toBe(false); // the socket path is removed
     } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('after an idle frontend, a refused second one and a socket sent as kick fd, serves a good frontend and stops on SIGINT', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vnic-serve-'));
+    const sock = join(dir, 'serve.sock');
+    const tap = uniqueName('vsrh');
+    const args = ['--import', 'tsx', MAIN, 'serve', '--socket', sock, '--tap', tap, '--handshake-timeout', '400'];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    const waitFor = async (re: RegExp): Promise<void> => {
+      const deadline = Date.now() + 20_000;
+      while (!re.test(out)) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`vnic serve did not print ${re}:\n${out}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    const [a, b] = socketpair();
+    try {
+      await waitFor(/listening on /);
+      // An idle frontend holds the device; a second one is refused at once, the idle one dropped.
+      const idle = UnixSocket.connect(sock);
+      await waitFor(/frontend connected/);
+      const second = UnixSocket.connect(sock);
+      await waitFor(/refused: .*refused a second frontend/);
+      second.close();
+      await waitFor(/frontend dropped: .*idle or too slow.*handshakeTimeoutMs/);
+      idle.close();
+      // A socket is no kick eventfd: refused with a message, the server lives.
+      const bad = UnixSocket.connect(sock);
+      bad.send(encodeMessage(FrontendReq.SET_OWNER));
+      bad.send(encodeMessage(FrontendReq.SET_VRING_KICK, encodeU64(0n)), [a]);
+      await waitFor(/frontend dropped: .*SET_VRING_KICK: vring 0: the fd is socket:\[\d+\], not an eventfd/);
+      bad.close();
+      // A well-behaved frontend is served after all of that.
+      const good = UnixSocket.connect(sock);
+      good.send(encodeMessage(FrontendReq.GET_FEATURES));
+      const { data } = await good.recvAsync(VHOST_USER_HDR_SIZE + 8);
+      expect(decodeU64(data.subarray(VHOST_USER_HDR_SIZE)) & (1n << 32n)).not.toBe(0n);
+      good.close();
+      await waitFor(/frontend disconnected/);
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(out).toMatch(/\[vnic serve\] stopped/);
+      expect(existsSync(sock)).toBe(false);
+    } finally {
+      closeFd(a);
+      closeFd(b);
       if (child.exitCode === null) child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }

@@ -77,12 +77,18 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     .option('--tap <name>', 'tap to create or attach to (default vnic%d: the kernel picks a number)')
     .addOption(new Option('--queue-pairs <n>', 'queue pairs (one IO thread each)').argParser(count('--queue-pairs', 16)).default(1))
     .option('--allow-unsealed-memory', 'also serve frontends whose guest memory is not a memfd sealed against shrinking (F_SEAL_SHRINK): such a frontend can kill vnic serve with SIGBUS')
-    .action(async (opts: { socket: string; client?: boolean; tap?: string; queuePairs: number; allowUnsealedMemory?: boolean }) => {
+    .addOption(
+      new Option('--handshake-timeout <ms>', 'milliseconds a frontend has to send SET_OWNER after connecting, and to finish a message it started (an idle one is dropped so the next is served)')
+        .argParser(count('--handshake-timeout', 600_000, 10))
+        .default(10_000),
+    )
+    .action(async (opts: { socket: string; client?: boolean; tap?: string; queuePairs: number; allowUnsealedMemory?: boolean; handshakeTimeout: number }) => {
       code = await serve(
         {
           socket: opts.socket,
           client: opts.client === true,
           queuePairs: opts.queuePairs,
+          handshakeTimeoutMs: opts.handshakeTimeout,
           ...(opts.tap === undefined ? {} : { tap: opts.tap }),
           ...(opts.allowUnsealedMemory === true ? { allowUnsealedMemory: true } : {}),
         },

@@ -35,6 +35,7 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
   e.on('rings-started', ({ pair, rx, tx }) => log(`queue pair ${pair} running (${[rx ? 'receiveq' : '', tx ? 'transmitq' : ''].filter(Boolean).join(' + ')}) <-> tap ${server.tapName}`));
   e.on('ring-stopped', ({ index, nextAvail }) => log(`vring ${index} stopped at avail index ${nextAvail}`));
   e.on('disconnected', (reason) => log(reason === undefined ? 'frontend disconnected' : `frontend dropped: ${reason.message}`));
+  e.on('refused', (m) => log(`refused: ${m}`));
   e.on('warning', (m) => log(`warning: ${m}`));
   log(`tap ${server.tapName}, ${server.queuePairs} queue pair(s), offering 0x${server.features.toString(16)} (${describeFeatures(server.features)})`);
   try {
