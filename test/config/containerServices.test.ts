@@ -6,10 +6,7 @@ import { IO_THREAD_POOL, IoThreadPool } from '@vnic/virtio-net';
 import { readdirSync } from 'node:fs';
 import { pino } from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fdCount } from '../../packages/sys/src/testing/fdCount.ts';
-import { hostTapPeer } from '../../packages/sys/src/testing/hostTapPeer.ts';
-import { Netns } from '../../packages/sys/src/testing/Netns.ts';
-import { uniqueName } from '../../packages/sys/src/testing/uniqueName.ts';
+import { fdCount, hostTapPeer, Netns, uniqueName } from '@vnic/sys/testing';
 
 // The services a container carries reach the backends: a VMM rebinds the LOGGER (a real pino
 // instance) and the IO_THREAD_POOL (its own pool) and sees a virtio-net NIC on a real tap use

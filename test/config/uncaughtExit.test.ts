@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { hostTapPeer } from '../../packages/sys/src/testing/hostTapPeer.ts';
-import { uniqueName } from '../../packages/sys/src/testing/uniqueName.ts';
+import { hostTapPeer, uniqueName } from '@vnic/sys/testing';
 
 // Issue 11: an uncaught exception in a VMM with an active NIC must end the process. Its IO thread
 // sits in epoll_wait, where Node's worker termination cannot reach it; the pool's exit hook wakes

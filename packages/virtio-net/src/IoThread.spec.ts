@@ -1,6 +1,6 @@
 import { EventFd } from '@vnic/sys';
 import { describe, expect, it } from 'vitest';
-import { fdCount } from '../../sys/src/testing/fdCount.ts';
+import { fdCount } from '@vnic/sys/testing';
 import { IoThread } from './IoThread.ts';
 import { IoThreadPool } from './IoThreadPool.ts';
 import type { IoWorkerData } from './IoWorkerData.ts';

@@ -4,9 +4,7 @@ import { DEFAULT_NET_OFFLOADS, hasFeature, type NetDeviceConfig } from '@vnic/co
 import * as N from '@vnic/core/virtio_net';
 import { EventFd, Tap } from '@vnic/sys';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { fdCount } from '../../sys/src/testing/fdCount.ts';
-import { hostTapPeer } from '../../sys/src/testing/hostTapPeer.ts';
-import { uniqueName } from '../../sys/src/testing/uniqueName.ts';
+import { fdCount, hostTapPeer, uniqueName } from '@vnic/sys/testing';
 import { VirtioNetError } from './VirtioNetError.ts';
 import { VirtioNetTapDevice } from './VirtioNetTapDevice.ts';
 

@@ -19,8 +19,7 @@ import { mkdtempSync, openSync, closeSync, rmSync, ftruncateSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fdCount } from '../../../packages/sys/src/testing/fdCount.ts';
-import { uniqueName } from '../../../packages/sys/src/testing/uniqueName.ts';
+import { fdCount, uniqueName } from '@vnic/sys/testing';
 
 // A frontend whose guest memory could shrink under the server: an unsealed memfd, a memfd shrunk
 // after it was created, a plain file, a pipe. The first three would let a frontend kill the server

@@ -3,7 +3,7 @@ import { DEFAULT_NET_OFFLOADS, type NetDeviceConfig } from '@vnic/core';
 import { VirtioNetDriver } from '@vnic/driver';
 import { TX_ENGINE_ENV, VirtioNetTapDevice } from '@vnic/virtio-net';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { IoThreadPool } from '../../../packages/virtio-net/src/IoThreadPool.ts';
+import { IoThreadPool } from '@vnic/virtio-net';
 import { fdCount, hostTapPeer, uniqueName } from '@vnic/sys/testing';
 import { OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
 

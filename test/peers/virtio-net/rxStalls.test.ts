@@ -3,7 +3,7 @@ import * as N from '@vnic/core/virtio_net';
 import { VIRTIO_NET_HDR_SIZE } from '@vnic/core/virtio_net';
 import { DRIVER_FEATURES, VirtioNetDriver } from '@vnic/driver';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { hostTapPeer } from '../../../packages/sys/src/testing/hostTapPeer.ts';
+import { hostTapPeer } from '@vnic/sys/testing';
 import { OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
 import { TapNetns } from '../../fixtures/TapNetns.ts';
 
