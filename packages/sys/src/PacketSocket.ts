@@ -139,14 +139,21 @@ function inNetns<T>(name: string, fn: () => T): T {
     } finally {
       closeFd(target);
     }
-    try {
-      return fn();
-    } finally {
+    const goBack = (): void => {
       if (libc.setns(own, CLONE_NEWNET) < 0) {
         // The thread would keep running in the wrong namespace: never carry on silently.
         throw new SysError({ syscall: 'setns', request: 'CLONE_NEWNET', errno: libc.errno(), target: 'own network namespace', hint: 'could not return to the original network namespace' });
       }
+    };
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      goBack(); // a failure to go back wins over fn's error
+      throw e;
     }
+    goBack();
+    return result;
   } finally {
     closeFd(own);
   }

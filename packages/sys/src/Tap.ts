@@ -235,10 +235,9 @@ export class Tap {
   probeOffloads(): number {
     this.assertOpen();
     const fd = this.queueFds[0]!;
-    let accepted = 0;
     try {
       if (libc.ioctlInt(fd, TUNSETOFFLOAD, TUN_F_CSUM) < 0) return 0;
-      accepted = TUN_F_CSUM;
+      let accepted = TUN_F_CSUM;
       for (const [bit, needs] of PROBES) {
         if (libc.ioctlInt(fd, TUNSETOFFLOAD, TUN_F_CSUM | bit | needs) === 0) accepted |= bit;
       }
@@ -328,15 +327,15 @@ export class Tap {
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    let first: unknown;
+    const errors: unknown[] = []; // every failure; the first is thrown
     for (const fd of this.queueFds) {
       try {
         closeFd(fd);
       } catch (e) {
-        first ??= e;
+        errors.push(e);
       }
     }
-    if (first !== undefined) throw first;
+    if (errors.length > 0) throw errors[0];
   }
 
   private assertOpen(): void {

@@ -69,6 +69,7 @@ async function main(argv: string[]): Promise<number> {
   const quiet = values.quiet === true;
   const common = {
     timeoutMs: num('timeout', values.timeout) * 1000,
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- the checks above narrow values.machine, but the object literal widens the property back to string: without the cast tsc fails (TS2379 at runVitestInVm)
     machine: values.machine as TestVmMachine,
     memoryMiB: num('memory', values.memory),
     cpus: num('cpus', values.cpus),

@@ -233,12 +233,12 @@ export class VhostNetDevice extends NetDeviceBase {
   protected override async closeBackend(): Promise<void> {
     // resetDataPlane removed this device's fds from the shared loop already.
     await this.#loopLease.release();
-    let first: unknown;
+    const errors: unknown[] = []; // every failure; the first is thrown
     const attempt = (op: () => void): void => {
       try {
         op();
       } catch (e) {
-        first ??= e;
+        errors.push(e);
       }
     };
     // Closing a vhost fd stops its worker and drops every kernel reference (memory, eventfds, tap).
@@ -246,7 +246,7 @@ export class VhostNetDevice extends NetDeviceBase {
     for (const f of this.#errFds) attempt(() => f.close());
     // A tap the device created goes away with its fds (unless persistent); handed-in fds were duplicated.
     attempt(() => this.#tap.close());
-    if (first !== undefined) throw first;
+    if (errors.length > 0) throw errors[0];
   }
 
   // ---- control-queue hooks (main thread) --------------------------------------------------------

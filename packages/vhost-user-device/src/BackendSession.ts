@@ -1,4 +1,4 @@
-import { checkNetFeatures, featureBit, hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_VERSION_1, type QueueContext, type QueueStats, type VhostVringAddr } from '@vnic/core';
+import { checkNetFeatures, featureBit, hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_VERSION_1, type QueueContext, type QueueStats } from '@vnic/core';
 import { closeFd, EventFd, fdKind, isEventFd, setNonBlocking, SysError, type Tap, type UnixSocket } from '@vnic/sys';
 import { VIRTIO_NET_F_CTRL_VQ } from '@vnic/core/virtio_net';
 import {
@@ -115,7 +115,7 @@ export class BackendSession {
         clearTimeout(partial);
         if (msg === undefined) break;
         await this.dispatch(msg.header, msg.payload, msg.fds);
-        if (!this.owned && msg.header.request === FrontendReq.SET_OWNER) {
+        if (!this.owned && (msg.header.request as FrontendReq) === FrontendReq.SET_OWNER) {
           this.owned = true;
           clearTimeout(handshake);
         }
@@ -157,7 +157,8 @@ export class BackendSession {
   // ---- messages -------------------------------------------------------------------------------
 
   private async dispatch(h: VhostUserHeader, payload: Uint8Array, fds: number[]): Promise<void> {
-    const name = requestName(h.request);
+    const request = h.request as FrontendReq; // the wire's u32, compared against the codes vnic knows
+    const name = requestName(request);
     const at = `${this.ctx.where}: ${name}`;
     const replyAck = (h.flags & VHOST_USER_NEED_REPLY_MASK) !== 0 && (this.protocolFeatures & bit(VHOST_USER_PROTOCOL_F_REPLY_ACK)) !== 0n;
     let reply: Uint8Array | undefined;
@@ -166,20 +167,20 @@ export class BackendSession {
         throw new VhostUserDeviceError('protocol', `${at}: header flags 0x${h.flags.toString(16)} carry version ${h.flags & VHOST_USER_VERSION_MASK}; expected ${VHOST_USER_VERSION}`);
       }
       if ((h.flags & VHOST_USER_REPLY_MASK) !== 0) throw new VhostUserDeviceError('protocol', `${at}: a frontend request has the REPLY flag set (flags 0x${h.flags.toString(16)})`);
-      const takesFd = h.request === FrontendReq.SET_MEM_TABLE || h.request === FrontendReq.SET_VRING_KICK || h.request === FrontendReq.SET_VRING_CALL || h.request === FrontendReq.SET_VRING_ERR;
+      const takesFd = request === FrontendReq.SET_MEM_TABLE || request === FrontendReq.SET_VRING_KICK || request === FrontendReq.SET_VRING_CALL || request === FrontendReq.SET_VRING_ERR;
       if (!takesFd && fds.length > 0) throw new VhostUserDeviceError('protocol', `${at}: ${fds.length} fd(s) attached; this request carries none`);
-      reply = await this.handle(h.request, payload, fds.splice(0), at);
+      reply = await this.handle(request, payload, fds.splice(0), at);
     } catch (e) {
       for (const fd of fds) closeFd(fd);
-      if (replyAck) this.trySend(encodeMessage(h.request, encodeU64(1n), VHOST_USER_REPLY_MASK));
+      if (replyAck) this.trySend(encodeMessage(request, encodeU64(1n), VHOST_USER_REPLY_MASK));
       throw VhostUserProtocolError.is(e) ? new VhostUserDeviceError('protocol', `${at}: ${e.message}`, { cause: e }) : e;
     }
-    if (reply !== undefined) this.send(encodeMessage(h.request, reply, VHOST_USER_REPLY_MASK), at);
-    else if (replyAck) this.send(encodeMessage(h.request, encodeU64(0n), VHOST_USER_REPLY_MASK), at);
+    if (reply !== undefined) this.send(encodeMessage(request, reply, VHOST_USER_REPLY_MASK), at);
+    else if (replyAck) this.send(encodeMessage(request, encodeU64(0n), VHOST_USER_REPLY_MASK), at);
   }
 
   /** Handles one request; returns the reply payload of requests that have one. Owns `fds`. */
-  private async handle(request: number, payload: Uint8Array, fds: number[], at: string): Promise<Uint8Array | undefined> {
+  private async handle(request: FrontendReq, payload: Uint8Array, fds: number[], at: string): Promise<Uint8Array | undefined> {
     switch (request) {
       case FrontendReq.GET_FEATURES:
         expectEmpty(payload, at);
@@ -309,7 +310,7 @@ export class BackendSession {
     await this.reconcile();
   }
 
-  private async setVringFd(request: number, payload: Uint8Array, fds: number[], at: string): Promise<void> {
+  private async setVringFd(request: FrontendReq, payload: Uint8Array, fds: number[], at: string): Promise<void> {
     let u: bigint;
     try {
       u = decodeU64(payload);

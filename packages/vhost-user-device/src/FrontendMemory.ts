@@ -46,7 +46,7 @@ export class FrontendMemory {
         size: Number(r.memorySize),
         fd: -1,
         fdOffset: Number(r.mmapOffset),
-        hostAddr: BigInt(mapped.memory.regions[i]!.hostAddr!),
+        hostAddr: BigInt(mapped.memory.regions[i]!.hostAddr),
       })),
     };
   }

@@ -47,7 +47,7 @@ describe('VirtioNetTapDevice.open: the config section', () => {
 });
 
 const peer = hostTapPeer();
-const cleanups: (() => void)[] = [];
+const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) {
     try {

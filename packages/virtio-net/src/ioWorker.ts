@@ -20,7 +20,7 @@ port.on('message', (msg: IoWorkerJob) => {
   const post = (m: IoWorkerMessage): void => port.postMessage(m);
   try {
     buffers ??= createThreadBuffers();
-    const states = new QueuePairLoop(msg.data, (m) => post({ ...m, job } as IoWorkerMessage), buffers).run();
+    const states = new QueuePairLoop(msg.data, (m) => post({ ...m, job }), buffers).run();
     post({ type: 'stopped', job, ...states });
   } catch (e) {
     post({ type: 'fatal', job, message: e instanceof Error ? (e.stack ?? e.message) : String(e) });

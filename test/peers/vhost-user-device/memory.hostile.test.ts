@@ -6,14 +6,10 @@ import {
   encodeMemoryTable,
   encodeMessage,
   encodeU64,
-  encodeVringAddr,
-  encodeVringState,
   FrontendReq,
   VHOST_USER_HDR_SIZE,
   VHOST_USER_NEED_REPLY_MASK,
   VHOST_USER_PROTOCOL_F_REPLY_ACK,
-  VHOST_USER_REPLY_MASK,
-  VHOST_USER_VRING_NOFD_MASK,
 } from '@vnic/vhost-user-protocol';
 import { mkdtempSync, openSync, closeSync, rmSync, ftruncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

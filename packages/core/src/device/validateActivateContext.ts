@@ -29,7 +29,7 @@ export function validateActivateContext(ctx: ActivateContext, limits: ActivateLi
   if (!Array.isArray(regions) || regions.length === 0) return 'guest memory layout has no regions';
   const pairs = hasFeature(acked, VIRTIO_NET_F_MQ) ? limits.queuePairs : 1;
   const maxQueues = 2 * pairs + (hasFeature(acked, VIRTIO_NET_F_CTRL_VQ) ? 1 : 0);
-  if (!Array.isArray(ctx.queues) || ctx.queues.length === 0) return 'no queue is enabled';
+  if (!isArray(ctx.queues) || ctx.queues.length === 0) return 'no queue is enabled';
   if (ctx.queues.length > maxQueues) return `${ctx.queues.length} queues, at most ${maxQueues} with the acked features`;
   let prev = -1;
   for (const q of ctx.queues) {
@@ -48,6 +48,11 @@ export function validateActivateContext(ctx: ActivateContext, limits: ActivateLi
     if (!Number.isInteger(q.kickFd) || !Number.isInteger(q.callFd)) return `${where}: kickFd/callFd must be integers`;
   }
   return undefined;
+}
+
+/** Array.isArray that keeps the element type (the built-in narrows a readonly array to any[]). */
+function isArray<T>(v: readonly T[]): v is readonly T[] {
+  return Array.isArray(v);
 }
 
 function ringProblem(regions: ActivateContext['memory']['regions'], what: string, addr: number, bytes: number, align: number): string | undefined {

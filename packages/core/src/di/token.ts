@@ -8,5 +8,5 @@ export type Token<T> = symbol & { readonly [tokenType]?: T };
 
 /** Creates the typed DI token `Symbol.for(name)`. */
 export function token<T>(name: string): Token<T> {
-  return Symbol.for(name) as Token<T>;
+  return Symbol.for(name);
 }

@@ -95,18 +95,18 @@ export class MemfdGuestMemory {
 }
 
 function release(owned: readonly Owned[], name: string): void {
-  let first: unknown;
+  const errors: unknown[] = []; // every failure; the first is thrown
   for (const o of owned) {
     try {
       o.mapping.unmap(name);
     } catch (e) {
-      first ??= e;
+      errors.push(e);
     }
     try {
       closeFd(o.fd);
     } catch (e) {
-      first ??= e;
+      errors.push(e);
     }
   }
-  if (first !== undefined) throw first;
+  if (errors.length > 0) throw errors[0];
 }

@@ -18,15 +18,15 @@ export interface MappedGuestMemory {
 export function mapGuestMemory(layout: GuestMemoryLayout): MappedGuestMemory {
   const mappings: SharedMapping[] = [];
   const unmapAll = (): void => {
-    let first: unknown;
+    const errors: unknown[] = []; // every failure; the first is thrown
     for (const m of mappings.splice(0)) {
       try {
         m.unmap('guest memory');
       } catch (e) {
-        first ??= e;
+        errors.push(e);
       }
     }
-    if (first !== undefined) throw first;
+    if (errors.length > 0) throw errors[0];
   };
   try {
     for (const [i, r] of layout.regions.entries()) {

@@ -15,8 +15,8 @@ import type { KoffiFunc, LibraryHandle } from 'koffi';
 /** What a `void *` parameter accepts: a BigInt address, JS memory (zero-copy), or null. */
 export type Pointer = bigint | ArrayBuffer | ArrayBufferView | null;
 
-// `any` is what koffi's own typings use for FFI signatures; each binding below narrows it.
-function bind<T extends (...args: any[]) => any>(lib: LibraryHandle, definition: string): KoffiFunc<T> {
+// Any function type: each binding below names its own signature.
+function bind<T extends (...args: never[]) => unknown>(lib: LibraryHandle, definition: string): KoffiFunc<T> {
   return lib.func(definition) as unknown as KoffiFunc<T>;
 }
 

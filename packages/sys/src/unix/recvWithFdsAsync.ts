@@ -34,7 +34,7 @@ export function recvWithFdsAsync(fd: number, maxLen: number, maxFds: number = SC
         try {
           resolve(msg.takeReceived(fd, maxFds, data, n));
         } catch (e) {
-          reject(e);
+          reject(e instanceof Error ? e : new Error(String(e)));
         }
       });
     };

@@ -216,10 +216,15 @@ export class IoUring {
     if (this.closed) return;
     this.closed = true;
     const target = `io_uring fd ${this.fd}`;
+    const closeRing = (): void => {
+      if (libc.close(this.fd) < 0) throw new SysError({ syscall: 'close', errno: libc.errno(), target });
+    };
     try {
       for (const m of this.mappings) m.unmap(target);
-    } finally {
-      if (libc.close(this.fd) < 0) throw new SysError({ syscall: 'close', errno: libc.errno(), target });
+    } catch (e) {
+      closeRing(); // the fd closes even when an unmap fails; a close failure wins over the unmap's
+      throw e;
     }
+    closeRing();
   }
 }

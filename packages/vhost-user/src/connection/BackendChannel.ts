@@ -126,7 +126,7 @@ export class BackendChannel {
         return;
       }
       let status = UNSUPPORTED;
-      if (h.request === BackendReq.CONFIG_CHANGE_MSG) {
+      if ((h.request as BackendReq) === BackendReq.CONFIG_CHANGE_MSG) {
         status = 0n;
         this.configChanges++;
         this.#handlers.onConfigChange();

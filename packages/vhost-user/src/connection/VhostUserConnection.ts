@@ -1,6 +1,6 @@
 import { SerialQueue } from '@vnic/core';
 import { EpollLoop, SysError, UnixSocket, closeFd, setNonBlocking } from '@vnic/sys';
-import { decodeHeader, decodeU64, encodeMessage, requestName, validateReply, type VhostUserHeader } from '@vnic/vhost-user-protocol';
+import { decodeU64, encodeMessage, requestName, validateReply, type VhostUserHeader } from '@vnic/vhost-user-protocol';
 import {
   VHOST_USER_HDR_SIZE,
   VHOST_USER_MAX_FDS,
@@ -97,7 +97,7 @@ export class VhostUserConnection {
         if (left <= 0) {
           throw new VhostUserError(
             'unavailable',
-            `vhost-user ${path}: no backend is listening (${(err as SysError).code}) after ${options.connectTimeoutMs ?? 0} ms: start the backend (for DPDK: --vdev net_vhost0,iface=${path}) or check the path`,
+            `vhost-user ${path}: no backend is listening (${err.code}) after ${options.connectTimeoutMs ?? 0} ms: start the backend (for DPDK: --vdev net_vhost0,iface=${path}) or check the path`,
             { cause: err },
           );
         }
