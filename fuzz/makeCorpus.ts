@@ -1,13 +1,7 @@
 // Writes the hand-made seed inputs of fuzz/corpus (run once: `pnpm exec tsx fuzz/makeCorpus.ts`).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  encodeConfigSpace,
-  encodeMemoryTable,
-  encodeU64,
-  encodeVringAddr,
-  encodeVringState,
-} from '../packages/vhost-user-protocol/src/index.ts';
+import { encodeConfigSpace, encodeMemoryTable, encodeU64, encodeVringAddr, encodeVringState } from '../packages/vhost-user-protocol/src/index.ts';
 import { SPLIT_QUEUE_GPA } from './targets/splitQueueTarget.ts';
 
 const root = join(import.meta.dirname, 'corpus');
@@ -51,19 +45,39 @@ const withTag = (tag: number, p: Uint8Array): Uint8Array => Uint8Array.of(tag, .
 put('vhostUserCodec', 'header', withTag(0, Uint8Array.of(1, 0, 0, 0, 1, 0, 0, 0, 8, 0, 0, 0)));
 put('vhostUserCodec', 'u64', withTag(1, encodeU64(0x1_4000_0000n)));
 put('vhostUserCodec', 'vring-state', withTag(2, encodeVringState({ index: 1, num: 256 })));
-put('vhostUserCodec', 'vring-addr', withTag(3, encodeVringAddr(0, { flags: 0, descUserAddr: 0x1000n, usedUserAddr: 0x3000n, availUserAddr: 0x2000n, logGuestAddr: 0n })));
+put(
+  'vhostUserCodec',
+  'vring-addr',
+  withTag(3, encodeVringAddr(0, { flags: 0, descUserAddr: 0x1000n, usedUserAddr: 0x3000n, availUserAddr: 0x2000n, logGuestAddr: 0n })),
+);
 put(
   'vhostUserCodec',
   'mem-table',
-  withTag(4, encodeMemoryTable([{ guestPhysAddr: 0n, memorySize: 0x8000_0000n, userspaceAddr: 0x7f00_0000_0000n, mmapOffset: 0n }, { guestPhysAddr: 0x1_0000_0000n, memorySize: 0x1_8000_0000n, userspaceAddr: 0x7f80_0000_0000n, mmapOffset: 0x8000_0000n }])),
+  withTag(
+    4,
+    encodeMemoryTable([
+      { guestPhysAddr: 0n, memorySize: 0x8000_0000n, userspaceAddr: 0x7f00_0000_0000n, mmapOffset: 0n },
+      { guestPhysAddr: 0x1_0000_0000n, memorySize: 0x1_8000_0000n, userspaceAddr: 0x7f80_0000_0000n, mmapOffset: 0x8000_0000n },
+    ]),
+  ),
 );
 put('vhostUserCodec', 'config-space', withTag(5, encodeConfigSpace({ offset: 0, flags: 0, payload: Uint8Array.of(0x52, 0x54, 0, 0, 0, 1, 1, 0) })));
 
 // vmConfig: the shipped example and a few near-misses.
 put('vmConfig', 'example', readFileSync(join(import.meta.dirname, '../examples/vm-config.json')));
-put('vmConfig', 'one-nic', new TextEncoder().encode(JSON.stringify({ net: [{ id: 'net0', backend: 'virtio-net', mac: '52:54:00:00:00:01', 'virtio-net': { tap: 't0' } }] })));
+put(
+  'vmConfig',
+  'one-nic',
+  new TextEncoder().encode(JSON.stringify({ net: [{ id: 'net0', backend: 'virtio-net', mac: '52:54:00:00:00:01', 'virtio-net': { tap: 't0' } }] })),
+);
 put('vmConfig', 'proto-key', new TextEncoder().encode('{"net":[{"id":"n","backend":"virtio-net","__proto__":{"x":1},"virtio-net":{"tap":"t"}}]}'));
-put('vmConfig', 'dup-ids', new TextEncoder().encode('{"net":[{"id":"a","backend":"vhost-user","vhost-user":{"socket":"/s"}},{"id":"a","backend":"vhost-user","vhost-user":{"socket":"/s"}}]}'));
+put(
+  'vmConfig',
+  'dup-ids',
+  new TextEncoder().encode(
+    '{"net":[{"id":"a","backend":"vhost-user","vhost-user":{"socket":"/s"}},{"id":"a","backend":"vhost-user","vhost-user":{"socket":"/s"}}]}',
+  ),
+);
 
 // mmioTransport: a driver bring-up (ACK, DRIVER, features, FEATURES_OK, queue 0, DRIVER_OK), then a reset.
 {
@@ -113,7 +127,11 @@ put('vmConfig', 'dup-ids', new TextEncoder().encode('{"net":[{"id":"a","backend"
     h.setUint32(8, payload.length, true);
     return [...new Uint8Array(h.buffer), ...payload];
   };
-  put('frontendMessage', 'three-messages', Uint8Array.from([...msg(1, new Uint8Array(0)), ...msg(2, encodeU64(0x1_0000_0000n)), ...msg(8, encodeVringState({ index: 0, num: 256 }))]));
+  put(
+    'frontendMessage',
+    'three-messages',
+    Uint8Array.from([...msg(1, new Uint8Array(0)), ...msg(2, encodeU64(0x1_0000_0000n)), ...msg(8, encodeVringState({ index: 0, num: 256 }))]),
+  );
   put('frontendMessage', 'cut-header', Uint8Array.from([...msg(1, new Uint8Array(0)), 5, 0, 0]));
   put('frontendMessage', 'oversize', Uint8Array.from(msg(5, new Uint8Array(0)).map((b, i) => (i === 10 ? 0x10 : b))));
 }

@@ -69,7 +69,12 @@ export async function main(options: MainOptions = {}): Promise<MainResult> {
   const log = options.log ?? ((line: string) => console.log(line));
   const config = options.config ?? (await defaultConfig());
   const entries = (config as { net: Record<string, unknown>[] }).net;
-  const vmm = await MiniVmm.boot(config, { ramBytes: RAM_BYTES, log, source: 'vm-config.json', ...(options.container === undefined ? {} : { container: options.container }) });
+  const vmm = await MiniVmm.boot(config, {
+    ramBytes: RAM_BYTES,
+    log,
+    source: 'vm-config.json',
+    ...(options.container === undefined ? {} : { container: options.container }),
+  });
   const guests: VirtioNetDriver[] = [];
   const peers: Peer[] = [];
   const outcomes: NicOutcome[] = [];
@@ -97,7 +102,9 @@ export async function main(options: MainOptions = {}): Promise<MainResult> {
       });
       next += need;
       guests.push(driver);
-      log(`${nic.device.id}: guest driver up (DRIVER_OK) after ${exits.get(nic)} MMIO exits: MAC ${formatMac(driver.readConfig().mac)}, ${driver.queuePairs} queue pair(s) of ${driver.queueSize}`);
+      log(
+        `${nic.device.id}: guest driver up (DRIVER_OK) after ${exits.get(nic)} MMIO exits: MAC ${formatMac(driver.readConfig().mac)}, ${driver.queuePairs} queue pair(s) of ${driver.queueSize}`,
+      );
     }
 
     for (const [i, nic] of vmm.nics.entries()) {

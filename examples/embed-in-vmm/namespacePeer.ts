@@ -12,7 +12,9 @@ export async function namespacePeer(nic: VmmNic, entry: Readonly<Record<string, 
   const section = entry[nic.device.backend];
   const tap = typeof section === 'object' && section !== null ? (section as Record<string, unknown>)['tap'] : undefined;
   if (typeof tap !== 'string') {
-    throw new Error(`NIC ${nic.device.id} (backend ${nic.device.backend}) names no tap: the namespace peer needs a tap-backed NIC; pass main({ peer }) for others`);
+    throw new Error(
+      `NIC ${nic.device.id} (backend ${nic.device.backend}) names no tap: the namespace peer needs a tap-backed NIC; pass main({ peer }) for others`,
+    );
   }
   const r = 1 + Math.floor(Math.random() * 250);
   const ns = await Netns.create('vexns');

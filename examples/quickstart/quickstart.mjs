@@ -15,7 +15,14 @@ import { PacketSocket } from '@vnic/sys';
 import { shutdownIoThreads } from '@vnic/virtio-net';
 
 /** Open fds of this process, by target (a socket, a pipe, /dev/net/tun, ...). */
-const fds = () => readdirSync('/proc/self/fd').map((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`); } catch { return '(closed)'; } });
+const fds = () =>
+  readdirSync('/proc/self/fd').map((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      return '(closed)';
+    }
+  });
 const suffix = randomBytes(4).toString('hex');
 const tapName = `vq${suffix}`; // unique: several runs may share a host
 const netns = `vnic-qs-${suffix}`;

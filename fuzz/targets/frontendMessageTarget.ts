@@ -26,7 +26,8 @@ export async function frontendMessageTarget(data: Uint8Array): Promise<void> {
         throw err;
       }
       if (msg === undefined) return;
-      if (msg.payload.length !== msg.header.size || msg.header.size > VHOST_USER_MAX_PAYLOAD_SIZE) throw new FuzzOracleError(`payload of ${msg.payload.length} bytes for a header size of ${msg.header.size}`);
+      if (msg.payload.length !== msg.header.size || msg.header.size > VHOST_USER_MAX_PAYLOAD_SIZE)
+        throw new FuzzOracleError(`payload of ${msg.payload.length} bytes for a header size of ${msg.header.size}`);
       if (msg.fds.length !== 0) throw new FuzzOracleError('fds appeared that were never sent');
       consumed += 12 + msg.payload.length;
       if (consumed > data.length) throw new FuzzOracleError(`read ${consumed} bytes of ${data.length} sent`);

@@ -7,8 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { captureIo } from '../fixtures/captureIo.ts';
 import { needsPeer } from '@vnic/sys/testing';
 
-
-const nsList = (): string[] => execFileSync('ip', ['netns', 'list']).toString().split('\n').map((l) => l.split(' ')[0]!).filter((n) => n !== '');
+const nsList = (): string[] =>
+  execFileSync('ip', ['netns', 'list'])
+    .toString()
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((n) => n !== '');
 const cDirs = (): string[] => readdirSync(tmpdir()).filter((f) => f.startsWith('vnic-bench-c-'));
 const fds = (): number => readdirSync('/proc/self/fd').length;
 
@@ -23,42 +27,46 @@ describe('vnic bench virtio-net', () => {
     expect(io.stderr).toMatch(/no bench named "no-such-bench"; known: .*virtio-net/);
   });
 
-  it.skipIf(skip)('measures vnic and the C references in one run: four rows, positive rates, ratio = vnic / reference, nothing left behind', async () => {
-    if (reason !== undefined) throw new Error(`the bench cannot run here: ${reason}`);
-    const io = captureIo(() => defaultBackendModules());
-    const rows: BenchRow[] = [];
-    const progress: string[] = [];
-    const nsBefore = nsList();
-    const dirsBefore = cDirs();
-    const fdsBefore = fds();
-    const ctx: BenchContext = { io, json: true, seconds: 0.4, progress: (t) => progress.push(t), row: (r) => rows.push(r) };
-    await bench.run(ctx);
+  it.skipIf(skip)(
+    'measures vnic and the C references in one run: four rows, positive rates, ratio = vnic / reference, nothing left behind',
+    async () => {
+      if (reason !== undefined) throw new Error(`the bench cannot run here: ${reason}`);
+      const io = captureIo(() => defaultBackendModules());
+      const rows: BenchRow[] = [];
+      const progress: string[] = [];
+      const nsBefore = nsList();
+      const dirsBefore = cDirs();
+      const fdsBefore = fds();
+      const ctx: BenchContext = { io, json: true, seconds: 0.4, progress: (t) => progress.push(t), row: (r) => rows.push(r) };
+      await bench.run(ctx);
 
-    expect(rows.map((r) => r.metric)).toEqual(['rss-per-nic-mib', 'tx-64B-mpps', 'tx-1514B-gbps', 'rx-64B-mpps']);
-    for (const r of rows) {
-      expect(r.bench).toBe('virtio-net');
-      expect(r.vnic).toBeGreaterThan(0);
-      if (r.metric === 'rss-per-nic-mib') {
-        expect(r.unit).toBe('MiB');
-        expect(r.reference).toBeNull();
-        expect(r.ratio).toBeNull();
-        expect(r.vnic).toBeLessThan(200); // an IO thread is a few MiB, not hundreds
-        continue;
+      expect(rows.map((r) => r.metric)).toEqual(['rss-per-nic-mib', 'tx-64B-mpps', 'tx-1514B-gbps', 'rx-64B-mpps']);
+      for (const r of rows) {
+        expect(r.bench).toBe('virtio-net');
+        expect(r.vnic).toBeGreaterThan(0);
+        if (r.metric === 'rss-per-nic-mib') {
+          expect(r.unit).toBe('MiB');
+          expect(r.reference).toBeNull();
+          expect(r.ratio).toBeNull();
+          expect(r.vnic).toBeLessThan(200); // an IO thread is a few MiB, not hundreds
+          continue;
+        }
+        expect(r.reference).toBeGreaterThan(0);
+        expect(r.ratio).toBeCloseTo(r.vnic / r.reference!, 1);
+        expect(r.note).toMatch(/median of 1 windows of 0.4 s .*; CPU per frame: vnic device [\d.]+ us \+ guest [\d.]+ us, C [\d.]+ us;/);
       }
-      expect(r.reference).toBeGreaterThan(0);
-      expect(r.ratio).toBeCloseTo(r.vnic / r.reference!, 1);
-      expect(r.note).toMatch(/median of 1 windows of 0.4 s .*; CPU per frame: vnic device [\d.]+ us \+ guest [\d.]+ us, C [\d.]+ us;/);
-    }
-    expect(rows[1]!.unit).toBe('Mpps');
-    expect(rows[2]!.unit).toBe('Gbit/s');
-    // Both TX sides were checked against the tap's own counters (the note says what the tap got).
-    expect(rows[1]!.note).toMatch(/vnic: TX engine (io_uring|writev); tap got (\d+)\/\2 frames the device sent/);
-    expect(rows[3]!.note).toMatch(/vnic: source got [\d.]+ Mpps into the tap queue.*C: source got/);
-    expect(progress.some((p) => /RX 64 B: round 1\/1: reference/.test(p))).toBe(true);
+      expect(rows[1]!.unit).toBe('Mpps');
+      expect(rows[2]!.unit).toBe('Gbit/s');
+      // Both TX sides were checked against the tap's own counters (the note says what the tap got).
+      expect(rows[1]!.note).toMatch(/vnic: TX engine (io_uring|writev); tap got (\d+)\/\2 frames the device sent/);
+      expect(rows[3]!.note).toMatch(/vnic: source got [\d.]+ Mpps into the tap queue.*C: source got/);
+      expect(progress.some((p) => /RX 64 B: round 1\/1: reference/.test(p))).toBe(true);
 
-    // Nothing left: no new namespace, no compiled programs, no fds.
-    expect(nsList().filter((n) => !nsBefore.includes(n) && n.startsWith('vnb'))).toEqual([]);
-    expect(cDirs().filter((d) => !dirsBefore.includes(d))).toEqual([]);
-    expect(fds()).toBeLessThanOrEqual(fdsBefore + 2);
-  }, 60_000);
+      // Nothing left: no new namespace, no compiled programs, no fds.
+      expect(nsList().filter((n) => !nsBefore.includes(n) && n.startsWith('vnb'))).toEqual([]);
+      expect(cDirs().filter((d) => !dirsBefore.includes(d))).toEqual([]);
+      expect(fds()).toBeLessThanOrEqual(fdsBefore + 2);
+    },
+    60_000,
+  );
 });

@@ -18,7 +18,6 @@ function backend(name: string, key: string): ContainerModule {
 }
 const allThree = (): ContainerModule[] => [backend('virtio-net', 'tap'), backend('vhost-net', 'tap'), backend('vhost-user', 'socket')];
 
-
 const example = new URL('../../examples/vm-config.json', import.meta.url).pathname;
 
 describe('vnic check-config', () => {

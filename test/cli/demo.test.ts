@@ -6,9 +6,12 @@ import { tapLoopbackBackend } from '../backends/tapLoopbackBackend.ts';
 import { captureIo } from '../fixtures/captureIo.ts';
 import { needsPeer } from '@vnic/sys/testing';
 
-
 /** Names of the network namespaces that exist now (other test files make their own meanwhile). */
-const nsList = (): string[] => execFileSync('ip', ['netns', 'list']).toString().split('\n').map((l) => l.split(' ')[0]!);
+const nsList = (): string[] =>
+  execFileSync('ip', ['netns', 'list'])
+    .toString()
+    .split('\n')
+    .map((l) => l.split(' ')[0]!);
 
 const { reason, skip } = needsPeer('demo run', await netnsSupport());
 const shipped = containerBackends(createVnicContainer()).names.includes('virtio-net');
@@ -65,7 +68,9 @@ describe('vnic demo', () => {
     } finally {
       Object.defineProperty(proto, 'moveLink', original);
     }
-    expect(io.stderr).toMatch(/vnic demo failed: ip link set vnd[0-9a-f]{6}x netns vnicdemo[0-9a-f]{6} failed \(exit \d+\): .*— the interface is not in this namespace/);
+    expect(io.stderr).toMatch(
+      /vnic demo failed: ip link set vnd[0-9a-f]{6}x netns vnicdemo[0-9a-f]{6} failed \(exit \d+\): .*— the interface is not in this namespace/,
+    );
     const ns = /cleaned up {3}driver closed, device closed, namespace (vnicdemo[0-9a-f]{6}) deleted\n$/.exec(io.stdout);
     expect(ns).not.toBeNull();
     expect(nsList()).not.toContain(ns![1]);

@@ -46,51 +46,55 @@ describe.skipIf(peer.skip)('container services (logger, IO-thread pool, event lo
     await container.dispose();
   });
 
-  it('a rebound pino logger and IO-thread pool are what the virtio-net backend uses; dispose joins the threads and closes the fds', { timeout: 60_000 }, async () => {
-    const ns = Netns.create('vndi');
-    try {
-      const base = { fds: fdCount.fds(), tasks: threads(), sharedJobs: IoThreadPool.shared.jobs };
-      const lines: PinoLine[] = [];
-      const logger = pino({ level: 'debug' }, { write: (s: string) => void lines.push(JSON.parse(s) as PinoLine) });
+  it(
+    'a rebound pino logger and IO-thread pool are what the virtio-net backend uses; dispose joins the threads and closes the fds',
+    { timeout: 60_000 },
+    async () => {
+      const ns = Netns.create('vndi');
+      try {
+        const base = { fds: fdCount.fds(), tasks: threads(), sharedJobs: IoThreadPool.shared.jobs };
+        const lines: PinoLine[] = [];
+        const logger = pino({ level: 'debug' }, { write: (s: string) => void lines.push(JSON.parse(s) as PinoLine) });
 
-      const container = createVnicContainer();
-      container.rebind(LOGGER).toConstantValue(logger);
-      const pool = new IoThreadPool({ maxIdle: 1, maxThreads: 4, logger });
-      container
-        .rebind<IoThreadPool>(IO_THREAD_POOL)
-        .toConstantValue(pool)
-        .onDeactivation((p) => p.close());
-      const loop = container.get<EpollLoop>(EVENT_LOOP);
+        const container = createVnicContainer();
+        container.rebind(LOGGER).toConstantValue(logger);
+        const pool = new IoThreadPool({ maxIdle: 1, maxThreads: 4, logger });
+        container
+          .rebind<IoThreadPool>(IO_THREAD_POOL)
+          .toConstantValue(pool)
+          .onDeactivation((p) => p.close());
+        const loop = container.get<EpollLoop>(EVENT_LOOP);
 
-      const tap = uniqueName('vndt');
-      const [device] = await createNetDevices(vmConfig('dinic0', tap), { container });
-      ns.adopt(tap);
-      ns.ip('link', 'set', tap, 'up');
-      const driver = await VirtioNetDriver.create({ device: device! });
+        const tap = uniqueName('vndt');
+        const [device] = await createNetDevices(vmConfig('dinic0', tap), { container });
+        ns.adopt(tap);
+        ns.ip('link', 'set', tap, 'up');
+        const driver = await VirtioNetDriver.create({ device: device! });
 
-      // The activation ran on the VMM's pool, not on the process-wide default one.
-      expect(pool.jobs).toBe(1);
-      expect(pool.busyCount).toBe(1);
-      expect(IoThreadPool.shared.jobs).toBe(base.sharedJobs);
-      expect(lines.some((l) => l.level === 20 && l.msg.includes('dinic0: the IO thread of queue pair 0'))).toBe(true);
+        // The activation ran on the VMM's pool, not on the process-wide default one.
+        expect(pool.jobs).toBe(1);
+        expect(pool.busyCount).toBe(1);
+        expect(IoThreadPool.shared.jobs).toBe(base.sharedJobs);
+        expect(lines.some((l) => l.level === 20 && l.msg.includes('dinic0: the IO thread of queue pair 0'))).toBe(true);
 
-      // A ring-level fault the IO thread reports reaches the logger as the NIC's error line.
-      driver.postMalformed('avail-idx-jump');
-      await waitFor('the needs-reset line', () => lines.some((l) => l.level === 50 && l.nic === 'dinic0' && l.msg.includes('needs reset')));
+        // A ring-level fault the IO thread reports reaches the logger as the NIC's error line.
+        driver.postMalformed('avail-idx-jump');
+        await waitFor('the needs-reset line', () => lines.some((l) => l.level === 50 && l.nic === 'dinic0' && l.msg.includes('needs reset')));
 
-      await driver.close();
-      expect(loop.closed).toBe(false);
-      await container.dispose();
-      expect(loop.closed).toBe(true); // the EVENT_LOOP's deactivation closed its epoll fd
-      expect(pool.closed).toBe(true);
-      expect(pool.size).toBe(0);
-      await waitFor('the IO thread to be gone', () => threads() <= base.tasks, 3000).catch(() => undefined);
-      expect(threads()).toBe(base.tasks);
-      expect(fdCount.fds()).toBe(base.fds);
-    } finally {
-      ns.delete();
-    }
-  });
+        await driver.close();
+        expect(loop.closed).toBe(false);
+        await container.dispose();
+        expect(loop.closed).toBe(true); // the EVENT_LOOP's deactivation closed its epoll fd
+        expect(pool.closed).toBe(true);
+        expect(pool.size).toBe(0);
+        await waitFor('the IO thread to be gone', () => threads() <= base.tasks, 3000).catch(() => undefined);
+        expect(threads()).toBe(base.tasks);
+        expect(fdCount.fds()).toBe(base.fds);
+      } finally {
+        ns.delete();
+      }
+    },
+  );
 
   it('IoThreadPool caps threads at maxThreads with a clear error', { timeout: 30_000 }, async () => {
     const container = createVnicContainer(undefined, { ioThreadPool: { maxThreads: 1 } });
@@ -112,7 +116,9 @@ describe.skipIf(peer.skip)('container services (logger, IO-thread pool, event lo
       expect(pool.busyCount).toBe(1);
       // The second NIC's activation finds the pool full: the device fails DRIVER_OK (NEEDS_RESET).
       await expect(VirtioNetDriver.create({ device: devices[1]! })).rejects.toThrow('DEVICE_NEEDS_RESET');
-      await expect(pool.acquire('one thread too many')).rejects.toThrow('one thread too many: the IO-thread pool is at its cap of 1 threads (IoThreadPoolOptions.maxThreads)');
+      await expect(pool.acquire('one thread too many')).rejects.toThrow(
+        'one thread too many: the IO-thread pool is at its cap of 1 threads (IoThreadPoolOptions.maxThreads)',
+      );
       expect(pool.size).toBe(1);
       await first.close();
     } finally {

@@ -47,11 +47,15 @@ describe('createNetDevices (composition root)', () => {
 
   it('lists the known backends when the config names another one', async () => {
     const container = createVnicContainer([loopbackBackend('virtio-net').module, loopbackBackend('vhost-user').module]);
-    const err = await createNetDevices({ net: [{ id: 'a', backend: 'vhost-net', mac: '52:54:00:00:00:01' }] }, { container, source: 'vm.json' }).catch((e: unknown) => e);
+    const err = await createNetDevices({ net: [{ id: 'a', backend: 'vhost-net', mac: '52:54:00:00:00:01' }] }, { container, source: 'vm.json' }).catch(
+      (e: unknown) => e,
+    );
     expect(ConfigError.is(err)).toBe(true);
     expect((err as ConfigError).kind).toBe('invalid-config');
     expect((err as ConfigError).message).toContain('vm.json is invalid');
-    expect((err as ConfigError).issues).toEqual([{ path: 'net[0].backend', message: 'unknown backend "vhost-net"; known backends: "vhost-user", "virtio-net"' }]);
+    expect((err as ConfigError).issues).toEqual([
+      { path: 'net[0].backend', message: 'unknown backend "vhost-net"; known backends: "vhost-user", "virtio-net"' },
+    ]);
   });
 
   it('falls back with a warning when the backend is unavailable on this host', async () => {

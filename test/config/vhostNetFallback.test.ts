@@ -8,7 +8,10 @@ import { hostTapPeer, needsPeer, uniqueName } from '@vnic/sys/testing';
 // kernel): `backend: "vhost-net"` fails clearly, and `fallback: "virtio-net"` gets the in-process
 // backend with a warning that says so.
 const peer = hostTapPeer();
-const noVhost = needsPeer('vhost-net fallback tests', existsSync('/dev/vhost-net') ? 'this host has /dev/vhost-net (the tests need a host without vhost_net)' : undefined);
+const noVhost = needsPeer(
+  'vhost-net fallback tests',
+  existsSync('/dev/vhost-net') ? 'this host has /dev/vhost-net (the tests need a host without vhost_net)' : undefined,
+);
 
 describe.skipIf(peer.skip || noVhost.skip)('vhost-net on a host without /dev/vhost-net (default backends)', () => {
   it('fails with the module hint when no fallback is named', async () => {
@@ -16,7 +19,9 @@ describe.skipIf(peer.skip || noVhost.skip)('vhost-net on a host without /dev/vho
     const err = await createNetDevices({ net: [{ id: 'vn0', backend: 'vhost-net', mac: '52:54:00:7e:30:01' }] }).catch((e: unknown) => e);
     expect(ConfigError.is(err)).toBe(true);
     expect((err as ConfigError).kind).toBe('create-failed');
-    expect((err as Error).message).toMatch(/^net\[0\] \(vn0\): backend "vhost-net" could not create the device: vn0: \/dev\/vhost-net not found: load the vhost_net module/);
+    expect((err as Error).message).toMatch(
+      /^net\[0\] \(vn0\): backend "vhost-net" could not create the device: vn0: \/dev\/vhost-net not found: load the vhost_net module/,
+    );
   });
 
   it('falls back to virtio-net with a warning, and the fallback device works', async () => {
@@ -29,7 +34,9 @@ describe.skipIf(peer.skip || noVhost.skip)('vhost-net on a host without /dev/vho
     );
     try {
       expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toMatch(/^net\[0\] \(vn1\): backend "vhost-net" is unavailable \(vn1: \/dev\/vhost-net not found: load the vhost_net module .*\); using fallback "virtio-net"$/);
+      expect(warnings[0]).toMatch(
+        /^net\[0\] \(vn1\): backend "vhost-net" is unavailable \(vn1: \/dev\/vhost-net not found: load the vhost_net module .*\); using fallback "virtio-net"$/,
+      );
       expect(device!.backend).toBe('virtio-net');
       expect(existsSync(`/sys/class/net/${tap}`)).toBe(true); // the fallback's own section was used
       const driver = await VirtioNetDriver.create({ device: device! });

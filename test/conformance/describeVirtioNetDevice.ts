@@ -1,12 +1,4 @@
-import {
-  VIRTIO_CONFIG_S_NEEDS_RESET,
-  VIRTIO_F_EVENT_IDX,
-  VIRTIO_F_VERSION_1,
-  featureBit,
-  hasFeature,
-  virtio_net,
-  type NetDeviceConfig,
-} from '@vnic/core';
+import { VIRTIO_CONFIG_S_NEEDS_RESET, VIRTIO_F_EVENT_IDX, VIRTIO_F_VERSION_1, featureBit, hasFeature, virtio_net, type NetDeviceConfig } from '@vnic/core';
 import { CHAIN_LEVEL_MALFORMED, DRIVER_FEATURES, VirtioNetDriver, type VirtioNetDriverOptions } from '@vnic/driver';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConformanceNic, ConformanceTarget } from './ConformanceTarget.ts';
@@ -183,35 +175,41 @@ export function describeVirtioNetDevice(target: ConformanceTarget): void {
       expect(states[1]).toEqual({ nextAvail: tx.nextAvail, nextUsed: tx.nextAvail });
     });
 
-    it.skipIf(!counters)(`returns every malformed chain with used length 0, counts it, and keeps serving${counters ? '' : ' [skipped: needs data-plane counters; the data plane runs outside vnic]'}`, async () => {
-      const { nic, driver, config } = await start();
-      let seq = 900;
-      for (const kind of CHAIN_LEVEL_MALFORMED) {
-        const before = nic.device.stats()[1]!.malformed;
-        driver.postMalformed(kind);
-        const good = testFrame(OUTSIDE_MAC, config.mac, seq++, 100);
-        expect(driver.send(good), kind).toBe(true);
-        expect((await nic.fromGuest(1)).map(frameSeq), kind).toEqual([seq - 1]);
-        expect(nic.device.stats()[1]!.malformed, kind).toBe(before + 1);
-        await driver.flushTx();
-      }
-      expect(driver.status() & VIRTIO_CONFIG_S_NEEDS_RESET).toBe(0);
-    });
+    it.skipIf(!counters)(
+      `returns every malformed chain with used length 0, counts it, and keeps serving${counters ? '' : ' [skipped: needs data-plane counters; the data plane runs outside vnic]'}`,
+      async () => {
+        const { nic, driver, config } = await start();
+        let seq = 900;
+        for (const kind of CHAIN_LEVEL_MALFORMED) {
+          const before = nic.device.stats()[1]!.malformed;
+          driver.postMalformed(kind);
+          const good = testFrame(OUTSIDE_MAC, config.mac, seq++, 100);
+          expect(driver.send(good), kind).toBe(true);
+          expect((await nic.fromGuest(1)).map(frameSeq), kind).toEqual([seq - 1]);
+          expect(nic.device.stats()[1]!.malformed, kind).toBe(before + 1);
+          await driver.flushTx();
+        }
+        expect(driver.status() & VIRTIO_CONFIG_S_NEEDS_RESET).toBe(0);
+      },
+    );
 
-    it.skipIf(!ringCorruption)(`reports NEEDS_RESET on ring-level corruption and recovers after reset${ringCorruption ? '' : ' [skipped: the backend has no way to report a corrupted ring]'}`, async () => {
-      const { nic, driver, config } = await start();
-      const reasons: string[] = [];
-      nic.device.events.on('needs-reset', (why) => reasons.push(why));
-      driver.postMalformed('avail-idx-jump');
-      const deadline = Date.now() + 2000;
-      while ((driver.status() & VIRTIO_CONFIG_S_NEEDS_RESET) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-      expect(driver.status() & VIRTIO_CONFIG_S_NEEDS_RESET).toBe(VIRTIO_CONFIG_S_NEEDS_RESET);
-      expect(reasons.join()).toMatch(/avail/);
-      await driver.close();
-      const again = await startDriver(nic, { device: nic.device });
-      open.at(-1)!.drivers.push(again);
-      expect(again.send(testFrame(OUTSIDE_MAC, config.mac, 1000, 64))).toBe(true);
-      expect((await nic.fromGuest(1)).map(frameSeq)).toEqual([1000]);
-    });
+    it.skipIf(!ringCorruption)(
+      `reports NEEDS_RESET on ring-level corruption and recovers after reset${ringCorruption ? '' : ' [skipped: the backend has no way to report a corrupted ring]'}`,
+      async () => {
+        const { nic, driver, config } = await start();
+        const reasons: string[] = [];
+        nic.device.events.on('needs-reset', (why) => reasons.push(why));
+        driver.postMalformed('avail-idx-jump');
+        const deadline = Date.now() + 2000;
+        while ((driver.status() & VIRTIO_CONFIG_S_NEEDS_RESET) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        expect(driver.status() & VIRTIO_CONFIG_S_NEEDS_RESET).toBe(VIRTIO_CONFIG_S_NEEDS_RESET);
+        expect(reasons.join()).toMatch(/avail/);
+        await driver.close();
+        const again = await startDriver(nic, { device: nic.device });
+        open.at(-1)!.drivers.push(again);
+        expect(again.send(testFrame(OUTSIDE_MAC, config.mac, 1000, 64))).toBe(true);
+        expect((await nic.fromGuest(1)).map(frameSeq)).toEqual([1000]);
+      },
+    );
   });
 }

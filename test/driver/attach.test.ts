@@ -53,13 +53,20 @@ function vmm(device: LoopbackDevice) {
 }
 
 describe('VirtioNetDriver.attach (the guest inside a VMM that owns memory, eventfds and transport)', () => {
-  it('drives a device through the VMM\'s window, leaves the VMM\'s resources open on close, and can attach again', async () => {
+  it("drives a device through the VMM's window, leaves the VMM's resources open on close, and can attach again", async () => {
     const fdsBefore = readdirSync('/proc/self/fd').length;
     const device = new LoopbackDevice(config);
     const v = vmm(device);
     try {
       for (const notify of ['mmio', 'eventfd'] as const) {
-        const driver = await VirtioNetDriver.attach({ mmio: v.transport, memory: v.ram.memory, ram: v.ramArea, eventFds: (q) => v.fds.get(q)!, notify, device });
+        const driver = await VirtioNetDriver.attach({
+          mmio: v.transport,
+          memory: v.ram.memory,
+          ram: v.ramArea,
+          eventFds: (q) => v.fds.get(q)!,
+          notify,
+          device,
+        });
         expect(driver.transport).toBeUndefined();
         expect(driver.guestMemory).toBeUndefined();
         expect(driver.queuePairs).toBe(2);
@@ -90,7 +97,9 @@ describe('VirtioNetDriver.attach (the guest inside a VMM that owns memory, event
     const v = vmm(device);
     try {
       const base = { mmio: v.transport, memory: v.ram.memory, eventFds: (q: number) => v.fds.get(q)!, device };
-      await expect(VirtioNetDriver.attach({ ...base, ram: { base: 0, size: 4096 } })).rejects.toThrow(/driver RAM 0x0\+0x1000 is not inside one guest memory region/);
+      await expect(VirtioNetDriver.attach({ ...base, ram: { base: 0, size: 4096 } })).rejects.toThrow(
+        /driver RAM 0x0\+0x1000 is not inside one guest memory region/,
+      );
       await expect(VirtioNetDriver.attach({ ...base, ram: v.ramArea, queuePairs: 3 })).rejects.toThrow(/queuePairs 3 is outside 1\.\.2/);
       expect(device.activated).toBe(false);
     } finally {

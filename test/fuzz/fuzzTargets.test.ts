@@ -43,7 +43,10 @@ describe('fuzz targets (corpus replay + seeded mutation)', () => {
     it(`${name}: ${runs} mutated and random inputs pass the oracle`, async () => {
       const seeds = corpus(name);
       const input = fc.oneof({ weight: 3, arbitrary: mutated(seeds) }, { weight: 1, arbitrary: fc.uint8Array({ maxLength: 512 }) });
-      await fc.assert(fc.asyncProperty(input, async (data) => target(data)), { seed: 0x5eed, numRuns: runs });
+      await fc.assert(
+        fc.asyncProperty(input, async (data) => target(data)),
+        { seed: 0x5eed, numRuns: runs },
+      );
     }, 60_000);
   }
 });

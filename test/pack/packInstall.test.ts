@@ -46,7 +46,12 @@ describe.skipIf(peer.skip)('pack and install: the published packages work with p
     }
     app = mkdtempSync(join(tmpdir(), 'vnic-app-'));
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'vnic-pack-consumer', private: true, type: 'module' }));
-    run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...tarballs.values(), 'inversify@^8.2.0', 'reflect-metadata@^0.2.2', '@types/node@^20.19.0'], app, 600_000);
+    run(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--prefer-offline', ...tarballs.values(), 'inversify@^8.2.0', 'reflect-metadata@^0.2.2', '@types/node@^20.19.0'],
+      app,
+      600_000,
+    );
   }, 900_000);
 
   afterAll(() => {
@@ -56,32 +61,47 @@ describe.skipIf(peer.skip)('pack and install: the published packages work with p
 
   it('every tarball ships dist (index.js, index.d.ts), LICENSE and README, no .ts source, no spec, no test fixture', () => {
     for (const p of publicPackages) {
-      const files = execFileSync('tar', ['tzf', tarballs.get(p.pkg.name)!], { encoding: 'utf8' }).trim().split('\n').map((f) => f.replace(/^package\//, ''));
+      const files = execFileSync('tar', ['tzf', tarballs.get(p.pkg.name)!], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .map((f) => f.replace(/^package\//, ''));
       const sources = files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
       expect(sources, `${p.pkg.name}: TypeScript sources in the tarball`).toEqual([]);
-      expect(files.filter((f) => /\.(spec|test)\.|\/fixtures\//.test(f)), `${p.pkg.name}: specs or fixtures in the tarball`).toEqual([]);
+      expect(
+        files.filter((f) => /\.(spec|test)\.|\/fixtures\//.test(f)),
+        `${p.pkg.name}: specs or fixtures in the tarball`,
+      ).toEqual([]);
       for (const f of ['dist/index.js', 'dist/index.d.ts', 'LICENSE', 'README.md', 'package.json']) expect(files, `${p.pkg.name}: ${f}`).toContain(f);
       if (p.pkg.name === '@vnic/virtio-net') expect(files).toContain('dist/ioWorker.js');
       if (p.pkg.name === '@vnic/cli') for (const f of ['bin/vnic.js', 'dist/main.js', 'config/vm-config.json']) expect(files).toContain(f);
-      const packed = JSON.parse(execFileSync('tar', ['xzOf', tarballs.get(p.pkg.name)!, 'package/package.json'], { encoding: 'utf8' })) as PackageJson & { dependencies?: Record<string, string> };
+      const packed = JSON.parse(execFileSync('tar', ['xzOf', tarballs.get(p.pkg.name)!, 'package/package.json'], { encoding: 'utf8' })) as PackageJson & {
+        dependencies?: Record<string, string>;
+      };
       for (const [sub, target] of Object.entries(packed.exports)) {
         if (sub === './package.json') continue;
         expect(Object.keys(target as object), `${p.pkg.name} exports["${sub}"]`).toEqual(['types', 'default']);
         expect(JSON.stringify(target)).not.toContain('/src/');
       }
-      for (const dep of Object.keys(packed.dependencies ?? {})) expect(['@vnic/testvm', 'tsx', 'esbuild'], `${p.pkg.name} runtime dependency`).not.toContain(dep);
+      for (const dep of Object.keys(packed.dependencies ?? {}))
+        expect(['@vnic/testvm', 'tsx', 'esbuild'], `${p.pkg.name} runtime dependency`).not.toContain(dep);
     }
   });
 
   it('plain node imports every exported subpath of every package', () => {
-    const specifiers = publicPackages.flatMap((p) => Object.keys(p.pkg.exports).filter((s) => s !== './package.json').map((s) => p.pkg.name + s.slice(1)));
+    const specifiers = publicPackages.flatMap((p) =>
+      Object.keys(p.pkg.exports)
+        .filter((s) => s !== './package.json')
+        .map((s) => p.pkg.name + s.slice(1)),
+    );
     const script = `for (const s of ${JSON.stringify(specifiers)}) { const m = await import(s); if (Object.keys(m).length === 0) throw new Error(s + ' exports nothing'); } console.log('imported ' + ${specifiers.length});`;
     expect(run(process.execPath, ['--input-type=module', '-e', script], app).trim()).toBe(`imported ${specifiers.length}`);
   });
 
   it('the README quick start runs with plain node: a NIC on a tap, frames both ways, closed, no fd left', () => {
     const quickstart = readFileSync(join(repo, 'examples/quickstart/quickstart.mjs'), 'utf8');
-    expect(readFileSync(join(repo, 'README.md'), 'utf8'), 'README quick start is a copy of examples/quickstart/quickstart.mjs').toContain(`\`\`\`js\n${quickstart}\`\`\`\n`);
+    expect(readFileSync(join(repo, 'README.md'), 'utf8'), 'README quick start is a copy of examples/quickstart/quickstart.mjs').toContain(
+      `\`\`\`js\n${quickstart}\`\`\`\n`,
+    );
     writeFileSync(join(app, 'quickstart.mjs'), quickstart);
     const out = run(process.execPath, ['quickstart.mjs'], app, 120_000);
     expect(out).toContain('guest -> tap: 78 bytes, payload intact');
@@ -90,7 +110,10 @@ describe.skipIf(peer.skip)('pack and install: the published packages work with p
   }, 180_000);
 
   it('npx vnic check-config, serve --help and demo run from the installed bin', () => {
-    writeFileSync(join(app, 'vm.json'), JSON.stringify({ net: [{ id: 'n0', backend: 'virtio-net', mac: '52:54:00:00:00:07', 'virtio-net': { tap: 'vnic-n0' } }] }));
+    writeFileSync(
+      join(app, 'vm.json'),
+      JSON.stringify({ net: [{ id: 'n0', backend: 'virtio-net', mac: '52:54:00:00:00:07', 'virtio-net': { tap: 'vnic-n0' } }] }),
+    );
     expect(run('npx', ['--no-install', 'vnic', 'check-config', 'vm.json'], app)).toContain('vm.json is valid: 1 NIC');
     const bad = spawnSync('npx', ['--no-install', 'vnic', 'check-config', 'missing.json'], { cwd: app, encoding: 'utf8' });
     expect(bad.status).not.toBe(0);

@@ -111,7 +111,9 @@ describe.skipIf(skip)('GuestNetStack against the host kernel (tap in a namespace
       got.push(Buffer.from(d.payload));
     }
     await sending;
-    expect(got.map((b) => b.toString('hex'))).toEqual([0, 1, 2, 3, 4].map((i) => Buffer.concat([Buffer.alloc(10 + 300 * i, i), Buffer.from('vnic')]).toString('hex')));
+    expect(got.map((b) => b.toString('hex'))).toEqual(
+      [0, 1, 2, 3, 4].map((i) => Buffer.concat([Buffer.alloc(10 + 300 * i, i), Buffer.from('vnic')]).toString('hex')),
+    );
   });
 
   it('ignored what was not for it (IPv6 chatter from the kernel) without answering it', () => {

@@ -60,7 +60,7 @@ describe.skipIf(skip).sequential('runInVm: a throw-away VM with the Debian kerne
     expect(isAlive(r.qemuPid ?? 0)).toBe(false);
   });
 
-  it('mounts a project directory that lives below /tmp (a CI clone there) over the guest\'s tmpfs /tmp', { timeout: BOOT_TIMEOUT_MS }, async () => {
+  it("mounts a project directory that lives below /tmp (a CI clone there) over the guest's tmpfs /tmp", { timeout: BOOT_TIMEOUT_MS }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vnic-testvm-project-'));
     try {
       writeFileSync(join(dir, 'marker.txt'), 'project seen\n');

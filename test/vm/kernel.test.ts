@@ -12,7 +12,9 @@ describe('the test VM kernel', () => {
   });
 
   it('has vhost_net and tun loaded and /dev/vhost-net opens read-write', () => {
-    const modules = readFileSync('/proc/modules', 'utf8').split('\n').map((l) => l.split(' ')[0]);
+    const modules = readFileSync('/proc/modules', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[0]);
     expect(modules).toEqual(expect.arrayContaining(['vhost_net', 'vhost', 'tun']));
     const fd = openFd('/dev/vhost-net');
     expect(fd).toBeGreaterThanOrEqual(0);

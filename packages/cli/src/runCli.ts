@@ -15,9 +15,10 @@ import { processIo } from './processIo.ts';
  * by the package build from the repository's examples/vm-config.json), else, on sources in the
  * workspace before any build, the repository's own file. Relative to the working directory when below it.
  */
-const EXAMPLE_CONFIG = [new URL('../config/vm-config.json', import.meta.url), new URL('../../../examples/vm-config.json', import.meta.url)]
-  .map((u) => fileURLToPath(u))
-  .find((f) => existsSync(f)) ?? fileURLToPath(new URL('../config/vm-config.json', import.meta.url));
+const EXAMPLE_CONFIG =
+  [new URL('../config/vm-config.json', import.meta.url), new URL('../../../examples/vm-config.json', import.meta.url)]
+    .map((u) => fileURLToPath(u))
+    .find((f) => existsSync(f)) ?? fileURLToPath(new URL('../config/vm-config.json', import.meta.url));
 const DEFAULT_CONFIG = relative(process.cwd(), EXAMPLE_CONFIG).startsWith('..') ? EXAMPLE_CONFIG : relative(process.cwd(), EXAMPLE_CONFIG);
 
 function count(name: string, max: number, min = 1): (value: string) => number {
@@ -76,9 +77,15 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     .option('--client', 'connect to a frontend that listens (QEMU server=on, DPDK server=1) instead of listening')
     .option('--tap <name>', 'tap to create or attach to (default vnic%d: the kernel picks a number)')
     .addOption(new Option('--queue-pairs <n>', 'queue pairs (one IO thread each)').argParser(count('--queue-pairs', 16)).default(1))
-    .option('--allow-unsealed-memory', 'also serve frontends whose guest memory is not a memfd sealed against shrinking (F_SEAL_SHRINK): such a frontend can kill vnic serve with SIGBUS')
+    .option(
+      '--allow-unsealed-memory',
+      'also serve frontends whose guest memory is not a memfd sealed against shrinking (F_SEAL_SHRINK): such a frontend can kill vnic serve with SIGBUS',
+    )
     .addOption(
-      new Option('--handshake-timeout <ms>', 'milliseconds a frontend has to send SET_OWNER after connecting, and to finish a message it started (an idle one is dropped so the next is served)')
+      new Option(
+        '--handshake-timeout <ms>',
+        'milliseconds a frontend has to send SET_OWNER after connecting, and to finish a message it started (an idle one is dropped so the next is served)',
+      )
         .argParser(count('--handshake-timeout', 600_000, 10))
         .default(10_000),
     )

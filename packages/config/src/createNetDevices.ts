@@ -79,4 +79,3 @@ async function createOne(
     throw new ConfigError('create-failed', `net[${i}] (${cfg.id}): backend "${cfg.backend}" could not create the device: ${errorMessage(err)}`, { cause: err });
   }
 }
-

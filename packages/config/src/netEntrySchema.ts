@@ -48,10 +48,23 @@ const netEntryObject = v.looseObject({
     1,
   ),
   queueSize: v.optional(
-    v.pipe(v.number('must be a number'), v.integer('must be an integer'), v.minValue(2, 'must be at least 2'), v.maxValue(32768, 'must be at most 32768'), powerOfTwo),
+    v.pipe(
+      v.number('must be a number'),
+      v.integer('must be an integer'),
+      v.minValue(2, 'must be at least 2'),
+      v.maxValue(32768, 'must be at most 32768'),
+      powerOfTwo,
+    ),
     256,
   ),
-  mtu: v.optional(v.pipe(v.number('must be a number'), v.integer('must be an integer'), v.minValue(68, 'must be at least 68'), v.maxValue(TAP_MAX_MTU, `must be at most ${TAP_MAX_MTU} (the largest MTU a tap takes)`))),
+  mtu: v.optional(
+    v.pipe(
+      v.number('must be a number'),
+      v.integer('must be an integer'),
+      v.minValue(68, 'must be at least 68'),
+      v.maxValue(TAP_MAX_MTU, `must be at most ${TAP_MAX_MTU} (the largest MTU a tap takes)`),
+    ),
+  ),
   offloads: v.optional(offloadsSchema, {}),
   mrgRxbuf: v.optional(v.boolean('must be true or false'), true),
   eventIdx: v.optional(v.boolean('must be true or false'), true),

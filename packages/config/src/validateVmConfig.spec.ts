@@ -121,7 +121,9 @@ describe('validateVmConfig', () => {
   });
 
   it('refuses "__proto__" keys wherever they are, naming each', () => {
-    const raw = JSON.parse('{"__proto__":{},"net":[{"id":"net0","backend":"virtio-net","mac":"52:54:00:00:00:01","virtio-net":{"tap":"t0","__proto__":{"x":1}},"__proto__":[]}]}') as unknown;
+    const raw = JSON.parse(
+      '{"__proto__":{},"net":[{"id":"net0","backend":"virtio-net","mac":"52:54:00:00:00:01","virtio-net":{"tap":"t0","__proto__":{"x":1}},"__proto__":[]}]}',
+    ) as unknown;
     const { issues, net } = validateVmConfig(raw, all);
     expect(net).toEqual([]);
     expect(issues.map((i) => i.path).sort()).toEqual(['__proto__', 'net[0].__proto__', 'net[0].virtio-net.__proto__']);
@@ -131,7 +133,9 @@ describe('validateVmConfig', () => {
   it('bounds mtu by what a tap takes (65521) and names net[0].mtu', () => {
     expect(validateVmConfig({ net: [nic({ mtu: 65521 })] }, all).issues).toEqual([]);
     for (const mtu of [65522, 65535]) {
-      expect(validateVmConfig({ net: [nic({ mtu })] }, all).issues).toEqual([{ path: 'net[0].mtu', message: 'must be at most 65521 (the largest MTU a tap takes)' }]);
+      expect(validateVmConfig({ net: [nic({ mtu })] }, all).issues).toEqual([
+        { path: 'net[0].mtu', message: 'must be at most 65521 (the largest MTU a tap takes)' },
+      ]);
     }
   });
 

@@ -7,7 +7,18 @@ import { parseMac } from './parseMac.ts';
 import { vmConfigSchema } from './vmConfigSchema.ts';
 
 const ENTRY_KEYS = new Set([
-  'id', 'backend', 'mac', 'queuePairs', 'queueSize', 'mtu', 'offloads', 'mrgRxbuf', 'eventIdx', 'indirectDesc', 'ctrlVq', 'fallback',
+  'id',
+  'backend',
+  'mac',
+  'queuePairs',
+  'queueSize',
+  'mtu',
+  'offloads',
+  'mrgRxbuf',
+  'eventIdx',
+  'indirectDesc',
+  'ctrlVq',
+  'fallback',
 ]);
 
 /** The outcome of validation: the NIC configs when there is no issue. */
@@ -53,7 +64,10 @@ export function validateVmConfig(raw: unknown, backends: BackendRegistry): VmCon
     if (prevMac !== undefined) issues.push({ path: at('mac'), message: `duplicate MAC ${mac} (also net[${prevMac}].mac)` });
     else macs.set(mac, i);
     if (entry.queuePairs > 1 && !entry.ctrlVq) {
-      issues.push({ path: at('queuePairs'), message: `${entry.queuePairs} queue pairs need the control queue (VIRTIO_NET_F_MQ): set ctrlVq to true or queuePairs to 1` });
+      issues.push({
+        path: at('queuePairs'),
+        message: `${entry.queuePairs} queue pairs need the control queue (VIRTIO_NET_F_MQ): set ctrlVq to true or queuePairs to 1`,
+      });
     }
     const provider = backends.provider(entry.backend);
     if (provider === undefined) {

@@ -7,7 +7,10 @@ const vmConfigObject = v.looseObject({
 });
 
 /** Schema of a VM config: `{ "net": [ ... ] }` (other top-level keys belong to the VMM and are kept). */
-export const vmConfigSchema = v.pipe(v.custom<v.InferInput<typeof vmConfigObject>>(isConfigObject, 'must be an object like { "net": [ ... ] }'), vmConfigObject);
+export const vmConfigSchema = v.pipe(
+  v.custom<v.InferInput<typeof vmConfigObject>>(isConfigObject, 'must be an object like { "net": [ ... ] }'),
+  vmConfigObject,
+);
 
 /** A VM config after schema validation. */
 export type VmConfig = v.InferOutput<typeof vmConfigSchema>;

@@ -15,7 +15,9 @@ export function vnicServicesModule(options: Pick<VnicServicesOptions, 'logger' |
     o.bind<EpollLoop>(EVENT_LOOP)
       .toDynamicValue((context) => {
         const logger = context.get<Logger>(LOGGER);
-        return new EpollLoop(options.eventLoopSliceMs ?? 100, (err) => logger.error({ err }, `vnic: a handler on the shared event loop threw: ${err instanceof Error ? err.message : String(err)}`));
+        return new EpollLoop(options.eventLoopSliceMs ?? 100, (err) =>
+          logger.error({ err }, `vnic: a handler on the shared event loop threw: ${err instanceof Error ? err.message : String(err)}`),
+        );
       })
       .inSingletonScope()
       .onDeactivation((loop) => loop.close());

@@ -14,7 +14,10 @@ export class GuestAllocator {
   alloc(bytes: number, align = 16): number {
     const at = Math.ceil(this.next / align) * align;
     if (at + bytes > this.end) {
-      throw new DriverError('invalid-argument', `guest memory exhausted: need ${bytes} bytes at 0x${at.toString(16)}, end is 0x${this.end.toString(16)} — raise memoryBytes`);
+      throw new DriverError(
+        'invalid-argument',
+        `guest memory exhausted: need ${bytes} bytes at 0x${at.toString(16)}, end is 0x${this.end.toString(16)} — raise memoryBytes`,
+      );
     }
     this.next = at + bytes;
     return at;

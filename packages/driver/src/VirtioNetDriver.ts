@@ -253,7 +253,10 @@ export class VirtioNetDriver {
     const place = options.placement ?? { guestPhysAddr: 0, size: memoryBytes };
     const ramBase = place.ramBase ?? place.guestPhysAddr;
     if (!(ramBase >= place.guestPhysAddr && ramBase < place.guestPhysAddr + place.size)) {
-      throw new DriverError('invalid-argument', `placement.ramBase 0x${ramBase.toString(16)} is outside the region 0x${place.guestPhysAddr.toString(16)}+0x${place.size.toString(16)}`);
+      throw new DriverError(
+        'invalid-argument',
+        `placement.ramBase 0x${ramBase.toString(16)} is outside the region 0x${place.guestPhysAddr.toString(16)}+0x${place.size.toString(16)}`,
+      );
     }
     const ram = { base: ramBase, size: place.guestPhysAddr + place.size - ramBase };
     const guestMemory = MemfdGuestMemory.create({ regions: [{ guestPhysAddr: place.guestPhysAddr, size: place.size }], name: `vnic-driver-${device.id}` });
@@ -325,7 +328,10 @@ export class VirtioNetDriver {
     const first = options.memory.regions[0];
     const ram = options.ram ?? (first === undefined ? undefined : { base: first.guestPhysAddr, size: first.size });
     if (ram === undefined || !options.memory.checkRange(ram.base, ram.size)) {
-      throw new DriverError('invalid-argument', `driver RAM ${ram === undefined ? '(none)' : `0x${ram.base.toString(16)}+0x${ram.size.toString(16)}`} is not inside one guest memory region`);
+      throw new DriverError(
+        'invalid-argument',
+        `driver RAM ${ram === undefined ? '(none)' : `0x${ram.base.toString(16)}+0x${ram.size.toString(16)}`} is not inside one guest memory region`,
+      );
     }
     return VirtioNetDriver.start({
       mmio: options.mmio,
@@ -709,10 +715,7 @@ export class VirtioNetDriver {
         { addr, len: VIRTIO_NET_HDR_SIZE, writable: false },
         { addr: addr + VIRTIO_NET_HDR_SIZE, len: frame.length, writable: false },
       ];
-      head =
-        this.txLayout === 'split'
-          ? s.q.add(mem, bufs)
-          : s.q.add(mem, bufs, { indirect: { tableAddr: addr + s.bufSize - 48 } });
+      head = this.txLayout === 'split' ? s.q.add(mem, bufs) : s.q.add(mem, bufs, { indirect: { tableAddr: addr + s.bufSize - 48 } });
     }
     if (head === undefined) {
       s.freeBufs.push(id);

@@ -2,14 +2,7 @@ import { VnicError } from '@vnic/core';
 import { checkSys } from './checkSys.ts';
 import { closeFd } from './fd/closeFd.ts';
 import { EINTR } from './linux/errno.ts';
-import {
-  EPOLL_CLOEXEC,
-  EPOLL_CTL_ADD,
-  EPOLL_CTL_DEL,
-  EPOLL_CTL_MOD,
-  EPOLL_EVENT_DATA_OFFSET,
-  EPOLL_EVENT_SIZE,
-} from './linux/eventpoll.ts';
+import { EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLL_EVENT_DATA_OFFSET, EPOLL_EVENT_SIZE } from './linux/eventpoll.ts';
 import { libc } from './native/libc.ts';
 import { SysError } from './SysError.ts';
 

@@ -100,11 +100,17 @@ describe.skipIf(peer.skip)('PacketSocket and Tap.flags on the host kernel', () =
     const guest = [0x02, 0, 0, 0, 0, 0x11];
     const outside = [0x02, 0, 0, 0, 0, 0x22];
     expect(sock.send(frame(guest, outside, 0xa1))).toBe(true);
-    const got = await next((b) => readFd(tap.fds[0]!, b), (f) => f[12] === 0x88 && f[13] === 0xb6);
+    const got = await next(
+      (b) => readFd(tap.fds[0]!, b),
+      (f) => f[12] === 0x88 && f[13] === 0xb6,
+    );
     expect(got?.[14]).toBe(0xa1);
 
     expect(writeFd(tap.fds[0]!, frame(outside, guest, 0xb2))).toBe(60);
-    const back = await next((b) => sock.recv(b), (f) => f[12] === 0x88 && f[13] === 0xb6);
+    const back = await next(
+      (b) => sock.recv(b),
+      (f) => f[12] === 0x88 && f[13] === 0xb6,
+    );
     expect(back?.[14]).toBe(0xb2);
     expect([...back!.subarray(0, 6)]).toEqual(outside);
 

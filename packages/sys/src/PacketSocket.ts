@@ -67,7 +67,12 @@ export class PacketSocket {
       try {
         const ifindex = libc.if_nametoindex(ifname);
         if (ifindex === 0) {
-          throw new SysError({ syscall: 'if_nametoindex', errno: libc.errno(), target: ifname, hint: `no interface ${ifname}${netns === undefined ? '' : ` in network namespace ${netns}`}` });
+          throw new SysError({
+            syscall: 'if_nametoindex',
+            errno: libc.errno(),
+            target: ifname,
+            hint: `no interface ${ifname}${netns === undefined ? '' : ` in network namespace ${netns}`}`,
+          });
         }
         if (options.ignoreOutgoing !== false) {
           const one = new Int32Array([1]);
@@ -142,7 +147,13 @@ function inNetns<T>(name: string, fn: () => T): T {
     const goBack = (): void => {
       if (libc.setns(own, CLONE_NEWNET) < 0) {
         // The thread would keep running in the wrong namespace: never carry on silently.
-        throw new SysError({ syscall: 'setns', request: 'CLONE_NEWNET', errno: libc.errno(), target: 'own network namespace', hint: 'could not return to the original network namespace' });
+        throw new SysError({
+          syscall: 'setns',
+          request: 'CLONE_NEWNET',
+          errno: libc.errno(),
+          target: 'own network namespace',
+          hint: 'could not return to the original network namespace',
+        });
       }
     };
     let result: T;

@@ -35,11 +35,28 @@ const RULES: readonly HintRule[] = [
   { code: 'EPERM', syscall: 'ioctl', request: 'TUNSETIFF', hint: () => PRIVILEGE },
   { code: 'EPERM', syscall: 'ioctl', request: 'TUNSETPERSIST', hint: () => PRIVILEGE },
   { code: 'EPERM', syscall: 'open', target: /^\/dev\/(net\/tun|vhost-net)$/, hint: () => PRIVILEGE },
-  { code: 'EPERM', syscall: 'epoll_ctl', hint: (t) => `${t ?? 'the fd'} cannot be watched by epoll (a regular file or directory): pass a pollable fd (eventfd, socket, pipe, tap)` },
-  { code: 'EPERM', syscall: 'mmap', hint: (t) => `the seals of ${t ?? 'the file'} forbid this mapping (F_SEAL_WRITE or F_SEAL_FUTURE_WRITE on a shared writable mapping), or PROT_EXEC on a noexec mount` },
+  {
+    code: 'EPERM',
+    syscall: 'epoll_ctl',
+    hint: (t) => `${t ?? 'the fd'} cannot be watched by epoll (a regular file or directory): pass a pollable fd (eventfd, socket, pipe, tap)`,
+  },
+  {
+    code: 'EPERM',
+    syscall: 'mmap',
+    hint: (t) =>
+      `the seals of ${t ?? 'the file'} forbid this mapping (F_SEAL_WRITE or F_SEAL_FUTURE_WRITE on a shared writable mapping), or PROT_EXEC on a noexec mount`,
+  },
   { code: 'EACCES', syscall: 'mmap', hint: (t) => `${t ?? 'the fd'} is not open for reading, or a shared writable mapping needs it open read-write (O_RDWR)` },
-  { code: 'ENODEV', syscall: 'mmap', hint: (t) => `${t ?? 'the fd'} cannot be mapped (a pipe, socket or eventfd): pass a memfd, a hugetlbfs or a regular file` },
-  { code: 'EINVAL', syscall: 'mmap', hint: () => 'the kernel rejected the mapping: the offset must be page aligned and the length non-zero (for hugetlbfs: huge-page aligned)' },
+  {
+    code: 'ENODEV',
+    syscall: 'mmap',
+    hint: (t) => `${t ?? 'the fd'} cannot be mapped (a pipe, socket or eventfd): pass a memfd, a hugetlbfs or a regular file`,
+  },
+  {
+    code: 'EINVAL',
+    syscall: 'mmap',
+    hint: () => 'the kernel rejected the mapping: the offset must be page aligned and the length non-zero (for hugetlbfs: huge-page aligned)',
+  },
   { code: 'EPERM', syscall: 'setns', hint: () => 'setns needs CAP_SYS_ADMIN: run as root' },
   { code: 'EPERM', syscall: 'io_uring_setup', hint: () => 'io_uring is disabled (sysctl kernel.io_uring_disabled) or blocked by a seccomp policy' },
   { code: 'EPERM', hint: () => 'operation not permitted: the process lacks a capability this call needs, or a seccomp/LSM policy forbids it' },

@@ -32,8 +32,16 @@ function arpRequest(senderIp: string, targetIp: string): Uint8Array {
   return Uint8Array.from([
     ...[0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
     ...OUR_MAC,
-    0x08, 0x06, // ETH_P_ARP
-    0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x01, // Ethernet/IPv4, op request
+    0x08,
+    0x06, // ETH_P_ARP
+    0x00,
+    0x01,
+    0x08,
+    0x00,
+    6,
+    4,
+    0x00,
+    0x01, // Ethernet/IPv4, op request
     ...OUR_MAC,
     ...ip4(senderIp),
     ...[0, 0, 0, 0, 0, 0],
@@ -365,7 +373,13 @@ describe.skipIf(peer.skip)('Tap on the host kernel', () => {
       };
       /** Injects one frame per destination from the namespace side; returns the names the tap reader got. */
       const through = (): string[] => {
-        drain(ep, tap.fds, () => {}, () => false, 100); // whatever the namespace sent on its own
+        drain(
+          ep,
+          tap.fds,
+          () => {},
+          () => false,
+          100,
+        ); // whatever the namespace sent on its own
         for (const [name, dst] of Object.entries(dsts)) {
           const f = new Uint8Array(60);
           f.set(dst, 0);
@@ -376,12 +390,20 @@ describe.skipIf(peer.skip)('Tap on the host kernel', () => {
           expect(sock.send(f)).toBe(true);
         }
         const got = new Set<string>();
-        drain(ep, tap.fds, (frame) => {
-          const body = frame.subarray(VNET_HDR_LEN);
-          if (body[12] !== 0x88 || body[13] !== 0xb5) return;
-          const name = Buffer.from(body.subarray(14, 14 + 6)).toString().replace(/\0.*$/, '');
-          if (name in dsts) got.add(name);
-        }, () => false, 500);
+        drain(
+          ep,
+          tap.fds,
+          (frame) => {
+            const body = frame.subarray(VNET_HDR_LEN);
+            if (body[12] !== 0x88 || body[13] !== 0xb5) return;
+            const name = Buffer.from(body.subarray(14, 14 + 6))
+              .toString()
+              .replace(/\0.*$/, '');
+            if (name in dsts) got.add(name);
+          },
+          () => false,
+          500,
+        );
         return [...got].sort();
       };
       expect(through()).toEqual(['bcast', 'multi', 'other', 'own']);

@@ -30,17 +30,7 @@ import {
   TUNSETVNETHDRSZ,
 } from './linux/if_tun.ts';
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM } from './linux/socket.ts';
-import {
-  IFF_UP,
-  IFNAMSIZ,
-  IFREQ_SIZE,
-  IFREQ_UNION_OFFSET,
-  SIOCGIFFLAGS,
-  SIOCGIFINDEX,
-  SIOCGIFMTU,
-  SIOCSIFFLAGS,
-  SIOCSIFMTU,
-} from './linux/sockios.ts';
+import { IFF_UP, IFNAMSIZ, IFREQ_SIZE, IFREQ_UNION_OFFSET, SIOCGIFFLAGS, SIOCGIFINDEX, SIOCGIFMTU, SIOCSIFFLAGS, SIOCSIFMTU } from './linux/sockios.ts';
 import { libc } from './native/libc.ts';
 import { SysError } from './SysError.ts';
 
@@ -89,7 +79,10 @@ function checkName(name: string): void {
 }
 
 const SETIFF_HINTS: ReadonlyMap<number, string> = new Map([
-  [EINVAL, "invalid name or flags: names cannot contain '/', ':' or spaces, and an existing tap must be attached with the flags it was created with (IFF_VNET_HDR, IFF_MULTI_QUEUE)"],
+  [
+    EINVAL,
+    "invalid name or flags: names cannot contain '/', ':' or spaces, and an existing tap must be attached with the flags it was created with (IFF_VNET_HDR, IFF_MULTI_QUEUE)",
+  ],
   [EBUSY, 'the tap is attached to another fd (a single-queue tap takes one): close it there, or create both with multiQueue'],
   [ENOENT, `${TUN_PATH} not found: load the module (modprobe tun) or create the node (mknod ${TUN_PATH} c 10 200)`],
 ]);
@@ -169,7 +162,13 @@ export class Tap {
       const ifr = Buffer.alloc(IFREQ_SIZE);
       // NATIVE: the kernel fills `ifr` (name, flags) during the call.
       if (libc.ioctlPtr(fds[0]!, TUNGETIFF, ifr) < 0) {
-        throw new SysError({ syscall: 'ioctl', request: 'TUNGETIFF', errno: libc.errno(), target: `fd ${fds[0]}`, hint: 'the fd is not an attached tun/tap fd' });
+        throw new SysError({
+          syscall: 'ioctl',
+          request: 'TUNGETIFF',
+          errno: libc.errno(),
+          target: `fd ${fds[0]}`,
+          hint: 'the fd is not an attached tun/tap fd',
+        });
       }
       actual = ifreqName(ifr);
     }
@@ -222,7 +221,10 @@ export class Tap {
         request: 'TUNSETOFFLOAD',
         errno,
         target: this.name,
-        hint: errno === EINVAL ? `offload flags 0x${flags.toString(16)} not accepted: TSO/USO need TUN_F_CSUM, TSO_ECN needs TSO4/6, USO4 and USO6 go together` : undefined,
+        hint:
+          errno === EINVAL
+            ? `offload flags 0x${flags.toString(16)} not accepted: TSO/USO need TUN_F_CSUM, TSO_ECN needs TSO4/6, USO4 and USO6 go together`
+            : undefined,
       });
     }
     this.offloads = flags >>> 0;

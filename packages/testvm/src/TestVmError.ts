@@ -15,11 +15,7 @@ export class TestVmError extends VnicError {
   /** Pid of the QEMU process of the failed run (already gone when the error is thrown). */
   readonly qemuPid: number | undefined;
 
-  constructor(
-    kind: string,
-    message: string,
-    options?: { cause?: unknown; consoleTail?: string; qemuPid?: number },
-  ) {
+  constructor(kind: string, message: string, options?: { cause?: unknown; consoleTail?: string; qemuPid?: number }) {
     super(kind, message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.consoleTail = options?.consoleTail;
     this.qemuPid = options?.qemuPid;

@@ -30,18 +30,16 @@ export async function prepareTestVm(options: PrepareTestVmOptions = {}): Promise
   const wanted = [...new Set([...DEFAULT_TEST_VM_MODULES[machine], ...(options.modules ?? [])])];
   const busybox = findStaticBusybox();
   const init = renderInitScript();
-  const key = createHash('sha256')
-    .update(JSON.stringify({ machine, wanted, init }))
-    .update(busybox.data)
-    .digest('hex')
-    .slice(0, 16);
+  const key = createHash('sha256').update(JSON.stringify({ machine, wanted, init })).update(busybox.data).digest('hex').slice(0, 16);
 
   const kernel = await fetchKernelPackage(cacheDir, progress);
   const vmlinux = join(kernel.dir, 'vmlinux');
   const initramfs = join(kernel.dir, `initramfs-${machine}-${key}.cpio`);
   const modulesFile = `${initramfs}.modules`;
   if (existsSync(vmlinux) && existsSync(initramfs) && existsSync(modulesFile)) {
-    const modules = readFileSync(modulesFile, 'utf8').split('\n').filter((m) => m !== '');
+    const modules = readFileSync(modulesFile, 'utf8')
+      .split('\n')
+      .filter((m) => m !== '');
     return { kernelVersion: kernel.kernelVersion, vmlinux, initramfs, machine, modules };
   }
 

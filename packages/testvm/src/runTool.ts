@@ -25,21 +25,12 @@ export function runTool(
     child.stdin?.on('error', () => {}); // a tool that exits early closes its stdin: the exit code tells
     child.once('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(
-        new TestVmError(
-          e.code === 'ENOENT' ? 'unavailable' : kind,
-          `${command}: ${e.code === 'ENOENT' ? 'not found on PATH' : e.message}`,
-          { cause: e },
-        ),
-      );
+      reject(new TestVmError(e.code === 'ENOENT' ? 'unavailable' : kind, `${command}: ${e.code === 'ENOENT' ? 'not found on PATH' : e.message}`, { cause: e }));
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve(Buffer.concat(out));
-      else
-        reject(
-          new TestVmError(kind, `${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`}): ${err.trim().slice(-1500)}`),
-        );
+      else reject(new TestVmError(kind, `${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`}): ${err.trim().slice(-1500)}`));
     });
     if (options.input !== undefined) child.stdin?.end(options.input);
   });

@@ -48,9 +48,14 @@ export async function runVitestInVm(
   const run = await runInVm({
     ...options,
     command: [
-      './node_modules/.bin/vitest', 'run', `--pool=${options.pool ?? 'threads'}`,
-      `--testTimeout=${timeout}`, `--hookTimeout=${timeout}`,
-      '--reporter=default', '--reporter=json', `--outputFile.json=/run/testvm/${REPORT}`,
+      './node_modules/.bin/vitest',
+      'run',
+      `--pool=${options.pool ?? 'threads'}`,
+      `--testTimeout=${timeout}`,
+      `--hookTimeout=${timeout}`,
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=/run/testvm/${REPORT}`,
       ...(options.vitestArgs ?? []),
       ...files,
     ],

@@ -58,7 +58,8 @@ export class VhostNetControlPlane implements VhostControlPlane {
       const bad = (msg: string): never => {
         throw new VhostNetError('invalid-argument', `${this.#nic}: memory region ${i} (guest 0x${r.guestPhysAddr.toString(16)}, ${r.size} bytes): ${msg}`);
       };
-      if (!Number.isSafeInteger(r.guestPhysAddr) || r.guestPhysAddr < 0 || !Number.isSafeInteger(r.size) || r.size <= 0) bad('base and size must be non-negative safe integers, size > 0');
+      if (!Number.isSafeInteger(r.guestPhysAddr) || r.guestPhysAddr < 0 || !Number.isSafeInteger(r.size) || r.size <= 0)
+        bad('base and size must be non-negative safe integers, size > 0');
       if (typeof r.hostAddr !== 'bigint' || r.hostAddr <= 0n) bad('no host mapping (hostAddr): vhost-net needs the address of the VMM mapping in this process');
       if (gpa + size > U64_LIMIT || r.hostAddr + size > U64_LIMIT) bad('base + size overflows 64 bits');
       return { guestPhysAddr: gpa, memorySize: size, userspaceAddr: r.hostAddr };

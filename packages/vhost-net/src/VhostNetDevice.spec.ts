@@ -51,8 +51,12 @@ describe('validateVhostNetOptions', () => {
       { path: 'vhostFds[1]', message: expect.stringMatching(/file descriptor number/) },
       { path: 'vhostFds[2]', message: 'fd 3 is listed twice' },
     ]);
-    expect(validateVhostNetOptions({ vhostFds: [] })).toEqual([{ path: 'vhostFds', message: expect.stringMatching(/array of 1\.\.256 fds, one \/dev\/vhost-net fd per queue pair/) }]);
-    expect(validateVhostNetOptions({ tapFds: [4], vhostFds: [5, 6] })).toEqual([{ path: 'vhostFds', message: 'has 2 fd(s) but tapFds has 1: both take one fd per queue pair' }]);
+    expect(validateVhostNetOptions({ vhostFds: [] })).toEqual([
+      { path: 'vhostFds', message: expect.stringMatching(/array of 1\.\.256 fds, one \/dev\/vhost-net fd per queue pair/) },
+    ]);
+    expect(validateVhostNetOptions({ tapFds: [4], vhostFds: [5, 6] })).toEqual([
+      { path: 'vhostFds', message: 'has 2 fd(s) but tapFds has 1: both take one fd per queue pair' },
+    ]);
   });
 });
 
@@ -61,7 +65,14 @@ describe('VhostNetDevice.backendMask', () => {
     const kernel = 0x33d008000n; // what Debian 6.1's vhost_net answers
     const m = VhostNetDevice.backendMask(kernel, TUN_F_CSUM | TUN_F_TSO4);
     expect(m & VHOST_NET_RING_FEATURES).toBe(VHOST_NET_RING_FEATURES);
-    for (const b of [N.VIRTIO_NET_F_CTRL_VQ, N.VIRTIO_NET_F_MQ, N.VIRTIO_NET_F_CSUM, N.VIRTIO_NET_F_GUEST_CSUM, N.VIRTIO_NET_F_GUEST_TSO4, N.VIRTIO_NET_F_STATUS]) {
+    for (const b of [
+      N.VIRTIO_NET_F_CTRL_VQ,
+      N.VIRTIO_NET_F_MQ,
+      N.VIRTIO_NET_F_CSUM,
+      N.VIRTIO_NET_F_GUEST_CSUM,
+      N.VIRTIO_NET_F_GUEST_TSO4,
+      N.VIRTIO_NET_F_STATUS,
+    ]) {
       expect(hasFeature(m, b), `bit ${b}`).toBe(true);
     }
     expect(hasFeature(m, N.VIRTIO_NET_F_GUEST_TSO6)).toBe(false); // the tap did not take TSO6

@@ -378,15 +378,20 @@ function openVhostFds(nic: string, handed: readonly number[] | undefined, pairs:
           out.push(VhostNetFd.open());
         } catch (e) {
           const code = SysError.is(e) ? e.code : undefined;
-          if (code === 'ENOENT' || code === 'ENODEV') throw new VhostNetError('unavailable', `${nic}: ${VHOST_NET_PATH} not found: load the vhost_net module (${errorMessage(e)})`, { cause: e });
-          if (code === 'EACCES' || code === 'EPERM') throw new VhostNetError('unavailable', `${nic}: cannot open ${VHOST_NET_PATH}: ${errorMessage(e)}`, { cause: e });
+          if (code === 'ENOENT' || code === 'ENODEV')
+            throw new VhostNetError('unavailable', `${nic}: ${VHOST_NET_PATH} not found: load the vhost_net module (${errorMessage(e)})`, { cause: e });
+          if (code === 'EACCES' || code === 'EPERM')
+            throw new VhostNetError('unavailable', `${nic}: cannot open ${VHOST_NET_PATH}: ${errorMessage(e)}`, { cause: e });
           throw new VhostNetError('vhost', `${nic}: cannot open ${VHOST_NET_PATH}: ${errorMessage(e)}`, { cause: e });
         }
       }
       return out;
     }
     if (handed.length !== pairs) {
-      throw new VhostNetError('invalid-argument', `${nic}: "vhost-net".vhostFds has ${handed.length} fd(s) but the NIC has ${pairs} queue pair(s): pass one /dev/vhost-net fd per pair`);
+      throw new VhostNetError(
+        'invalid-argument',
+        `${nic}: "vhost-net".vhostFds has ${handed.length} fd(s) but the NIC has ${pairs} queue pair(s): pass one /dev/vhost-net fd per pair`,
+      );
     }
     for (const [i, fd] of handed.entries()) {
       let dup: number;
@@ -400,7 +405,9 @@ function openVhostFds(nic: string, handed: readonly number[] | undefined, pairs:
       try {
         v.getFeatures();
       } catch (e) {
-        throw new VhostNetError('invalid-argument', `${nic}: "vhost-net".vhostFds[${i}] (fd ${fd}) is not a /dev/vhost-net fd: ${errorMessage(e)}`, { cause: e });
+        throw new VhostNetError('invalid-argument', `${nic}: "vhost-net".vhostFds[${i}] (fd ${fd}) is not a /dev/vhost-net fd: ${errorMessage(e)}`, {
+          cause: e,
+        });
       }
     }
     return out;
@@ -424,4 +431,3 @@ function wrapSync(op: () => void, nic: string, what: string): void {
     throw new VhostNetError('vhost', `${nic}: ${what} failed${busy ? ' (a handed-in vhost fd must not be owned yet)' : ''}: ${errorMessage(e)}`, { cause: e });
   }
 }
-

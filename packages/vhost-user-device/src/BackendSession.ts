@@ -128,7 +128,10 @@ export class BackendSession {
       await this.teardown();
     }
     if (this.timedOut !== undefined) {
-      return new VhostUserDeviceError('protocol', `${this.ctx.where}: ${this.timedOut}: the frontend is idle or too slow; dropped so that another frontend can be served (handshakeTimeoutMs)`);
+      return new VhostUserDeviceError(
+        'protocol',
+        `${this.ctx.where}: ${this.timedOut}: the frontend is idle or too slow; dropped so that another frontend can be served (handshakeTimeoutMs)`,
+      );
     }
     return reason;
   }
@@ -164,10 +167,18 @@ export class BackendSession {
     let reply: Uint8Array | undefined;
     try {
       if ((h.flags & VHOST_USER_VERSION_MASK) !== VHOST_USER_VERSION) {
-        throw new VhostUserDeviceError('protocol', `${at}: header flags 0x${h.flags.toString(16)} carry version ${h.flags & VHOST_USER_VERSION_MASK}; expected ${VHOST_USER_VERSION}`);
+        throw new VhostUserDeviceError(
+          'protocol',
+          `${at}: header flags 0x${h.flags.toString(16)} carry version ${h.flags & VHOST_USER_VERSION_MASK}; expected ${VHOST_USER_VERSION}`,
+        );
       }
-      if ((h.flags & VHOST_USER_REPLY_MASK) !== 0) throw new VhostUserDeviceError('protocol', `${at}: a frontend request has the REPLY flag set (flags 0x${h.flags.toString(16)})`);
-      const takesFd = request === FrontendReq.SET_MEM_TABLE || request === FrontendReq.SET_VRING_KICK || request === FrontendReq.SET_VRING_CALL || request === FrontendReq.SET_VRING_ERR;
+      if ((h.flags & VHOST_USER_REPLY_MASK) !== 0)
+        throw new VhostUserDeviceError('protocol', `${at}: a frontend request has the REPLY flag set (flags 0x${h.flags.toString(16)})`);
+      const takesFd =
+        request === FrontendReq.SET_MEM_TABLE ||
+        request === FrontendReq.SET_VRING_KICK ||
+        request === FrontendReq.SET_VRING_CALL ||
+        request === FrontendReq.SET_VRING_ERR;
       if (!takesFd && fds.length > 0) throw new VhostUserDeviceError('protocol', `${at}: ${fds.length} fd(s) attached; this request carries none`);
       reply = await this.handle(request, payload, fds.splice(0), at);
     } catch (e) {
@@ -188,14 +199,22 @@ export class BackendSession {
       case FrontendReq.SET_FEATURES: {
         const f = decodeU64(payload);
         const extra = f & ~this.ctx.features;
-        if (extra !== 0n) throw new VhostUserDeviceError('protocol', `${at}: features 0x${f.toString(16)} include 0x${extra.toString(16)}, which GET_FEATURES (0x${this.ctx.features.toString(16)}) did not offer`);
+        if (extra !== 0n)
+          throw new VhostUserDeviceError(
+            'protocol',
+            `${at}: features 0x${f.toString(16)} include 0x${extra.toString(16)}, which GET_FEATURES (0x${this.ctx.features.toString(16)}) did not offer`,
+          );
         if (!hasFeature(f, VIRTIO_F_VERSION_1)) {
-          throw new VhostUserDeviceError('protocol', `${at}: features 0x${f.toString(16)} lack VIRTIO_F_VERSION_1; vnic's data plane serves virtio 1.x rings (12-byte virtio_net_hdr) only`);
+          throw new VhostUserDeviceError(
+            'protocol',
+            `${at}: features 0x${f.toString(16)} lack VIRTIO_F_VERSION_1; vnic's data plane serves virtio 1.x rings (12-byte virtio_net_hdr) only`,
+          );
         }
         // The frontend serves the control queue (the backend never offers CTRL_VQ): rules whose
         // requirement is CTRL_VQ hold on its side; every other §5.1.3.1 dependency is checked here.
         const broken = checkNetFeatures(f | featureBit(VIRTIO_NET_F_CTRL_VQ));
-        if (broken !== undefined) throw new VhostUserDeviceError('protocol', `${at}: features 0x${f.toString(16)} break a virtio-net feature dependency: ${broken}`);
+        if (broken !== undefined)
+          throw new VhostUserDeviceError('protocol', `${at}: features 0x${f.toString(16)} break a virtio-net feature dependency: ${broken}`);
         if (f !== this.features) {
           await this.stopAll(); // the rings' layout and the header handling depend on the features
           this.features = f;
@@ -211,7 +230,11 @@ export class BackendSession {
       case FrontendReq.SET_PROTOCOL_FEATURES: {
         const p = decodeU64(payload);
         const extra = p & ~VHOST_USER_DEVICE_PROTOCOL_FEATURES;
-        if (extra !== 0n) throw new VhostUserDeviceError('protocol', `${at}: protocol features 0x${p.toString(16)} include 0x${extra.toString(16)}, which were not offered (0x${VHOST_USER_DEVICE_PROTOCOL_FEATURES.toString(16)})`);
+        if (extra !== 0n)
+          throw new VhostUserDeviceError(
+            'protocol',
+            `${at}: protocol features 0x${p.toString(16)} include 0x${extra.toString(16)}, which were not offered (0x${VHOST_USER_DEVICE_PROTOCOL_FEATURES.toString(16)})`,
+          );
         this.protocolFeatures = p;
         return undefined;
       }
@@ -232,7 +255,8 @@ export class BackendSession {
       case FrontendReq.SET_VRING_NUM: {
         const { index, num } = decodeVringState(payload);
         const r = this.ring(index, at);
-        if (num < 1 || num > MAX_RING || (num & (num - 1)) !== 0) throw new VhostUserDeviceError('protocol', `${at}: vring ${index} size ${num} is not a power of two in 1..${MAX_RING}`);
+        if (num < 1 || num > MAX_RING || (num & (num - 1)) !== 0)
+          throw new VhostUserDeviceError('protocol', `${at}: vring ${index} size ${num} is not a power of two in 1..${MAX_RING}`);
         await this.stopPairOf(index);
         r.num = num;
         await this.reconcile();
@@ -334,7 +358,10 @@ export class BackendSession {
     try {
       r = this.ring(index, at);
       if (request === FrontendReq.SET_VRING_KICK && fd === undefined) {
-        throw new VhostUserDeviceError('protocol', `${at}: vring ${index} without a kick fd (NOFD): vnic's IO threads wait on an eventfd and do not poll rings`);
+        throw new VhostUserDeviceError(
+          'protocol',
+          `${at}: vring ${index} without a kick fd (NOFD): vnic's IO threads wait on an eventfd and do not poll rings`,
+        );
       }
     } catch (e) {
       if (fd !== undefined) closeFd(fd);
@@ -346,7 +373,10 @@ export class BackendSession {
       // rings sharing one eventfd, a counter at its maximum).
       try {
         if (!isEventFd(fd)) {
-          throw new VhostUserDeviceError('protocol', `${at}: vring ${index}: the fd is ${fdKind(fd) ?? 'not open'}, not an eventfd; vnic waits on and signals eventfds only`);
+          throw new VhostUserDeviceError(
+            'protocol',
+            `${at}: vring ${index}: the fd is ${fdKind(fd) ?? 'not open'}, not an eventfd; vnic waits on and signals eventfds only`,
+          );
         }
         setNonBlocking(fd, true);
       } catch (e) {
@@ -400,7 +430,10 @@ export class BackendSession {
     const part = (what: string, user: bigint, len: number): number => {
       const gpa = mem.translate(user, len);
       if (gpa === undefined) {
-        throw new VhostUserDeviceError('protocol', `${at}: vring ${index} ${what} at frontend address 0x${user.toString(16)} (${len} bytes for size ${num}) is not inside one SET_MEM_TABLE region`);
+        throw new VhostUserDeviceError(
+          'protocol',
+          `${at}: vring ${index} ${what} at frontend address 0x${user.toString(16)} (${len} bytes for size ${num}) is not inside one SET_MEM_TABLE region`,
+        );
       }
       return gpa;
     };
@@ -416,8 +449,18 @@ export class BackendSession {
     const { descTable, availRing, usedRing } = this.ringAddresses(index, at);
     const nextUsed = this.mem!.memory.read(usedRing + 2, 2)!;
     const callFd = r.call ?? this.ownCalls.get(index)?.fd;
-    if (r.kick === undefined || callFd === undefined) throw new VhostUserDeviceError('invalid-state', `${at}: vring ${index} started without its kick and call fds`);
-    return { index, size: r.num!, descTable, availRing, usedRing, kickFd: r.kick, callFd, state: { nextAvail: r.base, nextUsed: nextUsed[0]! | (nextUsed[1]! << 8) } };
+    if (r.kick === undefined || callFd === undefined)
+      throw new VhostUserDeviceError('invalid-state', `${at}: vring ${index} started without its kick and call fds`);
+    return {
+      index,
+      size: r.num!,
+      descTable,
+      availRing,
+      usedRing,
+      kickFd: r.kick,
+      callFd,
+      state: { nextAvail: r.base, nextUsed: nextUsed[0]! | (nextUsed[1]! << 8) },
+    };
   }
 
   private reconcile(): Promise<void> {

@@ -67,9 +67,16 @@ export class FrontendMemory {
       });
       stats.forEach((st, i) => {
         // A socket, pipe or device fd cannot stand for guest RAM (mmap fails or maps something else).
-        if (!st.isFile()) throw new VhostUserDeviceError('memory', `${at} rejected: the fd of region ${i} is not a memfd or regular file (fstat st_mode 0o${st.mode.toString(8)}): send the fd of the guest RAM`);
+        if (!st.isFile())
+          throw new VhostUserDeviceError(
+            'memory',
+            `${at} rejected: the fd of region ${i} is not a memfd or regular file (fstat st_mode 0o${st.mode.toString(8)}): send the fd of the guest RAM`,
+          );
       });
-      const problem = checkMemoryTable(regions, stats.map((s) => s.size));
+      const problem = checkMemoryTable(
+        regions,
+        stats.map((s) => s.size),
+      );
       if (problem !== undefined) throw new VhostUserDeviceError('memory', `${at} rejected: ${problem}`);
       if (options.allowUnsealedMemory !== true) {
         fds.forEach((fd, i) => {
@@ -87,12 +94,22 @@ export class FrontendMemory {
       let mapped: MappedGuestMemory;
       try {
         mapped = mapGuestMemory({
-          regions: regions.map((r, i) => ({ guestPhysAddr: Number(r.guestPhysAddr), size: Number(r.memorySize), fd: fds[i]!, fdOffset: Number(r.mmapOffset), hostAddr: 0n })),
+          regions: regions.map((r, i) => ({
+            guestPhysAddr: Number(r.guestPhysAddr),
+            size: Number(r.memorySize),
+            fd: fds[i]!,
+            fdOffset: Number(r.mmapOffset),
+            hostAddr: 0n,
+          })),
         });
       } catch (e) {
         throw new VhostUserDeviceError('memory', `${at}: mapping the regions failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
       }
-      return new FrontendMemory(regions, stats.map((s) => ({ dev: s.dev, ino: s.ino })), mapped);
+      return new FrontendMemory(
+        regions,
+        stats.map((s) => ({ dev: s.dev, ino: s.ino })),
+        mapped,
+      );
     } finally {
       for (const fd of fds) closeFd(fd);
     }
@@ -103,7 +120,13 @@ export class FrontendMemory {
     if (regions.length !== this.regions.length || fds.length !== regions.length) return false;
     return regions.every((r, i) => {
       const mine = this.regions[i]!;
-      if (r.guestPhysAddr !== mine.guestPhysAddr || r.memorySize !== mine.memorySize || r.userspaceAddr !== mine.userspaceAddr || r.mmapOffset !== mine.mmapOffset) return false;
+      if (
+        r.guestPhysAddr !== mine.guestPhysAddr ||
+        r.memorySize !== mine.memorySize ||
+        r.userspaceAddr !== mine.userspaceAddr ||
+        r.mmapOffset !== mine.mmapOffset
+      )
+        return false;
       try {
         const s = fstatSync(fds[i]!, { bigint: true });
         return s.dev === this.files[i]!.dev && s.ino === this.files[i]!.ino;

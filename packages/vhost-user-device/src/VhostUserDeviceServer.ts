@@ -208,7 +208,8 @@ export class VhostUserDeviceServer {
       features: this.features,
       events: this.events,
       handshakeTimeoutMs: this.handshakeTimeoutMs,
-      setTapOffloads: (features) => tapCall(`${this.where}: tap ${this.tapName}`, 'cannot set offloads', () => this.tap.setOffload(tunOffloadFlags(features, this.tapOffloads))),
+      setTapOffloads: (features) =>
+        tapCall(`${this.where}: tap ${this.tapName}`, 'cannot set offloads', () => this.tap.setOffload(tunOffloadFlags(features, this.tapOffloads))),
     };
   }
 

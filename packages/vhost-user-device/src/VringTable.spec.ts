@@ -37,7 +37,9 @@ describe('VringTable', () => {
 
   it('an index past the table is a protocol error naming the range, not a TypeError', () => {
     const t = new VringTable(2);
-    expect(() => t.ring(2, 'vhost-user /s: SET_VRING_NUM', 1)).toThrow('vhost-user /s: SET_VRING_NUM: vring index 2 is out of range; this device has 2 vrings (1 queue pair(s), no control queue)');
+    expect(() => t.ring(2, 'vhost-user /s: SET_VRING_NUM', 1)).toThrow(
+      'vhost-user /s: SET_VRING_NUM: vring index 2 is out of range; this device has 2 vrings (1 queue pair(s), no control queue)',
+    );
     expect(t.ready(5, true, VERSION_1)).toBe(false);
   });
 });

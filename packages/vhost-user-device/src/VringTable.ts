@@ -27,14 +27,26 @@ export class VringTable {
   readonly rings: Vring[];
 
   constructor(count: number) {
-    this.rings = Array.from({ length: count }, () => ({ num: undefined, base: 0, addr: undefined, kick: undefined, call: undefined, ownCall: false, enabled: false, started: false }));
+    this.rings = Array.from({ length: count }, () => ({
+      num: undefined,
+      base: 0,
+      addr: undefined,
+      kick: undefined,
+      call: undefined,
+      ownCall: false,
+      enabled: false,
+      started: false,
+    }));
   }
 
   /** Ring `index`, or a VhostUserDeviceError `protocol` naming the range. */
   ring(index: number, at: string, queuePairs: number): Vring {
     const r = this.rings[index];
     if (r === undefined) {
-      throw new VhostUserDeviceError('protocol', `${at}: vring index ${index} is out of range; this device has ${this.rings.length} vrings (${queuePairs} queue pair(s), no control queue)`);
+      throw new VhostUserDeviceError(
+        'protocol',
+        `${at}: vring index ${index} is out of range; this device has ${this.rings.length} vrings (${queuePairs} queue pair(s), no control queue)`,
+      );
     }
     return r;
   }

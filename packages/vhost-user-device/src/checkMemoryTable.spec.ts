@@ -14,7 +14,9 @@ describe('checkMemoryTable', () => {
     expect(checkMemoryTable([r(0n, MiB, 0n), r(MiB - 1n, MiB, 4n * MiB)], [MiB, MiB])).toMatch(/region 1 .* overlaps region 0 .* guest-physical/);
     expect(checkMemoryTable([r(0n, MiB, 0n), r(4n * MiB, MiB, MiB - 1n)], [MiB, MiB])).toMatch(/frontend virtual space/);
     expect(checkMemoryTable([r(0n, 0n, 0n)], [MiB])).toMatch(/memory_size is 0/);
-    expect(checkMemoryTable([r(0n, MiB, 0n, 1n)], [MiB])).toMatch(/too small: its fd holds 1048576 bytes, the region needs mmap_offset \+ memory_size = 1048577/);
+    expect(checkMemoryTable([r(0n, MiB, 0n, 1n)], [MiB])).toMatch(
+      /too small: its fd holds 1048576 bytes, the region needs mmap_offset \+ memory_size = 1048577/,
+    );
     expect(checkMemoryTable([r(0n, MiB, (1n << 64n) - 4096n)], [MiB])).toMatch(/wraps around 2\^64/);
     expect(checkMemoryTable([r(1n << 53n, MiB, 0n)], [MiB])).toMatch(/above 2\^53/);
     expect(checkMemoryTable([r(0n, MiB, 0n)], [])).toMatch(/1 region\(s\) but 0 fd\(s\)/);
@@ -29,7 +31,11 @@ describe('validateVhostUserDeviceOptions', () => {
     expect(validateVhostUserDeviceOptions({ socket: '/tmp/x.sock', tap: 'vnic0' })).toEqual([]);
     const paths = validateVhostUserDeviceOptions({ socket: '', queuePairs: 0, tap: 'bad name', client: 'yes', extra: 1 }).map((i) => i.path);
     expect(paths).toEqual(expect.arrayContaining(['socket', 'queuePairs', 'tap', 'client', 'extra']));
-    expect(validateVhostUserDeviceOptions({ socket: '/x', queuePairs: 2, tapFds: [5] }).map((i) => i.message).join()).toMatch(/one per queue pair \(2\)/);
+    expect(
+      validateVhostUserDeviceOptions({ socket: '/x', queuePairs: 2, tapFds: [5] })
+        .map((i) => i.message)
+        .join(),
+    ).toMatch(/one per queue pair \(2\)/);
   });
 });
 

@@ -34,8 +34,10 @@ export function checkMemoryTable(regions: readonly VhostUserMemoryRegion[], file
     for (let j = i + 1; j < regions.length; j++) {
       const a = regions[i]!;
       const b = regions[j]!;
-      if (a.guestPhysAddr < b.guestPhysAddr + b.memorySize && b.guestPhysAddr < a.guestPhysAddr + a.memorySize) return `${at(j)} overlaps ${at(i)} in guest-physical space`;
-      if (a.userspaceAddr < b.userspaceAddr + b.memorySize && b.userspaceAddr < a.userspaceAddr + a.memorySize) return `${at(j)} overlaps ${at(i)} in frontend virtual space`;
+      if (a.guestPhysAddr < b.guestPhysAddr + b.memorySize && b.guestPhysAddr < a.guestPhysAddr + a.memorySize)
+        return `${at(j)} overlaps ${at(i)} in guest-physical space`;
+      if (a.userspaceAddr < b.userspaceAddr + b.memorySize && b.userspaceAddr < a.userspaceAddr + a.memorySize)
+        return `${at(j)} overlaps ${at(i)} in frontend virtual space`;
     }
   }
   return undefined;

@@ -1,5 +1,12 @@
 import { closeFd, SysError, type UnixSocket } from '@vnic/sys';
-import { decodeHeader, requestName, VHOST_USER_HDR_SIZE, VHOST_USER_MAX_FDS, VHOST_USER_MAX_PAYLOAD_SIZE, type VhostUserHeader } from '@vnic/vhost-user-protocol';
+import {
+  decodeHeader,
+  requestName,
+  VHOST_USER_HDR_SIZE,
+  VHOST_USER_MAX_FDS,
+  VHOST_USER_MAX_PAYLOAD_SIZE,
+  type VhostUserHeader,
+} from '@vnic/vhost-user-protocol';
 import { VhostUserDeviceError } from './VhostUserDeviceError.ts';
 
 /** One request from the frontend: header, payload, and the fds that came with it (owned by the caller). */
@@ -25,10 +32,14 @@ export async function readFrontendMessage(sock: UnixSocket, where: string, onFir
     const header = decodeHeader(head);
     const name = requestName(header.request);
     if (header.size > VHOST_USER_MAX_PAYLOAD_SIZE) {
-      throw new VhostUserDeviceError('protocol', `${where}: ${name}: the header announces ${header.size} payload bytes; at most ${VHOST_USER_MAX_PAYLOAD_SIZE} are allowed`);
+      throw new VhostUserDeviceError(
+        'protocol',
+        `${where}: ${name}: the header announces ${header.size} payload bytes; at most ${VHOST_USER_MAX_PAYLOAD_SIZE} are allowed`,
+      );
     }
     const payload = header.size === 0 ? new Uint8Array(0) : await readExact(sock, header.size, fds, where, name);
-    if (payload === undefined) throw new VhostUserDeviceError('protocol', `${where}: ${name}: the frontend closed the connection before the ${header.size}-byte payload`);
+    if (payload === undefined)
+      throw new VhostUserDeviceError('protocol', `${where}: ${name}: the frontend closed the connection before the ${header.size}-byte payload`);
     return { header, payload, fds };
   } catch (e) {
     for (const fd of fds.splice(0)) closeFd(fd);
@@ -36,7 +47,14 @@ export async function readFrontendMessage(sock: UnixSocket, where: string, onFir
   }
 }
 
-async function readExact(sock: UnixSocket, len: number, fds: number[], where: string, name: string | undefined, onFirstByte?: () => void): Promise<Uint8Array | undefined> {
+async function readExact(
+  sock: UnixSocket,
+  len: number,
+  fds: number[],
+  where: string,
+  name: string | undefined,
+  onFirstByte?: () => void,
+): Promise<Uint8Array | undefined> {
   const out = new Uint8Array(len);
   let got = 0;
   while (got < len) {

@@ -27,7 +27,8 @@ export function validateVhostUserDeviceOptions(options: Readonly<Record<string, 
   }
   if (name !== undefined && typeof name !== 'string') bad('name', 'must be a string');
   const timeout = options['handshakeTimeoutMs'];
-  if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 1 || timeout > 3_600_000)) bad('handshakeTimeoutMs', 'must be an integer 1..3600000 (milliseconds)');
+  if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 1 || timeout > 3_600_000))
+    bad('handshakeTimeoutMs', 'must be an integer 1..3600000 (milliseconds)');
   const tapSection = Object.fromEntries(Object.entries(options).filter(([k]) => TAP_KEYS.has(k)));
   issues.push(...validateVirtioNetOptions(tapSection));
   const fds = options['tapFds'];

@@ -8,7 +8,10 @@ import { VHOST_MEMORY_BASELINE_NREGIONS, VHOST_USER_MEMORY_HDR_SIZE, VHOST_USER_
  */
 export function decodeMemoryTable(payload: Uint8Array): VhostUserMemoryRegion[] {
   if (payload.length < VHOST_USER_MEMORY_HDR_SIZE) {
-    throw new VhostUserProtocolError('protocol', `SET_MEM_TABLE payload is ${payload.length} bytes, shorter than its ${VHOST_USER_MEMORY_HDR_SIZE}-byte header`);
+    throw new VhostUserProtocolError(
+      'protocol',
+      `SET_MEM_TABLE payload is ${payload.length} bytes, shorter than its ${VHOST_USER_MEMORY_HDR_SIZE}-byte header`,
+    );
   }
   const v = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const n = v.getUint32(0, true);

@@ -28,7 +28,6 @@ interface JobEnd {
   readonly reusable: boolean;
 }
 
-
 /** How long stop() waits for the job to end before terminating the thread. */
 const STOP_TIMEOUT_MS = 5000;
 /** How long a terminated thread may take to exit before it is abandoned (stuck in a native call). */
@@ -58,7 +57,16 @@ export class IoThread {
   private readonly state: { stopping: boolean };
   private stopped: Promise<IoThreadStates> | undefined;
 
-  private constructor(pair: number, pool: IoThreadPool, thread: PooledThread, control: EventFd, command: Int32Array, done: Promise<JobEnd>, detach: () => void, state: { stopping: boolean }) {
+  private constructor(
+    pair: number,
+    pool: IoThreadPool,
+    thread: PooledThread,
+    control: EventFd,
+    command: Int32Array,
+    done: Promise<JobEnd>,
+    detach: () => void,
+    state: { stopping: boolean },
+  ) {
     this.pair = pair;
     this.pool = pool;
     this.thread = thread;
@@ -73,7 +81,11 @@ export class IoThread {
    * Runs the data plane of `data` (controlFd and command are added here) on a thread of `pool`
    * (default: the process-wide IoThreadPool.shared) and waits until it polls.
    */
-  static async start(data: Omit<IoWorkerData, 'controlFd' | 'command'>, handlers: IoThreadHandlers, pool: IoThreadPool = IoThreadPool.shared): Promise<IoThread> {
+  static async start(
+    data: Omit<IoWorkerData, 'controlFd' | 'command'>,
+    handlers: IoThreadHandlers,
+    pool: IoThreadPool = IoThreadPool.shared,
+  ): Promise<IoThread> {
     const what = `${data.nic}: the IO thread of queue pair ${data.pair}`;
     let thread: PooledThread;
     try {
@@ -223,4 +235,3 @@ async function terminateWithin(thread: PooledThread): Promise<boolean> {
   clearTimeout(timer);
   return exited;
 }
-

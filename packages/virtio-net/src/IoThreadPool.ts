@@ -58,8 +58,10 @@ export class IoThreadPool {
   constructor(options: IoThreadPoolOptions = {}) {
     const maxIdle = options.maxIdle ?? 16;
     const maxThreads = options.maxThreads ?? 256;
-    if (!Number.isInteger(maxIdle) || maxIdle < 0) throw new VirtioNetError('invalid-argument', `IoThreadPool: maxIdle must be an integer >= 0, got ${maxIdle}`);
-    if (!Number.isInteger(maxThreads) || maxThreads < 1) throw new VirtioNetError('invalid-argument', `IoThreadPool: maxThreads must be an integer >= 1, got ${maxThreads}`);
+    if (!Number.isInteger(maxIdle) || maxIdle < 0)
+      throw new VirtioNetError('invalid-argument', `IoThreadPool: maxIdle must be an integer >= 0, got ${maxIdle}`);
+    if (!Number.isInteger(maxThreads) || maxThreads < 1)
+      throw new VirtioNetError('invalid-argument', `IoThreadPool: maxThreads must be an integer >= 1, got ${maxThreads}`);
     this.#maxIdle = maxIdle;
     this.#maxThreads = maxThreads;
     this.#logger = options.logger ?? silentLogger;

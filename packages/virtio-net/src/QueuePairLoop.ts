@@ -148,7 +148,16 @@ export class QueuePairLoop implements QueuePairHost {
     if (ctx.state !== undefined) q.setState(ctx.state);
     const c = this.counters.read(ctx.index);
     // kick/call fds belong to the VMM: the wrappers are never closed.
-    return { index: ctx.index, q, kick: EventFd.fromFd(ctx.kickFd), call: EventFd.fromFd(ctx.callFd), c, malformedBase: c.malformed, unusable: 0, reported: false };
+    return {
+      index: ctx.index,
+      q,
+      kick: EventFd.fromFd(ctx.kickFd),
+      call: EventFd.fromFd(ctx.callFd),
+      c,
+      malformedBase: c.malformed,
+      unusable: 0,
+      reported: false,
+    };
   }
 
   /** Brings the queue's malformed counter up to date. */
@@ -159,8 +168,7 @@ export class QueuePairLoop implements QueuePairHost {
   /** Publishes the queue's counters and ring position (RX: as if the held chains were rewound). */
   publish(a: LoopQueue): void {
     const rx = this.rx;
-    const ring: QueueState =
-      rx !== undefined && a === rx.queue ? { nextAvail: rx.pool.resumePoint(a.q), nextUsed: a.q.nextUsed } : a.q.getState();
+    const ring: QueueState = rx !== undefined && a === rx.queue ? { nextAvail: rx.pool.resumePoint(a.q), nextUsed: a.q.nextUsed } : a.q.getState();
     this.counters.publish(a.index, a.c, ring);
   }
 

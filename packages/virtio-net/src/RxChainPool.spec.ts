@@ -69,7 +69,10 @@ describe('RxChainPool', () => {
   it('refuses, never holds, a chain below minCapacity or with more than maxBuffers buffers', () => {
     const { mem, drv, q } = setup();
     const small = drv.add(mem, [{ addr: BUF, len: 25, writable: true }])!;
-    const long = drv.add(mem, [0, 1, 2].map((i) => ({ addr: BUF + 0x1000 + 64 * i, len: 64, writable: true })))!;
+    const long = drv.add(
+      mem,
+      [0, 1, 2].map((i) => ({ addr: BUF + 0x1000 + 64 * i, len: 64, writable: true })),
+    )!;
     const [fits] = post(mem, drv, 1, 26, 4);
     const pool = new RxChainPool(2, 26);
     let unusable = 0;

@@ -42,7 +42,9 @@ describe('VirtioNetTapDevice.open: the config section', () => {
   it('rejects a bad "virtio-net" section before touching any tap, naming the NIC and the fields', () => {
     const e = thrown(() => VirtioNetTapDevice.open(config({ tap: 'a/b', speed: 9 })));
     expect(e.kind).toBe('invalid-argument');
-    expect(e.message).toMatch(/^spec0: invalid "virtio-net" section: speed: unknown field; allowed: tap, tapFds, persistent; tap: "a\/b" is not an interface name/);
+    expect(e.message).toMatch(
+      /^spec0: invalid "virtio-net" section: speed: unknown field; allowed: tap, tapFds, persistent; tap: "a\/b" is not an interface name/,
+    );
   });
 });
 
@@ -81,7 +83,14 @@ describe.skipIf(peer.skip)('VirtioNetTapDevice on the host kernel', () => {
     expect(d.queuePairs).toBe(2);
     expect(d.numQueues).toBe(5);
     const f = d.deviceFeatures;
-    for (const b of [N.VIRTIO_NET_F_MQ, N.VIRTIO_NET_F_MTU, N.VIRTIO_NET_F_CSUM, N.VIRTIO_NET_F_GUEST_CSUM, N.VIRTIO_NET_F_GUEST_TSO4, N.VIRTIO_NET_F_HOST_TSO4]) {
+    for (const b of [
+      N.VIRTIO_NET_F_MQ,
+      N.VIRTIO_NET_F_MTU,
+      N.VIRTIO_NET_F_CSUM,
+      N.VIRTIO_NET_F_GUEST_CSUM,
+      N.VIRTIO_NET_F_GUEST_TSO4,
+      N.VIRTIO_NET_F_HOST_TSO4,
+    ]) {
       expect(hasFeature(f, b), `bit ${b}`).toBe(true);
     }
     expect(hasFeature(f, N.VIRTIO_NET_F_HOST_UFO)).toBe((d.tapOffloads & 0x10) !== 0);

@@ -278,7 +278,6 @@ export class VirtioNetTapDevice extends NetDeviceBase {
   }
 }
 
-
 /** Runs a tap operation; a SysError becomes a VirtioNetError `tap` naming the NIC and the tap. */
 function tapCall<T>(at: string, what: string, op: () => T): T {
   try {

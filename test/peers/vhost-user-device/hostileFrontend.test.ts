@@ -79,10 +79,13 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
     return data.subarray(VHOST_USER_HDR_SIZE);
   }
 
-  const send = (sock: UnixSocket, request: number, payload?: Uint8Array, fds: number[] = [], flags = 0): void => sock.send(encodeMessage(request, payload, flags), fds);
+  const send = (sock: UnixSocket, request: number, payload?: Uint8Array, fds: number[] = [], flags = 0): void =>
+    sock.send(encodeMessage(request, payload, flags), fds);
 
   function memTable(regions: { gpa: number; size: number; user: bigint; offset?: number }[]): Uint8Array {
-    return encodeMemoryTable(regions.map((r) => ({ guestPhysAddr: BigInt(r.gpa), memorySize: BigInt(r.size), userspaceAddr: r.user, mmapOffset: BigInt(r.offset ?? 0) })));
+    return encodeMemoryTable(
+      regions.map((r) => ({ guestPhysAddr: BigInt(r.gpa), memorySize: BigInt(r.size), userspaceAddr: r.user, mmapOffset: BigInt(r.offset ?? 0) })),
+    );
   }
 
   function withMemory<T>(sizes: number[], use: (fds: number[]) => T): T {
@@ -95,18 +98,52 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
   }
 
   const cases: [string, RegExp, (sock: UnixSocket) => void | Promise<void>][] = [
-    ['a header announcing 64 KiB of payload', /GET_FEATURES: the header announces 65536 payload bytes; at most 4096 are allowed/, (s) => s.send(Uint8Array.from([1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0]))],
-    ['SET_VRING_NUM with a 4-byte payload', /SET_VRING_NUM: vhost-user vring state: payload is 4 bytes, expected 8/, (s) => send(s, FrontendReq.SET_VRING_NUM, new Uint8Array(4))],
-    ['GET_FEATURES with an fd attached', /GET_FEATURES: 1 fd\(s\) attached; this request carries none/, (s) => withMemory([MiB], (fds) => send(s, FrontendReq.GET_FEATURES, undefined, fds))],
+    [
+      'a header announcing 64 KiB of payload',
+      /GET_FEATURES: the header announces 65536 payload bytes; at most 4096 are allowed/,
+      (s) => s.send(Uint8Array.from([1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0])),
+    ],
+    [
+      'SET_VRING_NUM with a 4-byte payload',
+      /SET_VRING_NUM: vhost-user vring state: payload is 4 bytes, expected 8/,
+      (s) => send(s, FrontendReq.SET_VRING_NUM, new Uint8Array(4)),
+    ],
+    [
+      'GET_FEATURES with an fd attached',
+      /GET_FEATURES: 1 fd\(s\) attached; this request carries none/,
+      (s) => withMemory([MiB], (fds) => send(s, FrontendReq.GET_FEATURES, undefined, fds)),
+    ],
     [
       'SET_MEM_TABLE with overlapping regions',
       /SET_MEM_TABLE rejected: region 1 \(guest 0x80000\+0x100000.*overlaps region 0 .* in guest-physical space/,
-      (s) => withMemory([MiB, MiB], (fds) => send(s, FrontendReq.SET_MEM_TABLE, memTable([{ gpa: 0, size: MiB, user: 0x7000_0000n }, { gpa: 0x8_0000, size: MiB, user: 0x9000_0000n }]), fds)),
+      (s) =>
+        withMemory([MiB, MiB], (fds) =>
+          send(
+            s,
+            FrontendReq.SET_MEM_TABLE,
+            memTable([
+              { gpa: 0, size: MiB, user: 0x7000_0000n },
+              { gpa: 0x8_0000, size: MiB, user: 0x9000_0000n },
+            ]),
+            fds,
+          ),
+        ),
     ],
     [
       'SET_MEM_TABLE with regions overlapping in frontend virtual space',
       /overlaps region 0 .* in frontend virtual space/,
-      (s) => withMemory([MiB, MiB], (fds) => send(s, FrontendReq.SET_MEM_TABLE, memTable([{ gpa: 0, size: MiB, user: 0x7000_0000n }, { gpa: 0x1000_0000, size: MiB, user: 0x7008_0000n }]), fds)),
+      (s) =>
+        withMemory([MiB, MiB], (fds) =>
+          send(
+            s,
+            FrontendReq.SET_MEM_TABLE,
+            memTable([
+              { gpa: 0, size: MiB, user: 0x7000_0000n },
+              { gpa: 0x1000_0000, size: MiB, user: 0x7008_0000n },
+            ]),
+            fds,
+          ),
+        ),
     ],
     [
       'SET_MEM_TABLE with a region larger than its memfd',
@@ -121,7 +158,18 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
     [
       'SET_MEM_TABLE with two regions and one fd',
       /2 region\(s\) but 1 fd\(s\) attached/,
-      (s) => withMemory([MiB], (fds) => send(s, FrontendReq.SET_MEM_TABLE, memTable([{ gpa: 0, size: 4096, user: 0x7000_0000n }, { gpa: 0x10_0000, size: 4096, user: 0x9000_0000n }]), fds)),
+      (s) =>
+        withMemory([MiB], (fds) =>
+          send(
+            s,
+            FrontendReq.SET_MEM_TABLE,
+            memTable([
+              { gpa: 0, size: 4096, user: 0x7000_0000n },
+              { gpa: 0x10_0000, size: 4096, user: 0x9000_0000n },
+            ]),
+            fds,
+          ),
+        ),
     ],
     [
       'SET_VRING_ADDR outside the memory table',
@@ -130,7 +178,11 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
         withMemory([MiB], (fds) => {
           send(s, FrontendReq.SET_MEM_TABLE, memTable([{ gpa: 0, size: MiB, user: 0x7000_0000n }]), fds);
           send(s, FrontendReq.SET_VRING_NUM, encodeVringState({ index: 0, num: 256 }));
-          send(s, FrontendReq.SET_VRING_ADDR, encodeVringAddr(0, { flags: 0, descUserAddr: 0x9000_0000n, usedUserAddr: 0x7000_2000n, availUserAddr: 0x7000_1000n, logGuestAddr: 0n }));
+          send(
+            s,
+            FrontendReq.SET_VRING_ADDR,
+            encodeVringAddr(0, { flags: 0, descUserAddr: 0x9000_0000n, usedUserAddr: 0x7000_2000n, availUserAddr: 0x7000_1000n, logGuestAddr: 0n }),
+          );
         }),
     ],
     [
@@ -140,58 +192,110 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
         withMemory([MiB], (fds) => {
           send(s, FrontendReq.SET_MEM_TABLE, memTable([{ gpa: 0, size: MiB, user: 0x7000_0000n }]), fds);
           send(s, FrontendReq.SET_VRING_NUM, encodeVringState({ index: 1, num: 256 }));
-          send(s, FrontendReq.SET_VRING_ADDR, encodeVringAddr(1, { flags: 0, descUserAddr: 0x7000_0000n, usedUserAddr: 0x700f_fff0n, availUserAddr: 0x7000_1000n, logGuestAddr: 0n }));
+          send(
+            s,
+            FrontendReq.SET_VRING_ADDR,
+            encodeVringAddr(1, { flags: 0, descUserAddr: 0x7000_0000n, usedUserAddr: 0x700f_fff0n, availUserAddr: 0x7000_1000n, logGuestAddr: 0n }),
+          );
         }),
     ],
-    ['SET_VRING_NUM that is not a power of two', /vring 0 size 100 is not a power of two in 1\.\.32768/, (s) => send(s, FrontendReq.SET_VRING_NUM, encodeVringState({ index: 0, num: 100 }))],
-    ['a vring index past the queue pairs', /SET_VRING_NUM: vring index 7 is out of range; this device has 2 vrings/, (s) => send(s, FrontendReq.SET_VRING_NUM, encodeVringState({ index: 7, num: 256 }))],
-    ['SET_VRING_KICK with NOFD', /SET_VRING_KICK: vring 0 without a kick fd \(NOFD\)/, (s) => send(s, FrontendReq.SET_VRING_KICK, encodeU64(BigInt(VHOST_USER_VRING_NOFD_MASK)))],
-    ['SET_VRING_CALL without NOFD and without an fd', /SET_VRING_CALL: u64 0x0 with 0 fd\(s\); expected .*exactly one eventfd/, (s) => send(s, FrontendReq.SET_VRING_CALL, encodeU64(0n))],
-    ['SET_VRING_KICK with a regular file instead of an eventfd', /SET_VRING_KICK: vring 0: the fd is \/.*kick-file, not an eventfd; vnic waits on and signals eventfds only/, (s) => {
-      const file = join(dir, 'kick-file');
-      writeFileSync(file, 'not an eventfd');
-      const fd = openSync(file, 'r');
-      try {
-        send(s, FrontendReq.SET_VRING_KICK, encodeU64(0n), [fd]);
-      } finally {
-        closeSync(fd);
-      }
-    }],
-    ['SET_VRING_CALL with a socket whose peer closed instead of an eventfd', /SET_VRING_CALL: vring 1: the fd is socket:\[\d+\], not an eventfd/, (s) => {
-      const [a, b] = socketpair();
-      closeFd(a);
-      try {
-        send(s, FrontendReq.SET_VRING_CALL, encodeU64(1n), [b]);
-      } finally {
-        closeFd(b);
-      }
-    }],
-    ['SET_FEATURES with bits never offered', /SET_FEATURES: features 0x.* include 0x.*, which GET_FEATURES .* did not offer/, (s) => send(s, FrontendReq.SET_FEATURES, encodeU64(1n << 63n))],
-    ['SET_FEATURES breaking a feature dependency (HOST_TSO4 without CSUM)', /SET_FEATURES: features 0x.* break a virtio-net feature dependency: VIRTIO_NET_F_HOST_TSO4 requires VIRTIO_NET_F_CSUM/, (s) => {
-      expect(server.features & (1n << 11n)).not.toBe(0n); // the tap here offers TSO
-      send(s, FrontendReq.SET_FEATURES, encodeU64((1n << 32n) | (1n << 11n)));
-    }],
-    ['SET_FEATURES without VERSION_1', /lack VIRTIO_F_VERSION_1/, (s) => send(s, FrontendReq.SET_FEATURES, encodeU64(0n))],
-    ['SET_PROTOCOL_FEATURES with bits never offered', /SET_PROTOCOL_FEATURES: protocol features 0x.* which were not offered/, (s) => send(s, FrontendReq.SET_PROTOCOL_FEATURES, encodeU64(1n << 12n))],
-    ['an unknown request', /request 99: not supported by vnic's vhost-user device/, (s) => send(s, 99)],
-    ['a reply sent as a request', /GET_FEATURES: a frontend request has the REPLY flag set/, (s) => send(s, FrontendReq.GET_FEATURES, undefined, [], VHOST_USER_REPLY_MASK)],
-    ['requests whose replies are never read', /GET_FEATURES: sending the reply failed: the socket buffer is full: the frontend does not read its replies/, async (s) => {
-      // ~20 bytes of reply each, never read: far more than a unix socket buffer holds. The server
-      // shares this thread, so the test must not block in send either.
-      const burst = new Uint8Array(Array.from({ length: 1000 }, () => [...encodeMessage(FrontendReq.GET_FEATURES)]).flat());
-      for (let i = 0; i < 1000; i++) {
+    [
+      'SET_VRING_NUM that is not a power of two',
+      /vring 0 size 100 is not a power of two in 1\.\.32768/,
+      (s) => send(s, FrontendReq.SET_VRING_NUM, encodeVringState({ index: 0, num: 100 })),
+    ],
+    [
+      'a vring index past the queue pairs',
+      /SET_VRING_NUM: vring index 7 is out of range; this device has 2 vrings/,
+      (s) => send(s, FrontendReq.SET_VRING_NUM, encodeVringState({ index: 7, num: 256 })),
+    ],
+    [
+      'SET_VRING_KICK with NOFD',
+      /SET_VRING_KICK: vring 0 without a kick fd \(NOFD\)/,
+      (s) => send(s, FrontendReq.SET_VRING_KICK, encodeU64(BigInt(VHOST_USER_VRING_NOFD_MASK))),
+    ],
+    [
+      'SET_VRING_CALL without NOFD and without an fd',
+      /SET_VRING_CALL: u64 0x0 with 0 fd\(s\); expected .*exactly one eventfd/,
+      (s) => send(s, FrontendReq.SET_VRING_CALL, encodeU64(0n)),
+    ],
+    [
+      'SET_VRING_KICK with a regular file instead of an eventfd',
+      /SET_VRING_KICK: vring 0: the fd is \/.*kick-file, not an eventfd; vnic waits on and signals eventfds only/,
+      (s) => {
+        const file = join(dir, 'kick-file');
+        writeFileSync(file, 'not an eventfd');
+        const fd = openSync(file, 'r');
         try {
-          s.send(burst, [], true);
-        } catch (e) {
-          if (!(SysError.is(e) && e.code === 'EAGAIN')) return; // EPIPE/ECONNRESET: the server dropped us
-          await new Promise((r) => setTimeout(r, 1));
+          send(s, FrontendReq.SET_VRING_KICK, encodeU64(0n), [fd]);
+        } finally {
+          closeSync(fd);
         }
-      }
-    }],
-    ['end of stream in the middle of a header', /a message header: the frontend closed the connection mid-message \(6 bytes received\)/, (s) => {
-      s.send(Uint8Array.from([1, 0, 0, 0, 1, 0]));
-      s.close();
-    }],
+      },
+    ],
+    [
+      'SET_VRING_CALL with a socket whose peer closed instead of an eventfd',
+      /SET_VRING_CALL: vring 1: the fd is socket:\[\d+\], not an eventfd/,
+      (s) => {
+        const [a, b] = socketpair();
+        closeFd(a);
+        try {
+          send(s, FrontendReq.SET_VRING_CALL, encodeU64(1n), [b]);
+        } finally {
+          closeFd(b);
+        }
+      },
+    ],
+    [
+      'SET_FEATURES with bits never offered',
+      /SET_FEATURES: features 0x.* include 0x.*, which GET_FEATURES .* did not offer/,
+      (s) => send(s, FrontendReq.SET_FEATURES, encodeU64(1n << 63n)),
+    ],
+    [
+      'SET_FEATURES breaking a feature dependency (HOST_TSO4 without CSUM)',
+      /SET_FEATURES: features 0x.* break a virtio-net feature dependency: VIRTIO_NET_F_HOST_TSO4 requires VIRTIO_NET_F_CSUM/,
+      (s) => {
+        expect(server.features & (1n << 11n)).not.toBe(0n); // the tap here offers TSO
+        send(s, FrontendReq.SET_FEATURES, encodeU64((1n << 32n) | (1n << 11n)));
+      },
+    ],
+    ['SET_FEATURES without VERSION_1', /lack VIRTIO_F_VERSION_1/, (s) => send(s, FrontendReq.SET_FEATURES, encodeU64(0n))],
+    [
+      'SET_PROTOCOL_FEATURES with bits never offered',
+      /SET_PROTOCOL_FEATURES: protocol features 0x.* which were not offered/,
+      (s) => send(s, FrontendReq.SET_PROTOCOL_FEATURES, encodeU64(1n << 12n)),
+    ],
+    ['an unknown request', /request 99: not supported by vnic's vhost-user device/, (s) => send(s, 99)],
+    [
+      'a reply sent as a request',
+      /GET_FEATURES: a frontend request has the REPLY flag set/,
+      (s) => send(s, FrontendReq.GET_FEATURES, undefined, [], VHOST_USER_REPLY_MASK),
+    ],
+    [
+      'requests whose replies are never read',
+      /GET_FEATURES: sending the reply failed: the socket buffer is full: the frontend does not read its replies/,
+      async (s) => {
+        // ~20 bytes of reply each, never read: far more than a unix socket buffer holds. The server
+        // shares this thread, so the test must not block in send either.
+        const burst = new Uint8Array(Array.from({ length: 1000 }, () => [...encodeMessage(FrontendReq.GET_FEATURES)]).flat());
+        for (let i = 0; i < 1000; i++) {
+          try {
+            s.send(burst, [], true);
+          } catch (e) {
+            if (!(SysError.is(e) && e.code === 'EAGAIN')) return; // EPIPE/ECONNRESET: the server dropped us
+            await new Promise((r) => setTimeout(r, 1));
+          }
+        }
+      },
+    ],
+    [
+      'end of stream in the middle of a header',
+      /a message header: the frontend closed the connection mid-message \(6 bytes received\)/,
+      (s) => {
+        s.send(Uint8Array.from([1, 0, 0, 0, 1, 0]));
+        s.close();
+      },
+    ],
   ];
 
   for (const [what, error, talk] of cases) {
@@ -209,7 +313,13 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
   // order, waits for the IO thread, kicks, and disconnects: the server must stop the thread and
   // report a clean disconnect, never a TypeError.
   const F = (1n << 32n) | (1n << 30n); // VERSION_1 | VHOST_USER_F_PROTOCOL_FEATURES
-  const ringAddr = (i: number) => ({ flags: 0, descUserAddr: 0x7000_0000n + BigInt(i * 0x4000), availUserAddr: 0x7000_1000n + BigInt(i * 0x4000), usedUserAddr: 0x7000_2000n + BigInt(i * 0x4000), logGuestAddr: 0n });
+  const ringAddr = (i: number) => ({
+    flags: 0,
+    descUserAddr: 0x7000_0000n + BigInt(i * 0x4000),
+    availUserAddr: 0x7000_1000n + BigInt(i * 0x4000),
+    usedUserAddr: 0x7000_2000n + BigInt(i * 0x4000),
+    logGuestAddr: 0n,
+  });
   type Step = 'features' | 'mem' | 'num' | 'base' | 'addr' | 'kick' | 'call' | 'enable';
   const orders: [string, Step[], { sharedKick?: boolean }][] = [
     ['ADDR before CALL (memory and size known: the addresses are checked at once)', ['features', 'mem', 'num', 'base', 'addr', 'call', 'kick', 'enable'], {}],
@@ -268,7 +378,9 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
 
   it('an idle connection that sends nothing is dropped after handshakeTimeoutMs with a clear error', async () => {
     const reason = await session(() => undefined);
-    expect(reason?.message).toMatch(/no SET_OWNER within 1000 ms of connecting: the frontend is idle or too slow; dropped so that another frontend can be served/);
+    expect(reason?.message).toMatch(
+      /no SET_OWNER within 1000 ms of connecting: the frontend is idle or too slow; dropped so that another frontend can be served/,
+    );
   });
 
   it('a frontend that stops in the middle of a message is dropped after handshakeTimeoutMs', async () => {

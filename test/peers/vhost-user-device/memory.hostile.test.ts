@@ -66,7 +66,8 @@ describe.skipIf(!root)('vhost-user device: guest memory a frontend could shrink'
     return reasons[before];
   }
 
-  const send = (sock: UnixSocket, request: number, payload?: Uint8Array, fds: number[] = [], flags = 0): void => sock.send(encodeMessage(request, payload, flags), fds);
+  const send = (sock: UnixSocket, request: number, payload?: Uint8Array, fds: number[] = [], flags = 0): void =>
+    sock.send(encodeMessage(request, payload, flags), fds);
   const table = (size: number): Uint8Array => encodeMemoryTable([{ guestPhysAddr: 0n, memorySize: BigInt(size), userspaceAddr: 0x7000_0000n, mmapOffset: 0n }]);
 
   async function setMemTable(sockPath: string, fd: number, size: number): Promise<{ reason: Error | undefined; ack: bigint | undefined }> {
@@ -91,7 +92,9 @@ describe.skipIf(!root)('vhost-user device: guest memory a frontend could shrink'
     const m = MemfdGuestMemory.create({ name: MEMFD, regions: [{ guestPhysAddr: 0, size: MiB }], seal: false });
     try {
       const { reason } = await setMemTable(path, m.layout.regions[0]!.fd, MiB);
-      expect(reason?.message).toMatch(/SET_MEM_TABLE rejected: the fd of region 0 is a memfd without F_SEAL_SHRINK \(seals 0x1\).*SIGBUS.*seal=on.*--allow-unsealed-memory/);
+      expect(reason?.message).toMatch(
+        /SET_MEM_TABLE rejected: the fd of region 0 is a memfd without F_SEAL_SHRINK \(seals 0x1\).*SIGBUS.*seal=on.*--allow-unsealed-memory/,
+      );
       expect(server.connected).toBe(false);
       expect(fdCount.memfdMappings(MEMFD)).toBe(1); // ours only: the server mapped nothing
     } finally {

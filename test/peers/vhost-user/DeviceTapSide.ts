@@ -145,11 +145,11 @@ export function nextEvent<K extends 'connected' | 'disconnected' | 'rings-starte
       off();
       reject(new Error(`no '${event}' event from the vhost-user device within ${timeoutMs} ms`));
     }, timeoutMs);
-    const off = server.events.on(event, ((...args: never[]) => {
+    const off = server.events.on(event, (...args: never[]) => {
       if (!accept(...args)) return;
       clearTimeout(timer);
       off();
       resolve(args);
-    }));
+    });
   });
 }

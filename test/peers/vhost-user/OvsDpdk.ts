@@ -68,7 +68,12 @@ export class OvsDpdk {
       await run('ovsdb-tool', ['create', db, SCHEMA], env);
       const server = spawn(
         'ovsdb-server',
-        [db, `--remote=punix:${join(dir, 'run', 'db.sock')}`, `--unixctl=${join(dir, 'run', 'ovsdb-server.ctl')}`, `--log-file=${join(dir, 'log', 'ovsdb-server.log')}`],
+        [
+          db,
+          `--remote=punix:${join(dir, 'run', 'db.sock')}`,
+          `--unixctl=${join(dir, 'run', 'ovsdb-server.ctl')}`,
+          `--log-file=${join(dir, 'log', 'ovsdb-server.log')}`,
+        ],
         { env, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       ovs = new OvsDpdk(dir, env, prefix, server);
@@ -76,7 +81,12 @@ export class OvsDpdk {
       server.stderr?.on('data', (d: Buffer) => (ovs!.#output += d.toString()));
       await ovs.#waitFile(join(dir, 'run', 'db.sock'), server, 'ovsdb-server');
       await ovs.vsctl(
-        '--no-wait', 'init', '--', 'set', 'Open_vSwitch', '.',
+        '--no-wait',
+        'init',
+        '--',
+        'set',
+        'Open_vSwitch',
+        '.',
         'other_config:dpdk-init=true',
         `other_config:dpdk-extra=--no-huge --legacy-mem -m 256 --no-pci --file-prefix=${prefix} --no-shconf`,
         'other_config:per-port-memory=true',
@@ -84,7 +94,13 @@ export class OvsDpdk {
       // unshare execs the daemon in place: the pid we hold is ovs-vswitchd's own.
       const vswitchd = spawn(
         'unshare',
-        ['-n', VSWITCHD, `unix:${join(dir, 'run', 'db.sock')}`, `--unixctl=${join(dir, 'run', 'ovs-vswitchd.ctl')}`, `--log-file=${join(dir, 'log', 'ovs-vswitchd.log')}`],
+        [
+          '-n',
+          VSWITCHD,
+          `unix:${join(dir, 'run', 'db.sock')}`,
+          `--unixctl=${join(dir, 'run', 'ovs-vswitchd.ctl')}`,
+          `--log-file=${join(dir, 'log', 'ovs-vswitchd.log')}`,
+        ],
         { env, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       ovs.#vswitchd = vswitchd;

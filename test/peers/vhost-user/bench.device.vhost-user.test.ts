@@ -13,7 +13,10 @@ describe.skipIf(skip)('vnic bench vhost-user-device', () => {
     const io = captureIo();
     const code = await bench('vhost-user-device', { json: true, seconds: 1 }, io);
     expect(code, io.stderr).toBe(0);
-    const rows = io.stdout.trim().split('\n').map((l) => JSON.parse(l) as BenchRow);
+    const rows = io.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as BenchRow);
     expect(rows.map((r) => [r.metric, r.unit])).toEqual([
       ['tx-64B-mpps', 'Mpps'],
       ['tx-1514B-gbps', 'Gbit/s'],

@@ -13,7 +13,10 @@ describe.skipIf(skip)('vnic bench vhost-user', () => {
     const io = captureIo();
     const code = await bench('vhost-user', { json: true, seconds: 1 }, io);
     expect(code, io.stderr).toBe(0);
-    const rows = io.stdout.trim().split('\n').map((l) => JSON.parse(l) as BenchRow);
+    const rows = io.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as BenchRow);
     expect(rows.map((r) => r.metric)).toEqual(['handshake-ms', 'reconnect-ms', 'reconnect-after-accept-ms', 'roundtrip-64B-mpps']);
     for (const r of rows) {
       expect(r.bench).toBe('vhost-user');

@@ -57,7 +57,9 @@ const target: ConformanceTarget = {
         // across a guest reset, so that never matters there; a second driver here allocates NEW RAM,
         // so it must not land where the first one's was: hold a same-sized placeholder meanwhile.
         const placeholder =
-          lastMemoryBytes === undefined ? undefined : MemfdGuestMemory.create({ regions: [{ guestPhysAddr: 0, size: lastMemoryBytes }], name: 'vnic-placeholder' });
+          lastMemoryBytes === undefined
+            ? undefined
+            : MemfdGuestMemory.create({ regions: [{ guestPhysAddr: 0, size: lastMemoryBytes }], name: 'vnic-placeholder' });
         const before = pmd!.readyCount(DUT);
         try {
           const driver = await VirtioNetDriver.create(options);

@@ -92,7 +92,10 @@ async function guestOnVnic(queuePairs: number, bytes: number, memoryMiB = 512): 
       }
     }
 
-    const clients = Array.from({ length: queuePairs }, (_, k) => `taskset -c ${k} python3 /run/testvm/tcpcheck.py client ${subnet}.1 ${5001 + k} ${bytes} & pids="$pids $!"`).join('\n');
+    const clients = Array.from(
+      { length: queuePairs },
+      (_, k) => `taskset -c ${k} python3 /run/testvm/tcpcheck.py client ${subnet}.1 ${5001 + k} ${bytes} & pids="$pids $!"`,
+    ).join('\n');
     const script = `set -e
 dev=$(ls /sys/class/net | grep -v '^lo$' | head -n 1)
 echo "guest nic $dev driver features $(cat /sys/class/net/$dev/device/features)"
@@ -135,20 +138,24 @@ describe.skipIf(missing !== undefined)('vhost-user device: QEMU with a real Linu
   it('the guest negotiates, pings the namespace, moves 4 MiB each way over TCP with the bytes checked', async () => {
     const r = await guestOnVnic(1, 4 * MiB);
     // The features the real driver took (recorded in the log line above), through QEMU.
-    for (const bit of [VIRTIO_F_VERSION_1, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_NET_F_MRG_RXBUF]) expect(r.features & featureBit(bit)).not.toBe(0n);
+    for (const bit of [VIRTIO_F_VERSION_1, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_NET_F_MRG_RXBUF])
+      expect(r.features & featureBit(bit)).not.toBe(0n);
     expect(r.output).toMatch(/3 packets transmitted, 3 (packets )?received/);
     expect(r.output).toContain('client: received 4194304 bytes, sha256 ok');
     expect(r.hostLines).toContain('server: received 4194304 bytes, sha256 ok');
     const [rx0, tx0] = r.stats;
-    expect(rx0!.packets).toBeGreaterThan(4 * MiB / 65536);
-    expect(tx0!.packets).toBeGreaterThan(4 * MiB / 65536);
+    expect(rx0!.packets).toBeGreaterThan((4 * MiB) / 65536);
+    expect(tx0!.packets).toBeGreaterThan((4 * MiB) / 65536);
     expect(rx0!.malformed + tx0!.malformed).toBe(0);
   }, 360_000);
 
   it('an 8 GiB guest (memory-backend-memfd,size=8G,share=on: a region above 4 GiB, bigger than one view): ping and TCP both ways with the bytes checked', async () => {
     const r = await guestOnVnic(1, 4 * 1024 * 1024, 8192);
     // q35 puts RAM above 2 GiB at 4 GiB: the table has a region that starts at 4 GiB and is 6 GiB long.
-    expect(r.log.some((l) => /^memory .*0x100000000\+0x180000000/.test(l)), r.log.join('\n')).toBe(true);
+    expect(
+      r.log.some((l) => /^memory .*0x100000000\+0x180000000/.test(l)),
+      r.log.join('\n'),
+    ).toBe(true);
     expect(r.output).toContain('client: received 4194304 bytes, sha256 ok');
     expect(r.hostLines).toContain('server: received 4194304 bytes, sha256 ok');
   }, 330_000);

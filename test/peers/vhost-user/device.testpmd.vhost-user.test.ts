@@ -37,7 +37,7 @@ describe.skipIf(skip)('vhost-user device: DPDK testpmd virtio_user as the fronte
     const side = DeviceTapSide.create({ socket: sock, allowUnsealedMemory: true });
     cleanup.push(() => side.close());
     const negotiated = nextEvent(side.server, 'negotiated');
-    const started = nextEvent(side.server, 'rings-started', 15_000, ((info: { rx: boolean; tx: boolean }) => info.rx && info.tx));
+    const started = nextEvent(side.server, 'rings-started', 15_000, (info: { rx: boolean; tx: boolean }) => info.rx && info.tx);
     side.server.start();
     const pmd = await Testpmd.start({ socket: sock, role: 'virtio-user', forwardMode: 'macswap' });
     cleanup.push(() => pmd.stop());
@@ -61,7 +61,7 @@ describe.skipIf(skip)('vhost-user device: DPDK testpmd virtio_user as the fronte
     cleanup.push(() => side.close());
     const pmd = await Testpmd.start({ socket: sock, role: 'virtio-user', client: false, forwardMode: 'macswap' });
     cleanup.push(() => pmd.stop());
-    const started = nextEvent(side.server, 'rings-started', 15_000, ((info: { rx: boolean; tx: boolean }) => info.rx && info.tx));
+    const started = nextEvent(side.server, 'rings-started', 15_000, (info: { rx: boolean; tx: boolean }) => info.rx && info.tx);
     side.server.start();
     await started;
     await pmd.waitForwarding();
@@ -78,7 +78,7 @@ describe.skipIf(skip)('vhost-user device: DPDK testpmd virtio_user as the fronte
 
     /** Connects a new testpmd, checks frames loop, then SIGKILLs it while frames keep arriving on the tap. */
     const connectAndKill = async (seq0: number): Promise<void> => {
-      const started = nextEvent(side.server, 'rings-started', 15_000, ((info: { rx: boolean; tx: boolean }) => info.rx && info.tx));
+      const started = nextEvent(side.server, 'rings-started', 15_000, (info: { rx: boolean; tx: boolean }) => info.rx && info.tx);
       const pmd = await Testpmd.start({ socket: sock, role: 'virtio-user', forwardMode: 'macswap' });
       cleanup.push(() => pmd.stop());
       await started;
@@ -114,7 +114,7 @@ describe.skipIf(skip)('vhost-user device: DPDK testpmd virtio_user as the fronte
     expect(memfdMappings()).toBe(maps0);
     expect(fdCount.fds()).toBe(fds1); // kick/call eventfds, the socket, the thread's control eventfd: all closed
 
-    const started = nextEvent(side.server, 'rings-started', 15_000, ((info: { rx: boolean; tx: boolean }) => info.rx && info.tx));
+    const started = nextEvent(side.server, 'rings-started', 15_000, (info: { rx: boolean; tx: boolean }) => info.rx && info.tx);
     const pmd3 = await Testpmd.start({ socket: sock, role: 'virtio-user', forwardMode: 'macswap' });
     cleanup.push(() => pmd3.stop());
     await started;

@@ -28,7 +28,10 @@ describe.skipIf(skip)('vhost-user reconnect: testpmd killed mid-traffic and rest
     for (const c of cleanup.splice(0).reverse()) await c();
   });
 
-  for (const [mode, restarts] of [['client', 20], ['server', 5]] as const) {
+  for (const [mode, restarts] of [
+    ['client', 20],
+    ['server', 5],
+  ] as const) {
     it(`${mode} mode: link down, backoff, replay, link up, traffic resumes; no fd leaked over ${restarts} restarts`, async () => {
       const sock = sockets.path(`re-${mode}.sock`);
       const start = (): Promise<Testpmd> => Testpmd.start({ socket: sock, client: mode === 'server' });
@@ -90,7 +93,13 @@ describe.skipIf(skip)('vhost-user reconnect: testpmd killed mid-traffic and rest
   it('with reconnect off, a lost backend means link down and NEEDS_RESET', async () => {
     const sock = sockets.path('noreconnect.sock');
     const pmd = await Testpmd.start({ socket: sock });
-    const device = await VhostUserNetDevice.create(netConfig('vhost-user'), { socket: sock, mode: 'client', reconnect: false, connectTimeoutMs: 5000, replyTimeoutMs: 2000 });
+    const device = await VhostUserNetDevice.create(netConfig('vhost-user'), {
+      socket: sock,
+      mode: 'client',
+      reconnect: false,
+      connectTimeoutMs: 5000,
+      replyTimeoutMs: 2000,
+    });
     cleanup.push(async () => {
       await device.close();
       await pmd.stop();

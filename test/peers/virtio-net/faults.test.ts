@@ -163,7 +163,9 @@ describe.skipIf(peer.skip)('virtio-net backend: guest faults and IO thread failu
     const { nic, driver, reasons } = await start();
     // Fault injection: kill the pair-0 thread from outside (a crash the device did not ask for).
     // terminate() lands when the thread is back in JS, so wake it from epoll_wait with its control eventfd.
-    const pair0 = (nic.device as unknown as { active: { threads: { thread(pair: number): { thread: { worker: Worker }; control: EventFd } } } }).active.threads.thread(0);
+    const pair0 = (
+      nic.device as unknown as { active: { threads: { thread(pair: number): { thread: { worker: Worker }; control: EventFd } } } }
+    ).active.threads.thread(0);
     const killed = pair0.thread.worker.terminate();
     pair0.control.write(1n);
     await killed;

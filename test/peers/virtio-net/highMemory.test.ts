@@ -17,7 +17,19 @@ const BASE = 5 * GiB;
 const EDGE = BASE + DEFAULT_GUEST_MEMORY_WINDOWS.stride;
 
 function config(): NetDeviceConfig {
-  return { id: 'vnt-high', backend: 'virtio-net', mac: MAC, queuePairs: 1, queueSize: 256, offloads: DEFAULT_NET_OFFLOADS, mrgRxbuf: true, eventIdx: true, indirectDesc: true, ctrlVq: false, options: {} };
+  return {
+    id: 'vnt-high',
+    backend: 'virtio-net',
+    mac: MAC,
+    queuePairs: 1,
+    queueSize: 256,
+    offloads: DEFAULT_NET_OFFLOADS,
+    mrgRxbuf: true,
+    eventIdx: true,
+    indirectDesc: true,
+    ctrlVq: false,
+    options: {},
+  };
 }
 
 const peer = hostTapPeer();
@@ -30,7 +42,11 @@ describe.skipIf(peer.skip)('virtio-net backend: guest memory above 4 GiB, rings 
     if (peer.reason !== undefined) throw new Error(`host kernel tap peer missing: ${peer.reason}`);
     nic = TapNetns.create(config(), { packetSocket: true });
     // 64 KiB scratch, the RX ring (one 8 KiB slot), then 256 RX buffers from EDGE - 64 KiB.
-    driver = await VirtioNetDriver.create({ device: nic.device, rxBufferSize: 1500, placement: { guestPhysAddr: BASE, size: 4 * GiB + 128 * 2 ** 20, ramBase: EDGE - 136 * 1024 } });
+    driver = await VirtioNetDriver.create({
+      device: nic.device,
+      rxBufferSize: 1500,
+      placement: { guestPhysAddr: BASE, size: 4 * GiB + 128 * 2 ** 20, ramBase: EDGE - 136 * 1024 },
+    });
   });
 
   afterAll(async () => {

@@ -109,7 +109,8 @@ describe.skipIf(peer.skip)('virtio-net backend: no leaks over many life cycles',
           // Each IO thread maps its ring when its job starts; pair 1's starts once the driver's
           // MQ_VQ_PAIRS_SET went through the control queue, so give it a moment.
           const want = engine === 'io_uring' ? 2 : 0;
-          for (let t = 0; t < 200 && (rings() - before.rings !== want || ringMaps() - before.maps !== 2 * want); t++) await new Promise((r) => setTimeout(r, 10));
+          for (let t = 0; t < 200 && (rings() - before.rings !== want || ringMaps() - before.maps !== 2 * want); t++)
+            await new Promise((r) => setTimeout(r, 10));
           expect(rings() - before.rings).toBe(want);
           expect(ringMaps() - before.maps).toBe(2 * want); // SQ/CQ ring + SQE array, per thread
         } finally {

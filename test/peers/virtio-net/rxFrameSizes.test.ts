@@ -77,7 +77,13 @@ describe.skipIf(peer.skip)('virtio-net backend: a frame larger than the RX buffe
     if (peer.reason !== undefined) throw new Error(`host kernel tap peer missing: ${peer.reason}`);
     nic = TapNetns.create({ ...config(), id: 'vnt-nomrg' }, { packetSocket: true });
     nic.ns.ip('link', 'set', nic.tap, 'mtu', '9000');
-    const noMrgNoGso = [N.VIRTIO_NET_F_MRG_RXBUF, N.VIRTIO_NET_F_GUEST_TSO4, N.VIRTIO_NET_F_GUEST_TSO6, N.VIRTIO_NET_F_GUEST_ECN, N.VIRTIO_NET_F_GUEST_UFO].reduce((f, b) => f & ~featureBit(b), DRIVER_FEATURES);
+    const noMrgNoGso = [
+      N.VIRTIO_NET_F_MRG_RXBUF,
+      N.VIRTIO_NET_F_GUEST_TSO4,
+      N.VIRTIO_NET_F_GUEST_TSO6,
+      N.VIRTIO_NET_F_GUEST_ECN,
+      N.VIRTIO_NET_F_GUEST_UFO,
+    ].reduce((f, b) => f & ~featureBit(b), DRIVER_FEATURES);
     driver = await VirtioNetDriver.create({ device: nic.device, features: noMrgNoGso });
   });
 

@@ -23,7 +23,19 @@ const NO_MRG = [N.VIRTIO_NET_F_MRG_RXBUF, N.VIRTIO_NET_F_GUEST_TSO4, N.VIRTIO_NE
 );
 
 function config(id: string, queueSize: number): NetDeviceConfig {
-  return { id, backend: 'virtio-net', mac: MAC, queuePairs: 1, queueSize, offloads: DEFAULT_NET_OFFLOADS, mrgRxbuf: true, eventIdx: true, indirectDesc: true, ctrlVq: false, options: {} };
+  return {
+    id,
+    backend: 'virtio-net',
+    mac: MAC,
+    queuePairs: 1,
+    queueSize,
+    offloads: DEFAULT_NET_OFFLOADS,
+    mrgRxbuf: true,
+    eventIdx: true,
+    indirectDesc: true,
+    ctrlVq: false,
+    options: {},
+  };
 }
 
 const peer = hostTapPeer();

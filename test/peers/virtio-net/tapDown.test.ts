@@ -12,7 +12,19 @@ import { TapNetns } from '../../fixtures/TapNetns.ts';
 const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x7e, 0x05, 0x21);
 
 function config(): NetDeviceConfig {
-  return { id: 'vnt-down', backend: 'virtio-net', mac: MAC, queuePairs: 1, queueSize: 256, offloads: DEFAULT_NET_OFFLOADS, mrgRxbuf: true, eventIdx: true, indirectDesc: true, ctrlVq: false, options: {} };
+  return {
+    id: 'vnt-down',
+    backend: 'virtio-net',
+    mac: MAC,
+    queuePairs: 1,
+    queueSize: 256,
+    offloads: DEFAULT_NET_OFFLOADS,
+    mrgRxbuf: true,
+    eventIdx: true,
+    indirectDesc: true,
+    ctrlVq: false,
+    options: {},
+  };
 }
 
 const peer = hostTapPeer();

@@ -111,7 +111,10 @@ describe.skipIf(peer.skip)('virtio-net backend: IPv4 traffic with a host kernel 
   it('TUNSETOFFLOAD follows the guest: partial checksums with GUEST_CSUM, complete ones after GUEST_OFFLOADS_SET 0', async () => {
     nic.ns.ip('neigh', 'replace', GUEST_IP, 'lladdr', formatMac(MAC), 'dev', nic.tap, 'nud', 'permanent');
     const send = (tag: string): Promise<string> =>
-      nodeInNetns(nic.ns.name, `const s = require('node:dgram').createSocket('udp4'); s.send(Buffer.from('${tag}'.repeat(100)), 7002, '${GUEST_IP}', () => s.close());`);
+      nodeInNetns(
+        nic.ns.name,
+        `const s = require('node:dgram').createSocket('udp4'); s.send(Buffer.from('${tag}'.repeat(100)), 7002, '${GUEST_IP}', () => s.close());`,
+      );
     const next = async (): Promise<{ flags: number; ok: boolean }> => {
       for (;;) {
         const rx = await driver.receive(0, 2000);
@@ -150,7 +153,11 @@ describe.skipIf(peer.skip)('virtio-net backend: IPv4 traffic with a host kernel 
     const frame = udpPartialFrame({ srcMac: MAC, dstMac: tapMac, src: GUEST_IP, dst: FAR_IP }, 40002, 5003, payload);
     const before = nic.device.stats()[1]!;
     expect(driver.send(frame, { hdr: { flags: VIRTIO_NET_HDR_F_NEEDS_CSUM, csumStart: 34, csumOffset: 6 } })).toBe(true);
-    const [out] = await readTapFrames(fwd.fds[0]!, (f) => isUdpTo(f, 5003), (fs) => fs.length >= 1);
+    const [out] = await readTapFrames(
+      fwd.fds[0]!,
+      (f) => isUdpTo(f, 5003),
+      (fs) => fs.length >= 1,
+    );
     expect(out).toBeDefined();
     const ip = parseIpv4(parseEthernet(out!)!.payload)!;
     expect(ip.ttl).toBe(63); // forwarded once
@@ -173,7 +180,11 @@ describe.skipIf(peer.skip)('virtio-net backend: IPv4 traffic with a host kernel 
     });
     expect(sent).toBe(true);
     const want = Math.ceil(payload.length / mss);
-    const segs = await readTapFrames(fwd.fds[0]!, (f) => isTcpTo(f, 5001), (fs) => fs.length >= want);
+    const segs = await readTapFrames(
+      fwd.fds[0]!,
+      (f) => isTcpTo(f, 5001),
+      (fs) => fs.length >= want,
+    );
     expect(segs).toHaveLength(want);
     const data = new Uint8Array(payload.length);
     let next = seq;
@@ -208,7 +219,11 @@ describe.skipIf(peer.skip)('virtio-net backend: IPv4 traffic with a host kernel 
     expect(sent).toBe(true);
     const l4Length = 8 + payload.length;
     const want = Math.ceil(l4Length / fragPayload);
-    const frags = await readTapFrames(fwd.fds[0]!, (f) => isIpFragmentOf(f, FAR_IP), (fs) => fs.length >= want);
+    const frags = await readTapFrames(
+      fwd.fds[0]!,
+      (f) => isIpFragmentOf(f, FAR_IP),
+      (fs) => fs.length >= want,
+    );
     expect(frags).toHaveLength(want);
     const whole = new Uint8Array(l4Length);
     let covered = 0;

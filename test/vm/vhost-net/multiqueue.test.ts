@@ -30,7 +30,12 @@ function config(): NetDeviceConfig {
 /** A UDP datagram to the guest from source port `srcPort` (one flow per port). */
 function udpToGuest(srcPort: number, port: number, tag: string): Uint8Array {
   const udp = buildUdp({ srcPort, dstPort: port, payload: Buffer.from(tag) }, TAP_IP, GUEST_IP);
-  return buildEthernet({ dst: MAC, src: OUTSIDE, etherType: EtherType.IPV4, payload: buildIpv4({ src: TAP_IP, dst: GUEST_IP, protocol: IpProtocol.UDP, payload: udp }) });
+  return buildEthernet({
+    dst: MAC,
+    src: OUTSIDE,
+    etherType: EtherType.IPV4,
+    payload: buildIpv4({ src: TAP_IP, dst: GUEST_IP, protocol: IpProtocol.UDP, payload: udp }),
+  });
 }
 
 describe('vhost-net backend: two queue pairs through the kernel', () => {

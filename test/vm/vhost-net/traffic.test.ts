@@ -57,7 +57,9 @@ describe('vhost-net backend: IPv4 traffic through the kernel vhost_net and a tap
     const tapMac = await stack.resolve(TAP_IP, 10_000);
     expect(formatMac(tapMac)).toBe(nic.ns.exec('cat', `/sys/class/net/${nic.tap}/address`).trim());
     nic.ns.ip('neigh', 'flush', 'dev', nic.tap);
-    expect(await pingGuestFromNetns(nic.ns.name, GUEST_IP, stack, { intervalS: 0.3, waitS: 5, timeoutMs: 30_000 })).toMatch(/3 packets transmitted, 3 received/);
+    expect(await pingGuestFromNetns(nic.ns.name, GUEST_IP, stack, { intervalS: 0.3, waitS: 5, timeoutMs: 30_000 })).toMatch(
+      /3 packets transmitted, 3 received/,
+    );
     expect(nic.ns.ip('neigh', 'show', GUEST_IP, 'dev', nic.tap)).toContain(formatMac(MAC));
     // ping resolves only on a reply with our id, seq and data (else it throws its timeout).
     for (let seq = 1; seq <= 3; seq++) await expect(stack.ping(TAP_IP, seq, 56 + seq * 300, 10_000)).resolves.toBeGreaterThan(0);

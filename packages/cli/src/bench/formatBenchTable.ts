@@ -10,10 +10,22 @@ function num(v: number | null): string {
 /** Renders rows as an aligned text table: metric, unit, vnic, reference, ratio, reference name, note. */
 export function formatBenchTable(rows: readonly BenchRow[]): string {
   const header = ['bench', 'metric', 'unit', 'vnic', 'reference', 'ratio', 'reference is', 'note'];
-  const cells = rows.map((r) => [r.bench, r.metric, r.unit, num(r.vnic), num(r.reference), r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`, r.referenceName ?? '', r.note ?? '']);
+  const cells = rows.map((r) => [
+    r.bench,
+    r.metric,
+    r.unit,
+    num(r.vnic),
+    num(r.reference),
+    r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`,
+    r.referenceName ?? '',
+    r.note ?? '',
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const right = new Set([3, 4, 5]);
   const line = (c: readonly string[]): string =>
-    c.map((v, i) => (right.has(i) ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ').trimEnd();
+    c
+      .map((v, i) => (right.has(i) ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n') + '\n';
 }

@@ -173,7 +173,12 @@ async function tx(backend: Backend): Promise<Measured> {
     const tapGot = tapCounter(ns, tap, 'rx_packets') - before;
     // Every chain the device used must have reached the tap (nothing dropped on the way).
     if (tapGot < rec.elements) throw new Error(`${backend} TX: the used ring returned ${rec.elements} chains but the tap received only ${tapGot}`);
-    return { pps: w.packets / w.seconds, guestUs, dataPlaneUs, note: `tap got ${tapGot} frames, used ring ${rec.elements}, ${rec.kicks} kicks; busiest threads: ${threads}` };
+    return {
+      pps: w.packets / w.seconds,
+      guestUs,
+      dataPlaneUs,
+      note: `tap got ${tapGot} frames, used ring ${rec.elements}, ${rec.kicks} kicks; busiest threads: ${threads}`,
+    };
   });
 }
 
@@ -186,7 +191,9 @@ async function rx(backend: Backend): Promise<Measured> {
     const rec = new RingRecycler(driver.memory, driver.queue(RX_QUEUE), () => driver.kick(RX_QUEUE));
     const before = tapCounter(ns, tap, 'tx_packets');
     // nice 19: the load fills the tap whenever a CPU is idle but does not starve the backend and the guest.
-    const child = spawn('ip', ['netns', 'exec', ns.name, 'nice', '-n', '19', flooder, tap, String(seconds + 10), Buffer.from(MAC).toString('hex')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('ip', ['netns', 'exec', ns.name, 'nice', '-n', '19', flooder, tap, String(seconds + 10), Buffer.from(MAC).toString('hex')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
@@ -200,7 +207,12 @@ async function rx(backend: Backend): Promise<Measured> {
       const { w, guestUs, dataPlaneUs, threads } = await measure(backend, rec);
       const queued = tapCounter(ns, tap, 'tx_packets') - before;
       if (rec.zeroLength > 0) throw new Error(`${backend} RX: ${rec.zeroLength} used buffers came back empty`);
-      return { pps: w.packets / w.seconds, guestUs, dataPlaneUs, note: `the tap queued ${queued} frames from the flooder, the ring got ${rec.elements}; busiest threads: ${threads}` };
+      return {
+        pps: w.packets / w.seconds,
+        guestUs,
+        dataPlaneUs,
+        note: `the tap queued ${queued} frames from the flooder, the ring got ${rec.elements}; busiest threads: ${threads}`,
+      };
     } finally {
       child.kill('SIGTERM');
       await exited;

@@ -278,8 +278,10 @@ async function reference(ctx: BenchContext, socket: string, seconds: number): Pr
     const want = Math.max(2, Math.round(seconds)) + 1; // the first period includes start-up
     const deadline = Date.now() + (want + 10) * 1000;
     while (frontend.rxPps(0).length < want) {
-      if (Date.now() > deadline) throw new CliError('timeout', `vhost-user bench: testpmd virtio_user printed no port statistics:\n${frontend.output.slice(-3000)}`);
-      if (frontend.proc.exitCode !== null) throw new CliError('command-failed', `vhost-user bench: testpmd virtio_user exited:\n${frontend.output.slice(-3000)}`);
+      if (Date.now() > deadline)
+        throw new CliError('timeout', `vhost-user bench: testpmd virtio_user printed no port statistics:\n${frontend.output.slice(-3000)}`);
+      if (frontend.proc.exitCode !== null)
+        throw new CliError('command-failed', `vhost-user bench: testpmd virtio_user exited:\n${frontend.output.slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     const pps = frontend.rxPps(0).slice(1);

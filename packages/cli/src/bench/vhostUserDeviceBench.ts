@@ -52,7 +52,10 @@ async function measureVnic(ctx: BenchContext, dir: string, len: number, seconds:
     server.start();
     load = await startLoad(socket, len);
     await load.waitForwarding();
-    await Promise.race([running, sleep(10_000).then(() => Promise.reject(new CliError('timeout', `${BENCH}: the virtio_user frontend did not start its rings within 10 s`)))]);
+    await Promise.race([
+      running,
+      sleep(10_000).then(() => Promise.reject(new CliError('timeout', `${BENCH}: the virtio_user frontend did not start its rings within 10 s`))),
+    ]);
     ctx.progress(`vnic: ${len} B frames, testpmd txonly -> vnic -> tap ${tap} for ${seconds} s`);
     const rate = await tapRxRate(async () => (await ns.linkStats(tap)).rx.packets, seconds);
     const [, tx] = server.stats();
@@ -108,7 +111,12 @@ export const vhostUserDeviceBench: Bench = {
           ctx.row(makeBenchRow(BENCH, 'tx-64B-mpps', 'Mpps', round(vnic / 1e6), round(ref / 1e6), { referenceName: 'testpmd vhost PMD -> net_tap', note }));
         } else {
           const gbps = (pps: number): number => round((pps * len * 8) / 1e9);
-          ctx.row(makeBenchRow(BENCH, 'tx-1514B-gbps', 'Gbit/s', gbps(vnic), gbps(ref), { referenceName: 'testpmd vhost PMD -> net_tap', note: `${note}; ${round(vnic / 1e6)} vs ${round(ref / 1e6)} Mpps` }));
+          ctx.row(
+            makeBenchRow(BENCH, 'tx-1514B-gbps', 'Gbit/s', gbps(vnic), gbps(ref), {
+              referenceName: 'testpmd vhost PMD -> net_tap',
+              note: `${note}; ${round(vnic / 1e6)} vs ${round(ref / 1e6)} Mpps`,
+            }),
+          );
         }
       }
     } finally {

@@ -98,7 +98,11 @@ async function scoped<T>(run: Pick<Run, 'ctx' | 'cleanup'>, label: string, body:
 }
 
 /** Builds NICs through @vnic/config (as a VMM does) and activates each with a VirtioNetDriver as its guest. */
-async function openNics(run: Pick<Run, 'ctx' | 'queueSize'>, local: Cleanup, entries: readonly Record<string, unknown>[]): Promise<{ device: VirtioNetDevice; driver: VirtioNetDriver }[]> {
+async function openNics(
+  run: Pick<Run, 'ctx' | 'queueSize'>,
+  local: Cleanup,
+  entries: readonly Record<string, unknown>[],
+): Promise<{ device: VirtioNetDevice; driver: VirtioNetDriver }[]> {
   const container = createVnicContainer(run.ctx.io.backendModules());
   const devices = await createNetDevices({ net: entries }, { container, source: 'vnic bench virtio-net', onWarning: (m) => run.ctx.progress(`warning: ${m}`) });
   for (const d of devices) local.add(`device ${d.id} closed`, () => d.close());
@@ -168,7 +172,10 @@ async function plugTap(run: Run, tap: string): Promise<void> {
 /** Fails loudly when the tap saw fewer frames than the writer claims: the numbers would be wrong. */
 function checkTapCount(what: string, claimed: number, tapCounted: number): void {
   if (tapCounted < claimed) {
-    throw new CliError('invalid-state', `${what}: the writer counted ${claimed} frames but the tap received only ${tapCounted}: the measurement is not trustworthy`);
+    throw new CliError(
+      'invalid-state',
+      `${what}: the writer counted ${claimed} frames but the tap received only ${tapCounted}: the measurement is not trustworthy`,
+    );
   }
 }
 
@@ -240,7 +247,14 @@ async function openCTx(run: Run, local: Cleanup, frameLen: number): Promise<Side
 
 /** Runs `body` while the traffic source sends `frame` out of `tap` (inside the namespace). */
 async function withFlood<T>(run: Run, tap: string, frame: Uint8Array, body: () => Promise<T>): Promise<T> {
-  const flood = new BenchProcess('the traffic source (packet_flood in the namespace)', 'ip', ['netns', 'exec', run.ns.name, run.programs.packet_flood, tap, hex(frame)]);
+  const flood = new BenchProcess('the traffic source (packet_flood in the namespace)', 'ip', [
+    'netns',
+    'exec',
+    run.ns.name,
+    run.programs.packet_flood,
+    tap,
+    hex(frame),
+  ]);
   run.cleanup.add('traffic source stopped', () => flood.kill());
   try {
     await flood.waitForLine((l) => l === 'ready', 10_000, '"ready"');
@@ -344,7 +358,14 @@ async function compare(run: Run, label: string, open: (local: Cleanup) => Promis
 }
 
 /** A row from both sides' rates: medians, and the spread of the rounds in the note. */
-function compareRow(run: Run, metric: string, unit: string, scale: (pps: number) => number, referenceName: string, m: { vnic: Measured; ref: Measured }): BenchRow {
+function compareRow(
+  run: Run,
+  metric: string,
+  unit: string,
+  scale: (pps: number) => number,
+  referenceName: string,
+  m: { vnic: Measured; ref: Measured },
+): BenchRow {
   const v = summarizeRounds(m.vnic.windows.map((w) => scale(w.pps)));
   const c = summarizeRounds(m.ref.windows.map((w) => scale(w.pps)));
   const spread = (s: { min: number; max: number }): string => `${round(s.min)}..${round(s.max)}`;
@@ -370,7 +391,9 @@ async function rssPerNic(run: Run, nics: number): Promise<{ mib: number; note: s
   await sleep(200);
   const before = procRss();
   return scoped(run, `${nics} NICs`, async (local) => {
-    const entries = [...Array(nics).keys()].map((i) => nicEntry(run.queueSize, `nic${i}`, uniqueName('vnbm'), `52:54:00:be:01:${i.toString(16).padStart(2, '0')}`));
+    const entries = [...Array(nics).keys()].map((i) =>
+      nicEntry(run.queueSize, `nic${i}`, uniqueName('vnbm'), `52:54:00:be:01:${i.toString(16).padStart(2, '0')}`),
+    );
     const opened = await openNics(run, local, entries);
     if (opened.length !== nics) throw new CliError('invalid-state', `opened ${opened.length} of ${nics} NICs`);
     await sleep(300);

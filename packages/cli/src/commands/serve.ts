@@ -26,13 +26,23 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
     return 1;
   }
   const e = server.events;
-  e.on('listening', (path) => log(`listening on ${path}: point a vhost-user frontend at it (QEMU -chardev socket,path=${path} -netdev vhost-user,chardev=..., DPDK --vdev net_virtio_user0,path=${path})`));
+  e.on('listening', (path) =>
+    log(
+      `listening on ${path}: point a vhost-user frontend at it (QEMU -chardev socket,path=${path} -netdev vhost-user,chardev=..., DPDK --vdev net_virtio_user0,path=${path})`,
+    ),
+  );
   e.on('connected', () => log('frontend connected'));
   e.on('negotiated', ({ features, protocolFeatures }) =>
-    log(`features negotiated: 0x${features.toString(16)} (${describeFeatures(features)}); protocol features 0x${protocolFeatures.toString(16)} (${describeProtocolFeatures(protocolFeatures) || 'none'})`),
+    log(
+      `features negotiated: 0x${features.toString(16)} (${describeFeatures(features)}); protocol features 0x${protocolFeatures.toString(16)} (${describeProtocolFeatures(protocolFeatures) || 'none'})`,
+    ),
   );
-  e.on('memory', ({ regions }) => log(`memory table: ${regions.length} region(s), ${(regions.reduce((n, r) => n + r.size, 0) / 2 ** 20).toFixed(0)} MiB mapped`));
-  e.on('rings-started', ({ pair, rx, tx }) => log(`queue pair ${pair} running (${[rx ? 'receiveq' : '', tx ? 'transmitq' : ''].filter(Boolean).join(' + ')}) <-> tap ${server.tapName}`));
+  e.on('memory', ({ regions }) =>
+    log(`memory table: ${regions.length} region(s), ${(regions.reduce((n, r) => n + r.size, 0) / 2 ** 20).toFixed(0)} MiB mapped`),
+  );
+  e.on('rings-started', ({ pair, rx, tx }) =>
+    log(`queue pair ${pair} running (${[rx ? 'receiveq' : '', tx ? 'transmitq' : ''].filter(Boolean).join(' + ')}) <-> tap ${server.tapName}`),
+  );
   e.on('ring-stopped', ({ index, nextAvail }) => log(`vring ${index} stopped at avail index ${nextAvail}`));
   e.on('disconnected', (reason) => log(reason === undefined ? 'frontend disconnected' : `frontend dropped: ${reason.message}`));
   e.on('refused', (m) => log(`refused: ${m}`));

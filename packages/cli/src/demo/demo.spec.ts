@@ -30,7 +30,15 @@ describe('pickDemoNic', () => {
 
 describe('formatStatsTable', () => {
   it('aligns one row per queue and names rx/tx/ctrl', () => {
-    const row = (index: number, packets: number) => ({ index, packets, bytes: packets * 100, drops: 0, malformed: 0, noBuffer: index === 0 ? 12 : 0, filtered: 0 });
+    const row = (index: number, packets: number) => ({
+      index,
+      packets,
+      bytes: packets * 100,
+      drops: 0,
+      malformed: 0,
+      noBuffer: index === 0 ? 12 : 0,
+      filtered: 0,
+    });
     expect(formatStatsTable([row(0, 5), row(1, 12345), row(2, 0)], 1, '  ')).toBe(
       [
         '  queue  role  packets    bytes  drops  malformed  noBuffer  filtered',

@@ -121,16 +121,29 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<number> 
     const devices = await createNetDevices(nic.config, { container, source: options.config, onWarning: (m) => say(`${PAD}warning: ${m}`) });
     const device = devices[0]!;
     cleanup.add('device closed', () => device.close());
-    say(`device       ${device.id}: backend ${device.backend}, ${device.queuePairs} queue pair${device.queuePairs === 1 ? '' : 's'}, queues up to ${device.queueMaxSize}, tap ${tap}`);
+    say(
+      `device       ${device.id}: backend ${device.backend}, ${device.queuePairs} queue pair${device.queuePairs === 1 ? '' : 's'}, queues up to ${device.queueMaxSize}, tap ${tap}`,
+    );
 
     // 2. The guest: VirtioNetDriver negotiates and sets DRIVER_OK through a virtio-mmio transport.
     const driver = await VirtioNetDriver.create({ device });
     cleanup.add('driver closed', () => driver.close());
     const guestMac = driver.readConfig().mac;
     const shown = SHOWN_FEATURES.filter(([, bit]) => hasFeature(driver.features, bit)).map(([n]) => n);
-    const acked = driver.features.toString(2).split('').filter((b) => b === '1').length;
-    say(`guest        VirtioNetDriver: DRIVER_OK, MAC ${formatMac(guestMac)}, ${driver.queuePairs} queue pair${driver.queuePairs === 1 ? '' : 's'} of ${driver.queueSize}`);
-    say(`${PAD}${acked} of ${DRIVER_FEATURES.toString(2).split('').filter((b) => b === '1').length} driver features acked: ${shown.join(' ')} ...`);
+    const acked = driver.features
+      .toString(2)
+      .split('')
+      .filter((b) => b === '1').length;
+    say(
+      `guest        VirtioNetDriver: DRIVER_OK, MAC ${formatMac(guestMac)}, ${driver.queuePairs} queue pair${driver.queuePairs === 1 ? '' : 's'} of ${driver.queueSize}`,
+    );
+    say(
+      `${PAD}${acked} of ${
+        DRIVER_FEATURES.toString(2)
+          .split('')
+          .filter((b) => b === '1').length
+      } driver features acked: ${shown.join(' ')} ...`,
+    );
 
     // 3. The host side: the tap the device created, moved into a fresh namespace and addressed.
     await ns.moveLink(tap);
@@ -172,7 +185,10 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<number> 
     // 6. UDP, guest -> namespace: python counts what arrives.
     const size = options.size;
     const burst = options.burst;
-    const receiver = new ChildOutput(ns.spawn('python3', ['-c', udpReceiverScript({ ip: nsIp, port: 7001, count: burst, size })]), 'the UDP receiver (python3 in the namespace)');
+    const receiver = new ChildOutput(
+      ns.spawn('python3', ['-c', udpReceiverScript({ ip: nsIp, port: 7001, count: burst, size })]),
+      'the UDP receiver (python3 in the namespace)',
+    );
     cleanup.add('UDP receiver stopped', () => receiver.kill());
     await receiver.waitForLine('ready', 10_000);
     const up = new Progress(io, 'UDP out      ');
@@ -184,7 +200,12 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<number> 
     }
     const sendSeconds = (performance.now() - tSend) / 1000;
     up.update(`guest -> ${nsIp}:7001: ${sent} sent, waiting for the receiver's count`);
-    const counted = JSON.parse((await receiver.finish(20_000)).split('\n').filter((l) => l.startsWith('{')).at(-1) ?? '{}') as {
+    const counted = JSON.parse(
+      (await receiver.finish(20_000))
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .at(-1) ?? '{}',
+    ) as {
       count?: number;
       bytes?: number;
       bad?: number;
@@ -193,13 +214,17 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<number> 
     const outCount = counted.count ?? 0;
     if (outCount === 0 || (counted.bad ?? 0) > 0) problems.push(`guest -> namespace: ${outCount} received, ${counted.bad ?? 0} corrupted`);
     up.done(`guest -> ${nsIp}:7001: ${sent} datagrams of ${size} bytes sent in ${sendSeconds.toFixed(2)} s`);
-    say(`${PAD}counted in the namespace: ${outCount}/${burst} received, ${counted.bad ?? 0} corrupted; ${rate(outCount, counted.bytes ?? 0, counted.seconds ?? 0)}`);
+    say(
+      `${PAD}counted in the namespace: ${outCount}/${burst} received, ${counted.bad ?? 0} corrupted; ${rate(outCount, counted.bytes ?? 0, counted.seconds ?? 0)}`,
+    );
 
     // 7. UDP, namespace -> guest: the guest counts what arrives.
     stack.listenUdp(7002);
     const tapBefore = await ns.linkStats(tap);
     const down = new Progress(io, 'UDP in       ');
-    const sender = ns.exec('python3', ['-c', udpSenderScript({ src: nsIp, srcPort: 6002, dst: guestIp, dstPort: 7002, count: burst, size })], { timeoutMs: 120_000 });
+    const sender = ns.exec('python3', ['-c', udpSenderScript({ src: nsIp, srcPort: 6002, dst: guestIp, dstPort: 7002, count: burst, size })], {
+      timeoutMs: 120_000,
+    });
     sender.catch(() => {}); // awaited below
     let got = 0;
     let bad = 0;
@@ -232,7 +257,9 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<number> 
     say(`counters     device.stats() of ${device.id}:`);
     io.out(formatStatsTable(device.stats(), device.queuePairs, PAD));
     const c = stack.counters;
-    say(`${PAD}guest stack: ${c.framesIn} frames in, ${c.framesOut} out; answered ${c.arpAnswered} ARP and ${c.echoAnswered} echo requests; ignored ${c.ignored} (IPv6 chatter and such)`);
+    say(
+      `${PAD}guest stack: ${c.framesIn} frames in, ${c.framesOut} out; answered ${c.arpAnswered} ARP and ${c.echoAnswered} echo requests; ignored ${c.ignored} (IPv6 chatter and such)`,
+    );
     say();
     if (problems.length > 0) {
       io.err(`vnic demo: ran with problems:\n${problems.map((p) => `  ${p}\n`).join('')}`);

@@ -67,13 +67,19 @@ export class Netns {
    * towards the device behind its fd and `tx.dropped` counts frames its full queue turned away.
    */
   async linkStats(ifname: string): Promise<{ readonly rx: LinkCounters; readonly tx: LinkCounters }> {
-    const [link] = JSON.parse(await this.ip('-s', '-j', 'link', 'show', 'dev', ifname)) as { stats64?: { rx?: Partial<LinkCounters>; tx?: Partial<LinkCounters> } }[];
+    const [link] = JSON.parse(await this.ip('-s', '-j', 'link', 'show', 'dev', ifname)) as {
+      stats64?: { rx?: Partial<LinkCounters>; tx?: Partial<LinkCounters> };
+    }[];
     const pick = (c: Partial<LinkCounters> | undefined): LinkCounters => ({ packets: c?.packets ?? 0, bytes: c?.bytes ?? 0, dropped: c?.dropped ?? 0 });
     return { rx: pick(link?.stats64?.rx), tx: pick(link?.stats64?.tx) };
   }
 
   /** Runs `command args...` inside the namespace (`ip netns exec`) and resolves with its output. */
-  exec(command: string, args: readonly string[] = [], options: { readonly timeoutMs?: number; readonly input?: string; readonly allowFailure?: boolean } = {}): Promise<CommandResult> {
+  exec(
+    command: string,
+    args: readonly string[] = [],
+    options: { readonly timeoutMs?: number; readonly input?: string; readonly allowFailure?: boolean } = {},
+  ): Promise<CommandResult> {
     return runCommand('ip', ['netns', 'exec', this.name, command, ...args], options);
   }
 

@@ -62,7 +62,9 @@ describe.skipIf(skip)('Netns', () => {
       expect((await ns.linkStats(dummy)).tx).toMatchObject({ packets: expect.any(Number), dropped: 0 });
       // the link left the host namespace
       await expect(runCommand('ip', ['link', 'show', dummy])).rejects.toThrow(/does not exist|Cannot find device/);
-      await expect(ns.addAddress('vcl-missing', '10.201.250.2/24')).rejects.toThrow(/ip -n vclins[0-9a-f]{6} addr add 10\.201\.250\.2\/24 dev vcl-missing failed \(exit \d\): .*— /);
+      await expect(ns.addAddress('vcl-missing', '10.201.250.2/24')).rejects.toThrow(
+        /ip -n vclins[0-9a-f]{6} addr add 10\.201\.250\.2\/24 dev vcl-missing failed \(exit \d\): .*— /,
+      );
     } finally {
       await ns.delete();
     }

@@ -6,7 +6,10 @@ import type { CommandResult } from './CommandResult.ts';
 const HINTS: readonly (readonly [RegExp, string])[] = [
   [/Operation not permitted|Permission denied/i, 'run as root (network namespaces and taps need CAP_SYS_ADMIN and CAP_NET_ADMIN)'],
   [/File exists/i, 'the name is taken: pick another one, or remove the old one (ip netns del NAME / ip link del NAME)'],
-  [/Cannot find device|does not exist|No such device/i, 'the interface is not in this namespace (a tap disappears when its last fd closes; a moved link lives in its namespace now)'],
+  [
+    /Cannot find device|does not exist|No such device/i,
+    'the interface is not in this namespace (a tap disappears when its last fd closes; a moved link lives in its namespace now)',
+  ],
   [/Cannot open network namespace/i, 'the namespace does not exist (ip netns list shows the ones that do)'],
   [/Invalid argument/i, 'check the address and interface name'],
 ];
@@ -53,7 +56,12 @@ export function runCommand(
       }
       if (code !== 0 && options.allowFailure !== true) {
         const hint = hintFor(err);
-        reject(new CliError('command-failed', `${line} failed (exit ${code ?? 'by signal'}): ${err === '' ? '(no stderr)' : err}${hint === undefined ? '' : ` — ${hint}`}`));
+        reject(
+          new CliError(
+            'command-failed',
+            `${line} failed (exit ${code ?? 'by signal'}): ${err === '' ? '(no stderr)' : err}${hint === undefined ? '' : ` — ${hint}`}`,
+          ),
+        );
         return;
       }
       resolve({ stdout, stderr, code });

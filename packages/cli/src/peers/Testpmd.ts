@@ -52,7 +52,16 @@ export class Testpmd {
     const cpu = options.forwardingCpu;
     const lcores = cpu === undefined ? ['-l', '0-1'] : [`--lcores=0@${cpu === 0 ? 1 : 0},1@${cpu}`];
     const args = [
-      ...lcores, '-n', '1', '--no-huge', '-m', '64', '--no-pci', '--no-shconf', `--file-prefix=${prefix}`, '--log-level=lib.eal:error',
+      ...lcores,
+      '-n',
+      '1',
+      '--no-huge',
+      '-m',
+      '64',
+      '--no-pci',
+      '--no-shconf',
+      `--file-prefix=${prefix}`,
+      '--log-level=lib.eal:error',
       ...vdev(0, options.socket),
       ...(options.socket2 === undefined ? [] : vdev(1, options.socket2)),
       ...(options.tap2 === undefined ? [] : ['--vdev', `net_tap1,iface=${options.tap2}`]),
@@ -104,7 +113,8 @@ export class Testpmd {
     const deadline = Date.now() + timeoutMs;
     const seen = (): boolean => (typeof text === 'string' ? this.output.includes(text) : text.test(this.output));
     while (!seen()) {
-      if (Date.now() > deadline) throw new CliError('timeout', `dpdk-testpmd did not print ${String(text)} within ${timeoutMs} ms:\n${this.output.slice(-4000)}`);
+      if (Date.now() > deadline)
+        throw new CliError('timeout', `dpdk-testpmd did not print ${String(text)} within ${timeoutMs} ms:\n${this.output.slice(-4000)}`);
       if (this.proc.exitCode !== null) throw new CliError('command-failed', `dpdk-testpmd exited (${this.proc.exitCode}):\n${this.output.slice(-4000)}`);
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -128,7 +138,8 @@ export class Testpmd {
   async waitReady(path: string, count = 1, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.readyCount(path) < count) {
-      if (Date.now() > deadline) throw new CliError('timeout', `dpdk-testpmd never started the rings of ${path} within ${timeoutMs} ms:\n${this.output.slice(-3000)}`);
+      if (Date.now() > deadline)
+        throw new CliError('timeout', `dpdk-testpmd never started the rings of ${path} within ${timeoutMs} ms:\n${this.output.slice(-3000)}`);
       if (this.proc.exitCode !== null) throw new CliError('command-failed', `dpdk-testpmd exited (${this.proc.exitCode}):\n${this.output.slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 2));
     }

@@ -138,7 +138,11 @@ describe('ControlQueue (the device core serves the control queue for every backe
     const seen: [string, number | undefined][] = [];
     dev.events.on('needs-reset', (why, q) => seen.push([why, q]));
     const l = DriverQueue.layout(BASE + 0x7000, 16);
-    await dev.activate({ features: dev.ackedFeatures, memory: LAYOUT, queues: [dataQueue(0), dataQueue(1), { index: 2, size: 16, ...l, kickFd: CTRL_KICK, callFd: CTRL_CALL }] });
+    await dev.activate({
+      features: dev.ackedFeatures,
+      memory: LAYOUT,
+      queues: [dataQueue(0), dataQueue(1), { index: 2, size: 16, ...l, kickFd: CTRL_KICK, callFd: CTRL_CALL }],
+    });
     expect(seen).toHaveLength(1);
     expect(seen[0]![0]).toMatch(/^nic7: queue 2: /);
     expect(seen[0]![1]).toBe(2);

@@ -258,11 +258,22 @@ describe('NetDeviceBase config space', () => {
     const dev = new TestDevice(config({ mtu: 9000 }));
     expect(dev.configSize).toBe(17);
     expect([...dev.readConfig(0, 17)]).toEqual([
-      0x52, 0x54, 0x00, 0x12, 0x34, 0x56, // mac
-      0x01, 0x00, // status: LINK_UP
-      0x04, 0x00, // max_virtqueue_pairs
-      0x28, 0x23, // mtu 9000
-      0xff, 0xff, 0xff, 0xff, // speed unknown
+      0x52,
+      0x54,
+      0x00,
+      0x12,
+      0x34,
+      0x56, // mac
+      0x01,
+      0x00, // status: LINK_UP
+      0x04,
+      0x00, // max_virtqueue_pairs
+      0x28,
+      0x23, // mtu 9000
+      0xff,
+      0xff,
+      0xff,
+      0xff, // speed unknown
       0xff, // duplex unknown
     ]);
   });
@@ -379,7 +390,15 @@ describe('NetDeviceBase life cycle', () => {
   it.each<[string, (dev: NetDeviceBase) => ActivateContext, RegExp]>([
     ['features other than the acked ones', (d) => ({ ...ctxFor(d), features: d.ackedFeatures & ~1n }), /differ from the acked/],
     ['no queue', (d) => ctxFor(d, []), /no queue/],
-    ['too many queues', (d) => ctxFor(d, Array.from({ length: 10 }, (_, i) => queueCtx(i % 9))), /at most 9/],
+    [
+      'too many queues',
+      (d) =>
+        ctxFor(
+          d,
+          Array.from({ length: 10 }, (_, i) => queueCtx(i % 9)),
+        ),
+      /at most 9/,
+    ],
     ['a queue index past the control queue', (d) => ctxFor(d, [queueCtx(0), queueCtx(9)]), /index outside 0\.\.8/],
     ['duplicate queues', (d) => ctxFor(d, [queueCtx(1), queueCtx(1)]), /increasing index order/],
     ['queues out of order', (d) => ctxFor(d, [queueCtx(1), queueCtx(0)]), /increasing index order/],

@@ -423,4 +423,3 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
     return this.#ops.run(op);
   }
 }
-

@@ -26,7 +26,10 @@ export function netDeviceOffer(config: NetDeviceConfig, backendFeatures: bigint)
   validateNetDeviceConfig(config);
   const deviceFeatures = pruneNetFeatures(netDeviceFeatures(config) & backendFeatures);
   if (!hasFeature(deviceFeatures, VIRTIO_F_VERSION_1)) {
-    throw new VnicError('unsupported', `${config.id}: backend ${config.backend} does not support VIRTIO_F_VERSION_1; vnic only drives modern (virtio 1.x) devices`);
+    throw new VnicError(
+      'unsupported',
+      `${config.id}: backend ${config.backend} does not support VIRTIO_F_VERSION_1; vnic only drives modern (virtio 1.x) devices`,
+    );
   }
   const queuePairs = hasFeature(deviceFeatures, VIRTIO_NET_F_MQ) ? config.queuePairs : 1;
   return { deviceFeatures, queuePairs, numQueues: 2 * queuePairs + (hasFeature(deviceFeatures, VIRTIO_NET_F_CTRL_VQ) ? 1 : 0) };

@@ -25,7 +25,11 @@ describe('validateActivateContext', () => {
   });
 
   it.each<[string, ActivateContext, string]>([
-    ['features that differ from the acked ones', ctx([q(0)], { features: featureBit(VIRTIO_F_VERSION_1) }), 'features 0x100000000 differ from the acked features 0x100420000'],
+    [
+      'features that differ from the acked ones',
+      ctx([q(0)], { features: featureBit(VIRTIO_F_VERSION_1) }),
+      'features 0x100000000 differ from the acked features 0x100420000',
+    ],
     ['no memory region', ctx([q(0)], { memory: { regions: [] } }), 'guest memory layout has no regions'],
     ['no queue', ctx([]), 'no queue is enabled'],
     ['more queues than 2N+1', ctx([0, 1, 2, 3, 4, 5].map((i) => q(i % 5))), '6 queues, at most 5 with the acked features'],
@@ -48,6 +52,8 @@ describe('validateActivateContext', () => {
   });
 
   it('a ring address near 2^53 cannot wrap into the region', () => {
-    expect(validateActivateContext(ctx([q(0, { usedRing: Number.MAX_SAFE_INTEGER - 3 })]), LIMITS)).toMatch(/used ring at 0x1ffffffffffffc .* outside guest memory/);
+    expect(validateActivateContext(ctx([q(0, { usedRing: Number.MAX_SAFE_INTEGER - 3 })]), LIMITS)).toMatch(
+      /used ring at 0x1ffffffffffffc .* outside guest memory/,
+    );
   });
 });

@@ -11,7 +11,8 @@ export function validateFdList(path: string, fds: unknown, what: string): Config
   }
   const seen = new Set<number>();
   fds.forEach((fd: unknown, i) => {
-    if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0 || fd > 0x7fff_ffff) issues.push({ path: `${path}[${i}]`, message: 'must be a file descriptor number (an integer >= 0)' });
+    if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0 || fd > 0x7fff_ffff)
+      issues.push({ path: `${path}[${i}]`, message: 'must be a file descriptor number (an integer >= 0)' });
     else if (seen.has(fd)) issues.push({ path: `${path}[${i}]`, message: `fd ${fd} is listed twice` });
     else seen.add(fd);
   });

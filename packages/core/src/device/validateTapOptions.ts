@@ -18,7 +18,8 @@ export function validateTapOptions(options: Readonly<Record<string, unknown>>): 
   const { tap, tapFds, persistent } = options;
   if (tap !== undefined) {
     if (typeof tap !== 'string') bad('tap', 'must be a string (an interface name like "vnic-net0", or a template like "vnic%d")');
-    else if (!TAP_NAME_RE.test(tap) || tap === '.' || tap === '..') bad('tap', `"${tap}" is not an interface name: 1..15 printable ASCII bytes without '/', ':' or spaces`);
+    else if (!TAP_NAME_RE.test(tap) || tap === '.' || tap === '..')
+      bad('tap', `"${tap}" is not an interface name: 1..15 printable ASCII bytes without '/', ':' or spaces`);
     else if ((tap.match(/%/g) ?? []).length > 1 || (tap.includes('%') && !tap.includes('%d'))) bad('tap', `"${tap}" may contain "%d" once and no other "%"`);
   }
   if (tapFds !== undefined) {

@@ -46,8 +46,19 @@ export class GuestMemory {
 
   constructor(regions: readonly GuestMemoryRegionInit[], windows: GuestMemoryWindows = DEFAULT_GUEST_MEMORY_WINDOWS) {
     const { stride, overlap } = windows;
-    if (!Number.isSafeInteger(stride) || stride <= 0 || stride % 2 !== 0 || !Number.isSafeInteger(overlap) || overlap < 0 || overlap % 2 !== 0 || overlap > stride) {
-      throw new VnicError('invalid-argument', `guest memory windows: stride ${stride} and overlap ${overlap} must be even safe integers with 0 <= overlap <= stride, stride > 0`);
+    if (
+      !Number.isSafeInteger(stride) ||
+      stride <= 0 ||
+      stride % 2 !== 0 ||
+      !Number.isSafeInteger(overlap) ||
+      overlap < 0 ||
+      overlap % 2 !== 0 ||
+      overlap > stride
+    ) {
+      throw new VnicError(
+        'invalid-argument',
+        `guest memory windows: stride ${stride} and overlap ${overlap} must be even safe integers with 0 <= overlap <= stride, stride > 0`,
+      );
     }
     this.windows = { stride, overlap };
     const sizes = regions.map((r) => ('bytes' in r ? r.bytes.length : r.size));
@@ -59,15 +70,20 @@ export class GuestMemory {
       // Rejected outright: otherwise the overlap check below would accept or reject an empty
       // region at another region's base depending on the order the regions were given in.
       if (size === 0) throw new VnicError('invalid-argument', `guest memory region at ${hex(r.guestPhysAddr)} is empty`);
-      if (!Number.isSafeInteger(size) || size < 0) throw new VnicError('invalid-argument', `guest memory region at ${hex(r.guestPhysAddr)}: size ${size} is not a positive safe integer`);
-      if (r.guestPhysAddr + size > Number.MAX_SAFE_INTEGER) throw new VnicError('invalid-argument', `guest memory region at ${hex(r.guestPhysAddr)} ends past 2^53`);
+      if (!Number.isSafeInteger(size) || size < 0)
+        throw new VnicError('invalid-argument', `guest memory region at ${hex(r.guestPhysAddr)}: size ${size} is not a positive safe integer`);
+      if (r.guestPhysAddr + size > Number.MAX_SAFE_INTEGER)
+        throw new VnicError('invalid-argument', `guest memory region at ${hex(r.guestPhysAddr)} ends past 2^53`);
     });
     const order = regions.map((_, i) => i).sort((a, b) => regions[a]!.guestPhysAddr - regions[b]!.guestPhysAddr);
     for (let i = 1; i < order.length; i++) {
       const prev = regions[order[i - 1]!]!;
       const cur = regions[order[i]!]!;
       if (cur.guestPhysAddr - prev.guestPhysAddr < sizes[order[i - 1]!]!) {
-        throw new VnicError('invalid-argument', `guest memory regions overlap: ${hex(prev.guestPhysAddr)}+${hex(sizes[order[i - 1]!]!)} and ${hex(cur.guestPhysAddr)}`);
+        throw new VnicError(
+          'invalid-argument',
+          `guest memory regions overlap: ${hex(prev.guestPhysAddr)}+${hex(sizes[order[i - 1]!]!)} and ${hex(cur.guestPhysAddr)}`,
+        );
       }
     }
     this.regions = order.map((i) => this.makeRegion(regions[i]!, sizes[i]!));
@@ -77,7 +93,12 @@ export class GuestMemory {
   /** Builds guest memory from a serializable layout (e.g. inside an IO thread), one viewer call per window. */
   static fromLayout(layout: GuestMemoryLayout, viewer: RegionViewer, windows: GuestMemoryWindows = DEFAULT_GUEST_MEMORY_WINDOWS): GuestMemory {
     return new GuestMemory(
-      layout.regions.map((r) => ({ guestPhysAddr: r.guestPhysAddr, size: r.size, hostAddr: r.hostAddr, viewWindow: (offset, length) => viewer(r, offset, length) })),
+      layout.regions.map((r) => ({
+        guestPhysAddr: r.guestPhysAddr,
+        size: r.size,
+        hostAddr: r.hostAddr,
+        viewWindow: (offset, length) => viewer(r, offset, length),
+      })),
       windows,
     );
   }
@@ -226,7 +247,10 @@ export class GuestMemory {
         const v = init.viewWindow(offset, length);
         bytes = v instanceof Uint8Array ? v : new Uint8Array(v);
         if (bytes.length !== length) {
-          throw new VnicError('invalid-argument', `guest memory region at ${hex(init.guestPhysAddr)}: the view of window ${k} (offset ${hex(offset)}) has ${bytes.length} bytes, expected ${length}`);
+          throw new VnicError(
+            'invalid-argument',
+            `guest memory region at ${hex(init.guestPhysAddr)}: the view of window ${k} (offset ${hex(offset)}) has ${bytes.length} bytes, expected ${length}`,
+          );
         }
       }
       windows.push({

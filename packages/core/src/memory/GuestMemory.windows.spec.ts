@@ -85,9 +85,14 @@ describe('GuestMemory windows', () => {
       });
     fc.assert(
       fc.property(layout, fc.integer({ min: -4096, max: 40 * 4096 }), fc.integer({ min: 0, max: 5000 }), (rs, rel, len) => {
-        const mem = new GuestMemory(rs.map((r, i) => ({ guestPhysAddr: r.base, bytes: new Uint8Array(r.size).fill(i + 1), hostAddr: 0x10_0000_0000 + r.base })), W);
+        const mem = new GuestMemory(
+          rs.map((r, i) => ({ guestPhysAddr: r.base, bytes: new Uint8Array(r.size).fill(i + 1), hostAddr: 0x10_0000_0000 + r.base })),
+          W,
+        );
         const gpa = FOUR_G - 6 * 4096 + rel;
-        const inside = rs.findIndex((r) => BigInt(gpa) >= BigInt(r.base) && BigInt(gpa) + BigInt(len) <= BigInt(r.base + r.size) && BigInt(gpa) < BigInt(r.base + r.size));
+        const inside = rs.findIndex(
+          (r) => BigInt(gpa) >= BigInt(r.base) && BigInt(gpa) + BigInt(len) <= BigInt(r.base + r.size) && BigInt(gpa) < BigInt(r.base + r.size),
+        );
         expect(mem.checkRange(gpa, len)).toBe(inside >= 0);
         expect(mem.hostAddress(gpa, len)).toBe(inside >= 0 ? 0x10_0000_0000 + gpa : undefined);
         const got = mem.read(gpa, len);
@@ -107,7 +112,12 @@ describe('GuestMemory windows', () => {
 
   it('refuses a window geometry that cannot hold u16 views or overlaps more than it strides', () => {
     const r = [{ guestPhysAddr: 0, bytes: new Uint8Array(16) }];
-    for (const w of [{ stride: 0, overlap: 0 }, { stride: 4095, overlap: 0 }, { stride: 4096, overlap: 3 }, { stride: 4096, overlap: 8192 }]) {
+    for (const w of [
+      { stride: 0, overlap: 0 },
+      { stride: 4095, overlap: 0 },
+      { stride: 4096, overlap: 3 },
+      { stride: 4096, overlap: 8192 },
+    ]) {
       expect(() => new GuestMemory(r, w)).toThrow(/stride/);
     }
   });

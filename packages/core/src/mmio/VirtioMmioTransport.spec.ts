@@ -612,7 +612,10 @@ describe('VirtioMmioTransport bad accesses', () => {
   });
 
   it('never throws whatever the guest does', () => {
-    const offsets = fc.oneof(fc.integer({ min: 0, max: 0x200 }).map((n) => n & ~3), fc.integer({ min: -8, max: 0x300 }));
+    const offsets = fc.oneof(
+      fc.integer({ min: 0, max: 0x200 }).map((n) => n & ~3),
+      fc.integer({ min: -8, max: 0x300 }),
+    );
     const access = fc.record({
       write: fc.boolean(),
       offset: offsets,

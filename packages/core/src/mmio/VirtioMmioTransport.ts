@@ -1,8 +1,4 @@
-import {
-  VIRTIO_CONFIG_S_DRIVER_OK,
-  VIRTIO_CONFIG_S_FEATURES_OK,
-  VIRTIO_CONFIG_S_NEEDS_RESET,
-} from '../defs/virtio.ts';
+import { VIRTIO_CONFIG_S_DRIVER_OK, VIRTIO_CONFIG_S_FEATURES_OK, VIRTIO_CONFIG_S_NEEDS_RESET } from '../defs/virtio.ts';
 import {
   VIRTIO_MMIO_CONFIG,
   VIRTIO_MMIO_CONFIG_GENERATION,
@@ -105,10 +101,7 @@ export class VirtioMmioTransport {
     this.options = options;
     this.vendorId = (options.vendorId ?? VirtioMmioTransport.VENDOR_ID) >>> 0;
     this.queues = this.freshQueues();
-    this.detach = [
-      device.events.on('config-change', () => this.onConfigChange()),
-      device.events.on('needs-reset', () => this.onNeedsReset()),
-    ];
+    this.detach = [device.events.on('config-change', () => this.onConfigChange()), device.events.on('needs-reset', () => this.onNeedsReset())];
   }
 
   /** The Status register. */
@@ -355,7 +348,10 @@ export class VirtioMmioTransport {
       this.track(Promise.reject(err instanceof Error ? err : new Error(String(err))), epoch);
       return;
     }
-    this.track(this.call(() => this.device.activate(ctx)), epoch);
+    this.track(
+      this.call(() => this.device.activate(ctx)),
+      epoch,
+    );
   }
 
   private resetTransport(): void {
@@ -368,7 +364,10 @@ export class VirtioMmioTransport {
     this.queueSel = 0;
     this.queues = this.freshQueues();
     this.interrupts = 0;
-    this.track(this.call(() => this.device.reset()), this.epoch);
+    this.track(
+      this.call(() => this.device.reset()),
+      this.epoch,
+    );
   }
 
   /** Calls a device method, turning a synchronous throw into a rejection. */

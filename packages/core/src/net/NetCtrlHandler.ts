@@ -132,7 +132,10 @@ export class NetCtrlHandler {
         if (!hasFeature(acked, need)) return false;
         const prev = s[cmd.mode];
         s[cmd.mode] = cmd.on;
-        return this.#commit(() => h.onRxFilterChanged(), () => (s[cmd.mode] = prev));
+        return this.#commit(
+          () => h.onRxFilterChanged(),
+          () => (s[cmd.mode] = prev),
+        );
       }
       case 'mac-table-set': {
         if (!hasFeature(acked, VIRTIO_NET_F_CTRL_RX)) return false;
@@ -142,7 +145,10 @@ export class NetCtrlHandler {
         s.multiOverflow = cmd.multicast.length > max;
         s.unicast = s.uniOverflow ? [] : cmd.unicast.map((m) => m.slice());
         s.multicast = s.multiOverflow ? [] : cmd.multicast.map((m) => m.slice());
-        return this.#commit(() => h.onRxFilterChanged(), () => Object.assign(s, prev));
+        return this.#commit(
+          () => h.onRxFilterChanged(),
+          () => Object.assign(s, prev),
+        );
       }
       case 'mac-addr-set': {
         if (!hasFeature(acked, VIRTIO_NET_F_CTRL_MAC_ADDR)) return false;
@@ -165,7 +171,10 @@ export class NetCtrlHandler {
         const prev = s.vlans[word]!;
         const bit = 1 << (cmd.vid & 31);
         s.vlans[word] = cmd.kind === 'vlan-add' ? prev | bit : prev & ~bit;
-        return this.#commit(() => h.onRxFilterChanged(), () => (s.vlans[word] = prev));
+        return this.#commit(
+          () => h.onRxFilterChanged(),
+          () => (s.vlans[word] = prev),
+        );
       }
       case 'announce-ack':
         // As QEMU: an ack without a pending announce is an error.
@@ -174,14 +183,20 @@ export class NetCtrlHandler {
         if (!hasFeature(acked, VIRTIO_NET_F_MQ) || cmd.pairs > h.queuePairs) return false;
         const prev = s.activePairs;
         s.activePairs = cmd.pairs;
-        return this.#commit(() => h.onActivePairsChanged(cmd.pairs), () => (s.activePairs = prev));
+        return this.#commit(
+          () => h.onActivePairsChanged(cmd.pairs),
+          () => (s.activePairs = prev),
+        );
       }
       case 'guest-offloads-set': {
         if (!hasFeature(acked, VIRTIO_NET_F_CTRL_GUEST_OFFLOADS)) return false;
         if ((cmd.offloads & ~guestOffloadFeatures(acked)) !== 0n) return false;
         const prev = s.guestOffloads;
         s.guestOffloads = cmd.offloads;
-        return this.#commit(() => h.onGuestOffloadsChanged(cmd.offloads), () => (s.guestOffloads = prev));
+        return this.#commit(
+          () => h.onGuestOffloadsChanged(cmd.offloads),
+          () => (s.guestOffloads = prev),
+        );
       }
     }
   }

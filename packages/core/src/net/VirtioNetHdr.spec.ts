@@ -68,14 +68,11 @@ describe('decodeVirtioNetHdr', () => {
     const u8 = fc.integer({ min: 0, max: 0xff });
     const u16 = fc.integer({ min: 0, max: 0xffff });
     fc.assert(
-      fc.property(
-        fc.record({ flags: u8, gsoType: u8, hdrLen: u16, gsoSize: u16, csumStart: u16, csumOffset: u16, numBuffers: u16 }),
-        (hdr) => {
-          const dst = new Uint8Array(12);
-          encodeVirtioNetHdr(hdr, dst);
-          expect(decodeVirtioNetHdr(dst)).toEqual(hdr);
-        },
-      ),
+      fc.property(fc.record({ flags: u8, gsoType: u8, hdrLen: u16, gsoSize: u16, csumStart: u16, csumOffset: u16, numBuffers: u16 }), (hdr) => {
+        const dst = new Uint8Array(12);
+        encodeVirtioNetHdr(hdr, dst);
+        expect(decodeVirtioNetHdr(dst)).toEqual(hdr);
+      }),
     );
   });
 });

@@ -42,11 +42,7 @@ const CASES: [string, number[], NetCtrlCommand][] = [
   ['ANNOUNCE_ACK', [3, 0], { kind: 'announce-ack' }],
   ['MQ VQ_PAIRS_SET 4', [4, 0, 4, 0], { kind: 'mq-vq-pairs-set', pairs: 4 }],
   ['MQ VQ_PAIRS_SET 0x8000', [4, 0, 0x00, 0x80], { kind: 'mq-vq-pairs-set', pairs: 0x8000 }],
-  [
-    'GUEST_OFFLOADS_SET',
-    [5, 0, 0x82, 0x01, 0, 0, 0, 0, 0xc0, 0x80],
-    { kind: 'guest-offloads-set', offloads: 0x80c0_0000_0000_0182n },
-  ],
+  ['GUEST_OFFLOADS_SET', [5, 0, 0x82, 0x01, 0, 0, 0, 0, 0xc0, 0x80], { kind: 'guest-offloads-set', offloads: 0x80c0_0000_0000_0182n }],
 ];
 
 describe('decodeNetCtrlCommand', () => {

@@ -84,7 +84,15 @@ describe('netDeviceFeatures', () => {
   it('adds MTU, MRG_RXBUF, EVENT_IDX, INDIRECT_DESC when configured', () => {
     const f = netDeviceFeatures(config({ mtu: 9000, mrgRxbuf: true, eventIdx: true, indirectDesc: true }));
     expect(f).toBe(
-      bits(VIRTIO_F_VERSION_1, N.VIRTIO_NET_F_MAC, N.VIRTIO_NET_F_STATUS, N.VIRTIO_NET_F_MTU, N.VIRTIO_NET_F_MRG_RXBUF, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC),
+      bits(
+        VIRTIO_F_VERSION_1,
+        N.VIRTIO_NET_F_MAC,
+        N.VIRTIO_NET_F_STATUS,
+        N.VIRTIO_NET_F_MTU,
+        N.VIRTIO_NET_F_MRG_RXBUF,
+        VIRTIO_F_EVENT_IDX,
+        VIRTIO_F_INDIRECT_DESC,
+      ),
     );
   });
 

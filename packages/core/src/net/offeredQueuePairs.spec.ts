@@ -15,7 +15,12 @@ describe('offeredQueuePairs', () => {
 
 describe('formatConfigIssues', () => {
   it('joins path: message pairs with "; "', () => {
-    expect(formatConfigIssues([{ path: 'tap', message: 'too long' }, { path: 'tapFds[1]', message: 'listed twice' }])).toBe('tap: too long; tapFds[1]: listed twice');
+    expect(
+      formatConfigIssues([
+        { path: 'tap', message: 'too long' },
+        { path: 'tapFds[1]', message: 'listed twice' },
+      ]),
+    ).toBe('tap: too long; tapFds[1]: listed twice');
     expect(formatConfigIssues([])).toBe('');
   });
 });

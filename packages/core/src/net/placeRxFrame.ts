@@ -14,7 +14,7 @@ import { VIRTIO_NET_HDR_SIZE } from '../defs/virtio_net.ts';
 export function placeRxFrame(mem: GuestMemory, queue: SplitQueue, chains: DescriptorChain[], frame: Uint8Array, mrg: boolean): number {
   const need = VIRTIO_NET_HDR_SIZE + frame.length;
   const parts: DescriptorChain[] = [];
-  for (let n = 0; n < need && chains.length > 0; ) {
+  for (let n = 0; n < need && chains.length > 0;) {
     const ch = chains.shift()!;
     parts.push(ch);
     n += ch.writableLength;

@@ -8,7 +8,7 @@ import { netFeatureRules } from './netFeatureRules.ts';
  */
 export function pruneNetFeatures(features: bigint): bigint {
   let out = features;
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const r of netFeatureRules) {
       if (hasFeature(out, r.feature) && !r.requiresAnyOf.some((f) => hasFeature(out, f))) {

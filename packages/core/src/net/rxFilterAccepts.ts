@@ -36,9 +36,7 @@ function isBroadcast(frame: Uint8Array): boolean {
 }
 
 function macEquals(frame: Uint8Array, mac: Uint8Array): boolean {
-  return (
-    frame[0] === mac[0] && frame[1] === mac[1] && frame[2] === mac[2] && frame[3] === mac[3] && frame[4] === mac[4] && frame[5] === mac[5]
-  );
+  return frame[0] === mac[0] && frame[1] === mac[1] && frame[2] === mac[2] && frame[3] === mac[3] && frame[4] === mac[4] && frame[5] === mac[5];
 }
 
 function inTable(frame: Uint8Array, table: readonly Uint8Array[]): boolean {

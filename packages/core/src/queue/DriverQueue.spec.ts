@@ -132,7 +132,10 @@ describe('DriverQueue', () => {
       { addr: DATA + 0x100, len: 4, writable: true },
       { addr: DATA + 0x200, len: 6, writable: true },
     ];
-    t.mem.write(DATA, Uint8Array.from({ length: 10 }, (_, i) => i + 1));
+    t.mem.write(
+      DATA,
+      Uint8Array.from({ length: 10 }, (_, i) => i + 1),
+    );
     const head = t.drv.add(t.mem, bufs)!;
     expect(t.drv.numFree).toBe(5);
     expect(t.dev.pop(t.mem)).toBeUndefined(); // not published yet
@@ -163,11 +166,23 @@ describe('DriverQueue', () => {
     expect(t.drv.numFree).toBe(7);
     // struct virtq_desc, little-endian: addr u64, len u32, flags u16, next u16.
     const le = (v: bigint, n: number): number[] => Array.from({ length: n }, (_, i) => Number((v >> BigInt(8 * i)) & 0xffn));
-    const desc = (addr: number, len: number, flags: number, next: number): number[] => [...le(BigInt(addr), 8), ...le(BigInt(len), 4), ...le(BigInt(flags), 2), ...le(BigInt(next), 2)];
+    const desc = (addr: number, len: number, flags: number, next: number): number[] => [
+      ...le(BigInt(addr), 8),
+      ...le(BigInt(len), 4),
+      ...le(BigInt(flags), 2),
+      ...le(BigInt(next), 2),
+    ];
     expect([...t.mem.read(TABLE, 32)!]).toEqual([...desc(DATA, 10, VIRTQ_DESC_F_NEXT, 1), ...desc(0x1_2345_6789, 0xffff_ffff, VIRTQ_DESC_F_WRITE, 0)]);
     expect([...t.mem.read(t.l.descTable + 16 * head, 16)!]).toEqual(desc(TABLE, 32, VIRTQ_DESC_F_INDIRECT, 0));
 
-    const ok = t.drv.add(t.mem, [{ addr: DATA, len: 1, writable: false }, { addr: DATA + 1, len: 2, writable: true }], { indirect: { tableAddr: TABLE + 0x40 } })!;
+    const ok = t.drv.add(
+      t.mem,
+      [
+        { addr: DATA, len: 1, writable: false },
+        { addr: DATA + 1, len: 2, writable: true },
+      ],
+      { indirect: { tableAddr: TABLE + 0x40 } },
+    )!;
     t.drv.publish(t.mem);
     expect(t.dev.pop(t.mem)?.head).toBe(ok); // the first one has a buffer outside memory
     expect(t.dev.malformed).toBe(1);
@@ -192,7 +207,12 @@ describe('DriverQueue', () => {
     expect(t.drv.popUsed(t.mem)?.id).toBe(heads[1]);
     expect(t.drv.numFree).toBe(2);
     // A three-descriptor chain does not fit in two free descriptors; a two-descriptor one reuses them.
-    expect(t.drv.add(t.mem, [0, 1, 2].map((i) => ({ addr: DATA + i, len: 1, writable: false })))).toBeUndefined();
+    expect(
+      t.drv.add(
+        t.mem,
+        [0, 1, 2].map((i) => ({ addr: DATA + i, len: 1, writable: false })),
+      ),
+    ).toBeUndefined();
     const two = t.drv.add(t.mem, [
       { addr: DATA + 0x10, len: 1, writable: false },
       { addr: DATA + 0x20, len: 1, writable: true },
@@ -343,9 +363,7 @@ describe('DriverQueue', () => {
   it('writeDescriptor writes raw fields and takes the slot off the free list', () => {
     const t = setup({ size: 4 });
     t.drv.writeDescriptor(t.mem, 2, { addr: 0xfedc_ba98_7654_3210n, len: 0xffff_ffff, flags: 0xffff, next: 0xabcd });
-    expect([...t.mem.read(t.l.descTable + 32, 16)!]).toEqual([
-      0x10, 0x32, 0x54, 0x76, 0x98, 0xba, 0xdc, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xcd, 0xab,
-    ]);
+    expect([...t.mem.read(t.l.descTable + 32, 16)!]).toEqual([0x10, 0x32, 0x54, 0x76, 0x98, 0xba, 0xdc, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xcd, 0xab]);
     t.drv.writeDescriptor(t.mem, 2, { addr: 2 ** 53 - 1, len: 0, flags: 0, next: 0 });
     expect([...t.mem.read(t.l.descTable + 32, 8)!]).toEqual([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x1f, 0]);
     expect(t.drv.numFree).toBe(3);

@@ -593,7 +593,16 @@ function checkChain(w: World, chain: DescriptorChain, size: number): void {
 
 describe('SplitQueue under random guest input (fast-check)', () => {
   it('never throws, stays inside guest memory, and always makes progress', () => {
-    const cov: Coverage = { chains: 0, multiDescriptorChains: 0, indirectChains: 0, modelAgreed: 0, writtenBytes: 0, malformed: 0, errors: new Set(), broken: new Set() };
+    const cov: Coverage = {
+      chains: 0,
+      multiDescriptorChains: 0,
+      indirectChains: 0,
+      modelAgreed: 0,
+      writtenBytes: 0,
+      malformed: 0,
+      errors: new Set(),
+      broken: new Set(),
+    };
     fc.assert(
       fc.property(memoryArb, queueArb, (m, q) => {
         runScenario(m, q, cov);

@@ -54,9 +54,11 @@ describe('SerialQueue', () => {
       await g.promise;
       done = true;
     });
-    void q.run(async () => {
-      throw new Error('ignored by idle');
-    }).catch(() => undefined);
+    void q
+      .run(async () => {
+        throw new Error('ignored by idle');
+      })
+      .catch(() => undefined);
     const idle = q.idle().then(() => done);
     g.open();
     expect(await idle).toBe(true);

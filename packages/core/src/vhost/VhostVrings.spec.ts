@@ -51,14 +51,27 @@ class Recorder implements VhostControlPlane {
   }
 }
 
-const q0: QueueContext = { index: 0, size: 16, descTable: 0x2000, availRing: 0x2100, usedRing: 0x2200, kickFd: 10, callFd: 20, state: { nextAvail: 7, nextUsed: 7 } };
+const q0: QueueContext = {
+  index: 0,
+  size: 16,
+  descTable: 0x2000,
+  availRing: 0x2100,
+  usedRing: 0x2200,
+  kickFd: 10,
+  callFd: 20,
+  state: { nextAvail: 7, nextUsed: 7 },
+};
 const q1: QueueContext = { index: 1, size: 16, descTable: 0x3000, availRing: 0x3100, usedRing: 0x3200, kickFd: 11, callFd: 21 };
 const CTX: ActivateContext = { features: 0x1_0000_0000n, memory: LAYOUT, queues: [q0, q1] };
 
 describe('programVhostVrings', () => {
   it('sends features, the memory table, then NUM/BASE/ADDR/KICK/CALL per ring with host addresses', async () => {
     const r = new Recorder();
-    await programVhostVrings(r, CTX, { features: 0x1_0000_0000n, afterFeatures: async () => void r.log.push('status'), afterRing: async (q) => void r.log.push(`after ${q.index}`) });
+    await programVhostVrings(r, CTX, {
+      features: 0x1_0000_0000n,
+      afterFeatures: async () => void r.log.push('status'),
+      afterRing: async (q) => void r.log.push(`after ${q.index}`),
+    });
     expect(r.log).toEqual([
       'features 0x100000000',
       'status',

@@ -18,7 +18,13 @@ import { parseUdp } from './parseUdp.ts';
 
 // Every expected byte string below was worked out by hand from the RFC layouts (sums shown in the
 // comments), never produced by the builders under test.
-const hex = (s: string): Uint8Array => Uint8Array.from(s.replace(/\s+/g, '').match(/../g)!.map((b) => parseInt(b, 16)));
+const hex = (s: string): Uint8Array =>
+  Uint8Array.from(
+    s
+      .replace(/\s+/g, '')
+      .match(/../g)!
+      .map((b) => parseInt(b, 16)),
+  );
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 describe('Internet checksum (RFC 1071)', () => {
@@ -58,7 +64,16 @@ describe('IPv4 (RFC 791)', () => {
     const padded = new Uint8Array(0x73 + 9);
     padded.set(datagram);
     const ip = parseIpv4(padded)!;
-    expect(ip).toMatchObject({ src: '192.168.0.1', dst: '192.168.0.199', protocol: 17, ttl: 64, id: 0, dontFragment: true, moreFragments: false, fragmentOffset: 0 });
+    expect(ip).toMatchObject({
+      src: '192.168.0.1',
+      dst: '192.168.0.199',
+      protocol: 17,
+      ttl: 64,
+      id: 0,
+      dontFragment: true,
+      moreFragments: false,
+      fragmentOffset: 0,
+    });
     expect(ip.payload.length).toBe(0x73 - 20);
   });
 
@@ -85,7 +100,13 @@ describe('ARP (RFC 826)', () => {
   const request = hex('0001 0800 06 04 0001 525400123456 0a000002 000000000000 0a000001');
 
   it('builds a request', () => {
-    const built = buildArp({ op: 1, senderMac: parseMacAddress('52:54:00:12:34:56'), senderIp: '10.0.0.2', targetMac: new Uint8Array(6), targetIp: '10.0.0.1' });
+    const built = buildArp({
+      op: 1,
+      senderMac: parseMacAddress('52:54:00:12:34:56'),
+      senderIp: '10.0.0.2',
+      targetMac: new Uint8Array(6),
+      targetIp: '10.0.0.1',
+    });
     expect(toHex(built)).toBe(toHex(request));
   });
 

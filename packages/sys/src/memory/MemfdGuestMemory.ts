@@ -56,7 +56,8 @@ export class MemfdGuestMemory {
       const regions: GuestMemoryRegionLayout[] = [];
       for (const [i, r] of options.regions.entries()) {
         const target = `${name}[${i}]`;
-        if (!Number.isSafeInteger(r.size) || r.size <= 0) throw new VnicError('invalid-argument', `guest memory region ${i}: size ${r.size} is not a positive integer`);
+        if (!Number.isSafeInteger(r.size) || r.size <= 0)
+          throw new VnicError('invalid-argument', `guest memory region ${i}: size ${r.size} is not a positive integer`);
         const seal = options.seal ?? true;
         fd = checkSys(libc.memfd_create(name, MFD_CLOEXEC | (seal ? MFD_ALLOW_SEALING : 0)), 'memfd_create', undefined, target);
         checkSys(libc.ftruncate(fd, r.size), 'ftruncate', undefined, target);

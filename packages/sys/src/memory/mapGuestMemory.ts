@@ -37,7 +37,12 @@ export function mapGuestMemory(layout: GuestMemoryLayout): MappedGuestMemory {
     const memory = new GuestMemory(
       layout.regions.map((r, i) => {
         const addr = mappings[i]!.addr;
-        return { guestPhysAddr: r.guestPhysAddr, size: r.size, viewWindow: (offset: number, length: number) => viewHostMemory(addr + BigInt(offset), length), hostAddr: addr };
+        return {
+          guestPhysAddr: r.guestPhysAddr,
+          size: r.size,
+          viewWindow: (offset: number, length: number) => viewHostMemory(addr + BigInt(offset), length),
+          hostAddr: addr,
+        };
       }),
     );
     return { memory, close: unmapAll };

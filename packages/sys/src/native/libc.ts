@@ -56,10 +56,7 @@ export const libc = {
   ),
   bind: bind<(fd: number, addr: Pointer, addrlen: number) => number>(lib, 'int bind(int fd, void *addr, uint32_t addrlen)'),
   listen: bind<(fd: number, backlog: number) => number>(lib, 'int listen(int fd, int backlog)'),
-  accept4: bind<(fd: number, addr: Pointer, addrlen: Pointer, flags: number) => number>(
-    lib,
-    'int accept4(int fd, void *addr, void *addrlen, int flags)',
-  ),
+  accept4: bind<(fd: number, addr: Pointer, addrlen: Pointer, flags: number) => number>(lib, 'int accept4(int fd, void *addr, void *addrlen, int flags)'),
   connect: bind<(fd: number, addr: Pointer, addrlen: number) => number>(lib, 'int connect(int fd, void *addr, uint32_t addrlen)'),
   shutdown: bind<(fd: number, how: number) => number>(lib, 'int shutdown(int fd, int how)'),
   sendmsg: bind<(fd: number, msg: Pointer, flags: number) => number>(lib, 'long sendmsg(int fd, void *msg, int flags)'),

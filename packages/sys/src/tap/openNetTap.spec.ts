@@ -57,7 +57,9 @@ describe.skipIf(peer.skip)('openNetTap with persistent: true on the host kernel'
     const before = Tap.open({ name, queues: 1, multiQueue: true, vnetHdr: true });
     before.setPersistent(true);
     before.close();
-    expect(() => openNetTap({ nic: 'net0', section: 'virtio-net', tap: name, persistent: true, queues: 1, mtu: 65522, nonBlocking: true })).toThrow(/cannot set the MTU/);
+    expect(() => openNetTap({ nic: 'net0', section: 'virtio-net', tap: name, persistent: true, queues: 1, mtu: 65522, nonBlocking: true })).toThrow(
+      /cannot set the MTU/,
+    );
     expect(exists(name)).toBe(true);
     const again = openNetTap({ nic: 'net0', section: 'virtio-net', tap: name, persistent: true, queues: 1, nonBlocking: true });
     again.discard();

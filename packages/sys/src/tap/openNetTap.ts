@@ -103,7 +103,8 @@ function openByName(o: NetTapOptions): { tap: Tap; madePersistent: boolean } {
   } catch (e) {
     const code = SysError.is(e) ? e.code : undefined;
     // No tun driver or no CAP_NET_ADMIN: the host cannot run this backend (a `fallback` may).
-    const unavailable = SysError.is(e) && e.syscall === 'open' ? code === 'ENOENT' || code === 'ENODEV' || code === 'EPERM' || code === 'EACCES' : code === 'EPERM';
+    const unavailable =
+      SysError.is(e) && e.syscall === 'open' ? code === 'ENOENT' || code === 'ENODEV' || code === 'EPERM' || code === 'EACCES' : code === 'EPERM';
     throw new VnicError(unavailable ? 'unavailable' : 'tap', `${o.nic}: cannot open tap ${name}: ${errorMessage(e)}`, { cause: e });
   }
   if (o.persistent !== true) return { tap, madePersistent: false };
@@ -122,7 +123,10 @@ function openByName(o: NetTapOptions): { tap: Tap; madePersistent: boolean } {
 function adoptFds(o: NetTapOptions, fds: readonly number[]): Tap {
   const field = `"${o.section}".tapFds`;
   if (fds.length !== o.queues) {
-    throw new VnicError('invalid-argument', `${o.nic}: ${field} has ${fds.length} fd(s) but the NIC has ${o.queues} queue pair(s): pass one tap queue fd per pair`);
+    throw new VnicError(
+      'invalid-argument',
+      `${o.nic}: ${field} has ${fds.length} fd(s) but the NIC has ${o.queues} queue pair(s): pass one tap queue fd per pair`,
+    );
   }
   const dups: number[] = [];
   try {
@@ -156,4 +160,3 @@ function adoptFds(o: NetTapOptions, fds: readonly number[]): Tap {
     throw VnicError.is(e) && !SysError.is(e) ? e : new VnicError('tap', `${o.nic}: tap ${tap.name}: ${errorMessage(e)}`, { cause: e });
   }
 }
-

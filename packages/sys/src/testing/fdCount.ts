@@ -8,7 +8,9 @@ export const fdCount = {
   },
   /** Lines of /proc/self/maps (one per mapping). */
   mapLines(): string[] {
-    return readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l !== '');
+    return readFileSync('/proc/self/maps', 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
   },
   /** Mappings of memfds named `name` (lines with `/memfd:<name>`): exact, unlike the total, which V8 changes on its own. */
   memfdMappings(name: string): number {

@@ -175,7 +175,9 @@ describe('UnixSocket', () => {
 
   it('gives clear errors: connect to nothing, listen on an existing path, bad paths, use after close', () => {
     const missing = join(dir, 'missing.sock');
-    expect(() => UnixSocket.connect(missing)).toThrow(`connect ${missing}: ENOENT (2) — socket ${missing} not found: start the backend first or check the path`);
+    expect(() => UnixSocket.connect(missing)).toThrow(
+      `connect ${missing}: ENOENT (2) — socket ${missing} not found: start the backend first or check the path`,
+    );
     const taken = join(dir, 'taken.sock');
     writeFileSync(taken, '');
     expect(() => UnixSocket.listen(taken)).toThrow(expect.objectContaining({ syscall: 'bind', code: 'EADDRINUSE' }));

@@ -138,7 +138,8 @@ export class UnixSocket {
           }
           const errno = libc.errno();
           if (errno === EINTR && this.fdValue === fd) attempt();
-          else if (this.fdValue !== fd && errno === EINVAL) reject(new VnicError('invalid-state', `unix socket ${this.boundPath ?? fd} was closed while accepting`));
+          else if (this.fdValue !== fd && errno === EINVAL)
+            reject(new VnicError('invalid-state', `unix socket ${this.boundPath ?? fd} was closed while accepting`));
           else reject(new SysError({ syscall: 'accept4', errno, target: this.boundPath ?? `fd ${fd}` }));
         });
       };

@@ -24,12 +24,17 @@ describe('VhostNetFd without the vhost_net module', () => {
     const e = thrown(() => VhostNetFd.open('/dev/vnic-no-such-vhost-net'));
     expect(e.syscall).toBe('open');
     expect(e.code).toBe('ENOENT');
-    expect(e.message).toBe('open /dev/vnic-no-such-vhost-net: ENOENT (2) — /dev/vnic-no-such-vhost-net not found: load the vhost_net module (modprobe vhost_net)');
+    expect(e.message).toBe(
+      'open /dev/vnic-no-such-vhost-net: ENOENT (2) — /dev/vnic-no-such-vhost-net not found: load the vhost_net module (modprobe vhost_net)',
+    );
   });
 
-  it.skipIf(needsPeer('VhostNetFd without vhost_net', existsSync('/dev/vhost-net') ? 'this host has /dev/vhost-net' : undefined).skip)('fails the default path the same way on this host', () => {
-    expect(thrown(() => VhostNetFd.open()).message).toMatch(/^open \/dev\/vhost-net: ENOENT \(2\) — \/dev\/vhost-net not found: load the vhost_net module/);
-  });
+  it.skipIf(needsPeer('VhostNetFd without vhost_net', existsSync('/dev/vhost-net') ? 'this host has /dev/vhost-net' : undefined).skip)(
+    'fails the default path the same way on this host',
+    () => {
+      expect(thrown(() => VhostNetFd.open()).message).toMatch(/^open \/dev\/vhost-net: ENOENT \(2\) — \/dev\/vhost-net not found: load the vhost_net module/);
+    },
+  );
 
   it('names the request when the kernel refuses an ioctl (a non-vhost fd: ENOTTY)', () => {
     const ev = EventFd.create();

@@ -45,26 +45,27 @@ describe('buildCpioNewc', () => {
   });
 
   it('is the same bytes for the same input (the cache key relies on it)', () => {
-    expect(buildCpioNewc([{ type: 'file', path: 'a', data: Buffer.from('x') }])).toEqual(
-      buildCpioNewc([{ type: 'file', path: 'a', data: Buffer.from('x') }]),
-    );
+    expect(buildCpioNewc([{ type: 'file', path: 'a', data: Buffer.from('x') }])).toEqual(buildCpioNewc([{ type: 'file', path: 'a', data: Buffer.from('x') }]));
   });
 
-  it.skipIf(needsPeer('buildCpioNewc', findOnPath('busybox') === undefined ? 'busybox is not on PATH (apt-get install busybox-static)' : undefined).skip)('unpacks with busybox cpio', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vnic-cpio-'));
-    try {
-      const files = buildCpioNewc([
-        { type: 'dir', path: 'bin' },
-        { type: 'file', path: 'bin/odd', data: Buffer.from('12345'), mode: 0o755 },
-        { type: 'file', path: 'init', data: Buffer.from('#!/bin/sh\n') },
-      ]);
-      writeFileSync(join(dir, 'a.cpio'), files);
-      execFileSync('busybox', ['cpio', '-i', '-d', '-F', 'a.cpio'], { cwd: dir, stdio: 'pipe' });
-      expect(readFileSync(join(dir, 'bin/odd'), 'utf8')).toBe('12345');
-      expect(statSync(join(dir, 'bin/odd')).mode & 0o777).toBe(0o755);
-      expect(readFileSync(join(dir, 'init'), 'utf8')).toBe('#!/bin/sh\n');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  it.skipIf(needsPeer('buildCpioNewc', findOnPath('busybox') === undefined ? 'busybox is not on PATH (apt-get install busybox-static)' : undefined).skip)(
+    'unpacks with busybox cpio',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'vnic-cpio-'));
+      try {
+        const files = buildCpioNewc([
+          { type: 'dir', path: 'bin' },
+          { type: 'file', path: 'bin/odd', data: Buffer.from('12345'), mode: 0o755 },
+          { type: 'file', path: 'init', data: Buffer.from('#!/bin/sh\n') },
+        ]);
+        writeFileSync(join(dir, 'a.cpio'), files);
+        execFileSync('busybox', ['cpio', '-i', '-d', '-F', 'a.cpio'], { cwd: dir, stdio: 'pipe' });
+        expect(readFileSync(join(dir, 'bin/odd'), 'utf8')).toBe('12345');
+        expect(statSync(join(dir, 'bin/odd')).mode & 0o777).toBe(0o755);
+        expect(readFileSync(join(dir, 'init'), 'utf8')).toBe('#!/bin/sh\n');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

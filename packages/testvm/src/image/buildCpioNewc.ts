@@ -24,9 +24,7 @@ export function buildCpioNewc(entries: readonly CpioEntry[]): Buffer {
   let ino = 1;
   const add = (path: string, mode: number, data: Buffer, rdevMajor: number, rdevMinor: number): void => {
     const name = Buffer.from(`${path.replace(/^\/+/, '')}\0`, 'utf8');
-    const header =
-      '070701' +
-      [ino++, mode, 0, 0, 1, 0, data.length, 0, 0, rdevMajor, rdevMinor, name.length, 0].map(hex).join('');
+    const header = '070701' + [ino++, mode, 0, 0, 1, 0, data.length, 0, 0, rdevMajor, rdevMinor, name.length, 0].map(hex).join('');
     push(Buffer.from(header, 'ascii'));
     push(name);
     pad();

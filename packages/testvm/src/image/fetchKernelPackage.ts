@@ -74,7 +74,9 @@ export async function fetchKernelPackage(cacheDir: string, onProgress: (text: st
         continue;
       }
       const cached = existsSync(cacheDir)
-        ? readdirSync(cacheDir).filter((d) => existsSync(join(cacheDir, d, 'kernel.deb'))).sort()
+        ? readdirSync(cacheDir)
+            .filter((d) => existsSync(join(cacheDir, d, 'kernel.deb')))
+            .sort()
         : [];
       const last = cached[cached.length - 1];
       if (last !== undefined && !pinned) {

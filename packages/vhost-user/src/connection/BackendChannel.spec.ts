@@ -73,8 +73,22 @@ describe('BackendChannel (backend-initiated requests)', () => {
 
   it('closes the channel with a clear error on an oversized size field or a wrong version, closing received fds', async () => {
     for (const [bytes, pattern] of [
-      [(() => { const m = encodeMessage(BackendReq.CONFIG_CHANGE_MSG); new DataView(m.buffer).setUint32(8, 0x10000, true); return m; })(), /CONFIG_CHANGE_MSG: the header announces 65536 payload bytes; the maximum is 4096/],
-      [(() => { const m = encodeMessage(BackendReq.VRING_CALL); new DataView(m.buffer).setUint32(4, 2, true); return m; })(), /VRING_CALL: version 2 in flags 0x2, expected 1/],
+      [
+        (() => {
+          const m = encodeMessage(BackendReq.CONFIG_CHANGE_MSG);
+          new DataView(m.buffer).setUint32(8, 0x10000, true);
+          return m;
+        })(),
+        /CONFIG_CHANGE_MSG: the header announces 65536 payload bytes; the maximum is 4096/,
+      ],
+      [
+        (() => {
+          const m = encodeMessage(BackendReq.VRING_CALL);
+          new DataView(m.buffer).setUint32(4, 2, true);
+          return m;
+        })(),
+        /VRING_CALL: version 2 in flags 0x2, expected 1/,
+      ],
     ] as const) {
       const before = fds();
       const s = setup();

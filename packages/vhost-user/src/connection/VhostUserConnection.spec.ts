@@ -92,10 +92,7 @@ describe('VhostUserConnection against a well-behaved peer', () => {
 });
 
 describe('VhostUserConnection against a hostile peer: clear error, bounded time, no fd leaked', () => {
-  async function hostile(
-    act: (peer: HostilePeer) => void | Promise<void>,
-    expected: { kind: string; message: RegExp },
-  ): Promise<void> {
+  async function hostile(act: (peer: HostilePeer) => void | Promise<void>, expected: { kind: string; message: RegExp }): Promise<void> {
     const before = fds();
     const closes: Error[] = [];
     const { conn, peer } = pair(1000, (e) => closes.push(e));
@@ -109,7 +106,7 @@ describe('VhostUserConnection against a hostile peer: clear error, bounded time,
     await expect(conn.call(FrontendReq.GET_FEATURES, undefined, 8)).rejects.toMatchObject({ kind: 'disconnected', message: /connection is closed/ });
     peer.sock.close();
     // Every fd of the connection is released (poll with a deadline: the loop closes its side asynchronously).
-    for (const deadline = Date.now() + 5000; fds() !== before && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
+    for (const deadline = Date.now() + 5000; fds() !== before && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 10));
     expect(fds()).toBe(before);
   }
 
@@ -120,7 +117,10 @@ describe('VhostUserConnection against a hostile peer: clear error, bounded time,
     }));
 
   it('a reply with the wrong request code', () =>
-    hostile((peer) => peer.reply(FrontendReq.GET_QUEUE_NUM, encodeU64(1n)), { kind: 'protocol', message: /reply is for GET_QUEUE_NUM, expected GET_FEATURES/ }));
+    hostile((peer) => peer.reply(FrontendReq.GET_QUEUE_NUM, encodeU64(1n)), {
+      kind: 'protocol',
+      message: /reply is for GET_QUEUE_NUM, expected GET_FEATURES/,
+    }));
 
   it('a reply without the REPLY flag', () =>
     hostile((peer) => peer.reply(FrontendReq.GET_FEATURES, encodeU64(1n), 0x1), { kind: 'protocol', message: /lacks the REPLY flag/ }));
@@ -145,7 +145,12 @@ describe('VhostUserConnection against a hostile peer: clear error, bounded time,
     hostile(
       (peer) => {
         const evs = Array.from({ length: 32 }, () => EventFd.create());
-        peer.reply(FrontendReq.GET_FEATURES, encodeU64(1n), 0x5, evs.map((e) => e.fd));
+        peer.reply(
+          FrontendReq.GET_FEATURES,
+          encodeU64(1n),
+          0x5,
+          evs.map((e) => e.fd),
+        );
         for (const e of evs) e.close();
       },
       { kind: 'protocol', message: /attached 32 fd\(s\) to a message/ },
@@ -160,8 +165,7 @@ describe('VhostUserConnection against a hostile peer: clear error, bounded time,
       { kind: 'disconnected', message: /closed the connection in the middle of a message \(14 bytes of it received\) while GET_FEATURES waited/ },
     ));
 
-  it('silence: the reply timeout', () =>
-    hostile(() => {}, { kind: 'timeout', message: /GET_FEATURES: no reply within 1000 ms \(expected 8-byte reply\)/ }));
+  it('silence: the reply timeout', () => hostile(() => {}, { kind: 'timeout', message: /GET_FEATURES: no reply within 1000 ms \(expected 8-byte reply\)/ }));
 
   it('an unsolicited message while nothing is asked', async () => {
     const closes: Error[] = [];

@@ -144,14 +144,30 @@ export class VhostUserConnection {
     this.#end(new VhostUserError('disconnected', `vhost-user ${this.path}: connection closed by the frontend`), false);
   }
 
-  #exchange(request: number, payload: Uint8Array, fds: readonly number[], flags: number, replySize: number | undefined, what: string): Promise<Uint8Array | undefined> {
+  #exchange(
+    request: number,
+    payload: Uint8Array,
+    fds: readonly number[],
+    flags: number,
+    replySize: number | undefined,
+    what: string,
+  ): Promise<Uint8Array | undefined> {
     return this.#exchanges.run(() => this.#doExchange(request, payload, fds, flags, replySize, what));
   }
 
-  async #doExchange(request: number, payload: Uint8Array, fds: readonly number[], flags: number, replySize: number | undefined, what: string): Promise<Uint8Array | undefined> {
+  async #doExchange(
+    request: number,
+    payload: Uint8Array,
+    fds: readonly number[],
+    flags: number,
+    replySize: number | undefined,
+    what: string,
+  ): Promise<Uint8Array | undefined> {
     const name = requestName(request);
     if (this.#closeReason !== undefined) {
-      throw new VhostUserError('disconnected', `vhost-user ${this.path}: ${name}: the connection is closed (${this.#closeReason.message})`, { cause: this.#closeReason });
+      throw new VhostUserError('disconnected', `vhost-user ${this.path}: ${name}: the connection is closed (${this.#closeReason.message})`, {
+        cause: this.#closeReason,
+      });
     }
     if (fds.length > VHOST_USER_MAX_FDS) {
       throw new VhostUserError('invalid-argument', `vhost-user ${this.path}: ${name}: ${fds.length} fds, at most ${VHOST_USER_MAX_FDS} per message`);
@@ -193,7 +209,10 @@ export class VhostUserConnection {
       } catch (err) {
         if (SysError.is(err) && err.code === 'EAGAIN') return;
         const truncated = SysError.is(err) && err.request === 'MSG_CTRUNC';
-        this.#protocolError(truncated ? `the backend attached more than ${VHOST_USER_MAX_FDS} fds to a message` : `receiving failed: ${errorMessage(err)}`, err);
+        this.#protocolError(
+          truncated ? `the backend attached more than ${VHOST_USER_MAX_FDS} fds to a message` : `receiving failed: ${errorMessage(err)}`,
+          err,
+        );
         return;
       }
       if (fds.length > 0) {
@@ -214,7 +233,9 @@ export class VhostUserConnection {
     for (let m = this.#framer.next(); m !== undefined && this.#closeReason === undefined; m = this.#framer.next()) {
       const h = m.header;
       if (m.oversized) {
-        this.#protocolError(`a message header announces ${h.size} payload bytes (${requestName(h.request)}, flags 0x${h.flags.toString(16)}); the maximum is ${VHOST_USER_MAX_PAYLOAD_SIZE}`);
+        this.#protocolError(
+          `a message header announces ${h.size} payload bytes (${requestName(h.request)}, flags 0x${h.flags.toString(16)}); the maximum is ${VHOST_USER_MAX_PAYLOAD_SIZE}`,
+        );
         return;
       }
       this.#dispatch(h, m.payload);

@@ -79,7 +79,14 @@ export class VhostUserNetDevice extends NetDeviceBase {
   #shutdown = false;
   #connects = 0;
 
-  private constructor(config: NetDeviceConfig, options: VhostUserOptions, lease: EventLoopLease, listener: VhostUserListener | undefined, frontend: VhostUserFrontend, hs: BackendHandshake) {
+  private constructor(
+    config: NetDeviceConfig,
+    options: VhostUserOptions,
+    lease: EventLoopLease,
+    listener: VhostUserListener | undefined,
+    frontend: VhostUserFrontend,
+    hs: BackendHandshake,
+  ) {
     super(config, VhostUserNetDevice.backendMask(hs, config.queuePairs));
     this.options = options;
     this.#loopLease = lease;
@@ -259,7 +266,7 @@ export class VhostUserNetDevice extends NetDeviceBase {
       const f = this.#frontend;
       if (f === undefined || this.#ctx !== ctx) return; // a reconnection applies #activePairs
       for (const q of ctx.queues) {
-        await f.setVringEnable(q.index, (q.index >> 1) < pairs);
+        await f.setVringEnable(q.index, q.index >> 1 < pairs);
       }
     }).catch((err: unknown) => this.events.emit('warning', `${this.id}: SET_VRING_ENABLE for ${pairs} pair(s) failed: ${errorMessage(err)}`));
     return true;
@@ -279,7 +286,7 @@ export class VhostUserNetDevice extends NetDeviceBase {
       },
     });
     if (protocol) {
-      for (const q of ctx.queues) await f.setVringEnable(q.index, (q.index >> 1) < this.#activePairs);
+      for (const q of ctx.queues) await f.setVringEnable(q.index, q.index >> 1 < this.#activePairs);
     }
     if (this.#hasStatus()) await f.setStatus(STATUS_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
   }
@@ -298,7 +305,8 @@ export class VhostUserNetDevice extends NetDeviceBase {
     this.events.emit('warning', `${this.id}: vhost-user backend lost: ${reason.message}`);
     this.setLinkUp(false);
     if (!this.options.reconnect) {
-      if (this.#ctx !== undefined) this.events.emit('needs-reset', `${this.id}: vhost-user backend ${this.options.socket} went away (reconnect is off)`, undefined);
+      if (this.#ctx !== undefined)
+        this.events.emit('needs-reset', `${this.id}: vhost-user backend ${this.options.socket} went away (reconnect is off)`, undefined);
       return;
     }
     if (this.options.mode === 'client') void this.#reconnectClient();
@@ -322,7 +330,10 @@ export class VhostUserNetDevice extends NetDeviceBase {
       while (!this.#shutdown && this.#frontend === undefined) {
         let conn: VhostUserConnection | undefined;
         try {
-          conn = await VhostUserConnection.connect(this.options.socket, this.#connOptions(() => conn));
+          conn = await VhostUserConnection.connect(
+            this.options.socket,
+            this.#connOptions(() => conn),
+          );
           await this.#restore(conn);
           return;
         } catch (err) {
@@ -349,7 +360,11 @@ export class VhostUserNetDevice extends NetDeviceBase {
     let conn: VhostUserConnection | undefined;
     void (async () => {
       try {
-        conn = VhostUserConnection.fromSocket(sock, this.options.socket, this.#connOptions(() => conn));
+        conn = VhostUserConnection.fromSocket(
+          sock,
+          this.options.socket,
+          this.#connOptions(() => conn),
+        );
         await this.#restore(conn);
       } catch (err) {
         conn?.close();
@@ -371,7 +386,8 @@ export class VhostUserNetDevice extends NetDeviceBase {
     const needed = (this.#ctx?.features ?? this.deviceFeatures) & VHOST_USER_NET_BACKEND_FEATURES;
     const missing = needed & ~hs.features;
     if (missing !== 0n) {
-      if (this.#ctx !== undefined) this.events.emit('needs-reset', `${this.id}: the reconnected vhost-user backend lacks features 0x${missing.toString(16)} the guest acked`, undefined);
+      if (this.#ctx !== undefined)
+        this.events.emit('needs-reset', `${this.id}: the reconnected vhost-user backend lacks features 0x${missing.toString(16)} the guest acked`, undefined);
       throw new VhostUserError('unsupported', `${this.id}: the reconnected backend lacks features 0x${missing.toString(16)}`);
     }
     await this.#exclusive(async () => {
@@ -424,4 +440,3 @@ export class VhostUserNetDevice extends NetDeviceBase {
     return this.#ops.run(op);
   }
 }
-

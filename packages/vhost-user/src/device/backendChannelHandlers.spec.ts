@@ -38,7 +38,11 @@ describe('backend channel flood (vhost-user frontend against a hostile backend)'
     const warnings: string[] = [];
     const coalescer = new WarningCoalescer({ emit: (m) => warnings.push(m), intervalMs: INTERVAL_MS });
     let changes = 0;
-    const channel = BackendChannel.open(loop, 'flood.sock', backendChannelHandlers('net0', coalescer, () => changes++));
+    const channel = BackendChannel.open(
+      loop,
+      'flood.sock',
+      backendChannelHandlers('net0', coalescer, () => changes++),
+    );
     const backend = UnixSocket.fromFd(dupFd(channel.backendFd));
     channel.closeBackendFd();
     open.push(async () => {

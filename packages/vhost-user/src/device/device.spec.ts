@@ -41,4 +41,3 @@ describe('backend feature mask', () => {
     expect(VhostUserNetDevice.backendMask({ features: offer, protocolFeatures: 0n, queueNum: 1 }, 2) & featureBit(virtio_net.VIRTIO_NET_F_MQ)).toBe(0n);
   });
 });
-

@@ -18,10 +18,7 @@ const WANTED_PROTOCOL_FEATURES = [
   VHOST_USER_PROTOCOL_F_CONFIG,
   VHOST_USER_PROTOCOL_F_STATUS,
   VHOST_USER_PROTOCOL_F_BACKEND_REQ,
-].reduce(
-  (m, b) => m | (1n << BigInt(b)),
-  0n,
-);
+].reduce((m, b) => m | (1n << BigInt(b)), 0n);
 
 /**
  * The session handshake, run on every (re)connection, in the order DPDK 22.11 accepts:
@@ -41,10 +38,16 @@ export async function negotiateBackend(f: VhostUserFrontend, queuePairs: number)
   }
   if (queuePairs > 1) {
     if (!hasFeature(protocolFeatures, VHOST_USER_PROTOCOL_F_MQ) || !hasFeature(features, virtio_net.VIRTIO_NET_F_MQ)) {
-      throw new VhostUserError('unsupported', `${where}: the config asks for ${queuePairs} queue pairs but the backend does not support multiqueue (PROTOCOL_F_MQ / VIRTIO_NET_F_MQ): set queuePairs to 1 or enable queues in the backend`);
+      throw new VhostUserError(
+        'unsupported',
+        `${where}: the config asks for ${queuePairs} queue pairs but the backend does not support multiqueue (PROTOCOL_F_MQ / VIRTIO_NET_F_MQ): set queuePairs to 1 or enable queues in the backend`,
+      );
     }
     if (queueNum < queuePairs) {
-      throw new VhostUserError('unsupported', `${where}: the backend supports ${queueNum} queue pair(s) (GET_QUEUE_NUM), the config asks for ${queuePairs}: lower queuePairs or start the backend with more queues (DPDK: queues=${queuePairs})`);
+      throw new VhostUserError(
+        'unsupported',
+        `${where}: the backend supports ${queueNum} queue pair(s) (GET_QUEUE_NUM), the config asks for ${queuePairs}: lower queuePairs or start the backend with more queues (DPDK: queues=${queuePairs})`,
+      );
     }
   }
   await f.setOwner();

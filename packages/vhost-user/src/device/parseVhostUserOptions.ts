@@ -9,7 +9,10 @@ const DEFAULTS = { mode: 'client', reconnect: true, connectTimeoutMs: 5000, repl
  * Checks a `"vhost-user"` config section; issue paths are relative to it (`socket`, `mode`, ...).
  * Returns the options with defaults applied when there is no issue.
  */
-export function parseVhostUserOptions(raw: Readonly<Record<string, unknown>>): { readonly options: VhostUserOptions | undefined; readonly issues: ConfigIssue[] } {
+export function parseVhostUserOptions(raw: Readonly<Record<string, unknown>>): {
+  readonly options: VhostUserOptions | undefined;
+  readonly issues: ConfigIssue[];
+} {
   const issues: ConfigIssue[] = [];
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return { options: undefined, issues: [{ path: '', message: 'must be an object like { "socket": "/run/vnic/net0.sock" }' }] };
@@ -20,7 +23,8 @@ export function parseVhostUserOptions(raw: Readonly<Record<string, unknown>>): {
   const socket = raw['socket'];
   if (socket === undefined) issues.push({ path: 'socket', message: 'is required: the path of the vhost-user unix socket' });
   else if (typeof socket !== 'string' || socket.length === 0) issues.push({ path: 'socket', message: 'must be a non-empty string (a unix socket path)' });
-  else if (Buffer.byteLength(socket) > 107 || socket.includes('\0')) issues.push({ path: 'socket', message: 'must be at most 107 bytes without NUL (sun_path)' });
+  else if (Buffer.byteLength(socket) > 107 || socket.includes('\0'))
+    issues.push({ path: 'socket', message: 'must be at most 107 bytes without NUL (sun_path)' });
   const mode = raw['mode'] ?? DEFAULTS.mode;
   if (mode !== 'client' && mode !== 'server') issues.push({ path: 'mode', message: 'must be "client" (vnic connects) or "server" (vnic listens)' });
   const reconnect = raw['reconnect'] ?? DEFAULTS.reconnect;

@@ -1,6 +1,16 @@
 import type { GuestMemoryLayout, VhostControlPlane, VhostVringAddr } from '@vnic/core';
 import type { VhostUserConnection } from '../connection/VhostUserConnection.ts';
-import { decodeConfigSpace, decodeU64, decodeVringState, encodeConfigSpace, encodeMemoryTable, encodeU64, encodeVringAddr, encodeVringState, FrontendReq } from '@vnic/vhost-user-protocol';
+import {
+  decodeConfigSpace,
+  decodeU64,
+  decodeVringState,
+  encodeConfigSpace,
+  encodeMemoryTable,
+  encodeU64,
+  encodeVringAddr,
+  encodeVringState,
+  FrontendReq,
+} from '@vnic/vhost-user-protocol';
 import {
   VHOST_MEMORY_BASELINE_NREGIONS,
   VHOST_USER_CONFIG_HDR_SIZE,
@@ -83,12 +93,20 @@ export class VhostUserFrontend implements VhostControlPlane {
       throw new VhostUserError('invalid-argument', `SET_MEM_TABLE: ${regions.length} regions, vhost-user carries 1..${VHOST_MEMORY_BASELINE_NREGIONS}`);
     }
     regions.forEach((r, i) => {
-      if (r.fd < 0) throw new VhostUserError('invalid-argument', `SET_MEM_TABLE: region ${i} (0x${r.guestPhysAddr.toString(16)}) has no fd: vhost-user needs shareable (memfd) guest memory`);
+      if (r.fd < 0)
+        throw new VhostUserError(
+          'invalid-argument',
+          `SET_MEM_TABLE: region ${i} (0x${r.guestPhysAddr.toString(16)}) has no fd: vhost-user needs shareable (memfd) guest memory`,
+        );
     });
     const payload = encodeMemoryTable(
       regions.map((r) => ({ guestPhysAddr: BigInt(r.guestPhysAddr), memorySize: BigInt(r.size), userspaceAddr: r.hostAddr, mmapOffset: BigInt(r.fdOffset) })),
     );
-    return this.connection.send(FrontendReq.SET_MEM_TABLE, payload, regions.map((r) => r.fd));
+    return this.connection.send(
+      FrontendReq.SET_MEM_TABLE,
+      payload,
+      regions.map((r) => r.fd),
+    );
   }
 
   /** SET_VRING_NUM. */
@@ -151,7 +169,8 @@ export class VhostUserFrontend implements VhostControlPlane {
       `${size}-byte config space`,
     );
     const cfg = decodeConfigSpace(reply);
-    if (cfg.offset !== offset) throw new VhostUserError('protocol', `vhost-user ${this.connection.path}: GET_CONFIG at ${offset} answered for offset ${cfg.offset}`);
+    if (cfg.offset !== offset)
+      throw new VhostUserError('protocol', `vhost-user ${this.connection.path}: GET_CONFIG at ${offset} answered for offset ${cfg.offset}`);
     return cfg.payload;
   }
 
@@ -171,9 +190,7 @@ export class VhostUserFrontend implements VhostControlPlane {
     if (!Number.isInteger(index) || index < 0 || index > VHOST_USER_VRING_IDX_MASK) {
       throw new VhostUserError('invalid-argument', `${FrontendReq[req]}: vring index ${index} does not fit bits 0-7`);
     }
-    return fd < 0
-      ? this.connection.send(req, encodeU64(index | VHOST_USER_VRING_NOFD_MASK))
-      : this.connection.send(req, encodeU64(index), [fd]);
+    return fd < 0 ? this.connection.send(req, encodeU64(index | VHOST_USER_VRING_NOFD_MASK)) : this.connection.send(req, encodeU64(index), [fd]);
   }
 
   #require(bit: number, req: string, name: string): void {

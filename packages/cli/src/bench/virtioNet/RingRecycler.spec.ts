@@ -28,7 +28,12 @@ function setup(opts: { size: number; eventIdx: boolean; start?: number }) {
       expect(c.readableLength).toBe(64); // the descriptor still names the same buffer
       heads.push(c.head);
     }
-    dev.addUsedBatch(mem, heads, heads.map(() => len), heads.length);
+    dev.addUsedBatch(
+      mem,
+      heads,
+      heads.map(() => len),
+      heads.length,
+    );
     return heads;
   };
   return { mem, drv, dev, rec, device, kicks: () => kicks };

@@ -53,7 +53,10 @@ export class RingRecycler {
     const ra = mem.regionOf(queue.availRing, availBytes);
     const ru = mem.regionOf(queue.usedRing, usedBytes);
     if (ra === undefined || ru === undefined || ra.u16 === undefined || ru.u16 === undefined || queue.usedRing % 4 !== 0 || queue.availRing % 2 !== 0) {
-      throw new CliError('invalid-argument', `bench guest: the rings of a queue of ${queue.size} at avail 0x${queue.availRing.toString(16)} / used 0x${queue.usedRing.toString(16)} are not in guest memory`);
+      throw new CliError(
+        'invalid-argument',
+        `bench guest: the rings of a queue of ${queue.size} at avail 0x${queue.availRing.toString(16)} / used 0x${queue.usedRing.toString(16)} are not in guest memory`,
+      );
     }
     const availOff = (queue.availRing - ra.guestPhysAddr) >>> 1;
     const usedOff = queue.usedRing - ru.guestPhysAddr;

@@ -22,7 +22,8 @@ export function parseResultLine<K extends string>(stdout: string, fields: readon
   const out = {} as Record<K, number>;
   for (const f of fields) {
     const v = obj[f];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new CliError('command-failed', `${what}: result field "${f}" is missing or not a number in ${line}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw new CliError('command-failed', `${what}: result field "${f}" is missing or not a number in ${line}`);
     out[f] = v;
   }
   return out;

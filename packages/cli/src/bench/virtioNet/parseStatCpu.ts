@@ -7,7 +7,13 @@ const USER_HZ = 100;
  */
 export function parseStatCpu(text: string): number {
   const close = text.lastIndexOf(')');
-  const fields = close < 0 ? [] : text.slice(close + 2).trim().split(/\s+/);
+  const fields =
+    close < 0
+      ? []
+      : text
+          .slice(close + 2)
+          .trim()
+          .split(/\s+/);
   // fields[0] is field 3 (state): utime (14) is fields[11], stime (15) fields[12].
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
