@@ -1,14 +1,7 @@
 import type { QueueContext } from '@vnic/core';
-import { IoThread, ioWorkerFeatures, type SharedNetState, type SharedQueueCounters } from '@vnic/virtio-net';
+import { type IoThreadStates, QueuePairThreads, type SharedNetState, type SharedQueueCounters } from '@vnic/virtio-net';
 import type { SessionContext } from './BackendSession.ts';
 import type { FrontendMemory } from './FrontendMemory.ts';
-
-/** A running queue pair: its IO thread and which of its rings it serves. */
-interface RunningPair {
-  readonly thread: IoThread;
-  readonly rx: boolean;
-  readonly tx: boolean;
-}
 
 /** What the data-plane threads read from the session: ring readiness and contexts, memory, features. */
 export interface DataPlaneSource {
@@ -22,21 +15,30 @@ export interface DataPlaneSource {
 
 /**
  * The data-plane threads of one vhost-user connection: one @vnic/virtio-net IoThread per queue
- * pair, started when its rings are ready and stopped before anything they use changes (the IO
- * threads of rust-vmm's vhost-user-backend). The IO-thread manager of the device core plugs in here.
+ * pair (run by its QueuePairThreads, the manager the in-process device uses too), started when its
+ * rings are ready and stopped before anything they use changes (the IO threads of rust-vmm's
+ * vhost-user-backend). Tap queue attach/detach stays here.
  */
 export class DataPlaneThreads {
   private readonly ctx: SessionContext;
-  private readonly counters: SharedQueueCounters;
-  private readonly netState: SharedNetState;
   private readonly source: DataPlaneSource;
-  private readonly running = new Map<number, RunningPair>();
+  private readonly threads: QueuePairThreads;
+  /** Which rings each running pair serves. */
+  private readonly served = new Map<number, { readonly rx: boolean; readonly tx: boolean }>();
 
   constructor(ctx: SessionContext, counters: SharedQueueCounters, netState: SharedNetState, source: DataPlaneSource) {
     this.ctx = ctx;
-    this.counters = counters;
-    this.netState = netState;
     this.source = source;
+    this.threads = new QueuePairThreads({
+      nic: ctx.where,
+      tap: ctx.tap,
+      counters,
+      netState,
+      handlers: {
+        onCtrlKick: () => undefined, // the frontend serves the control queue
+        onNeedsReset: (reason) => ctx.events.emit('warning', `${reason} (the ring stays stopped until the frontend sets it up again)`),
+      },
+    });
   }
 
   /** Starts, restarts or stops each pair's IO thread to match which of its rings are ready. */
@@ -44,7 +46,7 @@ export class DataPlaneThreads {
     for (let pair = 0; pair < this.ctx.queuePairs; pair++) {
       const rx = this.source.ready(2 * pair);
       const tx = this.source.ready(2 * pair + 1);
-      const cur = this.running.get(pair);
+      const cur = this.served.get(pair);
       if (cur !== undefined && cur.rx === rx && cur.tx === tx) continue;
       if (cur !== undefined) await this.stopPair(pair);
       if (rx || tx) await this.startPair(pair, rx, tx);
@@ -53,56 +55,41 @@ export class DataPlaneThreads {
 
   private async startPair(pair: number, rx: boolean, tx: boolean): Promise<void> {
     const at = `${this.ctx.where}: queue pair ${pair}`;
-    const f = this.source.features();
     const rxq = rx ? this.source.queueContext(2 * pair, at) : undefined;
     const txq = tx ? this.source.queueContext(2 * pair + 1, at) : undefined;
     if (pair > 0) this.ctx.tap.setQueueEnabled(pair, true);
-    const thread = await IoThread.start(
-      {
-        nic: this.ctx.where,
-        pair,
-        tapName: this.ctx.tap.name,
-        tapFd: this.ctx.tap.fds[pair]!,
-        memory: this.source.memory(),
-        ...(rxq === undefined ? {} : { rx: rxq }),
-        ...(txq === undefined ? {} : { tx: txq }),
-        counters: this.counters.buffer,
-        netState: this.netState.buffer,
-        ...ioWorkerFeatures(f),
-      },
-      {
-        onCtrlKick: () => undefined, // the frontend serves the control queue
-        onNeedsReset: (reason) => this.ctx.events.emit('warning', `${reason} (the ring stays stopped until the frontend sets it up again)`),
-      },
-    );
-    this.running.set(pair, { thread, rx, tx });
+    await this.threads.start(pair, {
+      memory: this.source.memory(),
+      features: this.source.features(),
+      ...(rxq === undefined ? {} : { rx: rxq }),
+      ...(txq === undefined ? {} : { tx: txq }),
+    });
+    this.served.set(pair, { rx, tx });
     this.ctx.events.emit('rings-started', { pair, rx, tx });
   }
 
   private async stopPair(pair: number): Promise<void> {
-    const cur = this.running.get(pair);
-    if (cur === undefined) return;
-    this.running.delete(pair);
-    const states = await cur.thread.stop();
-    for (const [index, s] of [
-      [2 * pair, states.rx],
-      [2 * pair + 1, states.tx],
-    ] as const) {
-      const state = s ?? this.counters.ring(index);
-      if (state !== undefined && ((index & 1) === 0 ? cur.rx : cur.tx)) this.source.setBase(index, state.nextAvail);
-    }
+    if (!this.served.delete(pair)) return;
+    this.stopped(pair, await this.threads.stop(pair));
+  }
+
+  /** After pair `pair`'s thread stopped: where its served rings resume, then its tap queue detached. */
+  private stopped(pair: number, s: IoThreadStates): void {
+    if (s.rx !== undefined) this.source.setBase(2 * pair, s.rx.nextAvail);
+    if (s.tx !== undefined) this.source.setBase(2 * pair + 1, s.tx.nextAvail);
     if (pair > 0 && !this.ctx.tap.closed) this.ctx.tap.setQueueEnabled(pair, false);
   }
 
   /** Stops the IO thread serving ring `index`, if one does (a thread of its pair that serves only the other ring runs on). */
   async stopPairOf(index: number): Promise<void> {
     const pair = index >> 1;
-    const cur = this.running.get(pair);
+    const cur = this.served.get(pair);
     if (cur !== undefined && ((index & 1) === 0 ? cur.rx : cur.tx)) await this.stopPair(pair);
   }
 
   /** Stops every pair's IO thread. */
   async stopAll(): Promise<void> {
-    for (const pair of [...this.running.keys()]) await this.stopPair(pair);
+    this.served.clear();
+    for (const [pair, s] of await this.threads.stopAll()) this.stopped(pair, s);
   }
 }

@@ -34,9 +34,10 @@ export interface QueuePairStart {
 
 /**
  * The one IO-thread manager of the in-process data plane: starts and stops the IoThread of each
- * queue pair of one NIC, on threads of its pool. Used by VirtioNetTapDevice and meant for the
- * vhost-user device server. `stop` returns where each served ring resumes: the positions the
- * thread handed back, or (a thread that died) the last ones it published in the counters.
+ * queue pair of one NIC, on threads of its pool. Used by VirtioNetTapDevice and by the
+ * vhost-user device server's DataPlaneThreads. `stop` returns where each served ring resumes: the
+ * positions the thread handed back, or (a thread that died) the last ones it published in the
+ * counters.
  * Tap queue attach/detach stays with the caller (it decides when a pair is wanted).
  */
 export class QueuePairThreads {
