@@ -1,8 +1,9 @@
-import { DEFAULT_GUEST_MEMORY_WINDOWS, DEFAULT_NET_OFFLOADS, type NetDeviceConfig } from '@vnic/core';
+import { DEFAULT_GUEST_MEMORY_WINDOWS, type NetDeviceConfig } from '@vnic/core';
 import { VirtioNetDriver } from '@vnic/driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostTapPeer } from '@vnic/sys/testing';
 import { OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
+import { netConfig } from '../../conformance/netConfig.ts';
 import { TapNetns } from '../../fixtures/TapNetns.ts';
 
 // Guest RAM of an ordinary VM size, above 4 GiB: one sparse memfd region at 5 GiB of 4 GiB +
@@ -17,19 +18,7 @@ const BASE = 5 * GiB;
 const EDGE = BASE + DEFAULT_GUEST_MEMORY_WINDOWS.stride;
 
 function config(): NetDeviceConfig {
-  return {
-    id: 'vnt-high',
-    backend: 'virtio-net',
-    mac: MAC,
-    queuePairs: 1,
-    queueSize: 256,
-    offloads: DEFAULT_NET_OFFLOADS,
-    mrgRxbuf: true,
-    eventIdx: true,
-    indirectDesc: true,
-    ctrlVq: false,
-    options: {},
-  };
+  return netConfig('virtio-net', { id: 'vnt-high', mac: MAC, ctrlVq: false });
 }
 
 const peer = hostTapPeer();

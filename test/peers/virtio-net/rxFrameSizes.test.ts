@@ -1,10 +1,11 @@
-import { DEFAULT_NET_OFFLOADS, featureBit, type NetDeviceConfig } from '@vnic/core';
+import { featureBit, type NetDeviceConfig } from '@vnic/core';
 import * as N from '@vnic/core/virtio_net';
 import { VIRTIO_NET_HDR_SIZE } from '@vnic/core/virtio_net';
 import { DRIVER_FEATURES, VirtioNetDriver } from '@vnic/driver';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { hostTapPeer } from '@vnic/sys/testing';
 import { OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
+import { netConfig } from '../../conformance/netConfig.ts';
 import { TapNetns } from '../../fixtures/TapNetns.ts';
 
 // With MRG_RXBUF the IO thread hands readv only the first few KiB of guest buffers and reads the
@@ -18,19 +19,7 @@ const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x7e, 0x05, 0x01);
 const BUF = 2048;
 
 function config(): NetDeviceConfig {
-  return {
-    id: 'vnt-mrg',
-    backend: 'virtio-net',
-    mac: MAC,
-    queuePairs: 1,
-    queueSize: 256,
-    offloads: DEFAULT_NET_OFFLOADS,
-    mrgRxbuf: true,
-    eventIdx: true,
-    indirectDesc: true,
-    ctrlVq: false,
-    options: {},
-  };
+  return netConfig('virtio-net', { id: 'vnt-mrg', mac: MAC, ctrlVq: false });
 }
 
 const peer = hostTapPeer();

@@ -1,10 +1,11 @@
-import { DEFAULT_NET_OFFLOADS, featureBit, type DriverBuffer, type NetDeviceConfig } from '@vnic/core';
+import { featureBit, type DriverBuffer, type NetDeviceConfig } from '@vnic/core';
 import * as N from '@vnic/core/virtio_net';
 import { VIRTIO_NET_HDR_SIZE } from '@vnic/core/virtio_net';
 import { DRIVER_FEATURES, VirtioNetDriver } from '@vnic/driver';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { hostTapPeer } from '@vnic/sys/testing';
 import { OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
+import { netConfig } from '../../conformance/netConfig.ts';
 import { TapNetns } from '../../fixtures/TapNetns.ts';
 
 // RX stall classes without MRG_RXBUF: a receive chain no frame can ever fit (fewer writable bytes
@@ -23,19 +24,7 @@ const NO_MRG = [N.VIRTIO_NET_F_MRG_RXBUF, N.VIRTIO_NET_F_GUEST_TSO4, N.VIRTIO_NE
 );
 
 function config(id: string, queueSize: number): NetDeviceConfig {
-  return {
-    id,
-    backend: 'virtio-net',
-    mac: MAC,
-    queuePairs: 1,
-    queueSize,
-    offloads: DEFAULT_NET_OFFLOADS,
-    mrgRxbuf: true,
-    eventIdx: true,
-    indirectDesc: true,
-    ctrlVq: false,
-    options: {},
-  };
+  return netConfig('virtio-net', { id, mac: MAC, queueSize, ctrlVq: false });
 }
 
 const peer = hostTapPeer();

@@ -1,8 +1,9 @@
-import { DEFAULT_NET_OFFLOADS, type NetDeviceConfig } from '@vnic/core';
+import { type NetDeviceConfig } from '@vnic/core';
 import { VirtioNetDriver } from '@vnic/driver';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { hostTapPeer } from '@vnic/sys/testing';
 import { frameSeq, OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
+import { netConfig } from '../../conformance/netConfig.ts';
 import { TapNetns } from '../../fixtures/TapNetns.ts';
 
 // EIO from the tap means the interface is down (tun refuses writes until it is up): each frame
@@ -12,19 +13,7 @@ import { TapNetns } from '../../fixtures/TapNetns.ts';
 const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x7e, 0x05, 0x21);
 
 function config(): NetDeviceConfig {
-  return {
-    id: 'vnt-down',
-    backend: 'virtio-net',
-    mac: MAC,
-    queuePairs: 1,
-    queueSize: 256,
-    offloads: DEFAULT_NET_OFFLOADS,
-    mrgRxbuf: true,
-    eventIdx: true,
-    indirectDesc: true,
-    ctrlVq: false,
-    options: {},
-  };
+  return netConfig('virtio-net', { id: 'vnt-down', mac: MAC, ctrlVq: false });
 }
 
 const peer = hostTapPeer();
