@@ -19,16 +19,14 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fdCount, uniqueName } from '@vnic/sys/testing';
+import { fdCount, needsPeer, uniqueName } from '@vnic/sys/testing';
 
 // A hostile vhost-user frontend written here, against a real VhostUserDeviceServer (real tap, real
 // memfds passed by SCM_RIGHTS): every malformed message ends its connection with an error naming
 // the request and the expected shape; the server lives on and serves the next connection; nothing
 // leaks (fds, mappings).
 
-const root = process.getuid?.() === 0;
-if (!root && process.env['CI']) throw new Error('vhost-user device tests need root (a tap)');
-if (!root) console.warn('[vhost-user device] skipped: needs root for the tap');
+const root = !needsPeer('vhost-user device', process.getuid?.() === 0 ? undefined : 'needs root for the tap').skip;
 
 const MEMFD = 'vnic-hostile';
 const MiB = 1 << 20;

@@ -15,7 +15,7 @@ import { mkdtempSync, openSync, closeSync, rmSync, ftruncateSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fdCount, uniqueName } from '@vnic/sys/testing';
+import { fdCount, needsPeer, uniqueName } from '@vnic/sys/testing';
 
 // A frontend whose guest memory could shrink under the server: an unsealed memfd, a memfd shrunk
 // after it was created, a plain file, a pipe. The first three would let a frontend kill the server
@@ -23,9 +23,7 @@ import { fdCount, uniqueName } from '@vnic/sys/testing';
 // server lives on and serves a well-behaved frontend (sealed memfd), and nothing leaks. A second
 // server started with allowUnsealedMemory maps the unsealed memfd.
 
-const root = process.getuid?.() === 0;
-if (!root && process.env['CI']) throw new Error('vhost-user device tests need root (a tap)');
-if (!root) console.warn('[vhost-user device memory] skipped: needs root for the tap');
+const root = !needsPeer('vhost-user device memory', process.getuid?.() === 0 ? undefined : 'needs root for the tap').skip;
 
 const MEMFD = 'vnic-memhostile';
 const MiB = 1 << 20;
