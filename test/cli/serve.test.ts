@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,26 +11,37 @@ const root = !needsPeer('vnic serve', process.getuid?.() === 0 ? undefined : 'ne
 
 const MAIN = new URL('../../packages/cli/src/main.ts', import.meta.url).pathname;
 
+/** Starts `vnic serve <args>` from the sources; `waitFor` polls its output (stdout + stderr) for a line. */
+function startServe(args: readonly string[]): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+  waitFor: (re: RegExp) => Promise<void>;
+} {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  const waitFor = async (re: RegExp): Promise<void> => {
+    const deadline = Date.now() + 20_000;
+    while (!re.test(out)) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`vnic serve did not print ${re}:\n${out}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  return { child, output: () => out, exited, waitFor };
+}
+
 describe.skipIf(!root)('vnic serve', () => {
   it('logs the frontend connecting and leaving, answers GET_FEATURES, cleans up on Ctrl-C (SIGINT)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vnic-serve-'));
     const sock = join(dir, 'serve.sock');
     const tap = uniqueName('vsrv');
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--socket', sock, '--tap', tap], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-    const waitFor = async (re: RegExp): Promise<void> => {
-      const deadline = Date.now() + 20_000;
-      while (!re.test(out)) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`vnic serve did not print ${re}:\n${out}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
+    const { child, output, exited, waitFor } = startServe(['--socket', sock, '--tap', tap]);
     try {
       await waitFor(/listening on /);
-      expect(out).toMatch(new RegExp(`tap ${tap}, 1 queue pair\\(s\\), offering 0x[0-9a-f]+ \\(.*VERSION_1`));
+      expect(output()).toMatch(new RegExp(`tap ${tap}, 1 queue pair\\(s\\), offering 0x[0-9a-f]+ \\(.*VERSION_1`));
       const s = UnixSocket.connect(sock);
       s.send(encodeMessage(FrontendReq.GET_FEATURES));
       const { data } = await s.recvAsync(VHOST_USER_HDR_SIZE + 8);
@@ -40,7 +51,7 @@ describe.skipIf(!root)('vnic serve', () => {
       await waitFor(/frontend disconnected/);
       child.kill('SIGINT');
       expect(await exited).toBe(0);
-      expect(out).toMatch(/\[vnic serve\] stopped/);
+      expect(output()).toMatch(/\[vnic serve\] stopped/);
       expect(existsSync(sock)).toBe(false); // the socket path is removed
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
@@ -52,19 +63,7 @@ describe.skipIf(!root)('vnic serve', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vnic-serve-'));
     const sock = join(dir, 'serve.sock');
     const tap = uniqueName('vsrh');
-    const args = ['--import', 'tsx', MAIN, 'serve', '--socket', sock, '--tap', tap, '--handshake-timeout', '400'];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-    const waitFor = async (re: RegExp): Promise<void> => {
-      const deadline = Date.now() + 20_000;
-      while (!re.test(out)) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`vnic serve did not print ${re}:\n${out}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
+    const { child, output, exited, waitFor } = startServe(['--socket', sock, '--tap', tap, '--handshake-timeout', '400']);
     const [a, b] = socketpair();
     try {
       await waitFor(/listening on /);
@@ -91,7 +90,7 @@ describe.skipIf(!root)('vnic serve', () => {
       await waitFor(/frontend disconnected/);
       child.kill('SIGINT');
       expect(await exited).toBe(0);
-      expect(out).toMatch(/\[vnic serve\] stopped/);
+      expect(output()).toMatch(/\[vnic serve\] stopped/);
       expect(existsSync(sock)).toBe(false);
     } finally {
       closeFd(a);
