@@ -7,8 +7,9 @@ export type { MmioWindow } from './MmioWindow.ts';
 export type { QueueEventFds } from './QueueEventFds.ts';
 export type { ReceivedFrame } from './ReceivedFrame.ts';
 export type { TxLayout } from './TxLayout.ts';
-export { DRIVER_FEATURES, VirtioNetDriver } from './VirtioNetDriver.ts';
-export type { VirtioNetDriverOptions } from './VirtioNetDriver.ts';
+export { DRIVER_FEATURES } from './DRIVER_FEATURES.ts';
+export { VirtioNetDriver } from './VirtioNetDriver.ts';
+export type { VirtioNetDriverOptions } from './VirtioNetDriverOptions.ts';
 export type { VirtioNetDriverAttachOptions } from './VirtioNetDriverAttachOptions.ts';
 export type { VirtioNetDriverTuning } from './VirtioNetDriverTuning.ts';
 
