@@ -1,19 +1,23 @@
 import { readlinkSync } from 'node:fs';
-import { featureBit, hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_VERSION_1, virtio_net as N } from '@vnic/core';
+import { featureBit, hasFeature, virtio_net as N } from '@vnic/core';
 import { decodeMemoryTable, decodeU64, decodeVringAddr, decodeVringState } from '@vnic/vhost-user-protocol';
-import {
-  VHOST_USER_F_PROTOCOL_FEATURES,
-  VHOST_USER_NEED_REPLY_MASK,
-  VHOST_USER_PROTOCOL_F_MQ,
-  VHOST_USER_PROTOCOL_F_REPLY_ACK,
-  VHOST_USER_PROTOCOL_F_STATUS,
-} from '@vnic/vhost-user-protocol/vhost_user';
+import { VHOST_USER_F_PROTOCOL_FEATURES, VHOST_USER_NEED_REPLY_MASK } from '@vnic/vhost-user-protocol/vhost_user';
 import { fdCount } from '@vnic/sys/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BackendScript, ScriptedSession } from './ScriptedVhostUserBackend.ts';
 import { ScriptedVhostUserBackend } from './ScriptedVhostUserBackend.ts';
 import { VhostUserNetDevice } from './VhostUserNetDevice.ts';
-import { GuestRig, nicConfig, socketDir, until } from './VhostUserNetDevice.rig.ts';
+import {
+  BACKEND_OFFER as OFFER,
+  BACKEND_PROTOCOL as PROTOCOL,
+  BACKEND_SCRIPT,
+  cleanups,
+  GuestRig,
+  nicConfig,
+  ringOf,
+  socketDir,
+  until,
+} from './VhostUserNetDevice.rig.ts';
 
 // VhostUserNetDevice's life cycle against a scripted vhost-user backend on a real unix socket (no
 // testpmd): the device is driven as a VMM drives it (features, activate with memfd guest memory
@@ -21,23 +25,10 @@ import { GuestRig, nicConfig, socketDir, until } from './VhostUserNetDevice.rig.
 // gets is checked against the vhost-user spec's order and payloads.
 
 const bit = (b: number): bigint => featureBit(b);
-/** A DPDK-like offer: VERSION_1, EVENT_IDX, MRG_RXBUF, CSUM, GUEST_CSUM, MQ, PROTOCOL_FEATURES. */
-const OFFER =
-  bit(VIRTIO_F_VERSION_1) |
-  bit(VIRTIO_F_EVENT_IDX) |
-  bit(N.VIRTIO_NET_F_MRG_RXBUF) |
-  bit(N.VIRTIO_NET_F_CSUM) |
-  bit(N.VIRTIO_NET_F_GUEST_CSUM) |
-  bit(N.VIRTIO_NET_F_MQ) |
-  bit(VHOST_USER_F_PROTOCOL_FEATURES);
-const PROTOCOL = bit(VHOST_USER_PROTOCOL_F_MQ) | bit(VHOST_USER_PROTOCOL_F_REPLY_ACK) | bit(VHOST_USER_PROTOCOL_F_STATUS);
-const SCRIPT: BackendScript = { features: () => OFFER, protocolFeatures: PROTOCOL, queueNum: 2, vringBase: (i) => 0x100 + i };
+const SCRIPT: BackendScript = { ...BACKEND_SCRIPT, vringBase: (i) => 0x100 + i };
 
 const dir = socketDir('vnic-vu-life-');
-const cleanup: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = cleanups();
 
 async function start(
   name: string,
@@ -45,31 +36,20 @@ async function start(
 ): Promise<{ backend: ScriptedVhostUserBackend; dev: VhostUserNetDevice; rig: GuestRig; s: ScriptedSession }> {
   const path = dir.path(name);
   const backend = new ScriptedVhostUserBackend(path, script).listen();
-  cleanup.push(() => backend.stop());
+  cleanup(() => backend.stop());
   const dev = await VhostUserNetDevice.create(nicConfig(2), { socket: path, mode: 'client', reconnect: true, connectTimeoutMs: 2000, replyTimeoutMs: 2000 });
   const rig = new GuestRig(dev, 2);
   // The device goes first: guest memory must stay mapped while it runs.
-  cleanup.push(async () => {
+  cleanup(async () => {
     await dev.close();
     rig.close();
   });
   return { backend, dev, rig, s: backend.current! };
 }
 
-/** The requests after the handshake, with ring numbers: `SET_VRING_NUM 0`, `SET_STATUS`, ... */
+/** The requests after message `from`, with ring numbers: `SET_VRING_NUM 0`, `SET_STATUS`, ... */
 function ringLog(s: ScriptedSession, from: number): string[] {
-  return s.messages.slice(from).map((m) => {
-    if (m.request.startsWith('SET_VRING_') || m.request === 'GET_VRING_BASE') {
-      const index =
-        m.request === 'SET_VRING_ADDR'
-          ? decodeVringAddr(m.payload).index
-          : m.request.match(/KICK|CALL/)
-            ? Number(decodeU64(m.payload) & 0xffn)
-            : decodeVringState(m.payload).index;
-      return `${m.request} ${index}`;
-    }
-    return m.request;
-  });
+  return s.messages.slice(from).map((m) => (m.request.startsWith('SET_VRING_') || m.request === 'GET_VRING_BASE' ? `${m.request} ${ringOf(m)}` : m.request));
 }
 
 describe('VhostUserNetDevice life cycle over a scripted backend', () => {
@@ -123,8 +103,7 @@ describe('VhostUserNetDevice life cycle over a scripted backend', () => {
     expect(readlinkSync(`/proc/self/fd/${table.fds[0]}`)).toMatch(/^\/memfd:vnic-vu-rig /);
     // Each ring: its size, base 0 (a fresh ring), its addresses as frontend virtual addresses.
     for (const q of rig.dataQueues) {
-      const ofIndex = (req: string) =>
-        s.all(req).filter((m) => (req === 'SET_VRING_ADDR' ? decodeVringAddr(m.payload).index : decodeVringState(m.payload).index) === q.index);
+      const ofIndex = (req: string) => s.all(req).filter((m) => ringOf(m) === q.index);
       expect(ofIndex('SET_VRING_NUM').map((m) => decodeVringState(m.payload).num)).toEqual([q.size]);
       expect(ofIndex('SET_VRING_BASE').map((m) => decodeVringState(m.payload).num)).toEqual([0]);
       const va = (gpa: number): bigint => region.hostAddr + BigInt(gpa - region.guestPhysAddr);
@@ -137,8 +116,8 @@ describe('VhostUserNetDevice life cycle over a scripted backend', () => {
     // The kick and call fds are the VMM's eventfds: a kick the guest writes reaches the backend's
     // fd, a call the backend writes reaches the VMM's.
     for (const q of rig.dataQueues) {
-      const [kick] = s.all('SET_VRING_KICK').filter((m) => Number(decodeU64(m.payload) & 0xffn) === q.index);
-      const [call] = s.all('SET_VRING_CALL').filter((m) => Number(decodeU64(m.payload) & 0xffn) === q.index);
+      const [kick] = s.all('SET_VRING_KICK').filter((m) => ringOf(m) === q.index);
+      const [call] = s.all('SET_VRING_CALL').filter((m) => ringOf(m) === q.index);
       expect(kick!.fds).toHaveLength(1);
       expect(call!.fds).toHaveLength(1);
       rig.kickOf(q.index).write(3n);

@@ -1,18 +1,12 @@
 import { existsSync, readlinkSync } from 'node:fs';
-import { featureBit, VIRTIO_F_EVENT_IDX, VIRTIO_F_VERSION_1, virtio_net as N } from '@vnic/core';
+import { featureBit, virtio_net as N } from '@vnic/core';
 import { fdCount } from '@vnic/sys/testing';
 import { decodeU64, decodeVringAddr, decodeVringState } from '@vnic/vhost-user-protocol';
-import {
-  VHOST_USER_F_PROTOCOL_FEATURES,
-  VHOST_USER_PROTOCOL_F_MQ,
-  VHOST_USER_PROTOCOL_F_REPLY_ACK,
-  VHOST_USER_PROTOCOL_F_STATUS,
-} from '@vnic/vhost-user-protocol/vhost_user';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { BackendScript, ScriptedMessage, ScriptedSession } from './ScriptedVhostUserBackend.ts';
+import { describe, expect, it } from 'vitest';
+import type { BackendScript, ScriptedSession } from './ScriptedVhostUserBackend.ts';
 import { ScriptedVhostUserBackend } from './ScriptedVhostUserBackend.ts';
 import { VhostUserNetDevice } from './VhostUserNetDevice.ts';
-import { GuestRig, nicConfig, socketDir, until } from './VhostUserNetDevice.rig.ts';
+import { BACKEND_OFFER as OFFER, BACKEND_SCRIPT as SCRIPT, cleanups, GuestRig, nicConfig, ringOf, socketDir, until } from './VhostUserNetDevice.rig.ts';
 
 // VhostUserNetDevice when its backend goes away and comes back, against a scripted vhost-user
 // backend on a real unix socket (no testpmd): the link goes down, the device reconnects (client)
@@ -21,21 +15,9 @@ import { GuestRig, nicConfig, socketDir, until } from './VhostUserNetDevice.rig.
 // the active pairs) and brings the link up: the guest needs no reset.
 
 const bit = (b: number): bigint => featureBit(b);
-const OFFER =
-  bit(VIRTIO_F_VERSION_1) |
-  bit(VIRTIO_F_EVENT_IDX) |
-  bit(N.VIRTIO_NET_F_MRG_RXBUF) |
-  bit(N.VIRTIO_NET_F_CSUM) |
-  bit(N.VIRTIO_NET_F_MQ) |
-  bit(VHOST_USER_F_PROTOCOL_FEATURES);
-const PROTOCOL = bit(VHOST_USER_PROTOCOL_F_MQ) | bit(VHOST_USER_PROTOCOL_F_REPLY_ACK) | bit(VHOST_USER_PROTOCOL_F_STATUS);
-const SCRIPT: BackendScript = { features: () => OFFER, protocolFeatures: PROTOCOL, queueNum: 2 };
 
 const dir = socketDir('vnic-vu-reconn-');
-const cleanup: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = cleanups();
 
 interface Started {
   backend: ScriptedVhostUserBackend;
@@ -49,7 +31,7 @@ async function start(name: string, opts: { mode?: 'client' | 'server'; reconnect
   const path = dir.path(name);
   const mode = opts.mode ?? 'client';
   const backend = new ScriptedVhostUserBackend(path, opts.script ?? SCRIPT);
-  cleanup.push(() => backend.stop());
+  cleanup(() => backend.stop());
   const options = { socket: path, mode, reconnect: opts.reconnect ?? true, connectTimeoutMs: 3000, replyTimeoutMs: 2000 };
   let dev: VhostUserNetDevice;
   if (mode === 'client') {
@@ -62,7 +44,7 @@ async function start(name: string, opts: { mode?: 'client' | 'server'; reconnect
     dev = await creating;
   }
   const rig = new GuestRig(dev, 2);
-  cleanup.push(async () => {
+  cleanup(async () => {
     await dev.close();
     rig.close();
   });
@@ -72,13 +54,6 @@ async function start(name: string, opts: { mode?: 'client' | 'server'; reconnect
   dev.events.on('needs-reset', (why) => resets.push(why));
   return { backend, dev, rig, links, resets };
 }
-
-const ringOf = (m: ScriptedMessage): number =>
-  m.request === 'SET_VRING_ADDR'
-    ? decodeVringAddr(m.payload).index
-    : /KICK|CALL/.test(m.request)
-      ? Number(decodeU64(m.payload) & 0xffn)
-      : decodeVringState(m.payload).index;
 
 /** What a session carried after its handshake, in a comparable form (fds by what they point at). */
 function sessionState(s: ScriptedSession): Record<string, unknown> {

@@ -5,19 +5,62 @@ import {
   DEFAULT_NET_OFFLOADS,
   DriverQueue,
   encodeNetCtrlCommand,
+  featureBit,
   hasFeature,
   VIRTIO_F_EVENT_IDX,
+  VIRTIO_F_VERSION_1,
+  virtio_net as N,
   type NetCtrlCommand,
   type NetDeviceBase,
   type NetDeviceConfig,
   type QueueContext,
 } from '@vnic/core';
 import { EventFd, MemfdGuestMemory } from '@vnic/sys';
-import { afterAll } from 'vitest';
+import { decodeU64, decodeVringAddr, decodeVringState } from '@vnic/vhost-user-protocol';
+import {
+  VHOST_USER_F_PROTOCOL_FEATURES,
+  VHOST_USER_PROTOCOL_F_MQ,
+  VHOST_USER_PROTOCOL_F_REPLY_ACK,
+  VHOST_USER_PROTOCOL_F_STATUS,
+} from '@vnic/vhost-user-protocol/vhost_user';
+import { afterAll, afterEach } from 'vitest';
+import type { BackendScript, ScriptedMessage } from './ScriptedVhostUserBackend.ts';
 
 // Spec support for the VhostUserNetDevice specs run against ScriptedVhostUserBackend: the VMM
 // side of a device (memfd guest memory, eventfds, ring addresses, a control queue driven through
-// its kick), the NIC config, a socket directory, and a wait for a condition.
+// its kick), the NIC config, a DPDK-like backend script, a socket directory, cleanups, and a
+// wait for a condition.
+
+/** A DPDK-like offer: VERSION_1, EVENT_IDX, MRG_RXBUF, CSUM, GUEST_CSUM, MQ, PROTOCOL_FEATURES. */
+export const BACKEND_OFFER = [
+  VIRTIO_F_VERSION_1,
+  VIRTIO_F_EVENT_IDX,
+  N.VIRTIO_NET_F_MRG_RXBUF,
+  N.VIRTIO_NET_F_CSUM,
+  N.VIRTIO_NET_F_GUEST_CSUM,
+  N.VIRTIO_NET_F_MQ,
+  VHOST_USER_F_PROTOCOL_FEATURES,
+].reduce((m, b) => m | featureBit(b), 0n);
+/** Protocol features it offers: MQ, REPLY_ACK, STATUS. */
+export const BACKEND_PROTOCOL = featureBit(VHOST_USER_PROTOCOL_F_MQ) | featureBit(VHOST_USER_PROTOCOL_F_REPLY_ACK) | featureBit(VHOST_USER_PROTOCOL_F_STATUS);
+/** That backend with two queue pairs. */
+export const BACKEND_SCRIPT: BackendScript = { features: () => BACKEND_OFFER, protocolFeatures: BACKEND_PROTOCOL, queueNum: 2 };
+
+/** The ring a SET_VRING_* / GET_VRING_BASE message names. */
+export function ringOf(m: ScriptedMessage): number {
+  if (m.request === 'SET_VRING_ADDR') return decodeVringAddr(m.payload).index;
+  if (/KICK|CALL|ERR/.test(m.request)) return Number(decodeU64(m.payload) & 0xffn);
+  return decodeVringState(m.payload).index;
+}
+
+/** A list of cleanups run (last first) after each test of the file. */
+export function cleanups(): (c: () => unknown) => void {
+  const list: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const c of list.splice(0).reverse()) await c();
+  });
+  return (c) => list.push(c);
+}
 
 /** Waits (polling every 5 ms) until `cond` holds; throws naming `what` after `timeoutMs`. */
 export async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
