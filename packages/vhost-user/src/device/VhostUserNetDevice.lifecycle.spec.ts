@@ -4,8 +4,8 @@ import { decodeMemoryTable, decodeU64, decodeVringAddr, decodeVringState } from 
 import { VHOST_USER_F_PROTOCOL_FEATURES, VHOST_USER_NEED_REPLY_MASK } from '@vnic/vhost-user-protocol/vhost_user';
 import { fdCount } from '@vnic/sys/testing';
 import { describe, expect, it } from 'vitest';
-import type { BackendScript, ScriptedSession } from './ScriptedVhostUserBackend.ts';
-import { ScriptedVhostUserBackend } from './ScriptedVhostUserBackend.ts';
+import type { BackendScript, ScriptedSession } from './fixtures/ScriptedVhostUserBackend.ts';
+import { ScriptedVhostUserBackend } from './fixtures/ScriptedVhostUserBackend.ts';
 import { VhostUserNetDevice } from './VhostUserNetDevice.ts';
 import {
   BACKEND_OFFER as OFFER,
@@ -17,7 +17,7 @@ import {
   ringOf,
   socketDir,
   until,
-} from './VhostUserNetDevice.rig.ts';
+} from './fixtures/vhostUserSpecRig.ts';
 
 // VhostUserNetDevice's life cycle against a scripted vhost-user backend on a real unix socket (no
 // testpmd): the device is driven as a VMM drives it (features, activate with memfd guest memory

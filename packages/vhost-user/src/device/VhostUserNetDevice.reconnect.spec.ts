@@ -3,10 +3,10 @@ import { featureBit, virtio_net as N } from '@vnic/core';
 import { fdCount } from '@vnic/sys/testing';
 import { decodeU64, decodeVringAddr, decodeVringState } from '@vnic/vhost-user-protocol';
 import { describe, expect, it } from 'vitest';
-import type { BackendScript, ScriptedSession } from './ScriptedVhostUserBackend.ts';
-import { ScriptedVhostUserBackend } from './ScriptedVhostUserBackend.ts';
+import type { BackendScript, ScriptedSession } from './fixtures/ScriptedVhostUserBackend.ts';
+import { ScriptedVhostUserBackend } from './fixtures/ScriptedVhostUserBackend.ts';
 import { VhostUserNetDevice } from './VhostUserNetDevice.ts';
-import { BACKEND_OFFER as OFFER, BACKEND_SCRIPT as SCRIPT, cleanups, GuestRig, nicConfig, ringOf, socketDir, until } from './VhostUserNetDevice.rig.ts';
+import { BACKEND_OFFER as OFFER, BACKEND_SCRIPT as SCRIPT, cleanups, GuestRig, nicConfig, ringOf, socketDir, until } from './fixtures/vhostUserSpecRig.ts';
 
 // VhostUserNetDevice when its backend goes away and comes back, against a scripted vhost-user
 // backend on a real unix socket (no testpmd): the link goes down, the device reconnects (client)
