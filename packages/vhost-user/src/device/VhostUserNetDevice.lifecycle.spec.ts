@@ -130,11 +130,22 @@ describe('VhostUserNetDevice life cycle over a scripted backend', () => {
   });
 
   it('VQ_PAIRS_SET on the control queue enables the second pair; the ack is signalled only after the backend has it', async () => {
-    const { rig, s } = await start('mq.sock');
+    // The backend takes its time over SET_VRING_ENABLE until the test lets it answer.
+    let release = (): void => {};
+    const busy = new Promise<void>((r) => (release = r));
+    let holding = false;
+    const { rig, s } = await start('mq.sock', { ...SCRIPT, hold: (_s, request) => (holding && request === 'SET_VRING_ENABLE' ? busy : undefined) });
     await rig.activate();
     const from = s.messages.length;
-    const ack = await rig.ctrl({ kind: 'mq-vq-pairs-set', pairs: 2 });
-    expect(ack).toBe(N.VIRTIO_NET_OK);
+    holding = true;
+    rig.postCtrl({ kind: 'mq-vq-pairs-set', pairs: 2 });
+    await until(() => s.messages.length > from, 'the first SET_VRING_ENABLE');
+    // The command is executed and its used entry written, but the backend has not acked the
+    // enable: the guest must not be told yet (it would send traffic to a ring not yet enabled).
+    expect(rig.callOf(rig.ctrlQueue.index).read()).toBeUndefined();
+    release();
+    expect(await rig.ctrlAck()).toBe(N.VIRTIO_NET_OK);
+    holding = false;
     // When the guest saw the interrupt, every enable had reached the backend.
     const enables = s.messages
       .slice(from)
