@@ -4,18 +4,16 @@ import { decodeMemoryTable, decodeU64, decodeVringAddr, decodeVringState } from 
 import { VHOST_USER_F_PROTOCOL_FEATURES, VHOST_USER_NEED_REPLY_MASK } from '@vnic/vhost-user-protocol/vhost_user';
 import { fdCount } from '@vnic/sys/testing';
 import { describe, expect, it } from 'vitest';
-import type { BackendScript, ScriptedSession } from './fixtures/ScriptedVhostUserBackend.ts';
-import { ScriptedVhostUserBackend } from './fixtures/ScriptedVhostUserBackend.ts';
-import { VhostUserNetDevice } from './VhostUserNetDevice.ts';
+import type { BackendScript, ScriptedSession, ScriptedVhostUserBackend } from './fixtures/ScriptedVhostUserBackend.ts';
+import type { VhostUserNetDevice } from './VhostUserNetDevice.ts';
 import {
   BACKEND_OFFER as OFFER,
   BACKEND_PROTOCOL as PROTOCOL,
   BACKEND_SCRIPT,
-  cleanups,
   GuestRig,
-  nicConfig,
+  openScriptedNic,
   ringOf,
-  socketDir,
+  scriptedNicSuite,
   until,
 } from './fixtures/vhostUserSpecRig.ts';
 
@@ -27,24 +25,14 @@ import {
 const bit = (b: number): bigint => featureBit(b);
 const SCRIPT: BackendScript = { ...BACKEND_SCRIPT, vringBase: (i) => 0x100 + i };
 
-const dir = socketDir('vnic-vu-life-');
-const cleanup = cleanups();
+const suite = scriptedNicSuite('vnic-vu-life-');
 
 async function start(
   name: string,
   script: BackendScript = SCRIPT,
 ): Promise<{ backend: ScriptedVhostUserBackend; dev: VhostUserNetDevice; rig: GuestRig; s: ScriptedSession }> {
-  const path = dir.path(name);
-  const backend = new ScriptedVhostUserBackend(path, script).listen();
-  cleanup(() => backend.stop());
-  const dev = await VhostUserNetDevice.create(nicConfig(2), { socket: path, mode: 'client', reconnect: true, connectTimeoutMs: 2000, replyTimeoutMs: 2000 });
-  const rig = new GuestRig(dev, 2);
-  // The device goes first: guest memory must stay mapped while it runs.
-  cleanup(async () => {
-    await dev.close();
-    rig.close();
-  });
-  return { backend, dev, rig, s: backend.current! };
+  const nic = await suite.start(name, script);
+  return { ...nic, s: nic.backend.current! };
 }
 
 /** The requests after message `from`, with ring numbers: `SET_VRING_NUM 0`, `SET_STATUS`, ... */
@@ -223,11 +211,8 @@ describe('VhostUserNetDevice life cycle over a scripted backend', () => {
   });
 
   it('close leaves no fd behind: the socket, the memfd and eventfd copies the backend got, the loop', async () => {
-    const path = dir.path('leak.sock');
     const before = fdCount.fds();
-    const backend = new ScriptedVhostUserBackend(path, SCRIPT).listen();
-    const dev = await VhostUserNetDevice.create(nicConfig(2), { socket: path, mode: 'client', reconnect: true, connectTimeoutMs: 2000, replyTimeoutMs: 2000 });
-    const rig = new GuestRig(dev, 2);
+    const { backend, dev, rig } = await openScriptedNic(suite.path('leak.sock'), SCRIPT);
     await rig.activate();
     expect(await rig.ctrl({ kind: 'mq-vq-pairs-set', pairs: 2 })).toBe(N.VIRTIO_NET_OK);
     await dev.reset();

@@ -1,12 +1,11 @@
-import { existsSync, readlinkSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { featureBit, virtio_net as N } from '@vnic/core';
 import { fdCount } from '@vnic/sys/testing';
 import { decodeU64, decodeVringAddr, decodeVringState } from '@vnic/vhost-user-protocol';
 import { describe, expect, it } from 'vitest';
-import type { BackendScript, ScriptedSession } from './fixtures/ScriptedVhostUserBackend.ts';
-import { ScriptedVhostUserBackend } from './fixtures/ScriptedVhostUserBackend.ts';
-import { VhostUserNetDevice } from './VhostUserNetDevice.ts';
-import { BACKEND_OFFER as OFFER, BACKEND_SCRIPT as SCRIPT, cleanups, GuestRig, nicConfig, ringOf, socketDir, until } from './fixtures/vhostUserSpecRig.ts';
+import type { BackendScript, ScriptedSession, ScriptedVhostUserBackend } from './fixtures/ScriptedVhostUserBackend.ts';
+import type { VhostUserNetDevice } from './VhostUserNetDevice.ts';
+import { BACKEND_OFFER as OFFER, BACKEND_SCRIPT as SCRIPT, GuestRig, openScriptedNic, ringOf, scriptedNicSuite, until } from './fixtures/vhostUserSpecRig.ts';
 
 // VhostUserNetDevice when its backend goes away and comes back, against a scripted vhost-user
 // backend on a real unix socket (no testpmd): the link goes down, the device reconnects (client)
@@ -16,8 +15,7 @@ import { BACKEND_OFFER as OFFER, BACKEND_SCRIPT as SCRIPT, cleanups, GuestRig, n
 
 const bit = (b: number): bigint => featureBit(b);
 
-const dir = socketDir('vnic-vu-reconn-');
-const cleanup = cleanups();
+const suite = scriptedNicSuite('vnic-vu-reconn-');
 
 interface Started {
   backend: ScriptedVhostUserBackend;
@@ -28,26 +26,7 @@ interface Started {
 }
 
 async function start(name: string, opts: { mode?: 'client' | 'server'; reconnect?: boolean; script?: BackendScript } = {}): Promise<Started> {
-  const path = dir.path(name);
-  const mode = opts.mode ?? 'client';
-  const backend = new ScriptedVhostUserBackend(path, opts.script ?? SCRIPT);
-  cleanup(() => backend.stop());
-  const options = { socket: path, mode, reconnect: opts.reconnect ?? true, connectTimeoutMs: 3000, replyTimeoutMs: 2000 };
-  let dev: VhostUserNetDevice;
-  if (mode === 'client') {
-    backend.listen();
-    dev = await VhostUserNetDevice.create(nicConfig(2), options);
-  } else {
-    const creating = VhostUserNetDevice.create(nicConfig(2), options);
-    await until(() => existsSync(path), 'the device to listen');
-    backend.connect();
-    dev = await creating;
-  }
-  const rig = new GuestRig(dev, 2);
-  cleanup(async () => {
-    await dev.close();
-    rig.close();
-  });
+  const { backend, dev, rig } = await suite.start(name, opts.script ?? SCRIPT, opts);
   const links: boolean[] = [];
   dev.events.on('link', (up) => links.push(up));
   const resets: string[] = [];
@@ -78,6 +57,20 @@ function expectKicksReachBackend(s: ScriptedSession, rig: GuestRig): void {
   }
 }
 
+/** SET_VRING_ENABLE of rings 0-3 with one pair in use, and with both. */
+const ONE_PAIR = [
+  [0, 1],
+  [1, 1],
+  [2, 0],
+  [3, 0],
+];
+const BOTH_PAIRS = [
+  [0, 1],
+  [1, 1],
+  [2, 1],
+  [3, 1],
+];
+
 const enablesOf = (s: ScriptedSession): number[][] => s.all('SET_VRING_ENABLE').map((m) => [ringOf(m), decodeVringState(m.payload).num]);
 
 describe('VhostUserNetDevice reconnection over a scripted backend', () => {
@@ -105,22 +98,12 @@ describe('VhostUserNetDevice reconnection over a scripted backend', () => {
     // Each ring resumes at the used index the guest memory holds (as QEMU does), not at 0.
     expect(second.all('SET_VRING_BASE').map((m) => [ringOf(m), decodeVringState(m.payload).num])).toEqual(used.map((u, i) => [i, u]));
     // Both pairs were active: every ring is enabled again, then DRIVER_OK.
-    expect(enablesOf(second)).toEqual([
-      [0, 1],
-      [1, 1],
-      [2, 1],
-      [3, 1],
-    ]);
+    expect(enablesOf(second)).toEqual(BOTH_PAIRS);
     expect(second.requests.at(-1)).toBe('SET_STATUS');
     expectKicksReachBackend(second, rig);
     // The control queue still works (vnic serves it; the backend never saw it).
     expect(await rig.ctrl({ kind: 'mq-vq-pairs-set', pairs: 1 })).toBe(N.VIRTIO_NET_OK);
-    expect(enablesOf(second).slice(-4)).toEqual([
-      [0, 1],
-      [1, 1],
-      [2, 0],
-      [3, 0],
-    ]);
+    expect(enablesOf(second).slice(-4)).toEqual(ONE_PAIR);
   });
 
   it('client: only the active pairs are re-enabled after a reconnection', async () => {
@@ -128,12 +111,7 @@ describe('VhostUserNetDevice reconnection over a scripted backend', () => {
     await rig.activate(); // one pair in use: the guest never sent VQ_PAIRS_SET
     backend.current!.drop();
     await until(() => dev.connections === 2 && dev.linkUp, 'the reconnection');
-    expect(enablesOf(backend.current!)).toEqual([
-      [0, 1],
-      [1, 1],
-      [2, 0],
-      [3, 0],
-    ]);
+    expect(enablesOf(backend.current!)).toEqual(ONE_PAIR);
   });
 
   it('client: activation while the backend is gone succeeds; the rings start when it is back', async () => {
@@ -202,11 +180,8 @@ describe('VhostUserNetDevice reconnection over a scripted backend', () => {
   });
 
   it('close while reconnecting stops the retries and leaves no fd behind', async () => {
-    const path = dir.path('closing.sock');
     const before = fdCount.fds();
-    const backend = new ScriptedVhostUserBackend(path, SCRIPT).listen();
-    const dev = await VhostUserNetDevice.create(nicConfig(2), { socket: path, mode: 'client', reconnect: true, connectTimeoutMs: 2000, replyTimeoutMs: 2000 });
-    const rig = new GuestRig(dev, 2);
+    const { backend, dev, rig } = await openScriptedNic(suite.path('closing.sock'), SCRIPT);
     await rig.activate();
     backend.stop(); // gone: the device retries (backoff + a watch on the socket's directory)
     await until(() => !dev.connected, 'the device to notice');
