@@ -2,10 +2,8 @@ import {
   RING_EVENT_FLAGS_DESC,
   RING_EVENT_FLAGS_DISABLE,
   RING_EVENT_FLAGS_ENABLE,
-  VIRTQ_DESC_F_AVAIL,
   VIRTQ_DESC_F_INDIRECT,
   VIRTQ_DESC_F_NEXT,
-  VIRTQ_DESC_F_USED,
   VIRTQ_DESC_F_WRITE,
   VIRTQ_DESC_SIZE,
   VIRTQ_PACKED_DESC_ALIGN,
@@ -17,6 +15,9 @@ import { VnicError } from '../errors/VnicError.ts';
 import type { GuestMemory } from '../memory/GuestMemory.ts';
 import type { GuestMemoryRegion } from '../memory/GuestMemoryRegion.ts';
 import { DriverQueue, type DriverAddOptions, type DriverBuffer, type UsedElement } from './DriverQueue.ts';
+import { PackedDesc } from './PackedDesc.ts';
+import { packedNeedEvent } from './packedNeedEvent.ts';
+import { ringU16 } from './ringU16.ts';
 
 const WRAP_BIT = 1 << VRING_PACKED_EVENT_F_WRAP_CTR;
 
@@ -123,9 +124,16 @@ export class PackedDriverQueue {
   constructor(config: PackedDriverQueueConfig) {
     const { size, descRing, driverEvent, deviceEvent } = config;
     checkSize(size);
-    checkAddr('descriptor ring', descRing, VIRTQ_PACKED_DESC_ALIGN);
-    checkAddr('driver event suppression', driverEvent, VIRTQ_PACKED_EVENT_ALIGN);
-    checkAddr('device event suppression', deviceEvent, VIRTQ_PACKED_EVENT_ALIGN);
+    const parts = [
+      ['descriptor ring', descRing, VIRTQ_PACKED_DESC_ALIGN],
+      ['driver event suppression', driverEvent, VIRTQ_PACKED_EVENT_ALIGN],
+      ['device event suppression', deviceEvent, VIRTQ_PACKED_EVENT_ALIGN],
+    ] as const;
+    for (const [what, gpa, align] of parts) {
+      if (!Number.isSafeInteger(gpa) || gpa < 0 || gpa % align !== 0) {
+        throw new VnicError('invalid-argument', `${what} address ${gpa} must be a ${align}-aligned safe non-negative integer`);
+      }
+    }
     const start = config.start ?? 0;
     if (!Number.isInteger(start) || start < 0 || start >= size) {
       throw new VnicError('invalid-argument', `queue start position ${start} is not in 0..${size - 1}`);
@@ -260,14 +268,9 @@ export class PackedDriverQueue {
   kickNeeded(mem: GuestMemory): boolean {
     const n = this.sinceKick;
     this.sinceKick = 0;
-    if (n === 0) return false;
-    const mode = this.loadU16(mem, this.deviceEvent + 2) & 0x3;
-    if (mode === RING_EVENT_FLAGS_DISABLE) return false;
-    if (mode !== RING_EVENT_FLAGS_DESC || !this.eventIdx || n >= this.size) return true;
-    const offWrap = this.loadU16(mem, this.deviceEvent);
-    let event = offWrap & ~WRAP_BIT;
-    if (((offWrap & WRAP_BIT) !== 0) !== this.availWrap) event -= this.size;
-    return ((this.availPos - event - 1) & 0xffff) < n;
+    const r = this.ring(mem, this.deviceEvent, 4);
+    const off = this.deviceEvent - r.guestPhysAddr;
+    return packedNeedEvent(ringU16.load(r, off + 2), ringU16.load(r, off), this.eventIdx, this.size, this.availPos, this.availWrap, n);
   }
 
   /** Number of buffers the device returned that `popUsed` has not taken (a walk over the used descriptors). */
@@ -280,7 +283,7 @@ export class PackedDriverQueue {
     for (let steps = 0; steps < this.size; steps++) {
       const r = this.ring(mem, this.descRing + VIRTQ_DESC_SIZE * pos, VIRTQ_DESC_SIZE);
       const off = this.descRing + VIRTQ_DESC_SIZE * pos - r.guestPhysAddr;
-      if (!isUsed(this.flagsAt(r, off), wrap)) break;
+      if (!PackedDesc.isUsed(ringU16.load(r, off + 14), wrap)) break;
       const id = r.view.getUint16(off + 12, true);
       if (id >= this.size || this.slots[id] === 0 || seen.has(id)) break;
       let skip = 0;
@@ -319,7 +322,7 @@ export class PackedDriverQueue {
     const gpa = this.descRing + VIRTQ_DESC_SIZE * this.usedPos;
     const r = this.ring(mem, gpa, VIRTQ_DESC_SIZE);
     const off = gpa - r.guestPhysAddr;
-    if (!isUsed(this.flagsAt(r, off), this.usedWrap)) return undefined;
+    if (!PackedDesc.isUsed(ringU16.load(r, off + 14), this.usedWrap)) return undefined;
     const id = r.view.getUint16(off + 12, true);
     const len = r.view.getUint32(off + 8, true);
     const inFlight = id < this.size && this.slots[id] !== 0;
@@ -367,7 +370,7 @@ export class PackedDriverQueue {
   private writeList(mem: GuestMemory, id: number, descs: readonly { addr: number; len: number; flags: number }[]): void {
     descs.forEach((d, i) => {
       const gpa = this.descRing + VIRTQ_DESC_SIZE * this.availPos;
-      const flags = d.flags | (this.availWrap ? VIRTQ_DESC_F_AVAIL : VIRTQ_DESC_F_USED);
+      const flags = d.flags | PackedDesc.availBits(this.availWrap);
       // Until publish the first descriptor keeps its old flags (neither available nor used for this lap).
       const now = i === 0 ? this.loadU16(mem, gpa + 14) : flags;
       PackedDriverQueue.writeDescriptorAt(mem, gpa, { addr: d.addr, len: d.len, id, flags: now });
@@ -387,11 +390,6 @@ export class PackedDriverQueue {
     }
   }
 
-  /** Flags of the descriptor at byte `off` of window `r`. */
-  private flagsAt(r: GuestMemoryRegion, off: number): number {
-    return load16(r, off + 14);
-  }
-
   private ring(mem: GuestMemory, gpa: number, len: number): GuestMemoryRegion {
     const r = mem.regionOf(gpa, len);
     if (r === undefined) {
@@ -402,34 +400,17 @@ export class PackedDriverQueue {
 
   private loadU16(mem: GuestMemory, gpa: number): number {
     const r = this.ring(mem, gpa, 2);
-    return load16(r, gpa - r.guestPhysAddr);
+    return ringU16.load(r, gpa - r.guestPhysAddr);
   }
 
   private storeU16(mem: GuestMemory, gpa: number, value: number): void {
     const r = this.ring(mem, gpa, 2);
-    const off = gpa - r.guestPhysAddr;
-    if (r.u16 !== undefined && off % 2 === 0) Atomics.store(r.u16, off >>> 1, value);
-    else r.view.setUint16(off, value, true);
+    ringU16.store(r, gpa - r.guestPhysAddr, value);
   }
-}
-
-/** True when `flags` mark a descriptor used for a reader whose wrap counter is `wrap` (§2.8.1). */
-function isUsed(flags: number, wrap: boolean): boolean {
-  return ((flags & VIRTQ_DESC_F_USED) !== 0) === wrap && ((flags & VIRTQ_DESC_F_AVAIL) !== 0) === wrap;
-}
-
-function load16(r: GuestMemoryRegion, off: number): number {
-  return r.u16 !== undefined && off % 2 === 0 ? Atomics.load(r.u16, off >>> 1) : r.view.getUint16(off, true);
 }
 
 function checkSize(size: number): void {
   if (!Number.isInteger(size) || size < 1 || size > VIRTQ_PACKED_MAX_SIZE) {
     throw new VnicError('invalid-argument', `packed queue size ${size} is not between 1 and ${VIRTQ_PACKED_MAX_SIZE}`);
-  }
-}
-
-function checkAddr(what: string, gpa: number, align: number): void {
-  if (!Number.isSafeInteger(gpa) || gpa < 0 || gpa % align !== 0) {
-    throw new VnicError('invalid-argument', `${what} address ${gpa} is not a ${align}-aligned safe non-negative integer`);
   }
 }

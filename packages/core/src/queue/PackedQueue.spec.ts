@@ -3,7 +3,7 @@ import { VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } from '..
 import { GuestMemory } from '../memory/GuestMemory.ts';
 import { ChainError, type ChainErrorMessage } from './ChainError.ts';
 import type { DriverBuffer } from './DriverQueue.ts';
-import { PackedDriverQueue, type PackedDriverQueueLayout } from './PackedDriverQueue.ts';
+import { PackedDriverQueue } from './PackedDriverQueue.ts';
 import { PackedQueue } from './PackedQueue.ts';
 
 // Memory map: region A [0x10000, 0x20000), a hole, region B [0x30000, 0x31000).
@@ -19,15 +19,9 @@ const { NEXT, WRITE, INDIRECT } = { NEXT: VIRTQ_DESC_F_NEXT, WRITE: VIRTQ_DESC_F
 const AVAIL = 0x80;
 const USED = 0x8000;
 
-interface Setup {
-  readonly mem: GuestMemory;
-  readonly drv: PackedDriverQueue;
-  readonly dev: PackedQueue;
-  readonly l: PackedDriverQueueLayout;
-  readonly size: number;
-}
+type Setup = ReturnType<typeof setup>;
 
-function setup(opts: { size?: number; eventIdx?: boolean; indirectDesc?: boolean; inOrder?: boolean; start?: number } = {}): Setup {
+function setup(opts: { size?: number; eventIdx?: boolean; indirectDesc?: boolean; inOrder?: boolean; start?: number } = {}) {
   const mem = new GuestMemory([
     { guestPhysAddr: A, bytes: new Uint8Array(A_SIZE) },
     { guestPhysAddr: B, bytes: new Uint8Array(B_END - B) },
@@ -44,17 +38,14 @@ function setup(opts: { size?: number; eventIdx?: boolean; indirectDesc?: boolean
   return { mem, drv, dev, l, size };
 }
 
-/** Little-endian reads assembled byte by byte (independent of the DataView/Atomics code under test). */
-function rd16(mem: GuestMemory, gpa: number): number {
-  const s = mem.slice(gpa, 2)!;
-  return s[0]! | (s[1]! << 8);
+/** Little-endian u16/u32 at `gpa`, assembled from bytes (independent of the DataView/Atomics code under test). */
+function rdLe(mem: GuestMemory, gpa: number, n: 2 | 4): number {
+  return [...mem.slice(gpa, n)!].reduceRight((acc, b) => acc * 256 + b, 0);
 }
-function rd32(mem: GuestMemory, gpa: number): number {
-  const s = mem.slice(gpa, 4)!;
-  return (s[0]! | (s[1]! << 8) | (s[2]! << 16) | (s[3]! << 24)) >>> 0;
-}
+const rd16 = (mem: GuestMemory, gpa: number): number => rdLe(mem, gpa, 2);
+const rd32 = (mem: GuestMemory, gpa: number): number => rdLe(mem, gpa, 4);
 function wr16(mem: GuestMemory, gpa: number, v: number): void {
-  mem.slice(gpa, 2)!.set([v & 0xff, (v >>> 8) & 0xff]);
+  mem.write(gpa, Uint8Array.of(v & 0xff, v >>> 8));
 }
 /** The descriptor at ring position `pos`, read byte by byte. */
 function slot(t: Setup, pos: number): { len: number; id: number; flags: number } {

@@ -2,10 +2,8 @@ import {
   RING_EVENT_FLAGS_DESC,
   RING_EVENT_FLAGS_DISABLE,
   RING_EVENT_FLAGS_ENABLE,
-  VIRTQ_DESC_F_AVAIL,
   VIRTQ_DESC_F_INDIRECT,
   VIRTQ_DESC_F_NEXT,
-  VIRTQ_DESC_F_USED,
   VIRTQ_DESC_F_WRITE,
   VIRTQ_PACKED_DESC_ALIGN,
   VIRTQ_PACKED_EVENT_ALIGN,
@@ -17,19 +15,16 @@ import type { GuestMemoryRegion } from '../memory/GuestMemoryRegion.ts';
 import { ChainError, type ChainErrorMessage } from './ChainError.ts';
 import type { Descriptor } from './Descriptor.ts';
 import { DescriptorChain } from './DescriptorChain.ts';
+import { PackedDesc } from './PackedDesc.ts';
 import type { PackedQueueConfig } from './PackedQueueConfig.ts';
+import { packedNeedEvent } from './packedNeedEvent.ts';
 import type { QueueState } from './QueueState.ts';
+import { ringU16 } from './ringU16.ts';
 
 const TWO_32 = 0x1_0000_0000;
 /** High 32 bits above which a u64 guest address is not a safe JS integer. */
 const MAX_ADDR_HI = 0x20_0000;
 const WRAP_BIT = 1 << VRING_PACKED_EVENT_F_WRAP_CTR;
-const AVAIL_USED = VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED;
-
-/** True when `flags` mark a descriptor available for a reader whose wrap counter is `wrap` (§2.8.1). */
-function isAvail(flags: number, wrap: boolean): boolean {
-  return ((flags & VIRTQ_DESC_F_AVAIL) !== 0) === wrap && ((flags & VIRTQ_DESC_F_USED) !== 0) !== wrap;
-}
 
 /**
  * The device side of a packed virtqueue (virtio 1.2 §2.8), with SplitQueue's rules and shape: it
@@ -49,19 +44,19 @@ function isAvail(flags: number, wrap: boolean): boolean {
  * is assumed little-endian (x86-64, aarch64).
  */
 export class PackedQueue {
-  /** Queue size. */
+  /** Queue size (number of descriptors in the ring), 1..32768; need not be a power of two. */
   readonly size: number;
-  /** Guest-physical address of the Descriptor Ring. */
+  /** Guest-physical address of the Descriptor Ring (Descriptor Area, 16-aligned). */
   readonly descRing: number;
-  /** Guest-physical address of the Driver Event Suppression structure (read by the device). */
+  /** Guest-physical address of the Driver Event Suppression structure (Driver Area, 4-aligned; read by the device). */
   readonly driverEvent: number;
-  /** Guest-physical address of the Device Event Suppression structure (written by the device). */
+  /** Guest-physical address of the Device Event Suppression structure (Device Area, 4-aligned; written by the device). */
   readonly deviceEvent: number;
-  /** VIRTIO_F_EVENT_IDX in use. */
+  /** VIRTIO_F_EVENT_IDX was negotiated (RING_EVENT_FLAGS_DESC is valid). */
   readonly eventIdx: boolean;
-  /** VIRTIO_F_INDIRECT_DESC in use. */
+  /** VIRTIO_F_INDIRECT_DESC was negotiated. */
   readonly indirectDesc: boolean;
-  /** VIRTIO_F_IN_ORDER in use. */
+  /** VIRTIO_F_IN_ORDER was negotiated: `addUsedBatch` may write one used descriptor per batch. */
   readonly inOrder: boolean;
 
   /** Position of the next descriptor to read, in [0, size). */
@@ -193,8 +188,9 @@ export class PackedQueue {
     let room = this.size - this.inFlight;
     let lists = 0;
     while (room > 0) {
-      const flags = this.peekFlags(mem, pos);
-      if (flags === undefined || !isAvail(flags, wrap)) break;
+      const r = mem.regionOf(this.flagsGpa(pos), 2);
+      const flags = r === undefined ? undefined : ringU16.load(r, this.flagsGpa(pos) - r.guestPhysAddr);
+      if (flags === undefined || !PackedDesc.isAvail(flags, wrap)) break;
       room--;
       if ((flags & VIRTQ_DESC_F_NEXT) === 0) lists++;
       if (++pos === this.size) {
@@ -215,8 +211,8 @@ export class PackedQueue {
     for (;;) {
       if (this.brokenReason !== undefined) return undefined;
       const first = this.nextAvail;
-      const flags0 = this.loadFlags(mem, first);
-      if (flags0 === undefined || !isAvail(flags0, this.availWrap)) return undefined;
+      const flags0 = this.load(mem, this.flagsGpa(first));
+      if (flags0 === undefined || !PackedDesc.isAvail(flags0, this.availWrap)) return undefined;
       const room = this.size - this.inFlight;
       if (room === 0) return this.stop(ChainError.CHAIN_TOO_LONG);
       let pos = first;
@@ -229,13 +225,13 @@ export class PackedQueue {
           pos = 0;
           wrap = !wrap;
         }
-        const f = this.loadFlags(mem, pos);
+        const f = this.load(mem, this.flagsGpa(pos));
         if (f === undefined) return undefined;
-        if (!isAvail(f, wrap)) return this.stop(ChainError.CHAIN_NOT_AVAILABLE);
+        if (!PackedDesc.isAvail(f, wrap)) return this.stop(ChainError.CHAIN_NOT_AVAILABLE);
         flags = f;
         count++;
       }
-      const id = this.readU16(mem, this.descRing + 16 * pos + 12);
+      const id = this.load(mem, this.descRing + 16 * pos + 12);
       if (id === undefined) return undefined;
       if (id >= this.size || this.slots[id] !== 0) return this.stop(ChainError.INVALID_BUFFER_ID);
       if (++pos === this.size) {
@@ -269,7 +265,7 @@ export class PackedQueue {
     if (n === 0) return;
     const gpa = this.descRing + 16 * this.nextUsed;
     if (!this.writeUsedBody(mem, gpa, id, len)) return;
-    this.storeU16(mem, gpa + 14, usedFlags(this.usedWrap, len));
+    this.store(mem, gpa + 14, usedFlags(this.usedWrap, len));
     this.advanceUsed(n);
   }
 
@@ -308,8 +304,8 @@ export class PackedQueue {
       }
       run = 0;
     }
-    for (let k = 1; k < written; k++) this.storeU16(mem, this.batchGpa[k]! + 14, this.batchFlags[k]!);
-    if (written > 0) this.storeU16(mem, this.batchGpa[0]! + 14, this.batchFlags[0]!);
+    for (let k = 1; k < written; k++) this.store(mem, this.batchGpa[k]! + 14, this.batchFlags[k]!);
+    if (written > 0) this.store(mem, this.batchGpa[0]! + 14, this.batchFlags[0]!);
     this.advanceUsed(total);
   }
 
@@ -325,18 +321,10 @@ export class PackedQueue {
     const n = this.usedSinceSignal;
     this.usedSinceSignal = 0;
     if (n === 0) return false;
-    const flags = this.loadU16(mem, this.driverEvent + 2);
-    if (flags === undefined) return false;
-    const mode = flags & 0x3;
-    if (mode === RING_EVENT_FLAGS_DISABLE) return false;
-    if (mode !== RING_EVENT_FLAGS_DESC || !this.eventIdx || n >= this.size) return true;
-    const offWrap = this.loadU16(mem, this.driverEvent);
-    if (offWrap === undefined) return false;
-    let event = offWrap & ~WRAP_BIT;
-    // An event in the previous lap is `size` positions back from this lap's numbering.
-    if (((offWrap & WRAP_BIT) !== 0) !== this.usedWrap) event -= this.size;
-    // vring_need_event(event, new, old) with old = new - n.
-    return ((this.nextUsed - event - 1) & 0xffff) < n;
+    const r = this.ring(mem, this.driverEvent, 4);
+    if (r === undefined) return false;
+    const off = this.driverEvent - r.guestPhysAddr;
+    return packedNeedEvent(ringU16.load(r, off + 2), ringU16.load(r, off), this.eventIdx, this.size, this.nextUsed, this.usedWrap, n);
   }
 
   /**
@@ -347,19 +335,19 @@ export class PackedQueue {
   enableNotification(mem: GuestMemory): boolean {
     if (this.brokenReason !== undefined) return false;
     if (this.eventIdx) {
-      this.storeU16(mem, this.deviceEvent, this.nextAvail | (this.availWrap ? WRAP_BIT : 0));
-      this.storeU16(mem, this.deviceEvent + 2, RING_EVENT_FLAGS_DESC);
+      this.store(mem, this.deviceEvent, this.nextAvail | (this.availWrap ? WRAP_BIT : 0));
+      this.store(mem, this.deviceEvent + 2, RING_EVENT_FLAGS_DESC);
     } else {
-      this.storeU16(mem, this.deviceEvent + 2, RING_EVENT_FLAGS_ENABLE);
+      this.store(mem, this.deviceEvent + 2, RING_EVENT_FLAGS_ENABLE);
     }
-    const flags = this.loadFlags(mem, this.nextAvail);
-    return flags !== undefined && isAvail(flags, this.availWrap);
+    const flags = this.load(mem, this.flagsGpa(this.nextAvail));
+    return flags !== undefined && PackedDesc.isAvail(flags, this.availWrap);
   }
 
   /** Tells the driver notifications are not needed while the device is polling (RING_EVENT_FLAGS_DISABLE). */
   disableNotification(mem: GuestMemory): void {
     if (this.brokenReason !== undefined) return;
-    this.storeU16(mem, this.deviceEvent + 2, RING_EVENT_FLAGS_DISABLE);
+    this.store(mem, this.deviceEvent + 2, RING_EVENT_FLAGS_DISABLE);
   }
 
   /** IN_ORDER: true when `id` is the oldest buffer in flight, used completely, and `next` the one after it. */
@@ -413,7 +401,7 @@ export class PackedQueue {
     };
     let pos = first;
     for (let i = 0; i < count; i++) {
-      const r = this.region(mem, this.descRing + 16 * pos, 16);
+      const r = this.ring(mem, this.descRing + 16 * pos, 16);
       if (r === undefined) return ChainError.PACKED_RING_OUT_OF_MEMORY;
       const off = this.descRing + 16 * pos - r.guestPhysAddr;
       const flags = r.view.getUint16(off + 14, true);
@@ -461,7 +449,7 @@ export class PackedQueue {
   }
 
   private writeUsedBody(mem: GuestMemory, gpa: number, id: number, len: number): boolean {
-    const r = this.region(mem, gpa, 16);
+    const r = this.ring(mem, gpa, 16);
     if (r === undefined) return false;
     const off = gpa - r.guestPhysAddr;
     r.view.setUint32(off + 8, len >>> 0, true);
@@ -469,48 +457,29 @@ export class PackedQueue {
     return true;
   }
 
-  /** Flags of the descriptor at `pos` without marking the queue broken when they are unreadable. */
-  private peekFlags(mem: GuestMemory, pos: number): number | undefined {
-    const gpa = this.descRing + 16 * pos + 14;
-    const r = mem.regionOf(gpa, 2);
-    return r === undefined ? undefined : atomicLoad(r, gpa);
+  private flagsGpa(pos: number): number {
+    return this.descRing + 16 * pos + 14;
   }
 
-  private loadFlags(mem: GuestMemory, pos: number): number | undefined {
-    return this.loadU16(mem, this.descRing + 16 * pos + 14);
-  }
-
-  private region(mem: GuestMemory, gpa: number, len: number): GuestMemoryRegion | undefined {
+  /** The window holding [gpa, gpa + len), or undefined with the queue stopped (ring outside memory). */
+  private ring(mem: GuestMemory, gpa: number, len: number): GuestMemoryRegion | undefined {
     const r = mem.regionOf(gpa, len);
     if (r === undefined) this.brokenReason = ChainError.PACKED_RING_OUT_OF_MEMORY;
     return r;
   }
 
-  private readU16(mem: GuestMemory, gpa: number): number | undefined {
-    const r = this.region(mem, gpa, 2);
-    return r === undefined ? undefined : r.view.getUint16(gpa - r.guestPhysAddr, true);
+  private load(mem: GuestMemory, gpa: number): number | undefined {
+    const r = this.ring(mem, gpa, 2);
+    return r === undefined ? undefined : ringU16.load(r, gpa - r.guestPhysAddr);
   }
 
-  private loadU16(mem: GuestMemory, gpa: number): number | undefined {
-    const r = this.region(mem, gpa, 2);
-    return r === undefined ? undefined : atomicLoad(r, gpa);
-  }
-
-  private storeU16(mem: GuestMemory, gpa: number, value: number): void {
-    const r = this.region(mem, gpa, 2);
-    if (r === undefined) return;
-    const off = gpa - r.guestPhysAddr;
-    if (r.u16 !== undefined && off % 2 === 0) Atomics.store(r.u16, off >>> 1, value);
-    else r.view.setUint16(off, value, true);
+  private store(mem: GuestMemory, gpa: number, value: number): void {
+    const r = this.ring(mem, gpa, 2);
+    if (r !== undefined) ringU16.store(r, gpa - r.guestPhysAddr, value);
   }
 }
 
 /** Flags of a used descriptor: AVAIL and USED both equal to the wrap counter, WRITE when data was written. */
 function usedFlags(wrap: boolean, len: number): number {
-  return (wrap ? AVAIL_USED : 0) | (len >>> 0 !== 0 ? VIRTQ_DESC_F_WRITE : 0);
-}
-
-function atomicLoad(r: GuestMemoryRegion, gpa: number): number {
-  const off = gpa - r.guestPhysAddr;
-  return r.u16 !== undefined && off % 2 === 0 ? Atomics.load(r.u16, off >>> 1) : r.view.getUint16(off, true);
+  return PackedDesc.usedBits(wrap) | (len >>> 0 !== 0 ? VIRTQ_DESC_F_WRITE : 0);
 }
