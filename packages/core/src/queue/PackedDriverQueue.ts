@@ -193,7 +193,12 @@ export class PackedDriverQueue {
     return { pos: this.usedPos, wrap: this.usedWrap };
   }
 
-  /** Zeroes the descriptor ring and both event suppression structures. Call once, before activation. */
+  /**
+   * Zeroes the descriptor ring and both event suppression structures, as a driver does when it sets
+   * the queue up. Call once, before activation. With a `start` position, the descriptors before it
+   * are marked used in the first lap (AVAIL = USED = 1), as if the ring had run up to `start`: a
+   * zeroed descriptor would otherwise read as used in the second lap (wrap counter 0).
+   */
   init(mem: GuestMemory): void {
     const zero = (gpa: number, len: number): void => {
       const r = this.ring(mem, gpa, len);
@@ -202,6 +207,7 @@ export class PackedDriverQueue {
     zero(this.descRing, VIRTQ_DESC_SIZE * this.size);
     zero(this.driverEvent, 4);
     zero(this.deviceEvent, 4);
+    for (let p = 0; p < this.startPos; p++) this.storeU16(mem, this.descRing + VIRTQ_DESC_SIZE * p + 14, PackedDesc.usedBits(true));
     this.availPos = this.startPos;
     this.usedPos = this.startPos;
   }
