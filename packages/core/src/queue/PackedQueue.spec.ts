@@ -458,6 +458,32 @@ describe('PackedQueue IN_ORDER and batches', () => {
     expect([slot(t, 4).id, slot(t, 5).id, slot(t, 6).id]).toEqual([more[0], more[2], more[1]]);
   });
 
+  it('IN_ORDER: a malformed list goes back only after the buffers made available before it', () => {
+    const t = setup({ inOrder: true });
+    const a = t.drv.add(t.mem, [{ addr: DATA, len: 8, writable: true }])!;
+    const bad = t.drv.add(t.mem, [{ addr: HOLE, len: 8, writable: true }])!;
+    const c = t.drv.add(t.mem, [{ addr: DATA, len: 8, writable: true }])!;
+    t.drv.publish(t.mem);
+    expect(t.dev.pop(t.mem)?.head).toBe(a);
+    expect(t.dev.pop(t.mem)?.head).toBe(c);
+    expect(t.dev.malformed).toBe(1);
+    // Nothing written yet: a used descriptor for `bad` would tell the driver `a` was used too.
+    expect(t.drv.popUsed(t.mem)).toBeUndefined();
+    t.dev.addUsedBatch(t.mem, [a, c], [3, 5]);
+    expect([slot(t, 0).id, slot(t, 1).id, slot(t, 2).id]).toEqual([a, bad, c]);
+    expect([t.drv.popUsed(t.mem), t.drv.popUsed(t.mem), t.drv.popUsed(t.mem)]).toEqual([
+      { id: a, len: 3 },
+      { id: bad, len: 0 },
+      { id: c, len: 5 },
+    ]);
+    // With nothing before it, a malformed list goes back at once.
+    t.drv.add(t.mem, [{ addr: HOLE, len: 8, writable: true }]);
+    t.drv.publish(t.mem);
+    expect(t.dev.pop(t.mem)).toBeUndefined();
+    expect(t.drv.popUsed(t.mem)?.len).toBe(0);
+    expect(t.dev.inFlight).toBe(0);
+  });
+
   it('without IN_ORDER every buffer of a batch gets its own used descriptor', () => {
     const t = setup();
     const ids = post(t, 3, 8, false);

@@ -84,6 +84,11 @@ export class PackedQueue {
   private orderCount = 0;
   /** Descriptors marked used since the last notification decision. */
   private usedSinceSignal = 0;
+  /** IN_ORDER: malformed lists waiting for the buffers before them (1: return with length 0). */
+  private readonly deferred: Uint8Array;
+  /** addUsed's one-element batch. */
+  private readonly oneId = new Float64Array(1);
+  private readonly oneLen = new Float64Array(1);
   /** addUsedBatch scratch: where each used descriptor went and the flags it gets. */
   private readonly batchGpa: Float64Array;
   private readonly batchFlags: Uint16Array;
@@ -102,6 +107,7 @@ export class PackedQueue {
     this.slots = new Uint16Array(n);
     this.writable = new Float64Array(n);
     this.order = new Uint16Array(config.inOrder ? n : 1);
+    this.deferred = new Uint8Array(config.inOrder ? n : 1);
     this.batchGpa = new Float64Array(n);
     this.batchFlags = new Uint16Array(n);
   }
@@ -161,6 +167,7 @@ export class PackedQueue {
     if (this.brokenReason !== undefined) return;
     const { nextAvail, nextUsed } = state;
     this.slots.fill(0);
+    this.deferred.fill(0);
     this.orderHead = 0;
     this.orderCount = 0;
     this.usedSinceSignal = 0;
@@ -254,19 +261,17 @@ export class PackedQueue {
       this.malformed++;
       this.lastError = result;
       this.writable[id] = 0;
-      this.addUsed(mem, id, 0);
+      // IN_ORDER: a list goes back only after the buffers made available before it.
+      if (this.inOrder && this.orderCount > 1) this.deferred[id] = 1;
+      else this.addUsed(mem, id, 0);
     }
   }
 
   /** Marks buffer `id` used with `len` bytes written (one used descriptor at `nextUsed`). */
   addUsed(mem: GuestMemory, id: number, len: number): void {
-    if (this.brokenReason !== undefined) return;
-    const n = this.release(id);
-    if (n === 0) return;
-    const gpa = this.descRing + 16 * this.nextUsed;
-    if (!this.writeUsedBody(mem, gpa, id, len)) return;
-    this.store(mem, gpa + 14, usedFlags(this.usedWrap, len));
-    this.advanceUsed(n);
+    this.oneId[0] = id;
+    this.oneLen[0] = len;
+    this.addUsedBatch(mem, this.oneId, this.oneLen, 1);
   }
 
   /**
@@ -274,7 +279,8 @@ export class PackedQueue {
    * descriptor's flags are written last, so the driver sees all or none (§2.8.9). With IN_ORDER, a
    * run of buffers completed in the order they were popped, each used completely (lens[i] is its
    * whole writable length; 0 for a buffer with none), is written as one used descriptor carrying
-   * the last id of the run (§2.8.8). Ids not in flight are ignored.
+   * the last id of the run (§2.8.8), and malformed lists popped behind buffers still in flight go
+   * back (length 0) when the buffers before them have. Ids not in flight are ignored.
    */
   addUsedBatch(mem: GuestMemory, ids: ArrayLike<number>, lens: ArrayLike<number>, count = ids.length): void {
     if (this.brokenReason !== undefined || count === 0) return;
@@ -283,16 +289,10 @@ export class PackedQueue {
     let run = 0;
     let total = 0;
     let written = 0;
-    for (let i = 0; i < count; i++) {
-      const id = ids[i]!;
-      const len = lens[i]!;
-      const skip = this.inOrder && i + 1 < count && this.completesRun(id, len, ids[i + 1]!);
-      const n = this.release(id);
-      if (n === 0) continue;
-      run += n;
-      if (skip) continue;
+    /** Writes the used descriptor of `id` at `pos`, standing for the `run` descriptors gathered so far. */
+    const emit = (id: number, len: number): boolean => {
       const gpa = this.descRing + 16 * pos;
-      if (!this.writeUsedBody(mem, gpa, id, len)) return;
+      if (!this.writeUsedBody(mem, gpa, id, len)) return false;
       this.batchGpa[written] = gpa;
       this.batchFlags[written] = usedFlags(wrap, len);
       written++;
@@ -303,7 +303,30 @@ export class PackedQueue {
         wrap = !wrap;
       }
       run = 0;
+      return true;
+    };
+    /** IN_ORDER: returns the malformed lists that reached the front of the order. */
+    const flushDeferred = (): boolean => {
+      while (this.orderCount > 0 && this.deferred[this.order[this.orderHead]!] === 1) {
+        const id = this.order[this.orderHead]!;
+        this.deferred[id] = 0;
+        run += this.release(id);
+        if (!emit(id, 0)) return false;
+      }
+      return true;
+    };
+    for (let i = 0; i < count; i++) {
+      if (this.inOrder && !flushDeferred()) return;
+      const id = ids[i]!;
+      const len = lens[i]!;
+      const skip = this.inOrder && i + 1 < count && this.completesRun(id, len, ids[i + 1]!);
+      const n = this.release(id);
+      if (n === 0) continue;
+      run += n;
+      if (skip) continue;
+      if (!emit(id, len)) return;
     }
+    if (this.inOrder && !flushDeferred()) return;
     for (let k = 1; k < written; k++) this.store(mem, this.batchGpa[k]! + 14, this.batchFlags[k]!);
     if (written > 0) this.store(mem, this.batchGpa[0]! + 14, this.batchFlags[0]!);
     this.advanceUsed(total);
