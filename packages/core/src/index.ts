@@ -24,11 +24,17 @@ export {
   VIRTIO_F_SR_IOV,
   VIRTIO_F_VERSION_1,
   VIRTIO_ID_NET,
+  RING_EVENT_FLAGS_DESC,
+  RING_EVENT_FLAGS_DISABLE,
+  RING_EVENT_FLAGS_ENABLE,
   VIRTQ_AVAIL_F_NO_INTERRUPT,
+  VIRTQ_DESC_F_AVAIL,
   VIRTQ_DESC_F_INDIRECT,
   VIRTQ_DESC_F_NEXT,
+  VIRTQ_DESC_F_USED,
   VIRTQ_DESC_F_WRITE,
   VIRTQ_MAX_SIZE,
+  VIRTQ_PACKED_MAX_SIZE,
   VIRTQ_USED_F_NO_NOTIFY,
   featureBit,
   hasFeature,
@@ -57,6 +63,11 @@ export type { QueueState } from './queue/QueueState.ts';
 export { SplitQueue } from './queue/SplitQueue.ts';
 export { splitQueueFor } from './queue/splitQueueFor.ts';
 export type { SplitQueueConfig } from './queue/SplitQueueConfig.ts';
+export type { DeviceQueue } from './queue/DeviceQueue.ts';
+export { PackedQueue } from './queue/PackedQueue.ts';
+export type { PackedQueueConfig } from './queue/PackedQueueConfig.ts';
+export { packedQueueFor } from './queue/packedQueueFor.ts';
+export { packedVringBase } from './queue/packedVringBase.ts';
 
 export type { ActivateContext } from './device/ActivateContext.ts';
 export type { ConfigIssue } from './device/ConfigIssue.ts';
@@ -179,3 +190,5 @@ export { VirtioMmioTransport } from './mmio/VirtioMmioTransport.ts';
 export type { VirtioMmioTransportOptions } from './mmio/VirtioMmioTransportOptions.ts';
 export { DriverQueue } from './queue/DriverQueue.ts';
 export type { DriverAddOptions, DriverBuffer, DriverQueueConfig, DriverQueueLayout, RawDescriptor, UsedElement } from './queue/DriverQueue.ts';
+export { PackedDriverQueue } from './queue/PackedDriverQueue.ts';
+export type { PackedDriverQueueConfig, PackedDriverQueueLayout, RawPackedDescriptor } from './queue/PackedDriverQueue.ts';

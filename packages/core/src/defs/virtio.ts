@@ -1,6 +1,6 @@
 /**
  * Transport-level virtio definitions, names as in the virtio 1.2 specification
- * (§2.1 device status field, §6 reserved feature bits, §2.7 split virtqueues).
+ * (§2.1 device status field, §6 reserved feature bits, §2.7 split virtqueues, §2.8 packed virtqueues).
  */
 
 /** §2.1 Indicates that the guest OS has found the device. */
@@ -64,6 +64,25 @@ export const VIRTQ_DESC_ALIGN = 16;
 export const VIRTQ_AVAIL_ALIGN = 2;
 /** §2.7 Alignment of the used ring. */
 export const VIRTQ_USED_ALIGN = 4;
+
+/** §2.8.1 Packed ring: the driver marks a descriptor available (matches its wrap counter). */
+export const VIRTQ_DESC_F_AVAIL = 1 << 7;
+/** §2.8.1 Packed ring: the device marks a descriptor used (matches its wrap counter). */
+export const VIRTQ_DESC_F_USED = 1 << 15;
+/** §2.8.10 Event suppression flags: enable events. */
+export const RING_EVENT_FLAGS_ENABLE = 0x0;
+/** §2.8.10 Event suppression flags: disable events. */
+export const RING_EVENT_FLAGS_DISABLE = 0x1;
+/** §2.8.10 Event suppression flags: events for one descriptor (offset + wrap), with VIRTIO_F_EVENT_IDX only. */
+export const RING_EVENT_FLAGS_DESC = 0x2;
+/** Bit of `desc_event_off_wrap` holding the wrap counter (linux/virtio_ring.h VRING_PACKED_EVENT_F_WRAP_CTR). */
+export const VRING_PACKED_EVENT_F_WRAP_CTR = 15;
+/** §2.8 Largest queue size a packed virtqueue may have (any size from 1, not only powers of two). */
+export const VIRTQ_PACKED_MAX_SIZE = 32768;
+/** §2.8.10.1 Alignment of the descriptor ring of a packed virtqueue. */
+export const VIRTQ_PACKED_DESC_ALIGN = 16;
+/** §2.8.10.1 Alignment (and size) of a packed virtqueue's event suppression structures. */
+export const VIRTQ_PACKED_EVENT_ALIGN = 4;
 
 /** §5 Device ID of a network card. */
 export const VIRTIO_ID_NET = 1;

@@ -1,7 +1,8 @@
 /**
  * Why a descriptor chain or a ring was rejected, as short lower-case messages in the style of
  * rust-vmm virtio-queue. Chain errors return the chain with used length 0; ring errors
- * (`INVALID_AVAIL_IDX`, `RING_OUT_OF_MEMORY`, `INVALID_HEAD`) stop the queue (NEEDS_RESET).
+ * (`INVALID_AVAIL_IDX`, `RING_OUT_OF_MEMORY`, `INVALID_HEAD`, and for packed rings the `PACKED_*`,
+ * `CHAIN_NOT_AVAILABLE`, `CHAIN_TOO_LONG`, `INVALID_BUFFER_ID`) stop the queue (NEEDS_RESET).
  */
 export const ChainError = {
   LOOP: 'descriptor chain is longer than the queue size (loop)',
@@ -20,6 +21,13 @@ export const ChainError = {
   RING_OUT_OF_MEMORY: 'descriptor table, available or used ring is outside guest memory',
   RING_MISALIGNED: 'descriptor table, available or used ring is misaligned',
   INVALID_SIZE: 'queue size is not a power of two between 1 and 32768',
+  PACKED_INVALID_SIZE: 'packed queue size is not between 1 and 32768',
+  PACKED_RING_OUT_OF_MEMORY: 'descriptor ring or event suppression structure is outside guest memory',
+  PACKED_RING_MISALIGNED: 'descriptor ring or event suppression structure is misaligned',
+  PACKED_INVALID_STATE: 'ring positions and wrap counters put the used position ahead of the available one',
+  CHAIN_NOT_AVAILABLE: 'descriptor list continues into a descriptor that is not available',
+  CHAIN_TOO_LONG: 'descriptor list is longer than the descriptors the device does not hold',
+  INVALID_BUFFER_ID: 'buffer id out of range or already in use',
 } as const;
 
 /** One of the ChainError messages. */

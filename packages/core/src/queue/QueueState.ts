@@ -1,7 +1,18 @@
-/** Ring positions of one split virtqueue: what reset() returns and activate() can resume from. */
+/**
+ * Ring positions of one virtqueue: what reset() returns and activate() can resume from.
+ *
+ * Split ring (§2.7): free-running u16 indices, no wrap counters. Packed ring (§2.8): descriptor
+ * positions in [0, size) plus the device's copies of the two ring wrap counters; absent wrap
+ * counters mean 1 (the value both sides start with), so a split-ring state read as a packed one
+ * describes a fresh packed ring at those positions.
+ */
 export interface QueueState {
-  /** Index in the avail ring of the next chain the device will pop (`last_avail_idx`). */
+  /** Split: index in the avail ring of the next chain to pop (`last_avail_idx`). Packed: position of the next descriptor to read. */
   readonly nextAvail: number;
-  /** Value of used->idx the device will publish next (`used_idx`). */
+  /** Split: value of used->idx published next (`used_idx`). Packed: position of the next used descriptor to write. */
   readonly nextUsed: number;
+  /** Packed only: the Driver Ring Wrap Counter the next available descriptor carries (`last_avail_wrap_counter`). */
+  readonly availWrap?: boolean;
+  /** Packed only: the Device Ring Wrap Counter (`used_wrap_counter`). */
+  readonly usedWrap?: boolean;
 }

@@ -1,0 +1,508 @@
+import {
+  RING_EVENT_FLAGS_DESC,
+  RING_EVENT_FLAGS_DISABLE,
+  RING_EVENT_FLAGS_ENABLE,
+  VIRTQ_DESC_F_INDIRECT,
+  VIRTQ_DESC_F_NEXT,
+  VIRTQ_DESC_F_WRITE,
+  VIRTQ_PACKED_DESC_ALIGN,
+  VIRTQ_PACKED_EVENT_ALIGN,
+  VIRTQ_PACKED_MAX_SIZE,
+  VRING_PACKED_EVENT_F_WRAP_CTR,
+} from '../defs/virtio.ts';
+import type { GuestMemory } from '../memory/GuestMemory.ts';
+import type { GuestMemoryRegion } from '../memory/GuestMemoryRegion.ts';
+import { ChainError, type ChainErrorMessage } from './ChainError.ts';
+import type { Descriptor } from './Descriptor.ts';
+import { DescriptorChain } from './DescriptorChain.ts';
+import { PackedDesc } from './PackedDesc.ts';
+import type { PackedQueueConfig } from './PackedQueueConfig.ts';
+import { packedNeedEvent } from './packedNeedEvent.ts';
+import type { QueueState } from './QueueState.ts';
+import { ringU16 } from './ringU16.ts';
+
+const TWO_32 = 0x1_0000_0000;
+/** High 32 bits above which a u64 guest address is not a safe JS integer. */
+const MAX_ADDR_HI = 0x20_0000;
+const WRAP_BIT = 1 << VRING_PACKED_EVENT_F_WRAP_CTR;
+
+/**
+ * The device side of a packed virtqueue (virtio 1.2 §2.8), with SplitQueue's rules and shape: it
+ * never owns guest memory (every call borrows a `GuestMemory`), nothing a guest writes makes it
+ * throw, a malformed list goes back to the guest with used length 0 and is counted (`malformed`,
+ * `lastError`), and ring-level corruption stops the queue (`needsReset`).
+ *
+ * The device keeps the Device Ring Wrap Counter for the used side and its own copy of the driver's
+ * for the available side (both start at 1). A popped chain's `head` is its Buffer ID. The queue
+ * remembers how many ring descriptors each buffer in flight took, so `addUsed(mem, id, len)` skips
+ * forward exactly as the driver will; a list that runs past the descriptors the device does not
+ * hold, continues into one that is not available, or carries an id out of range or already in
+ * flight is ring corruption (the id to hand it back under is unknown or ambiguous).
+ *
+ * Descriptor flags are read with Atomics.load and published with Atomics.store after the id and
+ * length, which orders them for a driver running concurrently. Rings are little-endian; the host
+ * is assumed little-endian (x86-64, aarch64).
+ */
+export class PackedQueue {
+  /** Queue size (number of descriptors in the ring), 1..32768; need not be a power of two. */
+  readonly size: number;
+  /** Guest-physical address of the Descriptor Ring (Descriptor Area, 16-aligned). */
+  readonly descRing: number;
+  /** Guest-physical address of the Driver Event Suppression structure (Driver Area, 4-aligned; read by the device). */
+  readonly driverEvent: number;
+  /** Guest-physical address of the Device Event Suppression structure (Device Area, 4-aligned; written by the device). */
+  readonly deviceEvent: number;
+  /** VIRTIO_F_EVENT_IDX was negotiated (RING_EVENT_FLAGS_DESC is valid). */
+  readonly eventIdx: boolean;
+  /** VIRTIO_F_INDIRECT_DESC was negotiated. */
+  readonly indirectDesc: boolean;
+  /** VIRTIO_F_IN_ORDER was negotiated: `addUsedBatch` may write one used descriptor per batch. */
+  readonly inOrder: boolean;
+
+  /** Position of the next descriptor to read, in [0, size). */
+  nextAvail = 0;
+  /** Driver Ring Wrap Counter the descriptor at `nextAvail` carries when available. */
+  availWrap = true;
+  /** Position of the next used descriptor to write, in [0, size). */
+  nextUsed = 0;
+  /** Device Ring Wrap Counter. */
+  usedWrap = true;
+  /** Number of lists rejected by a validation rule. */
+  malformed = 0;
+  /** The last validation failure, for logs. */
+  lastError: ChainErrorMessage | undefined;
+  /** Why the queue stopped (ring-level corruption), or undefined while it is healthy. */
+  brokenReason: ChainErrorMessage | undefined;
+
+  /** Ring descriptors each buffer id in flight took (0: not in flight). */
+  private readonly slots: Uint16Array;
+  /** Device-writable bytes of each buffer id in flight (IN_ORDER: what "used completely" means). */
+  private readonly writable: Float64Array;
+  /** IN_ORDER: ids in flight in the order they were popped (a ring of `size`). */
+  private readonly order: Uint16Array;
+  private orderHead = 0;
+  private orderCount = 0;
+  /** Descriptors marked used since the last notification decision. */
+  private usedSinceSignal = 0;
+  /** IN_ORDER: malformed lists waiting for the buffers before them (1: return with length 0). */
+  private readonly deferred: Uint8Array;
+  /** addUsed's one-element batch. */
+  private readonly oneId = new Float64Array(1);
+  private readonly oneLen = new Float64Array(1);
+  /** addUsedBatch scratch: where each used descriptor went and the flags it gets. */
+  private readonly batchGpa: Float64Array;
+  private readonly batchFlags: Uint16Array;
+
+  constructor(config: PackedQueueConfig) {
+    this.size = config.size;
+    this.descRing = config.descRing;
+    this.driverEvent = config.driverEvent;
+    this.deviceEvent = config.deviceEvent;
+    this.eventIdx = config.eventIdx;
+    this.indirectDesc = config.indirectDesc;
+    this.inOrder = config.inOrder;
+    const ok = Number.isInteger(this.size) && this.size >= 1 && this.size <= VIRTQ_PACKED_MAX_SIZE;
+    if (!ok) this.brokenReason = ChainError.PACKED_INVALID_SIZE;
+    const n = ok ? this.size : 1;
+    this.slots = new Uint16Array(n);
+    this.writable = new Float64Array(n);
+    this.order = new Uint16Array(config.inOrder ? n : 1);
+    this.deferred = new Uint8Array(config.inOrder ? n : 1);
+    this.batchGpa = new Float64Array(n);
+    this.batchFlags = new Uint16Array(n);
+  }
+
+  /** Bytes of the descriptor ring. */
+  get descRingBytes(): number {
+    return 16 * this.size;
+  }
+
+  /** True when ring-level corruption stopped the queue: the device must report NEEDS_RESET. */
+  get needsReset(): boolean {
+    return this.brokenReason !== undefined;
+  }
+
+  /** Ring descriptors the device holds: popped and not yet marked used. */
+  get inFlight(): number {
+    return this.nextAvail - this.nextUsed + (this.availWrap === this.usedWrap ? 0 : this.size);
+  }
+
+  /**
+   * Checks alignment and that the descriptor ring and both event suppression structures lie inside
+   * guest memory; on failure the queue is marked broken and the reason returned. Call at activation.
+   */
+  validate(mem: GuestMemory): ChainErrorMessage | undefined {
+    if (this.brokenReason !== undefined) return this.brokenReason;
+    const addrs = [this.descRing, this.driverEvent, this.deviceEvent];
+    if (!addrs.every((a) => Number.isSafeInteger(a) && a >= 0)) {
+      this.brokenReason = ChainError.PACKED_RING_OUT_OF_MEMORY;
+    } else if (
+      this.descRing % VIRTQ_PACKED_DESC_ALIGN !== 0 ||
+      this.driverEvent % VIRTQ_PACKED_EVENT_ALIGN !== 0 ||
+      this.deviceEvent % VIRTQ_PACKED_EVENT_ALIGN !== 0
+    ) {
+      this.brokenReason = ChainError.PACKED_RING_MISALIGNED;
+    } else if (
+      // Each part in one window of guest memory, as for SplitQueue: ring accesses never copy in parts.
+      mem.regionOf(this.descRing, this.descRingBytes) === undefined ||
+      mem.regionOf(this.driverEvent, 4) === undefined ||
+      mem.regionOf(this.deviceEvent, 4) === undefined
+    ) {
+      this.brokenReason = ChainError.PACKED_RING_OUT_OF_MEMORY;
+    }
+    return this.brokenReason;
+  }
+
+  /** Ring positions and wrap counters (for reset, migration, vhost SET_VRING_BASE). */
+  getState(): QueueState {
+    return { nextAvail: this.nextAvail, nextUsed: this.nextUsed, availWrap: this.availWrap, usedWrap: this.usedWrap };
+  }
+
+  /**
+   * Restores positions and wrap counters (absent wrap counters mean 1). Buffers in flight when the
+   * state was taken are not known to this queue: take the state after the data plane returned them.
+   * Positions outside [0, size) or a used position ahead of the available one stop the queue.
+   */
+  setState(state: QueueState): void {
+    if (this.brokenReason !== undefined) return;
+    const { nextAvail, nextUsed } = state;
+    this.slots.fill(0);
+    this.deferred.fill(0);
+    this.orderHead = 0;
+    this.orderCount = 0;
+    this.usedSinceSignal = 0;
+    const inRange = (p: number): boolean => Number.isInteger(p) && p >= 0 && p < this.size;
+    if (!inRange(nextAvail) || !inRange(nextUsed)) {
+      this.brokenReason = ChainError.PACKED_INVALID_STATE;
+      return;
+    }
+    this.nextAvail = nextAvail;
+    this.nextUsed = nextUsed;
+    this.availWrap = state.availWrap ?? true;
+    this.usedWrap = state.usedWrap ?? true;
+    const held = this.inFlight;
+    if (held < 0 || held > this.size) this.brokenReason = ChainError.PACKED_INVALID_STATE;
+  }
+
+  /**
+   * Number of complete descriptor lists the driver made available that the device has not popped
+   * (a walk over the flags; stops at the first list that would be rejected as ring corruption).
+   */
+  pending(mem: GuestMemory): number {
+    if (this.brokenReason !== undefined) return 0;
+    let pos = this.nextAvail;
+    let wrap = this.availWrap;
+    let room = this.size - this.inFlight;
+    let lists = 0;
+    while (room > 0) {
+      const r = mem.regionOf(this.flagsGpa(pos), 2);
+      const flags = r === undefined ? undefined : ringU16.load(r, this.flagsGpa(pos) - r.guestPhysAddr);
+      if (flags === undefined || !PackedDesc.isAvail(flags, wrap)) break;
+      room--;
+      if ((flags & VIRTQ_DESC_F_NEXT) === 0) lists++;
+      if (++pos === this.size) {
+        pos = 0;
+        wrap = !wrap;
+      }
+    }
+    return lists;
+  }
+
+  /**
+   * Pops the next valid chain (its `head` is the Buffer ID), or undefined when no descriptor is
+   * available or the queue is broken. Malformed lists met on the way are returned to the guest with
+   * used length 0 and counted; the caller sees only good chains (and must still run
+   * `needsNotification` after its batch).
+   */
+  pop(mem: GuestMemory): DescriptorChain | undefined {
+    for (;;) {
+      if (this.brokenReason !== undefined) return undefined;
+      const first = this.nextAvail;
+      const flags0 = this.load(mem, this.flagsGpa(first));
+      if (flags0 === undefined || !PackedDesc.isAvail(flags0, this.availWrap)) return undefined;
+      const room = this.size - this.inFlight;
+      if (room === 0) return this.stop(ChainError.CHAIN_TOO_LONG);
+      let pos = first;
+      let wrap = this.availWrap;
+      let flags = flags0;
+      let count = 1;
+      while ((flags & VIRTQ_DESC_F_NEXT) !== 0) {
+        if (count === room) return this.stop(ChainError.CHAIN_TOO_LONG);
+        if (++pos === this.size) {
+          pos = 0;
+          wrap = !wrap;
+        }
+        const f = this.load(mem, this.flagsGpa(pos));
+        if (f === undefined) return undefined;
+        if (!PackedDesc.isAvail(f, wrap)) return this.stop(ChainError.CHAIN_NOT_AVAILABLE);
+        flags = f;
+        count++;
+      }
+      const id = this.load(mem, this.descRing + 16 * pos + 12);
+      if (id === undefined) return undefined;
+      if (id >= this.size || this.slots[id] !== 0) return this.stop(ChainError.INVALID_BUFFER_ID);
+      if (++pos === this.size) {
+        pos = 0;
+        wrap = !wrap;
+      }
+      this.nextAvail = pos;
+      this.availWrap = wrap;
+      this.slots[id] = count;
+      if (this.inOrder) {
+        this.order[(this.orderHead + this.orderCount) % this.size] = id;
+        this.orderCount++;
+      }
+      const result = this.parseList(mem, first, count, id);
+      if (this.brokenReason !== undefined) return undefined;
+      if (result instanceof DescriptorChain) {
+        this.writable[id] = result.writableLength;
+        return result;
+      }
+      this.malformed++;
+      this.lastError = result;
+      this.writable[id] = 0;
+      // IN_ORDER: a list goes back only after the buffers made available before it.
+      if (this.inOrder && this.orderCount > 1) this.deferred[id] = 1;
+      else this.addUsed(mem, id, 0);
+    }
+  }
+
+  /** Marks buffer `id` used with `len` bytes written (one used descriptor at `nextUsed`). */
+  addUsed(mem: GuestMemory, id: number, len: number): void {
+    this.oneId[0] = id;
+    this.oneLen[0] = len;
+    this.addUsedBatch(mem, this.oneId, this.oneLen, 1);
+  }
+
+  /**
+   * Marks `count` buffers used (ids[i] with lens[i] bytes) as one request: the first used
+   * descriptor's flags are written last, so the driver sees all or none (§2.8.9). With IN_ORDER, a
+   * run of buffers completed in the order they were popped, each used completely (lens[i] is its
+   * whole writable length; 0 for a buffer with none), is written as one used descriptor carrying
+   * the last id of the run (§2.8.8), and malformed lists popped behind buffers still in flight go
+   * back (length 0) when the buffers before them have. Ids not in flight are ignored.
+   */
+  addUsedBatch(mem: GuestMemory, ids: ArrayLike<number>, lens: ArrayLike<number>, count = ids.length): void {
+    if (this.brokenReason !== undefined || count === 0) return;
+    let pos = this.nextUsed;
+    let wrap = this.usedWrap;
+    let run = 0;
+    let total = 0;
+    let written = 0;
+    /** Writes the used descriptor of `id` at `pos`, standing for the `run` descriptors gathered so far. */
+    const emit = (id: number, len: number): boolean => {
+      const gpa = this.descRing + 16 * pos;
+      if (!this.writeUsedBody(mem, gpa, id, len)) return false;
+      this.batchGpa[written] = gpa;
+      this.batchFlags[written] = usedFlags(wrap, len);
+      written++;
+      total += run;
+      pos += run;
+      if (pos >= this.size) {
+        pos -= this.size;
+        wrap = !wrap;
+      }
+      run = 0;
+      return true;
+    };
+    /** IN_ORDER: returns the malformed lists that reached the front of the order. */
+    const flushDeferred = (): boolean => {
+      while (this.orderCount > 0 && this.deferred[this.order[this.orderHead]!] === 1) {
+        const id = this.order[this.orderHead]!;
+        this.deferred[id] = 0;
+        run += this.release(id);
+        if (!emit(id, 0)) return false;
+      }
+      return true;
+    };
+    for (let i = 0; i < count; i++) {
+      if (this.inOrder && !flushDeferred()) return;
+      const id = ids[i]!;
+      const len = lens[i]!;
+      const skip = this.inOrder && i + 1 < count && this.completesRun(id, len, ids[i + 1]!);
+      const n = this.release(id);
+      if (n === 0) continue;
+      run += n;
+      if (skip) continue;
+      if (!emit(id, len)) return;
+    }
+    if (this.inOrder && !flushDeferred()) return;
+    for (let k = 1; k < written; k++) this.store(mem, this.batchGpa[k]! + 14, this.batchFlags[k]!);
+    if (written > 0) this.store(mem, this.batchGpa[0]! + 14, this.batchFlags[0]!);
+    this.advanceUsed(total);
+  }
+
+  /**
+   * Decides whether the guest must be interrupted for the descriptors marked used since the last
+   * call, from the Driver Event Suppression structure: RING_EVENT_FLAGS_DISABLE never,
+   * RING_EVENT_FLAGS_DESC (with EVENT_IDX) when the used position passed the event offset in the
+   * lap its wrap counter names, anything else (ENABLE, DESC without EVENT_IDX, the reserved value)
+   * always.
+   */
+  needsNotification(mem: GuestMemory): boolean {
+    if (this.brokenReason !== undefined) return false;
+    const n = this.usedSinceSignal;
+    this.usedSinceSignal = 0;
+    if (n === 0) return false;
+    const r = this.ring(mem, this.driverEvent, 4);
+    if (r === undefined) return false;
+    const off = this.driverEvent - r.guestPhysAddr;
+    return packedNeedEvent(ringU16.load(r, off + 2), ringU16.load(r, off), this.eventIdx, this.size, this.nextUsed, this.usedWrap, n);
+  }
+
+  /**
+   * Asks the driver to notify on new buffers: RING_EVENT_FLAGS_ENABLE, or with EVENT_IDX
+   * RING_EVENT_FLAGS_DESC at `nextAvail` and the wrap counter it will carry. Returns true when a
+   * descriptor is available already: process it before sleeping.
+   */
+  enableNotification(mem: GuestMemory): boolean {
+    if (this.brokenReason !== undefined) return false;
+    if (this.eventIdx) {
+      this.store(mem, this.deviceEvent, this.nextAvail | (this.availWrap ? WRAP_BIT : 0));
+      this.store(mem, this.deviceEvent + 2, RING_EVENT_FLAGS_DESC);
+    } else {
+      this.store(mem, this.deviceEvent + 2, RING_EVENT_FLAGS_ENABLE);
+    }
+    const flags = this.load(mem, this.flagsGpa(this.nextAvail));
+    return flags !== undefined && PackedDesc.isAvail(flags, this.availWrap);
+  }
+
+  /** Tells the driver notifications are not needed while the device is polling (RING_EVENT_FLAGS_DISABLE). */
+  disableNotification(mem: GuestMemory): void {
+    if (this.brokenReason !== undefined) return;
+    this.store(mem, this.deviceEvent + 2, RING_EVENT_FLAGS_DISABLE);
+  }
+
+  /** IN_ORDER: true when `id` is the oldest buffer in flight, used completely, and `next` the one after it. */
+  private completesRun(id: number, len: number, next: number): boolean {
+    if (this.orderCount < 2 || this.order[this.orderHead] !== id) return false;
+    if (this.order[(this.orderHead + 1) % this.size] !== next) return false;
+    return Math.min(this.writable[id]!, 0xffff_ffff) === len >>> 0;
+  }
+
+  /** Takes `id` out of flight; returns the ring descriptors it held, 0 when it was not in flight. */
+  private release(id: number): number {
+    if (!Number.isInteger(id) || id < 0 || id >= this.size) return 0;
+    const n = this.slots[id]!;
+    if (n === 0) return 0;
+    this.slots[id] = 0;
+    if (this.inOrder) {
+      let k = 0;
+      while (k < this.orderCount && this.order[(this.orderHead + k) % this.size] !== id) k++;
+      // Completed out of order (the device broke its IN_ORDER promise): close the gap.
+      for (; k > 0; k--) this.order[(this.orderHead + k) % this.size] = this.order[(this.orderHead + k - 1) % this.size]!;
+      this.orderHead = (this.orderHead + 1) % this.size;
+      this.orderCount--;
+    }
+    return n;
+  }
+
+  private advanceUsed(n: number): void {
+    let pos = this.nextUsed + n;
+    if (pos >= this.size) {
+      pos -= this.size;
+      this.usedWrap = !this.usedWrap;
+    }
+    this.nextUsed = pos;
+    this.usedSinceSignal += n;
+  }
+
+  /** Validates the `count` ring descriptors from `first` (one list, Buffer ID `id`) into a chain or the rule it breaks. */
+  private parseList(mem: GuestMemory, first: number, count: number, id: number): DescriptorChain | ChainErrorMessage {
+    const out: Descriptor[] = [];
+    let seenWritable = false;
+    const take = (v: DataView, off: number, writable: boolean): ChainErrorMessage | undefined => {
+      const hi = v.getUint32(off + 4, true);
+      if (hi >= MAX_ADDR_HI) return ChainError.ADDRESS_OVERFLOW;
+      const addr = hi * TWO_32 + v.getUint32(off, true);
+      const len = v.getUint32(off + 8, true);
+      if (!mem.checkRange(addr, len)) return ChainError.ADDRESS_OUT_OF_MEMORY;
+      if (writable) seenWritable = true;
+      else if (seenWritable) return ChainError.READABLE_AFTER_WRITABLE;
+      out.push({ addr, len, writable });
+      return undefined;
+    };
+    let pos = first;
+    for (let i = 0; i < count; i++) {
+      const r = this.ring(mem, this.descRing + 16 * pos, 16);
+      if (r === undefined) return ChainError.PACKED_RING_OUT_OF_MEMORY;
+      const off = this.descRing + 16 * pos - r.guestPhysAddr;
+      const flags = r.view.getUint16(off + 14, true);
+      if ((flags & VIRTQ_DESC_F_INDIRECT) !== 0) {
+        if (count > 1) return ChainError.INDIRECT_NEXT;
+        if (!this.indirectDesc) return ChainError.INDIRECT_NOT_NEGOTIATED;
+        const err = this.parseIndirect(mem, r.view, off, take);
+        return err ?? new DescriptorChain(id, out);
+      }
+      const err = take(r.view, off, (flags & VIRTQ_DESC_F_WRITE) !== 0);
+      if (err !== undefined) return err;
+      if (++pos === this.size) pos = 0;
+    }
+    return new DescriptorChain(id, out);
+  }
+
+  private parseIndirect(
+    mem: GuestMemory,
+    v: DataView,
+    off: number,
+    take: (v: DataView, off: number, writable: boolean) => ChainErrorMessage | undefined,
+  ): ChainErrorMessage | undefined {
+    const hi = v.getUint32(off + 4, true);
+    if (hi >= MAX_ADDR_HI) return ChainError.ADDRESS_OVERFLOW;
+    const table = hi * TWO_32 + v.getUint32(off, true);
+    const len = v.getUint32(off + 8, true);
+    if (len === 0 || len % 16 !== 0) return ChainError.INDIRECT_LEN;
+    const entries = len / 16;
+    if (entries > this.size) return ChainError.INDIRECT_TOO_LONG;
+    if (!mem.checkRange(table, len)) return ChainError.INDIRECT_OUT_OF_MEMORY;
+    for (let j = 0; j < entries; j++) {
+      const r = mem.regionOf(table + 16 * j, 16);
+      if (r === undefined) return ChainError.INDIRECT_OUT_OF_MEMORY;
+      const o = table + 16 * j - r.guestPhysAddr;
+      // In an indirect table VIRTQ_DESC_F_WRITE is the only flag that counts; ids are ignored.
+      const err = take(r.view, o, (r.view.getUint16(o + 14, true) & VIRTQ_DESC_F_WRITE) !== 0);
+      if (err !== undefined) return err;
+    }
+    return undefined;
+  }
+
+  private stop(reason: ChainErrorMessage): undefined {
+    this.brokenReason = reason;
+    return undefined;
+  }
+
+  private writeUsedBody(mem: GuestMemory, gpa: number, id: number, len: number): boolean {
+    const r = this.ring(mem, gpa, 16);
+    if (r === undefined) return false;
+    const off = gpa - r.guestPhysAddr;
+    r.view.setUint32(off + 8, len >>> 0, true);
+    r.view.setUint16(off + 12, id, true);
+    return true;
+  }
+
+  private flagsGpa(pos: number): number {
+    return this.descRing + 16 * pos + 14;
+  }
+
+  /** The window holding [gpa, gpa + len), or undefined with the queue stopped (ring outside memory). */
+  private ring(mem: GuestMemory, gpa: number, len: number): GuestMemoryRegion | undefined {
+    const r = mem.regionOf(gpa, len);
+    if (r === undefined) this.brokenReason = ChainError.PACKED_RING_OUT_OF_MEMORY;
+    return r;
+  }
+
+  private load(mem: GuestMemory, gpa: number): number | undefined {
+    const r = this.ring(mem, gpa, 2);
+    return r === undefined ? undefined : ringU16.load(r, gpa - r.guestPhysAddr);
+  }
+
+  private store(mem: GuestMemory, gpa: number, value: number): void {
+    const r = this.ring(mem, gpa, 2);
+    if (r !== undefined) ringU16.store(r, gpa - r.guestPhysAddr, value);
+  }
+}
+
+/** Flags of a used descriptor: AVAIL and USED both equal to the wrap counter, WRITE when data was written. */
+function usedFlags(wrap: boolean, len: number): number {
+  return PackedDesc.usedBits(wrap) | (len >>> 0 !== 0 ? VIRTQ_DESC_F_WRITE : 0);
+}
