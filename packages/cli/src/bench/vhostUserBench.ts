@@ -260,10 +260,12 @@ async function roundTrip(ctx: BenchContext, socket: string, seconds: number): Pr
         return rx.elements;
       },
     };
-    const threads0 = threadCpu(pmd.proc.pid!);
+    const pid = pmd.proc.pid;
+    if (pid === undefined) throw new CliError('command-failed', 'vhost-user bench: testpmd has no pid');
+    const threads0 = threadCpu(pid);
     const wall0 = performance.now();
     const w = await runGuestWindow(guest, { warmupMs: 500, seconds, counter: () => rx.elements, interrupted: () => false, idleMs: 0 });
-    const lcore = busiestThreads(threads0, threadCpu(pmd.proc.pid!), (performance.now() - wall0) / 1000)[0];
+    const lcore = busiestThreads(threads0, threadCpu(pid), (performance.now() - wall0) / 1000)[0];
     if (rx.zeroLength > 0) throw new CliError('invalid-state', `vhost-user bench: ${rx.zeroLength} RX buffers came back empty`);
     if (w.packets === 0) throw new CliError('command-failed', 'vhost-user bench: no frame came back through testpmd');
     // The guest polls without sleeping: its share of the window spent recycling is its load.
