@@ -14,6 +14,7 @@ import type { Bench } from './Bench.ts';
 import type { BenchContext } from './BenchContext.ts';
 import type { BenchRow } from './BenchRow.ts';
 import { checkHeadroom, type HeadroomSample } from './checkHeadroom.ts';
+import { combineLoads } from './combineLoads.ts';
 import type { Headroom } from './Headroom.ts';
 import { makeBenchRow } from './makeBenchRow.ts';
 import { benchFrame } from './virtioNet/benchFrame.ts';
@@ -432,38 +433,10 @@ function compareRow(
   return makeBenchRow(BENCH, metric, unit, round(v.median), round(c.median), { referenceName, note, headroom });
 }
 
-/**
- * The load check over one side's windows (undefined for a side that is its own source, the C
- * writev loop): frames offered and moved summed over the windows, thread shares by their median.
- */
+/** The load check over one side's windows (undefined for a side that is its own source, the C writev loop). */
 function windowsHeadroom(windows: readonly WindowResult[]): Headroom | undefined {
-  const loads = windows.flatMap((w) => (w.load === undefined ? [] : [w.load]));
-  if (loads.length === 0) return undefined;
-  const sum = (pick: (l: HeadroomSample) => number | undefined): number | undefined =>
-    loads.some((l) => pick(l) === undefined) ? undefined : loads.reduce((n, l) => n + pick(l)!, 0);
-  const median = (pick: (l: HeadroomSample) => number | undefined): number | undefined =>
-    loads.some((l) => pick(l) === undefined) ? undefined : summarizeRounds(loads.map((l) => pick(l)!)).median;
-  const sample: { -readonly [K in keyof HeadroomSample]: number } = {};
-  const put = (k: keyof HeadroomSample, v: number | undefined): void => {
-    if (v !== undefined) sample[k] = v;
-  };
-  put(
-    'offered',
-    sum((l) => l.offered),
-  );
-  put(
-    'measured',
-    sum((l) => l.measured),
-  );
-  put(
-    'sourceBusy',
-    median((l) => l.sourceBusy),
-  );
-  put(
-    'deviceBusy',
-    median((l) => l.deviceBusy),
-  );
-  return checkHeadroom(sample);
+  const load = combineLoads(windows.map((w) => w.load));
+  return load === undefined ? undefined : checkHeadroom(load);
 }
 
 // ---- RTT: guest -> the namespace's kernel -> guest, one request in flight -------------------------
