@@ -23,10 +23,10 @@ import { BenchProcess } from './virtioNet/BenchProcess.ts';
 import { ccUnavailable } from './virtioNet/ccUnavailable.ts';
 import { compileBenchC } from './virtioNet/compileBenchC.ts';
 import { echoRequestFrame, type EchoPath } from './virtioNet/echoRequestFrame.ts';
-import type { GuestWindow } from './virtioNet/GuestWindow.ts';
 import { isEchoReply } from './virtioNet/isEchoReply.ts';
-import { parseProcStatus } from './virtioNet/parseProcStatus.ts';
 import { percentile } from './virtioNet/percentile.ts';
+import type { GuestWindow } from './virtioNet/GuestWindow.ts';
+import { parseProcStatus } from './virtioNet/parseProcStatus.ts';
 import { parseStatCpu } from './virtioNet/parseStatCpu.ts';
 import { parseResultLine } from './virtioNet/parseResultLine.ts';
 import type { ProcRss } from './virtioNet/ProcRss.ts';
@@ -269,6 +269,119 @@ async function openCTx(run: Run, local: Cleanup, frameLen: number): Promise<Side
   };
 }
 
+// ---- RTT: guest -> the namespace's kernel -> guest, one request in flight -------------------------
+
+/** The addresses of RTT tap number `n` (each tap gets a /24 of its own in the namespace). */
+function echoPath(n: number): EchoPath {
+  return { guestMac: macBytes(GUEST_MAC), guestIp: `10.77.${n}.2`, nsMac: Uint8Array.of(0x02, 0, 0, 0xbe, n, 0x01), nsIp: `10.77.${n}.1` };
+}
+
+/** Moves `tap` into the namespace with the namespace side of `path`: its MAC, its address, a permanent neighbour entry for the guest. */
+async function plugEchoTap(run: Run, tap: string, path: EchoPath): Promise<void> {
+  await run.ns.moveLink(tap);
+  await run.ns.ip('link', 'set', 'dev', tap, 'address', formatMac(path.nsMac));
+  await run.ns.setUp(tap);
+  await run.ns.addAddress(tap, `${path.nsIp}/24`);
+  await run.ns.ip('neigh', 'replace', path.guestIp, 'lladdr', formatMac(path.guestMac), 'dev', tap, 'nud', 'permanent');
+}
+
+/** p50/p99 of one window's samples (microseconds); throws when no request was answered. */
+function rttWindow(what: string, samples: number[], lost: number): RttWindow {
+  if (samples.length === 0) throw new CliError('command-failed', `${what}: no echo request was answered (${lost} lost)`);
+  samples.sort((a, b) => a - b);
+  return { p50: percentile(samples, 0.5), p99: percentile(samples, 0.99), samples: samples.length, lost };
+}
+
+/**
+ * The vnic side of RTT: the TypeScript driver as the guest sends one ICMP echo request, waits for
+ * the reply on its RX queue (interrupt-driven: the call eventfd) and only then sends the next.
+ */
+async function openVnicRtt(run: Run, local: Cleanup): Promise<Side<RttWindow>> {
+  const tap = uniqueName('vnbp');
+  const path = echoPath(1);
+  const { driver } = await openNic(run, local, tap);
+  await plugEchoTap(run, tap, path);
+  let seq = 0;
+  let samplesTotal = 0;
+  let lostTotal = 0;
+  return {
+    window: async () => {
+      const samples: number[] = [];
+      let lost = 0;
+      const start = performance.now() + run.warmupS * 1000;
+      const end = start + run.seconds * 1000;
+      for (let now = performance.now(); now < end;) {
+        if (run.interrupted()) throw new CliError('interrupted', 'interrupted');
+        seq = (seq + 1) & 0xffff;
+        const request = echoRequestFrame(path, seq);
+        const sentAt = performance.now();
+        if (!driver.send(request)) throw new CliError('invalid-state', 'vnic RTT: the TX ring is full with one request in flight');
+        let got = false;
+        while (!got) {
+          const left = sentAt + 1000 - performance.now();
+          const r = left > 0 ? await driver.receive(0, left) : undefined;
+          if (r === undefined) break;
+          got = isEchoReply(r.frame, seq);
+        }
+        now = performance.now();
+        if (sentAt < start) continue;
+        if (got) samples.push((now - sentAt) * 1000);
+        else lost++;
+      }
+      samplesTotal += samples.length;
+      lostTotal += lost;
+      return rttWindow('vnic RTT', samples, lost);
+    },
+    finish: async () => `TS driver (VirtioNetDriver.send + receive) as the guest, ${samplesTotal} round trips, ${lostTotal} lost`,
+  };
+}
+
+/** The reference side of RTT: tap_ref ping (writev the request, block in poll() on the reply) on an identical tap. */
+async function openCRtt(run: Run, local: Cleanup): Promise<Side<RttWindow>> {
+  const tap = uniqueName('vnbq');
+  const path = echoPath(2);
+  const p = new BenchProcess('the C echo loop (tap_ref ping)', run.programs.tap_ref, [
+    'ping',
+    tap,
+    hex(echoRequestFrame(path, 1)),
+    String(run.warmupS),
+    String(run.seconds),
+  ]);
+  local.add('C echo loop stopped', () => p.kill());
+  await p.waitForLine((l) => l === `ready ${tap}`, 10_000, `"ready ${tap}"`);
+  await plugEchoTap(run, tap, path);
+  let windows = 0;
+  let samplesTotal = 0;
+  let lostTotal = 0;
+  return {
+    window: async () => {
+      p.writeLine('go');
+      await p.waitForLine((l) => l.startsWith('{'), (run.warmupS + run.seconds) * 1000 + 15_000, 'its result', ++windows);
+      const r = parseResultLine(p.stdout, ['samples', 'p50', 'p99', 'lost'] as const, p.what);
+      if (r.samples === 0) throw new CliError('command-failed', `${p.what}: no echo request was answered (${r.lost} lost)`);
+      samplesTotal += r.samples;
+      lostTotal += r.lost;
+      return r;
+    },
+    finish: async () => {
+      p.closeStdin();
+      await p.finish(5000);
+      return `${samplesTotal} round trips, ${lostTotal} lost`;
+    },
+  };
+}
+
+/** The two RTT rows (p50, p99): the median over the windows of each window's percentile. */
+function rttRows(run: Run, m: { vnic: Measured<RttWindow>; ref: Measured<RttWindow> }): BenchRow[] {
+  return (['p50', 'p99'] as const).map((q) => {
+    const v = summarizeRounds(m.vnic.windows.map((w) => w[q]));
+    const c = summarizeRounds(m.ref.windows.map((w) => w[q]));
+    const spread = (s: { min: number; max: number }): string => `${round(s.min, 1)}..${round(s.max, 1)}`;
+    const note = `median of ${run.rounds} windows' ${q} over ${run.seconds} s each (vnic ${spread(v)}, C ${spread(c)}); ICMP echo to the namespace's kernel, one request in flight (a closed loop: no load to check); vnic: ${m.vnic.note}; C: ${m.ref.note}`;
+    return makeBenchRow(BENCH, `rtt-64B-${q}-us`, 'us', round(v.median, 1), round(c.median, 1), { referenceName: 'C writev + poll loop', note });
+  });
+}
+
 // ---- RX: tap -> guest ---------------------------------------------------------------------------
 
 /**
@@ -437,119 +550,6 @@ function compareRow(
 function windowsHeadroom(windows: readonly WindowResult[]): Headroom | undefined {
   const load = combineLoads(windows.map((w) => w.load));
   return load === undefined ? undefined : checkHeadroom(load);
-}
-
-// ---- RTT: guest -> the namespace's kernel -> guest, one request in flight -------------------------
-
-/** The addresses of RTT tap number `n` (each tap gets a /24 of its own in the namespace). */
-function echoPath(n: number): EchoPath {
-  return { guestMac: macBytes(GUEST_MAC), guestIp: `10.77.${n}.2`, nsMac: Uint8Array.of(0x02, 0, 0, 0xbe, n, 0x01), nsIp: `10.77.${n}.1` };
-}
-
-/** Moves `tap` into the namespace with the namespace side of `path`: its MAC, its address, a permanent neighbour entry for the guest. */
-async function plugEchoTap(run: Run, tap: string, path: EchoPath): Promise<void> {
-  await run.ns.moveLink(tap);
-  await run.ns.ip('link', 'set', 'dev', tap, 'address', formatMac(path.nsMac));
-  await run.ns.setUp(tap);
-  await run.ns.addAddress(tap, `${path.nsIp}/24`);
-  await run.ns.ip('neigh', 'replace', path.guestIp, 'lladdr', formatMac(path.guestMac), 'dev', tap, 'nud', 'permanent');
-}
-
-/** p50/p99 of one window's samples (microseconds); throws when no request was answered. */
-function rttWindow(what: string, samples: number[], lost: number): RttWindow {
-  if (samples.length === 0) throw new CliError('command-failed', `${what}: no echo request was answered (${lost} lost)`);
-  samples.sort((a, b) => a - b);
-  return { p50: percentile(samples, 0.5), p99: percentile(samples, 0.99), samples: samples.length, lost };
-}
-
-/**
- * The vnic side of RTT: the TypeScript driver as the guest sends one ICMP echo request, waits for
- * the reply on its RX queue (interrupt-driven: the call eventfd) and only then sends the next.
- */
-async function openVnicRtt(run: Run, local: Cleanup): Promise<Side<RttWindow>> {
-  const tap = uniqueName('vnbp');
-  const path = echoPath(1);
-  const { driver } = await openNic(run, local, tap);
-  await plugEchoTap(run, tap, path);
-  let seq = 0;
-  let samplesTotal = 0;
-  let lostTotal = 0;
-  return {
-    window: async () => {
-      const samples: number[] = [];
-      let lost = 0;
-      const start = performance.now() + run.warmupS * 1000;
-      const end = start + run.seconds * 1000;
-      for (let now = performance.now(); now < end;) {
-        if (run.interrupted()) throw new CliError('interrupted', 'interrupted');
-        seq = (seq + 1) & 0xffff;
-        const request = echoRequestFrame(path, seq);
-        const sentAt = performance.now();
-        if (!driver.send(request)) throw new CliError('invalid-state', 'vnic RTT: the TX ring is full with one request in flight');
-        let got = false;
-        while (!got) {
-          const left = sentAt + 1000 - performance.now();
-          const r = left > 0 ? await driver.receive(0, left) : undefined;
-          if (r === undefined) break;
-          got = isEchoReply(r.frame, seq);
-        }
-        now = performance.now();
-        if (sentAt < start) continue;
-        if (got) samples.push((now - sentAt) * 1000);
-        else lost++;
-      }
-      samplesTotal += samples.length;
-      lostTotal += lost;
-      return rttWindow('vnic RTT', samples, lost);
-    },
-    finish: async () => `TS driver (VirtioNetDriver.send + receive) as the guest, ${samplesTotal} round trips, ${lostTotal} lost`,
-  };
-}
-
-/** The reference side of RTT: tap_ref ping (writev the request, block in poll() on the reply) on an identical tap. */
-async function openCRtt(run: Run, local: Cleanup): Promise<Side<RttWindow>> {
-  const tap = uniqueName('vnbq');
-  const path = echoPath(2);
-  const p = new BenchProcess('the C echo loop (tap_ref ping)', run.programs.tap_ref, [
-    'ping',
-    tap,
-    hex(echoRequestFrame(path, 1)),
-    String(run.warmupS),
-    String(run.seconds),
-  ]);
-  local.add('C echo loop stopped', () => p.kill());
-  await p.waitForLine((l) => l === `ready ${tap}`, 10_000, `"ready ${tap}"`);
-  await plugEchoTap(run, tap, path);
-  let windows = 0;
-  let samplesTotal = 0;
-  let lostTotal = 0;
-  return {
-    window: async () => {
-      p.writeLine('go');
-      await p.waitForLine((l) => l.startsWith('{'), (run.warmupS + run.seconds) * 1000 + 15_000, 'its result', ++windows);
-      const r = parseResultLine(p.stdout, ['samples', 'p50', 'p99', 'lost'] as const, p.what);
-      if (r.samples === 0) throw new CliError('command-failed', `${p.what}: no echo request was answered (${r.lost} lost)`);
-      samplesTotal += r.samples;
-      lostTotal += r.lost;
-      return r;
-    },
-    finish: async () => {
-      p.closeStdin();
-      await p.finish(5000);
-      return `${samplesTotal} round trips, ${lostTotal} lost`;
-    },
-  };
-}
-
-/** The two RTT rows (p50, p99): the median over the windows of each window's percentile. */
-function rttRows(run: Run, m: { vnic: Measured<RttWindow>; ref: Measured<RttWindow> }): BenchRow[] {
-  return (['p50', 'p99'] as const).map((q) => {
-    const v = summarizeRounds(m.vnic.windows.map((w) => w[q]));
-    const c = summarizeRounds(m.ref.windows.map((w) => w[q]));
-    const spread = (s: { min: number; max: number }): string => `${round(s.min, 1)}..${round(s.max, 1)}`;
-    const note = `median of ${run.rounds} windows' ${q} over ${run.seconds} s each (vnic ${spread(v)}, C ${spread(c)}); ICMP echo to the namespace's kernel, one request in flight (a closed loop: no load to check); vnic: ${m.vnic.note}; C: ${m.ref.note}`;
-    return makeBenchRow(BENCH, `rtt-64B-${q}-us`, 'us', round(v.median, 1), round(c.median, 1), { referenceName: 'C writev + poll loop', note });
-  });
 }
 
 // ---- memory -------------------------------------------------------------------------------------
