@@ -28,7 +28,7 @@ describe('vnic bench virtio-net', () => {
   });
 
   it.skipIf(skip)(
-    'measures vnic and the C references in one run: four rows, positive rates the tap counters bear out, nothing left behind',
+    'measures vnic and the C references in one run: six rows, positive rates, load checks, answered round trips, nothing left behind',
     async () => {
       if (reason !== undefined) throw new Error(`the bench cannot run here: ${reason}`);
       const io = captureIo(() => defaultBackendModules());
@@ -40,7 +40,7 @@ describe('vnic bench virtio-net', () => {
       const ctx: BenchContext = { io, json: true, seconds: 0.4, progress: (t) => progress.push(t), row: (r) => rows.push(r) };
       await bench.run(ctx);
 
-      expect(rows.map((r) => r.metric)).toEqual(['rss-per-nic-mib', 'tx-64B-mpps', 'tx-1514B-gbps', 'rx-64B-mpps']);
+      expect(rows.map((r) => r.metric)).toEqual(['rss-per-nic-mib', 'tx-64B-mpps', 'tx-1514B-gbps', 'rx-64B-mpps', 'rtt-64B-p50-us', 'rtt-64B-p99-us']);
       for (const r of rows) {
         expect(r.bench).toBe('virtio-net');
         expect(r.vnic).toBeGreaterThan(0);
@@ -53,6 +53,14 @@ describe('vnic bench virtio-net', () => {
         }
         expect(r.reference).toBeGreaterThan(0);
         expect(r.ratio).toBeGreaterThan(0);
+        if (r.metric.startsWith('rtt-')) {
+          expect(r.unit).toBe('us');
+          // Real round trips through the kernel, answered: counted on both sides, none lost here.
+          expect(r.note).toMatch(/one request in flight.*vnic: TS driver .*, [1-9]\d* round trips, 0 lost; C: [1-9]\d* round trips, 0 lost$/);
+          continue;
+        }
+        // Every rate row carries its load check: the vnic side always, the C side where a source feeds it.
+        expect(r.note).toMatch(/(headroom: vnic|^source-limited \(.*vnic|^source-limited \(C)/);
         expect(r.note).toMatch(/median of 1 windows of 0.4 s .*; CPU per frame: vnic device [\d.]+ us \+ guest [\d.]+ us, C [\d.]+ us;/);
       }
       expect(rows[1]!.unit).toBe('Mpps');
@@ -71,6 +79,10 @@ describe('vnic bench virtio-net', () => {
         expect(Math.floor((r.vnic - 0.0005) * perUnit * 0.4), `${r.metric} vnic`).toBeLessThanOrEqual(vnicTap);
         expect(Math.floor((r.reference! - 0.0005) * perUnit * 0.4), `${r.metric} C`).toBeLessThanOrEqual(cTap);
       }
+      // TX: the guest is the source (thread shares); RX: the flooder (frames offered vs taken), both sides.
+      expect(rows[1]!.note).toMatch(/vnic device thread \d+% busy, source \d+%/);
+      expect(rows[3]!.note).toMatch(/vnic offered [\d.]+x the measured rate.*C offered [\d.]+x the measured rate/);
+      expect(rows[4]!.vnic).toBeLessThanOrEqual(rows[5]!.vnic); // p50 <= p99 of the same windows
       expect(progress.some((p) => /RX 64 B: round 1\/1: reference/.test(p))).toBe(true);
 
       // Nothing left: no new namespace, no compiled programs, no fds.

@@ -27,7 +27,18 @@ describe.skipIf(skip)('vnic bench vhost-user', () => {
     expect(rows[2]!.vnic).toBeLessThan(rows[1]!.vnic); // a part of the whole reconnection
     const rt = rows[3]!;
     expect(rt.reference).toBeGreaterThan(0);
-    expect(rt.ratio).toBeCloseTo(rt.vnic / rt.reference!, 2);
+    expect(rt.ratio).toBeGreaterThan(0);
+    // The load is the lean ring-recycling guest, not the TS driver, and its headroom was checked.
+    const m = /lean ring-recycling guest .*: (\d+) frames back in the window, TX (\d+) \/ RX (\d+) recycled/.exec(rt.note ?? '');
+    expect(m, rt.note).not.toBeNull();
+    const [back, txDone, rxDone] = [Number(m![1]), Number(m![2]), Number(m![3])];
+    // macswap sends back only what it got: every frame back was sent first, and was counted back.
+    expect(back).toBeGreaterThan(0);
+    expect(rxDone).toBeGreaterThanOrEqual(back);
+    // testpmd publishes a burst's TX used entries before it sends the burst back, and the guest
+    // pumps TX just before RX: RX leads by at most one burst (32) of a pump in between.
+    expect(txDone).toBeGreaterThanOrEqual(rxDone - 64);
+    expect(rt.note).toMatch(/(headroom: vnic source \d+% busy, device thread \d+%|^source-limited \(vnic source)/);
     expect(io.stderr).toMatch(/\[bench vhost-user\] round trip/); // progress goes to stderr with --json
   }, 180_000);
 });

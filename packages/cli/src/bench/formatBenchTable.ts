@@ -1,4 +1,6 @@
 import type { BenchRow } from './BenchRow.ts';
+import { isSourceLimited } from './isSourceLimited.ts';
+import { SOURCE_LIMITED } from './SOURCE_LIMITED.ts';
 
 function num(v: number | null): string {
   if (v === null) return '-';
@@ -7,7 +9,10 @@ function num(v: number | null): string {
   return abs >= 100 ? v.toFixed(0) : abs >= 10 ? v.toFixed(1) : abs >= 1 ? v.toFixed(2) : v.toFixed(3);
 }
 
-/** Renders rows as an aligned text table: metric, unit, vnic, reference, ratio, reference name, note. */
+/**
+ * Renders rows as an aligned text table: metric, unit, vnic, reference, ratio, reference name,
+ * note. A source-limited row says so after its ratio.
+ */
 export function formatBenchTable(rows: readonly BenchRow[]): string {
   const header = ['bench', 'metric', 'unit', 'vnic', 'reference', 'ratio', 'reference is', 'note'];
   const cells = rows.map((r) => [
@@ -16,7 +21,7 @@ export function formatBenchTable(rows: readonly BenchRow[]): string {
     r.unit,
     num(r.vnic),
     num(r.reference),
-    r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`,
+    `${r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`}${isSourceLimited(r) ? ` ${SOURCE_LIMITED}` : ''}`,
     r.referenceName ?? '',
     r.note ?? '',
   ]);

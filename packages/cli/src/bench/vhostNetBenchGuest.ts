@@ -4,11 +4,15 @@
 // The TS driver only negotiates and fills the rings; then the bench's RingRecycler keeps them full
 // (each used head straight back into avail, polled, no per-frame JS work beyond that), so the rate
 // is what the data plane (kernel vhost worker, or the in-process IO thread) sustains. TX: one frame
-// in every slot, leaving into the namespace (where the kernel drops it). RX: a C AF_PACKET flooder
-// (compiled on the host before boot) writes 64-byte frames into the tap from the namespace side.
-// Counted on the used ring, checked against the tap's counters. Prints one `VNIC_BENCH_RESULT
-// {json}` line per measurement (rate, CPU per frame of the guest and of the data plane).
-// Usage: tsx vhostNetBenchGuest.ts <seconds> <flooder binary>
+// in every slot, leaving into the namespace (where the kernel drops it). RX: bench-c/packet_flood
+// (compiled on the host before boot; AF_PACKET, 64 frames per sendmmsg, backing off while the
+// tap's queue is full) writes 64-byte frames into the tap from the namespace side. Counted on the
+// used ring, checked against the tap's counters. Each measurement also records its load check:
+// TX, the guest's share of the wall time against the data plane's busiest thread; RX, the frames
+// the flooder offered (queued + dropped on a full tap queue) against those queued, and its CPU.
+// Backends alternate, `rounds` windows each. Prints one `VNIC_BENCH_RESULT {json}` line per
+// window (rate, CPU per frame of the guest and of the data plane, load).
+// Usage: tsx vhostNetBenchGuest.ts <seconds> <packet_flood binary> <rounds>
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -18,10 +22,14 @@ import { VhostNetDevice } from '@vnic/vhost-net';
 import { shutdownIoThreads, VirtioNetTapDevice } from '@vnic/virtio-net';
 import { Netns, uniqueName } from '@vnic/sys/testing';
 import { benchNicConfig } from './benchNicConfig.ts';
+import type { HeadroomSample } from './checkHeadroom.ts';
+import { benchFrame } from './virtioNet/benchFrame.ts';
+import { busiestThreads } from './virtioNet/busiestThreads.ts';
 import type { GuestWindow } from './virtioNet/GuestWindow.ts';
 import { parseStatCpu } from './virtioNet/parseStatCpu.ts';
 import { RingRecycler } from './virtioNet/RingRecycler.ts';
 import { runGuestWindow } from './virtioNet/runGuestWindow.ts';
+import { threadCpu } from './virtioNet/threadCpu.ts';
 
 type Backend = 'vhost-net' | 'virtio-net';
 const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x7e, 0x50, 0x01);
@@ -37,6 +45,9 @@ const RX_QUEUE = 0;
 
 const seconds = Number(process.argv[2] ?? '3');
 const flooder = process.argv[3] ?? '';
+const rounds = Number(process.argv[4] ?? '3');
+/** The far end's MAC in the frames (a locally administered address no interface has). */
+const PEER_MAC = Uint8Array.of(0x02, 0, 0, 0, 0x50, 0x02);
 
 function config(backend: Backend, tap: string): NetDeviceConfig {
   return { ...benchNicConfig(`bench-${backend}`, backend, MAC, { tap }), queueSize: QUEUE_SIZE };
@@ -88,31 +99,6 @@ function cpuNow(workers: readonly string[]): { all: number; main: number; vhost:
   };
 }
 
-/** CPU seconds of each thread of this process, by `tid comm`. */
-function threadCpu(): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const tid of readdirSync('/proc/self/task')) {
-    try {
-      const comm = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
-      out.set(`${tid} ${comm}`, parseStatCpu(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return out;
-}
-
-/** The threads that used the most CPU between two threadCpu() snapshots, as `comm(tid) N% ...` of the wall time. */
-function busiestThreads(before: Map<string, number>, after: Map<string, number>, wallS: number): string {
-  return [...after]
-    .map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const)
-    .filter(([, d]) => d > 0)
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 4)
-    .map(([k, d]) => `${k.split(' ').slice(1).join(' ')}(${k.split(' ')[0]}) ${Math.round((100 * d) / wallS)}%`)
-    .join(', ');
-}
-
 /** The VM's busy and total CPU time from the first line of /proc/stat (in USER_HZ ticks). */
 function vmCpu(): { busy: number; total: number } {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
@@ -121,7 +107,7 @@ function vmCpu(): { busy: number; total: number } {
 }
 
 /** Frames the tap's own counter saw, read inside the namespace. */
-function tapCounter(ns: Netns, tap: string, counter: 'rx_packets' | 'tx_packets'): number {
+function tapCounter(ns: Netns, tap: string, counter: 'rx_packets' | 'tx_packets' | 'tx_dropped'): number {
   return Number(ns.exec('cat', `/sys/class/net/${tap}/statistics/${counter}`).trim());
 }
 
@@ -131,10 +117,26 @@ interface Measured {
   readonly guestUs: number;
   readonly dataPlaneUs: number;
   readonly note: string;
+  /** What the window saw of its load (vhostNetBench checks it). */
+  readonly load: HeadroomSample;
 }
 
-/** Runs the recycler's window and the CPU accounting around it. */
-async function measure(backend: Backend, rec: RingRecycler): Promise<{ w: GuestWindow; guestUs: number; dataPlaneUs: number; threads: string }> {
+/** `comm(tid) N%` of the busiest threads. */
+function formatThreads(threads: ReturnType<typeof busiestThreads>): string {
+  return threads
+    .slice(0, 4)
+    .map((t) => `${t.comm}(${t.tid}) ${Math.round(100 * t.busy)}%`)
+    .join(', ');
+}
+
+/**
+ * Runs the recycler's window and the CPU accounting around it; `deviceBusy` is the data plane's
+ * busiest thread (the vhost worker, or the IO thread) over the window, `guestBusy` the main thread.
+ */
+async function measure(
+  backend: Backend,
+  rec: RingRecycler,
+): Promise<{ w: GuestWindow; guestUs: number; dataPlaneUs: number; threads: string; guestBusy: number; deviceBusy: number }> {
   const workers = backend === 'vhost-net' ? vhostWorkers() : [];
   const t0 = threadCpu();
   const v0 = vmCpu();
@@ -145,12 +147,16 @@ async function measure(backend: Backend, rec: RingRecycler): Promise<{ w: GuestW
   const w = await runGuestWindow(rec, { warmupMs: 500, seconds, counter: () => rec.elements, interrupted: () => false });
   const c1 = cpuNow(workers);
   const v1 = vmCpu();
+  const wallS = (performance.now() - wall0) / 1000;
   const vmBusy = (100 * (v1.busy - v0.busy)) / Math.max(1, v1.total - v0.total);
-  const threads = `${busiestThreads(t0, threadCpu(), (performance.now() - wall0) / 1000)}; the VM's vCPUs ${Math.round(vmBusy)}% busy`;
+  const busiest = busiestThreads(t0, threadCpu(), wallS);
+  const threads = `${formatThreads(busiest)}; the VM's vCPUs ${Math.round(vmBusy)}% busy`;
   const frames = Math.max(1, w.totalPackets);
   const main = c1.main - c0.main;
   const plane = backend === 'vhost-net' ? c1.vhost - c0.vhost : c1.all - c0.all - main;
-  return { w, guestUs: (main * 1e6) / frames, dataPlaneUs: (plane * 1e6) / frames, threads };
+  // One vhost worker per device (this bench opens one); the in-process IO thread is the busiest other thread.
+  const deviceBusy = backend === 'vhost-net' ? (c1.vhost - c0.vhost) / wallS : (busiest.find((t) => t.tid !== process.pid)?.busy ?? 0);
+  return { w, guestUs: (main * 1e6) / frames, dataPlaneUs: (plane * 1e6) / frames, threads, guestBusy: main / wallS, deviceBusy };
 }
 
 /**
@@ -168,7 +174,7 @@ async function tx(backend: Backend): Promise<Measured> {
     const posted = driver.sendBatch(new Array<Uint8Array>(driver.queueSize).fill(f));
     if (posted !== driver.queueSize) throw new Error(`posted ${posted} of ${driver.queueSize} TX chains`);
     const rec = new RingRecycler(driver.memory, driver.queue(TX_QUEUE), () => driver.kick(TX_QUEUE));
-    const { w, guestUs, dataPlaneUs, threads } = await measure(backend, rec);
+    const { w, guestUs, dataPlaneUs, threads, guestBusy, deviceBusy } = await measure(backend, rec);
     await new Promise((r) => setTimeout(r, 100)); // the device finishes the chains in flight
     const tapGot = tapCounter(ns, tap, 'rx_packets') - before;
     // Every chain the device used must have reached the tap (nothing dropped on the way).
@@ -178,40 +184,51 @@ async function tx(backend: Backend): Promise<Measured> {
       guestUs,
       dataPlaneUs,
       note: `tap got ${tapGot} frames, used ring ${rec.elements}, ${rec.kicks} kicks; busiest threads: ${threads}`,
+      load: { sourceBusy: guestBusy, deviceBusy },
     };
   });
 }
 
 /**
- * Frames per second the backend delivered into the RX ring while the flooder wrote 64-byte frames
- * into the tap: the RingRecycler hands each filled buffer straight back (the guest never reads it).
+ * Frames per second the backend delivered into the RX ring while packet_flood wrote 64-byte
+ * frames into the tap: the RingRecycler hands each filled buffer straight back (the guest never
+ * reads it).
  */
 async function rx(backend: Backend): Promise<Measured> {
   return withNic(backend, async (driver, ns, tap) => {
     const rec = new RingRecycler(driver.memory, driver.queue(RX_QUEUE), () => driver.kick(RX_QUEUE));
-    const before = tapCounter(ns, tap, 'tx_packets');
-    // nice 19: the load fills the tap whenever a CPU is idle but does not starve the backend and the guest.
-    const child = spawn('ip', ['netns', 'exec', ns.name, 'nice', '-n', '19', flooder, tap, String(seconds + 10), Buffer.from(MAC).toString('hex')], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const frame = Buffer.from(benchFrame(FRAME, MAC, PEER_MAC)).toString('hex');
+    const child = spawn('ip', ['netns', 'exec', ns.name, flooder, tap, frame], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
     let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
     try {
       // Wait for the first frame (the flooder started), then measure.
       const deadline = performance.now() + 20_000;
       while (rec.pump() === 0) {
-        if (performance.now() > deadline) throw new Error(`no frame from the flooder: ${err}`);
+        if (performance.now() > deadline || child.exitCode !== null) throw new Error(`no frame from the flooder: ${out} ${err}`);
         await new Promise((r) => setTimeout(r, 5));
       }
-      const { w, guestUs, dataPlaneUs, threads } = await measure(backend, rec);
-      const queued = tapCounter(ns, tap, 'tx_packets') - before;
+      const pid = child.pid!; // `ip netns exec` execs the flooder in place: the pid is the flooder's
+      const before = {
+        queued: tapCounter(ns, tap, 'tx_packets'),
+        dropped: tapCounter(ns, tap, 'tx_dropped'),
+        cpu: parseStatCpu(readFileSync(`/proc/${pid}/stat`, 'utf8')),
+        at: performance.now(),
+      };
+      const { w, guestUs, dataPlaneUs, threads, deviceBusy } = await measure(backend, rec);
+      const queued = tapCounter(ns, tap, 'tx_packets') - before.queued;
+      const dropped = tapCounter(ns, tap, 'tx_dropped') - before.dropped;
+      const sourceBusy = (parseStatCpu(readFileSync(`/proc/${pid}/stat`, 'utf8')) - before.cpu) / ((performance.now() - before.at) / 1000);
       if (rec.zeroLength > 0) throw new Error(`${backend} RX: ${rec.zeroLength} used buffers came back empty`);
       return {
         pps: w.packets / w.seconds,
         guestUs,
         dataPlaneUs,
-        note: `the tap queued ${queued} frames from the flooder, the ring got ${rec.elements}; busiest threads: ${threads}`,
+        note: `the tap queued ${queued} frames from the flooder (${dropped} dropped on a full queue), the ring got ${rec.elements}; busiest threads: ${threads}`,
+        load: { offered: queued + dropped, measured: queued, sourceBusy, deviceBusy },
       };
     } finally {
       child.kill('SIGTERM');
@@ -224,9 +241,12 @@ for (const [metric, fn] of [
   ['tx-64B-mpps', tx],
   ['rx-64B-mpps', rx],
 ] as const) {
-  for (const backend of ['vhost-net', 'virtio-net'] as const) {
-    const m = await fn(backend);
-    process.stdout.write(`VNIC_BENCH_RESULT ${JSON.stringify({ metric, backend, ...m })}\n`);
+  // Alternating, so a slow phase of the (shared, emulated) machine hits both backends alike.
+  for (let round = 1; round <= rounds; round++) {
+    for (const backend of ['vhost-net', 'virtio-net'] as const) {
+      const m = await fn(backend);
+      process.stdout.write(`VNIC_BENCH_RESULT ${JSON.stringify({ metric, backend, round, ...m })}\n`);
+    }
   }
 }
 await shutdownIoThreads();

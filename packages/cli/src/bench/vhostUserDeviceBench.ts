@@ -10,7 +10,10 @@ import { uniqueName } from '../netns/uniqueName.ts';
 import { Testpmd } from '../peers/Testpmd.ts';
 import type { Bench } from './Bench.ts';
 import type { BenchContext } from './BenchContext.ts';
+import { checkHeadroom } from './checkHeadroom.ts';
+import type { Headroom } from './Headroom.ts';
 import { makeBenchRow } from './makeBenchRow.ts';
+import { parseTestpmdForwardStats } from './parseTestpmdForwardStats.ts';
 
 const BENCH = 'vhost-user-device';
 /** The load generator's busy-polling lcore; the device side (vnic's IO thread, or testpmd) gets the other CPU. */
@@ -36,8 +39,24 @@ function startLoad(socket: string, len: number): Promise<Testpmd> {
   return Testpmd.start({ socket, role: 'virtio-user', forwardMode: 'txonly', txPktLen: len, forwardingCpu: LOAD_CPU });
 }
 
+/**
+ * Stops the load and checks its headroom from its own totals: the frames txonly built (TX-total:
+ * those the device's ring took + those refused for lack of room) against those taken.
+ */
+async function stopLoad(load: Testpmd): Promise<Headroom> {
+  await load.stop();
+  const s = parseTestpmdForwardStats(load.output, 0);
+  return checkHeadroom({ offered: s.txPackets + s.txDropped, measured: s.txPackets });
+}
+
+/** What one side measured: frames per second on the tap, and the load check. */
+interface Measured {
+  readonly pps: number;
+  readonly headroom: Headroom;
+}
+
 /** vnic in the backend seat: VhostUserDeviceServer (one queue pair, one IO thread), its tap in a namespace. */
-async function measureVnic(ctx: BenchContext, dir: string, len: number, seconds: number): Promise<number> {
+async function measureVnic(ctx: BenchContext, dir: string, len: number, seconds: number): Promise<Measured> {
   const socket = join(dir, `vnic-${len}.sock`);
   const ns = await Netns.create('vnbud');
   let server: VhostUserDeviceServer | undefined;
@@ -60,7 +79,7 @@ async function measureVnic(ctx: BenchContext, dir: string, len: number, seconds:
     const rate = await tapRxRate(async () => (await ns.linkStats(tap)).rx.packets, seconds);
     const [, tx] = server.stats();
     if (tx === undefined || tx.packets === 0) throw new CliError('command-failed', `${BENCH}: vnic moved no frame`);
-    return rate;
+    return { pps: rate, headroom: await stopLoad(load) };
   } finally {
     await load?.stop();
     await server?.close();
@@ -69,7 +88,7 @@ async function measureVnic(ctx: BenchContext, dir: string, len: number, seconds:
 }
 
 /** The same path built from DPDK alone: testpmd with the vhost PMD and the tap PMD (net_tap), io forwarding. */
-async function measureReference(ctx: BenchContext, dir: string, len: number, seconds: number): Promise<number> {
+async function measureReference(ctx: BenchContext, dir: string, len: number, seconds: number): Promise<Measured> {
   const socket = join(dir, `ref-${len}.sock`);
   const tap = uniqueName('vbrf');
   const device = await Testpmd.start({ socket, tap2: tap, forwardMode: 'io', forwardingCpu: DEVICE_CPU });
@@ -79,7 +98,8 @@ async function measureReference(ctx: BenchContext, dir: string, len: number, sec
     await load.waitForwarding();
     await device.waitForwarding();
     ctx.progress(`reference: ${len} B frames, testpmd txonly -> testpmd vhost PMD -> net_tap ${tap} for ${seconds} s`);
-    return await tapRxRate(() => Number(readFileSync(`/sys/class/net/${tap}/statistics/rx_packets`, 'utf8')), seconds);
+    const pps = await tapRxRate(() => Number(readFileSync(`/sys/class/net/${tap}/statistics/rx_packets`, 'utf8')), seconds);
+    return { pps, headroom: await stopLoad(load) };
   } finally {
     await load?.stop();
     await device.stop();
@@ -104,17 +124,22 @@ export const vhostUserDeviceBench: Bench = {
     const dir = mkdtempSync(join(tmpdir(), 'vnic-bench-vud-'));
     try {
       for (const len of [64, 1514]) {
-        const vnic = await measureVnic(ctx, dir, len, seconds);
-        const ref = await measureReference(ctx, dir, len, seconds);
+        const v = await measureVnic(ctx, dir, len, seconds);
+        const r = await measureReference(ctx, dir, len, seconds);
+        const [vnic, ref] = [v.pps, r.pps];
+        const headroom = { vnic: v.headroom, reference: r.headroom };
         const note = `${seconds} s after ${WARMUP_MS} ms warm-up, frames counted by the kernel on the receiving tap (rx_packets); load: testpmd net_virtio_user txonly on CPU ${LOAD_CPU}; vnic: one IO thread (TX engine ${process.env[TX_ENGINE_ENV] === 'writev' ? 'writev per frame' : 'io_uring, up to 64 frames per io_uring_enter'})`;
         if (len === 64) {
-          ctx.row(makeBenchRow(BENCH, 'tx-64B-mpps', 'Mpps', round(vnic / 1e6), round(ref / 1e6), { referenceName: 'testpmd vhost PMD -> net_tap', note }));
+          ctx.row(
+            makeBenchRow(BENCH, 'tx-64B-mpps', 'Mpps', round(vnic / 1e6), round(ref / 1e6), { referenceName: 'testpmd vhost PMD -> net_tap', note, headroom }),
+          );
         } else {
           const gbps = (pps: number): number => round((pps * len * 8) / 1e9);
           ctx.row(
             makeBenchRow(BENCH, 'tx-1514B-gbps', 'Gbit/s', gbps(vnic), gbps(ref), {
               referenceName: 'testpmd vhost PMD -> net_tap',
               note: `${note}; ${round(vnic / 1e6)} vs ${round(ref / 1e6)} Mpps`,
+              headroom,
             }),
           );
         }

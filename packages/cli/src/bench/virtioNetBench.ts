@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { containerBackends, createNetDevices, createVnicContainer } from '@vnic/config';
 import { featureBit, VIRTIO_F_EVENT_IDX, VIRTIO_F_VERSION_1, virtio_net, type VirtioNetDevice } from '@vnic/core';
-import { VirtioNetDriver } from '@vnic/driver';
+import { formatMac, VirtioNetDriver } from '@vnic/driver';
 import { CliError } from '../CliError.ts';
 import { Cleanup } from '../demo/Cleanup.ts';
 import type { LinkCounters } from '../netns/LinkCounters.ts';
@@ -13,11 +13,18 @@ import { uniqueName } from '../netns/uniqueName.ts';
 import type { Bench } from './Bench.ts';
 import type { BenchContext } from './BenchContext.ts';
 import type { BenchRow } from './BenchRow.ts';
+import { checkHeadroom, type HeadroomSample } from './checkHeadroom.ts';
+import { combineLoads } from './combineLoads.ts';
+import type { Headroom } from './Headroom.ts';
 import { makeBenchRow } from './makeBenchRow.ts';
 import { benchFrame } from './virtioNet/benchFrame.ts';
+import { busiestThreads } from './virtioNet/busiestThreads.ts';
 import { BenchProcess } from './virtioNet/BenchProcess.ts';
 import { ccUnavailable } from './virtioNet/ccUnavailable.ts';
 import { compileBenchC } from './virtioNet/compileBenchC.ts';
+import { echoRequestFrame, type EchoPath } from './virtioNet/echoRequestFrame.ts';
+import { isEchoReply } from './virtioNet/isEchoReply.ts';
+import { percentile } from './virtioNet/percentile.ts';
 import type { GuestWindow } from './virtioNet/GuestWindow.ts';
 import { parseProcStatus } from './virtioNet/parseProcStatus.ts';
 import { parseStatCpu } from './virtioNet/parseStatCpu.ts';
@@ -26,6 +33,7 @@ import type { ProcRss } from './virtioNet/ProcRss.ts';
 import { RingRecycler } from './virtioNet/RingRecycler.ts';
 import { runGuestWindow } from './virtioNet/runGuestWindow.ts';
 import { summarizeRounds } from './virtioNet/summarizeRounds.ts';
+import { threadCpu } from './virtioNet/threadCpu.ts';
 import type { VirtioNetBenchOptions } from './virtioNet/VirtioNetBenchOptions.ts';
 
 const BENCH = 'virtio-net';
@@ -46,17 +54,27 @@ interface WindowResult {
   readonly cpuUs: number;
   /** CPU microseconds per frame of the bench guest (vnic only). */
   readonly guestUs?: number;
+  /** What the window saw of its load (sides with a source of their own: vnic TX, both RX sides). */
+  readonly load?: HeadroomSample;
+}
+
+/** What one RTT window of one side measured (microseconds; `lost`: requests without a reply within 1 s). */
+interface RttWindow {
+  readonly p50: number;
+  readonly p99: number;
+  readonly samples: number;
+  readonly lost: number;
 }
 
 /** One side of a comparison, set up once: each window() measures one window; finish() checks and describes. */
-interface Side {
-  window(): Promise<WindowResult>;
+interface Side<W = WindowResult> {
+  window(): Promise<W>;
   finish(): Promise<string>;
 }
 
 /** The windows one side ran and what its counters said. */
-interface Measured {
-  readonly windows: readonly WindowResult[];
+interface Measured<W = WindowResult> {
+  readonly windows: readonly W[];
   readonly note: string;
 }
 
@@ -126,15 +144,23 @@ function selfCpu(): { process: number; main: number } {
   return { process: parseStatCpu(readFileSync('/proc/self/stat', 'utf8')), main: parseStatCpu(readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8')) };
 }
 
-/** Runs the bench guest for one window and accounts CPU: the main thread is the guest, every other thread of the process the device. */
+/**
+ * Runs the bench guest for one window and accounts CPU: the main thread is the guest, every other
+ * thread of the process the device. `load` is the guest's share of the wall time (the TX source)
+ * against the busiest other thread's (the device's IO thread).
+ */
 async function vnicWindow(run: Run, rec: RingRecycler, counter: () => number): Promise<{ w: GuestWindow; result: WindowResult }> {
+  const t0 = threadCpu();
+  const wall0 = performance.now();
   const c0 = selfCpu();
   const w = await runGuestWindow(rec, { warmupMs: run.warmupS * 1000, seconds: run.seconds, counter, interrupted: run.interrupted });
   const c1 = selfCpu();
+  const threads = busiestThreads(t0, threadCpu(), (performance.now() - wall0) / 1000);
   const frames = Math.max(1, w.totalPackets);
   const guest = c1.main - c0.main;
   const device = c1.process - c0.process - guest;
-  return { w, result: { pps: w.packets / w.seconds, cpuUs: (device * 1e6) / frames, guestUs: (guest * 1e6) / frames } };
+  const load = { sourceBusy: threads.find((t) => t.tid === process.pid)?.busy ?? 0, deviceBusy: threads.find((t) => t.tid !== process.pid)?.busy ?? 0 };
+  return { w, result: { pps: w.packets / w.seconds, cpuUs: (device * 1e6) / frames, guestUs: (guest * 1e6) / frames, load } };
 }
 
 /** io_uring fds open in this process (an IO thread's TX ring). */
@@ -243,10 +269,134 @@ async function openCTx(run: Run, local: Cleanup, frameLen: number): Promise<Side
   };
 }
 
+// ---- RTT: guest -> the namespace's kernel -> guest, one request in flight -------------------------
+
+/** The addresses of RTT tap number `n` (each tap gets a /24 of its own in the namespace). */
+function echoPath(n: number): EchoPath {
+  return { guestMac: macBytes(GUEST_MAC), guestIp: `10.77.${n}.2`, nsMac: Uint8Array.of(0x02, 0, 0, 0xbe, n, 0x01), nsIp: `10.77.${n}.1` };
+}
+
+/** Moves `tap` into the namespace with the namespace side of `path`: its MAC, its address, a permanent neighbour entry for the guest. */
+async function plugEchoTap(run: Run, tap: string, path: EchoPath): Promise<void> {
+  await run.ns.moveLink(tap);
+  await run.ns.ip('link', 'set', 'dev', tap, 'address', formatMac(path.nsMac));
+  await run.ns.setUp(tap);
+  await run.ns.addAddress(tap, `${path.nsIp}/24`);
+  await run.ns.ip('neigh', 'replace', path.guestIp, 'lladdr', formatMac(path.guestMac), 'dev', tap, 'nud', 'permanent');
+}
+
+/** p50/p99 of one window's samples (microseconds); throws when no request was answered. */
+function rttWindow(what: string, samples: number[], lost: number): RttWindow {
+  if (samples.length === 0) throw new CliError('command-failed', `${what}: no echo request was answered (${lost} lost)`);
+  samples.sort((a, b) => a - b);
+  return { p50: percentile(samples, 0.5), p99: percentile(samples, 0.99), samples: samples.length, lost };
+}
+
+/**
+ * The vnic side of RTT: the TypeScript driver as the guest sends one ICMP echo request, waits for
+ * the reply on its RX queue (interrupt-driven: the call eventfd) and only then sends the next.
+ */
+async function openVnicRtt(run: Run, local: Cleanup): Promise<Side<RttWindow>> {
+  const tap = uniqueName('vnbp');
+  const path = echoPath(1);
+  const { driver } = await openNic(run, local, tap);
+  await plugEchoTap(run, tap, path);
+  let seq = 0;
+  let samplesTotal = 0;
+  let lostTotal = 0;
+  return {
+    window: async () => {
+      const samples: number[] = [];
+      let lost = 0;
+      const start = performance.now() + run.warmupS * 1000;
+      const end = start + run.seconds * 1000;
+      for (let now = performance.now(); now < end;) {
+        if (run.interrupted()) throw new CliError('interrupted', 'interrupted');
+        seq = (seq + 1) & 0xffff;
+        const request = echoRequestFrame(path, seq);
+        const sentAt = performance.now();
+        if (!driver.send(request)) throw new CliError('invalid-state', 'vnic RTT: the TX ring is full with one request in flight');
+        let got = false;
+        while (!got) {
+          const left = sentAt + 1000 - performance.now();
+          const r = left > 0 ? await driver.receive(0, left) : undefined;
+          if (r === undefined) break;
+          got = isEchoReply(r.frame, seq);
+        }
+        now = performance.now();
+        if (sentAt < start) continue;
+        if (got) samples.push((now - sentAt) * 1000);
+        else lost++;
+      }
+      samplesTotal += samples.length;
+      lostTotal += lost;
+      return rttWindow('vnic RTT', samples, lost);
+    },
+    finish: async () => `TS driver (VirtioNetDriver.send + receive) as the guest, ${samplesTotal} round trips, ${lostTotal} lost`,
+  };
+}
+
+/** The reference side of RTT: tap_ref ping (writev the request, block in poll() on the reply) on an identical tap. */
+async function openCRtt(run: Run, local: Cleanup): Promise<Side<RttWindow>> {
+  const tap = uniqueName('vnbq');
+  const path = echoPath(2);
+  const p = new BenchProcess('the C echo loop (tap_ref ping)', run.programs.tap_ref, [
+    'ping',
+    tap,
+    hex(echoRequestFrame(path, 1)),
+    String(run.warmupS),
+    String(run.seconds),
+  ]);
+  local.add('C echo loop stopped', () => p.kill());
+  await p.waitForLine((l) => l === `ready ${tap}`, 10_000, `"ready ${tap}"`);
+  await plugEchoTap(run, tap, path);
+  let windows = 0;
+  let samplesTotal = 0;
+  let lostTotal = 0;
+  return {
+    window: async () => {
+      p.writeLine('go');
+      await p.waitForLine((l) => l.startsWith('{'), (run.warmupS + run.seconds) * 1000 + 15_000, 'its result', ++windows);
+      const r = parseResultLine(p.stdout, ['samples', 'p50', 'p99', 'lost'] as const, p.what);
+      if (r.samples === 0) throw new CliError('command-failed', `${p.what}: no echo request was answered (${r.lost} lost)`);
+      samplesTotal += r.samples;
+      lostTotal += r.lost;
+      return r;
+    },
+    finish: async () => {
+      p.closeStdin();
+      await p.finish(5000);
+      return `${samplesTotal} round trips, ${lostTotal} lost`;
+    },
+  };
+}
+
+/** The two RTT rows (p50, p99): the median over the windows of each window's percentile. */
+function rttRows(run: Run, m: { vnic: Measured<RttWindow>; ref: Measured<RttWindow> }): BenchRow[] {
+  return (['p50', 'p99'] as const).map((q) => {
+    const v = summarizeRounds(m.vnic.windows.map((w) => w[q]));
+    const c = summarizeRounds(m.ref.windows.map((w) => w[q]));
+    const spread = (s: { min: number; max: number }): string => `${round(s.min, 1)}..${round(s.max, 1)}`;
+    const note = `median of ${run.rounds} windows' ${q} over ${run.seconds} s each (vnic ${spread(v)}, C ${spread(c)}); ICMP echo to the namespace's kernel, one request in flight (a closed loop: no load to check); vnic: ${m.vnic.note}; C: ${m.ref.note}`;
+    return makeBenchRow(BENCH, `rtt-64B-${q}-us`, 'us', round(v.median, 1), round(c.median, 1), { referenceName: 'C writev + poll loop', note });
+  });
+}
+
 // ---- RX: tap -> guest ---------------------------------------------------------------------------
 
-/** Runs `body` while the traffic source sends `frame` out of `tap` (inside the namespace). */
-async function withFlood<T>(run: Run, tap: string, frame: Uint8Array, body: () => Promise<T>): Promise<T> {
+/**
+ * Runs `body` while the traffic source sends `frame` out of `tap` (inside the namespace); returns
+ * what `body` returned and the source's side of the load check: from the tap's own counters over
+ * the flood, the frames it offered (queued for the reader + dropped on a full queue) against those
+ * queued, and its share of the wall time on a CPU (it backs off while the tap's queue is full, so
+ * an idle source is one that outran its reader).
+ */
+async function withFlood<T>(
+  run: Run,
+  tap: string,
+  frame: Uint8Array,
+  body: () => Promise<T>,
+): Promise<{ out: T; load: Required<Pick<HeadroomSample, 'offered' | 'measured' | 'sourceBusy'>> }> {
   const flood = new BenchProcess('the traffic source (packet_flood in the namespace)', 'ip', [
     'netns',
     'exec',
@@ -257,12 +407,18 @@ async function withFlood<T>(run: Run, tap: string, frame: Uint8Array, body: () =
   ]);
   run.cleanup.add('traffic source stopped', () => flood.kill());
   try {
+    const before = await run.ns.linkStats(tap);
     await flood.waitForLine((l) => l === 'ready', 10_000, '"ready"');
+    const cpu0 = childCpu(flood);
+    const t0 = performance.now();
     const out = await body();
+    const sourceBusy = (childCpu(flood) - cpu0) / ((performance.now() - t0) / 1000);
     flood.signal('SIGTERM');
     await flood.finish(5000);
     parseResultLine(flood.stdout, ['sent'] as const, flood.what);
-    return out;
+    const after = await run.ns.linkStats(tap);
+    const queued = after.tx.packets - before.tx.packets;
+    return { out, load: { offered: queued + after.tx.dropped - before.tx.dropped, measured: queued, sourceBusy } };
   } finally {
     await flood.kill();
   }
@@ -288,12 +444,15 @@ async function openVnicRx(run: Run, local: Cleanup): Promise<Side> {
   return {
     window: async () => {
       const t0 = performance.now();
-      const { w, result } = await withFlood(run, tap, frame, () => vnicWindow(run, rec, () => packetsOf(device, RX_QUEUE)));
+      const {
+        out: { w, result },
+        load,
+      } = await withFlood(run, tap, frame, () => vnicWindow(run, rec, () => packetsOf(device, RX_QUEUE)));
       flooded += (performance.now() - t0) / 1000;
       if (w.guestElements < w.packets - driver.queueSize) {
         throw new CliError('invalid-state', `vnic RX: the device counted ${w.packets} frames but the guest found only ${w.guestElements} in its ring`);
       }
-      return result;
+      return { ...result, load: { ...load, deviceBusy: result.load?.deviceBusy ?? 0 } }; // the source is the flooder, not the guest
     },
     finish: async () => {
       const s = device.stats().find((q) => q.index === RX_QUEUE);
@@ -318,16 +477,19 @@ async function openCRx(run: Run, local: Cleanup): Promise<Side> {
     window: async () => {
       const t0 = performance.now();
       let cpu = 0;
-      const r = await withFlood(run, tap, frame, async () => {
+      let wall = 0;
+      const { out: r, load } = await withFlood(run, tap, frame, async () => {
         const cpu0 = childCpu(p);
+        const w0 = performance.now();
         p.writeLine('go');
         await p.waitForLine((l) => l.startsWith('{'), (run.warmupS + run.seconds) * 1000 + 15_000, 'its result', ++windows);
         cpu = childCpu(p) - cpu0;
+        wall = (performance.now() - w0) / 1000;
         return parseResultLine(p.stdout, ['packets', 'seconds', 'errors', 'all'] as const, p.what);
       });
       flooded += (performance.now() - t0) / 1000;
       if (r.seconds <= 0 || r.packets === 0) throw new CliError('command-failed', `${p.what} read nothing (${r.errors} read errors)`);
-      return { pps: r.packets / r.seconds, cpuUs: (cpu * 1e6) / Math.max(1, r.all) };
+      return { pps: r.packets / r.seconds, cpuUs: (cpu * 1e6) / Math.max(1, r.all), load: { ...load, deviceBusy: cpu / wall } };
     },
     finish: async () => {
       const note = await rxTapNote(run, tap, before, flooded);
@@ -342,11 +504,15 @@ async function openCRx(run: Run, local: Cleanup): Promise<Side> {
  * Opens both sides, then alternates their windows (vnic, reference, vnic, ...) `rounds` times, so a
  * busy phase of a shared machine hits both alike; returns each side's rates and notes.
  */
-async function compare(run: Run, label: string, open: (local: Cleanup) => Promise<{ vnic: Side; ref: Side }>): Promise<{ vnic: Measured; ref: Measured }> {
+async function compare<W = WindowResult>(
+  run: Run,
+  label: string,
+  open: (local: Cleanup) => Promise<{ vnic: Side<W>; ref: Side<W> }>,
+): Promise<{ vnic: Measured<W>; ref: Measured<W> }> {
   return scoped(run, label, async (local) => {
     const { vnic, ref } = await open(local);
-    const v: WindowResult[] = [];
-    const c: WindowResult[] = [];
+    const v: W[] = [];
+    const c: W[] = [];
     for (let r = 1; r <= run.rounds; r++) {
       run.ctx.progress(`${label}: round ${r}/${run.rounds}: vnic`);
       v.push(await vnic.window());
@@ -372,7 +538,18 @@ function compareRow(
   const us = (ws: readonly WindowResult[], pick: (w: WindowResult) => number): string => round(summarizeRounds(ws.map(pick)).median, 2).toString();
   const cpu = `CPU per frame: vnic device ${us(m.vnic.windows, (w) => w.cpuUs)} us + guest ${us(m.vnic.windows, (w) => w.guestUs ?? 0)} us, C ${us(m.ref.windows, (w) => w.cpuUs)} us`;
   const note = `median of ${run.rounds} windows of ${run.seconds} s (vnic ${spread(v)}, C ${spread(c)}); ${cpu}; vnic: ${m.vnic.note}; C: ${m.ref.note}`;
-  return makeBenchRow(BENCH, metric, unit, round(v.median), round(c.median), { referenceName, note });
+  const headroom: Record<string, Headroom> = {};
+  const vLoad = windowsHeadroom(m.vnic.windows);
+  const cLoad = windowsHeadroom(m.ref.windows);
+  if (vLoad !== undefined) headroom['vnic'] = vLoad;
+  if (cLoad !== undefined) headroom['C'] = cLoad;
+  return makeBenchRow(BENCH, metric, unit, round(v.median), round(c.median), { referenceName, note, headroom });
+}
+
+/** The load check over one side's windows (undefined for a side that is its own source, the C writev loop). */
+function windowsHeadroom(windows: readonly WindowResult[]): Headroom | undefined {
+  const load = combineLoads(windows.map((w) => w.load));
+  return load === undefined ? undefined : checkHeadroom(load);
 }
 
 // ---- memory -------------------------------------------------------------------------------------
@@ -421,7 +598,7 @@ async function rssPerNic(run: Run, nics: number): Promise<{ mib: number; note: s
  * removed at the end, on errors and on Ctrl-C.
  */
 export function virtioNetBench(options: VirtioNetBenchOptions = {}): Bench {
-  const rounds = options.rounds ?? 3;
+  const rounds = options.rounds ?? 5;
   const warmupS = options.warmupSeconds ?? 0.5;
   const rssNics = options.rssNics ?? 32;
   const queueSize = options.queueSize ?? 1024;
@@ -476,6 +653,10 @@ export function virtioNetBench(options: VirtioNetBenchOptions = {}): Bench {
         ctx.progress(`RX 64 B: tap -> vnic guest vs C read() loop, fed by an AF_PACKET source in ${ns.name} (${each})`);
         const rx64 = await compare(run, 'RX 64 B', async (local) => ({ vnic: await openVnicRx(run, local), ref: await openCRx(run, local) }));
         ctx.row(compareRow(run, 'rx-64B-mpps', 'Mpps', mpps, 'C read loop', rx64));
+
+        ctx.progress(`RTT 64 B: ICMP echo, TS driver -> vnic -> ${ns.name}'s kernel and back vs a C writev + poll loop, one request in flight (${each})`);
+        const rtt = await compare<RttWindow>(run, 'RTT 64 B', async (local) => ({ vnic: await openVnicRtt(run, local), ref: await openCRtt(run, local) }));
+        for (const row of rttRows(run, rtt)) ctx.row(row);
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

@@ -8,4 +8,9 @@ export interface GuestWindow {
   readonly guestElements: number;
   /** Device counter delta from the start of the warm-up to the end of the window. */
   readonly totalPackets: number;
+  /**
+   * Seconds of the window the guest spent in pumps that recycled something (the rest it found
+   * nothing to do, or slept): its share of the window is how busy the load was.
+   */
+  readonly busySeconds: number;
 }

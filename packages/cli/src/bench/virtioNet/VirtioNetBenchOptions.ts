@@ -1,6 +1,6 @@
 /** Knobs of `virtioNetBench()`; the command line uses the defaults (tests shrink them). */
 export interface VirtioNetBenchOptions {
-  /** Windows per side and metric, vnic and reference alternating (default 3; the median is reported). */
+  /** Windows per side and metric, vnic and reference alternating (default 5; the median is reported). */
   readonly rounds?: number;
   /** Seconds per window when the command line gives no --seconds (default 2). */
   readonly defaultSeconds?: number;

@@ -9,10 +9,11 @@ const SOURCE_DIR = fileURLToPath(new URL('../../../bench-c/', import.meta.url));
 
 /**
  * Compiles `packages/cli/bench-c/<name>.c` for each name with `cc -O2` into a fresh temporary
- * directory and returns the directory (the caller removes it) and the path of each program.
+ * directory under `parent` (default the system's temporary directory) and returns the directory
+ * (the caller removes it) and the path of each program.
  */
-export async function compileBenchC<N extends string>(names: readonly N[]): Promise<{ dir: string; programs: Record<N, string> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'vnic-bench-c-'));
+export async function compileBenchC<N extends string>(names: readonly N[], parent = tmpdir()): Promise<{ dir: string; programs: Record<N, string> }> {
+  const dir = await mkdtemp(join(parent, 'vnic-bench-c-'));
   const programs = {} as Record<N, string>;
   try {
     for (const name of names) {
