@@ -1,32 +1,62 @@
-import type { DescriptorChain, GuestMemory } from '@vnic/core';
-import { errnoName, IoUring, SysError, writevFd, type IoVecArray } from '@vnic/sys';
+import type { DescriptorChain, GuestMemory, QueueState } from '@vnic/core';
+import { closeFd, dupFd, EPOLLONESHOT, EPOLLOUT, errnoName, IoUring, SysError, writevFd, type IoVecArray } from '@vnic/sys';
 import type { LoopQueue } from './LoopQueue.ts';
-import { BUDGET, ETH_HLEN, HDR, IOV_MAX, MAX_FRAME, USED_BATCH } from './queuePairConstants.ts';
+import { BUDGET, ETH_HLEN, EV_TAP_WRITABLE, HDR, IOV_MAX, MAX_FRAME, USED_BATCH } from './queuePairConstants.ts';
 import type { QueuePairHost } from './QueuePairHost.ts';
 import type { SharedNetState } from './SharedNetState.ts';
 import type { ThreadBuffers } from './ThreadBuffers.ts';
+import { trailingPops } from './trailingPops.ts';
+
+/** What became of one chain of a TX step. */
+const DONE = 0; // sent or dropped: goes to the used ring now
+const KEPT = 1; // the tap had no room (EAGAIN): held, sent first once the tap is writable
 
 /**
  * The transmit side of a QueuePairLoop: drains the TX ring and writes each frame to the tap
  * straight from guest memory, with one writev per frame or, with io_uring, one io_uring_enter per
  * step (falling back to writev when io_uring is not there or fails); publishes the used ring and
  * notifies once per step (EVENT_IDX aware).
+ *
+ * Backpressure: when the tap has no room for a frame (EAGAIN: its send buffer is full, see
+ * TUNSETSNDBUF), the frame and the ones after it are held, not dropped; TX stops, counts a wait
+ * (`txWaits`) and watches the tap for EPOLLOUT (one-shot, through a duplicate of the tap fd
+ * registered as EV_TAP_WRITABLE); `onTapWritable` lets it go on, held frames first. The guest's
+ * notifications stay off meanwhile, so a waiting TX costs no CPU. With io_uring every write is
+ * RWF_NOWAIT (io_uring would otherwise wait for room inside io_uring_enter and stall the thread).
+ * The SQEs of a step run one after the other but do not stop at the first refusal, so a frame
+ * that found room (the kernel freed some meanwhile) leaves ahead of an earlier one that did not:
+ * after a wait TX therefore writes one writev per frame (stopping at the first refusal, so in
+ * order) until a whole step goes out, and only then goes back to io_uring. Frames can change
+ * order only in the step where the tap first runs full.
  */
 export class TxPath {
-  /** More chains may wait (the turn's budget ran out): the loop comes back without sleeping. */
+  /** More chains may wait (the turn's budget ran out, or the tap became writable): the loop comes back without sleeping. */
   txPending = false;
+  /** The tap refused a frame: TX waits for EV_TAP_WRITABLE (onTapWritable); kicks are ignored meanwhile. */
+  txBlocked = false;
   readonly queue: LoopQueue;
   private readonly host: QueuePairHost;
   private readonly mem: GuestMemory;
   private readonly net: SharedNetState;
   private readonly tapFd: number;
+  /** A duplicate of the tap fd, registered (one-shot, disarmed but while waiting) for EPOLLOUT. */
+  private readonly writableFd: number;
   private readonly txIov: IoVecArray;
   private readonly heads: number[] = [];
   private readonly lens: number[] = [];
+  /** The chains of the current step and the avail position each was popped from. */
   private readonly txChains: DescriptorChain[] = [];
+  private readonly txPos: number[] = [];
+  /** DONE or KEPT per chain of the step. */
+  private readonly txStatus: number[] = [];
+  /** Chains the tap refused, in ring order, with their avail positions. */
+  private readonly held: DescriptorChain[] = [];
+  private readonly heldPos: number[] = [];
   /** TX with io_uring: one SQE per frame, one io_uring_enter per step (undefined: writev per frame). */
   private uring: IoUring | undefined;
-  /** Per chain of a TX step: its readable length when its SQE was queued, -1 when it was dropped. */
+  /** The tap ran full and no step has gone out whole since: writev per frame (in order) meanwhile. */
+  private pressure = false;
+  /** Per chain of a TX step: its readable length when its SQE was queued, -1 when it was not. */
   private readonly txSizes: number[] = [];
 
   constructor(host: QueuePairHost, queue: LoopQueue, buffers: ThreadBuffers) {
@@ -36,6 +66,14 @@ export class TxPath {
     this.net = host.net;
     this.tapFd = host.tapFd;
     this.txIov = buffers.txIov;
+    this.writableFd = dupFd(host.tapFd);
+    try {
+      // Registered disarmed (one-shot, no events): an error report fires at most once.
+      host.epoll.add(this.writableFd, EPOLLONESHOT, EV_TAP_WRITABLE);
+    } catch (e) {
+      closeFd(this.writableFd);
+      throw e;
+    }
     if (host.data.txIoUring) {
       try {
         this.uring = IoUring.create(USED_BATCH);
@@ -45,78 +83,163 @@ export class TxPath {
     }
   }
 
-  /** Releases the io_uring instance. */
+  /** Releases the io_uring instance and the EPOLLOUT watch. Held chains stay held: rewind() first. */
   close(): void {
     this.uring?.close();
+    try {
+      this.host.epoll.remove(this.writableFd);
+    } catch {
+      // The epoll is already closed (a dedicated thread closes it first): nothing is registered.
+    }
+    closeFd(this.writableFd);
+  }
+
+  /** The tap has room again (EV_TAP_WRITABLE): TX goes on at the loop's next turn, held frames first. */
+  onTapWritable(): void {
+    if (!this.txBlocked) return;
+    this.txBlocked = false;
+    this.txPending = true;
+  }
+
+  /** The ring position to resume from: as if the held chains were given back (see rewind). */
+  ringState(): QueueState {
+    const q = this.queue.q;
+    return { nextAvail: (q.nextAvail - trailingPops(q.nextAvail, this.heldPos, 0, this.held.length)) & 0xffff, nextUsed: q.nextUsed };
+  }
+
+  /**
+   * Gives the held chains back when the queue stops: moves nextAvail back over the trailing run
+   * of consecutively popped ones (the next activation sends them), returns any other with used
+   * length 0, counted as a drop (moving back over a chain already used would repeat its id).
+   * The caller publishes and notifies.
+   */
+  rewind(): void {
+    const a = this.queue;
+    const q = a.q;
+    const count = this.held.length;
+    const back = trailingPops(q.nextAvail, this.heldPos, 0, count);
+    for (let i = 0; i < count - back; i++) {
+      q.addUsed(this.mem, this.held[i]!.head, 0);
+      a.c.drops++;
+    }
+    q.nextAvail = (q.nextAvail - back) & 0xffff;
+    this.held.length = 0;
+    this.heldPos.length = 0;
   }
 
   serviceTx(): void {
     const a = this.queue;
     this.txPending = false;
-    if (a.q.needsReset) return;
+    if (a.q.needsReset || this.txBlocked) return;
     const { mem } = this;
     const q = a.q;
     const chains = this.txChains;
+    const status = this.txStatus;
     const heads = this.heads;
     const lens = this.lens;
     let budget = BUDGET;
     for (;;) {
       q.disableNotification(mem);
-      chains.length = 0;
-      const limit = Math.min(budget, USED_BATCH);
-      while (chains.length < limit) {
-        const chain = q.pop(mem);
-        if (chain === undefined) break;
-        chains.push(chain);
-      }
-      budget -= chains.length;
+      const limit = Math.max(this.held.length, Math.min(budget, USED_BATCH));
+      const n = this.gather(limit);
+      budget = Math.max(0, budget - n);
       // Malformed chains met by pop() are counted before any frame of the batch leaves.
       this.host.syncMalformed(a);
       this.host.publish(a);
-      for (let i = 0; i < chains.length; i++) {
-        heads[i] = chains[i]!.head;
-        lens[i] = 0;
+      for (let i = 0; i < n; i++) status[i] = DONE;
+      if (this.uring !== undefined && !this.pressure) this.transmitBatch(a, n, this.uring);
+      else this.transmitEach(a, 0, n);
+      let used = 0;
+      for (let i = 0; i < n; i++) {
+        if (status[i] === KEPT) {
+          this.held.push(chains[i]!);
+          this.heldPos.push(this.txPos[i]!);
+          continue;
+        }
+        heads[used] = chains[i]!.head;
+        lens[used] = 0;
+        used++;
       }
-      if (this.uring !== undefined) this.transmitBatch(a, chains, this.uring);
-      else for (let i = 0; i < chains.length; i++) this.transmit(a, chains[i]!);
-      q.addUsedBatch(mem, heads, lens, chains.length);
+      q.addUsedBatch(mem, heads, lens, used);
+      if (this.held.length > 0) this.waitWritable(a);
+      else if (n > 0) this.pressure = false;
       this.host.publish(a);
       if (q.needsNotification(mem)) a.call.write(1n);
-      if (this.host.checkBroken(a)) return;
+      if (this.host.checkBroken(a) || this.txBlocked) return;
       if (budget === 0) {
         this.txPending = true; // more may wait: come back after RX had its turn
         return;
       }
-      if (chains.length === limit) continue; // a full step: the ring may hold more
+      if (n === limit) continue; // a full step: the ring may hold more
       if (!q.enableNotification(mem)) return;
     }
   }
 
-  private transmit(a: LoopQueue, chain: DescriptorChain): void {
+  /** Fills txChains/txPos with the held chains, then chains popped from the ring, up to `limit`; returns the count. */
+  private gather(limit: number): number {
+    const q = this.queue.q;
+    const chains = this.txChains;
+    const pos = this.txPos;
+    let n = 0;
+    for (; n < this.held.length; n++) {
+      chains[n] = this.held[n]!;
+      pos[n] = this.heldPos[n]!;
+    }
+    this.held.length = 0;
+    this.heldPos.length = 0;
+    while (n < limit) {
+      const chain = q.pop(this.mem);
+      if (chain === undefined) break;
+      chains[n] = chain;
+      pos[n] = (q.nextAvail - 1) & 0xffff;
+      n++;
+    }
+    chains.length = n; // no reference kept to chains of an earlier step
+    return n;
+  }
+
+  /** Marks the tap full: one wait counted, EPOLLOUT armed (reported at once when room came meanwhile). */
+  private waitWritable(a: LoopQueue): void {
+    this.txBlocked = true;
+    this.pressure = true;
+    a.c.txWaits++;
+    this.host.epoll.modify(this.writableFd, EPOLLOUT | EPOLLONESHOT, EV_TAP_WRITABLE);
+  }
+
+  /** Writes chains from..to-1 one writev each; from the first the tap has no room for, every chain is KEPT. */
+  private transmitEach(a: LoopQueue, from: number, to: number): void {
+    const chains = this.txChains;
+    for (let i = from; i < to; i++) {
+      if (this.transmit(a, chains[i]!)) continue;
+      for (let j = i; j < to; j++) this.txStatus[j] = KEPT;
+      return;
+    }
+  }
+
+  /** Sends (or drops) one frame with writev; false when the tap has no room for it (EAGAIN). */
+  private transmit(a: LoopQueue, chain: DescriptorChain): boolean {
     const c = a.c;
     const len = chain.readableLength;
     if (this.txRefused(len, this.net.linkUp)) {
       c.drops++;
-      return;
+      return true;
     }
     const iov = this.txIov;
     iov.clear();
     if (!this.appendTxIovecs(chain)) {
       c.drops++;
-      return;
+      return true;
     }
     try {
-      if (writevFd(this.tapFd, iov) < 0) {
-        c.drops++; // the tap queue is full (EAGAIN): the kernel would drop it too
-        return;
-      }
+      if (writevFd(this.tapFd, iov) < 0) return false; // EAGAIN: the tap's send buffer is full
     } catch (e) {
       c.drops++;
       this.host.tapError(e, 'writev', a.index);
-      return;
+      return true;
     }
     c.packets++;
     c.bytes += len - HDR;
+    return true;
   }
 
   /**
@@ -146,19 +269,20 @@ export class TxPath {
   }
 
   /**
-   * Writes the frames of one TX step with io_uring: each chain's readable buffers become iovecs
-   * side by side in txIov, one WRITEV SQE per frame, and one io_uring_enter submits them all and
-   * waits for their completions (tap writes complete inline), in ring order.
+   * Writes the `n` frames of one TX step with io_uring: each chain's readable buffers become
+   * iovecs side by side in txIov, one WRITEV SQE (RWF_NOWAIT) per frame, and one io_uring_enter
+   * submits them all and waits for their completions (tap writes complete inline), in ring order.
    */
-  private transmitBatch(a: LoopQueue, chains: readonly DescriptorChain[], ring: IoUring): void {
+  private transmitBatch(a: LoopQueue, n: number, ring: IoUring): void {
     const c = a.c;
+    const chains = this.txChains;
     const iov = this.txIov;
     const sizes = this.txSizes;
     const iovBase = Number(iov.address);
     const linkUp = this.net.linkUp;
     iov.clear();
     let from = 0;
-    for (let i = 0; i < chains.length; i++) {
+    for (let i = 0; i < n; i++) {
       const chain = chains[i]!;
       const len = chain.readableLength;
       sizes[i] = -1;
@@ -169,9 +293,13 @@ export class TxPath {
       }
       if (iov.length + count > IOV_MAX) {
         // No room for this frame's iovecs: write what is queued, then start the array over.
-        this.completeBatch(a, ring, from, i);
+        const full = this.completeBatch(a, ring, from, i);
+        if (full) {
+          for (let j = i; j < n; j++) this.txStatus[j] = KEPT;
+          return;
+        }
         if (this.uring === undefined) {
-          for (let j = i; j < chains.length; j++) this.transmit(a, chains[j]!);
+          this.transmitEach(a, i, n);
           return;
         }
         iov.clear();
@@ -182,14 +310,17 @@ export class TxPath {
         c.drops++; // the iovecs pushed so far are left unused: no SQE points at them
         continue;
       }
-      ring.prepWritev(this.tapFd, iovBase + 16 * start, iov.length - start, i);
+      ring.prepWritev(this.tapFd, iovBase + 16 * start, iov.length - start, i, true);
       sizes[i] = len;
     }
-    this.completeBatch(a, ring, from, chains.length);
+    this.completeBatch(a, ring, from, n);
   }
 
-  /** Submits the queued SQEs of chains from..to-1 and counts each result (bytes, or -errno: a drop). */
-  private completeBatch(a: LoopQueue, ring: IoUring, from: number, to: number): void {
+  /**
+   * Submits the queued SQEs of chains from..to-1 and counts each result (bytes, or -errno: a
+   * drop; -EAGAIN: the chain is KEPT). Returns true when the tap had no room for one of them.
+   */
+  private completeBatch(a: LoopQueue, ring: IoUring, from: number, to: number): boolean {
     const c = a.c;
     const sizes = this.txSizes;
     try {
@@ -200,9 +331,10 @@ export class TxPath {
       for (let j = from; j < to; j++) if (sizes[j]! >= 0) c.drops++;
       ring.close();
       this.uring = undefined;
-      return;
+      return false;
     }
     const results = ring.results;
+    let full = false;
     for (let j = from; j < to; j++) {
       const len = sizes[j]!;
       if (len < 0) continue;
@@ -212,8 +344,14 @@ export class TxPath {
         c.bytes += len - HDR;
         continue;
       }
-      c.drops++; // EAGAIN: the tap queue is full, the kernel would drop it too
-      if (errnoName(-r) !== 'EAGAIN') this.host.tapError(new SysError({ syscall: 'writev', errno: -r, target: `fd ${this.tapFd}` }), 'writev', a.index);
+      if (errnoName(-r) === 'EAGAIN') {
+        this.txStatus[j] = KEPT;
+        full = true;
+        continue;
+      }
+      c.drops++;
+      this.host.tapError(new SysError({ syscall: 'writev', errno: -r, target: `fd ${this.tapFd}` }), 'writev', a.index);
     }
+    return full;
   }
 }
