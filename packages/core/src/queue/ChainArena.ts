@@ -1,0 +1,87 @@
+import { VnicError } from '../errors/VnicError.ts';
+
+/**
+ * Preallocated storage for descriptor chains popped without allocating (`SplitQueue.popInto`):
+ * chain `c` (0..length-1) is head[c], availPos[c], readable[c] / writable[c] bytes, and
+ * descriptors descStart[c] .. descStart[c]+descCount[c]-1 of the flat arrays addr / len (guest
+ * addresses, checked against guest memory at pop time, like DescriptorChain's), readable ones
+ * first: the first writable one is descStart[c]+firstWritable[c]. Nothing here points into guest
+ * memory; `clear()` forgets every chain, `truncate(n)` all but the first n.
+ *
+ * One popInto needs room for a whole chain before it reads one: a free chain slot and
+ * `maxChainDescs` free descriptors (a chain of a queue of size S has at most S buffers).
+ */
+export class ChainArena {
+  /** Most chains held at once. */
+  readonly chainCapacity: number;
+  /** Most descriptors held at once, over all chains. */
+  readonly descCapacity: number;
+  /** Most descriptors one chain may take (the queue size). */
+  readonly maxChainDescs: number;
+  readonly head: Uint16Array;
+  /** Avail ring index (u16) the chain was popped from. */
+  readonly availPos: Uint16Array;
+  readonly descStart: Uint32Array;
+  readonly descCount: Uint32Array;
+  /** Index of the first writable descriptor within the chain (descCount[c] when none). */
+  readonly firstWritable: Uint32Array;
+  /** Bytes of the device-readable / device-writable buffers of the chain. */
+  readonly readable: Float64Array;
+  readonly writable: Float64Array;
+  /** Guest-physical address and length of each descriptor. */
+  readonly addr: Float64Array;
+  readonly len: Uint32Array;
+  /** Chains held. */
+  length = 0;
+  /** Descriptors held (the next chain's first goes at this index). */
+  descs = 0;
+
+  /**
+   * @param chainCapacity most chains held at once
+   * @param maxChainDescs most descriptors of one chain: the size of the queue popped from
+   * @param descCapacity descriptors over all chains (at least maxChainDescs; default enough for
+   *   every chain to be that long)
+   */
+  constructor(chainCapacity: number, maxChainDescs: number, descCapacity = chainCapacity * maxChainDescs) {
+    for (const [name, v] of [
+      ['chainCapacity', chainCapacity],
+      ['maxChainDescs', maxChainDescs],
+      ['descCapacity', descCapacity],
+    ] as const) {
+      if (!Number.isInteger(v) || v < 1 || v > 1 << 24) throw new VnicError('invalid-argument', `ChainArena ${name} ${v} is not an integer in 1..${1 << 24}`);
+    }
+    if (descCapacity < maxChainDescs) {
+      throw new VnicError('invalid-argument', `ChainArena descCapacity ${descCapacity} is below maxChainDescs ${maxChainDescs}: no chain would fit`);
+    }
+    this.chainCapacity = chainCapacity;
+    this.descCapacity = descCapacity;
+    this.maxChainDescs = maxChainDescs;
+    this.head = new Uint16Array(chainCapacity);
+    this.availPos = new Uint16Array(chainCapacity);
+    this.descStart = new Uint32Array(chainCapacity);
+    this.descCount = new Uint32Array(chainCapacity);
+    this.firstWritable = new Uint32Array(chainCapacity);
+    this.readable = new Float64Array(chainCapacity);
+    this.writable = new Float64Array(chainCapacity);
+    this.addr = new Float64Array(descCapacity);
+    this.len = new Uint32Array(descCapacity);
+  }
+
+  /** True when one more chain of any length fits. */
+  get hasRoom(): boolean {
+    return this.length < this.chainCapacity && this.descCapacity - this.descs >= this.maxChainDescs;
+  }
+
+  /** Forgets every chain. */
+  clear(): void {
+    this.length = 0;
+    this.descs = 0;
+  }
+
+  /** Keeps the first `n` chains only (n <= length). */
+  truncate(n: number): void {
+    if (n >= this.length) return;
+    this.length = n;
+    this.descs = n === 0 ? 0 : this.descStart[n - 1]! + this.descCount[n - 1]!;
+  }
+}
