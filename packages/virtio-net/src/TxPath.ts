@@ -1,4 +1,4 @@
-import type { DescriptorChain, GuestMemory, QueueState } from '@vnic/core';
+import { ChainArena, type GuestMemory, type QueueState } from '@vnic/core';
 import { closeFd, dupFd, EPOLLONESHOT, EPOLLOUT, errnoName, IoUring, SysError, writevFd, type IoVecArray } from '@vnic/sys';
 import type { LoopQueue } from './LoopQueue.ts';
 import { BUDGET, ETH_HLEN, EV_TAP_WRITABLE, HDR, IOV_MAX, MAX_FRAME, USED_BATCH } from './queuePairConstants.ts';
@@ -10,6 +10,8 @@ import { trailingPops } from './trailingPops.ts';
 /** What became of one chain of a TX step. */
 const DONE = 0; // sent or dropped: goes to the used ring now
 const KEPT = 1; // the tap had no room (EAGAIN): held, sent first once the tap is writable
+/** Descriptors of a step's chains beyond the one whole chain popInto needs room for. */
+const STEP_DESCS = 4 * USED_BATCH;
 
 /**
  * The transmit side of a QueuePairLoop: drains the TX ring and writes each frame to the tap
@@ -28,6 +30,9 @@ const KEPT = 1; // the tap had no room (EAGAIN): held, sent first once the tap i
  * after a wait TX therefore writes one writev per frame (stopping at the first refusal, so in
  * order) until a whole step goes out, and only then goes back to io_uring. Frames can change
  * order only in the step where the tap first runs full.
+ *
+ * Nothing is allocated per frame: chains are parsed into a ChainArena (SplitQueue.popInto), the
+ * iovecs and SQEs are written in place, heads and lengths go to typed arrays.
  */
 export class TxPath {
   /** More chains may wait (the turn's budget ran out, or the tap became writable): the loop comes back without sleeping. */
@@ -42,22 +47,21 @@ export class TxPath {
   /** A duplicate of the tap fd, registered (one-shot, disarmed but while waiting) for EPOLLOUT. */
   private readonly writableFd: number;
   private readonly txIov: IoVecArray;
-  private readonly heads: number[] = [];
-  private readonly lens: number[] = [];
-  /** The chains of the current step and the avail position each was popped from. */
-  private readonly txChains: DescriptorChain[] = [];
-  private readonly txPos: number[] = [];
+  private readonly heads = new Uint16Array(USED_BATCH);
+  private readonly lens = new Uint32Array(USED_BATCH);
+  /**
+   * The chains of the current step; between steps, the chains the tap refused (held, in ring
+   * order, with their avail positions), sent first at the next step.
+   */
+  private readonly chains: ChainArena;
   /** DONE or KEPT per chain of the step. */
-  private readonly txStatus: number[] = [];
-  /** Chains the tap refused, in ring order, with their avail positions. */
-  private readonly held: DescriptorChain[] = [];
-  private readonly heldPos: number[] = [];
+  private readonly txStatus = new Uint8Array(USED_BATCH);
   /** TX with io_uring: one SQE per frame, one io_uring_enter per step (undefined: writev per frame). */
   private uring: IoUring | undefined;
   /** The tap ran full and no step has gone out whole since: writev per frame (in order) meanwhile. */
   private pressure = false;
   /** Per chain of a TX step: its readable length when its SQE was queued, -1 when it was not. */
-  private readonly txSizes: number[] = [];
+  private readonly txSizes = new Int32Array(USED_BATCH);
 
   constructor(host: QueuePairHost, queue: LoopQueue, buffers: ThreadBuffers) {
     this.host = host;
@@ -66,6 +70,7 @@ export class TxPath {
     this.net = host.net;
     this.tapFd = host.tapFd;
     this.txIov = buffers.txIov;
+    this.chains = new ChainArena(USED_BATCH, queue.q.size, queue.q.size + STEP_DESCS);
     this.writableFd = dupFd(host.tapFd);
     try {
       // Registered disarmed (one-shot, no events): an error report fires at most once.
@@ -104,7 +109,7 @@ export class TxPath {
   /** The ring position to resume from: as if the held chains were given back (see rewind). */
   ringState(): QueueState {
     const q = this.queue.q;
-    return { nextAvail: (q.nextAvail - trailingPops(q.nextAvail, this.heldPos, 0, this.held.length)) & 0xffff, nextUsed: q.nextUsed };
+    return { nextAvail: (q.nextAvail - trailingPops(q.nextAvail, this.chains.availPos, 0, this.chains.length)) & 0xffff, nextUsed: q.nextUsed };
   }
 
   /**
@@ -116,15 +121,15 @@ export class TxPath {
   rewind(): void {
     const a = this.queue;
     const q = a.q;
-    const count = this.held.length;
-    const back = trailingPops(q.nextAvail, this.heldPos, 0, count);
+    const held = this.chains;
+    const count = held.length;
+    const back = trailingPops(q.nextAvail, held.availPos, 0, count);
     for (let i = 0; i < count - back; i++) {
-      q.addUsed(this.mem, this.held[i]!.head, 0);
+      q.addUsed(this.mem, held.head[i]!, 0);
       a.c.drops++;
     }
     q.nextAvail = (q.nextAvail - back) & 0xffff;
-    this.held.length = 0;
-    this.heldPos.length = 0;
+    held.clear();
   }
 
   serviceTx(): void {
@@ -133,15 +138,17 @@ export class TxPath {
     if (a.q.needsReset || this.txBlocked) return;
     const { mem } = this;
     const q = a.q;
-    const chains = this.txChains;
+    const chains = this.chains;
     const status = this.txStatus;
     const heads = this.heads;
     const lens = this.lens;
     let budget = BUDGET;
     for (;;) {
       q.disableNotification(mem);
-      const limit = Math.max(this.held.length, Math.min(budget, USED_BATCH));
-      const n = this.gather(limit);
+      // Held chains (the tap refused them) are already at the front of the arena.
+      const limit = Math.max(chains.length, Math.min(budget, USED_BATCH));
+      while (chains.length < limit && q.popInto(mem, chains));
+      const n = chains.length;
       budget = Math.max(0, budget - n);
       // Malformed chains met by pop() are counted before any frame of the batch leaves.
       this.host.syncMalformed(a);
@@ -151,17 +158,13 @@ export class TxPath {
       else this.transmitEach(a, 0, n);
       let used = 0;
       for (let i = 0; i < n; i++) {
-        if (status[i] === KEPT) {
-          this.held.push(chains[i]!);
-          this.heldPos.push(this.txPos[i]!);
-          continue;
-        }
-        heads[used] = chains[i]!.head;
+        if (status[i] === KEPT) continue;
+        heads[used] = chains.head[i]!;
         lens[used] = 0;
         used++;
       }
       q.addUsedBatch(mem, heads, lens, used);
-      if (this.held.length > 0) this.waitWritable(a);
+      if (chains.retain(status) > 0) this.waitWritable(a);
       else if (n > 0) this.pressure = false;
       this.host.publish(a);
       if (q.needsNotification(mem)) a.call.write(1n);
@@ -170,32 +173,9 @@ export class TxPath {
         this.txPending = true; // more may wait: come back after RX had its turn
         return;
       }
-      if (n === limit) continue; // a full step: the ring may hold more
+      if (n === limit || !chains.hasRoom) continue; // a full step: the ring may hold more
       if (!q.enableNotification(mem)) return;
     }
-  }
-
-  /** Fills txChains/txPos with the held chains, then chains popped from the ring, up to `limit`; returns the count. */
-  private gather(limit: number): number {
-    const q = this.queue.q;
-    const chains = this.txChains;
-    const pos = this.txPos;
-    let n = 0;
-    for (; n < this.held.length; n++) {
-      chains[n] = this.held[n]!;
-      pos[n] = this.heldPos[n]!;
-    }
-    this.held.length = 0;
-    this.heldPos.length = 0;
-    while (n < limit) {
-      const chain = q.pop(this.mem);
-      if (chain === undefined) break;
-      chains[n] = chain;
-      pos[n] = (q.nextAvail - 1) & 0xffff;
-      n++;
-    }
-    chains.length = n; // no reference kept to chains of an earlier step
-    return n;
   }
 
   /** Marks the tap full: one wait counted, EPOLLOUT armed (reported at once when room came meanwhile). */
@@ -208,18 +188,17 @@ export class TxPath {
 
   /** Writes chains from..to-1 one writev each; from the first the tap has no room for, every chain is KEPT. */
   private transmitEach(a: LoopQueue, from: number, to: number): void {
-    const chains = this.txChains;
     for (let i = from; i < to; i++) {
-      if (this.transmit(a, chains[i]!)) continue;
+      if (this.transmit(a, i)) continue;
       for (let j = i; j < to; j++) this.txStatus[j] = KEPT;
       return;
     }
   }
 
-  /** Sends (or drops) one frame with writev; false when the tap has no room for it (EAGAIN). */
-  private transmit(a: LoopQueue, chain: DescriptorChain): boolean {
+  /** Sends (or drops) the frame of chain `chain` of the step with writev; false when the tap has no room for it (EAGAIN). */
+  private transmit(a: LoopQueue, chain: number): boolean {
     const c = a.c;
-    const len = chain.readableLength;
+    const len = this.chains.readable[chain]!;
     if (this.txRefused(len, this.net.linkUp)) {
       c.drops++;
       return true;
@@ -251,19 +230,21 @@ export class TxPath {
   }
 
   /**
-   * Appends the readable buffers of `chain` (zero-length ones skipped) to txIov as host addresses;
-   * false when one lies outside guest memory or txIov is full.
+   * Appends the readable buffers of chain `chain` of the step (zero-length ones skipped) to txIov
+   * as host addresses; false when one lies outside guest memory or txIov is full.
    */
-  private appendTxIovecs(chain: DescriptorChain): boolean {
+  private appendTxIovecs(chain: number): boolean {
     const iov = this.txIov;
     const mem = this.mem;
-    const descs = chain.descriptors;
-    for (let k = 0; k < chain.firstWritable; k++) {
-      const d = descs[k]!;
-      if (d.len === 0) continue;
-      const addr = mem.hostAddress(d.addr, d.len);
+    const { addr: addrs, len: lens } = this.chains;
+    const first = this.chains.descStart[chain]!;
+    const end = first + this.chains.firstWritable[chain]!;
+    for (let k = first; k < end; k++) {
+      const len = lens[k]!;
+      if (len === 0) continue;
+      const addr = mem.hostAddress(addrs[k]!, len);
       if (addr === undefined || iov.length === IOV_MAX) return false;
-      iov.push(addr, d.len);
+      iov.push(addr, len);
     }
     return true;
   }
@@ -275,7 +256,7 @@ export class TxPath {
    */
   private transmitBatch(a: LoopQueue, n: number, ring: IoUring): void {
     const c = a.c;
-    const chains = this.txChains;
+    const chains = this.chains;
     const iov = this.txIov;
     const sizes = this.txSizes;
     const iovBase = Number(iov.address);
@@ -283,10 +264,9 @@ export class TxPath {
     iov.clear();
     let from = 0;
     for (let i = 0; i < n; i++) {
-      const chain = chains[i]!;
-      const len = chain.readableLength;
+      const len = chains.readable[i]!;
       sizes[i] = -1;
-      const count = chain.firstWritable;
+      const count = chains.firstWritable[i]!;
       if (this.txRefused(len, linkUp) || count > IOV_MAX) {
         c.drops++;
         continue;
@@ -306,7 +286,7 @@ export class TxPath {
         from = i;
       }
       const start = iov.length;
-      if (!this.appendTxIovecs(chain)) {
+      if (!this.appendTxIovecs(i)) {
         c.drops++; // the iovecs pushed so far are left unused: no SQE points at them
         continue;
       }

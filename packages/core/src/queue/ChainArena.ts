@@ -78,6 +78,38 @@ export class ChainArena {
     this.descs = 0;
   }
 
+  /**
+   * Keeps the chains `c` with `mask[c] !== 0`, in order, moved to the front (their descriptors
+   * too); returns how many were kept.
+   */
+  retain(mask: ArrayLike<number>): number {
+    let kept = 0;
+    let descs = 0;
+    for (let c = 0; c < this.length; c++) {
+      if (mask[c] === 0) continue;
+      const from = this.descStart[c]!;
+      const count = this.descCount[c]!;
+      if (kept !== c) {
+        this.head[kept] = this.head[c]!;
+        this.availPos[kept] = this.availPos[c]!;
+        this.firstWritable[kept] = this.firstWritable[c]!;
+        this.readable[kept] = this.readable[c]!;
+        this.writable[kept] = this.writable[c]!;
+        this.descCount[kept] = count;
+      }
+      if (from !== descs) {
+        this.addr.copyWithin(descs, from, from + count);
+        this.len.copyWithin(descs, from, from + count);
+      }
+      this.descStart[kept] = descs;
+      descs += count;
+      kept++;
+    }
+    this.length = kept;
+    this.descs = descs;
+    return kept;
+  }
+
   /** Keeps the first `n` chains only (n <= length). */
   truncate(n: number): void {
     if (n >= this.length) return;

@@ -46,6 +46,21 @@ function post(t: { mem: GuestMemory; drv: DriverQueue }, i: number): void {
   expect(head).toBeDefined();
 }
 
+/** Everything the arena holds of chain `c`. */
+function chainOf(arena: ChainArena, c: number): Record<string, unknown> {
+  const from = arena.descStart[c]!;
+  const to = from + arena.descCount[c]!;
+  return {
+    head: arena.head[c],
+    pos: arena.availPos[c],
+    addrs: Array.from(arena.addr.subarray(from, to)),
+    lens: Array.from(arena.len.subarray(from, to)),
+    firstWritable: arena.firstWritable[c],
+    readable: arena.readable[c],
+    writable: arena.writable[c],
+  };
+}
+
 describe('SplitQueue.popInto', () => {
   it('parses the same chains as pop(), with their avail positions, across a ring wrap', () => {
     const a = ring();
@@ -135,5 +150,22 @@ describe('SplitQueue.popInto', () => {
     expect(t.dev.nextAvail).toBe(7);
     expect(() => t.dev.popInto(t.mem, new ChainArena(1, 8))).toThrow(/maxChainDescs 8 is below the queue size 16/);
     expect(() => new ChainArena(1, 16, 8)).toThrow(/descCapacity 8/);
+  });
+
+  it('retain keeps the marked chains, in order, with their descriptors moved to the front', () => {
+    const t = ring();
+    for (let i = 0; i < 4; i++) post(t, i); // chains of 1, 2, 1 (indirect) and 3 buffers
+    t.drv.publish(t.mem);
+    const arena = new ChainArena(4, 16);
+    while (t.dev.popInto(t.mem, arena));
+    const before = [0, 1, 2, 3].map((c) => chainOf(arena, c));
+    expect(arena.retain(Uint8Array.of(0, 1, 0, 1))).toBe(2);
+    expect(arena.length).toBe(2);
+    const after = [0, 1].map((c) => chainOf(arena, c));
+    expect(after).toEqual([before[1], before[3]]);
+    expect(arena.descStart[0]).toBe(0);
+    expect(arena.descs).toBe((before[1]!['addrs'] as number[]).length + (before[3]!['addrs'] as number[]).length);
+    expect(arena.retain(Uint8Array.of(0, 0))).toBe(0);
+    expect([arena.length, arena.descs]).toEqual([0, 0]);
   });
 });
