@@ -18,18 +18,23 @@ export class ChainArena {
   readonly descCapacity: number;
   /** Most descriptors one chain may take (the queue size). */
   readonly maxChainDescs: number;
+  /** Head descriptor index of the chain: the id to return in the used ring. */
   readonly head: Uint16Array;
   /** Avail ring index (u16) the chain was popped from. */
   readonly availPos: Uint16Array;
+  /** Index of the chain's first descriptor in addr / len. */
   readonly descStart: Uint32Array;
+  /** Number of descriptors of the chain. */
   readonly descCount: Uint32Array;
   /** Index of the first writable descriptor within the chain (descCount[c] when none). */
   readonly firstWritable: Uint32Array;
-  /** Bytes of the device-readable / device-writable buffers of the chain. */
+  /** Bytes of the chain's device-readable buffers. */
   readonly readable: Float64Array;
+  /** Bytes of the chain's device-writable buffers. */
   readonly writable: Float64Array;
-  /** Guest-physical address and length of each descriptor. */
+  /** Guest-physical address of each descriptor (a safe integer: checked at pop time). */
   readonly addr: Float64Array;
+  /** Length of each descriptor. */
   readonly len: Uint32Array;
   /** Chains held. */
   length = 0;
