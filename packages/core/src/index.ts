@@ -55,6 +55,7 @@ export type { GuestMemoryRegionInfo } from './memory/GuestMemoryRegionInfo.ts';
 export { DEFAULT_GUEST_MEMORY_WINDOWS } from './memory/GuestMemoryWindows.ts';
 export type { GuestMemoryWindows } from './memory/GuestMemoryWindows.ts';
 
+export { ChainArena } from './queue/ChainArena.ts';
 export { ChainError } from './queue/ChainError.ts';
 export type { ChainErrorMessage } from './queue/ChainError.ts';
 export type { Descriptor } from './queue/Descriptor.ts';

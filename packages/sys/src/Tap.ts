@@ -26,6 +26,7 @@ import {
   TUN_FILTER_SIZE,
   TUN_FLT_ALLMULTI,
   TUNSETQUEUE,
+  TUNSETSNDBUF,
   TUNSETTXFILTER,
   TUNSETVNETHDRSZ,
 } from './linux/if_tun.ts';
@@ -209,6 +210,19 @@ export class Tap {
   setVnetHdrSize(size: number): void {
     // NATIVE: the kernel reads one int from the array during the call.
     this.tunIoctlPtr(0, TUNSETVNETHDRSZ, 'TUNSETVNETHDRSZ', new Int32Array([size]));
+  }
+
+  /**
+   * Sets the send buffer of every queue's socket (TUNSETSNDBUF, bytes > 0): frames written and
+   * not yet consumed by the kernel (queued in a qdisc, say) count against it, and a write that
+   * finds it full fails with EAGAIN. Default: unlimited (INT_MAX).
+   */
+  setSendBuffer(bytes: number): void {
+    if (!Number.isInteger(bytes) || bytes < 1 || bytes > 0x7fffffff) {
+      throw new VnicError('invalid-argument', `tap ${this.name}: send buffer ${bytes} is not an integer in 1..2147483647`);
+    }
+    // NATIVE: the kernel reads one int from the array during the call.
+    this.tunIoctlPtr(0, TUNSETSNDBUF, 'TUNSETSNDBUF', new Int32Array([bytes]));
   }
 
   /** Tells the kernel which TUN_F_* offloads this side handles (TUNSETOFFLOAD); applies to every queue. */

@@ -4,7 +4,7 @@ import { IO_WORKER_STOP } from './IO_WORKER_STOP.ts';
 import type { IoWorkerData } from './IoWorkerData.ts';
 import type { IoWorkerMessage } from './IoWorkerMessage.ts';
 import type { LoopQueue } from './LoopQueue.ts';
-import { EV_CONTROL, EV_CTRL_KICK, EV_RX_KICK, EV_TAP, EV_TX_KICK } from './queuePairConstants.ts';
+import { EV_CONTROL, EV_CTRL_KICK, EV_RX_KICK, EV_TAP, EV_TAP_WRITABLE, EV_TX_KICK } from './queuePairConstants.ts';
 import type { QueuePairHost } from './QueuePairHost.ts';
 import { RxPath } from './RxPath.ts';
 import { SharedNetState } from './SharedNetState.ts';
@@ -118,6 +118,9 @@ export class QueuePairLoop implements QueuePairHost {
           case EV_TAP:
             tapReady = true;
             break;
+          case EV_TAP_WRITABLE:
+            tx?.onTapWritable();
+            break;
           case EV_CTRL_KICK:
             this.ctrlKick?.read();
             this.post({ type: 'ctrl-kick' });
@@ -168,7 +171,13 @@ export class QueuePairLoop implements QueuePairHost {
   /** Publishes the queue's counters and ring position (RX: as if the held chains were rewound). */
   publish(a: LoopQueue): void {
     const rx = this.rx;
-    const ring: QueueState = rx !== undefined && a === rx.queue ? { nextAvail: rx.pool.resumePoint(a.q), nextUsed: a.q.nextUsed } : a.q.getState();
+    const tx = this.tx;
+    const ring: QueueState =
+      rx !== undefined && a === rx.queue
+        ? { nextAvail: rx.pool.resumePoint(a.q), nextUsed: a.q.nextUsed }
+        : tx !== undefined && a === tx.queue
+          ? tx.ringState()
+          : a.q.getState();
     this.counters.publish(a.index, a.c, ring);
   }
 
@@ -215,7 +224,12 @@ export class QueuePairLoop implements QueuePairHost {
       out.rx = q.getState();
     }
     if (this.tx !== undefined) {
-      this.publish(this.tx.queue);
+      const a = this.tx.queue;
+      if (!a.q.needsReset) {
+        this.tx.rewind(); // frames the tap had no room for: the next activation sends them
+        if (a.q.needsNotification(mem)) a.call.write(1n);
+      }
+      this.publish(a);
       out.tx = this.tx.queue.q.getState();
     }
     return out;

@@ -51,7 +51,7 @@ describe('RxChainPool', () => {
     expect(pool.fill(mem, q, 5000, SIZE, bad)).toBe(3); // 3 * 2048 >= 5000
     expect(pool.capacity).toBe(6144);
     const iov = iovRecorder();
-    expect(pool.fillIov(iov, 4000, 1023)).toBe(4096); // whole chains only: two of them
+    expect(pool.fillIov(iov, mem, 4000, 1023)).toBe(4096); // whole chains only: two of them
     expect(iov.entries).toEqual([
       [HOST + BUF, 2048],
       [HOST + BUF + 0x1000, 2048],
@@ -63,7 +63,7 @@ describe('RxChainPool', () => {
     expect(h).toEqual(heads.slice(0, 2));
     expect(l).toEqual([2048, 1]);
     expect(pool.length).toBe(1);
-    expect(pool.first()!.head).toBe(heads[2]);
+    expect(pool.firstHead()).toBe(heads[2]);
   });
 
   it('refuses, never holds, a chain below minCapacity or with more than maxBuffers buffers', () => {
@@ -78,7 +78,7 @@ describe('RxChainPool', () => {
     let unusable = 0;
     expect(pool.fill(mem, q, 1, SIZE, () => unusable++)).toBe(1);
     expect(unusable).toBe(2);
-    expect(pool.first()!.head).toBe(fits);
+    expect(pool.firstHead()).toBe(fits);
     expect([drv.popUsed(mem), drv.popUsed(mem)]).toEqual([
       { id: small, len: 0 },
       { id: long, len: 0 },
@@ -101,7 +101,7 @@ describe('RxChainPool', () => {
       expect(n).toBe(bytes > 1024 ? 2 : 1);
       expect(h.slice(0, n)).toEqual(order.slice(next, next + n));
       expect(l.slice(0, n)).toEqual(n === 2 ? [1024, 476] : [100]);
-      expect(pool.first()!.head).toBe(order[next + n]);
+      expect(pool.firstHead()).toBe(order[next + n]);
       next += n;
       q.addUsedBatch(mem, h, l, n);
       // The driver takes the buffers back and posts them again, at the end of the ring.
@@ -127,7 +127,7 @@ describe('RxChainPool', () => {
     pool.fill(mem, q, 1 << 20, SIZE, () => unusable++);
     expect(unusable).toBe(2);
     expect(pool.length).toBe(1);
-    expect(pool.first()!.head).toBe(good);
+    expect(pool.firstHead()).toBe(good);
     expect(drv.popUsed(mem)).toMatchObject({ len: 0 });
     expect(drv.popUsed(mem)).toMatchObject({ len: 0 });
     // Too many buffers for one readv.
@@ -229,7 +229,7 @@ describe('RxChainPool', () => {
     // The malformed chain is not popped (or returned) a second time; c comes back.
     const again = new RxChainPool(1023);
     again.fill(mem, q, 1 << 20, SIZE, () => undefined);
-    expect(again.first()!.head).toBe(c);
+    expect(again.firstHead()).toBe(c);
     expect(q.malformed).toBe(1);
   });
 

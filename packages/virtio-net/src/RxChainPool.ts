@@ -1,21 +1,8 @@
-import type { DescriptorChain, GuestMemory, SplitQueue } from '@vnic/core';
+import { ChainArena, type GuestMemory, type SplitQueue } from '@vnic/core';
 import type { IoVecArray } from '@vnic/sys';
+import { trailingPops } from './trailingPops.ts';
 
 const HDR = 12;
-/** Consumed entries at the front of the held array after which it is compacted. */
-const COMPACT_AT = 4096;
-
-/** A popped receive chain with its writable buffers resolved to host addresses once. */
-interface HeldChain {
-  readonly chain: DescriptorChain;
-  /** Avail ring index (u16) the chain was popped from. */
-  readonly availPos: number;
-  /** Host address and length of each non-empty writable buffer. */
-  readonly addrs: number[];
-  readonly lens: number[];
-  /** Writable bytes. */
-  readonly capacity: number;
-}
 
 /**
  * The receive chains an IO thread popped but has not filled yet, in pop order. A frame is read
@@ -25,16 +12,19 @@ interface HeldChain {
  * nextAvail back over the trailing chains that were popped consecutively (the usual case), and
  * returns any other held chain with used length 0, because moving back over a malformed chain
  * that pop() already returned would make the guest see its id twice.
+ *
+ * Nothing is allocated per frame: chains are parsed into a ChainArena (SplitQueue.popInto); the
+ * held ones are arena chains start..length-1, and the consumed prefix is dropped (the rest moved
+ * to the front) when the arena runs out of room.
  */
 export class RxChainPool {
-  // The held chains are held[start..]: consume() advances `start` instead of shifting the array
-  // (Array.prototype.shift moved every element, per frame), and the consumed prefix is dropped
-  // when the pool runs empty or every COMPACT_AT frames.
-  private readonly held: (HeldChain | undefined)[] = [];
+  private arena: ChainArena | undefined;
   private start = 0;
   private total = 0;
   private readonly maxBuffers: number;
   private readonly minCapacity: number;
+  /** Marks the chains to keep when the arena is compacted. */
+  private mask = new Uint8Array(0);
 
   /**
    * @param maxBuffers most writable buffers one chain may have (one iovec each): no more than the
@@ -49,7 +39,7 @@ export class RxChainPool {
 
   /** Number of chains held. */
   get length(): number {
-    return this.held.length - this.start;
+    return (this.arena?.length ?? 0) - this.start;
   }
 
   /** Writable bytes of every chain held. */
@@ -65,19 +55,23 @@ export class RxChainPool {
    * fits would stall RX for good. Returns the number of chains added.
    */
   fill(mem: GuestMemory, q: SplitQueue, target: number, maxChains: number, onUnusable: () => void): number {
+    const arena = this.arenaFor(q);
     let added = 0;
-    while (this.total < target && this.held.length - this.start < maxChains) {
-      const chain = q.pop(mem);
-      if (chain === undefined) break;
-      const availPos = (q.nextAvail - 1) & 0xffff;
-      const held = this.resolve(mem, chain, availPos);
-      if (held === undefined) {
-        q.addUsed(mem, chain.head, 0);
+    while (this.total < target && arena.length - this.start < maxChains) {
+      if (!arena.hasRoom) {
+        if (this.start === 0) break; // full of held chains
+        this.compact(arena);
+        continue;
+      }
+      if (!q.popInto(mem, arena)) break;
+      const c = arena.length - 1;
+      if (!this.usable(mem, arena, c)) {
+        arena.truncate(c);
+        q.addUsed(mem, arena.head[c]!, 0);
         onUnusable();
         continue;
       }
-      this.held.push(held);
-      this.total += held.capacity;
+      this.total += arena.writable[c]!;
       added++;
     }
     return added;
@@ -88,56 +82,73 @@ export class RxChainPool {
    * chains run out or `iov` has `maxIov` entries (a chain is added whole or not at all). Returns the
    * bytes covered.
    */
-  fillIov(iov: IoVecArray, limit: number, maxIov: number): number {
+  fillIov(iov: IoVecArray, mem: GuestMemory, limit: number, maxIov: number): number {
+    const a = this.arena;
+    if (a === undefined) return 0;
     let covered = 0;
-    for (let i = this.start; i < this.held.length && covered < limit; i++) {
-      const h = this.held[i]!;
-      if (iov.length + h.addrs.length > maxIov) break;
-      for (let k = 0; k < h.addrs.length; k++) iov.push(h.addrs[k]!, h.lens[k]!);
-      covered += h.capacity;
+    for (let c = this.start; c < a.length && covered < limit; c++) {
+      const from = a.descStart[c]! + a.firstWritable[c]!;
+      const to = a.descStart[c]! + a.descCount[c]!;
+      let buffers = 0;
+      for (let k = from; k < to; k++) if (a.len[k]! > 0) buffers++;
+      if (iov.length + buffers > maxIov) break;
+      for (let k = from; k < to; k++) {
+        const len = a.len[k]!;
+        if (len > 0) iov.push(mem.hostAddress(a.addr[k]!, len)!, len); // checked when the chain was held
+      }
+      covered += a.writable[c]!;
     }
     return covered;
   }
 
-  /** The first held chain (where the frame's virtio_net_hdr lands), or undefined. */
-  first(): DescriptorChain | undefined {
-    return this.held[this.start]?.chain;
+  /** Head of the first held chain (where the frame's virtio_net_hdr lands), or undefined. */
+  firstHead(): number | undefined {
+    return this.length > 0 ? this.arena!.head[this.start] : undefined;
+  }
+
+  /**
+   * The first writable buffer of the first held chain as [guest address, length], written into
+   * `out`; false when the pool is empty.
+   */
+  firstBuffer(out: Float64Array): boolean {
+    if (this.length === 0) return false;
+    const a = this.arena!;
+    const k = a.descStart[this.start]! + a.firstWritable[this.start]!;
+    out[0] = a.addr[k]!;
+    out[1] = a.len[k]!;
+    return true;
   }
 
   /**
    * Removes the chains a frame of `bytes` bytes (header included) filled, from the front, and
    * appends each one's head and used length to `heads`/`lens` at `at`. Returns how many were used.
    */
-  consume(bytes: number, heads: number[], lens: number[], at: number): number {
-    const held = this.held;
+  consume(bytes: number, heads: { [i: number]: number }, lens: { [i: number]: number }, at: number): number {
+    const a = this.arena;
+    const count = this.length;
+    if (a === undefined || count === 0) return 0;
     const first = this.start;
-    const count = held.length - first;
     let left = bytes;
     let n = 0;
     while (left > 0 && n < count) {
-      const h = held[first + n]!;
-      const used = Math.min(left, h.capacity);
-      heads[at + n] = h.chain.head;
+      const cap = a.writable[first + n]!;
+      const used = Math.min(left, cap);
+      heads[at + n] = a.head[first + n]!;
       lens[at + n] = used;
       left -= used;
+      this.total -= cap;
       n++;
     }
-    if (n === 0 && count > 0) {
+    if (n === 0) {
       // A zero-length frame still occupies one buffer (never happens with a real tap).
-      heads[at] = held[first]!.chain.head;
+      heads[at] = a.head[first]!;
       lens[at] = 0;
+      this.total -= a.writable[first]!;
       n = 1;
     }
-    for (let i = first; i < first + n; i++) {
-      this.total -= held[i]!.capacity;
-      held[i] = undefined; // no reference kept to a chain handed back
-    }
     this.start = first + n;
-    if (this.start === held.length) {
-      held.length = 0;
-      this.start = 0;
-    } else if (this.start >= COMPACT_AT) {
-      held.splice(0, this.start);
+    if (this.start === a.length) {
+      a.clear();
       this.start = 0;
     }
     return n;
@@ -145,10 +156,10 @@ export class RxChainPool {
 
   /** Number of chains, from the front, that a frame of `bytes` bytes (header included) fills. */
   countFor(bytes: number): number {
-    const count = this.held.length - this.start;
+    const count = this.length;
     let left = bytes;
     let n = 0;
-    while (left > 0 && n < count) left -= this.held[this.start + n++]!.capacity;
+    while (left > 0 && n < count) left -= this.arena!.writable[this.start + n++]!;
     return Math.max(n, count > 0 ? 1 : 0);
   }
 
@@ -157,26 +168,7 @@ export class RxChainPool {
    * the first one, into `out` (across buffers and chains). Returns the bytes copied.
    */
   copyOut(mem: GuestMemory, offset: number, out: Uint8Array): number {
-    let skip = offset;
-    let got = 0;
-    for (let c = this.start; c < this.held.length && got < out.length; c++) {
-      const chain = this.held[c]!.chain;
-      const descs = chain.descriptors;
-      for (let i = chain.firstWritable; i < descs.length && got < out.length; i++) {
-        const d = descs[i]!;
-        if (skip >= d.len) {
-          skip -= d.len;
-          continue;
-        }
-        const take = Math.min(d.len - skip, out.length - got);
-        const src = mem.slice(d.addr + skip, take);
-        if (src === undefined) return got;
-        out.set(src, got);
-        got += take;
-        skip = 0;
-      }
-    }
-    return got;
+    return this.copy(mem, offset, out, false);
   }
 
   /**
@@ -186,26 +178,7 @@ export class RxChainPool {
    * the chains run out or a buffer has no mapping).
    */
   copyIn(mem: GuestMemory, offset: number, src: Uint8Array): number {
-    let skip = offset;
-    let put = 0;
-    for (let c = this.start; c < this.held.length && put < src.length; c++) {
-      const chain = this.held[c]!.chain;
-      const descs = chain.descriptors;
-      for (let i = chain.firstWritable; i < descs.length && put < src.length; i++) {
-        const d = descs[i]!;
-        if (skip >= d.len) {
-          skip -= d.len;
-          continue;
-        }
-        const take = Math.min(d.len - skip, src.length - put);
-        const dst = mem.slice(d.addr + skip, take);
-        if (dst === undefined) return put;
-        dst.set(src.subarray(put, put + take));
-        put += take;
-        skip = 0;
-      }
-    }
-    return put;
+    return this.copy(mem, offset, src, true);
   }
 
   /** Where the ring would resume if the pool were rewound now (nextAvail after `rewind`). */
@@ -220,10 +193,10 @@ export class RxChainPool {
    */
   rewind(mem: GuestMemory, q: SplitQueue): number {
     const back = this.rewindable(q);
-    const keep = this.held.length - this.start - back;
-    for (let i = 0; i < keep; i++) q.addUsed(mem, this.held[this.start + i]!.chain.head, 0);
+    const keep = this.length - back;
+    for (let i = 0; i < keep; i++) q.addUsed(mem, this.arena!.head[this.start + i]!, 0);
     q.nextAvail = (q.nextAvail - back) & 0xffff;
-    this.held.length = 0;
+    this.arena?.clear();
     this.start = 0;
     this.total = 0;
     return keep;
@@ -231,29 +204,71 @@ export class RxChainPool {
 
   /** Length of the trailing run of held chains at avail positions nextAvail-1, nextAvail-2, ... */
   private rewindable(q: SplitQueue): number {
-    let expect = (q.nextAvail - 1) & 0xffff;
-    let n = 0;
-    for (let i = this.held.length - 1; i >= this.start; i--) {
-      if (this.held[i]!.availPos !== expect) break;
-      expect = (expect - 1) & 0xffff;
-      n++;
-    }
-    return n;
+    const a = this.arena;
+    return a === undefined ? 0 : trailingPops(q.nextAvail, a.availPos, this.start, a.length);
   }
 
-  private resolve(mem: GuestMemory, chain: DescriptorChain, availPos: number): HeldChain | undefined {
-    if (chain.writableLength < this.minCapacity) return undefined;
-    const addrs: number[] = [];
-    const lens: number[] = [];
-    const descs = chain.descriptors;
-    for (let i = chain.firstWritable; i < descs.length; i++) {
-      const d = descs[i]!;
-      if (d.len === 0) continue;
-      const addr = mem.hostAddress(d.addr, d.len);
-      if (addr === undefined || addrs.length === this.maxBuffers) return undefined;
-      addrs.push(addr);
-      lens.push(d.len);
+  /** The arena for queue `q` (made on first use, again when the queue size changes: the pool is empty then). */
+  private arenaFor(q: SplitQueue): ChainArena {
+    let a = this.arena;
+    if (a === undefined || a.maxChainDescs < q.size) {
+      // Room for every chain of the ring held at once with two buffers each, plus one chain of any length.
+      a = new ChainArena(q.size + 1, q.size, 3 * q.size);
+      this.arena = a;
+      this.mask = new Uint8Array(q.size + 1);
+      this.start = 0;
+      this.total = 0;
     }
-    return { chain, availPos, addrs, lens, capacity: chain.writableLength };
+    return a;
+  }
+
+  /** Drops the consumed chains in front of the held ones (moves the held ones to the front). */
+  private compact(a: ChainArena): void {
+    const mask = this.mask;
+    mask.fill(0, 0, this.start);
+    mask.fill(1, this.start, a.length);
+    a.retain(mask);
+    this.start = 0;
+  }
+
+  /** True when chain `c` can take a frame: enough writable bytes, few enough buffers, all mapped. */
+  private usable(mem: GuestMemory, a: ChainArena, c: number): boolean {
+    if (a.writable[c]! < this.minCapacity) return false;
+    const from = a.descStart[c]! + a.firstWritable[c]!;
+    const to = a.descStart[c]! + a.descCount[c]!;
+    let buffers = 0;
+    for (let k = from; k < to; k++) {
+      const len = a.len[k]!;
+      if (len === 0) continue;
+      if (mem.hostAddress(a.addr[k]!, len) === undefined || buffers === this.maxBuffers) return false;
+      buffers++;
+    }
+    return true;
+  }
+
+  /** Copies between `buf` and the held chains' writable buffers from `offset` bytes into the first one. */
+  private copy(mem: GuestMemory, offset: number, buf: Uint8Array, toGuest: boolean): number {
+    const a = this.arena;
+    if (a === undefined) return 0;
+    let skip = offset;
+    let done = 0;
+    for (let c = this.start; c < a.length && done < buf.length; c++) {
+      const to = a.descStart[c]! + a.descCount[c]!;
+      for (let k = a.descStart[c]! + a.firstWritable[c]!; k < to && done < buf.length; k++) {
+        const len = a.len[k]!;
+        if (skip >= len) {
+          skip -= len;
+          continue;
+        }
+        const take = Math.min(len - skip, buf.length - done);
+        const view = mem.slice(a.addr[k]! + skip, take);
+        if (view === undefined) return done;
+        if (toGuest) view.set(buf.subarray(done, done + take));
+        else buf.set(view, done);
+        done += take;
+        skip = 0;
+      }
+    }
+    return done;
   }
 }

@@ -41,8 +41,12 @@ export class RxPath {
   private readonly sinkAddr: number;
   private readonly scratch: Uint8Array;
   private readonly filterHead: Uint8Array;
-  private readonly heads: number[] = [];
-  private readonly lens: number[] = [];
+  private readonly heads: Uint16Array;
+  private readonly lens: Uint32Array;
+  /** [guest address, length] of the first buffer of the first held chain (RxChainPool.firstBuffer). */
+  private readonly firstBuf = new Float64Array(2);
+  /** Header fields written where the header spans buffers (num_buffers, flags). */
+  private readonly hdrBytes = new Uint8Array(2);
   private zeroCopyLimit = ZERO_COPY_MIN;
   private smallRun = 0;
   private filter: NetCtrlState;
@@ -59,6 +63,9 @@ export class RxPath {
     // Without MRG_RXBUF one chain takes a whole frame: one smaller than the smallest frame the
     // loop delivers (header + Ethernet header) could never be filled and is refused.
     this.pool = new RxChainPool(RX_MAX_BUFFERS, host.data.mrgRxbuf ? HDR : HDR + ETH_HLEN);
+    // One step's used elements: USED_BATCH frames, the last of which may take every held chain.
+    this.heads = new Uint16Array(USED_BATCH + queue.q.size);
+    this.lens = new Uint32Array(USED_BATCH + queue.q.size);
     ({ state: this.filter, version: this.filterVersion } = this.net.readFilter());
   }
 
@@ -100,7 +107,7 @@ export class RxPath {
       }
       const iov = this.rxIov;
       iov.clear();
-      const direct = pool.fillIov(iov, mrg ? this.zeroCopyLimit : MAX_FRAME, RX_MAX_BUFFERS);
+      const direct = pool.fillIov(iov, mem, mrg ? this.zeroCopyLimit : MAX_FRAME, RX_MAX_BUFFERS);
       // MRG_RXBUF: whatever the held chains hold beyond `direct` is read into the bounce buffer.
       const rest = mrg ? Math.min(pool.capacity, MAX_FRAME) - direct : 0;
       if (rest > 0) iov.push(this.sinkAddr, rest); // the bounce buffer
@@ -155,10 +162,9 @@ export class RxPath {
   /** The frame's first 16 bytes (Ethernet header + VLAN TCI) for the filter, zero-copy when possible. */
   private frameHead(n: number): Uint8Array {
     const want = Math.min(n - HDR, ETH_HLEN + 2);
-    const chain = this.pool.first()!;
-    const d = chain.descriptors[chain.firstWritable]!;
-    if (d.len >= HDR + want) {
-      const s = this.mem.slice(d.addr + HDR, want);
+    const d = this.firstBuf;
+    if (this.pool.firstBuffer(d) && d[1]! >= HDR + want) {
+      const s = this.mem.slice(d[0]! + HDR, want);
       if (s !== undefined) return s;
     }
     const out = this.filterHead.subarray(0, want);
@@ -167,20 +173,27 @@ export class RxPath {
 
   /** Sets num_buffers (and clears flags without GUEST_CSUM) in the header at the start of the first held chain. */
   private patchHeader(frameBytes: number): void {
-    const chain = this.pool.first()!;
-    const buffers = this.data.mrgRxbuf ? this.pool.countFor(frameBytes) : 1;
+    const pool = this.pool;
+    const buffers = this.data.mrgRxbuf ? pool.countFor(frameBytes) : 1;
     const mem = this.mem;
-    const d = chain.descriptors[chain.firstWritable]!;
-    const r = d.len >= HDR ? mem.regionOf(d.addr, HDR) : undefined;
+    const d = this.firstBuf;
+    if (!pool.firstBuffer(d)) return;
+    const r = d[1]! >= HDR ? mem.regionOf(d[0]!, HDR) : undefined;
     if (r !== undefined) {
-      const off = d.addr - r.guestPhysAddr;
+      const off = d[0]! - r.guestPhysAddr;
       r.view.setUint16(off + 10, buffers, true);
       if (!this.data.guestCsum) r.view.setUint8(off, 0);
       return;
     }
-    // The header spans descriptors of the first chain (it always fits in the chain: >= 12 bytes).
-    chain.writeFrom(mem, Uint8Array.of(buffers & 0xff, buffers >>> 8), 10);
-    if (!this.data.guestCsum) chain.writeFrom(mem, Uint8Array.of(0), 0);
+    // The header spans buffers of the first chain (it always fits in the chain: >= 12 bytes).
+    const b = this.hdrBytes;
+    b[0] = buffers & 0xff;
+    b[1] = buffers >>> 8;
+    pool.copyIn(mem, 10, b);
+    if (!this.data.guestCsum) {
+      b[0] = 0;
+      pool.copyIn(mem, 0, b.subarray(0, 1));
+    }
   }
 
   private readTap(buf: Uint8Array, queueIndex: number): number {

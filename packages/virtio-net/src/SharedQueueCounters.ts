@@ -1,8 +1,8 @@
 import type { QueueState } from '@vnic/core';
 import type { QueueCounters } from './QueueCounters.ts';
 
-/** Bytes per queue: an Int32 header (seq, nextAvail, nextUsed, has-state) and six float64 counters. */
-const SLOT = 64;
+/** Bytes per queue: an Int32 header (seq, nextAvail, nextUsed, has-state) and seven float64 counters. */
+const SLOT = 72;
 const INTS = SLOT / 4;
 const FLOATS = SLOT / 8;
 const FIRST_FLOAT = 2; // 16 bytes of header
@@ -44,6 +44,7 @@ export class SharedQueueCounters {
     floats[f + 3] = c.malformed;
     floats[f + 4] = c.noBuffer;
     floats[f + 5] = c.filtered;
+    floats[f + 6] = c.txWaits;
     if (ring !== undefined) {
       ints[i + 1] = ring.nextAvail;
       ints[i + 2] = ring.nextUsed;
@@ -54,14 +55,14 @@ export class SharedQueueCounters {
 
   /** A consistent copy of queue `index`'s counters. */
   read(index: number): QueueCounters {
-    const out: QueueCounters = { packets: 0, bytes: 0, drops: 0, malformed: 0, noBuffer: 0, filtered: 0 };
+    const out: QueueCounters = { packets: 0, bytes: 0, drops: 0, malformed: 0, noBuffer: 0, filtered: 0, txWaits: 0 };
     this.readSlot(index, out);
     return out;
   }
 
   /** The last published ring positions of queue `index`, or undefined when none was published. */
   ring(index: number): QueueState | undefined {
-    const out: QueueCounters = { packets: 0, bytes: 0, drops: 0, malformed: 0, noBuffer: 0, filtered: 0 };
+    const out: QueueCounters = { packets: 0, bytes: 0, drops: 0, malformed: 0, noBuffer: 0, filtered: 0, txWaits: 0 };
     return this.readSlot(index, out);
   }
 
@@ -88,6 +89,7 @@ export class SharedQueueCounters {
       out.malformed = floats[f + 3]!;
       out.noBuffer = floats[f + 4]!;
       out.filtered = floats[f + 5]!;
+      out.txWaits = floats[f + 6]!;
       const ring = ints[i + 3] === 1 ? { nextAvail: ints[i + 1]!, nextUsed: ints[i + 2]! } : undefined;
       if (Atomics.load(ints, i) === before || tries >= MAX_TRIES) return ring;
     }

@@ -1,33 +1,67 @@
-import type { DescriptorChain, GuestMemory } from '@vnic/core';
-import { errnoName, IoUring, SysError, writevFd, type IoVecArray } from '@vnic/sys';
+import { ChainArena, type GuestMemory, type QueueState } from '@vnic/core';
+import { closeFd, dupFd, EPOLLONESHOT, EPOLLOUT, errnoName, IoUring, SysError, writevFd, type IoVecArray } from '@vnic/sys';
 import type { LoopQueue } from './LoopQueue.ts';
-import { BUDGET, ETH_HLEN, HDR, IOV_MAX, MAX_FRAME, USED_BATCH } from './queuePairConstants.ts';
+import { BUDGET, ETH_HLEN, EV_TAP_WRITABLE, HDR, IOV_MAX, MAX_FRAME, USED_BATCH } from './queuePairConstants.ts';
 import type { QueuePairHost } from './QueuePairHost.ts';
 import type { SharedNetState } from './SharedNetState.ts';
 import type { ThreadBuffers } from './ThreadBuffers.ts';
+import { trailingPops } from './trailingPops.ts';
+
+/** What became of one chain of a TX step. */
+const DONE = 0; // sent or dropped: goes to the used ring now
+const KEPT = 1; // the tap had no room (EAGAIN): held, sent first once the tap is writable
+/** Descriptors of a step's chains beyond the one whole chain popInto needs room for. */
+const STEP_DESCS = 4 * USED_BATCH;
 
 /**
  * The transmit side of a QueuePairLoop: drains the TX ring and writes each frame to the tap
  * straight from guest memory, with one writev per frame or, with io_uring, one io_uring_enter per
  * step (falling back to writev when io_uring is not there or fails); publishes the used ring and
  * notifies once per step (EVENT_IDX aware).
+ *
+ * Backpressure: when the tap has no room for a frame (EAGAIN: its send buffer is full, see
+ * TUNSETSNDBUF), the frame and the ones after it are held, not dropped; TX stops, counts a wait
+ * (`txWaits`) and watches the tap for EPOLLOUT (one-shot, through a duplicate of the tap fd
+ * registered as EV_TAP_WRITABLE); `onTapWritable` lets it go on, held frames first. The guest's
+ * notifications stay off meanwhile, so a waiting TX costs no CPU. With io_uring every write is
+ * RWF_NOWAIT (io_uring would otherwise wait for room inside io_uring_enter and stall the thread).
+ * The SQEs of a step run one after the other but do not stop at the first refusal, so a frame
+ * that found room (the kernel freed some meanwhile) leaves ahead of an earlier one that did not:
+ * after a wait TX therefore writes one writev per frame (stopping at the first refusal, so in
+ * order) until a whole step goes out, and only then goes back to io_uring. Frames can change
+ * order only in the step where the tap first runs full.
+ *
+ * Nothing is allocated per frame: chains are parsed into a ChainArena (SplitQueue.popInto), the
+ * iovecs and SQEs are written in place, heads and lengths go to typed arrays.
  */
 export class TxPath {
-  /** More chains may wait (the turn's budget ran out): the loop comes back without sleeping. */
+  /** More chains may wait (the turn's budget ran out, or the tap became writable): the loop comes back without sleeping. */
   txPending = false;
+  /** The tap refused a frame: TX waits for EV_TAP_WRITABLE (onTapWritable); kicks are ignored meanwhile. */
+  txBlocked = false;
   readonly queue: LoopQueue;
   private readonly host: QueuePairHost;
   private readonly mem: GuestMemory;
   private readonly net: SharedNetState;
   private readonly tapFd: number;
+  /** A duplicate of the tap fd, registered (one-shot, disarmed but while waiting) for EPOLLOUT. */
+  private readonly writableFd: number;
   private readonly txIov: IoVecArray;
-  private readonly heads: number[] = [];
-  private readonly lens: number[] = [];
-  private readonly txChains: DescriptorChain[] = [];
+  private readonly heads = new Uint16Array(USED_BATCH);
+  private readonly lens = new Uint32Array(USED_BATCH);
+  /**
+   * The chains of the current step; between steps, the chains the tap refused (held, in ring
+   * order, with their avail positions), sent first at the next step.
+   */
+  private readonly chains: ChainArena;
+  /** DONE or KEPT per chain of the step. */
+  private readonly txStatus = new Uint8Array(USED_BATCH);
   /** TX with io_uring: one SQE per frame, one io_uring_enter per step (undefined: writev per frame). */
   private uring: IoUring | undefined;
-  /** Per chain of a TX step: its readable length when its SQE was queued, -1 when it was dropped. */
-  private readonly txSizes: number[] = [];
+  /** The tap ran full and no step has gone out whole since: writev per frame (in order) meanwhile. */
+  private pressure = false;
+  /** Per chain of a TX step: its readable length when its SQE was queued, -1 when it was not. */
+  private readonly txSizes = new Int32Array(USED_BATCH);
 
   constructor(host: QueuePairHost, queue: LoopQueue, buffers: ThreadBuffers) {
     this.host = host;
@@ -36,6 +70,15 @@ export class TxPath {
     this.net = host.net;
     this.tapFd = host.tapFd;
     this.txIov = buffers.txIov;
+    this.chains = new ChainArena(USED_BATCH, queue.q.size, queue.q.size + STEP_DESCS);
+    this.writableFd = dupFd(host.tapFd);
+    try {
+      // Registered disarmed (one-shot, no events): an error report fires at most once.
+      host.epoll.add(this.writableFd, EPOLLONESHOT, EV_TAP_WRITABLE);
+    } catch (e) {
+      closeFd(this.writableFd);
+      throw e;
+    }
     if (host.data.txIoUring) {
       try {
         this.uring = IoUring.create(USED_BATCH);
@@ -45,78 +88,137 @@ export class TxPath {
     }
   }
 
-  /** Releases the io_uring instance. */
+  /** Releases the io_uring instance and the EPOLLOUT watch. Held chains stay held: rewind() first. */
   close(): void {
     this.uring?.close();
+    try {
+      this.host.epoll.remove(this.writableFd);
+    } catch {
+      // The epoll is already closed (a dedicated thread closes it first): nothing is registered.
+    }
+    closeFd(this.writableFd);
+  }
+
+  /** The tap has room again (EV_TAP_WRITABLE): TX goes on at the loop's next turn, held frames first. */
+  onTapWritable(): void {
+    if (!this.txBlocked) return;
+    this.txBlocked = false;
+    this.txPending = true;
+  }
+
+  /** The ring position to resume from: as if the held chains were given back (see rewind). */
+  ringState(): QueueState {
+    const q = this.queue.q;
+    return { nextAvail: (q.nextAvail - trailingPops(q.nextAvail, this.chains.availPos, 0, this.chains.length)) & 0xffff, nextUsed: q.nextUsed };
+  }
+
+  /**
+   * Gives the held chains back when the queue stops: moves nextAvail back over the trailing run
+   * of consecutively popped ones (the next activation sends them), returns any other with used
+   * length 0, counted as a drop (moving back over a chain already used would repeat its id).
+   * The caller publishes and notifies.
+   */
+  rewind(): void {
+    const a = this.queue;
+    const q = a.q;
+    const held = this.chains;
+    const count = held.length;
+    const back = trailingPops(q.nextAvail, held.availPos, 0, count);
+    for (let i = 0; i < count - back; i++) {
+      q.addUsed(this.mem, held.head[i]!, 0);
+      a.c.drops++;
+    }
+    q.nextAvail = (q.nextAvail - back) & 0xffff;
+    held.clear();
   }
 
   serviceTx(): void {
     const a = this.queue;
     this.txPending = false;
-    if (a.q.needsReset) return;
+    if (a.q.needsReset || this.txBlocked) return;
     const { mem } = this;
     const q = a.q;
-    const chains = this.txChains;
+    const chains = this.chains;
+    const status = this.txStatus;
     const heads = this.heads;
     const lens = this.lens;
     let budget = BUDGET;
     for (;;) {
       q.disableNotification(mem);
-      chains.length = 0;
-      const limit = Math.min(budget, USED_BATCH);
-      while (chains.length < limit) {
-        const chain = q.pop(mem);
-        if (chain === undefined) break;
-        chains.push(chain);
-      }
-      budget -= chains.length;
+      // Held chains (the tap refused them) are already at the front of the arena.
+      const limit = Math.max(chains.length, Math.min(budget, USED_BATCH));
+      while (chains.length < limit && q.popInto(mem, chains));
+      const n = chains.length;
+      budget = Math.max(0, budget - n);
       // Malformed chains met by pop() are counted before any frame of the batch leaves.
       this.host.syncMalformed(a);
       this.host.publish(a);
-      for (let i = 0; i < chains.length; i++) {
-        heads[i] = chains[i]!.head;
-        lens[i] = 0;
+      for (let i = 0; i < n; i++) status[i] = DONE;
+      if (this.uring !== undefined && !this.pressure) this.transmitBatch(a, n, this.uring);
+      else this.transmitEach(a, 0, n);
+      let used = 0;
+      for (let i = 0; i < n; i++) {
+        if (status[i] === KEPT) continue;
+        heads[used] = chains.head[i]!;
+        lens[used] = 0;
+        used++;
       }
-      if (this.uring !== undefined) this.transmitBatch(a, chains, this.uring);
-      else for (let i = 0; i < chains.length; i++) this.transmit(a, chains[i]!);
-      q.addUsedBatch(mem, heads, lens, chains.length);
+      q.addUsedBatch(mem, heads, lens, used);
+      if (chains.retain(status) > 0) this.waitWritable(a);
+      else if (n > 0) this.pressure = false;
       this.host.publish(a);
       if (q.needsNotification(mem)) a.call.write(1n);
-      if (this.host.checkBroken(a)) return;
+      if (this.host.checkBroken(a) || this.txBlocked) return;
       if (budget === 0) {
         this.txPending = true; // more may wait: come back after RX had its turn
         return;
       }
-      if (chains.length === limit) continue; // a full step: the ring may hold more
+      if (n === limit || !chains.hasRoom) continue; // a full step: the ring may hold more
       if (!q.enableNotification(mem)) return;
     }
   }
 
-  private transmit(a: LoopQueue, chain: DescriptorChain): void {
+  /** Marks the tap full: one wait counted, EPOLLOUT armed (reported at once when room came meanwhile). */
+  private waitWritable(a: LoopQueue): void {
+    this.txBlocked = true;
+    this.pressure = true;
+    a.c.txWaits++;
+    this.host.epoll.modify(this.writableFd, EPOLLOUT | EPOLLONESHOT, EV_TAP_WRITABLE);
+  }
+
+  /** Writes chains from..to-1 one writev each; from the first the tap has no room for, every chain is KEPT. */
+  private transmitEach(a: LoopQueue, from: number, to: number): void {
+    for (let i = from; i < to; i++) {
+      if (this.transmit(a, i)) continue;
+      for (let j = i; j < to; j++) this.txStatus[j] = KEPT;
+      return;
+    }
+  }
+
+  /** Sends (or drops) the frame of chain `chain` of the step with writev; false when the tap has no room for it (EAGAIN). */
+  private transmit(a: LoopQueue, chain: number): boolean {
     const c = a.c;
-    const len = chain.readableLength;
+    const len = this.chains.readable[chain]!;
     if (this.txRefused(len, this.net.linkUp)) {
       c.drops++;
-      return;
+      return true;
     }
     const iov = this.txIov;
     iov.clear();
     if (!this.appendTxIovecs(chain)) {
       c.drops++;
-      return;
+      return true;
     }
     try {
-      if (writevFd(this.tapFd, iov) < 0) {
-        c.drops++; // the tap queue is full (EAGAIN): the kernel would drop it too
-        return;
-      }
+      if (writevFd(this.tapFd, iov) < 0) return false; // EAGAIN: the tap's send buffer is full
     } catch (e) {
       c.drops++;
       this.host.tapError(e, 'writev', a.index);
-      return;
+      return true;
     }
     c.packets++;
     c.bytes += len - HDR;
+    return true;
   }
 
   /**
@@ -128,68 +230,77 @@ export class TxPath {
   }
 
   /**
-   * Appends the readable buffers of `chain` (zero-length ones skipped) to txIov as host addresses;
-   * false when one lies outside guest memory or txIov is full.
+   * Appends the readable buffers of chain `chain` of the step (zero-length ones skipped) to txIov
+   * as host addresses; false when one lies outside guest memory or txIov is full.
    */
-  private appendTxIovecs(chain: DescriptorChain): boolean {
+  private appendTxIovecs(chain: number): boolean {
     const iov = this.txIov;
     const mem = this.mem;
-    const descs = chain.descriptors;
-    for (let k = 0; k < chain.firstWritable; k++) {
-      const d = descs[k]!;
-      if (d.len === 0) continue;
-      const addr = mem.hostAddress(d.addr, d.len);
+    const { addr: addrs, len: lens } = this.chains;
+    const first = this.chains.descStart[chain]!;
+    const end = first + this.chains.firstWritable[chain]!;
+    for (let k = first; k < end; k++) {
+      const len = lens[k]!;
+      if (len === 0) continue;
+      const addr = mem.hostAddress(addrs[k]!, len);
       if (addr === undefined || iov.length === IOV_MAX) return false;
-      iov.push(addr, d.len);
+      iov.push(addr, len);
     }
     return true;
   }
 
   /**
-   * Writes the frames of one TX step with io_uring: each chain's readable buffers become iovecs
-   * side by side in txIov, one WRITEV SQE per frame, and one io_uring_enter submits them all and
-   * waits for their completions (tap writes complete inline), in ring order.
+   * Writes the `n` frames of one TX step with io_uring: each chain's readable buffers become
+   * iovecs side by side in txIov, one WRITEV SQE (RWF_NOWAIT) per frame, and one io_uring_enter
+   * submits them all and waits for their completions (tap writes complete inline), in ring order.
    */
-  private transmitBatch(a: LoopQueue, chains: readonly DescriptorChain[], ring: IoUring): void {
+  private transmitBatch(a: LoopQueue, n: number, ring: IoUring): void {
     const c = a.c;
+    const chains = this.chains;
     const iov = this.txIov;
     const sizes = this.txSizes;
     const iovBase = Number(iov.address);
     const linkUp = this.net.linkUp;
     iov.clear();
     let from = 0;
-    for (let i = 0; i < chains.length; i++) {
-      const chain = chains[i]!;
-      const len = chain.readableLength;
+    for (let i = 0; i < n; i++) {
+      const len = chains.readable[i]!;
       sizes[i] = -1;
-      const count = chain.firstWritable;
+      const count = chains.firstWritable[i]!;
       if (this.txRefused(len, linkUp) || count > IOV_MAX) {
         c.drops++;
         continue;
       }
       if (iov.length + count > IOV_MAX) {
         // No room for this frame's iovecs: write what is queued, then start the array over.
-        this.completeBatch(a, ring, from, i);
+        const full = this.completeBatch(a, ring, from, i);
+        if (full) {
+          for (let j = i; j < n; j++) this.txStatus[j] = KEPT;
+          return;
+        }
         if (this.uring === undefined) {
-          for (let j = i; j < chains.length; j++) this.transmit(a, chains[j]!);
+          this.transmitEach(a, i, n);
           return;
         }
         iov.clear();
         from = i;
       }
       const start = iov.length;
-      if (!this.appendTxIovecs(chain)) {
+      if (!this.appendTxIovecs(i)) {
         c.drops++; // the iovecs pushed so far are left unused: no SQE points at them
         continue;
       }
-      ring.prepWritev(this.tapFd, iovBase + 16 * start, iov.length - start, i);
+      ring.prepWritev(this.tapFd, iovBase + 16 * start, iov.length - start, i, true);
       sizes[i] = len;
     }
-    this.completeBatch(a, ring, from, chains.length);
+    this.completeBatch(a, ring, from, n);
   }
 
-  /** Submits the queued SQEs of chains from..to-1 and counts each result (bytes, or -errno: a drop). */
-  private completeBatch(a: LoopQueue, ring: IoUring, from: number, to: number): void {
+  /**
+   * Submits the queued SQEs of chains from..to-1 and counts each result (bytes, or -errno: a
+   * drop; -EAGAIN: the chain is KEPT). Returns true when the tap had no room for one of them.
+   */
+  private completeBatch(a: LoopQueue, ring: IoUring, from: number, to: number): boolean {
     const c = a.c;
     const sizes = this.txSizes;
     try {
@@ -200,9 +311,10 @@ export class TxPath {
       for (let j = from; j < to; j++) if (sizes[j]! >= 0) c.drops++;
       ring.close();
       this.uring = undefined;
-      return;
+      return false;
     }
     const results = ring.results;
+    let full = false;
     for (let j = from; j < to; j++) {
       const len = sizes[j]!;
       if (len < 0) continue;
@@ -212,8 +324,14 @@ export class TxPath {
         c.bytes += len - HDR;
         continue;
       }
-      c.drops++; // EAGAIN: the tap queue is full, the kernel would drop it too
-      if (errnoName(-r) !== 'EAGAIN') this.host.tapError(new SysError({ syscall: 'writev', errno: -r, target: `fd ${this.tapFd}` }), 'writev', a.index);
+      if (errnoName(-r) === 'EAGAIN') {
+        this.txStatus[j] = KEPT;
+        full = true;
+        continue;
+      }
+      c.drops++;
+      this.host.tapError(new SysError({ syscall: 'writev', errno: -r, target: `fd ${this.tapFd}` }), 'writev', a.index);
     }
+    return full;
   }
 }

@@ -31,3 +31,5 @@ export const EV_RX_KICK = 1;
 export const EV_TX_KICK = 2;
 export const EV_TAP = 3;
 export const EV_CTRL_KICK = 4;
+/** The tap has room again (TxPath waits for EPOLLOUT on a duplicate of the tap fd). */
+export const EV_TAP_WRITABLE = 5;

@@ -14,4 +14,9 @@ export interface QueueStats {
   readonly noBuffer: number;
   /** Frames dropped by the RX filters (RX mode, MAC table, VLAN filter). */
   readonly filtered: number;
+  /**
+   * Times TX stopped because the backend had no room for a frame (a full tap send buffer) and
+   * waited until it had, instead of dropping. Absent where the backend cannot report it.
+   */
+  readonly txWaits?: number;
 }

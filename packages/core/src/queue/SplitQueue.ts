@@ -8,6 +8,8 @@ import {
 } from '../defs/virtio.ts';
 import type { GuestMemory } from '../memory/GuestMemory.ts';
 import type { GuestMemoryRegion } from '../memory/GuestMemoryRegion.ts';
+import { VnicError } from '../errors/VnicError.ts';
+import { ChainArena } from './ChainArena.ts';
 import { ChainError, type ChainErrorMessage } from './ChainError.ts';
 import type { Descriptor } from './Descriptor.ts';
 import { DescriptorChain } from './DescriptorChain.ts';
@@ -55,6 +57,8 @@ export class SplitQueue {
 
   /** used->idx at the last notification decision (EVENT_IDX `old` index). */
   private signalledUsed = 0;
+  /** Where pop() parses a chain before it becomes a DescriptorChain (made on first use). */
+  private scratch: ChainArena | undefined;
 
   constructor(config: SplitQueueConfig) {
     this.size = config.size;
@@ -137,27 +141,54 @@ export class SplitQueue {
    * good chains (and must still run `needsNotification` after its batch).
    */
   pop(mem: GuestMemory): DescriptorChain | undefined {
+    if (this.brokenReason !== undefined) return undefined;
+    const a = (this.scratch ??= new ChainArena(1, this.size));
+    a.clear();
+    if (!this.popInto(mem, a)) return undefined;
+    const descs: Descriptor[] = [];
+    const first = a.descStart[0]!;
+    const w = first + a.firstWritable[0]!;
+    for (let i = first; i < first + a.descCount[0]!; i++) descs.push({ addr: a.addr[i]!, len: a.len[i]!, writable: i >= w });
+    return new DescriptorChain(a.head[0]!, descs);
+  }
+
+  /**
+   * pop() without allocating: parses the next valid chain into `arena` as its chain number
+   * `arena.length` (then incremented) and returns true; false when the ring is empty or broken,
+   * or the arena has no room for a chain (`hasRoom`; nothing is popped then). The arena must be
+   * made for this queue's size (maxChainDescs >= size). Malformed chains met on the way are
+   * returned with used length 0 and counted, as with pop().
+   */
+  popInto(mem: GuestMemory, arena: ChainArena): boolean {
+    if (arena.maxChainDescs < this.size) {
+      throw new VnicError('invalid-argument', `ChainArena maxChainDescs ${arena.maxChainDescs} is below the queue size ${this.size}`);
+    }
+    if (!arena.hasRoom) return false;
     for (;;) {
-      if (this.brokenReason !== undefined) return undefined;
+      if (this.brokenReason !== undefined) return false;
       const idx = this.availIdx(mem);
-      if (idx === undefined) return undefined;
+      if (idx === undefined) return false;
       const pending = (idx - this.nextAvail) & 0xffff;
-      if (pending === 0) return undefined;
+      if (pending === 0) return false;
       if (pending > this.size) {
         this.brokenReason = ChainError.INVALID_AVAIL_IDX;
-        return undefined;
+        return false;
       }
-      const head = this.readU16(mem, this.availRing + 4 + 2 * (this.nextAvail % this.size));
-      if (head === undefined) return undefined;
-      this.nextAvail = (this.nextAvail + 1) & 0xffff;
+      const pos = this.nextAvail;
+      const head = this.readU16(mem, this.availRing + 4 + 2 * (pos % this.size));
+      if (head === undefined) return false;
+      this.nextAvail = (pos + 1) & 0xffff;
       if (head >= this.size) {
         // An id we cannot hand back: the avail ring itself is corrupt.
         this.brokenReason = ChainError.INVALID_HEAD;
         this.malformed++;
-        return undefined;
+        return false;
       }
-      const result = this.parseChain(mem, head);
-      if (result instanceof DescriptorChain) return result;
+      const result = this.parseChain(mem, head, arena);
+      if (result === undefined) {
+        arena.availPos[arena.length - 1] = pos;
+        return true;
+      }
       this.malformed++;
       this.lastError = result;
       this.addUsed(mem, head, 0);
@@ -230,8 +261,15 @@ export class SplitQueue {
     this.storeU16(mem, this.usedRing, flags | VIRTQ_USED_F_NO_NOTIFY);
   }
 
-  private parseChain(mem: GuestMemory, head: number): DescriptorChain | ChainErrorMessage {
-    const out: Descriptor[] = [];
+  /** Parses chain `head` into the arena (committed only when valid); undefined when it was, else why not. */
+  private parseChain(mem: GuestMemory, head: number, arena: ChainArena): ChainErrorMessage | undefined {
+    const start = arena.descs;
+    const addrs = arena.addr;
+    const lens = arena.len;
+    let n = 0;
+    let firstWritable = -1;
+    let readable = 0;
+    let writableBytes = 0;
     let table = this.descTable;
     let tableSize = this.size;
     let index = head;
@@ -268,14 +306,34 @@ export class SplitQueue {
       }
       if (!mem.checkRange(addr, len)) return ChainError.ADDRESS_OUT_OF_MEMORY;
       const writable = (flags & VIRTQ_DESC_F_WRITE) !== 0;
-      if (writable) seenWritable = true;
-      else if (seenWritable) return ChainError.READABLE_AFTER_WRITABLE;
-      out.push({ addr, len, writable });
+      if (writable) {
+        if (!seenWritable) firstWritable = n;
+        seenWritable = true;
+        writableBytes += len;
+      } else if (seenWritable) {
+        return ChainError.READABLE_AFTER_WRITABLE;
+      } else {
+        readable += len;
+      }
+      // A chain has at most `size` buffers (§2.7.4.2), direct ones before an indirect table included.
+      if (n === this.size) return ChainError.LOOP;
+      addrs[start + n] = addr;
+      lens[start + n] = len;
+      n++;
       if ((flags & VIRTQ_DESC_F_NEXT) === 0) break;
       if (next >= tableSize) return ChainError.NEXT_OUT_OF_RANGE;
       index = next;
     }
-    return new DescriptorChain(head, out);
+    const c = arena.length;
+    arena.head[c] = head;
+    arena.descStart[c] = start;
+    arena.descCount[c] = n;
+    arena.firstWritable[c] = firstWritable < 0 ? n : firstWritable;
+    arena.readable[c] = readable;
+    arena.writable[c] = writableBytes;
+    arena.length = c + 1;
+    arena.descs = start + n;
+    return undefined;
   }
 
   private storeUsedElem(mem: GuestMemory, usedIndex: number, head: number, len: number): boolean {

@@ -15,6 +15,8 @@ export const TUNSETOFFLOAD = 0x400454d0;
 export const TUNSETTXFILTER = 0x400454d1;
 /** `_IOR('T', 210, unsigned int)`: name and flags of the attached device (struct ifreq *). */
 export const TUNGETIFF = 0x800454d2;
+/** `_IOW('T', 212, int)`: send buffer of the device's sockets, bytes; writes get EAGAIN when it is full (int *). */
+export const TUNSETSNDBUF = 0x400454d4;
 /** `_IOR('T', 215, int)`: size of the virtio-net header prepended to frames (int *). */
 export const TUNGETVNETHDRSZ = 0x800454d7;
 /** `_IOW('T', 216, int)`: set the virtio-net header size, e.g. 12 (int *). */

@@ -24,6 +24,11 @@ export const IORING_ENTER_GETEVENTS = 1 << 0;
 
 /** io_uring_sqe.opcode: vectored write (like writev/pwritev2). */
 export const IORING_OP_WRITEV = 2;
+/**
+ * linux/fs.h `RWF_NOWAIT`, as an SQE's rw_flags: fail with EAGAIN instead of waiting. Without it
+ * io_uring waits for room itself (it polls the file and retries), and io_uring_enter blocks.
+ */
+export const RWF_NOWAIT = 0x00000008;
 
 /** sizeof(struct io_uring_params). */
 export const IO_URING_PARAMS_SIZE = 120;

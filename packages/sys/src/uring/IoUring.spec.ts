@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { closeFd } from '../fd/closeFd.ts';
 import { IoVecArray } from '../fd/IoVecArray.ts';
 import { readFd } from '../fd/readFd.ts';
+import { writeFd } from '../fd/writeFd.ts';
 import { setNonBlocking } from '../fd/setNonBlocking.ts';
-import { EBADF } from '../linux/errno.ts';
+import { EAGAIN, EBADF } from '../linux/errno.ts';
 import { O_CLOEXEC } from '../linux/fcntl.ts';
 import { fdCount } from '../testing/fdCount.ts';
 import { socketpair } from '../unix/socketpair.ts';
@@ -73,6 +74,34 @@ describe('IoUring', () => {
       expect(ring.submitAndWait()).toBe(3);
       expect(Array.from(ring.results.subarray(0, 3))).toEqual([2, -EBADF, 2]);
       expect(readN(b, 16)).toBe('okok');
+    } finally {
+      ring.close();
+      closeFd(a);
+      closeFd(b);
+    }
+  });
+
+  it('with noWait, a write that finds no room completes at once with -EAGAIN, and goes through once there is room', () => {
+    const ring = IoUring.create(2);
+    const [a, b] = socketpair();
+    try {
+      setNonBlocking(a, true);
+      setNonBlocking(b, true);
+      const chunk = new Uint8Array(4096);
+      let filled = 0;
+      while (writeFd(a, chunk) > 0) filled++; // until the socket's send buffer is full
+      expect(filled).toBeGreaterThan(0);
+      const iov = new IoVecArray(1);
+      iov.pushBytes(bytes('late'));
+      ring.prepWritev(a, Number(iov.address), 1, 0, true);
+      expect(ring.submitAndWait()).toBe(1); // returns: without noWait it would wait for room
+      expect(ring.results[0]).toBe(-EAGAIN);
+      const sink = new Uint8Array(1 << 16);
+      while (readFd(b, sink) > 0); // room again
+      ring.prepWritev(a, Number(iov.address), 1, 1, true);
+      ring.submitAndWait();
+      expect(ring.results[1]).toBe(4);
+      expect(readN(b, 16)).toBe('late');
     } finally {
       ring.close();
       closeFd(a);

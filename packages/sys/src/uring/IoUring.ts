@@ -14,6 +14,7 @@ import {
   IORING_OFF_SQ_RING,
   IORING_OFF_SQES,
   IORING_OP_WRITEV,
+  RWF_NOWAIT,
   NR_io_uring_enter,
   NR_io_uring_setup,
 } from '../linux/io_uring.ts';
@@ -147,9 +148,11 @@ export class IoUring {
    * Queues an IORING_OP_WRITEV of the `iovcnt` struct iovecs at host address `iovAddr` to `fd`
    * (at the file position: off = -1). The iovecs and their buffers must stay valid until
    * `submitAndWait` returns. `userData` (0..entries-1) names the slot of `results` that gets the
-   * result. Throws when `entries` SQEs are already queued.
+   * result. With `noWait` (RWF_NOWAIT) a write that finds no room completes at once with -EAGAIN;
+   * without it io_uring waits for room and `submitAndWait` blocks meanwhile. Throws when `entries`
+   * SQEs are already queued.
    */
-  prepWritev(fd: number, iovAddr: number, iovcnt: number, userData: number): void {
+  prepWritev(fd: number, iovAddr: number, iovcnt: number, userData: number, noWait = false): void {
     if (this.closed) throw new VnicError('invalid-state', 'io_uring is closed');
     const n = this.queued;
     if (n === this.entries) throw new VnicError('invalid-state', `io_uring submission queue is full (${this.entries} entries): submit first`);
@@ -164,7 +167,7 @@ export class IoUring {
     w[b + 4] = addrLo;
     w[b + 5] = (iovAddr - addrLo) / TWO_32;
     w[b + 6] = iovcnt;
-    w[b + 7] = 0; // rw_flags
+    w[b + 7] = noWait ? RWF_NOWAIT : 0; // rw_flags
     w[b + 8] = userData;
     w.fill(0, b + 9, b + SQE_WORDS);
     this.queued = n + 1;
