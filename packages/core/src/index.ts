@@ -33,6 +33,7 @@ export {
   featureBit,
   hasFeature,
 } from './defs/virtio.ts';
+export { featureBits } from './defs/featureBits.ts';
 
 export { VnicError } from './errors/VnicError.ts';
 export { WarningCoalescer } from './events/WarningCoalescer.ts';
@@ -159,6 +160,7 @@ export { checkNetFeatures } from './net/checkNetFeatures.ts';
 export { pruneNetFeatures } from './net/pruneNetFeatures.ts';
 export { guestOffloadFeatures } from './net/guestOffloadFeatures.ts';
 export { netDeviceFeatures } from './net/netDeviceFeatures.ts';
+export { NET_CTRL_FEATURES } from './net/NET_CTRL_FEATURES.ts';
 export { offeredQueuePairs } from './net/offeredQueuePairs.ts';
 
 export { NetDeviceBase } from './device/NetDeviceBase.ts';
