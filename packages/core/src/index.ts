@@ -150,6 +150,7 @@ export { NetCtrlError } from './net/NetCtrlError.ts';
 export type { NetCtrlErrorMessage } from './net/NetCtrlError.ts';
 export type { NetCtrlRxMode } from './net/NetCtrlRxMode.ts';
 export type { NetCtrlState } from './net/NetCtrlState.ts';
+export { initialNetCtrlState } from './net/initialNetCtrlState.ts';
 export { decodeNetCtrlCommand } from './net/decodeNetCtrlCommand.ts';
 export { encodeNetCtrlCommand } from './net/encodeNetCtrlCommand.ts';
 export { rxFilterAccepts } from './net/rxFilterAccepts.ts';

@@ -1,4 +1,4 @@
-import type { NetCtrlState } from '@vnic/core';
+import { initialNetCtrlState, type NetCtrlState } from '@vnic/core';
 
 // Layout (bytes): Int32 [seq, link, flags, unicast count, multicast count], the default MAC at 32,
 // the unicast table at 40, the multicast table at 424 (64 entries of 6 bytes each), the VLAN
@@ -124,22 +124,7 @@ export class SharedNetState {
 }
 
 function emptyState(): Mutable<NetCtrlState> {
-  return {
-    promisc: true,
-    allmulti: false,
-    alluni: false,
-    nomulti: false,
-    nouni: false,
-    nobcast: false,
-    mac: new Uint8Array(6),
-    unicast: [],
-    multicast: [],
-    uniOverflow: false,
-    multiOverflow: false,
-    vlans: new Uint32Array(VLAN_WORDS),
-    activePairs: 1,
-    guestOffloads: 0n,
-  };
+  return { ...initialNetCtrlState(new Uint8Array(6), 0n) };
 }
 
 function writeTable(bytes: Uint8Array, at: number, macs: readonly Uint8Array[]): number {
