@@ -5,7 +5,7 @@ import * as N from '@vnic/core/virtio_net';
 import { EventFd, Tap } from '@vnic/sys';
 import { testNetConfig, thrownBy } from '@vnic/core/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { fdCount, hostTapPeer, uniqueName } from '@vnic/sys/testing';
+import { cleanupAfterEach, fdCount, hostTapPeer, uniqueName } from '@vnic/sys/testing';
 import { VirtioNetError } from './VirtioNetError.ts';
 import { VirtioNetTapDevice } from './VirtioNetTapDevice.ts';
 
@@ -29,16 +29,7 @@ describe('VirtioNetTapDevice.open: the config section', () => {
 });
 
 const peer = hostTapPeer();
-const cleanups: (() => void | Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) {
-    try {
-      await c();
-    } catch (e) {
-      console.warn('cleanup failed:', e);
-    }
-  }
-});
+const cleanups = cleanupAfterEach(afterEach);
 
 describe.skipIf(peer.skip)('VirtioNetTapDevice on the host kernel', () => {
   beforeAll(() => {

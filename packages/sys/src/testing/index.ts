@@ -7,3 +7,4 @@ export { Netns } from './Netns.ts';
 export { uniqueName } from './uniqueName.ts';
 export { fdCount } from './fdCount.ts';
 export { waitUntil } from './waitUntil.ts';
+export { cleanupAfterEach } from './cleanupAfterEach.ts';
