@@ -6,33 +6,10 @@ import { VirtioMmioTransport } from '../../packages/core/src/mmio/VirtioMmioTran
 import type { QueueHost } from '../../packages/core/src/device/QueueHost.ts';
 import { GuestMemory } from '../../packages/core/src/memory/GuestMemory.ts';
 import type { QueueState } from '../../packages/core/src/queue/QueueState.ts';
+import { mmioNetConfig } from '../../packages/core/src/testing/mmioNetConfig.ts';
 import { FuzzOracleError } from '../FuzzOracleError.ts';
 
-const CONFIG: NetDeviceConfig = {
-  id: 'fuzz0',
-  backend: 'fuzz',
-  mac: Uint8Array.of(0x52, 0x54, 0, 0, 0, 1),
-  queuePairs: 2,
-  queueSize: 256,
-  mtu: 1500,
-  offloads: {
-    csum: true,
-    guestCsum: true,
-    hostTso4: true,
-    hostTso6: true,
-    hostEcn: true,
-    hostUfo: false,
-    guestTso4: true,
-    guestTso6: true,
-    guestEcn: true,
-    guestUfo: false,
-  },
-  mrgRxbuf: true,
-  eventIdx: true,
-  indirectDesc: true,
-  ctrlVq: true,
-  options: {},
-};
+const CONFIG: NetDeviceConfig = mmioNetConfig({ id: 'fuzz0', backend: 'fuzz', mac: Uint8Array.of(0x52, 0x54, 0, 0, 0, 1) });
 
 /** A device with no data plane (activation and reset succeed at once): only the transport is under test. */
 class NullDevice extends NetDeviceBase {

@@ -39,6 +39,7 @@ export {
   featureBit,
   hasFeature,
 } from './defs/virtio.ts';
+export { featureBits } from './defs/featureBits.ts';
 
 export { VnicError } from './errors/VnicError.ts';
 export { WarningCoalescer } from './events/WarningCoalescer.ts';
@@ -161,6 +162,7 @@ export { NetCtrlError } from './net/NetCtrlError.ts';
 export type { NetCtrlErrorMessage } from './net/NetCtrlError.ts';
 export type { NetCtrlRxMode } from './net/NetCtrlRxMode.ts';
 export type { NetCtrlState } from './net/NetCtrlState.ts';
+export { initialNetCtrlState } from './net/initialNetCtrlState.ts';
 export { decodeNetCtrlCommand } from './net/decodeNetCtrlCommand.ts';
 export { encodeNetCtrlCommand } from './net/encodeNetCtrlCommand.ts';
 export { rxFilterAccepts } from './net/rxFilterAccepts.ts';
@@ -171,6 +173,7 @@ export { checkNetFeatures } from './net/checkNetFeatures.ts';
 export { pruneNetFeatures } from './net/pruneNetFeatures.ts';
 export { guestOffloadFeatures } from './net/guestOffloadFeatures.ts';
 export { netDeviceFeatures } from './net/netDeviceFeatures.ts';
+export { NET_CTRL_FEATURES } from './net/NET_CTRL_FEATURES.ts';
 export { offeredQueuePairs } from './net/offeredQueuePairs.ts';
 
 export { NetDeviceBase } from './device/NetDeviceBase.ts';

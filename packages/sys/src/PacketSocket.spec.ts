@@ -1,6 +1,7 @@
 import { readlinkSync } from 'node:fs';
 import { VnicError } from '@vnic/core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from './testing/cleanupAfterEach.ts';
 import { readFd } from './fd/readFd.ts';
 import { writeFd } from './fd/writeFd.ts';
 import { IFF_MULTI_QUEUE, IFF_NO_PI, IFF_PERSIST, IFF_TAP, IFF_VNET_HDR } from './linux/if_tun.ts';
@@ -43,16 +44,7 @@ async function next(read: (buf: Uint8Array) => number, want: (f: Uint8Array) => 
 const ownNetns = (): string => readlinkSync('/proc/thread-self/ns/net');
 
 const peer = hostTapPeer();
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0).reverse()) {
-    try {
-      c();
-    } catch (e) {
-      console.warn('cleanup failed:', e);
-    }
-  }
-});
+const cleanups = cleanupAfterEach(afterEach);
 
 describe('PacketSocket argument checks', () => {
   it('rejects bad interface and namespace names before any call', () => {

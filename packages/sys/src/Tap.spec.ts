@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { VnicError } from '@vnic/core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from './testing/cleanupAfterEach.ts';
 import { Epoll } from './Epoll.ts';
 import { dupFd } from './fd/dupFd.ts';
 import { IoVecArray } from './fd/IoVecArray.ts';
@@ -110,16 +111,7 @@ function drain(ep: Epoll, fds: readonly number[], onFrame: (frame: Uint8Array, q
 }
 
 const peer = hostTapPeer();
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0).reverse()) {
-    try {
-      c();
-    } catch (e) {
-      console.warn('cleanup failed:', e);
-    }
-  }
-});
+const cleanups = cleanupAfterEach(afterEach);
 /** Closes `tap` after the test (and deletes its interface if it was left persistent). */
 function track(tap: Tap): Tap {
   cleanups.push(() => {

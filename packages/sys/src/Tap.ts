@@ -4,32 +4,7 @@ import { openFd } from './fd/openFd.ts';
 import { setNonBlocking } from './fd/setNonBlocking.ts';
 import { EBUSY, EINVAL, ENOENT } from './linux/errno.ts';
 import { O_RDWR } from './linux/fcntl.ts';
-import {
-  IFF_ATTACH_QUEUE,
-  IFF_DETACH_QUEUE,
-  IFF_MULTI_QUEUE,
-  IFF_NO_PI,
-  IFF_TAP,
-  IFF_VNET_HDR,
-  TUN_F_CSUM,
-  TUN_F_TSO4,
-  TUN_F_TSO6,
-  TUN_F_TSO_ECN,
-  TUN_F_UFO,
-  TUN_F_USO4,
-  TUN_F_USO6,
-  TUNGETFEATURES,
-  TUNGETIFF,
-  TUNSETIFF,
-  TUNSETOFFLOAD,
-  TUNSETPERSIST,
-  TUN_FILTER_SIZE,
-  TUN_FLT_ALLMULTI,
-  TUNSETQUEUE,
-  TUNSETSNDBUF,
-  TUNSETTXFILTER,
-  TUNSETVNETHDRSZ,
-} from './linux/if_tun.ts';
+import * as T from './linux/if_tun.ts';
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM } from './linux/socket.ts';
 import { IFF_UP, IFNAMSIZ, IFREQ_SIZE, IFREQ_UNION_OFFSET, SIOCGIFFLAGS, SIOCGIFINDEX, SIOCGIFMTU, SIOCSIFFLAGS, SIOCSIFMTU } from './linux/sockios.ts';
 import { libc } from './native/libc.ts';
@@ -54,12 +29,12 @@ const MAX_QUEUES = 256;
 
 /** Offload bits probeOffloads tries, each with the bits the kernel needs alongside it. */
 const PROBES: readonly (readonly [bit: number, needs: number])[] = [
-  [TUN_F_TSO4, 0],
-  [TUN_F_TSO6, 0],
-  [TUN_F_TSO_ECN, TUN_F_TSO4],
-  [TUN_F_UFO, 0],
-  [TUN_F_USO4, TUN_F_USO6],
-  [TUN_F_USO6, TUN_F_USO4],
+  [T.TUN_F_TSO4, 0],
+  [T.TUN_F_TSO6, 0],
+  [T.TUN_F_TSO_ECN, T.TUN_F_TSO4],
+  [T.TUN_F_UFO, 0],
+  [T.TUN_F_USO4, T.TUN_F_USO6],
+  [T.TUN_F_USO6, T.TUN_F_USO4],
 ];
 
 function ifreq(name: string): Buffer {
@@ -120,7 +95,7 @@ export class Tap {
     if (queues > 1 && !multiQueue) throw new VnicError('invalid-argument', `${queues} tap queues need multiQueue`);
     let name = options.name ?? '';
     checkName(name);
-    const flags = IFF_TAP | IFF_NO_PI | (options.vnetHdr === false ? 0 : IFF_VNET_HDR) | (multiQueue ? IFF_MULTI_QUEUE : 0);
+    const flags = T.IFF_TAP | T.IFF_NO_PI | (options.vnetHdr === false ? 0 : T.IFF_VNET_HDR) | (multiQueue ? T.IFF_MULTI_QUEUE : 0);
     const fds: number[] = [];
     try {
       for (let q = 0; q < queues; q++) {
@@ -129,7 +104,7 @@ export class Tap {
         const ifr = ifreq(name);
         ifr.writeUInt16LE(flags, IFREQ_UNION_OFFSET);
         // NATIVE: `ifr` is read and written by the kernel during the call only.
-        if (libc.ioctlPtr(fd, TUNSETIFF, ifr) < 0) {
+        if (libc.ioctlPtr(fd, T.TUNSETIFF, ifr) < 0) {
           const errno = libc.errno();
           throw new SysError({ syscall: 'ioctl', request: 'TUNSETIFF', errno, target: name === '' ? TUN_PATH : name, hint: SETIFF_HINTS.get(errno) });
         }
@@ -162,7 +137,7 @@ export class Tap {
     if (actual === undefined) {
       const ifr = Buffer.alloc(IFREQ_SIZE);
       // NATIVE: the kernel fills `ifr` (name, flags) during the call.
-      if (libc.ioctlPtr(fds[0]!, TUNGETIFF, ifr) < 0) {
+      if (libc.ioctlPtr(fds[0]!, T.TUNGETIFF, ifr) < 0) {
         throw new SysError({
           syscall: 'ioctl',
           request: 'TUNGETIFF',
@@ -191,7 +166,7 @@ export class Tap {
   features(): number {
     const out = new Uint32Array(1);
     // NATIVE: the kernel writes one unsigned int into `out`.
-    this.tunIoctlPtr(0, TUNGETFEATURES, 'TUNGETFEATURES', out);
+    this.tunIoctlPtr(0, T.TUNGETFEATURES, 'TUNGETFEATURES', out);
     return out[0]!;
   }
 
@@ -202,14 +177,14 @@ export class Tap {
   flags(): number {
     const ifr = Buffer.alloc(IFREQ_SIZE);
     // NATIVE: the kernel fills `ifr` (name, flags) during the call.
-    this.tunIoctlPtr(0, TUNGETIFF, 'TUNGETIFF', ifr);
+    this.tunIoctlPtr(0, T.TUNGETIFF, 'TUNGETIFF', ifr);
     return ifr.readUInt16LE(IFREQ_UNION_OFFSET);
   }
 
   /** Sets the virtio-net header size: 10 (legacy), 12 (mergeable buffers / virtio 1.x) (TUNSETVNETHDRSZ). */
   setVnetHdrSize(size: number): void {
     // NATIVE: the kernel reads one int from the array during the call.
-    this.tunIoctlPtr(0, TUNSETVNETHDRSZ, 'TUNSETVNETHDRSZ', new Int32Array([size]));
+    this.tunIoctlPtr(0, T.TUNSETVNETHDRSZ, 'TUNSETVNETHDRSZ', new Int32Array([size]));
   }
 
   /**
@@ -222,13 +197,13 @@ export class Tap {
       throw new VnicError('invalid-argument', `tap ${this.name}: send buffer ${bytes} is not an integer in 1..2147483647`);
     }
     // NATIVE: the kernel reads one int from the array during the call.
-    this.tunIoctlPtr(0, TUNSETSNDBUF, 'TUNSETSNDBUF', new Int32Array([bytes]));
+    this.tunIoctlPtr(0, T.TUNSETSNDBUF, 'TUNSETSNDBUF', new Int32Array([bytes]));
   }
 
   /** Tells the kernel which TUN_F_* offloads this side handles (TUNSETOFFLOAD); applies to every queue. */
   setOffload(flags: number): void {
     this.assertOpen();
-    if (libc.ioctlInt(this.queueFds[0]!, TUNSETOFFLOAD, flags >>> 0) < 0) {
+    if (libc.ioctlInt(this.queueFds[0]!, T.TUNSETOFFLOAD, flags >>> 0) < 0) {
       const errno = libc.errno();
       throw new SysError({
         syscall: 'ioctl',
@@ -252,10 +227,10 @@ export class Tap {
     this.assertOpen();
     const fd = this.queueFds[0]!;
     try {
-      if (libc.ioctlInt(fd, TUNSETOFFLOAD, TUN_F_CSUM) < 0) return 0;
-      let accepted = TUN_F_CSUM;
+      if (libc.ioctlInt(fd, T.TUNSETOFFLOAD, T.TUN_F_CSUM) < 0) return 0;
+      let accepted = T.TUN_F_CSUM;
       for (const [bit, needs] of PROBES) {
-        if (libc.ioctlInt(fd, TUNSETOFFLOAD, TUN_F_CSUM | bit | needs) === 0) accepted |= bit;
+        if (libc.ioctlInt(fd, T.TUNSETOFFLOAD, T.TUN_F_CSUM | bit | needs) === 0) accepted |= bit;
       }
       return accepted;
     } finally {
@@ -272,15 +247,15 @@ export class Tap {
    */
   setTxFilter(filter: { readonly allMulti: boolean; readonly addrs: readonly Uint8Array[] } | undefined): void {
     const addrs = filter?.addrs ?? [];
-    const buf = Buffer.alloc(TUN_FILTER_SIZE + 6 * addrs.length);
-    buf.writeUInt16LE(filter?.allMulti === true ? TUN_FLT_ALLMULTI : 0, 0);
+    const buf = Buffer.alloc(T.TUN_FILTER_SIZE + 6 * addrs.length);
+    buf.writeUInt16LE(filter?.allMulti === true ? T.TUN_FLT_ALLMULTI : 0, 0);
     buf.writeUInt16LE(addrs.length, 2);
     addrs.forEach((a, i) => {
       if (a.length !== 6) throw new VnicError('invalid-argument', `tap ${this.name}: filter address ${i} is not 6 bytes`);
-      buf.set(a, TUN_FILTER_SIZE + 6 * i);
+      buf.set(a, T.TUN_FILTER_SIZE + 6 * i);
     });
     // NATIVE: the kernel copies the filter during the call.
-    this.tunIoctlPtr(0, TUNSETTXFILTER, 'TUNSETTXFILTER', buf);
+    this.tunIoctlPtr(0, T.TUNSETTXFILTER, 'TUNSETTXFILTER', buf);
   }
 
   /** Sets the MTU (SIOCSIFMTU). */
@@ -316,7 +291,7 @@ export class Tap {
   /** Makes the interface outlive its fds, or not (TUNSETPERSIST). */
   setPersistent(on: boolean): void {
     this.assertOpen();
-    if (libc.ioctlInt(this.queueFds[0]!, TUNSETPERSIST, on ? 1 : 0) < 0) {
+    if (libc.ioctlInt(this.queueFds[0]!, T.TUNSETPERSIST, on ? 1 : 0) < 0) {
       throw new SysError({ syscall: 'ioctl', request: 'TUNSETPERSIST', errno: libc.errno(), target: this.name });
     }
   }
@@ -335,8 +310,8 @@ export class Tap {
       throw new VnicError('invalid-argument', `tap ${this.name} has no queue ${index} (it has ${this.queueFds.length})`);
     }
     const ifr = Buffer.alloc(IFREQ_SIZE);
-    ifr.writeUInt16LE(on ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE, IFREQ_UNION_OFFSET);
-    this.tunIoctlPtr(index, TUNSETQUEUE, 'TUNSETQUEUE', ifr);
+    ifr.writeUInt16LE(on ? T.IFF_ATTACH_QUEUE : T.IFF_DETACH_QUEUE, IFREQ_UNION_OFFSET);
+    this.tunIoctlPtr(index, T.TUNSETQUEUE, 'TUNSETQUEUE', ifr);
   }
 
   /** Closes every queue fd (all of them, even if one fails); later calls do nothing. */

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
-import { DEFAULT_NET_OFFLOADS, featureBit, hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_VERSION_1, type NetDeviceConfig } from '@vnic/core';
+import { featureBit, hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_VERSION_1, type NetDeviceConfig } from '@vnic/core';
 import * as N from '@vnic/core/virtio_net';
 import { TUN_F_CSUM, TUN_F_TSO4, TUN_F_UFO } from '@vnic/sys';
+import { testNetConfig, thrownBy } from '@vnic/core/testing';
 import { describe, expect, it } from 'vitest';
 import { fdCount, needsPeer } from '@vnic/sys/testing';
 import { validateVhostNetOptions } from './validateVhostNetOptions.ts';
@@ -12,31 +13,10 @@ import { VhostNetError } from './VhostNetError.ts';
 // Host-side specs. The kernel data plane itself is tested inside a VM (test/vm/vhost-net).
 
 function config(options: Record<string, unknown>, over: Partial<NetDeviceConfig> = {}): NetDeviceConfig {
-  return {
-    id: 'vhn0',
-    backend: 'vhost-net',
-    mac: Uint8Array.of(0x52, 0x54, 0, 0x7e, 0x20, 0x01),
-    queuePairs: 1,
-    queueSize: 256,
-    offloads: DEFAULT_NET_OFFLOADS,
-    mrgRxbuf: true,
-    eventIdx: true,
-    indirectDesc: true,
-    ctrlVq: true,
-    options,
-    ...over,
-  };
+  return testNetConfig({ id: 'vhn0', backend: 'vhost-net', mac: Uint8Array.of(0x52, 0x54, 0, 0x7e, 0x20, 0x01), options, ...over });
 }
 
-function thrown(fn: () => unknown): VhostNetError {
-  try {
-    fn();
-  } catch (e) {
-    if (VhostNetError.is(e)) return e;
-    throw e;
-  }
-  throw new Error('did not throw');
-}
+const thrown = (fn: () => unknown): VhostNetError => thrownBy(VhostNetError, fn);
 
 describe('validateVhostNetOptions', () => {
   it('accepts the tap fields and vhostFds', () => {

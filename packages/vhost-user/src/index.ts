@@ -3,41 +3,16 @@
 export { VhostUserError } from './VhostUserError.ts';
 
 export * as vhost_user from '@vnic/vhost-user-protocol/vhost_user';
-export {
-  VHOST_MEMORY_BASELINE_NREGIONS,
-  VHOST_USER_F_PROTOCOL_FEATURES,
-  VHOST_USER_HDR_SIZE,
-  VHOST_USER_MAX_FDS,
-  VHOST_USER_MAX_PAYLOAD_SIZE,
-  VHOST_USER_NEED_REPLY_MASK,
-  VHOST_USER_PROTOCOL_F_BACKEND_REQ,
-  VHOST_USER_PROTOCOL_F_CONFIG,
-  VHOST_USER_PROTOCOL_F_MQ,
-  VHOST_USER_PROTOCOL_F_REPLY_ACK,
-  VHOST_USER_PROTOCOL_F_STATUS,
-  VHOST_USER_REPLY_MASK,
-  VHOST_USER_VERSION,
-} from '@vnic/vhost-user-protocol/vhost_user';
-export { FrontendReq } from '@vnic/vhost-user-protocol';
-export { BackendReq } from '@vnic/vhost-user-protocol';
-export type { VhostUserHeader } from '@vnic/vhost-user-protocol';
-export type { VhostVringState } from '@vnic/vhost-user-protocol';
-export type { VhostUserMemoryRegion } from '@vnic/vhost-user-protocol';
-export type { VhostUserConfigSpace } from '@vnic/vhost-user-protocol';
-export { encodeMessage } from '@vnic/vhost-user-protocol';
-export { decodeHeader } from '@vnic/vhost-user-protocol';
-export { requestName } from '@vnic/vhost-user-protocol';
-export { encodeU64 } from '@vnic/vhost-user-protocol';
-export { decodeU64 } from '@vnic/vhost-user-protocol';
-export { encodeVringState } from '@vnic/vhost-user-protocol';
-export { decodeVringState } from '@vnic/vhost-user-protocol';
-export { encodeVringAddr } from '@vnic/vhost-user-protocol';
-export { decodeVringAddr } from '@vnic/vhost-user-protocol';
-export { encodeMemoryTable } from '@vnic/vhost-user-protocol';
-export { decodeMemoryTable } from '@vnic/vhost-user-protocol';
-export { encodeConfigSpace } from '@vnic/vhost-user-protocol';
-export { decodeConfigSpace } from '@vnic/vhost-user-protocol';
-export { validateReply } from '@vnic/vhost-user-protocol';
+// The protocol's API, re-exported by topic (each name is defined in @vnic/vhost-user-protocol).
+export { VHOST_USER_HDR_SIZE, VHOST_USER_MAX_FDS, VHOST_USER_MAX_PAYLOAD_SIZE, VHOST_MEMORY_BASELINE_NREGIONS } from '@vnic/vhost-user-protocol/vhost_user';
+export { VHOST_USER_VERSION, VHOST_USER_REPLY_MASK, VHOST_USER_NEED_REPLY_MASK } from '@vnic/vhost-user-protocol/vhost_user';
+export { VHOST_USER_F_PROTOCOL_FEATURES, VHOST_USER_PROTOCOL_F_MQ, VHOST_USER_PROTOCOL_F_REPLY_ACK } from '@vnic/vhost-user-protocol/vhost_user';
+export { VHOST_USER_PROTOCOL_F_BACKEND_REQ, VHOST_USER_PROTOCOL_F_CONFIG, VHOST_USER_PROTOCOL_F_STATUS } from '@vnic/vhost-user-protocol/vhost_user';
+export { FrontendReq, BackendReq, requestName, validateReply } from '@vnic/vhost-user-protocol';
+export type { VhostUserHeader, VhostVringState, VhostUserMemoryRegion, VhostUserConfigSpace } from '@vnic/vhost-user-protocol';
+export { encodeMessage, decodeHeader, encodeU64, decodeU64 } from '@vnic/vhost-user-protocol';
+export { encodeVringState, decodeVringState, encodeVringAddr, decodeVringAddr } from '@vnic/vhost-user-protocol';
+export { encodeMemoryTable, decodeMemoryTable, encodeConfigSpace, decodeConfigSpace } from '@vnic/vhost-user-protocol';
 
 export { BackendChannel } from './connection/BackendChannel.ts';
 export type { BackendChannelHandlers } from './connection/BackendChannel.ts';

@@ -1,27 +1,11 @@
-import { rxFilterAccepts, type NetCtrlState } from '@vnic/core';
+import { initialNetCtrlState, rxFilterAccepts, type NetCtrlState } from '@vnic/core';
 import { describe, expect, it } from 'vitest';
 import { SharedNetState } from './SharedNetState.ts';
 
 const MAC = Uint8Array.of(0x52, 0x54, 0, 1, 2, 3);
 
 function state(over: Partial<NetCtrlState> = {}): NetCtrlState {
-  return {
-    promisc: false,
-    allmulti: false,
-    alluni: false,
-    nomulti: false,
-    nouni: false,
-    nobcast: false,
-    mac: MAC,
-    unicast: [],
-    multicast: [],
-    uniOverflow: false,
-    multiOverflow: false,
-    vlans: new Uint32Array(128),
-    activePairs: 1,
-    guestOffloads: 0n,
-    ...over,
-  };
+  return { ...initialNetCtrlState(MAC, 0n), promisc: false, vlans: new Uint32Array(128), ...over };
 }
 
 function frame(dst: number[], vid?: number): Uint8Array {

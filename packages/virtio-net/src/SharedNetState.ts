@@ -1,4 +1,4 @@
-import type { NetCtrlState } from '@vnic/core';
+import { initialNetCtrlState, type NetCtrlState } from '@vnic/core';
 
 // Layout (bytes): Int32 [seq, link, flags, unicast count, multicast count], the default MAC at 32,
 // the unicast table at 40, the multicast table at 424 (64 entries of 6 bytes each), the VLAN
@@ -17,14 +17,11 @@ const VLAN_WORDS = 128;
 const SIZE = VLAN_AT + 4 * VLAN_WORDS;
 const MAX_TRIES = 1_000_000;
 
-const F_PROMISC = 1;
-const F_ALLMULTI = 2;
-const F_ALLUNI = 4;
-const F_NOMULTI = 8;
-const F_NOUNI = 16;
-const F_NOBCAST = 32;
-const F_UNI_OVERFLOW = 64;
-const F_MULTI_OVERFLOW = 128;
+/** The boolean fields of the filter held in the flags word: field i is bit `1 << i`. */
+const FLAG_FIELDS = ['promisc', 'allmulti', 'alluni', 'nomulti', 'nouni', 'nobcast', 'uniOverflow', 'multiOverflow'] as const;
+const F_PROMISC = 1 << FLAG_FIELDS.indexOf('promisc');
+const F_UNI_OVERFLOW = 1 << FLAG_FIELDS.indexOf('uniOverflow');
+const F_MULTI_OVERFLOW = 1 << FLAG_FIELDS.indexOf('multiOverflow');
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -74,15 +71,9 @@ export class SharedNetState {
   writeFilter(state: NetCtrlState): void {
     const ints = this.ints;
     const seq = Atomics.add(ints, SEQ, 1) + 1; // odd: writing
-    ints[FLAGS] =
-      (state.promisc ? F_PROMISC : 0) |
-      (state.allmulti ? F_ALLMULTI : 0) |
-      (state.alluni ? F_ALLUNI : 0) |
-      (state.nomulti ? F_NOMULTI : 0) |
-      (state.nouni ? F_NOUNI : 0) |
-      (state.nobcast ? F_NOBCAST : 0) |
-      (state.uniOverflow || state.unicast.length > TABLE ? F_UNI_OVERFLOW : 0) |
-      (state.multiOverflow || state.multicast.length > TABLE ? F_MULTI_OVERFLOW : 0);
+    let flags = (state.unicast.length > TABLE ? F_UNI_OVERFLOW : 0) | (state.multicast.length > TABLE ? F_MULTI_OVERFLOW : 0);
+    for (let i = 0; i < FLAG_FIELDS.length; i++) if (state[FLAG_FIELDS[i]!]) flags |= 1 << i;
+    ints[FLAGS] = flags;
     this.bytes.set(state.mac.subarray(0, 6), MAC_AT);
     ints[UNI_COUNT] = writeTable(this.bytes, UNI_AT, state.unicast);
     ints[MULTI_COUNT] = writeTable(this.bytes, MULTI_AT, state.multicast);
@@ -102,14 +93,7 @@ export class SharedNetState {
       const before = Atomics.load(ints, SEQ);
       if ((before & 1) !== 0 && tries < MAX_TRIES) continue;
       const flags = ints[FLAGS]!;
-      s.promisc = (flags & F_PROMISC) !== 0;
-      s.allmulti = (flags & F_ALLMULTI) !== 0;
-      s.alluni = (flags & F_ALLUNI) !== 0;
-      s.nomulti = (flags & F_NOMULTI) !== 0;
-      s.nouni = (flags & F_NOUNI) !== 0;
-      s.nobcast = (flags & F_NOBCAST) !== 0;
-      s.uniOverflow = (flags & F_UNI_OVERFLOW) !== 0;
-      s.multiOverflow = (flags & F_MULTI_OVERFLOW) !== 0;
+      for (let i = 0; i < FLAG_FIELDS.length; i++) s[FLAG_FIELDS[i]!] = (flags & (1 << i)) !== 0;
       const mac = s.mac.length === 6 ? s.mac : new Uint8Array(6);
       mac.set(this.bytes.subarray(MAC_AT, MAC_AT + 6));
       s.mac = mac;
@@ -124,22 +108,7 @@ export class SharedNetState {
 }
 
 function emptyState(): Mutable<NetCtrlState> {
-  return {
-    promisc: true,
-    allmulti: false,
-    alluni: false,
-    nomulti: false,
-    nouni: false,
-    nobcast: false,
-    mac: new Uint8Array(6),
-    unicast: [],
-    multicast: [],
-    uniOverflow: false,
-    multiOverflow: false,
-    vlans: new Uint32Array(VLAN_WORDS),
-    activePairs: 1,
-    guestOffloads: 0n,
-  };
+  return { ...initialNetCtrlState(new Uint8Array(6), 0n) };
 }
 
 function writeTable(bytes: Uint8Array, at: number, macs: readonly Uint8Array[]): number {

@@ -3,40 +3,20 @@ import { existsSync, readFileSync } from 'node:fs';
 import { DEFAULT_NET_OFFLOADS, hasFeature, type NetDeviceConfig } from '@vnic/core';
 import * as N from '@vnic/core/virtio_net';
 import { EventFd, Tap } from '@vnic/sys';
+import { testNetConfig, thrownBy } from '@vnic/core/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { fdCount, hostTapPeer, uniqueName } from '@vnic/sys/testing';
+import { cleanupAfterEach, fdCount, hostTapPeer, uniqueName } from '@vnic/sys/testing';
 import { VirtioNetError } from './VirtioNetError.ts';
 import { VirtioNetTapDevice } from './VirtioNetTapDevice.ts';
 
 function config(options: Record<string, unknown>, over: Partial<NetDeviceConfig> = {}): NetDeviceConfig {
-  return {
-    id: 'spec0',
-    backend: 'virtio-net',
-    mac: Uint8Array.of(0x52, 0x54, 0, 0x7e, 0x10, 0x01),
-    queuePairs: 1,
-    queueSize: 256,
-    offloads: DEFAULT_NET_OFFLOADS,
-    mrgRxbuf: true,
-    eventIdx: true,
-    indirectDesc: true,
-    ctrlVq: true,
-    options,
-    ...over,
-  };
+  return testNetConfig({ id: 'spec0', backend: 'virtio-net', mac: Uint8Array.of(0x52, 0x54, 0, 0x7e, 0x10, 0x01), options, ...over });
 }
 
 const exists = (name: string): boolean => existsSync(`/sys/class/net/${name}`);
 const sysfs = (name: string, attr: string): string => readFileSync(`/sys/class/net/${name}/${attr}`, 'utf8').trim();
 
-function thrown(fn: () => unknown): VirtioNetError {
-  try {
-    fn();
-  } catch (e) {
-    if (VirtioNetError.is(e)) return e;
-    throw e;
-  }
-  throw new Error('did not throw');
-}
+const thrown = (fn: () => unknown): VirtioNetError => thrownBy(VirtioNetError, fn);
 
 describe('VirtioNetTapDevice.open: the config section', () => {
   it('rejects a bad "virtio-net" section before touching any tap, naming the NIC and the fields', () => {
@@ -49,16 +29,7 @@ describe('VirtioNetTapDevice.open: the config section', () => {
 });
 
 const peer = hostTapPeer();
-const cleanups: (() => void | Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) {
-    try {
-      await c();
-    } catch (e) {
-      console.warn('cleanup failed:', e);
-    }
-  }
-});
+const cleanups = cleanupAfterEach(afterEach);
 
 describe.skipIf(peer.skip)('VirtioNetTapDevice on the host kernel', () => {
   beforeAll(() => {

@@ -1,7 +1,8 @@
-import { DEFAULT_NET_OFFLOADS, type NetDeviceConfig } from '@vnic/core';
+import type { NetDeviceConfig } from '@vnic/core';
 import { VIRTIO_NET_OK } from '@vnic/core/virtio_net';
 import { VirtioNetDriver } from '@vnic/driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testNetConfig } from '@vnic/core/testing';
 import { hostTapPeer } from '@vnic/sys/testing';
 import { frameSeq, isTestFrame, OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
 import { TapNetns } from '../../fixtures/TapNetns.ts';
@@ -18,19 +19,7 @@ const BROADCAST = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
 const MULTICAST = Uint8Array.of(0x01, 0x00, 0x5e, 0x00, 0x00, 0x42);
 
 function config(): NetDeviceConfig {
-  return {
-    id: 'vnt-filter',
-    backend: 'virtio-net',
-    mac: MAC,
-    queuePairs: 1,
-    queueSize: 256,
-    offloads: DEFAULT_NET_OFFLOADS,
-    mrgRxbuf: true,
-    eventIdx: true,
-    indirectDesc: true,
-    ctrlVq: true,
-    options: {},
-  };
+  return testNetConfig({ id: 'vnt-filter', backend: 'virtio-net', mac: MAC });
 }
 
 /** An 802.1Q-tagged test frame (TPID 0x8100, VLAN id `vid`). */

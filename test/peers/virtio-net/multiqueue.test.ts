@@ -1,6 +1,7 @@
-import { DEFAULT_NET_OFFLOADS, type NetDeviceConfig } from '@vnic/core';
+import type { NetDeviceConfig } from '@vnic/core';
 import { driverPort, formatMac, GuestNetStack, VirtioNetDriver } from '@vnic/driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testNetConfig } from '@vnic/core/testing';
 import { hostTapPeer } from '@vnic/sys/testing';
 import { nodeInNetns, pattern } from '../../fixtures/offloadFrames.ts';
 import { nsUdpServer } from '../../fixtures/nsUdpServer.ts';
@@ -16,19 +17,7 @@ const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x7e, 0x02, 0x02);
 const FLOWS = 64;
 
 function config(): NetDeviceConfig {
-  return {
-    id: 'vnt-mq',
-    backend: 'virtio-net',
-    mac: MAC,
-    queuePairs: 2,
-    queueSize: 256,
-    offloads: DEFAULT_NET_OFFLOADS,
-    mrgRxbuf: true,
-    eventIdx: true,
-    indirectDesc: true,
-    ctrlVq: true,
-    options: {},
-  };
+  return testNetConfig({ id: 'vnt-mq', backend: 'virtio-net', mac: MAC, queuePairs: 2 });
 }
 
 /** Sends one datagram to the guest from each of `flows` sockets (distinct source ports: distinct flows). */

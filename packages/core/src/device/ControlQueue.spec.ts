@@ -1,3 +1,4 @@
+import { testNetConfig } from '../testing/testNetConfig.ts';
 import { describe, expect, it } from 'vitest';
 import { featureBit, VIRTIO_F_EVENT_IDX } from '../defs/virtio.ts';
 import * as N from '../defs/virtio_net.ts';
@@ -7,7 +8,6 @@ import { encodeNetCtrlCommand } from '../net/encodeNetCtrlCommand.ts';
 import { DriverQueue } from '../queue/DriverQueue.ts';
 import type { QueueState } from '../queue/QueueState.ts';
 import type { ActivateContext } from './ActivateContext.ts';
-import { DEFAULT_NET_OFFLOADS } from './DEFAULT_NET_OFFLOADS.ts';
 import { FakeQueueHost } from './FakeQueueHost.ts';
 import { NetDeviceBase } from './NetDeviceBase.ts';
 import type { NetDeviceConfig } from './NetDeviceConfig.ts';
@@ -16,19 +16,7 @@ import type { QueueContext } from './QueueContext.ts';
 const BASE = 0x10000;
 const SIZE = 0x20000;
 const LAYOUT: GuestMemoryLayout = { regions: [{ guestPhysAddr: BASE, size: SIZE, fd: -1, fdOffset: 0, hostAddr: 0n }] };
-const CONFIG: NetDeviceConfig = {
-  id: 'nic7',
-  backend: 'test',
-  mac: Uint8Array.of(0x52, 0x54, 0, 0, 0, 7),
-  queuePairs: 1,
-  queueSize: 64,
-  offloads: DEFAULT_NET_OFFLOADS,
-  mrgRxbuf: true,
-  eventIdx: true,
-  indirectDesc: true,
-  ctrlVq: true,
-  options: {},
-};
+const CONFIG: NetDeviceConfig = testNetConfig({ id: 'nic7', mac: Uint8Array.of(0x52, 0x54, 0, 0, 0, 7), queueSize: 64 });
 const CTRL_KICK = 42;
 const CTRL_CALL = 43;
 

@@ -20,35 +20,12 @@ import type { QueueStats } from '../device/QueueStats.ts';
 import { VnicError } from '../errors/VnicError.ts';
 import type { GuestMemoryLayout } from '../memory/GuestMemoryLayout.ts';
 import type { QueueState } from '../queue/QueueState.ts';
+import { mmioNetConfig } from '../testing/mmioNetConfig.ts';
 import { VirtioMmioTransport } from './VirtioMmioTransport.ts';
 import type { VirtioMmioTransportOptions } from './VirtioMmioTransportOptions.ts';
 
 const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0xab, 0xcd, 0xef);
-const CONFIG: NetDeviceConfig = {
-  id: 'net0',
-  backend: 'test',
-  mac: MAC,
-  queuePairs: 2,
-  queueSize: 256,
-  mtu: 1500,
-  offloads: {
-    csum: true,
-    guestCsum: true,
-    hostTso4: true,
-    hostTso6: true,
-    hostEcn: true,
-    hostUfo: false,
-    guestTso4: true,
-    guestTso6: true,
-    guestEcn: true,
-    guestUfo: false,
-  },
-  mrgRxbuf: true,
-  eventIdx: true,
-  indirectDesc: true,
-  ctrlVq: true,
-  options: {},
-};
+const CONFIG: NetDeviceConfig = mmioNetConfig({ mac: MAC });
 const MEMORY: GuestMemoryLayout = {
   regions: [{ guestPhysAddr: 0, size: 0x10_0000, fd: 7, fdOffset: 0, hostAddr: 0x7f00_0000_0000n }],
 };

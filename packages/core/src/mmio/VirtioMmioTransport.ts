@@ -1,40 +1,5 @@
 import { VIRTIO_CONFIG_S_DRIVER_OK, VIRTIO_CONFIG_S_FEATURES_OK, VIRTIO_CONFIG_S_NEEDS_RESET } from '../defs/virtio.ts';
-import {
-  VIRTIO_MMIO_CONFIG,
-  VIRTIO_MMIO_CONFIG_GENERATION,
-  VIRTIO_MMIO_DEVICE_FEATURES,
-  VIRTIO_MMIO_DEVICE_FEATURES_SEL,
-  VIRTIO_MMIO_DEVICE_ID,
-  VIRTIO_MMIO_DRIVER_FEATURES,
-  VIRTIO_MMIO_DRIVER_FEATURES_SEL,
-  VIRTIO_MMIO_INT_CONFIG,
-  VIRTIO_MMIO_INT_VRING,
-  VIRTIO_MMIO_INTERRUPT_ACK,
-  VIRTIO_MMIO_INTERRUPT_STATUS,
-  VIRTIO_MMIO_MAGIC,
-  VIRTIO_MMIO_MAGIC_VALUE,
-  VIRTIO_MMIO_QUEUE_AVAIL_HIGH,
-  VIRTIO_MMIO_QUEUE_AVAIL_LOW,
-  VIRTIO_MMIO_QUEUE_DESC_HIGH,
-  VIRTIO_MMIO_QUEUE_DESC_LOW,
-  VIRTIO_MMIO_QUEUE_NOTIFY,
-  VIRTIO_MMIO_QUEUE_NUM,
-  VIRTIO_MMIO_QUEUE_NUM_MAX,
-  VIRTIO_MMIO_QUEUE_READY,
-  VIRTIO_MMIO_QUEUE_RESET,
-  VIRTIO_MMIO_QUEUE_SEL,
-  VIRTIO_MMIO_QUEUE_USED_HIGH,
-  VIRTIO_MMIO_QUEUE_USED_LOW,
-  VIRTIO_MMIO_SHM_BASE_HIGH,
-  VIRTIO_MMIO_SHM_BASE_LOW,
-  VIRTIO_MMIO_SHM_LEN_HIGH,
-  VIRTIO_MMIO_SHM_LEN_LOW,
-  VIRTIO_MMIO_SHM_SEL,
-  VIRTIO_MMIO_STATUS,
-  VIRTIO_MMIO_VENDOR_ID,
-  VIRTIO_MMIO_VERSION,
-  VIRTIO_MMIO_VERSION_2,
-} from '../defs/virtio_mmio.ts';
+import * as R from '../defs/virtio_mmio.ts';
 import type { ActivateContext } from '../device/ActivateContext.ts';
 import type { QueueContext } from '../device/QueueContext.ts';
 import type { VirtioNetDevice } from '../device/VirtioNetDevice.ts';
@@ -127,7 +92,7 @@ export class VirtioMmioTransport {
   /** Sets the used-buffer bit of InterruptStatus and interrupts the guest (after DRIVER_OK). */
   signalUsedBuffer(): void {
     if (this.closed || (this.status & VIRTIO_CONFIG_S_DRIVER_OK) === 0) return;
-    this.interrupts |= VIRTIO_MMIO_INT_VRING;
+    this.interrupts |= R.VIRTIO_MMIO_INT_VRING;
     this.interrupt();
   }
 
@@ -141,43 +106,43 @@ export class VirtioMmioTransport {
   /** An MMIO read of `size` bytes at `offset` from the region base; returns the value as a u32. */
   read(offset: number, size: number): number {
     if (this.closed || !Number.isInteger(offset) || offset < 0) return this.bad();
-    if (offset >= VIRTIO_MMIO_CONFIG) {
+    if (offset >= R.VIRTIO_MMIO_CONFIG) {
       if (size !== 1 && size !== 2 && size !== 4) return this.bad();
-      const bytes = this.device.readConfig(offset - VIRTIO_MMIO_CONFIG, size);
+      const bytes = this.device.readConfig(offset - R.VIRTIO_MMIO_CONFIG, size);
       let v = 0;
       for (let i = size - 1; i >= 0; i--) v = v * 256 + (bytes[i] ?? 0);
       return v;
     }
     if (size !== 4 || offset % 4 !== 0) return this.bad();
     switch (offset) {
-      case VIRTIO_MMIO_MAGIC_VALUE:
-        return VIRTIO_MMIO_MAGIC;
-      case VIRTIO_MMIO_VERSION:
-        return VIRTIO_MMIO_VERSION_2;
-      case VIRTIO_MMIO_DEVICE_ID:
+      case R.VIRTIO_MMIO_MAGIC_VALUE:
+        return R.VIRTIO_MMIO_MAGIC;
+      case R.VIRTIO_MMIO_VERSION:
+        return R.VIRTIO_MMIO_VERSION_2;
+      case R.VIRTIO_MMIO_DEVICE_ID:
         return this.device.deviceType;
-      case VIRTIO_MMIO_VENDOR_ID:
+      case R.VIRTIO_MMIO_VENDOR_ID:
         return this.vendorId;
-      case VIRTIO_MMIO_DEVICE_FEATURES:
+      case R.VIRTIO_MMIO_DEVICE_FEATURES:
         if (this.deviceFeaturesSel >= FEATURE_WORDS) return 0;
         return Number((this.device.deviceFeatures >> BigInt(32 * this.deviceFeaturesSel)) & 0xffff_ffffn);
-      case VIRTIO_MMIO_QUEUE_NUM_MAX:
+      case R.VIRTIO_MMIO_QUEUE_NUM_MAX:
         return this.queues[this.queueSel] === undefined ? 0 : this.device.queueMaxSize;
-      case VIRTIO_MMIO_QUEUE_READY:
+      case R.VIRTIO_MMIO_QUEUE_READY:
         return this.queues[this.queueSel]?.ready === true ? 1 : 0;
-      case VIRTIO_MMIO_INTERRUPT_STATUS:
+      case R.VIRTIO_MMIO_INTERRUPT_STATUS:
         return this.readInterruptStatus();
-      case VIRTIO_MMIO_STATUS:
+      case R.VIRTIO_MMIO_STATUS:
         return this.status;
-      case VIRTIO_MMIO_SHM_LEN_LOW:
-      case VIRTIO_MMIO_SHM_LEN_HIGH:
-      case VIRTIO_MMIO_SHM_BASE_LOW:
-      case VIRTIO_MMIO_SHM_BASE_HIGH:
+      case R.VIRTIO_MMIO_SHM_LEN_LOW:
+      case R.VIRTIO_MMIO_SHM_LEN_HIGH:
+      case R.VIRTIO_MMIO_SHM_BASE_LOW:
+      case R.VIRTIO_MMIO_SHM_BASE_HIGH:
         // No shared memory regions: length -1, base ~0 (§4.2.2).
         return 0xffff_ffff;
-      case VIRTIO_MMIO_QUEUE_RESET:
+      case R.VIRTIO_MMIO_QUEUE_RESET:
         return 0;
-      case VIRTIO_MMIO_CONFIG_GENERATION:
+      case R.VIRTIO_MMIO_CONFIG_GENERATION:
         return (this.device.configGeneration + this.configChanges) >>> 0;
       default:
         return this.bad();
@@ -190,14 +155,14 @@ export class VirtioMmioTransport {
       this.bad();
       return;
     }
-    if (offset >= VIRTIO_MMIO_CONFIG) {
+    if (offset >= R.VIRTIO_MMIO_CONFIG) {
       if (size !== 1 && size !== 2 && size !== 4) {
         this.bad();
         return;
       }
       const bytes = new Uint8Array(size);
       for (let i = 0, v = value >>> 0; i < size; i++, v >>>= 8) bytes[i] = v & 0xff;
-      this.device.writeConfig(offset - VIRTIO_MMIO_CONFIG, bytes);
+      this.device.writeConfig(offset - R.VIRTIO_MMIO_CONFIG, bytes);
       return;
     }
     if (size !== 4 || offset % 4 !== 0) {
@@ -206,55 +171,55 @@ export class VirtioMmioTransport {
     }
     const v = value >>> 0;
     switch (offset) {
-      case VIRTIO_MMIO_DEVICE_FEATURES_SEL:
+      case R.VIRTIO_MMIO_DEVICE_FEATURES_SEL:
         this.deviceFeaturesSel = v;
         return;
-      case VIRTIO_MMIO_DRIVER_FEATURES:
+      case R.VIRTIO_MMIO_DRIVER_FEATURES:
         this.writeDriverFeatures(v);
         return;
-      case VIRTIO_MMIO_DRIVER_FEATURES_SEL:
+      case R.VIRTIO_MMIO_DRIVER_FEATURES_SEL:
         this.driverFeaturesSel = v;
         return;
-      case VIRTIO_MMIO_QUEUE_SEL:
+      case R.VIRTIO_MMIO_QUEUE_SEL:
         this.queueSel = v;
         return;
-      case VIRTIO_MMIO_QUEUE_NUM:
+      case R.VIRTIO_MMIO_QUEUE_NUM:
         this.setupQueue((q) => (q.num = v));
         return;
-      case VIRTIO_MMIO_QUEUE_READY: {
+      case R.VIRTIO_MMIO_QUEUE_READY: {
         const q = this.queues[this.queueSel];
         if (q === undefined || (this.status & VIRTIO_CONFIG_S_DRIVER_OK) !== 0) this.bad();
         else q.ready = (v & 1) === 1;
         return;
       }
-      case VIRTIO_MMIO_QUEUE_NOTIFY:
+      case R.VIRTIO_MMIO_QUEUE_NOTIFY:
         this.notify(v);
         return;
-      case VIRTIO_MMIO_INTERRUPT_ACK:
+      case R.VIRTIO_MMIO_INTERRUPT_ACK:
         this.interrupts &= ~v;
         return;
-      case VIRTIO_MMIO_STATUS:
+      case R.VIRTIO_MMIO_STATUS:
         this.writeStatus(v & 0xff);
         return;
-      case VIRTIO_MMIO_QUEUE_DESC_LOW:
+      case R.VIRTIO_MMIO_QUEUE_DESC_LOW:
         this.setupQueue((q) => (q.descLo = v));
         return;
-      case VIRTIO_MMIO_QUEUE_DESC_HIGH:
+      case R.VIRTIO_MMIO_QUEUE_DESC_HIGH:
         this.setupQueue((q) => (q.descHi = v));
         return;
-      case VIRTIO_MMIO_QUEUE_AVAIL_LOW:
+      case R.VIRTIO_MMIO_QUEUE_AVAIL_LOW:
         this.setupQueue((q) => (q.availLo = v));
         return;
-      case VIRTIO_MMIO_QUEUE_AVAIL_HIGH:
+      case R.VIRTIO_MMIO_QUEUE_AVAIL_HIGH:
         this.setupQueue((q) => (q.availHi = v));
         return;
-      case VIRTIO_MMIO_QUEUE_USED_LOW:
+      case R.VIRTIO_MMIO_QUEUE_USED_LOW:
         this.setupQueue((q) => (q.usedLo = v));
         return;
-      case VIRTIO_MMIO_QUEUE_USED_HIGH:
+      case R.VIRTIO_MMIO_QUEUE_USED_HIGH:
         this.setupQueue((q) => (q.usedHi = v));
         return;
-      case VIRTIO_MMIO_SHM_SEL:
+      case R.VIRTIO_MMIO_SHM_SEL:
         // Accepted; every region reads as absent.
         return;
       default:
@@ -407,7 +372,7 @@ export class VirtioMmioTransport {
   }
 
   private configInterrupt(): void {
-    this.interrupts |= VIRTIO_MMIO_INT_CONFIG;
+    this.interrupts |= R.VIRTIO_MMIO_INT_CONFIG;
     this.interrupt();
   }
 
@@ -421,7 +386,7 @@ export class VirtioMmioTransport {
 
   private readInterruptStatus(): number {
     const always = this.options.usedBufferAlwaysPending === true && (this.status & VIRTIO_CONFIG_S_DRIVER_OK) !== 0;
-    return this.interrupts | (always ? VIRTIO_MMIO_INT_VRING : 0);
+    return this.interrupts | (always ? R.VIRTIO_MMIO_INT_VRING : 0);
   }
 
   private report(err: unknown): void {

@@ -15,6 +15,7 @@ import type { GuestMemory } from '../memory/GuestMemory.ts';
 import type { SplitQueue } from '../queue/SplitQueue.ts';
 import { decodeNetCtrlCommand } from './decodeNetCtrlCommand.ts';
 import { guestOffloadFeatures } from './guestOffloadFeatures.ts';
+import { initialNetCtrlState } from './initialNetCtrlState.ts';
 import type { NetCtrlCommand } from './NetCtrlCommand.ts';
 import type { NetCtrlState } from './NetCtrlState.ts';
 
@@ -22,7 +23,6 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const ACK_OK = Uint8Array.of(VIRTIO_NET_OK);
 const ACK_ERR = Uint8Array.of(VIRTIO_NET_ERR);
-const VLAN_WORDS = 4096 / 32;
 
 /**
  * What a NetCtrlHandler asks of the device it serves: the backend's reactions to accepted
@@ -216,23 +216,6 @@ export class NetCtrlHandler {
   }
 
   #initial(features: bigint): Mutable<NetCtrlState> {
-    const vlans = new Uint32Array(VLAN_WORDS);
-    if (!hasFeature(features, VIRTIO_NET_F_CTRL_VLAN)) vlans.fill(0xffffffff);
-    return {
-      promisc: true,
-      allmulti: false,
-      alluni: false,
-      nomulti: false,
-      nouni: false,
-      nobcast: false,
-      mac: this.#defaultMac.slice(),
-      unicast: [],
-      multicast: [],
-      uniOverflow: false,
-      multiOverflow: false,
-      vlans,
-      activePairs: 1,
-      guestOffloads: guestOffloadFeatures(features),
-    };
+    return { ...initialNetCtrlState(this.#defaultMac.slice(), features) };
   }
 }

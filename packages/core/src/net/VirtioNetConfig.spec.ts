@@ -2,17 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { VnicError } from '../errors/VnicError.ts';
 import { decodeVirtioNetConfig } from './decodeVirtioNetConfig.ts';
 import { encodeVirtioNetConfig } from './encodeVirtioNetConfig.ts';
-import {
-  VIRTIO_NET_CONFIG_DUPLEX_OFFSET,
-  VIRTIO_NET_CONFIG_MAC_OFFSET,
-  VIRTIO_NET_CONFIG_MAX_VIRTQUEUE_PAIRS_OFFSET,
-  VIRTIO_NET_CONFIG_MTU_OFFSET,
-  VIRTIO_NET_CONFIG_SIZE,
-  VIRTIO_NET_CONFIG_SPEED_OFFSET,
-  VIRTIO_NET_CONFIG_STATUS_OFFSET,
-  VIRTIO_NET_DUPLEX_FULL,
-  type VirtioNetConfig,
-} from './VirtioNetConfig.ts';
+import type { VirtioNetConfig } from './VirtioNetConfig.ts';
+import * as C from './VirtioNetConfig.ts';
 
 const CONFIG: VirtioNetConfig = {
   mac: Uint8Array.of(0x52, 0x54, 0x00, 0x12, 0x34, 0x56),
@@ -20,7 +11,7 @@ const CONFIG: VirtioNetConfig = {
   maxVirtqueuePairs: 0x0104,
   mtu: 9000,
   speed: 25000,
-  duplex: VIRTIO_NET_DUPLEX_FULL,
+  duplex: C.VIRTIO_NET_DUPLEX_FULL,
 };
 // §5.1.4: mac[6] @0, le16 status @6, le16 max_virtqueue_pairs @8, le16 mtu @10, le32 speed @12, u8 duplex @16.
 const BYTES = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 0x03, 0x00, 0x04, 0x01, 0x28, 0x23, 0xa8, 0x61, 0x00, 0x00, 0x01];
@@ -28,13 +19,13 @@ const BYTES = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 0x03, 0x00, 0x04, 0x01, 0x28,
 describe('virtio_net_config', () => {
   it('has the §5.1.4 field offsets', () => {
     expect([
-      VIRTIO_NET_CONFIG_MAC_OFFSET,
-      VIRTIO_NET_CONFIG_STATUS_OFFSET,
-      VIRTIO_NET_CONFIG_MAX_VIRTQUEUE_PAIRS_OFFSET,
-      VIRTIO_NET_CONFIG_MTU_OFFSET,
-      VIRTIO_NET_CONFIG_SPEED_OFFSET,
-      VIRTIO_NET_CONFIG_DUPLEX_OFFSET,
-      VIRTIO_NET_CONFIG_SIZE,
+      C.VIRTIO_NET_CONFIG_MAC_OFFSET,
+      C.VIRTIO_NET_CONFIG_STATUS_OFFSET,
+      C.VIRTIO_NET_CONFIG_MAX_VIRTQUEUE_PAIRS_OFFSET,
+      C.VIRTIO_NET_CONFIG_MTU_OFFSET,
+      C.VIRTIO_NET_CONFIG_SPEED_OFFSET,
+      C.VIRTIO_NET_CONFIG_DUPLEX_OFFSET,
+      C.VIRTIO_NET_CONFIG_SIZE,
     ]).toEqual([0, 6, 8, 10, 12, 16, 17]);
   });
 

@@ -1,20 +1,4 @@
-import {
-  VIRTIO_NET_CTRL_ANNOUNCE,
-  VIRTIO_NET_CTRL_ANNOUNCE_ACK,
-  VIRTIO_NET_CTRL_GUEST_OFFLOADS,
-  VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET,
-  VIRTIO_NET_CTRL_MAC,
-  VIRTIO_NET_CTRL_MAC_ADDR_SET,
-  VIRTIO_NET_CTRL_MAC_TABLE_SET,
-  VIRTIO_NET_CTRL_MQ,
-  VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX,
-  VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN,
-  VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET,
-  VIRTIO_NET_CTRL_RX,
-  VIRTIO_NET_CTRL_VLAN,
-  VIRTIO_NET_CTRL_VLAN_ADD,
-  VIRTIO_NET_CTRL_VLAN_DEL,
-} from '../defs/virtio_net.ts';
+import * as N from '../defs/virtio_net.ts';
 import type { NetCtrlCommand } from './NetCtrlCommand.ts';
 import type { NetCtrlDecodeResult } from './NetCtrlDecodeResult.ts';
 import { NetCtrlError, type NetCtrlErrorMessage } from './NetCtrlError.ts';
@@ -38,7 +22,7 @@ export function decodeNetCtrlCommand(bytes: Uint8Array): NetCtrlDecodeResult {
   const bad = (error: NetCtrlErrorMessage): NetCtrlDecodeResult => fail(error, cls, cmd);
 
   switch (cls) {
-    case VIRTIO_NET_CTRL_RX: {
+    case N.VIRTIO_NET_CTRL_RX: {
       const mode = RX_MODES[cmd];
       if (mode === undefined) return bad(NetCtrlError.UNKNOWN_COMMAND);
       if (data.length !== 1) return bad(NetCtrlError.BAD_LENGTH);
@@ -46,12 +30,12 @@ export function decodeNetCtrlCommand(bytes: Uint8Array): NetCtrlDecodeResult {
       if (on > 1) return bad(NetCtrlError.BAD_ON_OFF);
       return ok({ kind: 'rx-mode', mode, on: on === 1 });
     }
-    case VIRTIO_NET_CTRL_MAC: {
-      if (cmd === VIRTIO_NET_CTRL_MAC_ADDR_SET) {
+    case N.VIRTIO_NET_CTRL_MAC: {
+      if (cmd === N.VIRTIO_NET_CTRL_MAC_ADDR_SET) {
         if (data.length !== ETH_ALEN) return bad(NetCtrlError.BAD_LENGTH);
         return ok({ kind: 'mac-addr-set', mac: data.slice() });
       }
-      if (cmd !== VIRTIO_NET_CTRL_MAC_TABLE_SET) return bad(NetCtrlError.UNKNOWN_COMMAND);
+      if (cmd !== N.VIRTIO_NET_CTRL_MAC_TABLE_SET) return bad(NetCtrlError.UNKNOWN_COMMAND);
       // struct virtio_net_ctrl_mac { le32 entries; u8 macs[entries][6]; } twice.
       const unicast = readMacTable(data, 0);
       if (unicast === undefined) return bad(NetCtrlError.MAC_TABLE_LENGTH);
@@ -60,27 +44,27 @@ export function decodeNetCtrlCommand(bytes: Uint8Array): NetCtrlDecodeResult {
       if (data.length !== 8 + ETH_ALEN * (unicast.length + multicast.length)) return bad(NetCtrlError.MAC_TABLE_LENGTH);
       return ok({ kind: 'mac-table-set', unicast, multicast });
     }
-    case VIRTIO_NET_CTRL_VLAN: {
-      if (cmd !== VIRTIO_NET_CTRL_VLAN_ADD && cmd !== VIRTIO_NET_CTRL_VLAN_DEL) return bad(NetCtrlError.UNKNOWN_COMMAND);
+    case N.VIRTIO_NET_CTRL_VLAN: {
+      if (cmd !== N.VIRTIO_NET_CTRL_VLAN_ADD && cmd !== N.VIRTIO_NET_CTRL_VLAN_DEL) return bad(NetCtrlError.UNKNOWN_COMMAND);
       if (data.length !== 2) return bad(NetCtrlError.BAD_LENGTH);
       const vid = data[0]! | (data[1]! << 8);
       if (vid >= VLAN_N_VID) return bad(NetCtrlError.VLAN_ID_RANGE);
-      return ok({ kind: cmd === VIRTIO_NET_CTRL_VLAN_ADD ? 'vlan-add' : 'vlan-del', vid });
+      return ok({ kind: cmd === N.VIRTIO_NET_CTRL_VLAN_ADD ? 'vlan-add' : 'vlan-del', vid });
     }
-    case VIRTIO_NET_CTRL_ANNOUNCE: {
-      if (cmd !== VIRTIO_NET_CTRL_ANNOUNCE_ACK) return bad(NetCtrlError.UNKNOWN_COMMAND);
+    case N.VIRTIO_NET_CTRL_ANNOUNCE: {
+      if (cmd !== N.VIRTIO_NET_CTRL_ANNOUNCE_ACK) return bad(NetCtrlError.UNKNOWN_COMMAND);
       if (data.length !== 0) return bad(NetCtrlError.BAD_LENGTH);
       return ok({ kind: 'announce-ack' });
     }
-    case VIRTIO_NET_CTRL_MQ: {
-      if (cmd !== VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET) return bad(NetCtrlError.UNKNOWN_COMMAND);
+    case N.VIRTIO_NET_CTRL_MQ: {
+      if (cmd !== N.VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET) return bad(NetCtrlError.UNKNOWN_COMMAND);
       if (data.length !== 2) return bad(NetCtrlError.BAD_LENGTH);
       const pairs = data[0]! | (data[1]! << 8);
-      if (pairs < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || pairs > VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX) return bad(NetCtrlError.VQ_PAIRS_RANGE);
+      if (pairs < N.VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || pairs > N.VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX) return bad(NetCtrlError.VQ_PAIRS_RANGE);
       return ok({ kind: 'mq-vq-pairs-set', pairs });
     }
-    case VIRTIO_NET_CTRL_GUEST_OFFLOADS: {
-      if (cmd !== VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET) return bad(NetCtrlError.UNKNOWN_COMMAND);
+    case N.VIRTIO_NET_CTRL_GUEST_OFFLOADS: {
+      if (cmd !== N.VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET) return bad(NetCtrlError.UNKNOWN_COMMAND);
       if (data.length !== 8) return bad(NetCtrlError.BAD_LENGTH);
       const v = new DataView(data.buffer, data.byteOffset, 8);
       return ok({ kind: 'guest-offloads-set', offloads: v.getBigUint64(0, true) });

@@ -1,18 +1,4 @@
-import {
-  VIRTIO_NET_CTRL_ANNOUNCE,
-  VIRTIO_NET_CTRL_ANNOUNCE_ACK,
-  VIRTIO_NET_CTRL_GUEST_OFFLOADS,
-  VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET,
-  VIRTIO_NET_CTRL_MAC,
-  VIRTIO_NET_CTRL_MAC_ADDR_SET,
-  VIRTIO_NET_CTRL_MAC_TABLE_SET,
-  VIRTIO_NET_CTRL_MQ,
-  VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET,
-  VIRTIO_NET_CTRL_RX,
-  VIRTIO_NET_CTRL_VLAN,
-  VIRTIO_NET_CTRL_VLAN_ADD,
-  VIRTIO_NET_CTRL_VLAN_DEL,
-} from '../defs/virtio_net.ts';
+import * as N from '../defs/virtio_net.ts';
 import { VnicError } from '../errors/VnicError.ts';
 import type { NetCtrlCommand } from './NetCtrlCommand.ts';
 import type { NetCtrlRxMode } from './NetCtrlRxMode.ts';
@@ -28,14 +14,14 @@ const RX_COMMAND: Readonly<Record<NetCtrlRxMode, number>> = { promisc: 0, allmul
 export function encodeNetCtrlCommand(cmd: NetCtrlCommand): Uint8Array {
   switch (cmd.kind) {
     case 'rx-mode':
-      return Uint8Array.of(VIRTIO_NET_CTRL_RX, RX_COMMAND[cmd.mode], cmd.on ? 1 : 0);
+      return Uint8Array.of(N.VIRTIO_NET_CTRL_RX, RX_COMMAND[cmd.mode], cmd.on ? 1 : 0);
     case 'mac-addr-set':
-      return Uint8Array.of(VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET, ...mac(cmd.mac));
+      return Uint8Array.of(N.VIRTIO_NET_CTRL_MAC, N.VIRTIO_NET_CTRL_MAC_ADDR_SET, ...mac(cmd.mac));
     case 'mac-table-set': {
       const out = new Uint8Array(2 + 8 + 6 * (cmd.unicast.length + cmd.multicast.length));
       const v = new DataView(out.buffer);
-      out[0] = VIRTIO_NET_CTRL_MAC;
-      out[1] = VIRTIO_NET_CTRL_MAC_TABLE_SET;
+      out[0] = N.VIRTIO_NET_CTRL_MAC;
+      out[1] = N.VIRTIO_NET_CTRL_MAC_TABLE_SET;
       let p = 2;
       for (const table of [cmd.unicast, cmd.multicast]) {
         v.setUint32(p, table.length, true);
@@ -49,18 +35,18 @@ export function encodeNetCtrlCommand(cmd: NetCtrlCommand): Uint8Array {
     }
     case 'vlan-add':
     case 'vlan-del':
-      return withU16(VIRTIO_NET_CTRL_VLAN, cmd.kind === 'vlan-add' ? VIRTIO_NET_CTRL_VLAN_ADD : VIRTIO_NET_CTRL_VLAN_DEL, cmd.vid, 'VLAN id');
+      return withU16(N.VIRTIO_NET_CTRL_VLAN, cmd.kind === 'vlan-add' ? N.VIRTIO_NET_CTRL_VLAN_ADD : N.VIRTIO_NET_CTRL_VLAN_DEL, cmd.vid, 'VLAN id');
     case 'announce-ack':
-      return Uint8Array.of(VIRTIO_NET_CTRL_ANNOUNCE, VIRTIO_NET_CTRL_ANNOUNCE_ACK);
+      return Uint8Array.of(N.VIRTIO_NET_CTRL_ANNOUNCE, N.VIRTIO_NET_CTRL_ANNOUNCE_ACK);
     case 'mq-vq-pairs-set':
-      return withU16(VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, cmd.pairs, 'virtqueue_pairs');
+      return withU16(N.VIRTIO_NET_CTRL_MQ, N.VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, cmd.pairs, 'virtqueue_pairs');
     case 'guest-offloads-set': {
       if (cmd.offloads < 0n || cmd.offloads > 0xffff_ffff_ffff_ffffn) {
         throw new VnicError('invalid-argument', `guest offloads 0x${cmd.offloads.toString(16)} do not fit in 64 bits`);
       }
       const out = new Uint8Array(10);
-      out[0] = VIRTIO_NET_CTRL_GUEST_OFFLOADS;
-      out[1] = VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET;
+      out[0] = N.VIRTIO_NET_CTRL_GUEST_OFFLOADS;
+      out[1] = N.VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET;
       new DataView(out.buffer).setBigUint64(2, cmd.offloads, true);
       return out;
     }

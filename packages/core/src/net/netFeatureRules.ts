@@ -1,35 +1,15 @@
-import {
-  VIRTIO_NET_F_CSUM,
-  VIRTIO_NET_F_CTRL_GUEST_OFFLOADS,
-  VIRTIO_NET_F_CTRL_MAC_ADDR,
-  VIRTIO_NET_F_CTRL_RX,
-  VIRTIO_NET_F_CTRL_RX_EXTRA,
-  VIRTIO_NET_F_CTRL_VLAN,
-  VIRTIO_NET_F_CTRL_VQ,
-  VIRTIO_NET_F_GUEST_ANNOUNCE,
-  VIRTIO_NET_F_GUEST_CSUM,
-  VIRTIO_NET_F_GUEST_ECN,
-  VIRTIO_NET_F_GUEST_TSO4,
-  VIRTIO_NET_F_GUEST_TSO6,
-  VIRTIO_NET_F_GUEST_UFO,
-  VIRTIO_NET_F_GUEST_USO4,
-  VIRTIO_NET_F_GUEST_USO6,
-  VIRTIO_NET_F_HASH_REPORT,
-  VIRTIO_NET_F_HOST_ECN,
-  VIRTIO_NET_F_HOST_TSO4,
-  VIRTIO_NET_F_HOST_TSO6,
-  VIRTIO_NET_F_HOST_UFO,
-  VIRTIO_NET_F_HOST_USO,
-  VIRTIO_NET_F_MQ,
-  VIRTIO_NET_F_NOTF_COAL,
-  VIRTIO_NET_F_RSC_EXT,
-  VIRTIO_NET_F_RSS,
-  VIRTIO_NET_F_VQ_NOTF_COAL,
-} from '../defs/virtio_net.ts';
+import * as N from '../defs/virtio_net.ts';
 import type { NetFeatureRule } from './NetFeatureRule.ts';
 
-function rule(feature: number, name: string, requiresAnyOf: readonly number[], requiredNames: string): NetFeatureRule {
-  return { feature, requiresAnyOf, text: `VIRTIO_NET_F_${name} requires VIRTIO_NET_F_${requiredNames}` };
+/** A virtio-net feature by its name after `VIRTIO_NET_F_` (`'GUEST_TSO4'`). */
+type NetFeatureName = { [K in keyof typeof N]: K extends `VIRTIO_NET_F_${infer Name}` ? Name : never }[keyof typeof N];
+
+const bit = (name: NetFeatureName): number => N[`VIRTIO_NET_F_${name}`];
+
+/** One rule per feature of `dependents`, each requiring any one of `requiredAnyOf`, in the order given. */
+function requires(requiredAnyOf: readonly NetFeatureName[], ...dependents: readonly NetFeatureName[]): NetFeatureRule[] {
+  const text = requiredAnyOf.map((r) => `VIRTIO_NET_F_${r}`).join(' or ');
+  return dependents.map((d) => ({ feature: bit(d), requiresAnyOf: requiredAnyOf.map(bit), text: `VIRTIO_NET_F_${d} requires ${text}` }));
 }
 
 /**
@@ -39,27 +19,13 @@ function rule(feature: number, name: string, requiresAnyOf: readonly number[], r
  * never offers a feature whose requirement it does not offer (§2.2.1).
  */
 export const netFeatureRules: readonly NetFeatureRule[] = [
-  rule(VIRTIO_NET_F_GUEST_TSO4, 'GUEST_TSO4', [VIRTIO_NET_F_GUEST_CSUM], 'GUEST_CSUM'),
-  rule(VIRTIO_NET_F_GUEST_TSO6, 'GUEST_TSO6', [VIRTIO_NET_F_GUEST_CSUM], 'GUEST_CSUM'),
-  rule(VIRTIO_NET_F_GUEST_ECN, 'GUEST_ECN', [VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_TSO6], 'GUEST_TSO4 or VIRTIO_NET_F_GUEST_TSO6'),
-  rule(VIRTIO_NET_F_GUEST_UFO, 'GUEST_UFO', [VIRTIO_NET_F_GUEST_CSUM], 'GUEST_CSUM'),
-  rule(VIRTIO_NET_F_GUEST_USO4, 'GUEST_USO4', [VIRTIO_NET_F_GUEST_CSUM], 'GUEST_CSUM'),
-  rule(VIRTIO_NET_F_GUEST_USO6, 'GUEST_USO6', [VIRTIO_NET_F_GUEST_CSUM], 'GUEST_CSUM'),
-  rule(VIRTIO_NET_F_HOST_TSO4, 'HOST_TSO4', [VIRTIO_NET_F_CSUM], 'CSUM'),
-  rule(VIRTIO_NET_F_HOST_TSO6, 'HOST_TSO6', [VIRTIO_NET_F_CSUM], 'CSUM'),
-  rule(VIRTIO_NET_F_HOST_ECN, 'HOST_ECN', [VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_HOST_TSO6], 'HOST_TSO4 or VIRTIO_NET_F_HOST_TSO6'),
-  rule(VIRTIO_NET_F_HOST_UFO, 'HOST_UFO', [VIRTIO_NET_F_CSUM], 'CSUM'),
-  rule(VIRTIO_NET_F_HOST_USO, 'HOST_USO', [VIRTIO_NET_F_CSUM], 'CSUM'),
-  rule(VIRTIO_NET_F_CTRL_RX, 'CTRL_RX', [VIRTIO_NET_F_CTRL_VQ], 'CTRL_VQ'),
-  rule(VIRTIO_NET_F_CTRL_RX_EXTRA, 'CTRL_RX_EXTRA', [VIRTIO_NET_F_CTRL_VQ], 'CTRL_VQ'),
-  rule(VIRTIO_NET_F_CTRL_VLAN, 'CTRL_VLAN', [VIRTIO_NET_F_CTRL_VQ], 'CTRL_VQ'),
-  rule(VIRTIO_NET_F_GUEST_ANNOUNCE, 'GUEST_ANNOUNCE', [VIRTIO_NET_F_CTRL_VQ], 'CTRL_VQ'),
-  rule(VIRTIO_NET_F_MQ, 'MQ', [VIRTIO_NET_F_CTRL_VQ], 'CTRL_VQ'),
-  rule(VIRTIO_NET_F_CTRL_MAC_ADDR, 'CTRL_MAC_ADDR', [VIRTIO_NET_F_CTRL_VQ], 'CTRL_VQ'),
-  rule(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS, 'CTRL_GUEST_OFFLOADS', [VIRTIO_NET_F_CTRL_VQ], 'CTRL_VQ'),
-  rule(VIRTIO_NET_F_NOTF_COAL, 'NOTF_COAL', [VIRTIO_NET_F_CTRL_VQ], 'CTRL_VQ'),
-  rule(VIRTIO_NET_F_VQ_NOTF_COAL, 'VQ_NOTF_COAL', [VIRTIO_NET_F_CTRL_VQ], 'CTRL_VQ'),
-  rule(VIRTIO_NET_F_RSS, 'RSS', [VIRTIO_NET_F_CTRL_VQ], 'CTRL_VQ'),
-  rule(VIRTIO_NET_F_HASH_REPORT, 'HASH_REPORT', [VIRTIO_NET_F_CTRL_VQ], 'CTRL_VQ'),
-  rule(VIRTIO_NET_F_RSC_EXT, 'RSC_EXT', [VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_HOST_TSO6], 'HOST_TSO4 or VIRTIO_NET_F_HOST_TSO6'),
+  ...requires(['GUEST_CSUM'], 'GUEST_TSO4', 'GUEST_TSO6'),
+  ...requires(['GUEST_TSO4', 'GUEST_TSO6'], 'GUEST_ECN'),
+  ...requires(['GUEST_CSUM'], 'GUEST_UFO', 'GUEST_USO4', 'GUEST_USO6'),
+  ...requires(['CSUM'], 'HOST_TSO4', 'HOST_TSO6'),
+  ...requires(['HOST_TSO4', 'HOST_TSO6'], 'HOST_ECN'),
+  ...requires(['CSUM'], 'HOST_UFO', 'HOST_USO'),
+  ...requires(['CTRL_VQ'], 'CTRL_RX', 'CTRL_RX_EXTRA', 'CTRL_VLAN', 'GUEST_ANNOUNCE', 'MQ', 'CTRL_MAC_ADDR', 'CTRL_GUEST_OFFLOADS'),
+  ...requires(['CTRL_VQ'], 'NOTF_COAL', 'VQ_NOTF_COAL', 'RSS', 'HASH_REPORT'),
+  ...requires(['HOST_TSO4', 'HOST_TSO6'], 'RSC_EXT'),
 ];

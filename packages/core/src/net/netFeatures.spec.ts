@@ -113,20 +113,22 @@ describe('netDeviceFeatures', () => {
   });
 
   it('maps each offload switch to its bit', () => {
+    const bitOf: Readonly<Record<keyof NetOffloads, number>> = {
+      csum: N.VIRTIO_NET_F_CSUM,
+      guestCsum: N.VIRTIO_NET_F_GUEST_CSUM,
+      hostTso4: N.VIRTIO_NET_F_HOST_TSO4,
+      hostTso6: N.VIRTIO_NET_F_HOST_TSO6,
+      hostEcn: N.VIRTIO_NET_F_HOST_ECN,
+      hostUfo: N.VIRTIO_NET_F_HOST_UFO,
+      guestTso4: N.VIRTIO_NET_F_GUEST_TSO4,
+      guestTso6: N.VIRTIO_NET_F_GUEST_TSO6,
+      guestEcn: N.VIRTIO_NET_F_GUEST_ECN,
+      guestUfo: N.VIRTIO_NET_F_GUEST_UFO,
+    };
     const f = netDeviceFeatures(config({ offloads: ALL_OFFLOADS }));
-    for (const b of [
-      N.VIRTIO_NET_F_CSUM,
-      N.VIRTIO_NET_F_GUEST_CSUM,
-      N.VIRTIO_NET_F_HOST_TSO4,
-      N.VIRTIO_NET_F_HOST_TSO6,
-      N.VIRTIO_NET_F_HOST_ECN,
-      N.VIRTIO_NET_F_HOST_UFO,
-      N.VIRTIO_NET_F_GUEST_TSO4,
-      N.VIRTIO_NET_F_GUEST_TSO6,
-      N.VIRTIO_NET_F_GUEST_ECN,
-      N.VIRTIO_NET_F_GUEST_UFO,
-    ]) {
-      expect(f & featureBit(b)).not.toBe(0n);
+    for (const [key, b] of Object.entries(bitOf) as [keyof NetOffloads, number][]) {
+      expect(f & featureBit(b), key).not.toBe(0n);
+      expect(netDeviceFeatures(config({ offloads: { ...ALL_OFFLOADS, [key]: false } })) & featureBit(b), `${key} off`).toBe(0n);
     }
   });
 

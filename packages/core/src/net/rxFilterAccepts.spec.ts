@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { NetCtrlState } from './NetCtrlState.ts';
+import { initialNetCtrlState } from './initialNetCtrlState.ts';
 import { rxFilterAccepts } from './rxFilterAccepts.ts';
 
 const OWN = [0x52, 0x54, 0x00, 0x00, 0x00, 0x01];
@@ -17,20 +18,10 @@ function frame(dst: number[], vid?: number): Uint8Array {
 
 function state(over: Partial<NetCtrlState> = {}): NetCtrlState {
   return {
+    ...initialNetCtrlState(Uint8Array.from(OWN), 0n),
     promisc: false,
-    allmulti: false,
-    alluni: false,
-    nomulti: false,
-    nouni: false,
-    nobcast: false,
-    mac: Uint8Array.from(OWN),
     unicast: [Uint8Array.from(LISTED)],
     multicast: [Uint8Array.from(MCAST_LISTED)],
-    uniOverflow: false,
-    multiOverflow: false,
-    vlans: new Uint32Array(128).fill(0xffffffff),
-    activePairs: 1,
-    guestOffloads: 0n,
     ...over,
   };
 }

@@ -1,6 +1,5 @@
-import { EAGAIN, EINTR } from '../linux/errno.ts';
 import { libc } from '../native/libc.ts';
-import { SysError } from '../SysError.ts';
+import { ioResult } from './ioResult.ts';
 
 const read = libc.read;
 
@@ -12,10 +11,7 @@ const read = libc.read;
 export function readFd(fd: number, buf: Uint8Array): number {
   for (;;) {
     // NATIVE: `buf` is passed by address for the duration of the call only.
-    const n = read(fd, buf, buf.byteLength);
-    if (n >= 0) return n;
-    const errno = libc.errno();
-    if (errno === EAGAIN) return -1;
-    if (errno !== EINTR) throw new SysError({ syscall: 'read', errno, target: `fd ${fd}` });
+    const r = ioResult(read(fd, buf, buf.byteLength), 'read', fd);
+    if (r !== undefined) return r;
   }
 }

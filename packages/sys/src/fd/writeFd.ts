@@ -1,6 +1,5 @@
-import { EAGAIN, EINTR } from '../linux/errno.ts';
 import { libc } from '../native/libc.ts';
-import { SysError } from '../SysError.ts';
+import { ioResult } from './ioResult.ts';
 
 const write = libc.write;
 
@@ -11,10 +10,7 @@ const write = libc.write;
 export function writeFd(fd: number, buf: Uint8Array): number {
   for (;;) {
     // NATIVE: `buf` is passed by address for the duration of the call only.
-    const n = write(fd, buf, buf.byteLength);
-    if (n >= 0) return n;
-    const errno = libc.errno();
-    if (errno === EAGAIN) return -1;
-    if (errno !== EINTR) throw new SysError({ syscall: 'write', errno, target: `fd ${fd}` });
+    const r = ioResult(write(fd, buf, buf.byteLength), 'write', fd);
+    if (r !== undefined) return r;
   }
 }

@@ -1,6 +1,5 @@
-import { EAGAIN, EINTR } from '../linux/errno.ts';
 import { libc } from '../native/libc.ts';
-import { SysError } from '../SysError.ts';
+import { ioResult } from './ioResult.ts';
 import type { IoVecArray } from './IoVecArray.ts';
 
 const writev = libc.writev;
@@ -12,10 +11,7 @@ const writev = libc.writev;
 export function writevFd(fd: number, iov: IoVecArray): number {
   for (;;) {
     // NATIVE: iov.address points into iov's own ArrayBuffer; the iov_base addresses must stay mapped during the call.
-    const n = writev(fd, iov.address, iov.length);
-    if (n >= 0) return n;
-    const errno = libc.errno();
-    if (errno === EAGAIN) return -1;
-    if (errno !== EINTR) throw new SysError({ syscall: 'writev', errno, target: `fd ${fd}` });
+    const r = ioResult(writev(fd, iov.address, iov.length), 'writev', fd);
+    if (r !== undefined) return r;
   }
 }

@@ -1,28 +1,5 @@
-import { featureBit, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_VERSION_1 } from '@vnic/core';
-import {
-  VIRTIO_NET_F_CSUM,
-  VIRTIO_NET_F_CTRL_GUEST_OFFLOADS,
-  VIRTIO_NET_F_CTRL_MAC_ADDR,
-  VIRTIO_NET_F_CTRL_RX,
-  VIRTIO_NET_F_CTRL_RX_EXTRA,
-  VIRTIO_NET_F_CTRL_VLAN,
-  VIRTIO_NET_F_CTRL_VQ,
-  VIRTIO_NET_F_GUEST_ANNOUNCE,
-  VIRTIO_NET_F_GUEST_CSUM,
-  VIRTIO_NET_F_GUEST_ECN,
-  VIRTIO_NET_F_GUEST_TSO4,
-  VIRTIO_NET_F_GUEST_TSO6,
-  VIRTIO_NET_F_GUEST_UFO,
-  VIRTIO_NET_F_HOST_ECN,
-  VIRTIO_NET_F_HOST_TSO4,
-  VIRTIO_NET_F_HOST_TSO6,
-  VIRTIO_NET_F_HOST_UFO,
-  VIRTIO_NET_F_MAC,
-  VIRTIO_NET_F_MQ,
-  VIRTIO_NET_F_MRG_RXBUF,
-  VIRTIO_NET_F_MTU,
-  VIRTIO_NET_F_STATUS,
-} from '@vnic/core/virtio_net';
+import { featureBit, featureBits, NET_CTRL_FEATURES, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_VERSION_1 } from '@vnic/core';
+import * as N from '@vnic/core/virtio_net';
 import { TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, TUN_F_TSO_ECN, TUN_F_UFO } from '../linux/if_tun.ts';
 
 /**
@@ -30,36 +7,20 @@ import { TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, TUN_F_TSO_ECN, TUN_F_UFO } from '..
  * queue family, MQ, and the device-side (HOST_*) offloads, which a tap with IFF_VNET_HDR always
  * takes (the kernel completes checksums and segments what we write, virtio_net_hdr_to_skb).
  */
-const ALWAYS = [
-  VIRTIO_F_VERSION_1,
-  VIRTIO_F_EVENT_IDX,
-  VIRTIO_F_INDIRECT_DESC,
-  VIRTIO_NET_F_MRG_RXBUF,
-  VIRTIO_NET_F_CSUM,
-  VIRTIO_NET_F_HOST_TSO4,
-  VIRTIO_NET_F_HOST_TSO6,
-  VIRTIO_NET_F_HOST_ECN,
-  VIRTIO_NET_F_CTRL_VQ,
-  VIRTIO_NET_F_CTRL_RX,
-  VIRTIO_NET_F_CTRL_RX_EXTRA,
-  VIRTIO_NET_F_CTRL_VLAN,
-  VIRTIO_NET_F_CTRL_MAC_ADDR,
-  VIRTIO_NET_F_CTRL_GUEST_OFFLOADS,
-  VIRTIO_NET_F_MQ,
-  VIRTIO_NET_F_MTU,
-  VIRTIO_NET_F_STATUS,
-  VIRTIO_NET_F_GUEST_ANNOUNCE,
-  VIRTIO_NET_F_MAC,
-].reduce((m, b) => m | featureBit(b), 0n);
+const ALWAYS =
+  featureBits(VIRTIO_F_VERSION_1, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, N.VIRTIO_NET_F_MRG_RXBUF) |
+  featureBits(N.VIRTIO_NET_F_CSUM, N.VIRTIO_NET_F_HOST_TSO4, N.VIRTIO_NET_F_HOST_TSO6, N.VIRTIO_NET_F_HOST_ECN) |
+  NET_CTRL_FEATURES |
+  featureBits(N.VIRTIO_NET_F_MQ, N.VIRTIO_NET_F_MTU, N.VIRTIO_NET_F_STATUS, N.VIRTIO_NET_F_MAC);
 
 /** Guest-side (receive) offloads, each needing the TUN_F_* bit that lets the tap hand such frames to us. */
 const BY_TUN_FLAG: readonly (readonly [tunFlag: number, features: bigint])[] = [
-  [TUN_F_CSUM, featureBit(VIRTIO_NET_F_GUEST_CSUM)],
-  [TUN_F_TSO4, featureBit(VIRTIO_NET_F_GUEST_TSO4)],
-  [TUN_F_TSO6, featureBit(VIRTIO_NET_F_GUEST_TSO6)],
-  [TUN_F_TSO_ECN, featureBit(VIRTIO_NET_F_GUEST_ECN)],
+  [TUN_F_CSUM, featureBit(N.VIRTIO_NET_F_GUEST_CSUM)],
+  [TUN_F_TSO4, featureBit(N.VIRTIO_NET_F_GUEST_TSO4)],
+  [TUN_F_TSO6, featureBit(N.VIRTIO_NET_F_GUEST_TSO6)],
+  [TUN_F_TSO_ECN, featureBit(N.VIRTIO_NET_F_GUEST_ECN)],
   // As QEMU's tap_probe_has_ufo: UFO both ways only when the kernel still takes TUN_F_UFO.
-  [TUN_F_UFO, featureBit(VIRTIO_NET_F_GUEST_UFO) | featureBit(VIRTIO_NET_F_HOST_UFO)],
+  [TUN_F_UFO, featureBit(N.VIRTIO_NET_F_GUEST_UFO) | featureBit(N.VIRTIO_NET_F_HOST_UFO)],
 ];
 
 /**

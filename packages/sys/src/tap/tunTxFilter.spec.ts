@@ -1,24 +1,9 @@
-import { rxFilterAccepts, type NetCtrlState } from '@vnic/core';
+import { initialNetCtrlState, rxFilterAccepts, type NetCtrlState } from '@vnic/core';
 import { describe, expect, it } from 'vitest';
 import { tunTxFilter } from './tunTxFilter.ts';
 
 const MAC = Uint8Array.of(0x52, 0x54, 0, 1, 2, 3);
-const base: NetCtrlState = {
-  promisc: false,
-  allmulti: false,
-  alluni: false,
-  nomulti: false,
-  nouni: false,
-  nobcast: false,
-  mac: MAC,
-  unicast: [],
-  multicast: [],
-  uniOverflow: false,
-  multiOverflow: false,
-  vlans: new Uint32Array(128).fill(0xffffffff),
-  activePairs: 1,
-  guestOffloads: 0n,
-};
+const base: NetCtrlState = { ...initialNetCtrlState(MAC, 0n), promisc: false };
 const mac = (...b: number[]): Uint8Array => Uint8Array.of(...b);
 const BCAST = mac(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
 

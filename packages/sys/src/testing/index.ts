@@ -6,3 +6,5 @@ export type { HostTapPeer } from './hostTapPeer.ts';
 export { Netns } from './Netns.ts';
 export { uniqueName } from './uniqueName.ts';
 export { fdCount } from './fdCount.ts';
+export { waitUntil } from './waitUntil.ts';
+export { cleanupAfterEach } from './cleanupAfterEach.ts';

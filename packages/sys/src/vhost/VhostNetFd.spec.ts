@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { thrownBy } from '@vnic/core/testing';
 import { describe, expect, it } from 'vitest';
 import { EventFd } from '../EventFd.ts';
 import { SysError } from '../SysError.ts';
@@ -9,15 +10,7 @@ import { VhostNetFd } from './VhostNetFd.ts';
 // The real ioctls run against the kernel's vhost_net inside a VM (test/vm/vhost-net); here: what
 // does not need the module.
 
-function thrown(fn: () => unknown): SysError {
-  try {
-    fn();
-  } catch (e) {
-    if (SysError.is(e)) return e;
-    throw e;
-  }
-  throw new Error('did not throw');
-}
+const thrown = (fn: () => unknown): SysError => thrownBy(SysError, fn);
 
 describe('VhostNetFd without the vhost_net module', () => {
   it('says to load vhost_net when the device node is missing', () => {

@@ -17,6 +17,9 @@ const DEFAULT_REPLY_TIMEOUT_MS = 5000;
 const RECV_SIZE = VHOST_USER_HDR_SIZE + VHOST_USER_MAX_PAYLOAD_SIZE;
 const EMPTY = new Uint8Array(0);
 
+/** One request to the backend: code, payload, fds, header flags, the reply size (undefined: no reply awaited) and the expected reply for errors. */
+type ExchangeArgs = [request: number, payload: Uint8Array, fds: readonly number[], flags: number, replySize: number | undefined, what: string];
+
 interface PendingReply {
   readonly request: number;
   readonly size: number;
@@ -144,25 +147,11 @@ export class VhostUserConnection {
     this.#end(new VhostUserError('disconnected', `vhost-user ${this.path}: connection closed by the frontend`), false);
   }
 
-  #exchange(
-    request: number,
-    payload: Uint8Array,
-    fds: readonly number[],
-    flags: number,
-    replySize: number | undefined,
-    what: string,
-  ): Promise<Uint8Array | undefined> {
-    return this.#exchanges.run(() => this.#doExchange(request, payload, fds, flags, replySize, what));
+  #exchange(...args: ExchangeArgs): Promise<Uint8Array | undefined> {
+    return this.#exchanges.run(() => this.#doExchange(...args));
   }
 
-  async #doExchange(
-    request: number,
-    payload: Uint8Array,
-    fds: readonly number[],
-    flags: number,
-    replySize: number | undefined,
-    what: string,
-  ): Promise<Uint8Array | undefined> {
+  async #doExchange(...[request, payload, fds, flags, replySize, what]: ExchangeArgs): Promise<Uint8Array | undefined> {
     const name = requestName(request);
     if (this.#closeReason !== undefined) {
       throw new VhostUserError('disconnected', `vhost-user ${this.path}: ${name}: the connection is closed (${this.#closeReason.message})`, {

@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_NET_OFFLOADS, featureBit, hasFeature, VIRTIO_F_VERSION_1, virtio_net, type NetDeviceConfig } from '@vnic/core';
+import { featureBit, hasFeature, VIRTIO_F_VERSION_1, virtio_net, type NetDeviceConfig } from '@vnic/core';
 import { EventFd, UnixSocket } from '@vnic/sys';
 import { decodeHeader, encodeMessage, encodeU64, FrontendReq } from '@vnic/vhost-user-protocol';
 import { VHOST_USER_REPLY_MASK } from '@vnic/vhost-user-protocol/vhost_user';
+import { testNetConfig } from '@vnic/core/testing';
+import { waitUntil } from '@vnic/sys/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { VhostUserNetDevice } from './VhostUserNetDevice.ts';
 
@@ -88,29 +90,10 @@ class ScriptedBackend {
 }
 
 function config(): NetDeviceConfig {
-  return {
-    id: 'vu0',
-    backend: 'vhost-user',
-    mac: Uint8Array.of(0x52, 0x54, 0, 0x7e, 0x40, 1),
-    queuePairs: 1,
-    queueSize: 256,
-    mtu: 1500,
-    offloads: DEFAULT_NET_OFFLOADS,
-    mrgRxbuf: true,
-    eventIdx: true,
-    indirectDesc: true,
-    ctrlVq: true,
-    options: {},
-  };
+  return testNetConfig({ id: 'vu0', backend: 'vhost-user', mac: Uint8Array.of(0x52, 0x54, 0, 0x7e, 0x40, 1), mtu: 1500 });
 }
 
-async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const until = waitUntil;
 
 const open: { close(): unknown }[] = [];
 afterEach(async () => {

@@ -1,0 +1,4 @@
+// @vnic/core/testing: fixtures for specs and fuzz targets in every package (explicit barrel).
+export { testNetConfig } from './testNetConfig.ts';
+export { mmioNetConfig } from './mmioNetConfig.ts';
+export { thrownBy } from './thrownBy.ts';
