@@ -493,13 +493,6 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
     const refuse = (field: string, what: string): never => {
       throw new VnicError('state-refused', `${this.id}: device state refused: ${field}: ${what}`);
     };
-    const missing = p.acked & ~this.deviceFeatures;
-    if (missing !== 0n) {
-      refuse(
-        'features.acked',
-        `the guest negotiated ${featureNames(missing)}, which this ${this.backend} device cannot offer (its backend, tap or config lacks them)`,
-      );
-    }
     if (s.config.maxVirtqueuePairs !== this.queuePairs) {
       refuse(
         'config.maxVirtqueuePairs',
@@ -511,6 +504,13 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
     if (s.config.mtu !== (this.config.mtu ?? 0))
       refuse('config.mtu', `the saved device advertised MTU ${s.config.mtu}, this one ${this.config.mtu ?? 0} (config mtu)`);
     if (p.mac.some((b, i) => b !== this.config.mac[i])) refuse('config.mac', 'the saved device was configured with another MAC (config mac)');
+    const missing = p.acked & ~this.deviceFeatures;
+    if (missing !== 0n) {
+      refuse(
+        'features.acked',
+        `the guest negotiated ${featureNames(missing)}, which this ${this.backend} device cannot offer (its backend, tap or config lacks them)`,
+      );
+    }
     for (const q of p.queues) {
       if (q.size > this.queueMaxSize) refuse(`queues[index ${q.index}].size`, `${q.size} is above this device's queueSize ${this.queueMaxSize}`);
     }
