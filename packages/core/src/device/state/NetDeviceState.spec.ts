@@ -141,7 +141,7 @@ function written(over: Record<string, unknown> = {}): NetDeviceState {
       ctrl: { commands: 9, ok: 7, err: 2, malformed: 1 },
     },
     ...over,
-  } as NetDeviceState;
+  };
 }
 
 describe('NetDeviceState: saveState', () => {
