@@ -1,6 +1,9 @@
-import { VirtioMmioTransport, type NetDeviceState, type VirtioNetDevice } from '@vnic/core';
+import { VirtioMmioTransport, type NetDeviceState, type RestoreContext, type VirtioNetDevice } from '@vnic/core';
 import { VirtioNetDriver, type QueueEventFds, type VirtioNetDriverTuning } from '@vnic/driver';
 import { closeFd, dupFd, EventFd, MemfdGuestMemory } from '@vnic/sys';
+
+/** Builds the next device from a saved state itself (e.g. createNetDevices with `restore`). */
+export type RestoreInto = (state: unknown, ctx: RestoreContext) => Promise<VirtioNetDevice>;
 
 /**
  * The VMM side of a device hand-over, for the state tests: it owns guest memory (memfd), the
@@ -65,16 +68,18 @@ export class HandOverVmm {
   }
 
   /**
-   * Saves the current device's state and restores `next` from its JSON text (`edit` may change
+   * Saves the current device's state and restores `next` (a device, or a function that builds
+   * one from the state and the RestoreContext) from its JSON text (`edit` may change
    * it first) with the same guest memory and, per queue, other fd numbers for the same eventfds
    * (dup: what a new process gets for the ioeventfd/irqfd the guest's notifications go through).
    * Returns the state. The old device is quiesced, not closed (the caller closes it); on failure
    * the guest stays on the old device, quiesced, and nothing of the attempt is left open.
    */
-  async handOver(next: VirtioNetDevice, edit?: (state: NetDeviceState) => unknown): Promise<NetDeviceState> {
+  async handOver(next: VirtioNetDevice | RestoreInto, edit?: (state: NetDeviceState) => unknown): Promise<NetDeviceState> {
     const state = await this.#device.saveState();
     const json = JSON.stringify(edit === undefined ? state : edit(state));
     const dups: number[] = [];
+    let device = next as VirtioNetDevice;
     try {
       const queues = state.queues.map((q) => {
         const f = eventFdsOf(this.#fds, q.index);
@@ -84,14 +89,16 @@ export class HandOverVmm {
         dups.push(callFd);
         return { index: q.index, kickFd, callFd };
       });
-      await next.restoreState(JSON.parse(json), { memory: this.guestMemory.layout, queues });
+      const ctx = { memory: this.guestMemory.layout, queues };
+      if (typeof next === 'function') device = await next(JSON.parse(json), ctx);
+      else await next.restoreState(JSON.parse(json), ctx);
     } catch (e) {
       for (const fd of dups) closeFd(fd);
       throw e;
     }
     this.#current.transport.close();
-    this.#current.transport = HandOverVmm.#transportFor(next, this.guestMemory, this.#fds);
-    this.#device = next;
+    this.#current.transport = HandOverVmm.#transportFor(device, this.guestMemory, this.#fds);
+    this.#device = device;
     this.#dups.push(...dups);
     return state;
   }
