@@ -1,12 +1,12 @@
 import { DEFAULT_NET_OFFLOADS, VnicError, type NetDeviceConfig } from '@vnic/core';
 import { VIRTIO_NET_OK, VIRTIO_NET_S_ANNOUNCE } from '@vnic/core/virtio_net';
-import type { VirtioNetDriver } from '@vnic/driver';
 import { fdCount, hostTapPeer } from '@vnic/sys/testing';
 import { VirtioNetTapDevice } from '@vnic/virtio-net';
 import { describe, expect, it } from 'vitest';
-import { frameSeq, isTestFrame, OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
+import { OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
 import { TapNetns } from '../../fixtures/TapNetns.ts';
 import { HandOverVmm } from './HandOverVmm.ts';
+import { guestToTap, tapToGuest } from './tapTraffic.ts';
 
 // Save, close, restore: a guest (the TS driver) keeps its driver, rings and buffers while its NIC
 // moves from one virtio-net device on tap A (namespace A) to a new device on tap B (another name,
@@ -35,34 +35,6 @@ function config(over: Partial<NetDeviceConfig> = {}): NetDeviceConfig {
   };
 }
 
-/** Sends frames `from..to-1` from the guest on pair 0 and checks each arrives intact on the tap. */
-async function guestToTap(nic: TapNetns, driver: VirtioNetDriver, from: number, to: number): Promise<void> {
-  for (let seq = from; seq < to; seq++) expect(driver.send(testFrame(OUTSIDE_MAC, MAC, seq, 60 + seq))).toBe(true);
-  await driver.flushTx();
-  const got = await nic.capture(to - from, isTestFrame);
-  expect(got.map(frameSeq)).toEqual(range(from, to));
-  for (const f of got) expect(f).toEqual(testFrame(OUTSIDE_MAC, MAC, frameSeq(f), 60 + frameSeq(f)));
-}
-
-/** Injects frames `from..to-1` to `dst` on the tap and checks the guest receives each intact. */
-async function tapToGuest(nic: TapNetns, driver: VirtioNetDriver, dst: Uint8Array, from: number, to: number): Promise<void> {
-  for (let seq = from; seq < to; seq++) nic.send(testFrame(dst, OUTSIDE_MAC, seq, 100 + seq));
-  const got: number[] = [];
-  while (got.length < to - from) {
-    const r = await driver.receiveAny(3000);
-    if (r === undefined) throw new Error(`guest received ${got.length}/${to - from} frames`);
-    if (!isTestFrame(r.frame)) continue;
-    const seq = frameSeq(r.frame);
-    expect(r.frame).toEqual(testFrame(dst, OUTSIDE_MAC, seq, 100 + seq));
-    got.push(seq);
-  }
-  expect(got.sort((x, y) => x - y)).toEqual(range(from, to));
-}
-
-function range(from: number, to: number): number[] {
-  return Array.from({ length: to - from }, (_, i) => from + i);
-}
-
 const peer = hostTapPeer();
 
 describe.skipIf(peer.skip)('device state: a virtio-net NIC saved and restored onto another tap (TS driver as the guest)', () => {
@@ -77,7 +49,7 @@ describe.skipIf(peer.skip)('device state: a virtio-net NIC saved and restored on
       const d = vmm.driver;
       expect(await d.ctrl({ kind: 'rx-mode', mode: 'promisc', on: false })).toBe(VIRTIO_NET_OK);
       expect(await d.ctrl({ kind: 'mac-table-set', unicast: [EXTRA], multicast: [] })).toBe(VIRTIO_NET_OK);
-      await guestToTap(a, d, 1, 21);
+      await guestToTap(a, d, MAC, 1, 21);
       await tapToGuest(a, d, MAC, 1, 11);
       await tapToGuest(a, d, EXTRA, 11, 16);
       const before = a.device.stats();
@@ -103,7 +75,7 @@ describe.skipIf(peer.skip)('device state: a virtio-net NIC saved and restored on
       expect(d.readConfig().status & VIRTIO_NET_S_ANNOUNCE).toBe(0);
 
       // Traffic on tap B, sequence numbers continuing.
-      await guestToTap(b, d, 21, 41);
+      await guestToTap(b, d, MAC, 21, 41);
       await tapToGuest(b, d, MAC, 16, 26);
       await tapToGuest(b, d, EXTRA, 26, 31);
       // The filter survived: a frame to a MAC the guest did not ask for is dropped and counted.
@@ -156,7 +128,7 @@ describe.skipIf(peer.skip)('device state: a virtio-net NIC saved and restored on
       expect(await refused(open({ mtu: 9000 }))).toContain('config.mtu');
       // The guest is still on the first device (quiesced by the attempts); it resumes and carries traffic.
       await vmm.device.resume();
-      await guestToTap(a, vmm.driver, 1, 6);
+      await guestToTap(a, vmm.driver, MAC, 1, 6);
     } finally {
       await vmm?.close();
       for (const dev of extra) await dev.close();
