@@ -1,10 +1,10 @@
 import type { VirtioNetDriver } from '@vnic/driver';
 import { expect } from 'vitest';
 import { frameSeq, isTestFrame, OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
-import type { TapNetns } from '../../fixtures/TapNetns.ts';
+import type { TapBackedDevice, TapNetns } from '../../fixtures/TapNetns.ts';
 
 /** Sends frames `from..to-1` (source `mac`) from the guest on pair 0 and checks each arrives intact on the tap. */
-export async function guestToTap(nic: TapNetns, driver: VirtioNetDriver, mac: Uint8Array, from: number, to: number): Promise<void> {
+export async function guestToTap(nic: TapNetns<TapBackedDevice>, driver: VirtioNetDriver, mac: Uint8Array, from: number, to: number): Promise<void> {
   for (let seq = from; seq < to; seq++) expect(driver.send(testFrame(OUTSIDE_MAC, mac, seq, 60 + seq))).toBe(true);
   await driver.flushTx();
   const got = await nic.capture(to - from, isTestFrame);
@@ -13,7 +13,7 @@ export async function guestToTap(nic: TapNetns, driver: VirtioNetDriver, mac: Ui
 }
 
 /** Injects frames `from..to-1` to `dst` on the tap and checks the guest receives each intact. */
-export async function tapToGuest(nic: TapNetns, driver: VirtioNetDriver, dst: Uint8Array, from: number, to: number): Promise<void> {
+export async function tapToGuest(nic: TapNetns<TapBackedDevice>, driver: VirtioNetDriver, dst: Uint8Array, from: number, to: number): Promise<void> {
   for (let seq = from; seq < to; seq++) nic.send(testFrame(dst, OUTSIDE_MAC, seq, 100 + seq));
   const got: number[] = [];
   while (got.length < to - from) {
