@@ -1,4 +1,5 @@
 import { DEFAULT_NET_OFFLOADS, VnicError, type NetDeviceConfig } from '@vnic/core';
+import { netConfig } from '../../conformance/netConfig.ts';
 import { VIRTIO_NET_OK, VIRTIO_NET_S_ANNOUNCE } from '@vnic/core/virtio_net';
 import { fdCount, hostTapPeer } from '@vnic/sys/testing';
 import { VirtioNetTapDevice } from '@vnic/virtio-net';
@@ -19,20 +20,7 @@ const EXTRA = Uint8Array.of(0x02, 0x00, 0x00, 0x5a, 0x7e, 0x42);
 const STRANGER = Uint8Array.of(0x02, 0x00, 0x00, 0x5a, 0x7e, 0x99);
 
 function config(over: Partial<NetDeviceConfig> = {}): NetDeviceConfig {
-  return {
-    id: 'vst0',
-    backend: 'virtio-net',
-    mac: MAC,
-    queuePairs: 2,
-    queueSize: 64,
-    offloads: DEFAULT_NET_OFFLOADS,
-    mrgRxbuf: true,
-    eventIdx: true,
-    indirectDesc: true,
-    ctrlVq: true,
-    options: {},
-    ...over,
-  };
+  return netConfig('virtio-net', { mac: MAC, queuePairs: 2, queueSize: 64, ...over });
 }
 
 const peer = hostTapPeer();

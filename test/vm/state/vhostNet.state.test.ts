@@ -1,4 +1,5 @@
-import { DEFAULT_NET_OFFLOADS, type NetDeviceConfig } from '@vnic/core';
+import type { NetDeviceConfig } from '@vnic/core';
+import { netConfig } from '../../conformance/netConfig.ts';
 import { fdCount } from '@vnic/sys/testing';
 import { VhostNetDevice } from '@vnic/vhost-net';
 import { describe, expect, it } from 'vitest';
@@ -16,19 +17,7 @@ const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x5a, 0x7e, 0x41);
 const reason = vhostNetPeer();
 
 function config(backend: string): NetDeviceConfig {
-  return {
-    id: 'vsn0',
-    backend,
-    mac: MAC,
-    queuePairs: 2,
-    queueSize: 128,
-    offloads: DEFAULT_NET_OFFLOADS,
-    mrgRxbuf: true,
-    eventIdx: true,
-    indirectDesc: true,
-    ctrlVq: true,
-    options: {},
-  };
+  return netConfig(backend, { mac: MAC, queuePairs: 2, queueSize: 128 });
 }
 
 describe('device state: virtio-net -> vhost-net -> virtio-net hand-over in the test VM', () => {
