@@ -8,7 +8,11 @@ export class ConfigError extends VnicError {
   /** Every problem found, each with its field path. */
   readonly issues: readonly ConfigIssue[];
 
-  constructor(kind: 'invalid-config' | 'unknown-backend' | 'create-failed', message: string, options?: { issues?: readonly ConfigIssue[]; cause?: unknown }) {
+  constructor(
+    kind: 'invalid-config' | 'unknown-backend' | 'create-failed' | 'state-refused',
+    message: string,
+    options?: { issues?: readonly ConfigIssue[]; cause?: unknown },
+  ) {
     super(kind, message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.issues = options?.issues ?? [];
   }

@@ -1,4 +1,4 @@
-import { errorMessage, LOGGER, silentLogger, VnicError, type Logger, type NetDeviceConfig, type VirtioNetDevice } from '@vnic/core';
+import { errorMessage, LOGGER, silentLogger, VnicError, type Logger, type NetDeviceConfig, type RestoreContext, type VirtioNetDevice } from '@vnic/core';
 import type { Container } from 'inversify';
 import { ConfigError } from './ConfigError.ts';
 import { containerBackends } from './containerBackends.ts';
@@ -14,6 +14,17 @@ export interface CreateNetDevicesOptions {
   readonly source?: string;
   /** Called with a warning (e.g. a fallback backend was used). Default: process.emitWarning. */
   readonly onWarning?: (message: string) => void;
+  /**
+   * Restore saved NICs (a VM snapshot taken over, maybe in another process or on another host):
+   * `states[id]` is the NetDeviceState a device's saveState() returned (parsed JSON), `context(id)`
+   * the VMM's memory map and new eventfds for a NIC that was running. Each device is built from
+   * the config as usual, then takes its state over (VirtioNetDevice.restoreState); entries without
+   * a state start fresh.
+   */
+  readonly restore?: {
+    readonly states: Readonly<Record<string, unknown>>;
+    readonly context?: (id: string) => RestoreContext | undefined;
+  };
 }
 
 /**
@@ -23,7 +34,9 @@ export interface CreateNetDevicesOptions {
  * warning. If any device fails, the ones already built are closed before the error is thrown.
  * Each device's `warning` and `needs-reset` events also go to the container's LOGGER (warn and
  * error, with `{ nic, backend }`), and a VnicContainer tracks the devices so that its
- * `dispose()` closes them.
+ * `dispose()` closes them. With `restore`, each NIC that has a saved state takes it over; a
+ * refused state (ConfigError `state-refused`, naming the entry and what differs) closes every device
+ * built so far.
  */
 export async function createNetDevices(raw: unknown, options: CreateNetDevicesOptions = {}): Promise<VirtioNetDevice[]> {
   const container = options.container ?? createVnicContainer();
@@ -37,6 +50,7 @@ export async function createNetDevices(raw: unknown, options: CreateNetDevicesOp
     for (const [i, cfg] of net.entries()) {
       const device = await createOne(cfg, i, raw, backends, warn);
       devices.push(device);
+      await restoreOne(device, i, options.restore);
       const fields = { nic: device.id, backend: device.backend };
       device.events.on('warning', (m) => logger.warn(fields, m));
       device.events.on('needs-reset', (reason) => logger.error(fields, `${device.id}: needs reset: ${reason}`));
@@ -77,5 +91,21 @@ async function createOne(
       }
     }
     throw new ConfigError('create-failed', `net[${i}] (${cfg.id}): backend "${cfg.backend}" could not create the device: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+async function restoreOne(device: VirtioNetDevice, i: number, restore: CreateNetDevicesOptions['restore']): Promise<void> {
+  const state = restore?.states[device.id];
+  if (state === undefined) return;
+  try {
+    await device.restoreState(state, restore?.context?.(device.id));
+  } catch (err) {
+    throw new ConfigError(
+      'state-refused',
+      `net[${i}] (${device.id}): the saved state cannot be restored on backend "${device.backend}": ${errorMessage(err)}`,
+      {
+        cause: err,
+      },
+    );
   }
 }

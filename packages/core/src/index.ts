@@ -85,6 +85,12 @@ export type { QueueContext } from './device/QueueContext.ts';
 export type { QueueStats } from './device/QueueStats.ts';
 export { TypedEmitter } from './device/TypedEmitter.ts';
 export type { VirtioNetDevice } from './device/VirtioNetDevice.ts';
+export type { NetCtrlSnapshot, NetDeviceState, NetDeviceStateConfig, NetQueueSnapshot } from './device/state/NetDeviceState.ts';
+export type { RestoreContext } from './device/state/RestoreContext.ts';
+export { NET_DEVICE_STATE_VERSION } from './device/state/NET_DEVICE_STATE_VERSION.ts';
+export { parseNetDeviceState } from './device/state/parseNetDeviceState.ts';
+export type { ParsedNetDeviceState } from './device/state/parseNetDeviceState.ts';
+export { featureNames } from './device/state/featureNames.ts';
 
 export type { VhostControlPlane } from './vhost/VhostControlPlane.ts';
 export type { VhostVringAddr } from './vhost/VhostVringAddr.ts';

@@ -37,7 +37,7 @@ interface Activation {
   readonly states: Map<number, QueueState>;
   readonly pairs: number;
   readonly threads: QueuePairThreads;
-  /** Queue pairs the driver wants (VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET); 1 at activation. */
+  /** Queue pairs the driver wants (VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET); the control state's at activation. */
   wantPairs: number;
   /** Thread starts/stops for VQ_PAIRS_SET, in order. */
   readonly pairOps: SerialQueue;
@@ -166,9 +166,11 @@ export class VirtioNetTapDevice extends NetDeviceBase {
         },
       },
     });
-    const act: Activation = { ctx, queues, states, pairs, threads, wantPairs: 1, pairOps: new SerialQueue(), stopping: false };
+    // A fresh activation runs one pair; a restored or resumed one the pairs the guest had set.
+    const act: Activation = { ctx, queues, states, pairs, threads, wantPairs: this.ctrlState.activePairs, pairOps: new SerialQueue(), stopping: false };
     await this.startThread(act, 0);
     this.active = act;
+    if (act.wantPairs > 1) await act.pairOps.run(() => this.applyPairs(act));
   }
 
   protected override async resetDataPlane(): Promise<QueueState[]> {

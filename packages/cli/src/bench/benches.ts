@@ -9,4 +9,5 @@ export const benches: Readonly<Record<string, () => Promise<Bench>>> = {
   'vhost-user': async () => (await import('./vhostUserBench.ts')).vhostUserBench,
   'vhost-net': async () => (await import('./vhostNetBench.ts')).vhostNetBench,
   'vhost-user-device': async () => (await import('./vhostUserDeviceBench.ts')).vhostUserDeviceBench,
+  state: async () => (await import('./stateBench.ts')).stateBench,
 };

@@ -23,6 +23,14 @@ import { validateActivateContext } from './validateActivateContext.ts';
 import type { VirtioNetDevice } from './VirtioNetDevice.ts';
 import { errorMessage } from '../errors/errorMessage.ts';
 import { SerialQueue } from '../serial/SerialQueue.ts';
+import type { QueueContext } from './QueueContext.ts';
+import { featureNames } from './state/featureNames.ts';
+import { NET_DEVICE_STATE_VERSION } from './state/NET_DEVICE_STATE_VERSION.ts';
+import type { NetDeviceState } from './state/NetDeviceState.ts';
+import { netCtrlSnapshot } from './state/netCtrlSnapshot.ts';
+import { parseNetDeviceState, type ParsedNetDeviceState } from './state/parseNetDeviceState.ts';
+import type { RestoreContext } from './state/RestoreContext.ts';
+import { stateHex } from './state/stateHex.ts';
 
 /**
  * Everything the virtio-net backends share, behind `VirtioNetDevice`: the feature offer
@@ -85,6 +93,12 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
   #closed = false;
   #closing: Promise<void> | undefined;
   readonly #ops = new SerialQueue();
+  /** The context of the running (or quiesced) activation, control queue included. */
+  #ctx: ActivateContext | undefined;
+  /** Set while quiesced: where every queue of #ctx stopped. */
+  #quiesced: QueueState[] | undefined;
+  /** Counters a restored device continues from (data queue rows, by index). */
+  #statsBase: readonly QueueStats[] = [];
 
   /**
    * @param config the validated NIC config
@@ -231,22 +245,8 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
         if (this.#closed) throw new VnicError('invalid-state', `${this.id}: close() overtook activate()`);
         // A reset() that overtook this activation wins: nothing to start.
         if (epoch !== this.#epoch) return;
-        const ctrlIndex = this.ctrlQueueIndex;
-        const cq = ctx.queues.find((q) => q.index === ctrlIndex);
-        // Watching starts before the data plane (a backend may hand the kick to a thread it starts
-        // there); serving starts after it, with one pass over what the driver posted meanwhile.
-        const ctrl = cq === undefined ? undefined : this.#openCtrl(ctx, cq);
-        try {
-          await this.activateDataPlane(cq === undefined ? ctx : { ...ctx, queues: ctx.queues.filter((q) => q !== cq) });
-        } catch (err) {
-          if (ctrl !== undefined) this.#ctrlChainMalformed += (ctrl.stop(), ctrl.malformedChains);
-          throw err;
-        }
-        this.#dataPlaneRunning = true;
-        this.#ctrlQueue = ctrl;
-        if (ctrl !== undefined) this.#ctrlRow = ctrl.index;
+        await this.#start(ctx);
         if (epoch === this.#epoch) this.#isActivated = true;
-        ctrl?.start();
       } finally {
         if (epoch === this.#epoch) this.#activationPending = false;
       }
@@ -269,11 +269,11 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
     this.#ctrl.reset(0n);
     this.#refreshConfig();
     return this.#serial(async () => {
-      if (!this.#dataPlaneRunning) return [];
-      this.#dataPlaneRunning = false;
-      const ctrl = this.#stopCtrl();
-      const states = await this.resetDataPlane();
-      return ctrl === undefined ? states : [...states, ctrl];
+      const quiesced = this.#quiesced;
+      this.#quiesced = undefined;
+      this.#ctx = undefined;
+      if (!this.#dataPlaneRunning) return quiesced ?? [];
+      return this.#stop();
     });
   }
 
@@ -288,11 +288,11 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
     this.#isActivated = false;
     this.#activationPending = false;
     this.#closing = this.#serial(async () => {
+      this.#quiesced = undefined;
+      this.#ctx = undefined;
       if (this.#dataPlaneRunning) {
-        this.#dataPlaneRunning = false;
-        this.#stopCtrl();
         try {
-          await this.resetDataPlane();
+          await this.#stop();
         } catch (err) {
           this.events.emit('warning', `${this.id}: stopping the data plane on close failed: ${errorMessage(err)}`);
         }
@@ -312,7 +312,7 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
     const rows: QueueStats[] = [];
     for (let index = 0; index < this.numQueues; index++) {
       if (index === ctrlIndex) rows.push(this.#ctrlStatsRow(index));
-      else rows.push(this.queueStats(index));
+      else rows.push(addStats(this.queueStats(index), this.#statsBase[index]));
     }
     return rows;
   }
@@ -368,7 +368,201 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
   /** VIRTIO_NET_CTRL_MAC_ADDR_SET accepted: the default MAC is now `mac`. */
   protected onMacChanged(_mac: Uint8Array): boolean | void {}
 
+  // ---- device state -------------------------------------------------------------------------
+
+  /** True after quiesce() or saveState() stopped a running data plane, until resume(), reset() or close(). */
+  get quiesced(): boolean {
+    return this.#quiesced !== undefined;
+  }
+
+  /**
+   * Stops the data plane and the control queue at a consistent point (every chain either done and
+   * in the used ring or still in the avail ring) without a reset: the guest still sees DRIVER_OK.
+   * A no-op when not activated or already quiesced. resume() starts it again on the same rings.
+   */
+  quiesce(): Promise<void> {
+    if (this.#closed) return Promise.reject(new VnicError('invalid-state', `${this.id}: quiesce() on a closed device`));
+    return this.#serial(async () => {
+      if (!this.#dataPlaneRunning || this.#quiesced !== undefined) return;
+      this.#quiesced = await this.#stop();
+    });
+  }
+
+  /** Starts a quiesced data plane again where every ring stopped (a no-op when not quiesced). */
+  resume(): Promise<void> {
+    if (this.#closed) return Promise.reject(new VnicError('invalid-state', `${this.id}: resume() on a closed device`));
+    return this.#serial(async () => {
+      const states = this.#quiesced;
+      const ctx = this.#ctx;
+      if (states === undefined || ctx === undefined) return;
+      await this.#start(resumeContext(ctx, states));
+      this.#quiesced = undefined;
+    });
+  }
+
+  /**
+   * Quiesces the device (see quiesce()) and returns its whole state (NetDeviceState: features,
+   * config, control state, ring addresses and positions, link, counters), JSON-serialisable. The
+   * device stays quiesced: close() it (hand-over), or resume() it.
+   */
+  async saveState(): Promise<NetDeviceState> {
+    await this.quiesce();
+    return this.#serial(() => Promise.resolve(this.#snapshot()));
+  }
+
+  /**
+   * Makes this freshly built device take over a saved one (another process, tap, socket or host
+   * may be behind it): checks `state` (parseNetDeviceState) and that this device can give what the
+   * guest negotiated (same offer limits, MAC, MTU, queue pairs; every acked feature offered), takes
+   * the features, control state, link and counters, and when the saved device was running starts
+   * the data plane on the saved rings from where they stopped, with the VMM's memory map and
+   * eventfds from `ctx`. With VIRTIO_NET_F_GUEST_ANNOUNCE acked it then asks the guest to announce
+   * itself. Rejects with a VnicError `state-refused` naming the field that differs, `invalid-state`
+   * when the device is closed or already in use; on any failure the device is left as built.
+   */
+  async restoreState(state: unknown, ctx?: RestoreContext): Promise<void> {
+    if (this.#closed) throw new VnicError('invalid-state', `${this.id}: restoreState() on a closed device`);
+    if (this.#negotiated || this.#isActivated || this.#activationPending) {
+      throw new VnicError('invalid-state', `${this.id}: restoreState() on a device a driver already uses: restore into a freshly built device`);
+    }
+    const p = parseNetDeviceState(state);
+    const actx = this.#checkRestorable(p, ctx);
+    const s = p.state;
+    this.#acked = p.acked;
+    this.#negotiated = true;
+    this.#ctrl.restore(p.acked, p.ctrl, s.counters.ctrl);
+    this.#link = s.link.up;
+    this.#announcePending = s.link.announce;
+    const base: QueueStats[] = [];
+    for (const row of s.counters.queues) base[row.index] = row;
+    const ctrlRow = this.ctrlQueueIndex === undefined ? undefined : base[this.ctrlQueueIndex];
+    this.#ctrlChainMalformed = Math.max(0, (ctrlRow?.malformed ?? 0) - s.counters.ctrl.malformed);
+    this.#statsBase = base;
+    this.#refreshConfig();
+    if (actx !== undefined) {
+      try {
+        await this.activate(actx);
+      } catch (err) {
+        await this.reset();
+        this.#link = true;
+        this.#statsBase = [];
+        this.#ctrlChainMalformed = 0;
+        this.#ctrl.restore(0n, this.#ctrl.state, { commands: 0, ok: 0, err: 0, malformed: 0 });
+        this.#refreshConfig();
+        throw err;
+      }
+    }
+    this.announce();
+  }
+
+  #snapshot(): NetDeviceState {
+    const ctx = this.#quiesced === undefined ? undefined : this.#ctx;
+    const states = this.#quiesced ?? [];
+    return {
+      format: 'vnic.net-device-state',
+      version: NET_DEVICE_STATE_VERSION,
+      id: this.id,
+      backend: this.backend,
+      features: { offered: stateHex(this.deviceFeatures), acked: stateHex(this.#acked) },
+      config: {
+        mac: [...this.config.mac],
+        mtu: this.config.mtu ?? 0,
+        maxVirtqueuePairs: this.queuePairs,
+        queueMaxSize: this.queueMaxSize,
+        numQueues: this.numQueues,
+      },
+      link: { up: this.#link, announce: this.#announcePending },
+      ctrl: netCtrlSnapshot(this.#ctrl.state),
+      activated: this.#isActivated,
+      queues: (ctx?.queues ?? []).map((q, i) => ({
+        index: q.index,
+        size: q.size,
+        descTable: q.descTable,
+        availRing: q.availRing,
+        usedRing: q.usedRing,
+        nextAvail: states[i]?.nextAvail ?? 0,
+        nextUsed: states[i]?.nextUsed ?? 0,
+      })),
+      counters: { queues: this.stats(), ctrl: this.#ctrl.counters },
+    };
+  }
+
+  /** Refuses a state this device cannot give the guest; returns the activation to run (when it was running). */
+  #checkRestorable(p: ParsedNetDeviceState, ctx: RestoreContext | undefined): ActivateContext | undefined {
+    const s = p.state;
+    const refuse = (field: string, what: string): never => {
+      throw new VnicError('state-refused', `${this.id}: device state refused: ${field}: ${what}`);
+    };
+    if (s.config.maxVirtqueuePairs !== this.queuePairs) {
+      refuse(
+        'config.maxVirtqueuePairs',
+        `the saved device had ${s.config.maxVirtqueuePairs} queue pair(s), this ${this.backend} device offers ${this.queuePairs} (config queuePairs, or a backend with fewer)`,
+      );
+    }
+    if (s.config.numQueues !== this.numQueues)
+      refuse('config.numQueues', `the saved device had ${s.config.numQueues} virtqueues, this one has ${this.numQueues} (config ctrlVq differs)`);
+    if (s.config.mtu !== (this.config.mtu ?? 0))
+      refuse('config.mtu', `the saved device advertised MTU ${s.config.mtu}, this one ${this.config.mtu ?? 0} (config mtu)`);
+    if (p.mac.some((b, i) => b !== this.config.mac[i])) refuse('config.mac', 'the saved device was configured with another MAC (config mac)');
+    const missing = p.acked & ~this.deviceFeatures;
+    if (missing !== 0n) {
+      refuse(
+        'features.acked',
+        `the guest negotiated ${featureNames(missing)}, which this ${this.backend} device cannot offer (its backend, tap or config lacks them)`,
+      );
+    }
+    for (const q of p.queues) {
+      if (q.size > this.queueMaxSize) refuse(`queues[index ${q.index}].size`, `${q.size} is above this device's queueSize ${this.queueMaxSize}`);
+    }
+    if (!s.activated) return undefined;
+    if (ctx === undefined) return refuse('activated', 'the saved device was running: pass a RestoreContext (memory map and per-queue eventfds)');
+    const fds = new Map(ctx.queues.map((q) => [q.index, q]));
+    for (const q of ctx.queues) if (!p.queues.some((sq) => sq.index === q.index)) refuse(`ctx.queues[index ${q.index}]`, 'the saved state has no such queue');
+    const queues: QueueContext[] = p.queues.map((q) => {
+      const f = fds.get(q.index) ?? refuse(`queues[index ${q.index}]`, 'the RestoreContext gives no eventfds for this queue');
+      return {
+        index: q.index,
+        size: q.size,
+        descTable: q.descTable,
+        availRing: q.availRing,
+        usedRing: q.usedRing,
+        kickFd: f.kickFd,
+        callFd: f.callFd,
+        state: { nextAvail: q.nextAvail, nextUsed: q.nextUsed },
+      };
+    });
+    return { features: p.acked, memory: ctx.memory, queues };
+  }
+
   // ---- internals ------------------------------------------------------------------------------
+
+  /** Starts the control queue and the data plane over `ctx` (inside #serial). */
+  async #start(ctx: ActivateContext): Promise<void> {
+    const ctrlIndex = this.ctrlQueueIndex;
+    const cq = ctx.queues.find((q) => q.index === ctrlIndex);
+    // Watching starts before the data plane (a backend may hand the kick to a thread it starts
+    // there); serving starts after it, with one pass over what the driver posted meanwhile.
+    const ctrl = cq === undefined ? undefined : this.#openCtrl(ctx, cq);
+    try {
+      await this.activateDataPlane(cq === undefined ? ctx : { ...ctx, queues: ctx.queues.filter((q) => q !== cq) });
+    } catch (err) {
+      if (ctrl !== undefined) this.#ctrlChainMalformed += (ctrl.stop(), ctrl.malformedChains);
+      throw err;
+    }
+    this.#dataPlaneRunning = true;
+    this.#ctx = ctx;
+    this.#ctrlQueue = ctrl;
+    if (ctrl !== undefined) this.#ctrlRow = ctrl.index;
+    ctrl?.start();
+  }
+
+  /** Stops the control queue and the data plane (inside #serial); returns every queue's ring state in #ctx order. */
+  async #stop(): Promise<QueueState[]> {
+    this.#dataPlaneRunning = false;
+    const ctrl = this.#stopCtrl();
+    const states = await this.resetDataPlane();
+    return ctrl === undefined ? states : [...states, ctrl];
+  }
 
   #openCtrl(ctx: ActivateContext, cq: ActivateContext['queues'][number]): ControlQueue {
     const host = this.queueHost();
@@ -422,4 +616,23 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
   #serial<T>(op: () => Promise<T>): Promise<T> {
     return this.#ops.run(op);
   }
+}
+
+/** `ctx` with every queue's ring state set from `states` (same order). */
+function resumeContext(ctx: ActivateContext, states: readonly QueueState[]): ActivateContext {
+  return { ...ctx, queues: ctx.queues.map((q, i) => ({ ...q, state: states[i] ?? q.state ?? { nextAvail: 0, nextUsed: 0 } })) };
+}
+
+/** A stats row plus the counters a restored device continues from. */
+function addStats(row: QueueStats, base: QueueStats | undefined): QueueStats {
+  if (base === undefined) return row;
+  return {
+    index: row.index,
+    packets: row.packets + base.packets,
+    bytes: row.bytes + base.bytes,
+    drops: row.drops + base.drops,
+    malformed: row.malformed + base.malformed,
+    noBuffer: row.noBuffer + base.noBuffer,
+    filtered: row.filtered + base.filtered,
+  };
 }

@@ -1,6 +1,8 @@
 import type { QueueState } from '../queue/QueueState.ts';
 import type { ActivateContext } from './ActivateContext.ts';
 import type { DeviceEvents } from './DeviceEvents.ts';
+import type { NetDeviceState } from './state/NetDeviceState.ts';
+import type { RestoreContext } from './state/RestoreContext.ts';
 import type { QueueStats } from './QueueStats.ts';
 import type { TypedEmitter } from './TypedEmitter.ts';
 
@@ -53,6 +55,16 @@ export interface VirtioNetDevice {
   announce(): void;
   /** Per-queue counters, index order. */
   stats(): QueueStats[];
+  /** True while quiesce()/saveState() holds a running data plane stopped. */
+  readonly quiesced: boolean;
+  /** Stops the data plane at a consistent point without a guest-visible reset. */
+  quiesce(): Promise<void>;
+  /** Restarts a quiesced data plane where its rings stopped. */
+  resume(): Promise<void>;
+  /** Quiesces and returns the whole device state (versioned JSON); the device stays quiesced. */
+  saveState(): Promise<NetDeviceState>;
+  /** Takes over a saved state on a freshly built device (refused with a `state-refused` error naming what differs). */
+  restoreState(state: unknown, ctx?: RestoreContext): Promise<void>;
   /** Device events (config change, needs reset, link, warnings). */
   readonly events: TypedEmitter<DeviceEvents>;
   /** Releases every fd, thread, mapping and socket. The device cannot be used afterwards. */

@@ -93,6 +93,22 @@ export class NetCtrlHandler {
   }
 
   /**
+   * Takes over a saved state (device restore): the acked `features`, a control state already
+   * checked against them (a copy is kept) and the counters to continue from.
+   */
+  restore(features: bigint, state: NetCtrlState, counters: NetCtrlCounters): void {
+    this.#acked = features;
+    this.#state = {
+      ...state,
+      mac: state.mac.slice(),
+      unicast: state.unicast.map((m) => m.slice()),
+      multicast: state.multicast.map((m) => m.slice()),
+      vlans: state.vlans.slice(),
+    };
+    Object.assign(this.#counters, { commands: counters.commands, ok: counters.ok, err: counters.err, malformed: counters.malformed });
+  }
+
+  /**
    * Handles every available command: pops the chains, decodes the readable part, applies it,
    * writes the one-byte ack at the start of the writable part and returns the chain with used
    * length 1. A chain without a writable byte is returned with used length 0 and counted

@@ -194,7 +194,7 @@ export class VhostUserNetDevice extends NetDeviceBase {
   protected override activateDataPlane(ctx: ActivateContext): Promise<void> {
     return this.#exclusive(async () => {
       const mem = guestMemoryFromLayout(ctx.memory);
-      this.#activePairs = 1;
+      this.#activePairs = this.ctrlState.activePairs; // 1 unless restored or resumed
       this.#generation++;
       this.#ctx = ctx;
       this.#mem = mem;
