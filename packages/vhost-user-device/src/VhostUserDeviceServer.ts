@@ -1,7 +1,8 @@
 import { errorMessage, formatConfigIssues, type QueueStats, TypedEmitter, VnicError } from '@vnic/core';
 import { openNetTap, SysError, tunOffloadFlags, type Tap, UnixSocket } from '@vnic/sys';
 import { IoThreadPool } from '@vnic/virtio-net';
-import { BackendSession, type SessionContext } from './BackendSession.ts';
+import { BackendSession } from './BackendSession.ts';
+import type { SessionContext } from './SessionContext.ts';
 import type { VhostUserDeviceEventMap } from './VhostUserDeviceEventMap.ts';
 import { VhostUserDeviceError } from './VhostUserDeviceError.ts';
 import type { VhostUserDeviceOptions } from './VhostUserDeviceOptions.ts';
