@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,32 +5,9 @@ import { closeFd, socketpair, UnixSocket } from '@vnic/sys';
 import { decodeU64, encodeMessage, encodeU64, FrontendReq, VHOST_USER_HDR_SIZE } from '@vnic/vhost-user-protocol';
 import { describe, expect, it } from 'vitest';
 import { needsPeer, uniqueName } from '@vnic/sys/testing';
+import { startServe } from './serveProcess.ts';
 
 const root = !needsPeer('vnic serve', process.getuid?.() === 0 ? undefined : 'needs root for the tap').skip;
-
-const MAIN = new URL('../../packages/cli/src/main.ts', import.meta.url).pathname;
-
-/** Starts `vnic serve <args>` from the sources; `waitFor` polls its output (stdout + stderr) for a line. */
-function startServe(args: readonly string[]): {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-  waitFor: (re: RegExp) => Promise<void>;
-} {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  const waitFor = async (re: RegExp): Promise<void> => {
-    const deadline = Date.now() + 20_000;
-    while (!re.test(out)) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`vnic serve did not print ${re}:\n${out}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  return { child, output: () => out, exited, waitFor };
-}
 
 describe.skipIf(!root)('vnic serve', () => {
   it('logs the frontend connecting and leaving, answers GET_FEATURES, cleans up on Ctrl-C (SIGINT)', async () => {

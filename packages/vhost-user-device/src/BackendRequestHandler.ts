@@ -17,10 +17,17 @@ import { SharedNetState, SharedQueueCounters } from '@vnic/virtio-net';
 import { DataPlaneThreads } from './DataPlaneThreads.ts';
 import { FrontendMemory } from './FrontendMemory.ts';
 import { ringAddresses } from './ringAddresses.ts';
+import { resumePoint } from './resumePoint.ts';
 import type { SessionContext } from './SessionContext.ts';
 import { VhostUserDeviceError } from './VhostUserDeviceError.ts';
 import { VHOST_USER_DEVICE_PROTOCOL_FEATURES } from './VHOST_USER_DEVICE_PROTOCOL_FEATURES.ts';
 import { VringTable, type Vring } from './VringTable.ts';
+import {
+  VHOST_USER_DEVICE_STATE_FORMAT,
+  VHOST_USER_DEVICE_STATE_VERSION,
+  type VhostUserDeviceQueueState,
+  type VhostUserDeviceState,
+} from './VhostUserDeviceState.ts';
 
 /** Largest split ring the data plane takes (virtio 1.2 §2.7: Queue Size at most 32768). */
 const MAX_RING = 32768;
@@ -47,8 +54,14 @@ export class BackendRequestHandler {
   private mem: FrontendMemory | undefined;
   private features: bigint | undefined;
   private protocolFeatures = 0n;
+  /** Saved rings not started yet since the take-over (resume: the state this connection takes over). */
+  private readonly pending = new Map<number, VhostUserDeviceQueueState>();
+  private readonly resume: VhostUserDeviceState | undefined;
+  /** saveState() ran: no IO thread starts again on this connection. */
+  private frozen = false;
 
-  constructor(ctx: SessionContext) {
+  /** `resume`: a saved state whose rings this connection resumes (the first connection after a take-over). */
+  constructor(ctx: SessionContext, resume?: VhostUserDeviceState) {
     this.ctx = ctx;
     this.table = new VringTable(2 * ctx.queuePairs);
     this.rings = this.table.rings;
@@ -62,6 +75,12 @@ export class BackendRequestHandler {
         this.rings[index]!.base = nextAvail;
       },
     });
+    this.resume = resume;
+    for (const q of resume?.queues ?? []) {
+      if (q.index >= this.rings.length) continue; // refused by the server before it gets here
+      this.pending.set(q.index, q);
+      this.counters.publish(q.index, { ...q.counters }); // the IO threads count on from here
+    }
   }
 
   /** True once the frontend acked PROTOCOL_F_REPLY_ACK: a request with NEED_REPLY gets a u64 status. */
@@ -69,9 +88,64 @@ export class BackendRequestHandler {
     return (this.protocolFeatures & (1n << BigInt(VHOST_USER_PROTOCOL_F_REPLY_ACK))) !== 0n;
   }
 
+  /** True once SET_FEATURES arrived. */
+  get negotiated(): boolean {
+    return this.features !== undefined;
+  }
+
   /** Per-queue counters of this connection's data plane (index order: rx0, tx0, rx1, ...). */
   stats(): QueueStats[] {
     return this.rings.map((_, index) => ({ index, ...this.counters.read(index) }));
+  }
+
+  /**
+   * Quiesces the data plane (every IO thread stopped at a consistent point, no chain half-done;
+   * none starts again on this connection) and returns the device state: features, and per vring
+   * the frontend set up its size, addresses, where it resumes and its counters. Throws a
+   * VhostUserDeviceError `invalid-state` before SET_FEATURES (there is nothing to save).
+   */
+  async saveState(where: { readonly socket: string; readonly tap: string }): Promise<VhostUserDeviceState> {
+    if (this.features === undefined)
+      throw new VhostUserDeviceError(
+        'invalid-state',
+        `${this.ctx.where}: no device state to save: the frontend has not negotiated features yet (SET_FEATURES)`,
+      );
+    this.frozen = true;
+    await this.stopAll();
+    const queues: VhostUserDeviceQueueState[] = [];
+    this.rings.forEach((r, index) => {
+      if (r.num === undefined || r.addr === undefined) return;
+      const pending = this.pending.get(index); // set up again but never started since the take-over: the saved point stands
+      let nextUsed = pending?.nextUsed ?? r.base;
+      if (pending === undefined && this.mem !== undefined) {
+        const used = ringAddresses(index, r, this.mem, this.features, `${this.ctx.where}: saving vring ${index}`).usedRing;
+        const b = this.mem.memory.read(used + 2, 2)!;
+        nextUsed = b[0]! | (b[1]! << 8);
+      }
+      queues.push({
+        index,
+        size: r.num,
+        enabled: r.enabled,
+        descUserAddr: hex(r.addr.descUserAddr),
+        availUserAddr: hex(r.addr.availUserAddr),
+        usedUserAddr: hex(r.addr.usedUserAddr),
+        nextAvail: pending?.nextAvail ?? r.base,
+        nextUsed,
+        counters: this.counters.read(index),
+      });
+    });
+    return {
+      format: VHOST_USER_DEVICE_STATE_FORMAT,
+      version: VHOST_USER_DEVICE_STATE_VERSION,
+      savedAt: new Date().toISOString(),
+      socket: where.socket,
+      tap: where.tap,
+      queuePairs: this.ctx.queuePairs,
+      offered: hex(this.ctx.features),
+      features: hex(this.features),
+      protocolFeatures: hex(this.protocolFeatures),
+      queues,
+    };
   }
 
   /** Stops the IO threads, unmaps the memory, closes every fd the frontend sent. */
@@ -109,6 +183,13 @@ export class BackendRequestHandler {
         const broken = checkNetFeatures(f | featureBit(VIRTIO_NET_F_CTRL_VQ));
         if (broken !== undefined)
           throw new VhostUserDeviceError('protocol', `${at}: features 0x${f.toString(16)} break a virtio-net feature dependency: ${broken}`);
+        if (this.resume !== undefined && this.pending.size > 0 && f !== BigInt(this.resume.features)) {
+          this.ctx.events.emit(
+            'warning',
+            `${at}: features 0x${f.toString(16)} differ from the saved state's 0x${BigInt(this.resume.features).toString(16)}: another frontend (or a reset one); its rings start where it says, not where the state says`,
+          );
+          this.pending.clear();
+        }
         if (f !== this.features) {
           await this.stopAll(); // the rings' layout and the header handling depend on the features
           this.features = f;
@@ -316,7 +397,15 @@ export class BackendRequestHandler {
   private queueContext(index: number, at: string): QueueContext {
     const r = this.rings[index]!;
     const { descTable, availRing, usedRing } = ringAddresses(index, this.rings[index]!, this.mem!, this.features, at);
-    const nextUsed = this.mem!.memory.read(usedRing + 2, 2)!;
+    const u = this.mem!.memory.read(usedRing + 2, 2)!;
+    const nextUsed = u[0]! | (u[1]! << 8);
+    const saved = this.pending.get(index);
+    if (saved !== undefined) {
+      this.pending.delete(index);
+      const p = resumePoint(saved, r, nextUsed);
+      r.base = p.nextAvail;
+      this.ctx.events.emit('resumed', { index, nextAvail: p.nextAvail, nextUsed, from: p.from, why: p.why });
+    }
     const callFd = r.call ?? this.ownCalls.get(index)?.fd;
     if (r.kick === undefined || callFd === undefined)
       throw new VhostUserDeviceError('invalid-state', `${at}: vring ${index} started without its kick and call fds`);
@@ -328,12 +417,12 @@ export class BackendRequestHandler {
       usedRing,
       kickFd: r.kick,
       callFd,
-      state: { nextAvail: r.base, nextUsed: nextUsed[0]! | (nextUsed[1]! << 8) },
+      state: { nextAvail: r.base, nextUsed },
     };
   }
 
-  private reconcile(): Promise<void> {
-    return this.threads.reconcile();
+  private async reconcile(): Promise<void> {
+    if (!this.frozen) await this.threads.reconcile();
   }
 
   private stopPairOf(index: number): Promise<void> {
@@ -350,6 +439,10 @@ export class BackendRequestHandler {
     r.kick = undefined;
     r.call = undefined;
   }
+}
+
+function hex(n: bigint): string {
+  return `0x${n.toString(16)}`;
 }
 
 function expectEmpty(payload: Uint8Array, at: string): void {

@@ -16,6 +16,7 @@ import { BackendRequestHandler } from './BackendRequestHandler.ts';
 import { readFrontendMessage } from './readFrontendMessage.ts';
 import type { SessionContext } from './SessionContext.ts';
 import { VhostUserDeviceError } from './VhostUserDeviceError.ts';
+import type { VhostUserDeviceState } from './VhostUserDeviceState.ts';
 
 /**
  * One frontend connection (rust-vmm's BackendReqHandler around a VhostUserHandler): reads the
@@ -33,10 +34,21 @@ export class BackendSession {
   private owned = false;
   private timedOut: string | undefined;
 
-  constructor(ctx: SessionContext, sock: UnixSocket) {
+  /** `resume`: the saved state this connection takes over (see BackendRequestHandler). */
+  constructor(ctx: SessionContext, sock: UnixSocket, resume?: VhostUserDeviceState) {
     this.ctx = ctx;
     this.sock = sock;
-    this.handler = new BackendRequestHandler(ctx);
+    this.handler = new BackendRequestHandler(ctx, resume);
+  }
+
+  /** True once the frontend acked features on this connection. */
+  get negotiated(): boolean {
+    return this.handler.negotiated;
+  }
+
+  /** Quiesces the data plane and returns the device state (BackendRequestHandler.saveState). */
+  saveState(where: { readonly socket: string; readonly tap: string }): Promise<VhostUserDeviceState> {
+    return this.handler.saveState(where);
   }
 
   /** Per-queue counters of this connection's data plane (index order: rx0, tx0, rx1, ...). */
