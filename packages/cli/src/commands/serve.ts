@@ -97,31 +97,19 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
   e.on('refused', (m) => log(`refused: ${m}`));
   e.on('warning', (m) => log(`warning: ${m}`));
   log(`tap ${server.tapName}, ${server.queuePairs} queue pair(s), offering 0x${server.features.toString(16)} (${describeFeatures(server.features)})`);
+  // Signals are taken from here on (a SIGUSR2 before its handler would kill the process).
+  const requests = signalRequests(signal, saveStateFile !== undefined);
   try {
     server.start();
   } catch (err) {
     io.err(`vnic serve: ${errorMessage(err)}\n`);
+    requests.dispose();
     await server.close();
     return 1;
   }
   if (options.client === true) log(`connecting to ${server.socket} (retrying until the frontend listens)`);
   for (;;) {
-    const why = await new Promise<'stop' | 'save'>((resolve) => {
-      const stop = (): void => done('stop');
-      const save = (): void => done('save');
-      const done = (what: 'stop' | 'save'): void => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        process.off('SIGUSR2', save);
-        signal?.removeEventListener('abort', stop);
-        resolve(what);
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      if (saveStateFile !== undefined) process.once('SIGUSR2', save);
-      if (signal?.aborted === true) stop();
-      else signal?.addEventListener('abort', stop);
-    });
+    const why = await requests.next();
     if (why === 'stop' || saveStateFile === undefined) break;
     try {
       const state = await server.saveState();
@@ -134,8 +122,39 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
       log(`cannot save the state (still serving): ${errorMessage(err)}`);
     }
   }
+  requests.dispose();
   log('stopping: dropping the frontend, removing the socket, closing the tap');
   await server.close();
   log('stopped');
   return 0;
+}
+
+/** SIGINT, SIGTERM and an abort `signal` ask to stop; SIGUSR2 (when `save`) asks to save the state. Queued until next() takes them. */
+function signalRequests(signal: AbortSignal | undefined, save: boolean): { next(): Promise<'stop' | 'save'>; dispose(): void } {
+  const queued: ('stop' | 'save')[] = [];
+  let wake: (() => void) | undefined;
+  const push = (what: 'stop' | 'save'): void => {
+    queued.push(what);
+    wake?.();
+  };
+  const stop = (): void => push('stop');
+  const saveNow = (): void => push('save');
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  if (save) process.on('SIGUSR2', saveNow);
+  if (signal?.aborted === true) stop();
+  else signal?.addEventListener('abort', stop);
+  return {
+    async next() {
+      while (queued.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+      return queued.shift()!;
+    },
+    dispose() {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      process.off('SIGUSR2', saveNow);
+      signal?.removeEventListener('abort', stop);
+    },
+  };
 }
