@@ -1,3 +1,5 @@
+import type { QueueStats } from '@vnic/core';
+
 /** The `format` tag of a VhostUserDeviceState. */
 export const VHOST_USER_DEVICE_STATE_FORMAT = 'vnic-vhost-user-device-state';
 /** The version of VhostUserDeviceState this package writes and reads. */
@@ -19,14 +21,7 @@ export interface VhostUserDeviceQueueState {
   readonly nextAvail: number;
   readonly nextUsed: number;
   /** The ring's counters (QueueStats without the index). */
-  readonly counters: {
-    readonly packets: number;
-    readonly bytes: number;
-    readonly drops: number;
-    readonly malformed: number;
-    readonly noBuffer: number;
-    readonly filtered: number;
-  };
+  readonly counters: Omit<QueueStats, 'index'>;
 }
 
 /**

@@ -44,14 +44,6 @@ export class DeviceTapSide extends TapSide {
   }
 }
 
-/** The frame with its two MAC addresses swapped (what testpmd macswap sends back). */
-export function macSwapped(f: Uint8Array): Uint8Array {
-  const out = f.slice();
-  out.set(f.subarray(6, 12), 0);
-  out.set(f.subarray(0, 6), 6);
-  return out;
-}
-
 /** Resolves with the next `event` of the server (rejects after `timeoutMs`). */
 export function nextEvent<K extends 'connected' | 'disconnected' | 'rings-started' | 'negotiated'>(
   server: VhostUserDeviceServer,

@@ -1,5 +1,6 @@
 import type { PacketSocket } from '@vnic/sys';
 import type { Netns } from '@vnic/sys/testing';
+import { expect } from 'vitest';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** IEEE 802 local experimental ethertype: nothing in the namespace answers or sends it. */
@@ -96,4 +97,24 @@ export class TapSide {
   drain(): void {
     while (this.sock.recv(this.buf) > 0);
   }
+
+  /**
+   * Injects `count` test frames from `seq0` and expects each back with its MACs swapped (testpmd
+   * macswap), byte for byte; frames still queued from an earlier connection are ignored.
+   */
+  async macswapRoundTrip(seq0: number, count: number, len = 64): Promise<void> {
+    const sent = Array.from({ length: count }, (_, i) => TapSide.frame(seq0 + i, len));
+    this.inject(sent);
+    const got = await this.collect(count, 10_000, (seq) => seq >= seq0 && seq < seq0 + count);
+    got.sort((a, b) => TapSide.seqOf(a)! - TapSide.seqOf(b)!);
+    expect(got.map((f) => Buffer.from(f).toString('hex'))).toEqual(sent.map((f) => Buffer.from(macSwapped(f)).toString('hex')));
+  }
+}
+
+/** The frame with its two MAC addresses swapped (what testpmd macswap sends back). */
+export function macSwapped(f: Uint8Array): Uint8Array {
+  const out = f.slice();
+  out.set(f.subarray(6, 12), 0);
+  out.set(f.subarray(0, 6), 6);
+  return out;
 }

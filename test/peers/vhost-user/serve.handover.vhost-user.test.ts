@@ -5,7 +5,6 @@ import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Netns, uniqueName } from '@vnic/sys/testing';
 import { startServe, type ServeProcess } from '../../cli/serveProcess.ts';
-import { macSwapped } from './DeviceTapSide.ts';
 import { peerMissing, socketDir } from './peerSupport.ts';
 import { TapSide } from './TapSide.ts';
 
@@ -28,14 +27,6 @@ describe.skipIf(skip)('vnic serve: hand-over to a new vnic serve, DPDK testpmd v
   afterEach(async () => {
     for (const c of cleanup.splice(0).reverse()) await c();
   });
-
-  async function roundTrip(side: TapSide, seq0: number, count: number): Promise<void> {
-    const sent = Array.from({ length: count }, (_, i) => TapSide.frame(seq0 + i));
-    side.inject(sent);
-    const got = await side.collect(count, 10_000, (seq) => seq >= seq0 && seq < seq0 + count);
-    got.sort((a, b) => TapSide.seqOf(a)! - TapSide.seqOf(b)!);
-    expect(got.map((f) => Buffer.from(f).toString('hex'))).toEqual(sent.map((f) => Buffer.from(macSwapped(f)).toString('hex')));
-  }
 
   it('SIGUSR2 saves the state, a new vnic serve --state takes over: testpmd reconnects, rings and counters continue, frames intact', async () => {
     const ns = Netns.create('vnho');
@@ -66,7 +57,7 @@ describe.skipIf(skip)('vnic serve: hand-over to a new vnic serve, DPDK testpmd v
     await a.waitFor(/queue pair 0 running \(receiveq \+ transmitq\)/);
     await pmd.waitForwarding();
     await side.waitForwarding();
-    for (let batch = 0; batch < 4; batch++) await roundTrip(side, batch * 32, 32);
+    for (let batch = 0; batch < 4; batch++) await side.macswapRoundTrip(batch * 32, 32);
     a.child.kill('SIGUSR2');
     expect(await a.exited).toBe(0);
     expect(a.output()).toMatch(new RegExp(`state saved to ${saved1} `));
@@ -87,7 +78,7 @@ describe.skipIf(skip)('vnic serve: hand-over to a new vnic serve, DPDK testpmd v
     expect(b.output()).toMatch(new RegExp(`vring 0 resumes at avail index ${rx1.nextAvail} \\(used ${rx1.nextUsed}; the saved state`));
     expect(b.output()).toMatch(new RegExp(`vring 1 resumes at avail index ${tx1.nextAvail} \\(used ${tx1.nextUsed}; the saved state`));
     await side.waitForwarding();
-    for (let batch = 0; batch < 4; batch++) await roundTrip(side, 1000 + batch * 32, 32);
+    for (let batch = 0; batch < 4; batch++) await side.macswapRoundTrip(1000 + batch * 32, 32);
     expect(b.output()).not.toMatch(/warning/);
     b.child.kill('SIGUSR2');
     expect(await b.exited).toBe(0);
