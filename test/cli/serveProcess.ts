@@ -9,8 +9,8 @@ export interface ServeProcess {
   readonly output: () => string;
   /** Its exit code (null when killed by a signal). */
   readonly exited: Promise<number | null>;
-  /** Polls the output for `re` (rejects after 20 s or when the process exited without it). */
-  readonly waitFor: (re: RegExp) => Promise<void>;
+  /** Polls the output for `re` (rejects after `timeoutMs`, default 20 s, or when the process exited without it). */
+  readonly waitFor: (re: RegExp, timeoutMs?: number) => Promise<void>;
 }
 
 /**
@@ -24,8 +24,8 @@ export function startServe(args: readonly string[], prefix: readonly string[] = 
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  const waitFor = async (re: RegExp): Promise<void> => {
-    const deadline = Date.now() + 20_000;
+  const waitFor = async (re: RegExp, timeoutMs = 20_000): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
     while (!re.test(out)) {
       if (Date.now() > deadline || child.exitCode !== null) throw new Error(`vnic serve did not print ${re}:\n${out}`);
       await new Promise((r) => setTimeout(r, 20));

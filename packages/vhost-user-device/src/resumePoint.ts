@@ -18,7 +18,8 @@ export interface ResumePoint {
  * QEMU sends the used index it read back. The saved index wins only when the frontend set up the
  * same ring again (same size and addresses) AND the ring in memory is where the state left it
  * (`usedIdx`, the used->idx read from guest memory, equals the saved `nextUsed`); otherwise the
- * frontend re-initialised the ring and its base stands.
+ * frontend moved the ring itself meanwhile (QEMU drops what the guest sends while no backend is
+ * connected and marks it used) or re-initialised it, and its base stands.
  */
 export function resumePoint(saved: VhostUserDeviceQueueState, ring: Vring, usedIdx: number): ResumePoint {
   const a = ring.addr;
@@ -40,6 +41,6 @@ export function resumePoint(saved: VhostUserDeviceQueueState, ring: Vring, usedI
   return {
     nextAvail: ring.base,
     from: 'frontend',
-    why: `the ring moved on since the save (used idx ${usedIdx}, saved ${saved.nextUsed}): the frontend reset it`,
+    why: `the ring moved on since the save (used idx ${usedIdx}, saved ${saved.nextUsed}): the frontend served or reset it meanwhile`,
   };
 }
