@@ -1,37 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeFd, socketpair, UnixSocket } from '@vnic/sys';
 import { decodeU64, encodeMessage, encodeU64, FrontendReq, VHOST_USER_HDR_SIZE } from '@vnic/vhost-user-protocol';
 import { describe, expect, it } from 'vitest';
 import { needsPeer, uniqueName } from '@vnic/sys/testing';
+import { startServe } from './serveProcess.ts';
 
 const root = !needsPeer('vnic serve', process.getuid?.() === 0 ? undefined : 'needs root for the tap').skip;
-
-const MAIN = new URL('../../packages/cli/src/main.ts', import.meta.url).pathname;
-
-/** Starts `vnic serve <args>` from the sources; `waitFor` polls its output (stdout + stderr) for a line. */
-function startServe(args: readonly string[]): {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-  waitFor: (re: RegExp) => Promise<void>;
-} {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  const waitFor = async (re: RegExp): Promise<void> => {
-    const deadline = Date.now() + 20_000;
-    while (!re.test(out)) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`vnic serve did not print ${re}:\n${out}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  return { child, output: () => out, exited, waitFor };
-}
 
 describe.skipIf(!root)('vnic serve', () => {
   it('logs the frontend connecting and leaving, answers GET_FEATURES, cleans up on Ctrl-C (SIGINT)', async () => {
@@ -96,6 +72,61 @@ describe.skipIf(!root)('vnic serve', () => {
       closeFd(a);
       closeFd(b);
       if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('--state refuses a state of another version or queue-pair count (exit 1, what differs named, no tap left); SIGUSR2 with no frontend keeps serving', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vnic-serve-'));
+    const sock = join(dir, 'serve.sock');
+    const stateFile = join(dir, 'state.json');
+    const state = {
+      format: 'vnic-vhost-user-device-state',
+      version: 1,
+      savedAt: '2026-12-02T00:00:00.000Z',
+      socket: '/run/old.sock',
+      tap: 'old0',
+      queuePairs: 2,
+      offered: '0x150008000',
+      features: '0x150008000',
+      protocolFeatures: '0x9',
+      queues: [],
+    };
+    try {
+      writeFileSync(stateFile, JSON.stringify({ ...state, version: 2 }));
+      const old = startServe(['--socket', sock, '--tap', uniqueName('vsrs'), '--state', stateFile]);
+      expect(await old.exited).toBe(1);
+      expect(old.output()).toMatch(/vnic serve: --state .*state\.json: device state field version is 2; this vnic reads version 1 only/);
+
+      writeFileSync(stateFile, JSON.stringify(state));
+      const tap = uniqueName('vsrs');
+      const pairs = startServe(['--socket', sock, '--tap', tap, '--state', stateFile]);
+      expect(await pairs.exited).toBe(1);
+      expect(pairs.output()).toMatch(
+        /the device state saved by \/run\/old\.sock at .* has 2 queue pair\(s\); this server serves 1: start it with --queue-pairs 2/,
+      );
+      expect(existsSync(`/sys/class/net/${tap}`)).toBe(false); // the tap it opened is gone again
+      expect(existsSync(sock)).toBe(false);
+
+      const saveFile = join(dir, 'saved.json');
+      const { child, output, exited, waitFor } = startServe(['--socket', sock, '--tap', uniqueName('vsrs'), '--save-state', saveFile]);
+      try {
+        await waitFor(/listening on /);
+        child.kill('SIGUSR2');
+        await waitFor(/cannot save the state \(still serving\): .*no device state to save: no frontend is connected/);
+        expect(existsSync(saveFile)).toBe(false);
+        const s = UnixSocket.connect(sock); // still serving
+        s.send(encodeMessage(FrontendReq.GET_FEATURES));
+        const { data } = await s.recvAsync(VHOST_USER_HDR_SIZE + 8);
+        expect(data.length).toBe(VHOST_USER_HDR_SIZE + 8);
+        s.close();
+        child.kill('SIGINT');
+        expect(await exited).toBe(0);
+        expect(output()).toMatch(/\[vnic serve\] stopped/);
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);

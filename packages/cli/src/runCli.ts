@@ -89,19 +89,37 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
         .argParser(count('--handshake-timeout', 600_000, 10))
         .default(10_000),
     )
-    .action(async (opts: { socket: string; client?: boolean; tap?: string; queuePairs: number; allowUnsealedMemory?: boolean; handshakeTimeout: number }) => {
-      code = await serve(
-        {
-          socket: opts.socket,
-          client: opts.client === true,
-          queuePairs: opts.queuePairs,
-          handshakeTimeoutMs: opts.handshakeTimeout,
-          ...(opts.tap === undefined ? {} : { tap: opts.tap }),
-          ...(opts.allowUnsealedMemory === true ? { allowUnsealedMemory: true } : {}),
-        },
-        io,
-      );
-    });
+    .option('--persistent', 'make a tap this command creates outlive it (for a hand-over to another vnic serve)')
+    .option('--state <file>', 'take over the device state another vnic serve saved (--save-state): the reconnecting frontend resumes where it stopped')
+    .option('--save-state <file>', 'on SIGUSR2: quiesce, save the device state to <file> (versioned JSON) and stop, for a new vnic serve --state <file>')
+    .action(
+      async (opts: {
+        socket: string;
+        client?: boolean;
+        tap?: string;
+        queuePairs: number;
+        allowUnsealedMemory?: boolean;
+        handshakeTimeout: number;
+        persistent?: boolean;
+        state?: string;
+        saveState?: string;
+      }) => {
+        code = await serve(
+          {
+            socket: opts.socket,
+            client: opts.client === true,
+            queuePairs: opts.queuePairs,
+            handshakeTimeoutMs: opts.handshakeTimeout,
+            ...(opts.tap === undefined ? {} : { tap: opts.tap }),
+            ...(opts.allowUnsealedMemory === true ? { allowUnsealedMemory: true } : {}),
+            ...(opts.persistent === true ? { persistent: true } : {}),
+            ...(opts.state === undefined ? {} : { stateFile: opts.state }),
+            ...(opts.saveState === undefined ? {} : { saveStateFile: opts.saveState }),
+          },
+          io,
+        );
+      },
+    );
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -1,100 +1,59 @@
-import { checkNetFeatures, featureBit, hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_VERSION_1, type QueueContext, type QueueStats } from '@vnic/core';
-import { closeFd, EventFd, fdKind, isEventFd, setNonBlocking, SysError, type Tap, type UnixSocket } from '@vnic/sys';
-import { VIRTIO_NET_F_CTRL_VQ } from '@vnic/core/virtio_net';
+import type { QueueStats } from '@vnic/core';
+import { closeFd, SysError, type UnixSocket } from '@vnic/sys';
 import {
-  decodeMemoryTable,
-  decodeU64,
-  decodeVringAddr,
-  decodeVringState,
   encodeMessage,
   encodeU64,
-  encodeVringState,
   FrontendReq,
   requestName,
   VHOST_USER_NEED_REPLY_MASK,
-  VHOST_USER_PROTOCOL_F_REPLY_ACK,
   VHOST_USER_REPLY_MASK,
   VHOST_USER_VERSION,
   VHOST_USER_VERSION_MASK,
-  VHOST_USER_VRING_IDX_MASK,
-  VHOST_USER_VRING_NOFD_MASK,
   VhostUserProtocolError,
   type VhostUserHeader,
 } from '@vnic/vhost-user-protocol';
-import { SharedNetState, SharedQueueCounters } from '@vnic/virtio-net';
-import { FrontendMemory } from './FrontendMemory.ts';
+import { BackendRequestHandler } from './BackendRequestHandler.ts';
 import { readFrontendMessage } from './readFrontendMessage.ts';
-import type { VhostUserDeviceEvents } from './VhostUserDeviceEvents.ts';
+import type { SessionContext } from './SessionContext.ts';
 import { VhostUserDeviceError } from './VhostUserDeviceError.ts';
-import { VHOST_USER_DEVICE_PROTOCOL_FEATURES } from './VHOST_USER_DEVICE_PROTOCOL_FEATURES.ts';
-import { VringTable, type Vring } from './VringTable.ts';
-import { DataPlaneThreads } from './DataPlaneThreads.ts';
-
-/** Largest split ring the data plane takes (virtio 1.2 §2.7: Queue Size at most 32768). */
-const MAX_RING = 32768;
-
-/** What the server shares with each session: the tap and the offer. */
-export interface SessionContext {
-  /** Label for messages (`vhost-user /run/vnic.sock`). */
-  readonly where: string;
-  readonly tap: Tap;
-  readonly tapOffloads: number;
-  readonly queuePairs: number;
-  /** Map guest-memory fds not sealed with F_SEAL_SHRINK (VhostUserDeviceOptions.allowUnsealedMemory). */
-  readonly allowUnsealedMemory: boolean;
-  /** GET_FEATURES answer. */
-  readonly features: bigint;
-  readonly events: VhostUserDeviceEvents;
-  /** Milliseconds from connecting to SET_OWNER, and from a message's first byte to its last. */
-  readonly handshakeTimeoutMs: number;
-  /** TUNSETOFFLOAD for the acked features. */
-  setTapOffloads(features: bigint): void;
-}
+import type { VhostUserDeviceState } from './VhostUserDeviceState.ts';
 
 /**
- * One frontend connection, served one message at a time: the vhost-user backend state machine
- * (features, protocol features, owner, memory table, vrings) and the queue-pair IO threads of the
- * in-process data plane (@vnic/virtio-net's IoThread), started when both the pair's rings are
- * ready and enabled and stopped before anything they use changes. Any malformed or out-of-order
- * message ends the session with a VhostUserDeviceError naming the request and the expected shape;
- * close() stops every thread, unmaps the memory and closes every fd the frontend sent.
+ * One frontend connection (rust-vmm's BackendReqHandler around a VhostUserHandler): reads the
+ * messages off the socket one at a time, checks their framing (header version, the REPLY flag,
+ * fds only on the requests that carry them), hands each to its BackendRequestHandler, and sends
+ * the reply or the REPLY_ACK status. Owns the connection's life cycle: the handshake and
+ * partial-message timeouts, disconnect, teardown. Any malformed or out-of-order message ends the
+ * session with a VhostUserDeviceError naming the request and the expected shape; the teardown
+ * stops every thread, unmaps the memory and closes every fd the frontend sent.
  */
 export class BackendSession {
   private readonly ctx: SessionContext;
   private readonly sock: UnixSocket;
-  private readonly table: VringTable;
-  private readonly rings: Vring[];
-  private readonly threads: DataPlaneThreads;
-  private readonly counters: SharedQueueCounters;
-  private readonly netState = new SharedNetState();
-  /** eventfds vnic made for rings whose call came with NOFD (the frontend polls the used ring). */
-  private readonly ownCalls = new Map<number, EventFd>();
-  private mem: FrontendMemory | undefined;
-  private features: bigint | undefined;
-  private protocolFeatures = 0n;
+  private readonly handler: BackendRequestHandler;
   private owned = false;
   private timedOut: string | undefined;
 
-  constructor(ctx: SessionContext, sock: UnixSocket) {
+  /** `resume`: the saved state this connection takes over (see BackendRequestHandler). */
+  constructor(ctx: SessionContext, sock: UnixSocket, resume?: VhostUserDeviceState) {
     this.ctx = ctx;
     this.sock = sock;
-    this.table = new VringTable(2 * ctx.queuePairs);
-    this.rings = this.table.rings;
-    this.counters = new SharedQueueCounters(2 * ctx.queuePairs);
-    this.threads = new DataPlaneThreads(ctx, this.counters, this.netState, {
-      ready: (index) => this.ready(index),
-      queueContext: (index, at) => this.queueContext(index, at),
-      memory: () => this.mem!.layout,
-      features: () => this.features!,
-      setBase: (index, nextAvail) => {
-        this.rings[index]!.base = nextAvail;
-      },
-    });
+    this.handler = new BackendRequestHandler(ctx, resume);
+  }
+
+  /** True once the frontend acked features on this connection. */
+  get negotiated(): boolean {
+    return this.handler.negotiated;
+  }
+
+  /** Quiesces the data plane and returns the device state (BackendRequestHandler.saveState). */
+  saveState(where: { readonly socket: string; readonly tap: string }): Promise<VhostUserDeviceState> {
+    return this.handler.saveState(where);
   }
 
   /** Per-queue counters of this connection's data plane (index order: rx0, tx0, rx1, ...). */
   stats(): QueueStats[] {
-    return this.rings.map((_, index) => ({ index, ...this.counters.read(index) }));
+    return this.handler.stats();
   }
 
   /**
@@ -146,24 +105,18 @@ export class BackendSession {
     this.sock.close();
   }
 
-  /** Stops the IO threads, unmaps the memory, closes every fd the frontend sent and the socket. */
+  /** Closes the socket, then stops the IO threads, unmaps the memory and closes every fd the frontend sent. */
   private async teardown(): Promise<void> {
     this.sock.close();
-    await this.stopAll();
-    this.mem?.close();
-    this.mem = undefined;
-    for (const r of this.rings) this.dropFds(r);
-    for (const e of this.ownCalls.values()) e.close();
-    this.ownCalls.clear();
+    await this.handler.close();
   }
 
-  // ---- messages -------------------------------------------------------------------------------
-
+  /** Checks a request's framing, has the handler serve it, sends its reply (or REPLY_ACK status). */
   private async dispatch(h: VhostUserHeader, payload: Uint8Array, fds: number[]): Promise<void> {
     const request = h.request as FrontendReq; // the wire's u32, compared against the codes vnic knows
     const name = requestName(request);
     const at = `${this.ctx.where}: ${name}`;
-    const replyAck = (h.flags & VHOST_USER_NEED_REPLY_MASK) !== 0 && (this.protocolFeatures & bit(VHOST_USER_PROTOCOL_F_REPLY_ACK)) !== 0n;
+    const replyAck = (h.flags & VHOST_USER_NEED_REPLY_MASK) !== 0 && this.handler.replyAck;
     let reply: Uint8Array | undefined;
     try {
       if ((h.flags & VHOST_USER_VERSION_MASK) !== VHOST_USER_VERSION) {
@@ -180,7 +133,7 @@ export class BackendSession {
         request === FrontendReq.SET_VRING_CALL ||
         request === FrontendReq.SET_VRING_ERR;
       if (!takesFd && fds.length > 0) throw new VhostUserDeviceError('protocol', `${at}: ${fds.length} fd(s) attached; this request carries none`);
-      reply = await this.handle(request, payload, fds.splice(0), at);
+      reply = await this.handler.handle(request, payload, fds.splice(0), at);
     } catch (e) {
       for (const fd of fds) closeFd(fd);
       if (replyAck) this.trySend(encodeMessage(request, encodeU64(1n), VHOST_USER_REPLY_MASK));
@@ -188,298 +141,6 @@ export class BackendSession {
     }
     if (reply !== undefined) this.send(encodeMessage(request, reply, VHOST_USER_REPLY_MASK), at);
     else if (replyAck) this.send(encodeMessage(request, encodeU64(0n), VHOST_USER_REPLY_MASK), at);
-  }
-
-  /** Handles one request; returns the reply payload of requests that have one. Owns `fds`. */
-  private async handle(request: FrontendReq, payload: Uint8Array, fds: number[], at: string): Promise<Uint8Array | undefined> {
-    switch (request) {
-      case FrontendReq.GET_FEATURES:
-        expectEmpty(payload, at);
-        return encodeU64(this.ctx.features);
-      case FrontendReq.SET_FEATURES: {
-        const f = decodeU64(payload);
-        const extra = f & ~this.ctx.features;
-        if (extra !== 0n)
-          throw new VhostUserDeviceError(
-            'protocol',
-            `${at}: features 0x${f.toString(16)} include 0x${extra.toString(16)}, which GET_FEATURES (0x${this.ctx.features.toString(16)}) did not offer`,
-          );
-        if (!hasFeature(f, VIRTIO_F_VERSION_1)) {
-          throw new VhostUserDeviceError(
-            'protocol',
-            `${at}: features 0x${f.toString(16)} lack VIRTIO_F_VERSION_1; vnic's data plane serves virtio 1.x rings (12-byte virtio_net_hdr) only`,
-          );
-        }
-        // The frontend serves the control queue (the backend never offers CTRL_VQ): rules whose
-        // requirement is CTRL_VQ hold on its side; every other §5.1.3.1 dependency is checked here.
-        const broken = checkNetFeatures(f | featureBit(VIRTIO_NET_F_CTRL_VQ));
-        if (broken !== undefined)
-          throw new VhostUserDeviceError('protocol', `${at}: features 0x${f.toString(16)} break a virtio-net feature dependency: ${broken}`);
-        if (f !== this.features) {
-          await this.stopAll(); // the rings' layout and the header handling depend on the features
-          this.features = f;
-          this.ctx.setTapOffloads(f);
-          this.ctx.events.emit('negotiated', { features: f, protocolFeatures: this.protocolFeatures });
-        }
-        await this.reconcile();
-        return undefined;
-      }
-      case FrontendReq.GET_PROTOCOL_FEATURES:
-        expectEmpty(payload, at);
-        return encodeU64(VHOST_USER_DEVICE_PROTOCOL_FEATURES);
-      case FrontendReq.SET_PROTOCOL_FEATURES: {
-        const p = decodeU64(payload);
-        const extra = p & ~VHOST_USER_DEVICE_PROTOCOL_FEATURES;
-        if (extra !== 0n)
-          throw new VhostUserDeviceError(
-            'protocol',
-            `${at}: protocol features 0x${p.toString(16)} include 0x${extra.toString(16)}, which were not offered (0x${VHOST_USER_DEVICE_PROTOCOL_FEATURES.toString(16)})`,
-          );
-        this.protocolFeatures = p;
-        return undefined;
-      }
-      case FrontendReq.GET_QUEUE_NUM:
-        expectEmpty(payload, at);
-        return encodeU64(BigInt(this.ctx.queuePairs));
-      case FrontendReq.SET_OWNER:
-        expectEmpty(payload, at);
-        return undefined;
-      case FrontendReq.RESET_OWNER:
-        expectEmpty(payload, at);
-        await this.stopAll();
-        for (const r of this.rings) r.started = false;
-        return undefined;
-      case FrontendReq.SET_MEM_TABLE:
-        await this.setMemTable(payload, fds, at);
-        return undefined;
-      case FrontendReq.SET_VRING_NUM: {
-        const { index, num } = decodeVringState(payload);
-        const r = this.ring(index, at);
-        if (num < 1 || num > MAX_RING || (num & (num - 1)) !== 0)
-          throw new VhostUserDeviceError('protocol', `${at}: vring ${index} size ${num} is not a power of two in 1..${MAX_RING}`);
-        await this.stopPairOf(index);
-        r.num = num;
-        await this.reconcile();
-        return undefined;
-      }
-      case FrontendReq.SET_VRING_BASE: {
-        const { index, num } = decodeVringState(payload);
-        const r = this.ring(index, at);
-        if (num > 0xffff) throw new VhostUserDeviceError('protocol', `${at}: vring ${index} base ${num} does not fit a split ring's u16 avail index`);
-        await this.stopPairOf(index);
-        r.base = num;
-        await this.reconcile();
-        return undefined;
-      }
-      case FrontendReq.SET_VRING_ADDR: {
-        const { index, addr } = decodeVringAddr(payload);
-        const r = this.ring(index, at);
-        await this.stopPairOf(index);
-        r.addr = addr;
-        if (this.mem !== undefined && r.num !== undefined) this.ringAddresses(index, at); // a clear error now rather than at start
-        await this.reconcile();
-        return undefined;
-      }
-      case FrontendReq.GET_VRING_BASE: {
-        const { index } = decodeVringState(payload);
-        const r = this.ring(index, at);
-        await this.stopPairOf(index);
-        r.started = false; // stopped until the next SET_VRING_KICK
-        const base = r.base;
-        await this.reconcile(); // the other ring of the pair may go on alone
-        this.ctx.events.emit('ring-stopped', { index, nextAvail: base });
-        return encodeVringState({ index, num: base });
-      }
-      case FrontendReq.SET_VRING_KICK:
-      case FrontendReq.SET_VRING_CALL:
-      case FrontendReq.SET_VRING_ERR:
-        await this.setVringFd(request, payload, fds, at);
-        return undefined;
-      case FrontendReq.SET_VRING_ENABLE: {
-        const { index, num } = decodeVringState(payload);
-        const r = this.ring(index, at);
-        if (num > 1) throw new VhostUserDeviceError('protocol', `${at}: vring ${index} enable value ${num}; expected 0 or 1`);
-        if (r.enabled !== (num === 1)) {
-          await this.stopPairOf(index);
-          r.enabled = num === 1;
-          await this.reconcile();
-        }
-        return undefined;
-      }
-      default:
-        throw new VhostUserDeviceError(
-          'protocol',
-          `${at}: not supported by vnic's vhost-user device (it offers protocol features 0x${VHOST_USER_DEVICE_PROTOCOL_FEATURES.toString(16)}: MQ, REPLY_ACK)`,
-        );
-    }
-  }
-
-  private async setMemTable(payload: Uint8Array, fds: number[], at: string): Promise<void> {
-    let regions;
-    try {
-      regions = decodeMemoryTable(payload);
-    } catch (e) {
-      for (const fd of fds) closeFd(fd);
-      throw e;
-    }
-    if (this.mem !== undefined && this.mem.sameAs(regions, fds)) {
-      for (const fd of fds) closeFd(fd); // QEMU sends the same table once per queue pair
-      return;
-    }
-    const next = FrontendMemory.map(regions, fds, at, { allowUnsealedMemory: this.ctx.allowUnsealedMemory }); // closes the fds; throws before anything changes
-    await this.stopAll();
-    this.mem?.close();
-    this.mem = next;
-    this.ctx.events.emit('memory', { regions: next.layout.regions.map((r) => ({ guestPhysAddr: r.guestPhysAddr, size: r.size })) });
-    await this.reconcile();
-  }
-
-  private async setVringFd(request: FrontendReq, payload: Uint8Array, fds: number[], at: string): Promise<void> {
-    let u: bigint;
-    try {
-      u = decodeU64(payload);
-    } catch (e) {
-      for (const fd of fds) closeFd(fd);
-      throw e;
-    }
-    const index = Number(u & BigInt(VHOST_USER_VRING_IDX_MASK));
-    const nofd = (u & BigInt(VHOST_USER_VRING_NOFD_MASK)) !== 0n;
-    const rest = u & ~BigInt(VHOST_USER_VRING_IDX_MASK | VHOST_USER_VRING_NOFD_MASK);
-    const expectFds = nofd ? 0 : 1;
-    if (rest !== 0n || fds.length !== expectFds) {
-      for (const fd of fds) closeFd(fd);
-      throw new VhostUserDeviceError(
-        'protocol',
-        `${at}: u64 0x${u.toString(16)} with ${fds.length} fd(s); expected the vring index in bits 0-7, bit 8 (NOFD) ${nofd ? 'set and no fd' : 'clear and exactly one eventfd'}, other bits 0`,
-      );
-    }
-    const fd = fds[0];
-    let r: Vring;
-    try {
-      r = this.ring(index, at);
-      if (request === FrontendReq.SET_VRING_KICK && fd === undefined) {
-        throw new VhostUserDeviceError(
-          'protocol',
-          `${at}: vring ${index} without a kick fd (NOFD): vnic's IO threads wait on an eventfd and do not poll rings`,
-        );
-      }
-    } catch (e) {
-      if (fd !== undefined) closeFd(fd);
-      throw e;
-    }
-    if (fd !== undefined) {
-      // Only an eventfd may be read and written by an IO thread: a pipe, a socket or a file could
-      // block it or end its stream. O_NONBLOCK so that no read or write on it ever blocks (two
-      // rings sharing one eventfd, a counter at its maximum).
-      try {
-        if (!isEventFd(fd)) {
-          throw new VhostUserDeviceError(
-            'protocol',
-            `${at}: vring ${index}: the fd is ${fdKind(fd) ?? 'not open'}, not an eventfd; vnic waits on and signals eventfds only`,
-          );
-        }
-        setNonBlocking(fd, true);
-      } catch (e) {
-        closeFd(fd);
-        throw e;
-      }
-    }
-    if (request === FrontendReq.SET_VRING_ERR) {
-      if (fd !== undefined) closeFd(fd); // vnic never reports ring errors through it
-      return;
-    }
-    await this.stopPairOf(index); // before the old fd closes: the thread waits on it
-    if (request === FrontendReq.SET_VRING_KICK) {
-      if (r.kick !== undefined) closeFd(r.kick);
-      r.kick = fd;
-      r.started = true;
-    } else {
-      if (r.call !== undefined) closeFd(r.call);
-      r.call = fd;
-      if (fd === undefined) {
-        // NOFD: the frontend polls the used ring; calls go to an eventfd nobody reads.
-        let own = this.ownCalls.get(index);
-        if (own === undefined) {
-          own = EventFd.create({ nonBlocking: true });
-          this.ownCalls.set(index, own);
-        }
-      }
-    }
-    await this.reconcile();
-  }
-
-  // ---- rings and threads ----------------------------------------------------------------------
-
-  private ring(index: number, at: string): Vring {
-    return this.table.ring(index, at, this.ctx.queuePairs);
-  }
-
-  private ready(index: number): boolean {
-    const r = this.rings[index]!;
-    r.ownCall = r.call === undefined && this.ownCalls.has(index);
-    return this.table.ready(index, this.mem !== undefined, this.features);
-  }
-
-  /** The guest-physical addresses of ring `index` (needs memory, size and addresses); throws when a part lies outside the memory. */
-  private ringAddresses(index: number, at: string): { descTable: number; availRing: number; usedRing: number } {
-    const r = this.rings[index]!;
-    const mem = this.mem!;
-    const num = r.num!;
-    const a = r.addr!;
-    const eventIdx = this.features !== undefined && hasFeature(this.features, VIRTIO_F_EVENT_IDX) ? 2 : 0;
-    const part = (what: string, user: bigint, len: number): number => {
-      const gpa = mem.translate(user, len);
-      if (gpa === undefined) {
-        throw new VhostUserDeviceError(
-          'protocol',
-          `${at}: vring ${index} ${what} at frontend address 0x${user.toString(16)} (${len} bytes for size ${num}) is not inside one SET_MEM_TABLE region`,
-        );
-      }
-      return gpa;
-    };
-    const descTable = part('descriptor table', a.descUserAddr, 16 * num);
-    const availRing = part('avail ring', a.availUserAddr, 4 + 2 * num + eventIdx);
-    const usedRing = part('used ring', a.usedUserAddr, 4 + 8 * num + eventIdx);
-    return { descTable, availRing, usedRing };
-  }
-
-  /** The QueueContext of a ready ring `index` (addresses translated, used idx read from memory); throws when a ring lies outside the memory. */
-  private queueContext(index: number, at: string): QueueContext {
-    const r = this.rings[index]!;
-    const { descTable, availRing, usedRing } = this.ringAddresses(index, at);
-    const nextUsed = this.mem!.memory.read(usedRing + 2, 2)!;
-    const callFd = r.call ?? this.ownCalls.get(index)?.fd;
-    if (r.kick === undefined || callFd === undefined)
-      throw new VhostUserDeviceError('invalid-state', `${at}: vring ${index} started without its kick and call fds`);
-    return {
-      index,
-      size: r.num!,
-      descTable,
-      availRing,
-      usedRing,
-      kickFd: r.kick,
-      callFd,
-      state: { nextAvail: r.base, nextUsed: nextUsed[0]! | (nextUsed[1]! << 8) },
-    };
-  }
-
-  private reconcile(): Promise<void> {
-    return this.threads.reconcile();
-  }
-
-  private stopPairOf(index: number): Promise<void> {
-    return this.threads.stopPairOf(index);
-  }
-
-  private stopAll(): Promise<void> {
-    return this.threads.stopAll();
-  }
-
-  private dropFds(r: Vring): void {
-    if (r.kick !== undefined) closeFd(r.kick);
-    if (r.call !== undefined) closeFd(r.call);
-    r.kick = undefined;
-    r.call = undefined;
   }
 
   /** Sends a reply without ever blocking the main thread: a frontend that does not read its replies is dropped. */
@@ -503,13 +164,4 @@ export class BackendSession {
       // the connection is going away anyway
     }
   }
-}
-
-function bit(n: number): bigint {
-  return 1n << BigInt(n);
-}
-
-function expectEmpty(payload: Uint8Array, at: string): void {
-  // QEMU sends GET_* requests with an empty payload; rust-vmm and DPDK accept a zero u64 too.
-  if (payload.length !== 0 && payload.length !== 8) throw new VhostUserDeviceError('protocol', `${at}: payload of ${payload.length} bytes; expected none`);
 }

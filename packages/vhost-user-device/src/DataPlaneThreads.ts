@@ -1,6 +1,6 @@
 import type { QueueContext } from '@vnic/core';
 import { type IoThreadStates, QueuePairThreads, type SharedNetState, type SharedQueueCounters } from '@vnic/virtio-net';
-import type { SessionContext } from './BackendSession.ts';
+import type { SessionContext } from './SessionContext.ts';
 import type { FrontendMemory } from './FrontendMemory.ts';
 
 /** What the data-plane threads read from the session: ring readiness and contexts, memory, features. */

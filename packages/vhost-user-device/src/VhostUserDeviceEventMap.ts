@@ -12,6 +12,17 @@ export interface VhostUserDeviceEventMap {
   'rings-started'(info: { readonly pair: number; readonly rx: boolean; readonly tx: boolean }): void;
   /** GET_VRING_BASE stopped a ring. */
   'ring-stopped'(info: { readonly index: number; readonly nextAvail: number }): void;
+  /**
+   * The first start of a vring after a take-over (VhostUserDeviceOptions.state): where it resumed,
+   * the used index found in memory, and whether the saved index or the frontend's was taken (see resumePoint).
+   */
+  resumed(info: {
+    readonly index: number;
+    readonly nextAvail: number;
+    readonly nextUsed: number;
+    readonly from: 'agreed' | 'state' | 'frontend';
+    readonly why: string;
+  }): void;
   /** The connection ended: `reason` is the error that ended it, undefined when the frontend closed it. */
   disconnected(reason: Error | undefined): void;
   /** A second frontend connected while one is served: its connection was closed at once. */

@@ -1,3 +1,5 @@
+import type { VhostUserDeviceState } from './VhostUserDeviceState.ts';
+
 /** Options of VhostUserDeviceServer.open (validated by validateVhostUserDeviceOptions). */
 export interface VhostUserDeviceOptions {
   /** The vhost-user unix socket path (at most 107 bytes). */
@@ -29,6 +31,12 @@ export interface VhostUserDeviceOptions {
    * slow frontend is dropped after it so the next one can be served. Default 10000.
    */
   readonly handshakeTimeoutMs?: number;
+  /**
+   * A device state saved by another server (`saveState()`, `vnic serve` on SIGUSR2) to take over:
+   * checked at open (format, version, queue pairs, features this tap can give); the first frontend
+   * that connects resumes its rings where the state says (see resumePoint) and the counters go on.
+   */
+  readonly state?: VhostUserDeviceState;
   /** Label used in messages and IO thread errors (default `vhost-user <socket>`). */
   readonly name?: string;
 }

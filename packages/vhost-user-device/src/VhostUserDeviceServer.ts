@@ -1,12 +1,15 @@
 import { errorMessage, formatConfigIssues, type QueueStats, TypedEmitter, VnicError } from '@vnic/core';
 import { openNetTap, SysError, tunOffloadFlags, type Tap, UnixSocket } from '@vnic/sys';
 import { IoThreadPool } from '@vnic/virtio-net';
-import { BackendSession, type SessionContext } from './BackendSession.ts';
+import { BackendSession } from './BackendSession.ts';
+import type { SessionContext } from './SessionContext.ts';
 import type { VhostUserDeviceEventMap } from './VhostUserDeviceEventMap.ts';
 import { VhostUserDeviceError } from './VhostUserDeviceError.ts';
 import type { VhostUserDeviceOptions } from './VhostUserDeviceOptions.ts';
 import { validateVhostUserDeviceOptions } from './validateVhostUserDeviceOptions.ts';
 import { vhostUserDeviceFeatures } from './vhostUserDeviceFeatures.ts';
+import { checkStateFits } from './checkStateFits.ts';
+import type { VhostUserDeviceState } from './VhostUserDeviceState.ts';
 
 const RECONNECT_MIN_MS = 50;
 const RECONNECT_MAX_MS = 1000;
@@ -46,6 +49,8 @@ export class VhostUserDeviceServer {
   private closing = false;
   private connections = 0;
   private wake: (() => void) | undefined;
+  /** The state being taken over, until a frontend has negotiated on a connection that had it. */
+  private resume: VhostUserDeviceState | undefined;
 
   private constructor(options: VhostUserDeviceOptions, tap: Tap, tapOffloads: number) {
     this.socket = options.socket;
@@ -58,13 +63,16 @@ export class VhostUserDeviceServer {
     this.tapName = tap.name;
     this.tapOffloads = tapOffloads;
     this.features = vhostUserDeviceFeatures(tapOffloads, this.queuePairs);
+    this.resume = options.state;
+    if (this.resume !== undefined) checkStateFits(this.resume, this.features, this.queuePairs, this.where);
     IoThreadPool.retain();
   }
 
   /**
    * Validates the options, opens (or attaches to) the tap with a 12-byte vnet header, probes its
-   * offloads. Throws a VhostUserDeviceError (`invalid-argument`, `unavailable` without
-   * /dev/net/tun or CAP_NET_ADMIN, `tap`).
+   * offloads; with `state`, checks that this server can take it over (checkStateFits) and leaves
+   * no tap behind when it cannot. Throws a VhostUserDeviceError (`invalid-argument`, `unavailable`
+   * without /dev/net/tun or CAP_NET_ADMIN, `tap`).
    */
   static open(options: VhostUserDeviceOptions): VhostUserDeviceServer {
     const issues = validateVhostUserDeviceOptions(options as unknown as Record<string, unknown>);
@@ -117,6 +125,23 @@ export class VhostUserDeviceServer {
   /** Counters of the current (or last) connection's data plane, index order rx0, tx0, rx1, ... */
   stats(): QueueStats[] {
     return (this.session ?? this.lastSession)?.stats() ?? [];
+  }
+
+  /**
+   * Quiesces the data plane of the connected frontend (every IO thread stopped at a consistent
+   * point; none starts again on this connection) and returns its device state, for a new server
+   * to take over (`VhostUserDeviceOptions.state`): close() this one, open the new one with the
+   * state, the frontend reconnects to it. Before any frontend negotiated on a server that is
+   * taking over a state, that state is returned as it is. Throws a VhostUserDeviceError
+   * `invalid-state` when there is nothing to save (no frontend, or features not negotiated yet).
+   */
+  async saveState(): Promise<VhostUserDeviceState> {
+    const session = this.session;
+    if (session === undefined || !session.negotiated) {
+      if (this.resume !== undefined) return this.resume;
+      if (session === undefined) throw new VhostUserDeviceError('invalid-state', `${this.where}: no device state to save: no frontend is connected`);
+    }
+    return session.saveState({ socket: this.socket, tap: this.tapName });
   }
 
   /** Drops the current frontend (if any), stops serving, removes the socket path (server mode) and closes the tap. Idempotent. */
@@ -172,7 +197,7 @@ export class VhostUserDeviceServer {
         continue;
       }
       this.connections++;
-      const session = new BackendSession(this.sessionContext(), sock);
+      const session = new BackendSession(this.sessionContext(), sock, this.resume);
       this.session = session;
       this.events.emit('connected');
       const served = this.serveSession(session);
@@ -188,6 +213,7 @@ export class VhostUserDeviceServer {
 
   private async serveSession(session: BackendSession): Promise<void> {
     const reason = await session.serve();
+    if (session.negotiated) this.resume = undefined; // taken over (or refused by a frontend with other features)
     this.session = undefined;
     this.lastSession = session;
     this.events.emit('disconnected', this.closing ? undefined : reason);

@@ -1,7 +1,7 @@
 import type { ConfigIssue } from '@vnic/core';
 import { validateVirtioNetOptions } from '@vnic/virtio-net';
 
-const KEYS = ['socket', 'client', 'queuePairs', 'tap', 'tapFds', 'persistent', 'name', 'allowUnsealedMemory', 'handshakeTimeoutMs'];
+const KEYS = ['socket', 'client', 'queuePairs', 'tap', 'tapFds', 'persistent', 'name', 'allowUnsealedMemory', 'handshakeTimeoutMs', 'state'];
 const TAP_KEYS = new Set(['tap', 'tapFds', 'persistent']);
 /** Most queue pairs served (each one is an IO thread). */
 export const MAX_QUEUE_PAIRS = 16;

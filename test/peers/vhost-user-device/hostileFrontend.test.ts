@@ -1,9 +1,8 @@
 import { closeFd, EventFd, MemfdGuestMemory, socketpair, SysError, UnixSocket } from '@vnic/sys';
-import { VhostUserDeviceServer, VHOST_USER_DEVICE_PROTOCOL_FEATURES } from '@vnic/vhost-user-device';
+import { VHOST_USER_DEVICE_PROTOCOL_FEATURES } from '@vnic/vhost-user-device';
 import {
   decodeHeader,
   decodeU64,
-  encodeMemoryTable,
   encodeMessage,
   encodeU64,
   encodeVringAddr,
@@ -15,58 +14,25 @@ import {
   VHOST_USER_REPLY_MASK,
   VHOST_USER_VRING_NOFD_MASK,
 } from '@vnic/vhost-user-protocol';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fdCount, needsPeer, uniqueName } from '@vnic/sys/testing';
+import { describe, expect, it } from 'vitest';
+import { fdCount } from '@vnic/sys/testing';
+import { hostileServer, hostileTestsRun, memTable, send } from './hostileServer.ts';
 
 // A hostile vhost-user frontend written here, against a real VhostUserDeviceServer (real tap, real
 // memfds passed by SCM_RIGHTS): every malformed message ends its connection with an error naming
 // the request and the expected shape; the server lives on and serves the next connection; nothing
 // leaks (fds, mappings).
 
-const root = !needsPeer('vhost-user device', process.getuid?.() === 0 ? undefined : 'needs root for the tap').skip;
+const root = hostileTestsRun('vhost-user device');
 
 const MEMFD = 'vnic-hostile';
 const MiB = 1 << 20;
 
 describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
-  let dir: string;
-  let server: VhostUserDeviceServer;
-  let path: string;
-  const reasons: (Error | undefined)[] = [];
-  let fds0 = 0;
-
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'vnic-vud-'));
-    path = join(dir, 'dev.sock');
-    server = VhostUserDeviceServer.open({ socket: path, tap: uniqueName('vudh'), handshakeTimeoutMs: 1000 });
-    server.events.on('disconnected', (r) => reasons.push(r));
-    server.start();
-    fds0 = fdCount.fds();
-  });
-  afterAll(async () => {
-    await server?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  /** Connects, runs `talk`, and resolves with the error that ended the connection on the server side. */
-  async function session(talk: (sock: UnixSocket) => Promise<void> | void): Promise<Error | undefined> {
-    const before = reasons.length;
-    const sock = UnixSocket.connect(path);
-    try {
-      await talk(sock);
-      const deadline = Date.now() + 5000;
-      while (reasons.length === before) {
-        if (Date.now() > deadline) throw new Error('the server did not drop the connection');
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    } finally {
-      sock.close();
-    }
-    return reasons[before];
-  }
+  const h = hostileServer('vudh', { handshakeTimeoutMs: 1000 });
+  const session = h.session;
 
   async function reply(sock: UnixSocket, request: number, size: number): Promise<Uint8Array> {
     const { data } = await sock.recvAsync(VHOST_USER_HDR_SIZE + size);
@@ -75,15 +41,6 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
     expect(h.flags & VHOST_USER_REPLY_MASK).not.toBe(0);
     expect(h.size).toBe(size);
     return data.subarray(VHOST_USER_HDR_SIZE);
-  }
-
-  const send = (sock: UnixSocket, request: number, payload?: Uint8Array, fds: number[] = [], flags = 0): void =>
-    sock.send(encodeMessage(request, payload, flags), fds);
-
-  function memTable(regions: { gpa: number; size: number; user: bigint; offset?: number }[]): Uint8Array {
-    return encodeMemoryTable(
-      regions.map((r) => ({ guestPhysAddr: BigInt(r.gpa), memorySize: BigInt(r.size), userspaceAddr: r.user, mmapOffset: BigInt(r.offset ?? 0) })),
-    );
   }
 
   function withMemory<T>(sizes: number[], use: (fds: number[]) => T): T {
@@ -221,7 +178,7 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
       'SET_VRING_KICK with a regular file instead of an eventfd',
       /SET_VRING_KICK: vring 0: the fd is \/.*kick-file, not an eventfd; vnic waits on and signals eventfds only/,
       (s) => {
-        const file = join(dir, 'kick-file');
+        const file = join(h.dir, 'kick-file');
         writeFileSync(file, 'not an eventfd');
         const fd = openSync(file, 'r');
         try {
@@ -253,7 +210,7 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
       'SET_FEATURES breaking a feature dependency (HOST_TSO4 without CSUM)',
       /SET_FEATURES: features 0x.* break a virtio-net feature dependency: VIRTIO_NET_F_HOST_TSO4 requires VIRTIO_NET_F_CSUM/,
       (s) => {
-        expect(server.features & (1n << 11n)).not.toBe(0n); // the tap here offers TSO
+        expect(h.server.features & (1n << 11n)).not.toBe(0n); // the tap here offers TSO
         send(s, FrontendReq.SET_FEATURES, encodeU64((1n << 32n) | (1n << 11n)));
       },
     ],
@@ -300,8 +257,8 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
     it(`${what}: connection dropped with a clear error, the server lives`, async () => {
       const reason = await session(talk);
       expect(reason?.message).toMatch(error);
-      expect(reason?.message).toContain(`vhost-user ${path}`);
-      expect(server.connected).toBe(false);
+      expect(reason?.message).toContain(`vhost-user ${h.path}`);
+      expect(h.server.connected).toBe(false);
     });
   }
 
@@ -330,12 +287,12 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
   let fdsWarm: number | undefined;
   for (const [what, order, opts] of orders) {
     it(`legal order: ${what}: the rings start, a kick is served, the disconnect is clean`, async () => {
-      if (fdsWarm === undefined) expect(fdCount.fds()).toBe(fds0); // the malformed cases left nothing
+      if (fdsWarm === undefined) expect(fdCount.fds()).toBe(h.fds0); // the malformed cases left nothing
       const started: { rx: boolean; tx: boolean }[] = [];
       const onStarted = (i: { pair: number; rx: boolean; tx: boolean }): void => {
         started.push(i);
       };
-      server.events.on('rings-started', onStarted);
+      h.server.events.on('rings-started', onStarted);
       const kicks = opts.sharedKick === true ? [EventFd.create()] : [EventFd.create(), EventFd.create()];
       const calls = [EventFd.create(), EventFd.create()];
       try {
@@ -355,7 +312,7 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
           }
           const deadline = Date.now() + 5000;
           while (!started.some((x) => x.rx && x.tx)) {
-            if (Date.now() > deadline) throw new Error(`the rings never started (events: ${JSON.stringify(started)}, connected: ${server.connected})`);
+            if (Date.now() > deadline) throw new Error(`the rings never started (events: ${JSON.stringify(started)}, connected: ${h.server.connected})`);
             await new Promise((r) => setTimeout(r, 5));
           }
           expect(fdCount.flags(kicks[0]!.fd) & 0o4000).toBe(0o4000); // O_NONBLOCK, set by the server on the shared open file
@@ -365,7 +322,7 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
         });
         expect(reason).toBeUndefined();
       } finally {
-        server.events.off('rings-started', onStarted);
+        h.server.events.off('rings-started', onStarted);
         for (const e of [...kicks, ...calls]) e.close();
       }
       expect(fdCount.memfdMappings(MEMFD)).toBe(0);
@@ -391,20 +348,20 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
 
   it('a second frontend while one is served is refused at once (closed, with a refused event), the first is served on', async () => {
     const refused: string[] = [];
-    const off = server.events.on('refused', (m) => refused.push(m));
+    const off = h.server.events.on('refused', (m) => refused.push(m));
     try {
       const reason = await session(async (s) => {
         send(s, FrontendReq.SET_OWNER);
         send(s, FrontendReq.GET_FEATURES);
-        expect(decodeU64(await reply(s, FrontendReq.GET_FEATURES, 8))).toBe(server.features);
-        const second = UnixSocket.connect(path);
+        expect(decodeU64(await reply(s, FrontendReq.GET_FEATURES, 8))).toBe(h.server.features);
+        const second = UnixSocket.connect(h.path);
         try {
           const { data } = await second.recvAsync(VHOST_USER_HDR_SIZE);
           expect(data.length).toBe(0); // closed by the server, not left waiting
         } finally {
           second.close();
         }
-        expect(refused).toEqual([`vhost-user ${path}: refused a second frontend: one frontend is served at a time and one is connected`]);
+        expect(refused).toEqual([`vhost-user ${h.path}: refused a second frontend: one frontend is served at a time and one is connected`]);
         send(s, FrontendReq.GET_QUEUE_NUM);
         expect(decodeU64(await reply(s, FrontendReq.GET_QUEUE_NUM, 8))).toBe(1n);
         s.close();
@@ -418,7 +375,7 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
   it('after all of that a well-behaved frontend is served (GET_FEATURES, REPLY_ACK), and nothing leaked', async () => {
     const reason = await session(async (s) => {
       send(s, FrontendReq.GET_FEATURES);
-      expect(decodeU64(await reply(s, FrontendReq.GET_FEATURES, 8))).toBe(server.features);
+      expect(decodeU64(await reply(s, FrontendReq.GET_FEATURES, 8))).toBe(h.server.features);
       send(s, FrontendReq.GET_PROTOCOL_FEATURES);
       expect(decodeU64(await reply(s, FrontendReq.GET_PROTOCOL_FEATURES, 8))).toBe(VHOST_USER_DEVICE_PROTOCOL_FEATURES);
       send(s, FrontendReq.SET_PROTOCOL_FEATURES, encodeU64(1n << BigInt(VHOST_USER_PROTOCOL_F_REPLY_ACK)));
@@ -432,7 +389,7 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
     });
     expect(reason).toBeUndefined(); // a clean disconnect
     expect(fdCount.memfdMappings(MEMFD)).toBe(0);
-    expect(fdCount.fds()).toBe(fdsWarm ?? fds0);
-    expect(server.connectionCount).toBe(cases.length + orders.length + 4); // the refused one is not counted
+    expect(fdCount.fds()).toBe(fdsWarm ?? h.fds0);
+    expect(h.server.connectionCount).toBe(cases.length + orders.length + 4); // the refused one is not counted
   });
 });

@@ -1,4 +1,4 @@
-import { execFileSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { featureBit, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_VERSION_1 } from '@vnic/core';
 import { VIRTIO_NET_F_MRG_RXBUF } from '@vnic/core/virtio_net';
@@ -7,7 +7,7 @@ import { describeFeatures, VhostUserDeviceServer } from '@vnic/vhost-user-device
 import { afterAll, describe, expect, it } from 'vitest';
 import { Netns, uniqueName } from '@vnic/sys/testing';
 import { TCP_CHECK_SCRIPT } from './tcpCheckScript.ts';
-import { socketDir } from './peerSupport.ts';
+import { qemuMissing, socketDir } from './peerSupport.ts';
 import { needsPeer } from '@vnic/sys/testing';
 
 // A REAL Linux guest on vnic's device: QEMU (TCG, q35) boots the Debian kernel (@vnic/testvm), its
@@ -16,15 +16,6 @@ import { needsPeer } from '@vnic/sys/testing';
 // virtio_net driver negotiates, pings the namespace and moves MiBs over TCP both ways with the bytes
 // checked; then again with two queue pairs and mq=on.
 
-function qemuMissing(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root (tap, network namespace)';
-  try {
-    execFileSync('sh', ['-c', 'command -v qemu-system-x86_64 && command -v python3'], { stdio: 'pipe' });
-  } catch {
-    return 'qemu-system-x86_64 or python3 is missing (bash scripts/setup.sh installs them)';
-  }
-  return undefined;
-}
 const missing = needsPeer('vhost-user device + QEMU', qemuMissing()).reason;
 
 const sockets = socketDir();

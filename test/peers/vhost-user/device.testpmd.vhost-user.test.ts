@@ -1,7 +1,7 @@
 import { featureBit, VIRTIO_F_VERSION_1 } from '@vnic/core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { fdCount } from '@vnic/sys/testing';
-import { DeviceTapSide, macSwapped, nextEvent } from './DeviceTapSide.ts';
+import { DeviceTapSide, nextEvent } from './DeviceTapSide.ts';
 import { Testpmd } from '@vnic/cli';
 import { peerMissing, socketDir } from './peerSupport.ts';
 
@@ -23,15 +23,6 @@ describe.skipIf(skip)('vhost-user device: DPDK testpmd virtio_user as the fronte
     for (const c of cleanup.splice(0).reverse()) await c();
   });
 
-  async function roundTrip(side: DeviceTapSide, seq0: number, count: number, len = 64): Promise<void> {
-    const sent = Array.from({ length: count }, (_, i) => DeviceTapSide.frame(seq0 + i, len));
-    side.inject(sent);
-    // Frames injected while no frontend was connected wait in the tap's queue: they may come back first.
-    const got = await side.collect(count, 10_000, (seq) => seq >= seq0 && seq < seq0 + count);
-    got.sort((a, b) => DeviceTapSide.seqOf(a)! - DeviceTapSide.seqOf(b)!);
-    expect(got.map((f) => Buffer.from(f).toString('hex'))).toEqual(sent.map((f) => Buffer.from(macSwapped(f)).toString('hex')));
-  }
-
   it('server socket: the virtio_user port negotiates, frames loop tap -> testpmd (macswap) -> tap intact', async () => {
     const sock = sockets.path('dev-server.sock');
     const side = DeviceTapSide.create({ socket: sock, allowUnsealedMemory: true });
@@ -47,8 +38,8 @@ describe.skipIf(skip)('vhost-user device: DPDK testpmd virtio_user as the fronte
     await started;
     await pmd.waitForwarding();
     await side.waitForwarding();
-    for (let batch = 0; batch < 4; batch++) await roundTrip(side, batch * 32, 32);
-    await roundTrip(side, 1000, 16, 1514);
+    for (let batch = 0; batch < 4; batch++) await side.macswapRoundTrip(batch * 32, 32);
+    await side.macswapRoundTrip(1000, 16, 1514);
     const [rx0, tx0] = side.server.stats();
     expect(rx0!.packets).toBeGreaterThanOrEqual(4 * 32 + 16);
     expect(tx0!.packets).toBeGreaterThanOrEqual(4 * 32 + 16);
@@ -66,7 +57,7 @@ describe.skipIf(skip)('vhost-user device: DPDK testpmd virtio_user as the fronte
     await started;
     await pmd.waitForwarding();
     await side.waitForwarding();
-    await roundTrip(side, 0, 32);
+    await side.macswapRoundTrip(0, 32);
   }, 60_000);
 
   it('frontend killed mid-traffic (SIGKILL), twice: clean teardown, nothing leaked, the restarted frontend is served', async () => {
@@ -84,7 +75,7 @@ describe.skipIf(skip)('vhost-user device: DPDK testpmd virtio_user as the fronte
       await started;
       await pmd.waitForwarding();
       await side.waitForwarding();
-      await roundTrip(side, seq0, 16);
+      await side.macswapRoundTrip(seq0, 16);
       expect(memfdMappings()).toBeGreaterThan(maps0); // testpmd's memfds, mapped by vnic
       let seq = seq0 + 100;
       const traffic = setInterval(() => {
@@ -120,7 +111,7 @@ describe.skipIf(skip)('vhost-user device: DPDK testpmd virtio_user as the fronte
     await started;
     await pmd3.waitForwarding();
     await side.waitForwarding();
-    await roundTrip(side, 50_000, 32);
+    await side.macswapRoundTrip(50_000, 32);
     expect(side.server.connectionCount).toBe(3);
   }, 120_000);
 });

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,4 +16,15 @@ export function socketDir(): { readonly dir: string; path(name: string): string;
  */
 export function peerMissing(reason: string | undefined, peer = 'dpdk-testpmd'): boolean {
   return needsPeer(`vhost-user peer tests need ${peer}`, reason).skip;
+}
+
+/** Why the QEMU guest tests cannot run here (root, qemu-system-x86_64, python3), or undefined. */
+export function qemuMissing(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (tap, network namespace)';
+  try {
+    execFileSync('sh', ['-c', 'command -v qemu-system-x86_64 && command -v python3'], { stdio: 'pipe' });
+  } catch {
+    return 'qemu-system-x86_64 or python3 is missing (bash scripts/setup.sh installs them)';
+  }
+  return undefined;
 }

@@ -1,0 +1,451 @@
+import { checkNetFeatures, featureBit, hasFeature, VIRTIO_F_VERSION_1, type QueueContext, type QueueStats } from '@vnic/core';
+import { closeFd, EventFd, fdKind, isEventFd, setNonBlocking } from '@vnic/sys';
+import { VIRTIO_NET_F_CTRL_VQ } from '@vnic/core/virtio_net';
+import {
+  decodeMemoryTable,
+  decodeU64,
+  decodeVringAddr,
+  decodeVringState,
+  encodeU64,
+  encodeVringState,
+  FrontendReq,
+  VHOST_USER_PROTOCOL_F_REPLY_ACK,
+  VHOST_USER_VRING_IDX_MASK,
+  VHOST_USER_VRING_NOFD_MASK,
+} from '@vnic/vhost-user-protocol';
+import { SharedNetState, SharedQueueCounters } from '@vnic/virtio-net';
+import { DataPlaneThreads } from './DataPlaneThreads.ts';
+import { FrontendMemory } from './FrontendMemory.ts';
+import { ringAddresses } from './ringAddresses.ts';
+import { resumePoint } from './resumePoint.ts';
+import type { SessionContext } from './SessionContext.ts';
+import { VhostUserDeviceError } from './VhostUserDeviceError.ts';
+import { VHOST_USER_DEVICE_PROTOCOL_FEATURES } from './VHOST_USER_DEVICE_PROTOCOL_FEATURES.ts';
+import { VringTable, type Vring } from './VringTable.ts';
+import {
+  VHOST_USER_DEVICE_STATE_FORMAT,
+  VHOST_USER_DEVICE_STATE_VERSION,
+  type VhostUserDeviceQueueState,
+  type VhostUserDeviceState,
+} from './VhostUserDeviceState.ts';
+
+/** Largest split ring the data plane takes (virtio 1.2 §2.7: Queue Size at most 32768). */
+const MAX_RING = 32768;
+
+/**
+ * The vhost-user backend state machine of one connection, one request at a time (rust-vmm's
+ * VhostUserHandler): features, protocol features, owner, the memory table, the vrings
+ * (VringTable) and the queue-pair IO threads that serve them (DataPlaneThreads), started when a
+ * pair's rings are ready and enabled and stopped before anything they use changes. Every request
+ * is checked before it changes anything; a wrong one throws a VhostUserDeviceError naming the
+ * request and the expected shape. It never touches the socket: BackendSession reads the
+ * messages, checks their framing and sends the replies. close() stops every thread, unmaps the
+ * memory and closes every fd the frontend sent.
+ */
+export class BackendRequestHandler {
+  private readonly ctx: SessionContext;
+  private readonly table: VringTable;
+  private readonly rings: Vring[];
+  private readonly threads: DataPlaneThreads;
+  private readonly counters: SharedQueueCounters;
+  private readonly netState = new SharedNetState();
+  /** eventfds vnic made for rings whose call came with NOFD (the frontend polls the used ring). */
+  private readonly ownCalls = new Map<number, EventFd>();
+  private mem: FrontendMemory | undefined;
+  private features: bigint | undefined;
+  private protocolFeatures = 0n;
+  /** Saved rings not started yet since the take-over (resume: the state this connection takes over). */
+  private readonly pending = new Map<number, VhostUserDeviceQueueState>();
+  private readonly resume: VhostUserDeviceState | undefined;
+  /** saveState() ran: no IO thread starts again on this connection. */
+  private frozen = false;
+
+  /** `resume`: a saved state whose rings this connection resumes (the first connection after a take-over). */
+  constructor(ctx: SessionContext, resume?: VhostUserDeviceState) {
+    this.ctx = ctx;
+    this.table = new VringTable(2 * ctx.queuePairs);
+    this.rings = this.table.rings;
+    this.counters = new SharedQueueCounters(2 * ctx.queuePairs);
+    this.threads = new DataPlaneThreads(ctx, this.counters, this.netState, {
+      ready: (index) => this.ready(index),
+      queueContext: (index, at) => this.queueContext(index, at),
+      memory: () => this.mem!.layout,
+      features: () => this.features!,
+      setBase: (index, nextAvail) => {
+        this.rings[index]!.base = nextAvail;
+      },
+    });
+    this.resume = resume;
+    for (const q of resume?.queues ?? []) {
+      if (q.index >= this.rings.length) continue; // refused by the server before it gets here
+      this.pending.set(q.index, q);
+      this.counters.publish(q.index, { ...q.counters }); // the IO threads count on from here
+    }
+  }
+
+  /** True once the frontend acked PROTOCOL_F_REPLY_ACK: a request with NEED_REPLY gets a u64 status. */
+  get replyAck(): boolean {
+    return (this.protocolFeatures & (1n << BigInt(VHOST_USER_PROTOCOL_F_REPLY_ACK))) !== 0n;
+  }
+
+  /** True once SET_FEATURES arrived. */
+  get negotiated(): boolean {
+    return this.features !== undefined;
+  }
+
+  /** Per-queue counters of this connection's data plane (index order: rx0, tx0, rx1, ...). */
+  stats(): QueueStats[] {
+    return this.rings.map((_, index) => ({ index, ...this.counters.read(index) }));
+  }
+
+  /**
+   * Quiesces the data plane (every IO thread stopped at a consistent point, no chain half-done;
+   * none starts again on this connection) and returns the device state: features, and per vring
+   * the frontend set up its size, addresses, where it resumes and its counters. Throws a
+   * VhostUserDeviceError `invalid-state` before SET_FEATURES (there is nothing to save).
+   */
+  async saveState(where: { readonly socket: string; readonly tap: string }): Promise<VhostUserDeviceState> {
+    if (this.features === undefined)
+      throw new VhostUserDeviceError(
+        'invalid-state',
+        `${this.ctx.where}: no device state to save: the frontend has not negotiated features yet (SET_FEATURES)`,
+      );
+    this.frozen = true;
+    await this.stopAll();
+    const queues: VhostUserDeviceQueueState[] = [];
+    this.rings.forEach((r, index) => {
+      if (r.num === undefined || r.addr === undefined) return;
+      const pending = this.pending.get(index); // set up again but never started since the take-over: the saved point stands
+      let nextUsed = pending?.nextUsed ?? r.base;
+      if (pending === undefined && this.mem !== undefined) {
+        const used = ringAddresses(index, r, this.mem, this.features, `${this.ctx.where}: saving vring ${index}`).usedRing;
+        const b = this.mem.memory.read(used + 2, 2)!;
+        nextUsed = b[0]! | (b[1]! << 8);
+      }
+      queues.push({
+        index,
+        size: r.num,
+        enabled: r.enabled,
+        descUserAddr: hex(r.addr.descUserAddr),
+        availUserAddr: hex(r.addr.availUserAddr),
+        usedUserAddr: hex(r.addr.usedUserAddr),
+        nextAvail: pending?.nextAvail ?? r.base,
+        nextUsed,
+        counters: this.counters.read(index),
+      });
+    });
+    return {
+      format: VHOST_USER_DEVICE_STATE_FORMAT,
+      version: VHOST_USER_DEVICE_STATE_VERSION,
+      savedAt: new Date().toISOString(),
+      socket: where.socket,
+      tap: where.tap,
+      queuePairs: this.ctx.queuePairs,
+      offered: hex(this.ctx.features),
+      features: hex(this.features),
+      protocolFeatures: hex(this.protocolFeatures),
+      queues,
+    };
+  }
+
+  /** Stops the IO threads, unmaps the memory, closes every fd the frontend sent. */
+  async close(): Promise<void> {
+    await this.stopAll();
+    this.mem?.close();
+    this.mem = undefined;
+    for (const r of this.rings) this.dropFds(r);
+    for (const e of this.ownCalls.values()) e.close();
+    this.ownCalls.clear();
+  }
+
+  /** Handles one request; returns the reply payload of requests that have one. Owns `fds`. */
+  async handle(request: FrontendReq, payload: Uint8Array, fds: number[], at: string): Promise<Uint8Array | undefined> {
+    switch (request) {
+      case FrontendReq.GET_FEATURES:
+        expectEmpty(payload, at);
+        return encodeU64(this.ctx.features);
+      case FrontendReq.SET_FEATURES: {
+        const f = decodeU64(payload);
+        const extra = f & ~this.ctx.features;
+        if (extra !== 0n)
+          throw new VhostUserDeviceError(
+            'protocol',
+            `${at}: features 0x${f.toString(16)} include 0x${extra.toString(16)}, which GET_FEATURES (0x${this.ctx.features.toString(16)}) did not offer`,
+          );
+        if (!hasFeature(f, VIRTIO_F_VERSION_1)) {
+          throw new VhostUserDeviceError(
+            'protocol',
+            `${at}: features 0x${f.toString(16)} lack VIRTIO_F_VERSION_1; vnic's data plane serves virtio 1.x rings (12-byte virtio_net_hdr) only`,
+          );
+        }
+        // The frontend serves the control queue (the backend never offers CTRL_VQ): rules whose
+        // requirement is CTRL_VQ hold on its side; every other §5.1.3.1 dependency is checked here.
+        const broken = checkNetFeatures(f | featureBit(VIRTIO_NET_F_CTRL_VQ));
+        if (broken !== undefined)
+          throw new VhostUserDeviceError('protocol', `${at}: features 0x${f.toString(16)} break a virtio-net feature dependency: ${broken}`);
+        if (this.resume !== undefined && this.pending.size > 0 && f !== BigInt(this.resume.features)) {
+          this.ctx.events.emit(
+            'warning',
+            `${at}: features 0x${f.toString(16)} differ from the saved state's 0x${BigInt(this.resume.features).toString(16)}: another frontend (or a reset one); its rings start where it says, not where the state says`,
+          );
+          this.pending.clear();
+        }
+        if (f !== this.features) {
+          await this.stopAll(); // the rings' layout and the header handling depend on the features
+          this.features = f;
+          this.ctx.setTapOffloads(f);
+          this.ctx.events.emit('negotiated', { features: f, protocolFeatures: this.protocolFeatures });
+        }
+        await this.reconcile();
+        return undefined;
+      }
+      case FrontendReq.GET_PROTOCOL_FEATURES:
+        expectEmpty(payload, at);
+        return encodeU64(VHOST_USER_DEVICE_PROTOCOL_FEATURES);
+      case FrontendReq.SET_PROTOCOL_FEATURES: {
+        const p = decodeU64(payload);
+        const extra = p & ~VHOST_USER_DEVICE_PROTOCOL_FEATURES;
+        if (extra !== 0n)
+          throw new VhostUserDeviceError(
+            'protocol',
+            `${at}: protocol features 0x${p.toString(16)} include 0x${extra.toString(16)}, which were not offered (0x${VHOST_USER_DEVICE_PROTOCOL_FEATURES.toString(16)})`,
+          );
+        this.protocolFeatures = p;
+        return undefined;
+      }
+      case FrontendReq.GET_QUEUE_NUM:
+        expectEmpty(payload, at);
+        return encodeU64(BigInt(this.ctx.queuePairs));
+      case FrontendReq.SET_OWNER:
+        expectEmpty(payload, at);
+        return undefined;
+      case FrontendReq.RESET_OWNER:
+        expectEmpty(payload, at);
+        await this.stopAll();
+        for (const r of this.rings) r.started = false;
+        return undefined;
+      case FrontendReq.SET_MEM_TABLE:
+        await this.setMemTable(payload, fds, at);
+        return undefined;
+      case FrontendReq.SET_VRING_NUM: {
+        const { index, num } = decodeVringState(payload);
+        const r = this.ring(index, at);
+        if (num < 1 || num > MAX_RING || (num & (num - 1)) !== 0)
+          throw new VhostUserDeviceError('protocol', `${at}: vring ${index} size ${num} is not a power of two in 1..${MAX_RING}`);
+        await this.stopPairOf(index);
+        r.num = num;
+        await this.reconcile();
+        return undefined;
+      }
+      case FrontendReq.SET_VRING_BASE: {
+        const { index, num } = decodeVringState(payload);
+        const r = this.ring(index, at);
+        if (num > 0xffff) throw new VhostUserDeviceError('protocol', `${at}: vring ${index} base ${num} does not fit a split ring's u16 avail index`);
+        await this.stopPairOf(index);
+        r.base = num;
+        await this.reconcile();
+        return undefined;
+      }
+      case FrontendReq.SET_VRING_ADDR: {
+        const { index, addr } = decodeVringAddr(payload);
+        const r = this.ring(index, at);
+        await this.stopPairOf(index);
+        r.addr = addr;
+        if (this.mem !== undefined && r.num !== undefined) ringAddresses(index, r, this.mem, this.features, at); // a clear error now rather than at start
+        await this.reconcile();
+        return undefined;
+      }
+      case FrontendReq.GET_VRING_BASE: {
+        const { index } = decodeVringState(payload);
+        const r = this.ring(index, at);
+        await this.stopPairOf(index);
+        r.started = false; // stopped until the next SET_VRING_KICK
+        const base = r.base;
+        await this.reconcile(); // the other ring of the pair may go on alone
+        this.ctx.events.emit('ring-stopped', { index, nextAvail: base });
+        return encodeVringState({ index, num: base });
+      }
+      case FrontendReq.SET_VRING_KICK:
+      case FrontendReq.SET_VRING_CALL:
+      case FrontendReq.SET_VRING_ERR:
+        await this.setVringFd(request, payload, fds, at);
+        return undefined;
+      case FrontendReq.SET_VRING_ENABLE: {
+        const { index, num } = decodeVringState(payload);
+        const r = this.ring(index, at);
+        if (num > 1) throw new VhostUserDeviceError('protocol', `${at}: vring ${index} enable value ${num}; expected 0 or 1`);
+        if (r.enabled !== (num === 1)) {
+          await this.stopPairOf(index);
+          r.enabled = num === 1;
+          await this.reconcile();
+        }
+        return undefined;
+      }
+      default:
+        throw new VhostUserDeviceError(
+          'protocol',
+          `${at}: not supported by vnic's vhost-user device (it offers protocol features 0x${VHOST_USER_DEVICE_PROTOCOL_FEATURES.toString(16)}: MQ, REPLY_ACK)`,
+        );
+    }
+  }
+
+  private async setMemTable(payload: Uint8Array, fds: number[], at: string): Promise<void> {
+    let regions;
+    try {
+      regions = decodeMemoryTable(payload);
+    } catch (e) {
+      for (const fd of fds) closeFd(fd);
+      throw e;
+    }
+    if (this.mem !== undefined && this.mem.sameAs(regions, fds)) {
+      for (const fd of fds) closeFd(fd); // QEMU sends the same table once per queue pair
+      return;
+    }
+    const next = FrontendMemory.map(regions, fds, at, { allowUnsealedMemory: this.ctx.allowUnsealedMemory }); // closes the fds; throws before anything changes
+    await this.stopAll();
+    this.mem?.close();
+    this.mem = next;
+    this.ctx.events.emit('memory', { regions: next.layout.regions.map((r) => ({ guestPhysAddr: r.guestPhysAddr, size: r.size })) });
+    await this.reconcile();
+  }
+
+  private async setVringFd(request: FrontendReq, payload: Uint8Array, fds: number[], at: string): Promise<void> {
+    let u: bigint;
+    try {
+      u = decodeU64(payload);
+    } catch (e) {
+      for (const fd of fds) closeFd(fd);
+      throw e;
+    }
+    const index = Number(u & BigInt(VHOST_USER_VRING_IDX_MASK));
+    const nofd = (u & BigInt(VHOST_USER_VRING_NOFD_MASK)) !== 0n;
+    const rest = u & ~BigInt(VHOST_USER_VRING_IDX_MASK | VHOST_USER_VRING_NOFD_MASK);
+    const expectFds = nofd ? 0 : 1;
+    if (rest !== 0n || fds.length !== expectFds) {
+      for (const fd of fds) closeFd(fd);
+      throw new VhostUserDeviceError(
+        'protocol',
+        `${at}: u64 0x${u.toString(16)} with ${fds.length} fd(s); expected the vring index in bits 0-7, bit 8 (NOFD) ${nofd ? 'set and no fd' : 'clear and exactly one eventfd'}, other bits 0`,
+      );
+    }
+    const fd = fds[0];
+    let r: Vring;
+    try {
+      r = this.ring(index, at);
+      if (request === FrontendReq.SET_VRING_KICK && fd === undefined) {
+        throw new VhostUserDeviceError(
+          'protocol',
+          `${at}: vring ${index} without a kick fd (NOFD): vnic's IO threads wait on an eventfd and do not poll rings`,
+        );
+      }
+    } catch (e) {
+      if (fd !== undefined) closeFd(fd);
+      throw e;
+    }
+    if (fd !== undefined) {
+      // Only an eventfd may be read and written by an IO thread: a pipe, a socket or a file could
+      // block it or end its stream. O_NONBLOCK so that no read or write on it ever blocks (two
+      // rings sharing one eventfd, a counter at its maximum).
+      try {
+        if (!isEventFd(fd)) {
+          throw new VhostUserDeviceError(
+            'protocol',
+            `${at}: vring ${index}: the fd is ${fdKind(fd) ?? 'not open'}, not an eventfd; vnic waits on and signals eventfds only`,
+          );
+        }
+        setNonBlocking(fd, true);
+      } catch (e) {
+        closeFd(fd);
+        throw e;
+      }
+    }
+    if (request === FrontendReq.SET_VRING_ERR) {
+      if (fd !== undefined) closeFd(fd); // vnic never reports ring errors through it
+      return;
+    }
+    await this.stopPairOf(index); // before the old fd closes: the thread waits on it
+    if (request === FrontendReq.SET_VRING_KICK) {
+      if (r.kick !== undefined) closeFd(r.kick);
+      r.kick = fd;
+      r.started = true;
+    } else {
+      if (r.call !== undefined) closeFd(r.call);
+      r.call = fd;
+      if (fd === undefined) {
+        // NOFD: the frontend polls the used ring; calls go to an eventfd nobody reads.
+        let own = this.ownCalls.get(index);
+        if (own === undefined) {
+          own = EventFd.create({ nonBlocking: true });
+          this.ownCalls.set(index, own);
+        }
+      }
+    }
+    await this.reconcile();
+  }
+
+  private ring(index: number, at: string): Vring {
+    return this.table.ring(index, at, this.ctx.queuePairs);
+  }
+
+  private ready(index: number): boolean {
+    const r = this.rings[index]!;
+    r.ownCall = r.call === undefined && this.ownCalls.has(index);
+    return this.table.ready(index, this.mem !== undefined, this.features);
+  }
+
+  /** The QueueContext of a ready ring `index` (addresses translated, used idx read from memory); throws when a ring lies outside the memory. */
+  private queueContext(index: number, at: string): QueueContext {
+    const r = this.rings[index]!;
+    const { descTable, availRing, usedRing } = ringAddresses(index, this.rings[index]!, this.mem!, this.features, at);
+    const u = this.mem!.memory.read(usedRing + 2, 2)!;
+    const nextUsed = u[0]! | (u[1]! << 8);
+    const saved = this.pending.get(index);
+    if (saved !== undefined) {
+      this.pending.delete(index);
+      const p = resumePoint(saved, r, nextUsed);
+      r.base = p.nextAvail;
+      this.ctx.events.emit('resumed', { index, nextAvail: p.nextAvail, nextUsed, from: p.from, why: p.why });
+    }
+    const callFd = r.call ?? this.ownCalls.get(index)?.fd;
+    if (r.kick === undefined || callFd === undefined)
+      throw new VhostUserDeviceError('invalid-state', `${at}: vring ${index} started without its kick and call fds`);
+    return {
+      index,
+      size: r.num!,
+      descTable,
+      availRing,
+      usedRing,
+      kickFd: r.kick,
+      callFd,
+      state: { nextAvail: r.base, nextUsed },
+    };
+  }
+
+  private async reconcile(): Promise<void> {
+    if (!this.frozen) await this.threads.reconcile();
+  }
+
+  private stopPairOf(index: number): Promise<void> {
+    return this.threads.stopPairOf(index);
+  }
+
+  private stopAll(): Promise<void> {
+    return this.threads.stopAll();
+  }
+
+  private dropFds(r: Vring): void {
+    if (r.kick !== undefined) closeFd(r.kick);
+    if (r.call !== undefined) closeFd(r.call);
+    r.kick = undefined;
+    r.call = undefined;
+  }
+}
+
+function hex(n: bigint): string {
+  return `0x${n.toString(16)}`;
+}
+
+function expectEmpty(payload: Uint8Array, at: string): void {
+  // QEMU sends GET_* requests with an empty payload; rust-vmm and DPDK accept a zero u64 too.
+  if (payload.length !== 0 && payload.length !== 8) throw new VhostUserDeviceError('protocol', `${at}: payload of ${payload.length} bytes; expected none`);
+}

@@ -1,0 +1,20 @@
+import type { Tap } from '@vnic/sys';
+import type { VhostUserDeviceEvents } from './VhostUserDeviceEvents.ts';
+
+/** What the server shares with each session: the tap and the offer. */
+export interface SessionContext {
+  /** Label for messages (`vhost-user /run/vnic.sock`). */
+  readonly where: string;
+  readonly tap: Tap;
+  readonly tapOffloads: number;
+  readonly queuePairs: number;
+  /** Map guest-memory fds not sealed with F_SEAL_SHRINK (VhostUserDeviceOptions.allowUnsealedMemory). */
+  readonly allowUnsealedMemory: boolean;
+  /** GET_FEATURES answer. */
+  readonly features: bigint;
+  readonly events: VhostUserDeviceEvents;
+  /** Milliseconds from connecting to SET_OWNER, and from a message's first byte to its last. */
+  readonly handshakeTimeoutMs: number;
+  /** TUNSETOFFLOAD for the acked features. */
+  setTapOffloads(features: bigint): void;
+}
