@@ -79,7 +79,7 @@ export class BackendRequestHandler {
     for (const q of resume?.queues ?? []) {
       if (q.index >= this.rings.length) continue; // refused by the server before it gets here
       this.pending.set(q.index, q);
-      this.counters.publish(q.index, { ...q.counters }); // the IO threads count on from here
+      this.counters.publish(q.index, { txWaits: 0, ...q.counters }); // the IO threads count on from here
     }
   }
 
