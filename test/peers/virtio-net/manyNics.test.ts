@@ -152,6 +152,33 @@ describe.skipIf(peer.skip)(`${NICS} virtio-net NICs on a pool of ${THREADS} IO t
     }
   });
 
+  it('ring corruption on one NIC raises needs-reset for that NIC alone; the 63 others on the same threads carry on', { timeout: 120_000 }, async () => {
+    const reasons: [number, string][] = [];
+    const listeners = nics.map((n) => {
+      const on = (why: string): void => {
+        reasons.push([n.i, why]);
+      };
+      n.device.events.on('needs-reset', on);
+      return on;
+    });
+    try {
+      const bad = nics[0]!;
+      bad.driver!.postMalformed('avail-idx-jump', 0);
+      const deadline = Date.now() + 10_000;
+      while (reasons.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      expect(reasons.map(([i]) => i)).toEqual([0]);
+      expect(reasons[0]![1]).toMatch(/invalid available ring index/);
+      await Promise.all(nics.slice(1).map((n) => exchange(n, 4)));
+      expect(reasons.length).toBe(1);
+      // The guest resets the broken NIC and brings it up again: it works, next to the others.
+      await bad.driver!.close();
+      bad.driver = await VirtioNetDriver.create({ device: bad.device, queueSize: 64 });
+      await exchange(bad, 4);
+    } finally {
+      nics.forEach((n, k) => n.device.events.off('needs-reset', listeners[k]!));
+    }
+  });
+
   it('resetting and closing half of them while the other half carries traffic loses nothing on the rest', { timeout: 120_000 }, async () => {
     const going = nics.filter((n) => n.i % 2 === 0);
     const staying = nics.filter((n) => n.i % 2 === 1);
