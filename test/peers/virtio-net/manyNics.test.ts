@@ -1,11 +1,12 @@
 import { readdirSync } from 'node:fs';
-import { DEFAULT_NET_OFFLOADS, type NetDeviceConfig } from '@vnic/core';
+import type { NetDeviceConfig } from '@vnic/core';
 import { VirtioNetDriver } from '@vnic/driver';
 import { PacketSocket } from '@vnic/sys';
 import { fdCount, hostTapPeer, Netns, uniqueName } from '@vnic/sys/testing';
 import { IoThreadPool, VirtioNetTapDevice } from '@vnic/virtio-net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frameSeq, isTestFrame, OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
+import { netConfig } from '../../conformance/netConfig.ts';
 
 // 64 NICs in one process on a pool of 2 IO threads: each thread one epoll over the queue pairs of
 // 32 NICs. Every NIC's tap sits in one namespace of the test's own with an AF_PACKET socket on it:
@@ -32,19 +33,12 @@ interface Nic {
 }
 
 function config(i: number): NetDeviceConfig {
-  return {
+  return netConfig('virtio-net', {
     id: `vnt-many${i}`,
-    backend: 'virtio-net',
     mac: Uint8Array.of(0x52, 0x54, 0x00, 0x7e, 0x40, i),
-    queuePairs: 1,
     queueSize: 64,
-    offloads: DEFAULT_NET_OFFLOADS,
-    mrgRxbuf: true,
-    eventIdx: true,
-    indirectDesc: true,
-    ctrlVq: true,
     options: { tap: uniqueName('vnm') },
-  };
+  });
 }
 
 /** A frame size that varies with the sequence number (60..1514 bytes). */
