@@ -40,7 +40,26 @@ describe('vnic bench virtio-net', () => {
       const ctx: BenchContext = { io, json: true, seconds: 0.4, progress: (t) => progress.push(t), row: (r) => rows.push(r) };
       await bench.run(ctx);
 
-      expect(rows.map((r) => r.metric)).toEqual(['rss-per-nic-mib', 'tx-64B-mpps', 'tx-1514B-gbps', 'rx-64B-mpps', 'rtt-64B-p50-us', 'rtt-64B-p99-us']);
+      expect(rows.map((r) => r.metric)).toEqual([
+        'rss-per-nic-mib',
+        'tx-64B-64nics-mpps',
+        'rss-per-nic-dedicated-mib',
+        'tx-64B-mpps',
+        'tx-1514B-gbps',
+        'rx-64B-mpps',
+        'rtt-64B-p50-us',
+        'rtt-64B-p99-us',
+      ]);
+      // The many-NIC rows (virtioNet/manyNicsRows.ts): 2 NICs here (rssNics), on shared threads and dedicated ones.
+      const many = rows.splice(0, 3);
+      expect(many[0]!.note).toMatch(/^2 NICs activated \(shared IO threads;/);
+      expect(many[2]!.note).toMatch(/^2 NICs activated \(dedicated IO threads;/);
+      expect(many[2]!.vnic).toBeGreaterThan(0);
+      expect(many[1]!.unit).toBe('Mpps');
+      expect(many[1]!.vnic).toBeGreaterThan(0);
+      expect(many[1]!.reference).toBeGreaterThan(0);
+      expect(many[1]!.note).toMatch(/NICs that sent nothing: 0;/);
+      rows.unshift(many[0]!);
       for (const r of rows) {
         expect(r.bench).toBe('virtio-net');
         expect(r.vnic).toBeGreaterThan(0);

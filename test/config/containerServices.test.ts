@@ -96,7 +96,7 @@ describe.skipIf(peer.skip)('container services (logger, IO-thread pool, event lo
     },
   );
 
-  it('IoThreadPool caps threads at maxThreads with a clear error', { timeout: 30_000 }, async () => {
+  it('IoThreadPool caps threads at maxThreads with a clear error (dedicated pairs; shared ones share)', { timeout: 30_000 }, async () => {
     const container = createVnicContainer(undefined, { ioThreadPool: { maxThreads: 1 } });
     const ns = Netns.create('vndj');
     try {
@@ -106,7 +106,7 @@ describe.skipIf(peer.skip)('container services (logger, IO-thread pool, event lo
         {
           net: [
             { id: 'dicap0', backend: 'virtio-net', mac: '52:54:00:00:d1:02', 'virtio-net': { tap: a } },
-            { id: 'dicap1', backend: 'virtio-net', mac: '52:54:00:00:d1:03', 'virtio-net': { tap: b } },
+            { id: 'dicap1', backend: 'virtio-net', mac: '52:54:00:00:d1:03', 'virtio-net': { tap: b, ioThreads: 'dedicated' } },
           ],
         },
         { container },
@@ -114,9 +114,9 @@ describe.skipIf(peer.skip)('container services (logger, IO-thread pool, event lo
       const first = await VirtioNetDriver.create({ device: devices[0]! });
       const pool = container.get<IoThreadPool>(IO_THREAD_POOL);
       expect(pool.busyCount).toBe(1);
-      // The second NIC's activation finds the pool full: the device fails DRIVER_OK (NEEDS_RESET).
+      // The second NIC wants a thread of its own and finds the pool full: it fails DRIVER_OK (NEEDS_RESET).
       await expect(VirtioNetDriver.create({ device: devices[1]! })).rejects.toThrow('DEVICE_NEEDS_RESET');
-      await expect(pool.acquire('one thread too many')).rejects.toThrow(
+      await expect(pool.acquire('one thread too many', { dedicated: true })).rejects.toThrow(
         'one thread too many: the IO-thread pool is at its cap of 1 threads (IoThreadPoolOptions.maxThreads)',
       );
       expect(pool.size).toBe(1);

@@ -9,10 +9,10 @@ import { SharedQueueCounters } from './SharedQueueCounters.ts';
 import { shutdownIoThreads } from './shutdownIoThreads.ts';
 import { VirtioNetError } from './VirtioNetError.ts';
 
-// The IO thread machinery without a tap: a job with no queue still polls its control eventfd and
-// (pair 0) the control queue's kick, which is all these checks need.
+// The IO thread machinery without a tap: a job with no data queue still registers (pair 0) the
+// control queue's kick in its thread's epoll, which is all these checks need.
 
-function job(over: Partial<Omit<IoWorkerData, 'controlFd' | 'command'>> = {}): Omit<IoWorkerData, 'controlFd' | 'command'> {
+function job(over: Partial<IoWorkerData> = {}): IoWorkerData {
   return {
     nic: 'iot0',
     pair: 0,
@@ -60,7 +60,7 @@ describe('IoThread and the IO thread pool', () => {
     expect(IoThreadPool.size).toBe(0);
   });
 
-  it('turns a job that cannot start into a VirtioNetError, drops that thread and leaks no fd', async () => {
+  it('turns a job that cannot start into a VirtioNetError and leaks no fd', async () => {
     await shutdownIoThreads();
     const fds = fdCount.fds();
     const bad = job({ rx: { index: 0, size: 8, descTable: 0, availRing: 0x100, usedRing: 0x200, kickFd: -1, callFd: -1 } });
@@ -68,7 +68,7 @@ describe('IoThread and the IO thread pool', () => {
     expect(VirtioNetError.is(err)).toBe(true);
     expect((err as VirtioNetError).kind).toBe('io-thread');
     expect((err as VirtioNetError).message).toMatch(/^iot0: the IO thread of queue pair 0 failed to start: .*eventfd -1 is not a valid fd/s);
-    // The failed thread was dropped before start() rejected: it never went back to the idle pool.
+    // No device holds the pool (no retain): the thread, idle again, was not kept.
     expect(IoThreadPool.idleCount).toBe(0);
     await shutdownIoThreads();
     const deadline = Date.now() + 2000;

@@ -1,9 +1,8 @@
 import type { QueueState } from '@vnic/core';
 import { errorMessage } from '@vnic/core';
-import { EventFd } from '@vnic/sys';
-import { IO_WORKER_STOP } from './IO_WORKER_STOP.ts';
+import type { EventFd } from '@vnic/sys';
+import type { IoThreadMode } from './IoThreadMode.ts';
 import type { IoWorkerData } from './IoWorkerData.ts';
-import type { IoWorkerJob } from './IoWorkerJob.ts';
 import type { IoWorkerMessage } from './IoWorkerMessage.ts';
 import { IoThreadPool, type PooledThread } from './IoThreadPool.ts';
 import { VirtioNetError } from './VirtioNetError.ts';
@@ -38,20 +37,21 @@ const START_TIMEOUT_MS = 10_000;
 let nextJob = 1;
 
 /**
- * One running queue-pair data plane on a pooled IO thread (IoThreadPool), seen from the main
- * thread. It owns the job's control eventfd. `start` resolves once the thread polls; `stop` sets
- * IO_WORKER_STOP, wakes the thread through the eventfd, waits until the loop has returned (every
- * guest buffer handed back, no fd of the job in use any more) and gives the thread back to the
- * pool. A job that throws or a thread that exits unexpectedly is reported through `onNeedsReset`;
- * nothing from the thread ever reaches the VMM as an exception.
+ * One running queue-pair data plane (a job) on a pooled IO thread (IoThreadPool), seen from the
+ * main thread; the thread may serve other pairs, of other NICs, at the same time. `start` places
+ * the pair and resolves once the thread polls its fds; `stop` takes it off (every guest buffer
+ * handed back, none of its fds in the thread's epoll any more) and gives the place back to the
+ * pool; the other pairs of the thread go on. A job that throws is reported through
+ * `onNeedsReset` and ends alone; a thread that exits unexpectedly ends every job on it, each
+ * reported the same way. Nothing from the thread ever reaches the VMM as an exception. Only a
+ * thread that does not answer at all (a start or stop timeout) is terminated, with what it served.
  */
 export class IoThread {
   /** Queue pair served. */
   readonly pair: number;
   private readonly thread: PooledThread;
   private readonly pool: IoThreadPool;
-  private readonly control: EventFd;
-  private readonly command: Int32Array;
+  private readonly job: number;
   private readonly done: Promise<JobEnd>;
   private readonly detach: () => void;
   private readonly state: { stopping: boolean };
@@ -61,8 +61,7 @@ export class IoThread {
     pair: number,
     pool: IoThreadPool,
     thread: PooledThread,
-    control: EventFd,
-    command: Int32Array,
+    job: number,
     done: Promise<JobEnd>,
     detach: () => void,
     state: { stopping: boolean },
@@ -70,38 +69,34 @@ export class IoThread {
     this.pair = pair;
     this.pool = pool;
     this.thread = thread;
-    this.control = control;
-    this.command = command;
+    this.job = job;
     this.done = done;
     this.detach = detach;
     this.state = state;
   }
 
+  /** The control eventfd of the thread serving this pair (shared with the thread's other pairs). */
+  get control(): EventFd {
+    return this.thread.control;
+  }
+
   /**
-   * Runs the data plane of `data` (controlFd and command are added here) on a thread of `pool`
-   * (default: the process-wide IoThreadPool.shared) and waits until it polls.
+   * Runs the data plane of `data` on a thread of `pool` (default: the process-wide
+   * IoThreadPool.shared), shared with other pairs or (`dedicated`) its own, and waits until it polls.
    */
   static async start(
-    data: Omit<IoWorkerData, 'controlFd' | 'command'>,
+    data: IoWorkerData,
     handlers: IoThreadHandlers,
     pool: IoThreadPool = IoThreadPool.shared,
+    mode: IoThreadMode = 'shared',
   ): Promise<IoThread> {
     const what = `${data.nic}: the IO thread of queue pair ${data.pair}`;
     let thread: PooledThread;
     try {
-      thread = await pool.acquire(what);
+      thread = await pool.acquire(what, { dedicated: mode === 'dedicated' });
     } catch (e) {
       throw VirtioNetError.is(e) ? e : new VirtioNetError('io-thread', `${what} could not be started: ${errorMessage(e)}`, { cause: e });
     }
-    const worker = thread.worker;
-    const control = EventFd.create({ nonBlocking: true });
-    const commandBuffer = new SharedArrayBuffer(4);
-    const command = new Int32Array(commandBuffer);
-    // What the pool calls on process exit or close: the loop returns to JS, where terminate() lands.
-    thread.wake = () => {
-      Atomics.or(command, 0, IO_WORKER_STOP);
-      control.write(1n);
-    };
     const job = nextJob++;
     const state = { started: false, stopping: false };
 
@@ -118,13 +113,13 @@ export class IoThread {
         resolve(end);
       };
     });
-    const fail = (why: string): void => {
+    const fail = (why: string, threadAlive: boolean): void => {
+      if (finished) return;
       if (!state.started) onReady(new VirtioNetError('io-thread', `${what} failed to start: ${why}`));
       else if (!state.stopping) handlers.onNeedsReset(`${what} failed: ${why}`, undefined);
-      finish({ states: {}, reusable: false });
+      finish({ states: {}, reusable: threadAlive });
     };
     const onMessage = (msg: IoWorkerMessage): void => {
-      if (msg.job !== job) return;
       switch (msg.type) {
         case 'ready':
           onReady();
@@ -139,25 +134,18 @@ export class IoThread {
           finish({ states: { ...(msg.rx === undefined ? {} : { rx: msg.rx }), ...(msg.tx === undefined ? {} : { tx: msg.tx }) }, reusable: true });
           break;
         case 'fatal':
-          fail(msg.message);
+          fail(msg.message, true); // this pair only: the thread serves the others on
           break;
       }
     };
-    const onError = (e: unknown): void => fail(errorMessage(e));
-    const onExit = (code: number): void => fail(`the thread exited unexpectedly (code ${code})`);
-    worker.on('message', onMessage);
-    worker.on('error', onError);
-    worker.on('exit', onExit);
+    thread.jobs.set(job, { onMessage, onGone: (why) => fail(why, false) });
     const detach = (): void => {
-      worker.off('message', onMessage);
-      worker.off('error', onError);
-      worker.off('exit', onExit);
+      thread.jobs.delete(job);
     };
 
-    const jobMessage: IoWorkerJob = { type: 'job', job, data: { ...data, controlFd: control.fd, command: commandBuffer } };
     let timer: NodeJS.Timeout | undefined;
     try {
-      worker.postMessage(jobMessage);
+      if (!thread.send({ type: 'job', job, data })) fail('the thread is gone', false);
       await Promise.race([
         ready,
         new Promise<never>((_, reject) => {
@@ -165,28 +153,27 @@ export class IoThread {
         }),
       ]);
     } catch (e) {
-      if (!finished) {
-        // Timed out while starting: stop it the hard way; terminate() lands once it is back in JS.
-        if (!(await terminateWithin(thread))) {
-          detach();
-          pool.abandon(thread, `${what} did not start and did not exit after terminate()`);
-          throw VirtioNetError.is(e) ? e : new VirtioNetError('io-thread', `${what} could not be started: ${errorMessage(e)}`, { cause: e });
-        }
+      let reusable = false;
+      if (finished) reusable = (await done).reusable;
+      else if (!(await terminateWithin(thread))) {
+        // Timed out while starting: the thread does not answer; terminate() lands once it is back in JS.
+        detach();
+        pool.abandon(thread, `${what} did not start and did not exit after terminate()`);
+        throw VirtioNetError.is(e) ? e : new VirtioNetError('io-thread', `${what} could not be started: ${errorMessage(e)}`, { cause: e });
       }
       detach();
-      control.close();
-      pool.release(thread, false);
+      pool.release(thread, reusable);
       throw VirtioNetError.is(e) ? e : new VirtioNetError('io-thread', `${what} could not be started: ${errorMessage(e)}`, { cause: e });
     } finally {
       clearTimeout(timer);
     }
     state.started = true;
-    return new IoThread(data.pair, pool, thread, control, command, done, detach, state);
+    return new IoThread(data.pair, pool, thread, job, done, detach, state);
   }
 
   /**
-   * Stops the job and gives the thread back to the pool. Resolves with the ring positions the loop
-   * handed back (empty when the thread had died). Idempotent.
+   * Stops the job and gives its place on the thread back to the pool. Resolves with the ring
+   * positions the loop handed back (empty when the job or its thread had died). Idempotent.
    */
   stop(): Promise<IoThreadStates> {
     this.stopped ??= this.doStop();
@@ -195,8 +182,7 @@ export class IoThread {
 
   private async doStop(): Promise<IoThreadStates> {
     this.state.stopping = true;
-    Atomics.or(this.command, 0, IO_WORKER_STOP);
-    this.control.write(1n);
+    this.thread.send({ type: 'stop', job: this.job });
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       this.done.then(() => false),
@@ -214,8 +200,6 @@ export class IoThread {
     }
     const { states, reusable } = await this.done;
     this.detach();
-    // Only now: the loop no longer waits on the eventfd (a closed fd number could be reused).
-    this.control.close();
     this.pool.release(this.thread, reusable && !timedOut);
     return states;
   }
@@ -224,7 +208,7 @@ export class IoThread {
 /** terminate() woken out of epoll_wait; true when the thread exited within TERMINATE_TIMEOUT_MS. */
 async function terminateWithin(thread: PooledThread): Promise<boolean> {
   const terminated = thread.worker.terminate();
-  thread.wake?.(); // terminate() takes effect when the thread is back in JS
+  thread.wake(); // terminate() takes effect when the thread is back in JS
   let timer: NodeJS.Timeout | undefined;
   const exited = await Promise.race([
     terminated.then(() => true),

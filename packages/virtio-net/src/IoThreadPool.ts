@@ -1,39 +1,67 @@
 import { silentLogger, type Logger } from '@vnic/core';
+import { EventFd } from '@vnic/sys';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { ioWorkerSource } from './ioWorkerSource.ts';
+import { IO_WORKER_STOP } from './IO_WORKER_STOP.ts';
+import type { IoThreadInit } from './IoThreadInit.ts';
 import type { IoThreadPoolOptions } from './IoThreadPoolOptions.ts';
+import type { IoWorkerMessage } from './IoWorkerMessage.ts';
+import type { IoWorkerRequest } from './IoWorkerRequest.ts';
+import { ioWorkerSource } from './ioWorkerSource.ts';
 import { VirtioNetError } from './VirtioNetError.ts';
 
-/** One pooled IO thread. */
+/** What one job (one queue pair) on a pooled thread hears from it. */
+export interface PooledThreadJob {
+  /** A message of this job. */
+  onMessage(msg: IoWorkerMessage): void;
+  /** The thread failed or exited: the job is over. */
+  onGone(why: string): void;
+}
+
+/** One pooled IO thread: a worker running an IoThreadLoop over the pairs placed on it. */
 export interface PooledThread {
   readonly worker: Worker;
   /** Resolves when the thread has exited. */
   readonly exited: Promise<void>;
   dead: boolean;
-  /** Set by the job running on it: asks the job's loop to return (sets its stop bit, writes its control eventfd). */
-  wake: (() => void) | undefined;
+  /** Queue pairs placed on it (its jobs). */
+  pairs: number;
+  /** It serves one dedicated pair: no other pair is placed on it. */
+  dedicated: boolean;
+  /** The thread's control eventfd (closed once the thread has exited). */
+  readonly control: EventFd;
+  /** The jobs running on it, by job number: the thread's messages, errors and exit go to them. */
+  readonly jobs: Map<number, PooledThreadJob>;
+  /** Posts a request and wakes the thread's loop; false when the thread is gone. */
+  send(req: IoWorkerRequest): boolean;
+  /** Sets IO_WORKER_STOP and wakes the loop: it stops every pair and returns to JS, where terminate() lands. */
+  wake(): void;
 }
 
 /** How long close() and abandoned stops wait for a terminated thread to exit. */
 const EXIT_TIMEOUT_MS = 2000;
 
 /**
- * A pool of IO threads (worker_threads running ioWorker.ts). A device takes a thread per active
- * queue pair at activation and gives it back at reset; idle threads wait in their event loop,
- * unref'd (they never keep the process alive), and are reused by the next activation of any
- * device of the pool. `retain` in a device's constructor and `unretain` in its close: when the
- * last device closes, every idle thread is terminated. `close()` (what disposing a container
- * does) stops every thread, busy ones too, with bounded waits.
+ * A pool of IO threads (worker_threads running ioWorker.ts), each ONE epoll over the queue pairs
+ * placed on it (IoThreadLoop). A `shared` pair goes to a new thread while fewer than `threads`
+ * threads serve shared pairs, then to the one serving the fewest; so any number of NICs runs on
+ * `threads` threads (default: the core count). A `dedicated` pair gets a thread of its own (idle
+ * or new, up to `maxThreads`). Pairs are placed at activation and taken off at reset; adding or
+ * removing one never stops the others on its thread. A thread serving no pair waits in its event
+ * loop, unref'd (it never keeps the process alive), for the next pair of any device of the pool.
+ * `retain` in a device's constructor and `unretain` in its close: when the last device closes,
+ * every idle thread is terminated. `close()` (what disposing a container does) stops every
+ * thread, busy ones too, with bounded waits.
  *
  * Busy threads block in epoll_wait, where Node cannot stop them. So the pool hooks the process's
  * `exit` event while it has threads: on exit (including after an uncaught exception) it wakes
- * every busy thread's loop, which returns to JavaScript, where Node's own termination lands; the
+ * every thread's loop, which returns to JavaScript, where Node's own termination lands; the
  * process exits instead of waiting forever.
  *
- * Why a pool: starting a thread costs ~25 ms, and koffi 3.3 never frees the per-thread memory it
- * maps on a thread's first native call (a 2 MiB stack, a 1 MiB heap: three mappings), so a thread
- * per activation would leak address space and mappings on every guest reboot. With the pool,
- * threads are started only when more queue pairs are active at once than ever before.
+ * Why a pool: starting a thread costs ~25 ms and a V8 isolate (megabytes), and koffi 3.3 never
+ * frees the per-thread memory it maps on a thread's first native call (a 2 MiB stack, a 1 MiB
+ * heap: three mappings), so a thread per activation would leak address space and mappings on
+ * every guest reboot, and a thread per pair would cost each NIC an isolate.
  *
  * `VirtioNetTapDevice.open(config)` without a pool uses `IoThreadPool.shared` (process-wide);
  * a container binds one under IO_THREAD_POOL and closes it when disposed.
@@ -41,6 +69,7 @@ const EXIT_TIMEOUT_MS = 2000;
 export class IoThreadPool {
   readonly #idle: PooledThread[] = [];
   readonly #all = new Set<PooledThread>();
+  readonly #threads: number;
   readonly #maxIdle: number;
   readonly #maxThreads: number;
   readonly #logger: Logger;
@@ -50,18 +79,22 @@ export class IoThreadPool {
   #closed = false;
   #exitHooked = false;
   readonly #onExit = (): void => {
-    for (const t of this.#all) t.wake?.();
+    for (const t of this.#all) t.wake();
   };
 
   static #shared: IoThreadPool | undefined;
 
   constructor(options: IoThreadPoolOptions = {}) {
+    const threads = options.threads ?? availableParallelism();
     const maxIdle = options.maxIdle ?? 16;
     const maxThreads = options.maxThreads ?? 256;
     if (!Number.isInteger(maxIdle) || maxIdle < 0)
       throw new VirtioNetError('invalid-argument', `IoThreadPool: maxIdle must be an integer >= 0, got ${maxIdle}`);
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new VirtioNetError('invalid-argument', `IoThreadPool: threads must be an integer >= 1, got ${threads}`);
     if (!Number.isInteger(maxThreads) || maxThreads < 1)
       throw new VirtioNetError('invalid-argument', `IoThreadPool: maxThreads must be an integer >= 1, got ${maxThreads}`);
+    this.#threads = Math.min(threads, maxThreads);
     this.#maxIdle = maxIdle;
     this.#maxThreads = maxThreads;
     this.#logger = options.logger ?? silentLogger;
@@ -98,11 +131,19 @@ export class IoThreadPool {
     return IoThreadPool.shared.shutdown();
   }
 
+  /** Most threads serving shared pairs (IoThreadPoolOptions.threads, at most maxThreads). */
+  get threads(): number {
+    return this.#threads;
+  }
+  /** Pairs placed on each live thread (a thread serving none is idle). */
+  get pairsPerThread(): number[] {
+    return [...this.#all].filter((t) => !t.dead).map((t) => t.pairs);
+  }
   /** Threads started by this pool (each one costs koffi's three mappings for good). */
   get started(): number {
     return this.#started;
   }
-  /** Jobs (queue-pair activations) this pool has handed a thread to. */
+  /** Jobs (queue-pair activations) this pool has placed on a thread. */
   get jobs(): number {
     return this.#jobs;
   }
@@ -110,11 +151,11 @@ export class IoThreadPool {
   get size(): number {
     return this.#all.size;
   }
-  /** Idle threads waiting for a job. */
+  /** Idle threads (serving no pair) waiting for one. */
   get idleCount(): number {
     return this.#idle.length;
   }
-  /** Threads running a job. */
+  /** Threads serving at least one pair. */
   get busyCount(): number {
     return this.#all.size - this.#idle.length;
   }
@@ -134,40 +175,110 @@ export class IoThreadPool {
     if (this.#users === 0) await this.shutdown();
   }
 
-  /** An idle thread (ref'd again), or a new one; `what` names the job in errors and logs. */
-  async acquire(what = 'an IO thread'): Promise<PooledThread> {
+  /**
+   * Places one queue pair: on a shared thread (a new one while fewer than `threads` serve shared
+   * pairs, else the one serving the fewest), or with `dedicated` on a thread of its own (idle or
+   * new). `what` names the pair in errors and logs. Give it back with `release`.
+   */
+  async acquire(what = 'an IO thread', options: { readonly dedicated?: boolean } = {}): Promise<PooledThread> {
+    const source = await ioWorkerSource();
+    // From here on synchronous: concurrent activations see each other's placements.
     if (this.#closed) throw new VirtioNetError('io-thread', `${what}: the IO-thread pool is closed`);
-    for (let t = this.#idle.pop(); t !== undefined; t = this.#idle.pop()) {
-      if (t.dead) continue;
-      t.worker.ref();
-      this.#jobs++;
-      return t;
-    }
-    if (this.#all.size >= this.#maxThreads) {
+    const dedicated = options.dedicated === true;
+    const shared: PooledThread[] = [];
+    if (!dedicated) for (const t of this.#all) if (!t.dead && !t.dedicated && t.pairs > 0) shared.push(t);
+    let thread: PooledThread | undefined;
+    if (dedicated || shared.length < this.#threads) thread = this.#takeIdle() ?? (this.#all.size < this.#maxThreads ? this.#start(source, what) : undefined);
+    if (thread === undefined && shared.length > 0) thread = shared.reduce((a, b) => (b.pairs < a.pairs ? b : a));
+    if (thread === undefined) {
       throw new VirtioNetError('io-thread', `${what}: the IO-thread pool is at its cap of ${this.#maxThreads} threads (IoThreadPoolOptions.maxThreads)`);
     }
-    const source = await ioWorkerSource();
-    const worker = new Worker(source.filename, { eval: source.eval, name: 'vnic-io' });
-    this.#started++;
+    if (thread.pairs === 0) thread.worker.ref();
+    thread.pairs++;
+    thread.dedicated = dedicated;
     this.#jobs++;
+    return thread;
+  }
+
+  /**
+   * Takes one pair back from `thread` after its job ended. A thread serving no pair any more goes
+   * idle (or is terminated: over maxIdle, no device open, pool closed); `reusable` false (it did
+   * not answer) terminates it now, and with it whatever else it served.
+   */
+  release(thread: PooledThread, reusable: boolean): void {
+    thread.pairs = Math.max(0, thread.pairs - 1);
+    if (thread.dead) return;
+    if (!reusable) {
+      this.#kill(thread);
+      return;
+    }
+    if (thread.pairs > 0) return;
+    thread.dedicated = false;
+    if (this.#closed || this.#idle.length >= this.#maxIdle || this.#users === 0) {
+      this.#kill(thread);
+      return;
+    }
+    thread.worker.unref();
+    this.#idle.push(thread);
+  }
+
+  #takeIdle(): PooledThread | undefined {
+    for (let t = this.#idle.pop(); t !== undefined; t = this.#idle.pop()) if (!t.dead) return t;
+    return undefined;
+  }
+
+  #start(source: Awaited<ReturnType<typeof ioWorkerSource>>, what: string): PooledThread {
+    const control = EventFd.create({ nonBlocking: true });
+    const commandBuffer = new SharedArrayBuffer(4);
+    const command = new Int32Array(commandBuffer);
+    const init: IoThreadInit = { controlFd: control.fd, command: commandBuffer };
+    let worker: Worker;
+    try {
+      worker = new Worker(source.filename, { eval: source.eval, name: 'vnic-io', workerData: init });
+    } catch (e) {
+      control.close();
+      throw e;
+    }
+    this.#started++;
+    let abandoned = false;
+    const jobs = new Map<number, PooledThreadJob>();
     const thread: PooledThread = {
       worker,
       dead: false,
-      wake: undefined,
+      pairs: 0,
+      dedicated: false,
+      control,
+      jobs,
+      send: (req) => {
+        if (thread.dead || control.closed) return false;
+        worker.postMessage(req);
+        control.write(1n);
+        return true;
+      },
+      wake: () => {
+        Atomics.or(command, 0, IO_WORKER_STOP);
+        if (!control.closed) control.write(1n);
+      },
       exited: new Promise<void>((resolve) => {
-        worker.once('exit', () => {
+        worker.once('exit', (code) => {
           thread.dead = true;
+          abandoned = !this.#all.has(thread); // abandon() forgot it: a stuck thread may still use the fd
           this.#all.delete(thread);
           const i = this.#idle.indexOf(thread);
           if (i >= 0) this.#idle.splice(i, 1);
+          // Only now: the loop no longer waits on the eventfd (a closed fd number could be reused).
+          if (!abandoned) control.close();
+          for (const job of [...jobs.values()]) job.onGone(`the thread exited unexpectedly (code ${code})`);
           if (this.#all.size === 0) this.#unhookExit();
           resolve();
         });
       }),
     };
-    // A failing thread is reported to the job that uses it; an idle one is simply dropped.
-    worker.on('error', () => {
+    worker.on('message', (msg: IoWorkerMessage) => jobs.get(msg.job)?.onMessage(msg));
+    // A failing thread is reported to the jobs it serves; an idle one is simply dropped.
+    worker.on('error', (e: unknown) => {
       thread.dead = true;
+      for (const job of [...jobs.values()]) job.onGone(e instanceof Error ? e.message : String(e));
     });
     this.#all.add(thread);
     this.#hookExit();
@@ -175,17 +286,10 @@ export class IoThreadPool {
     return thread;
   }
 
-  /** Takes a thread back after its job stopped; a thread that failed is terminated instead. */
-  release(thread: PooledThread, reusable: boolean): void {
-    thread.wake = undefined;
-    if (thread.dead) return;
-    if (!reusable || this.#closed || this.#idle.length >= this.#maxIdle || this.#users === 0) {
-      thread.dead = true;
-      void thread.worker.terminate();
-      return;
-    }
-    thread.worker.unref();
-    this.#idle.push(thread);
+  #kill(thread: PooledThread): void {
+    thread.dead = true;
+    void thread.worker.terminate();
+    thread.wake(); // terminate() lands once the thread is back in JS
   }
 
   /**
@@ -194,7 +298,6 @@ export class IoThreadPool {
    */
   abandon(thread: PooledThread, why: string): void {
     thread.dead = true;
-    thread.wake = undefined;
     thread.worker.unref();
     this.#all.delete(thread);
     if (this.#all.size === 0) this.#unhookExit();
@@ -224,7 +327,7 @@ export class IoThreadPool {
   async #terminate(t: PooledThread): Promise<void> {
     t.dead = true;
     const terminated = t.worker.terminate();
-    t.wake?.(); // terminate() lands once the thread is back in JS: wake it from epoll_wait
+    t.wake(); // terminate() lands once the thread is back in JS: wake it from epoll_wait
     let timer: NodeJS.Timeout | undefined;
     const exited = await Promise.race([
       Promise.all([terminated, t.exited]).then(() => true),

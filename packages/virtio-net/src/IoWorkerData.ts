@@ -1,8 +1,9 @@
 import type { GuestMemoryLayout, QueueContext } from '@vnic/core';
 
 /**
- * Everything one IO thread (one queue pair) starts from, passed as `workerData`: plain data and
- * SharedArrayBuffers only (BigInt host addresses survive structured cloning).
+ * Everything one queue pair's data plane starts from, posted to the IO thread that serves it (an
+ * IoWorkerRequest `job`): plain data and SharedArrayBuffers only (BigInt host addresses survive
+ * structured cloning).
  */
 export interface IoWorkerData {
   /** NIC id, for messages. */
@@ -21,10 +22,6 @@ export interface IoWorkerData {
   readonly tx?: QueueContext;
   /** The control queue's kick eventfd, watched by the pair-0 thread and reported as `ctrl-kick`. */
   readonly ctrlKickFd?: number;
-  /** eventfd the main thread writes to wake the thread for a command. */
-  readonly controlFd: number;
-  /** Int32Array(1) of command bits (IO_WORKER_STOP) the main thread sets before writing controlFd. */
-  readonly command: SharedArrayBuffer;
   /** SharedQueueCounters of the device. */
   readonly counters: SharedArrayBuffer;
   /** SharedNetState of the device (link, receive filter). */

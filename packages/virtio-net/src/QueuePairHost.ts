@@ -1,6 +1,6 @@
 import type { GuestMemory } from '@vnic/core';
-import type { Epoll } from '@vnic/sys';
 import type { IoWorkerData } from './IoWorkerData.ts';
+import type { LoopEpoll } from './LoopEpoll.ts';
 import type { LoopQueue } from './LoopQueue.ts';
 import type { SharedNetState } from './SharedNetState.ts';
 
@@ -10,7 +10,8 @@ export interface QueuePairHost {
   readonly mem: GuestMemory;
   readonly net: SharedNetState;
   readonly tapFd: number;
-  readonly epoll: Epoll;
+  /** The IO thread's epoll, through this pair's slot (the thread may serve many pairs). */
+  readonly epoll: LoopEpoll;
   /** The tap queue failed for good (needs-reset posted): neither direction touches it again. */
   readonly tapDead: boolean;
   /** Publishes the queue's counters and ring position to the main thread. */

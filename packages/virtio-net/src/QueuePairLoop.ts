@@ -1,10 +1,10 @@
 import { SplitQueue, type GuestMemory, type QueueContext, type QueueState } from '@vnic/core';
-import { Epoll, EPOLLIN, EventFd, guestMemoryFromLayout, SysError } from '@vnic/sys';
-import { IO_WORKER_STOP } from './IO_WORKER_STOP.ts';
+import { EPOLLIN, EventFd, guestMemoryFromLayout, SysError } from '@vnic/sys';
 import type { IoWorkerData } from './IoWorkerData.ts';
 import type { IoWorkerMessage } from './IoWorkerMessage.ts';
+import type { LoopEpoll } from './LoopEpoll.ts';
 import type { LoopQueue } from './LoopQueue.ts';
-import { EV_CONTROL, EV_CTRL_KICK, EV_RX_KICK, EV_TAP, EV_TAP_WRITABLE, EV_TX_KICK } from './queuePairConstants.ts';
+import { EV_CTRL_KICK, EV_RX_KICK, EV_TAP, EV_TAP_WRITABLE, EV_TX_KICK } from './queuePairConstants.ts';
 import type { QueuePairHost } from './QueuePairHost.ts';
 import { RxPath } from './RxPath.ts';
 import { SharedNetState } from './SharedNetState.ts';
@@ -12,133 +12,164 @@ import { SharedQueueCounters } from './SharedQueueCounters.ts';
 import type { ThreadBuffers } from './ThreadBuffers.ts';
 import { TxPath } from './TxPath.ts';
 
-/** An IoWorkerMessage before the worker entry adds its job number. */
-type LoopMessage = IoWorkerMessage extends infer M ? (M extends unknown ? Omit<M, 'job'> : never) : never;
+/** An IoWorkerMessage before the thread's loop adds the job number. */
+export type LoopMessage = IoWorkerMessage extends infer M ? (M extends unknown ? Omit<M, 'job'> : never) : never;
 
 /**
- * The data plane of one queue pair, run by its IO thread (ioWorker.ts): a blocking epoll over the
- * RX and TX kick eventfds, the tap queue fd, the control eventfd and (pair 0) the control queue's
- * kick, giving each direction its turn: TxPath drains the TX ring into the tap, RxPath reads
- * frames from the tap into the guest's buffers. The loop owns what both share (the epoll, the
- * counters it publishes, the needs-reset reports, the tap's state). Nothing a guest writes makes it
- * throw; ring corruption and a dead tap queue are posted as `needs-reset`.
+ * The data plane of one queue pair, one of the pairs an IO thread's IoThreadLoop serves: its RX
+ * and TX kick eventfds, its tap queue fd and (pair 0) the control queue's kick are registered in
+ * the thread's epoll (through `epoll`, the pair's slot of it); the thread hands each event to
+ * `onEvent` and then gives the pair its `turn`: TxPath drains the TX ring into the tap, RxPath
+ * reads frames from the tap into the guest's buffers. The loop owns what both share (the
+ * counters it publishes, the needs-reset reports, the tap's state). Nothing a guest writes makes
+ * it throw; ring corruption and a dead tap queue are posted as `needs-reset`.
  */
 export class QueuePairLoop implements QueuePairHost {
   readonly data: IoWorkerData;
   readonly mem: GuestMemory;
   readonly net: SharedNetState;
   readonly tapFd: number;
-  readonly epoll: Epoll;
+  readonly epoll: LoopEpoll;
   tapDead = false;
   private readonly post: (msg: LoopMessage) => void;
   private readonly counters: SharedQueueCounters;
-  private readonly command: Int32Array;
-  private readonly control: EventFd;
   private readonly ctrlKick: EventFd | undefined;
   private readonly rx: RxPath | undefined;
   private readonly tx: TxPath | undefined;
+  /** The fds registered in the thread's epoll (unregistered by close()). */
+  private readonly watched: number[] = [];
+  private rxKick = false;
+  private txKick = false;
+  private tapReady = false;
+  private closed = false;
 
-  /** @param buffers the IO thread's buffers (ThreadBuffers), shared by the jobs it runs one after the other. */
-  constructor(data: IoWorkerData, post: (msg: LoopMessage) => void, buffers: ThreadBuffers) {
+  /**
+   * Builds the pair and registers its fds in `epoll` (undone when a registration fails).
+   * @param buffers the IO thread's buffers (ThreadBuffers), shared by every pair the thread serves:
+   *   a pair uses them only within its turn.
+   */
+  constructor(data: IoWorkerData, post: (msg: LoopMessage) => void, buffers: ThreadBuffers, epoll: LoopEpoll) {
     this.data = data;
     this.post = post;
     this.mem = guestMemoryFromLayout(data.memory);
     this.counters = new SharedQueueCounters(data.counters);
     this.net = new SharedNetState(data.netState);
-    this.command = new Int32Array(data.command);
-    this.control = EventFd.fromFd(data.controlFd);
     this.ctrlKick = data.ctrlKickFd === undefined ? undefined : EventFd.fromFd(data.ctrlKickFd);
     this.tapFd = data.tapFd;
+    this.epoll = epoll;
     this.rx = data.rx === undefined ? undefined : new RxPath(this, this.queue(data.rx), buffers);
     const txQueue = data.tx === undefined ? undefined : this.queue(data.tx);
-    this.epoll = Epoll.create();
     try {
-      this.epoll.add(data.controlFd, EPOLLIN, EV_CONTROL);
       if (this.rx !== undefined) {
-        this.epoll.add(data.rx!.kickFd, EPOLLIN, EV_RX_KICK);
-        this.epoll.add(this.tapFd, EPOLLIN, EV_TAP);
+        this.watch(data.rx!.kickFd, EV_RX_KICK);
+        this.watch(this.tapFd, EV_TAP);
       }
-      if (txQueue !== undefined) this.epoll.add(data.tx!.kickFd, EPOLLIN, EV_TX_KICK);
-      if (data.ctrlKickFd !== undefined) this.epoll.add(data.ctrlKickFd, EPOLLIN, EV_CTRL_KICK);
+      if (txQueue !== undefined) this.watch(data.tx!.kickFd, EV_TX_KICK);
+      if (data.ctrlKickFd !== undefined) this.watch(data.ctrlKickFd, EV_CTRL_KICK);
     } catch (e) {
-      this.epoll.close();
+      this.unwatch();
       throw e;
     }
     this.tx = txQueue === undefined ? undefined : new TxPath(this, txQueue, buffers);
   }
 
-  /**
-   * Polls until the main thread sets IO_WORKER_STOP, then gives held RX buffers back and returns the
-   * ring positions to resume from. Blocks the calling thread.
-   */
-  run(): { rx?: QueueState; tx?: QueueState } {
+  /** True when a direction ran out of its turn's budget: the thread comes back without sleeping. */
+  get pending(): boolean {
+    return this.rx?.rxPending === true || this.tx?.txPending === true;
+  }
+
+  /** Checks the rings, then takes a first turn: buffers may already wait (a resumed ring). */
+  start(): void {
     const mem = this.mem;
-    try {
-      for (const a of [this.rx?.queue, this.tx?.queue]) {
-        if (a === undefined) continue;
-        a.q.validate(mem);
-        this.checkBroken(a);
-      }
-      if (this.rx !== undefined) this.rx.queue.q.disableNotification(mem);
-      this.post({ type: 'ready' });
-      this.poll();
-      return this.finish();
-    } finally {
-      this.epoll.close();
-      this.tx?.close();
+    for (const a of [this.rx?.queue, this.tx?.queue]) {
+      if (a === undefined) continue;
+      a.q.validate(mem);
+      this.checkBroken(a);
+    }
+    if (this.rx !== undefined) this.rx.queue.q.disableNotification(mem);
+    this.tx?.serviceTx();
+    this.rx?.serviceRx();
+  }
+
+  /** One of this pair's fds is ready (`kind`: its EV_* tag); the work waits for `turn()`. */
+  onEvent(kind: number): void {
+    switch (kind) {
+      case EV_RX_KICK:
+        this.rx?.queue.kick.read();
+        this.rxKick = true;
+        break;
+      case EV_TX_KICK:
+        this.tx?.queue.kick.read();
+        this.txKick = true;
+        break;
+      case EV_TAP:
+        this.tapReady = true;
+        break;
+      case EV_TAP_WRITABLE:
+        this.tx?.onTapWritable();
+        break;
+      case EV_CTRL_KICK:
+        this.ctrlKick?.read();
+        this.post({ type: 'ctrl-kick' });
+        break;
     }
   }
 
-  private poll(): void {
-    // Buffers may already wait (a resumed ring): look once before sleeping.
+  /** Serves what the events since the last turn asked for (and what is pending). */
+  turn(): void {
     const rx = this.rx;
     const tx = this.tx;
-    tx?.serviceTx();
-    rx?.serviceRx();
-    for (;;) {
-      let rxKick = false;
-      let txKick = false;
-      let tapReady = false;
-      let stop = false;
-      const events = this.epoll.wait(8, rx?.rxPending === true || tx?.txPending === true ? 0 : -1);
-      for (const ev of events) {
-        switch (ev.data) {
-          case EV_CONTROL:
-            this.control.read();
-            if ((Atomics.load(this.command, 0) & IO_WORKER_STOP) !== 0) stop = true;
-            break;
-          case EV_RX_KICK:
-            rx?.queue.kick.read();
-            rxKick = true;
-            break;
-          case EV_TX_KICK:
-            tx?.queue.kick.read();
-            txKick = true;
-            break;
-          case EV_TAP:
-            tapReady = true;
-            break;
-          case EV_TAP_WRITABLE:
-            tx?.onTapWritable();
-            break;
-          case EV_CTRL_KICK:
-            this.ctrlKick?.read();
-            this.post({ type: 'ctrl-kick' });
-            break;
-        }
-      }
-      if (stop) return;
-      if (tapReady && rx !== undefined && rx.rxStalled) {
-        // A frame arrived while the guest has no buffer: count it once per stall (the one-shot
-        // registration is now disarmed, so the waiting frame cannot make this thread spin).
-        tapReady = false;
-        rx.queue.c.noBuffer++;
-        this.publish(rx.queue);
-      }
-      if (tx !== undefined && (txKick || tx.txPending)) tx.serviceTx();
-      if (rx !== undefined) {
-        if (rxKick && rx.rxStalled) rx.resumeTapPolling();
-        if (rxKick || tapReady || rx.rxPending) rx.serviceRx();
+    let tapReady = this.tapReady;
+    const rxKick = this.rxKick;
+    const txKick = this.txKick;
+    this.tapReady = false;
+    this.rxKick = false;
+    this.txKick = false;
+    if (tapReady && rx !== undefined && rx.rxStalled) {
+      // A frame arrived while the guest has no buffer: count it once per stall (the one-shot
+      // registration is now disarmed, so the waiting frame cannot make this thread spin).
+      tapReady = false;
+      rx.queue.c.noBuffer++;
+      this.publish(rx.queue);
+    }
+    if (tx !== undefined && (txKick || tx.txPending)) tx.serviceTx();
+    if (rx !== undefined) {
+      if (rxKick && rx.rxStalled) rx.resumeTapPolling();
+      if (rxKick || tapReady || rx.rxPending) rx.serviceRx();
+    }
+  }
+
+  /**
+   * Stops the pair: gives held RX buffers back, publishes the counters and returns the ring
+   * positions to resume from; then close().
+   */
+  stop(): { rx?: QueueState; tx?: QueueState } {
+    try {
+      return this.finish();
+    } finally {
+      this.close();
+    }
+  }
+
+  /** Unregisters the pair's fds from the thread's epoll and releases what it holds. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unwatch();
+    this.tx?.close();
+  }
+
+  private watch(fd: number, kind: number): void {
+    this.epoll.add(fd, EPOLLIN, kind);
+    this.watched.push(fd);
+  }
+
+  private unwatch(): void {
+    for (const fd of this.watched.splice(0)) {
+      try {
+        this.epoll.remove(fd);
+      } catch {
+        // Already gone (the VMM closed a kick fd): the kernel dropped the registration itself.
       }
     }
   }

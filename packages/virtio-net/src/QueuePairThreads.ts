@@ -1,5 +1,6 @@
 import type { GuestMemoryLayout, QueueContext, QueueState } from '@vnic/core';
 import { IoThread, type IoThreadHandlers, type IoThreadStates } from './IoThread.ts';
+import type { IoThreadMode } from './IoThreadMode.ts';
 import { IoThreadPool } from './IoThreadPool.ts';
 import { ioWorkerFeatures } from './ioWorkerFeatures.ts';
 import type { SharedNetState } from './SharedNetState.ts';
@@ -16,6 +17,8 @@ export interface QueuePairThreadsOptions {
   readonly netState: SharedNetState;
   /** Where the threads come from (default: IoThreadPool.shared). */
   readonly pool?: IoThreadPool;
+  /** `shared` (default): the pairs share the pool's threads with other NICs; `dedicated`: a thread per pair. */
+  readonly mode?: IoThreadMode;
   readonly handlers: IoThreadHandlers;
 }
 
@@ -33,8 +36,9 @@ export interface QueuePairStart {
 }
 
 /**
- * The one IO-thread manager of the in-process data plane: starts and stops the IoThread of each
- * queue pair of one NIC, on threads of its pool. Used by VirtioNetTapDevice and by the
+ * The one IO-thread manager of the in-process data plane: starts and stops the IoThread (the job)
+ * of each queue pair of one NIC, on threads of its pool (shared with other NICs' pairs, or one
+ * each in the `dedicated` mode). Used by VirtioNetTapDevice and by the
  * vhost-user device server's DataPlaneThreads. `stop` returns where each served ring resumes: the
  * positions the thread handed back, or (a thread that died) the last ones it published in the
  * counters.
@@ -83,6 +87,7 @@ export class QueuePairThreads {
       },
       o.handlers,
       o.pool ?? IoThreadPool.shared,
+      o.mode ?? 'shared',
     );
     this.#threads.set(pair, { thread, rx: s.rx !== undefined, tx: s.tx !== undefined });
   }

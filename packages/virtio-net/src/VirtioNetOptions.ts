@@ -1,3 +1,5 @@
+import type { IoThreadMode } from './IoThreadMode.ts';
+
 /**
  * The `"virtio-net"` section of a NIC in the VM config (validated by `validateVirtioNetOptions`).
  * Without `tap` or `tapFds` the device creates a tap named by the kernel (`vnic%d`).
@@ -15,4 +17,9 @@ export interface VirtioNetOptions {
   readonly tapFds?: readonly number[];
   /** Make a tap the device creates outlive it (TUNSETPERSIST). Default false. */
   readonly persistent?: boolean;
+  /**
+   * `shared` (default): the NIC's queue pairs run on the IO_THREAD_POOL's shared threads, with
+   * other NICs' pairs; `dedicated`: each pair gets an IO thread of its own (latency-critical NICs).
+   */
+  readonly ioThreads?: IoThreadMode;
 }

@@ -15,6 +15,7 @@ import {
 } from '@vnic/core';
 import { VIRTIO_NET_F_MQ } from '@vnic/core/virtio_net';
 import { EventFd, guestMemoryFromLayout, openNetTap, SysError, tapBackendFeatures, tunOffloadFlags, type NetTap, type Tap } from '@vnic/sys';
+import type { IoThreadMode } from './IoThreadMode.ts';
 import { IoThreadPool } from './IoThreadPool.ts';
 import { QueuePairThreads } from './QueuePairThreads.ts';
 import { SharedNetState } from './SharedNetState.ts';
@@ -45,10 +46,11 @@ interface Activation {
 }
 
 /**
- * The in-process virtio-net backend: a NetDeviceBase whose data plane is one IO thread
- * (worker_threads) per queue pair over a multiqueue tap (IFF_TAP|IFF_NO_PI|IFF_VNET_HDR, a
- * 12-byte virtio_net_hdr, one tap queue per pair). Each thread blocks in epoll over its RX and TX
- * kick eventfds, its tap queue and a control eventfd, and moves frames between the rings and the
+ * The in-process virtio-net backend: a NetDeviceBase whose data plane runs on IO threads
+ * (worker_threads of an IoThreadPool, shared with other NICs or one per pair with `ioThreads:
+ * 'dedicated'`) over a multiqueue tap (IFF_TAP|IFF_NO_PI|IFF_VNET_HDR, a 12-byte
+ * virtio_net_hdr, one tap queue per pair). Each thread blocks in one epoll over the RX and TX
+ * kick eventfds and tap queues of the pairs it serves, and moves frames between the rings and the
  * tap with readv/writev straight from and into guest memory. The control queue is served by the
  * device core on the main thread; this backend's QueueHost has the pair-0 thread watch its kick
  * and post a message. Offloads follow what the
@@ -67,8 +69,10 @@ export class VirtioNetTapDevice extends NetDeviceBase {
   private ctrlWatch: CtrlWatch | undefined;
   private tapQueueOn: boolean[];
   private readonly pool: IoThreadPool;
+  /** Shared IO threads, or one per queue pair (the config's `ioThreads`). */
+  readonly ioThreads: IoThreadMode;
 
-  private constructor(config: NetDeviceConfig, tap: Tap, tapOffloads: number, pool: IoThreadPool) {
+  private constructor(config: NetDeviceConfig, tap: Tap, tapOffloads: number, pool: IoThreadPool, ioThreads: IoThreadMode) {
     super(config, tapBackendFeatures(tapOffloads));
     this.tap = tap;
     this.tapName = tap.name;
@@ -76,6 +80,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
     this.counters = new SharedQueueCounters(this.numQueues);
     this.tapQueueOn = tap.fds.map(() => true);
     this.pool = pool;
+    this.ioThreads = ioThreads;
     pool.retain();
   }
 
@@ -102,7 +107,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
       throw VnicError.is(e) && !SysError.is(e) ? new VirtioNetError(e.kind as VirtioNetError['kind'], e.message, { cause: e.cause }) : e;
     }
     try {
-      return new VirtioNetTapDevice(config, opened.tap, opened.offloads, services.pool ?? IoThreadPool.shared);
+      return new VirtioNetTapDevice(config, opened.tap, opened.offloads, services.pool ?? IoThreadPool.shared, options.ioThreads ?? 'shared');
     } catch (e) {
       opened.discard();
       throw e;
@@ -159,6 +164,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
       counters: this.counters,
       netState: this.netState,
       pool: this.pool,
+      mode: this.ioThreads,
       handlers: {
         onCtrlKick: () => this.ctrlWatch?.onKick(),
         onNeedsReset: (reason, queueIndex) => {

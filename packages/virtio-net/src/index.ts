@@ -8,12 +8,13 @@ export { virtioNetModule } from './virtioNetModule.ts';
 export { shutdownIoThreads } from './shutdownIoThreads.ts';
 
 // The in-process data plane, for servers that embed it (as @vnic/vhost-user-device does, the way
-// cloud-hypervisor's vhost_user_net daemon embeds net_util's queue pair): one IoThread per queue
-// pair from the shared IoThreadPool, fed plain IoWorkerData and the shared counter/state blocks.
+// cloud-hypervisor's vhost_user_net daemon embeds net_util's queue pair): one IoThread (job) per
+// queue pair on the threads of an IoThreadPool, fed plain IoWorkerData and the shared counter/state blocks.
 export { IoThread } from './IoThread.ts';
 export { IoThreadPool } from './IoThreadPool.ts';
-export type { PooledThread } from './IoThreadPool.ts';
+export type { PooledThread, PooledThreadJob } from './IoThreadPool.ts';
 export type { IoThreadPoolOptions } from './IoThreadPoolOptions.ts';
+export type { IoThreadMode } from './IoThreadMode.ts';
 export { IO_THREAD_POOL } from './IO_THREAD_POOL.ts';
 export { QueuePairThreads } from './QueuePairThreads.ts';
 export type { QueuePairStart, QueuePairThreadsOptions } from './QueuePairThreads.ts';

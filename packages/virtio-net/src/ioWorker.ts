@@ -1,28 +1,28 @@
-// The entry of an IO thread (worker_threads). The thread is pooled (IoThreadPool): it waits in its
-// event loop for a job (one queue pair of one activation), runs that job's QueuePairLoop, which
-// blocks this thread in epoll until the main thread asks it to stop, posts the ring positions and
-// goes back to waiting. Started from a bundle of this file when the package runs from its .ts
-// sources (see ioWorkerSource.ts); built, the package starts dist/ioWorker.js itself.
-import { parentPort } from 'node:worker_threads';
-import type { IoWorkerJob } from './IoWorkerJob.ts';
-import type { IoWorkerMessage } from './IoWorkerMessage.ts';
+// The entry of an IO thread (worker_threads). The thread is pooled (IoThreadPool) and serves any
+// number of queue pairs at once in its IoThreadLoop: the first `job` request arrives through the
+// event loop and starts the loop, which blocks this thread in epoll until no pair is left (or the
+// main thread asks it to return); requests posted meanwhile are taken synchronously when the
+// control eventfd wakes the loop. Started from a bundle of this file when the package runs from
+// its .ts sources (see ioWorkerSource.ts); built, the package starts dist/ioWorker.js itself.
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { createThreadBuffers } from './createThreadBuffers.ts';
-import { QueuePairLoop } from './QueuePairLoop.ts';
-import type { ThreadBuffers } from './ThreadBuffers.ts';
+import type { IoThreadInit } from './IoThreadInit.ts';
+import { IoThreadLoop } from './IoThreadLoop.ts';
+import type { IoWorkerMessage } from './IoWorkerMessage.ts';
+import type { IoWorkerRequest } from './IoWorkerRequest.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('ioWorker.ts must run in a worker thread');
-// The thread's buffers, allocated by its first job and shared by the jobs it runs one after the other.
-let buffers: ThreadBuffers | undefined;
-port.on('message', (msg: IoWorkerJob) => {
-  if (msg.type !== 'job') return;
-  const job = msg.job;
-  const post = (m: IoWorkerMessage): void => port.postMessage(m);
-  try {
-    buffers ??= createThreadBuffers();
-    const states = new QueuePairLoop(msg.data, (m) => post({ ...m, job }), buffers).run();
-    post({ type: 'stopped', job, ...states });
-  } catch (e) {
-    post({ type: 'fatal', job, message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
-  }
+const init = workerData as IoThreadInit;
+// The thread's buffers, shared by every pair it serves (each uses them within its turn only).
+let loop: IoThreadLoop | undefined;
+port.on('message', (msg: IoWorkerRequest) => {
+  loop ??= new IoThreadLoop(
+    init,
+    (m: IoWorkerMessage) => port.postMessage(m),
+    () => receiveMessageOnPort(port)?.message as IoWorkerRequest | undefined,
+    createThreadBuffers(),
+  );
+  loop.handle(msg);
+  loop.run();
 });

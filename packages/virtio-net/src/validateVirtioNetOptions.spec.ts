@@ -8,6 +8,8 @@ describe('validateVirtioNetOptions', () => {
     expect(validateVirtioNetOptions({ tap: 'vm7tap%d', persistent: true })).toEqual([]);
     expect(validateVirtioNetOptions({ tapFds: [7, 8] })).toEqual([]);
     expect(validateVirtioNetOptions({ tap: 'a'.repeat(15) })).toEqual([]);
+    expect(validateVirtioNetOptions({ ioThreads: 'shared' })).toEqual([]);
+    expect(validateVirtioNetOptions({ tap: 'x', ioThreads: 'dedicated' })).toEqual([]);
   });
 
   it('names the field and says what is allowed', () => {
@@ -18,7 +20,11 @@ describe('validateVirtioNetOptions', () => {
     expect(validateVirtioNetOptions({ tap: 'x%d%d' })[0]?.message).toMatch(/%d" once/);
     expect(validateVirtioNetOptions({ tap: 'x%s' })[0]?.message).toMatch(/%d" once/);
     expect(validateVirtioNetOptions({ persistent: 'yes' })).toEqual([{ path: 'persistent', message: 'must be true or false' }]);
-    expect(validateVirtioNetOptions({ socket: '/x', tap: 'ok' })).toEqual([{ path: 'socket', message: 'unknown field; allowed: tap, tapFds, persistent' }]);
+    expect(validateVirtioNetOptions({ socket: '/x', tap: 'ok' })).toEqual([
+      { path: 'socket', message: 'unknown field; allowed: tap, tapFds, persistent, ioThreads' },
+    ]);
+    expect(validateVirtioNetOptions({ ioThreads: 'own' })).toEqual([{ path: 'ioThreads', message: 'must be one of "shared", "dedicated"' }]);
+    expect(validateVirtioNetOptions({ ioThreads: 2 })[0]?.path).toBe('ioThreads');
   });
 
   it('checks every handed-in fd and the combinations', () => {

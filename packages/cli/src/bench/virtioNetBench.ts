@@ -26,10 +26,9 @@ import { echoRequestFrame, type EchoPath } from './virtioNet/echoRequestFrame.ts
 import { isEchoReply } from './virtioNet/isEchoReply.ts';
 import { percentile } from './virtioNet/percentile.ts';
 import type { GuestWindow } from './virtioNet/GuestWindow.ts';
-import { parseProcStatus } from './virtioNet/parseProcStatus.ts';
 import { parseStatCpu } from './virtioNet/parseStatCpu.ts';
 import { parseResultLine } from './virtioNet/parseResultLine.ts';
-import type { ProcRss } from './virtioNet/ProcRss.ts';
+import { manyNicsRows } from './virtioNet/manyNicsRows.ts';
 import { RingRecycler } from './virtioNet/RingRecycler.ts';
 import { runGuestWindow } from './virtioNet/runGuestWindow.ts';
 import { summarizeRounds } from './virtioNet/summarizeRounds.ts';
@@ -552,39 +551,6 @@ function windowsHeadroom(windows: readonly WindowResult[]): Headroom | undefined
   return load === undefined ? undefined : checkHeadroom(load);
 }
 
-// ---- memory -------------------------------------------------------------------------------------
-
-function procRss(): ProcRss {
-  return parseProcStatus(readFileSync('/proc/self/status', 'utf8'));
-}
-
-/** RSS growth of this process per activated NIC, guest RAM (shared memfd pages) left out. */
-async function rssPerNic(run: Run, nics: number): Promise<{ mib: number; note: string }> {
-  // Warm-up: one NIC opened, activated and closed loads every module, builds the IO thread script
-  // and leaves no thread behind (the pool empties when the last device closes).
-  await scoped(run, 'memory warm-up NIC', async (local) => {
-    await openNics(run, local, [nicEntry(run.queueSize, 'warm0', uniqueName('vnbm'))]);
-  });
-  await sleep(200);
-  const before = procRss();
-  return scoped(run, `${nics} NICs`, async (local) => {
-    const entries = [...Array(nics).keys()].map((i) =>
-      nicEntry(run.queueSize, `nic${i}`, uniqueName('vnbm'), `52:54:00:be:01:${i.toString(16).padStart(2, '0')}`),
-    );
-    const opened = await openNics(run, local, entries);
-    if (opened.length !== nics) throw new CliError('invalid-state', `opened ${opened.length} of ${nics} NICs`);
-    await sleep(300);
-    const after = procRss();
-    const own = (r: ProcRss): number => r.anon + r.file;
-    const perNicKiB = (own(after) - own(before)) / nics;
-    const shmemKiB = (after.shmem - before.shmem) / nics;
-    return {
-      mib: round(perNicKiB / 1024, 2),
-      note: `${nics} NICs activated, 1 IO thread each; VmRSS +${round((after.rss - before.rss) / nics / 1024, 2)} MiB/NIC, of which guest RAM touched (shmem, not counted) ${round(shmemKiB / 1024, 2)}`,
-    };
-  });
-}
-
 // ---- the bench ----------------------------------------------------------------------------------
 
 /**
@@ -592,7 +558,7 @@ async function rssPerNic(run: Run, nics: number): Promise<{ mib: number; note: s
  * VM config through @vnic/config) against C per-packet loops on identical taps, in the same run:
  * TX 64 B Mpps and 1514 B Gbit/s (guest -> tap vs a C writev(vnet_hdr, frame) loop), RX 64 B Mpps
  * (tap -> guest vs a C read() loop, both fed by the same AF_PACKET source inside the namespace),
- * and RSS per NIC with 32 activated NICs. vnic and reference windows alternate (median of the
+ * and, with 64 NICs activated at once, RSS per NIC (shared and dedicated IO threads) and their aggregate TX rate (manyNicsRows). vnic and reference windows alternate (median of the
  * rounds). The guest is a RingRecycler (not the TypeScript driver's send/receive path), so the
  * device is what is measured. Every tap lives in a namespace of the bench's own; everything is
  * removed at the end, on errors and on Ctrl-C.
@@ -600,7 +566,7 @@ async function rssPerNic(run: Run, nics: number): Promise<{ mib: number; note: s
 export function virtioNetBench(options: VirtioNetBenchOptions = {}): Bench {
   const rounds = options.rounds ?? 5;
   const warmupS = options.warmupSeconds ?? 0.5;
-  const rssNics = options.rssNics ?? 32;
+  const rssNics = options.rssNics ?? 64;
   const queueSize = options.queueSize ?? 1024;
   return {
     name: BENCH,
@@ -637,9 +603,8 @@ export function virtioNetBench(options: VirtioNetBenchOptions = {}): Bench {
         await ns.exec('sysctl', ['-qw', 'net.ipv6.conf.default.disable_ipv6=1', 'net.ipv6.conf.all.disable_ipv6=1']);
         const run: Run = { ctx, seconds, warmupS, rounds, queueSize, cleanup, ns, programs, interrupted: () => interrupted !== undefined };
 
-        ctx.progress(`memory: ${rssNics} NICs activated in this process`);
-        const rss = await rssPerNic(run, rssNics);
-        ctx.row(makeBenchRow(BENCH, 'rss-per-nic-mib', 'MiB', rss.mib, null, { note: rss.note }));
+        // rss-per-nic-mib, rss-per-nic-dedicated-mib and tx-64B-64nics-mpps (virtioNet/manyNicsRows.ts).
+        for (const row of await manyNicsRows({ ...run, nics: rssNics })) ctx.row(row);
 
         const each = `${rounds} rounds of ${seconds} s per side`;
         ctx.progress(`TX 64 B: vnic guest -> tap vs C writev(vnet_hdr, frame) loop -> tap (${each})`);

@@ -6,7 +6,7 @@ export interface VirtioNetBenchOptions {
   readonly defaultSeconds?: number;
   /** Warm-up before each window, in seconds (default 0.5). */
   readonly warmupSeconds?: number;
-  /** NICs activated at once for rss-per-nic-mib (default 32). */
+  /** NICs activated at once for rss-per-nic-mib, rss-per-nic-dedicated-mib and tx-64B-64nics-mpps (default 64). */
   readonly rssNics?: number;
   /**
    * Queue size of the bench NICs (default 1024, QEMU's largest for virtio-net): the bench guest
