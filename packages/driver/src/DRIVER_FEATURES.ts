@@ -1,30 +1,27 @@
-import { featureBit, VIRTIO_F_EVENT_IDX, VIRTIO_F_VERSION_1, virtio_net as N } from '@vnic/core';
+import { featureBits, NET_CTRL_FEATURES, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_VERSION_1, virtio_net as N } from '@vnic/core';
 
-/** Every feature this driver implements; `features` in the options is intersected with it. */
-export const DRIVER_FEATURES: bigint = [
-  VIRTIO_F_VERSION_1,
-  VIRTIO_F_EVENT_IDX,
-  28, // VIRTIO_F_INDIRECT_DESC
-  N.VIRTIO_NET_F_MAC,
-  N.VIRTIO_NET_F_STATUS,
-  N.VIRTIO_NET_F_MTU,
-  N.VIRTIO_NET_F_MRG_RXBUF,
-  N.VIRTIO_NET_F_CSUM,
-  N.VIRTIO_NET_F_GUEST_CSUM,
-  N.VIRTIO_NET_F_HOST_TSO4,
-  N.VIRTIO_NET_F_HOST_TSO6,
-  N.VIRTIO_NET_F_HOST_ECN,
-  N.VIRTIO_NET_F_HOST_UFO,
-  N.VIRTIO_NET_F_GUEST_TSO4,
-  N.VIRTIO_NET_F_GUEST_TSO6,
-  N.VIRTIO_NET_F_GUEST_ECN,
-  N.VIRTIO_NET_F_GUEST_UFO,
-  N.VIRTIO_NET_F_CTRL_VQ,
-  N.VIRTIO_NET_F_CTRL_RX,
-  N.VIRTIO_NET_F_CTRL_RX_EXTRA,
-  N.VIRTIO_NET_F_CTRL_VLAN,
-  N.VIRTIO_NET_F_CTRL_MAC_ADDR,
-  N.VIRTIO_NET_F_GUEST_ANNOUNCE,
-  N.VIRTIO_NET_F_CTRL_GUEST_OFFLOADS,
-  N.VIRTIO_NET_F_MQ,
-].reduce((m, b) => m | featureBit(b), 0n);
+/**
+ * Every feature this driver implements; `features` in the options is intersected with it. The
+ * control-queue family is core's {@link NET_CTRL_FEATURES}; MQ is listed apart.
+ */
+export const DRIVER_FEATURES: bigint =
+  featureBits(
+    VIRTIO_F_VERSION_1,
+    VIRTIO_F_EVENT_IDX,
+    VIRTIO_F_INDIRECT_DESC,
+    N.VIRTIO_NET_F_MAC,
+    N.VIRTIO_NET_F_STATUS,
+    N.VIRTIO_NET_F_MTU,
+    N.VIRTIO_NET_F_MRG_RXBUF,
+    N.VIRTIO_NET_F_CSUM,
+    N.VIRTIO_NET_F_GUEST_CSUM,
+    N.VIRTIO_NET_F_HOST_TSO4,
+    N.VIRTIO_NET_F_HOST_TSO6,
+    N.VIRTIO_NET_F_HOST_ECN,
+    N.VIRTIO_NET_F_HOST_UFO,
+    N.VIRTIO_NET_F_GUEST_TSO4,
+    N.VIRTIO_NET_F_GUEST_TSO6,
+    N.VIRTIO_NET_F_GUEST_ECN,
+    N.VIRTIO_NET_F_GUEST_UFO,
+    N.VIRTIO_NET_F_MQ,
+  ) | NET_CTRL_FEATURES;

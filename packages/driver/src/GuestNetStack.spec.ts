@@ -1,16 +1,10 @@
+import { hexBytes as hex } from '@vnic/core/testing';
 import { describe, expect, it } from 'vitest';
 import type { FramePort } from './FramePort.ts';
 import { GuestNetStack } from './GuestNetStack.ts';
 
 // Frames are written out byte by byte (RFC 826 / 791 / 792 / 768 layouts, checksums by hand in
 // the comments) so the stack is checked against the wire format, not against its own builders.
-const hex = (s: string): Uint8Array =>
-  Uint8Array.from(
-    s
-      .replace(/\s+/g, '')
-      .match(/../g)!
-      .map((b) => parseInt(b, 16)),
-  );
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const pad60 = (b: Uint8Array): Uint8Array => {
   const out = new Uint8Array(Math.max(60, b.length));

@@ -1,30 +1,4 @@
-import {
-  DriverQueue,
-  VIRTIO_CONFIG_S_ACKNOWLEDGE,
-  VIRTIO_CONFIG_S_DRIVER,
-  VIRTIO_CONFIG_S_DRIVER_OK,
-  VIRTIO_CONFIG_S_FAILED,
-  VIRTIO_CONFIG_S_FEATURES_OK,
-  VIRTIO_CONFIG_S_NEEDS_RESET,
-  VIRTIO_F_EVENT_IDX,
-  VIRTIO_MMIO_DEVICE_FEATURES,
-  VIRTIO_MMIO_DEVICE_FEATURES_SEL,
-  VIRTIO_MMIO_DRIVER_FEATURES,
-  VIRTIO_MMIO_DRIVER_FEATURES_SEL,
-  VIRTIO_MMIO_QUEUE_AVAIL_HIGH,
-  VIRTIO_MMIO_QUEUE_AVAIL_LOW,
-  VIRTIO_MMIO_QUEUE_DESC_HIGH,
-  VIRTIO_MMIO_QUEUE_DESC_LOW,
-  VIRTIO_MMIO_QUEUE_NUM,
-  VIRTIO_MMIO_QUEUE_NUM_MAX,
-  VIRTIO_MMIO_QUEUE_READY,
-  VIRTIO_MMIO_QUEUE_SEL,
-  VIRTIO_MMIO_QUEUE_USED_HIGH,
-  VIRTIO_MMIO_QUEUE_USED_LOW,
-  VIRTIO_MMIO_STATUS,
-  hasFeature,
-  virtio_net as N,
-} from '@vnic/core';
+import { DriverQueue, hasFeature, virtio as V, virtio_mmio as R, virtio_net as N } from '@vnic/core';
 import { Epoll, EPOLLIN } from '@vnic/sys';
 import { DRIVER_BUFFER_MAX } from './DRIVER_BUFFER_MAX.ts';
 import { DRIVER_FEATURES } from './DRIVER_FEATURES.ts';
@@ -49,17 +23,17 @@ export async function bringUpMmio(init: DriverStart, epolls: Epoll[]): Promise<D
   const t = init.mmio;
   const name = init.name;
   const options = init.tuning;
-  const status = (): number => t.read(VIRTIO_MMIO_STATUS, 4);
-  const setStatus = (bits: number): void => t.write(VIRTIO_MMIO_STATUS, 4, status() | bits);
+  const status = (): number => t.read(R.VIRTIO_MMIO_STATUS, 4);
+  const setStatus = (bits: number): void => t.write(R.VIRTIO_MMIO_STATUS, 4, status() | bits);
 
-  t.write(VIRTIO_MMIO_STATUS, 4, 0);
+  t.write(R.VIRTIO_MMIO_STATUS, 4, 0);
   await settleMmio(t);
-  setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE);
-  setStatus(VIRTIO_CONFIG_S_DRIVER);
-  t.write(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 4, 0);
-  const lo = t.read(VIRTIO_MMIO_DEVICE_FEATURES, 4) >>> 0;
-  t.write(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 4, 1);
-  const hi = t.read(VIRTIO_MMIO_DEVICE_FEATURES, 4) >>> 0;
+  setStatus(V.VIRTIO_CONFIG_S_ACKNOWLEDGE);
+  setStatus(V.VIRTIO_CONFIG_S_DRIVER);
+  t.write(R.VIRTIO_MMIO_DEVICE_FEATURES_SEL, 4, 0);
+  const lo = t.read(R.VIRTIO_MMIO_DEVICE_FEATURES, 4) >>> 0;
+  t.write(R.VIRTIO_MMIO_DEVICE_FEATURES_SEL, 4, 1);
+  const hi = t.read(R.VIRTIO_MMIO_DEVICE_FEATURES, 4) >>> 0;
   const offered = (BigInt(hi) << 32n) | BigInt(lo);
   const cfg = readMmioNetConfig(t);
   const offeredPairs = hasFeature(offered, N.VIRTIO_NET_F_MQ) ? cfg.maxVirtqueuePairs : 1;
@@ -67,20 +41,20 @@ export async function bringUpMmio(init: DriverStart, epolls: Epoll[]): Promise<D
   if (!Number.isInteger(wantPairs) || wantPairs < 1 || wantPairs > offeredPairs) {
     throw new DriverError('invalid-argument', `queuePairs ${wantPairs} is outside 1..${offeredPairs} (the device's maximum)`);
   }
-  t.write(VIRTIO_MMIO_QUEUE_SEL, 4, 0);
-  const numMax = t.read(VIRTIO_MMIO_QUEUE_NUM_MAX, 4);
+  t.write(R.VIRTIO_MMIO_QUEUE_SEL, 4, 0);
+  const numMax = t.read(R.VIRTIO_MMIO_QUEUE_NUM_MAX, 4);
   const size = options.queueSize ?? Math.min(256, numMax);
   if (size < 2 || size > numMax || (size & (size - 1)) !== 0) {
     throw new DriverError('invalid-argument', `queueSize ${size} must be a power of two between 2 and ${numMax}`);
   }
   const features = offered & (options.features ?? DRIVER_FEATURES) & DRIVER_FEATURES;
-  t.write(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 4, 0);
-  t.write(VIRTIO_MMIO_DRIVER_FEATURES, 4, Number(features & 0xffff_ffffn));
-  t.write(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 4, 1);
-  t.write(VIRTIO_MMIO_DRIVER_FEATURES, 4, Number(features >> 32n));
-  setStatus(VIRTIO_CONFIG_S_FEATURES_OK);
-  if ((status() & VIRTIO_CONFIG_S_FEATURES_OK) === 0) {
-    setStatus(VIRTIO_CONFIG_S_FAILED);
+  t.write(R.VIRTIO_MMIO_DRIVER_FEATURES_SEL, 4, 0);
+  t.write(R.VIRTIO_MMIO_DRIVER_FEATURES, 4, Number(features & 0xffff_ffffn));
+  t.write(R.VIRTIO_MMIO_DRIVER_FEATURES_SEL, 4, 1);
+  t.write(R.VIRTIO_MMIO_DRIVER_FEATURES, 4, Number(features >> 32n));
+  setStatus(V.VIRTIO_CONFIG_S_FEATURES_OK);
+  if ((status() & V.VIRTIO_CONFIG_S_FEATURES_OK) === 0) {
+    setStatus(V.VIRTIO_CONFIG_S_FAILED);
     throw new DriverError('features-refused', `device ${name} refused features 0x${features.toString(16)} (offered 0x${offered.toString(16)})`);
   }
   const mq = hasFeature(features, N.VIRTIO_NET_F_MQ);
@@ -88,7 +62,7 @@ export async function bringUpMmio(init: DriverStart, epolls: Epoll[]): Promise<D
   const maxPairs = mq ? cfg.maxVirtqueuePairs : 1;
   const pairs = Math.min(wantPairs, maxPairs);
   const ctrlIndex = hasCtrl ? 2 * maxPairs : undefined;
-  const eventIdx = hasFeature(features, VIRTIO_F_EVENT_IDX);
+  const eventIdx = hasFeature(features, V.VIRTIO_F_EVENT_IDX);
   const mrg = hasFeature(features, N.VIRTIO_NET_F_MRG_RXBUF);
   const guestGso =
     hasFeature(features, N.VIRTIO_NET_F_GUEST_TSO4) || hasFeature(features, N.VIRTIO_NET_F_GUEST_TSO6) || hasFeature(features, N.VIRTIO_NET_F_GUEST_UFO);
@@ -105,18 +79,18 @@ export async function bringUpMmio(init: DriverStart, epolls: Epoll[]): Promise<D
   epolls.push(rxAny);
   const queues = new Map<number, DriverQueueState>();
   for (const index of indices) {
-    t.write(VIRTIO_MMIO_QUEUE_SEL, 4, index);
-    const max = t.read(VIRTIO_MMIO_QUEUE_NUM_MAX, 4);
+    t.write(R.VIRTIO_MMIO_QUEUE_SEL, 4, index);
+    const max = t.read(R.VIRTIO_MMIO_QUEUE_NUM_MAX, 4);
     if (max === 0) throw new DriverError('device-failed', `device ${name} has no queue ${index}`);
     const qsize = Math.min(size, max);
     const layout = DriverQueue.layout(alloc.alloc(16 * qsize + 6 + 2 * qsize + 8 + 6 + 8 * qsize, 4096), qsize);
     const q = new DriverQueue({ size: qsize, descTable: layout.descTable, availRing: layout.availRing, usedRing: layout.usedRing, eventIdx });
     q.init(init.memory);
-    t.write(VIRTIO_MMIO_QUEUE_NUM, 4, qsize);
-    writeMmioAddr(t, VIRTIO_MMIO_QUEUE_DESC_LOW, VIRTIO_MMIO_QUEUE_DESC_HIGH, layout.descTable);
-    writeMmioAddr(t, VIRTIO_MMIO_QUEUE_AVAIL_LOW, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, layout.availRing);
-    writeMmioAddr(t, VIRTIO_MMIO_QUEUE_USED_LOW, VIRTIO_MMIO_QUEUE_USED_HIGH, layout.usedRing);
-    t.write(VIRTIO_MMIO_QUEUE_READY, 4, 1);
+    t.write(R.VIRTIO_MMIO_QUEUE_NUM, 4, qsize);
+    writeMmioAddr(t, R.VIRTIO_MMIO_QUEUE_DESC_LOW, R.VIRTIO_MMIO_QUEUE_DESC_HIGH, layout.descTable);
+    writeMmioAddr(t, R.VIRTIO_MMIO_QUEUE_AVAIL_LOW, R.VIRTIO_MMIO_QUEUE_AVAIL_HIGH, layout.availRing);
+    writeMmioAddr(t, R.VIRTIO_MMIO_QUEUE_USED_LOW, R.VIRTIO_MMIO_QUEUE_USED_HIGH, layout.usedRing);
+    t.write(R.VIRTIO_MMIO_QUEUE_READY, 4, 1);
     const isRx = index !== ctrlIndex && index % 2 === 0;
     const bufSize = index === ctrlIndex ? 4096 : isRx ? rxBufferSize : DRIVER_BUFFER_MAX.txSlot;
     const count = isRx ? Math.min(qsize, options.rxBuffers ?? qsize) : qsize;
@@ -128,9 +102,9 @@ export async function bringUpMmio(init: DriverStart, epolls: Epoll[]): Promise<D
     if (isRx) rxAny.add(call.fd, EPOLLIN, index);
     queues.set(index, { index, q, kick, call, epoll, pool });
   }
-  setStatus(VIRTIO_CONFIG_S_DRIVER_OK);
+  setStatus(V.VIRTIO_CONFIG_S_DRIVER_OK);
   await settleMmio(t);
-  if ((status() & VIRTIO_CONFIG_S_NEEDS_RESET) !== 0) {
+  if ((status() & V.VIRTIO_CONFIG_S_NEEDS_RESET) !== 0) {
     throw new DriverError('device-failed', `device ${name} set DEVICE_NEEDS_RESET at DRIVER_OK`);
   }
   return { features, queuePairs: pairs, queueSize: size, ctrlIndex, rxBufferSize, alloc, scratch, rxAny, queues };

@@ -10,33 +10,16 @@ import type { QueueState } from '../queue/QueueState.ts';
 import type { ActivateContext } from './ActivateContext.ts';
 import { NetDeviceBase } from './NetDeviceBase.ts';
 import type { NetDeviceConfig } from './NetDeviceConfig.ts';
-import type { NetOffloads } from './NetOffloads.ts';
 import type { QueueContext } from './QueueContext.ts';
-import type { QueueStats } from './QueueStats.ts';
-import { DEFAULT_NET_OFFLOADS } from './DEFAULT_NET_OFFLOADS.ts';
-import { FakeQueueHost } from './FakeQueueHost.ts';
+import { RecordingNetDevice } from '../testing/RecordingNetDevice.ts';
+import { testNetConfig } from '../testing/testNetConfig.ts';
 
 const ALL = (1n << 64n) - 1n;
 const bits = (...n: number[]): bigint => n.reduce((a, b) => a | featureBit(b), 0n);
 const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x12, 0x34, 0x56);
-const OFFLOADS: NetOffloads = DEFAULT_NET_OFFLOADS;
 
 function config(over: Partial<NetDeviceConfig> = {}): NetDeviceConfig {
-  return {
-    id: 'net0',
-    backend: 'test',
-    mac: MAC,
-    queuePairs: 4,
-    queueSize: 256,
-    mtu: 1500,
-    offloads: OFFLOADS,
-    mrgRxbuf: true,
-    eventIdx: true,
-    indirectDesc: true,
-    ctrlVq: true,
-    options: {},
-    ...over,
-  };
+  return testNetConfig({ mac: MAC, queuePairs: 4, mtu: 1500, ...over });
 }
 
 function withoutMtu(c: NetDeviceConfig): NetDeviceConfig {
@@ -44,43 +27,19 @@ function withoutMtu(c: NetDeviceConfig): NetDeviceConfig {
   return rest;
 }
 
-/** A backend that records what the base asks of it. */
-class TestDevice extends NetDeviceBase {
-  readonly calls: string[] = [];
-  readonly contexts: ActivateContext[] = [];
+/** A backend that records what the base asks of it, and each control-queue hook it runs. */
+class TestDevice extends RecordingNetDevice {
   readonly pairs: number[] = [];
   readonly offloads: bigint[] = [];
   readonly macs: Uint8Array[] = [];
   rxFilterChanges = 0;
   hookResult: boolean | Error | undefined;
-  activateGate: Promise<void> | undefined;
-  activateError: Error | undefined;
-  resetStates: QueueState[] = [{ nextAvail: 7, nextUsed: 5 }];
+  override resetStates: QueueState[] = [{ nextAvail: 7, nextUsed: 5 }];
 
   constructor(cfg: NetDeviceConfig = config(), backendFeatures: bigint = ALL) {
     super(cfg, backendFeatures);
   }
 
-  readonly host = new FakeQueueHost();
-  override stats(): QueueStats[] {
-    return [];
-  }
-  protected override queueHost(): FakeQueueHost {
-    return this.host;
-  }
-  protected override async activateDataPlane(ctx: ActivateContext): Promise<void> {
-    this.calls.push('activate');
-    if (this.activateGate !== undefined) await this.activateGate;
-    if (this.activateError !== undefined) throw this.activateError;
-    this.contexts.push(ctx);
-  }
-  protected override async resetDataPlane(): Promise<QueueState[]> {
-    this.calls.push('reset');
-    return this.resetStates;
-  }
-  protected override async closeBackend(): Promise<void> {
-    this.calls.push('close');
-  }
   protected override onActivePairsChanged(pairs: number): boolean | void {
     this.pairs.push(pairs);
     return this.hook();

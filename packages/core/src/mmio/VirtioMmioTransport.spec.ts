@@ -12,14 +12,10 @@ import {
 } from '../defs/virtio.ts';
 import * as R from '../defs/virtio_mmio.ts';
 import * as N from '../defs/virtio_net.ts';
-import type { ActivateContext } from '../device/ActivateContext.ts';
-import { NetDeviceBase } from '../device/NetDeviceBase.ts';
-import { FakeQueueHost } from '../device/FakeQueueHost.ts';
+import { RecordingNetDevice } from '../testing/RecordingNetDevice.ts';
 import type { NetDeviceConfig } from '../device/NetDeviceConfig.ts';
-import type { QueueStats } from '../device/QueueStats.ts';
 import { VnicError } from '../errors/VnicError.ts';
 import type { GuestMemoryLayout } from '../memory/GuestMemoryLayout.ts';
-import type { QueueState } from '../queue/QueueState.ts';
 import { mmioNetConfig } from '../testing/mmioNetConfig.ts';
 import { VirtioMmioTransport } from './VirtioMmioTransport.ts';
 import type { VirtioMmioTransportOptions } from './VirtioMmioTransportOptions.ts';
@@ -30,34 +26,9 @@ const MEMORY: GuestMemoryLayout = {
   regions: [{ guestPhysAddr: 0, size: 0x10_0000, fd: 7, fdOffset: 0, hostAddr: 0x7f00_0000_0000n }],
 };
 
-class TestDevice extends NetDeviceBase {
-  readonly calls: string[] = [];
-  readonly contexts: ActivateContext[] = [];
-  activateError: Error | undefined;
-  activateGate: Promise<void> | undefined;
-
+class TestDevice extends RecordingNetDevice {
   constructor() {
-    super(CONFIG, (1n << 64n) - 1n);
-  }
-  readonly host = new FakeQueueHost();
-  override stats(): QueueStats[] {
-    return [];
-  }
-  protected override queueHost(): FakeQueueHost {
-    return this.host;
-  }
-  protected override async activateDataPlane(ctx: ActivateContext): Promise<void> {
-    this.calls.push('activate');
-    if (this.activateGate !== undefined) await this.activateGate;
-    if (this.activateError !== undefined) throw this.activateError;
-    this.contexts.push(ctx);
-  }
-  protected override async resetDataPlane(): Promise<QueueState[]> {
-    this.calls.push('reset');
-    return [];
-  }
-  protected override async closeBackend(): Promise<void> {
-    this.calls.push('close');
+    super(CONFIG);
   }
 }
 

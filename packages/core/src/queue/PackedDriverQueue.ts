@@ -1,16 +1,4 @@
-import {
-  RING_EVENT_FLAGS_DESC,
-  RING_EVENT_FLAGS_DISABLE,
-  RING_EVENT_FLAGS_ENABLE,
-  VIRTQ_DESC_F_INDIRECT,
-  VIRTQ_DESC_F_NEXT,
-  VIRTQ_DESC_F_WRITE,
-  VIRTQ_DESC_SIZE,
-  VIRTQ_PACKED_DESC_ALIGN,
-  VIRTQ_PACKED_EVENT_ALIGN,
-  VIRTQ_PACKED_MAX_SIZE,
-  VRING_PACKED_EVENT_F_WRAP_CTR,
-} from '../defs/virtio.ts';
+import * as V from '../defs/virtio.ts';
 import { VnicError } from '../errors/VnicError.ts';
 import type { GuestMemory } from '../memory/GuestMemory.ts';
 import type { GuestMemoryRegion } from '../memory/GuestMemoryRegion.ts';
@@ -19,7 +7,7 @@ import { PackedDesc } from './PackedDesc.ts';
 import { packedNeedEvent } from './packedNeedEvent.ts';
 import { ringU16 } from './ringU16.ts';
 
-const WRAP_BIT = 1 << VRING_PACKED_EVENT_F_WRAP_CTR;
+const WRAP_BIT = 1 << V.VRING_PACKED_EVENT_F_WRAP_CTR;
 
 /** The parameters of the driver side of a packed virtqueue (guest-physical addresses, §2.8). */
 export interface PackedDriverQueueConfig {
@@ -125,9 +113,9 @@ export class PackedDriverQueue {
     const { size, descRing, driverEvent, deviceEvent } = config;
     checkSize(size);
     const parts = [
-      ['descriptor ring', descRing, VIRTQ_PACKED_DESC_ALIGN],
-      ['driver event suppression', driverEvent, VIRTQ_PACKED_EVENT_ALIGN],
-      ['device event suppression', deviceEvent, VIRTQ_PACKED_EVENT_ALIGN],
+      ['descriptor ring', descRing, V.VIRTQ_PACKED_DESC_ALIGN],
+      ['driver event suppression', driverEvent, V.VIRTQ_PACKED_EVENT_ALIGN],
+      ['device event suppression', deviceEvent, V.VIRTQ_PACKED_EVENT_ALIGN],
     ] as const;
     for (const [what, gpa, align] of parts) {
       if (!Number.isSafeInteger(gpa) || gpa < 0 || gpa % align !== 0) {
@@ -162,8 +150,8 @@ export class PackedDriverQueue {
       throw new VnicError('invalid-argument', `queue base ${base} is not a safe non-negative integer`);
     }
     checkSize(size);
-    const descRing = Math.ceil(base / VIRTQ_PACKED_DESC_ALIGN) * VIRTQ_PACKED_DESC_ALIGN;
-    const driverEvent = descRing + VIRTQ_DESC_SIZE * size;
+    const descRing = Math.ceil(base / V.VIRTQ_PACKED_DESC_ALIGN) * V.VIRTQ_PACKED_DESC_ALIGN;
+    const driverEvent = descRing + V.VIRTQ_DESC_SIZE * size;
     const deviceEvent = driverEvent + 4;
     const end = deviceEvent + 4;
     return { descRing, driverEvent, deviceEvent, end, bytes: end - base };
@@ -204,10 +192,10 @@ export class PackedDriverQueue {
       const r = this.ring(mem, gpa, len);
       r.bytes.fill(0, gpa - r.guestPhysAddr, gpa - r.guestPhysAddr + len);
     };
-    zero(this.descRing, VIRTQ_DESC_SIZE * this.size);
+    zero(this.descRing, V.VIRTQ_DESC_SIZE * this.size);
     zero(this.driverEvent, 4);
     zero(this.deviceEvent, 4);
-    for (let p = 0; p < this.startPos; p++) this.storeU16(mem, this.descRing + VIRTQ_DESC_SIZE * p + 14, PackedDesc.usedBits(true));
+    for (let p = 0; p < this.startPos; p++) this.storeU16(mem, this.descRing + V.VIRTQ_DESC_SIZE * p + 14, PackedDesc.usedBits(true));
     this.availPos = this.startPos;
     this.usedPos = this.startPos;
   }
@@ -229,7 +217,7 @@ export class PackedDriverQueue {
     for (const b of buffers) if (b.writable) writableBytes += b.len;
     const need = indirect === undefined ? n : 1;
     if (indirect !== undefined) {
-      const tableLen = VIRTQ_DESC_SIZE * n;
+      const tableLen = V.VIRTQ_DESC_SIZE * n;
       if (tableLen > 0xffff_ffff) throw new VnicError('invalid-argument', `indirect table of ${n} descriptors is too long`);
       if (!mem.checkRange(indirect.tableAddr, tableLen)) {
         throw new VnicError('invalid-argument', `indirect table at 0x${indirect.tableAddr.toString(16)} is outside guest memory`);
@@ -239,15 +227,15 @@ export class PackedDriverQueue {
     const id = this.freeIds[this.freeIds.length - 1]!;
     if (indirect !== undefined) {
       buffers.forEach((b, i) => {
-        const flags = b.writable ? VIRTQ_DESC_F_WRITE : 0;
-        PackedDriverQueue.writeDescriptorAt(mem, indirect.tableAddr + VIRTQ_DESC_SIZE * i, { addr: b.addr, len: b.len, id: 0, flags });
+        const flags = b.writable ? V.VIRTQ_DESC_F_WRITE : 0;
+        PackedDriverQueue.writeDescriptorAt(mem, indirect.tableAddr + V.VIRTQ_DESC_SIZE * i, { addr: b.addr, len: b.len, id: 0, flags });
       });
-      this.writeList(mem, id, [{ addr: indirect.tableAddr, len: VIRTQ_DESC_SIZE * n, flags: VIRTQ_DESC_F_INDIRECT }]);
+      this.writeList(mem, id, [{ addr: indirect.tableAddr, len: V.VIRTQ_DESC_SIZE * n, flags: V.VIRTQ_DESC_F_INDIRECT }]);
     } else {
       this.writeList(
         mem,
         id,
-        buffers.map((b, i) => ({ addr: b.addr, len: b.len, flags: (b.writable ? VIRTQ_DESC_F_WRITE : 0) | (i < n - 1 ? VIRTQ_DESC_F_NEXT : 0) })),
+        buffers.map((b, i) => ({ addr: b.addr, len: b.len, flags: (b.writable ? V.VIRTQ_DESC_F_WRITE : 0) | (i < n - 1 ? V.VIRTQ_DESC_F_NEXT : 0) })),
       );
     }
     this.freeIds.pop();
@@ -287,8 +275,8 @@ export class PackedDriverQueue {
     let next = 0; // index into `order` of the oldest id not yet accounted for (IN_ORDER)
     const seen = new Set<number>();
     for (let steps = 0; steps < this.size; steps++) {
-      const r = this.ring(mem, this.descRing + VIRTQ_DESC_SIZE * pos, VIRTQ_DESC_SIZE);
-      const off = this.descRing + VIRTQ_DESC_SIZE * pos - r.guestPhysAddr;
+      const r = this.ring(mem, this.descRing + V.VIRTQ_DESC_SIZE * pos, V.VIRTQ_DESC_SIZE);
+      const off = this.descRing + V.VIRTQ_DESC_SIZE * pos - r.guestPhysAddr;
       if (!PackedDesc.isUsed(ringU16.load(r, off + 14), wrap)) break;
       const id = r.view.getUint16(off + 12, true);
       if (id >= this.size || this.slots[id] === 0 || seen.has(id)) break;
@@ -325,8 +313,8 @@ export class PackedDriverQueue {
   popUsed(mem: GuestMemory): UsedElement | undefined {
     const queued = this.expanded.shift();
     if (queued !== undefined) return queued;
-    const gpa = this.descRing + VIRTQ_DESC_SIZE * this.usedPos;
-    const r = this.ring(mem, gpa, VIRTQ_DESC_SIZE);
+    const gpa = this.descRing + V.VIRTQ_DESC_SIZE * this.usedPos;
+    const r = this.ring(mem, gpa, V.VIRTQ_DESC_SIZE);
     const off = gpa - r.guestPhysAddr;
     if (!PackedDesc.isUsed(ringU16.load(r, off + 14), this.usedWrap)) return undefined;
     const id = r.view.getUint16(off + 12, true);
@@ -350,32 +338,32 @@ export class PackedDriverQueue {
     return this.expanded.shift();
   }
 
-  /** Writes the Driver Event Suppression structure verbatim: `flags` and, for RING_EVENT_FLAGS_DESC, the offset and wrap counter. */
-  setUsedEvent(mem: GuestMemory, off: number, wrap: boolean, flags = RING_EVENT_FLAGS_DESC): void {
+  /** Writes the Driver Event Suppression structure verbatim: `flags` and, for V.RING_EVENT_FLAGS_DESC, the offset and wrap counter. */
+  setUsedEvent(mem: GuestMemory, off: number, wrap: boolean, flags = V.RING_EVENT_FLAGS_DESC): void {
     this.storeU16(mem, this.driverEvent, (off & ~WRAP_BIT) | (wrap ? WRAP_BIT : 0));
     this.storeU16(mem, this.driverEvent + 2, flags);
   }
 
-  /** Asks the device not to interrupt (RING_EVENT_FLAGS_DISABLE). A hint: the device may still interrupt. */
+  /** Asks the device not to interrupt (V.RING_EVENT_FLAGS_DISABLE). A hint: the device may still interrupt. */
   disableInterrupts(mem: GuestMemory): void {
-    this.storeU16(mem, this.driverEvent + 2, RING_EVENT_FLAGS_DISABLE);
+    this.storeU16(mem, this.driverEvent + 2, V.RING_EVENT_FLAGS_DISABLE);
   }
 
   /**
-   * Asks the device to interrupt on the next used buffer (RING_EVENT_FLAGS_ENABLE, or with EVENT_IDX
-   * RING_EVENT_FLAGS_DESC at the next used position). Returns true when a used buffer arrived
+   * Asks the device to interrupt on the next used buffer (V.RING_EVENT_FLAGS_ENABLE, or with EVENT_IDX
+   * V.RING_EVENT_FLAGS_DESC at the next used position). Returns true when a used buffer arrived
    * meanwhile: take it before sleeping.
    */
   enableInterrupts(mem: GuestMemory): boolean {
     if (this.eventIdx) this.setUsedEvent(mem, this.usedPos, this.usedWrap);
-    else this.storeU16(mem, this.driverEvent + 2, RING_EVENT_FLAGS_ENABLE);
+    else this.storeU16(mem, this.driverEvent + 2, V.RING_EVENT_FLAGS_ENABLE);
     return this.usedPending(mem) !== 0;
   }
 
   /** Writes the ring descriptors of one list from `availPos` on; the first one's flags are staged for `publish`. */
   private writeList(mem: GuestMemory, id: number, descs: readonly { addr: number; len: number; flags: number }[]): void {
     descs.forEach((d, i) => {
-      const gpa = this.descRing + VIRTQ_DESC_SIZE * this.availPos;
+      const gpa = this.descRing + V.VIRTQ_DESC_SIZE * this.availPos;
       const flags = d.flags | PackedDesc.availBits(this.availWrap);
       // Until publish the first descriptor keeps its old flags (neither available nor used for this lap).
       const now = i === 0 ? this.loadU16(mem, gpa + 14) : flags;
@@ -416,7 +404,7 @@ export class PackedDriverQueue {
 }
 
 function checkSize(size: number): void {
-  if (!Number.isInteger(size) || size < 1 || size > VIRTQ_PACKED_MAX_SIZE) {
-    throw new VnicError('invalid-argument', `packed queue size ${size} is not between 1 and ${VIRTQ_PACKED_MAX_SIZE}`);
+  if (!Number.isInteger(size) || size < 1 || size > V.VIRTQ_PACKED_MAX_SIZE) {
+    throw new VnicError('invalid-argument', `packed queue size ${size} is not between 1 and ${V.VIRTQ_PACKED_MAX_SIZE}`);
   }
 }

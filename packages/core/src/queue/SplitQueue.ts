@@ -31,7 +31,7 @@ const MAX_ADDR_HI = 0x20_0000;
  * Rings are little-endian; the host is assumed little-endian (x86-64, aarch64).
  */
 export class SplitQueue {
-  /** Queue size. */
+  /** Queue size (number of descriptors), a power of two. */
   readonly size: number;
   /** Guest-physical address of the descriptor table. */
   readonly descTable: number;
@@ -39,9 +39,9 @@ export class SplitQueue {
   readonly availRing: number;
   /** Guest-physical address of the used ring. */
   readonly usedRing: number;
-  /** VIRTIO_F_EVENT_IDX in use. */
+  /** VIRTIO_F_EVENT_IDX was negotiated (in use). */
   readonly eventIdx: boolean;
-  /** VIRTIO_F_INDIRECT_DESC in use. */
+  /** VIRTIO_F_INDIRECT_DESC was negotiated (in use). */
   readonly indirectDesc: boolean;
 
   /** Next avail ring index to pop (free-running u16). */

@@ -1,15 +1,4 @@
-/** The parameters of a split virtqueue as the driver set it up (§2.7). */
-export interface SplitQueueConfig {
-  /** Queue size (number of descriptors), a power of two. */
-  readonly size: number;
-  /** Guest-physical address of the descriptor table. */
-  readonly descTable: number;
-  /** Guest-physical address of the available ring. */
-  readonly availRing: number;
-  /** Guest-physical address of the used ring. */
-  readonly usedRing: number;
-  /** VIRTIO_F_EVENT_IDX was negotiated. */
-  readonly eventIdx: boolean;
-  /** VIRTIO_F_INDIRECT_DESC was negotiated. */
-  readonly indirectDesc: boolean;
-}
+import type { SplitQueue } from './SplitQueue.ts';
+
+/** The parameters of a split virtqueue as the driver set it up (virtio 1.2 §2.7); each field is documented on SplitQueue. */
+export type SplitQueueConfig = Pick<SplitQueue, 'size' | 'descTable' | 'availRing' | 'usedRing' | 'eventIdx' | 'indirectDesc'>;

@@ -2,3 +2,5 @@
 export { testNetConfig } from './testNetConfig.ts';
 export { mmioNetConfig } from './mmioNetConfig.ts';
 export { thrownBy } from './thrownBy.ts';
+export { RecordingNetDevice } from './RecordingNetDevice.ts';
+export { hexBytes } from './hexBytes.ts';

@@ -1,3 +1,4 @@
+import { hexBytes as hex } from '@vnic/core/testing';
 import { describe, expect, it } from 'vitest';
 import { finishRxChecksum } from '../finishRxChecksum.ts';
 import { buildArp } from './buildArp.ts';
@@ -18,13 +19,6 @@ import { parseUdp } from './parseUdp.ts';
 
 // Every expected byte string below was worked out by hand from the RFC layouts (sums shown in the
 // comments), never produced by the builders under test.
-const hex = (s: string): Uint8Array =>
-  Uint8Array.from(
-    s
-      .replace(/\s+/g, '')
-      .match(/../g)!
-      .map((b) => parseInt(b, 16)),
-  );
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 describe('Internet checksum (RFC 1071)', () => {

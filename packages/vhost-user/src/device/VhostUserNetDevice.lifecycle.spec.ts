@@ -2,7 +2,7 @@ import { readlinkSync } from 'node:fs';
 import { featureBit, hasFeature, virtio_net as N } from '@vnic/core';
 import { decodeMemoryTable, decodeU64, decodeVringAddr, decodeVringState } from '@vnic/vhost-user-protocol';
 import { VHOST_USER_F_PROTOCOL_FEATURES, VHOST_USER_NEED_REPLY_MASK } from '@vnic/vhost-user-protocol/vhost_user';
-import { fdCount } from '@vnic/sys/testing';
+import { fdCount, waitUntil } from '@vnic/sys/testing';
 import { describe, expect, it } from 'vitest';
 import type { BackendScript, ScriptedSession, ScriptedVhostUserBackend } from './fixtures/ScriptedVhostUserBackend.ts';
 import type { VhostUserNetDevice } from './VhostUserNetDevice.ts';
@@ -14,7 +14,6 @@ import {
   openScriptedNic,
   ringOf,
   scriptedNicSuite,
-  until,
 } from './fixtures/vhostUserSpecRig.ts';
 
 // VhostUserNetDevice's life cycle against a scripted vhost-user backend on a real unix socket (no
@@ -43,7 +42,7 @@ function ringLog(s: ScriptedSession, from: number): string[] {
 describe('VhostUserNetDevice life cycle over a scripted backend', () => {
   it('handshakes in the order DPDK accepts and offers only what the backend supports', async () => {
     const { dev, s } = await start('hs.sock');
-    await until(() => s.requests.includes('SET_OWNER'), 'SET_OWNER');
+    await waitUntil(() => s.requests.includes('SET_OWNER'), 'SET_OWNER');
     expect(s.requests).toEqual(['GET_FEATURES', 'GET_PROTOCOL_FEATURES', 'SET_PROTOCOL_FEATURES', 'GET_QUEUE_NUM', 'SET_OWNER']);
     expect(decodeU64(s.all('SET_PROTOCOL_FEATURES')[0]!.payload)).toBe(PROTOCOL);
     // REPLY_ACK is in force after SET_PROTOCOL_FEATURES: SET_OWNER asks for an ack.
@@ -56,7 +55,7 @@ describe('VhostUserNetDevice life cycle over a scripted backend', () => {
 
   it('activate hands the backend the data rings (never the control queue) with the guest memory, the rings and their eventfds', async () => {
     const { dev, rig, s } = await start('act.sock');
-    await until(() => s.requests.includes('SET_OWNER'), 'SET_OWNER');
+    await waitUntil(() => s.requests.includes('SET_OWNER'), 'SET_OWNER');
     const from = s.messages.length;
     await rig.activate();
     expect(dev.activated).toBe(true);
@@ -127,7 +126,7 @@ describe('VhostUserNetDevice life cycle over a scripted backend', () => {
     const from = s.messages.length;
     holding = true;
     rig.postCtrl({ kind: 'mq-vq-pairs-set', pairs: 2 });
-    await until(() => s.messages.length > from, 'the first SET_VRING_ENABLE');
+    await waitUntil(() => s.messages.length > from, 'the first SET_VRING_ENABLE');
     // The command is executed and its used entry written, but the backend has not acked the
     // enable: the guest must not be told yet (it would send traffic to a ring not yet enabled).
     expect(rig.callOf(rig.ctrlQueue.index).read()).toBeUndefined();
@@ -218,10 +217,10 @@ describe('VhostUserNetDevice life cycle over a scripted backend', () => {
     await dev.reset();
     await dev.close();
     const s = backend.current!;
-    await until(() => s.ended, 'the backend to see the connection closed');
+    await waitUntil(() => s.ended, 'the backend to see the connection closed');
     expect(dev.connected).toBe(false);
     rig.close();
     backend.stop();
-    await until(() => fdCount.fds() === before, `fds back to ${before} (now ${fdCount.fds()})`);
+    await waitUntil(() => fdCount.fds() === before, `fds back to ${before} (now ${fdCount.fds()})`);
   });
 });

@@ -1,11 +1,11 @@
 import { readlinkSync } from 'node:fs';
 import { featureBit, virtio_net as N } from '@vnic/core';
-import { fdCount } from '@vnic/sys/testing';
+import { fdCount, waitUntil } from '@vnic/sys/testing';
 import { decodeU64, decodeVringAddr, decodeVringState } from '@vnic/vhost-user-protocol';
 import { describe, expect, it } from 'vitest';
 import type { BackendScript, ScriptedSession, ScriptedVhostUserBackend } from './fixtures/ScriptedVhostUserBackend.ts';
 import type { VhostUserNetDevice } from './VhostUserNetDevice.ts';
-import { BACKEND_OFFER as OFFER, BACKEND_SCRIPT as SCRIPT, GuestRig, openScriptedNic, ringOf, scriptedNicSuite, until } from './fixtures/vhostUserSpecRig.ts';
+import { BACKEND_OFFER as OFFER, BACKEND_SCRIPT as SCRIPT, GuestRig, openScriptedNic, ringOf, scriptedNicSuite } from './fixtures/vhostUserSpecRig.ts';
 
 // VhostUserNetDevice when its backend goes away and comes back, against a scripted vhost-user
 // backend on a real unix socket (no testpmd): the link goes down, the device reconnects (client)
@@ -86,7 +86,7 @@ describe('VhostUserNetDevice reconnection over a scripted backend', () => {
     const before = sessionState(first); // read before the drop closes the fds it got
 
     first.drop();
-    await until(() => dev.connections === 2 && dev.connected && dev.linkUp, 'the reconnection');
+    await waitUntil(() => dev.connections === 2 && dev.connected && dev.linkUp, 'the reconnection');
     const second = backend.current!;
     expect(second).not.toBe(first);
     expect(links).toEqual([false, true]);
@@ -110,19 +110,19 @@ describe('VhostUserNetDevice reconnection over a scripted backend', () => {
     const { backend, dev, rig } = await start('pairs.sock');
     await rig.activate(); // one pair in use: the guest never sent VQ_PAIRS_SET
     backend.current!.drop();
-    await until(() => dev.connections === 2 && dev.linkUp, 'the reconnection');
+    await waitUntil(() => dev.connections === 2 && dev.linkUp, 'the reconnection');
     expect(enablesOf(backend.current!)).toEqual(ONE_PAIR);
   });
 
   it('client: activation while the backend is gone succeeds; the rings start when it is back', async () => {
     const { backend, dev, rig } = await start('later.sock');
     backend.stop(); // no listener, no socket file
-    await until(() => !dev.connected, 'the device to notice');
+    await waitUntil(() => !dev.connected, 'the device to notice');
     await rig.activate();
     expect(dev.activated).toBe(true);
     rig.setUsedIdx(rig.dataQueues[1]!, 12);
     backend.listen(); // the socket file appears: the device retries at once
-    await until(() => dev.connected && dev.linkUp, 'the reconnection');
+    await waitUntil(() => dev.connected && dev.linkUp, 'the reconnection');
     const s = backend.current!;
     expect(s.all('SET_MEM_TABLE')).toHaveLength(1);
     expect(s.all('SET_VRING_BASE').map((m) => [ringOf(m), decodeVringState(m.payload).num])).toEqual([
@@ -140,7 +140,7 @@ describe('VhostUserNetDevice reconnection over a scripted backend', () => {
     });
     await rig.activate();
     backend.current!.drop();
-    await until(() => resets.length > 0, 'needs-reset');
+    await waitUntil(() => resets.length > 0, 'needs-reset');
     expect(resets[0]).toMatch(
       new RegExp(`vu-rig: the reconnected vhost-user backend lacks features 0x${bit(N.VIRTIO_NET_F_MRG_RXBUF).toString(16)} the guest acked`),
     );
@@ -157,9 +157,9 @@ describe('VhostUserNetDevice reconnection over a scripted backend', () => {
     rig.setUsedIdx(rig.dataQueues[0]!, 9);
     const before = sessionState(first);
     first.drop();
-    await until(() => !dev.connected, 'the device to notice');
+    await waitUntil(() => !dev.connected, 'the device to notice');
     backend.connect();
-    await until(() => dev.connected && dev.linkUp, 'the session to come back');
+    await waitUntil(() => dev.connected && dev.linkUp, 'the session to come back');
     const second = backend.current!;
     expect(dev.connections).toBe(2);
     expect(links).toEqual([false, true]);
@@ -172,7 +172,7 @@ describe('VhostUserNetDevice reconnection over a scripted backend', () => {
     const { backend, dev, rig, resets, links } = await start('off.sock', { reconnect: false });
     await rig.activate();
     backend.current!.drop();
-    await until(() => resets.length > 0, 'needs-reset');
+    await waitUntil(() => resets.length > 0, 'needs-reset');
     expect(resets[0]).toMatch(/vu-rig: vhost-user backend .*off\.sock went away \(reconnect is off\)/);
     expect(links).toEqual([false]);
     expect(backend.sessions).toHaveLength(1);
@@ -184,10 +184,10 @@ describe('VhostUserNetDevice reconnection over a scripted backend', () => {
     const { backend, dev, rig } = await openScriptedNic(suite.path('closing.sock'), SCRIPT);
     await rig.activate();
     backend.stop(); // gone: the device retries (backoff + a watch on the socket's directory)
-    await until(() => !dev.connected, 'the device to notice');
+    await waitUntil(() => !dev.connected, 'the device to notice');
     await dev.close();
     rig.close();
-    await until(() => fdCount.fds() === before, `fds back to ${before} (now ${fdCount.fds()})`);
+    await waitUntil(() => fdCount.fds() === before, `fds back to ${before} (now ${fdCount.fds()})`);
     expect(dev.connections).toBe(1);
     expect(backend.sessions).toHaveLength(1);
   });
