@@ -4,8 +4,7 @@ import { fdCount } from '@vnic/sys/testing';
 import { IoThread } from './IoThread.ts';
 import { IoThreadPool } from './IoThreadPool.ts';
 import type { IoWorkerData } from './IoWorkerData.ts';
-import { SharedNetState } from './SharedNetState.ts';
-import { SharedQueueCounters } from './SharedQueueCounters.ts';
+import { ctrlOnlyJob } from './fixtures/ctrlOnlyJob.ts';
 import { shutdownIoThreads } from './shutdownIoThreads.ts';
 import { VirtioNetError } from './VirtioNetError.ts';
 
@@ -13,21 +12,7 @@ import { VirtioNetError } from './VirtioNetError.ts';
 // control queue's kick in its thread's epoll, which is all these checks need.
 
 function job(over: Partial<IoWorkerData> = {}): IoWorkerData {
-  return {
-    nic: 'iot0',
-    pair: 0,
-    tapName: 'none',
-    tapFd: -1,
-    memory: { regions: [] },
-    counters: new SharedQueueCounters(3).buffer,
-    netState: new SharedNetState().buffer,
-    eventIdx: true,
-    indirectDesc: true,
-    mrgRxbuf: true,
-    guestCsum: false,
-    txIoUring: true,
-    ...over,
-  };
+  return ctrlOnlyJob(over);
 }
 
 const quiet = { onCtrlKick: () => undefined, onNeedsReset: () => undefined };

@@ -4,8 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { IoThread } from './IoThread.ts';
 import { IoThreadPool } from './IoThreadPool.ts';
 import type { IoWorkerData } from './IoWorkerData.ts';
-import { SharedNetState } from './SharedNetState.ts';
-import { SharedQueueCounters } from './SharedQueueCounters.ts';
+import { ctrlOnlyJob } from './fixtures/ctrlOnlyJob.ts';
 import { VirtioNetError } from './VirtioNetError.ts';
 
 // A pool instance's policy (threads, dedicated pairs, maxIdle, maxThreads) and close(), with jobs
@@ -14,20 +13,7 @@ import { VirtioNetError } from './VirtioNetError.ts';
 // epoll_wait.
 
 function job(pair: number): IoWorkerData {
-  return {
-    nic: 'pool0',
-    pair,
-    tapName: 'none',
-    tapFd: -1,
-    memory: { regions: [] },
-    counters: new SharedQueueCounters(3).buffer,
-    netState: new SharedNetState().buffer,
-    eventIdx: true,
-    indirectDesc: true,
-    mrgRxbuf: true,
-    guestCsum: false,
-    txIoUring: false,
-  };
+  return ctrlOnlyJob({ nic: 'pool0', pair, txIoUring: false });
 }
 
 const quiet = { onCtrlKick: () => undefined, onNeedsReset: () => undefined };

@@ -7,11 +7,11 @@ import { decodeVirtioNetConfig } from '../../net/decodeVirtioNetConfig.ts';
 import { DriverQueue } from '../../queue/DriverQueue.ts';
 import type { QueueState } from '../../queue/QueueState.ts';
 import type { ActivateContext } from '../ActivateContext.ts';
-import { DEFAULT_NET_OFFLOADS } from '../DEFAULT_NET_OFFLOADS.ts';
 import { FakeQueueHost } from '../FakeQueueHost.ts';
 import { NetDeviceBase } from '../NetDeviceBase.ts';
 import type { NetDeviceConfig } from '../NetDeviceConfig.ts';
 import type { QueueStats } from '../QueueStats.ts';
+import { testNetConfig } from '../../testing/testNetConfig.ts';
 import type { NetDeviceState } from './NetDeviceState.ts';
 
 const MAC = [0x52, 0x54, 0x00, 0xab, 0xcd, 0x01];
@@ -35,21 +35,7 @@ const ACKED = bits(
 );
 
 function cfg(over: Partial<NetDeviceConfig> = {}): NetDeviceConfig {
-  return {
-    id: 'st0',
-    backend: 'state-test',
-    mac: Uint8Array.from(MAC),
-    queuePairs: 2,
-    queueSize: 128,
-    mtu: 1500,
-    offloads: DEFAULT_NET_OFFLOADS,
-    mrgRxbuf: true,
-    eventIdx: true,
-    indirectDesc: true,
-    ctrlVq: true,
-    options: {},
-    ...over,
-  };
+  return testNetConfig({ id: 'st0', backend: 'state-test', mac: Uint8Array.from(MAC), queuePairs: 2, queueSize: 128, mtu: 1500, ...over });
 }
 
 /** A data plane that counts frames and stops each ring at a position the spec chooses. */

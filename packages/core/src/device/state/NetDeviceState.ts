@@ -1,3 +1,4 @@
+import type { NetCtrlState } from '../../net/NetCtrlState.ts';
 import type { NetCtrlCounters } from '../NetCtrlCounters.ts';
 import type { QueueStats } from '../QueueStats.ts';
 
@@ -60,23 +61,17 @@ export interface NetDeviceStateConfig {
   readonly numQueues: number;
 }
 
-/** NetCtrlState as JSON. */
-export interface NetCtrlSnapshot {
-  readonly promisc: boolean;
-  readonly allmulti: boolean;
-  readonly alluni: boolean;
-  readonly nomulti: boolean;
-  readonly nouni: boolean;
-  readonly nobcast: boolean;
+/** NetCtrlState as JSON: the flags and counts as they are, byte strings as arrays, masks as hex. */
+export interface NetCtrlSnapshot extends Pick<
+  NetCtrlState,
+  'promisc' | 'allmulti' | 'alluni' | 'nomulti' | 'nouni' | 'nobcast' | 'uniOverflow' | 'multiOverflow' | 'activePairs'
+> {
   /** The default MAC (six bytes). */
   readonly mac: readonly number[];
   readonly unicast: readonly (readonly number[])[];
   readonly multicast: readonly (readonly number[])[];
-  readonly uniOverflow: boolean;
-  readonly multiOverflow: boolean;
   /** `all` (every VLAN accepted) or the VLAN ids the filter accepts, ascending. */
   readonly vlans: 'all' | readonly number[];
-  readonly activePairs: number;
   /** Guest offloads, `0x` hex feature mask. */
   readonly guestOffloads: string;
 }
