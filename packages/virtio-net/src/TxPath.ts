@@ -315,6 +315,7 @@ export class TxPath {
     }
     const results = ring.results;
     let full = false;
+    let noWaitRefused = false;
     for (let j = from; j < to; j++) {
       const len = sizes[j]!;
       if (len < 0) continue;
@@ -324,13 +325,21 @@ export class TxPath {
         c.bytes += len - HDR;
         continue;
       }
-      if (errnoName(-r) === 'EAGAIN') {
+      const code = errnoName(-r);
+      if (code === 'EAGAIN' || code === 'EOPNOTSUPP') {
+        // EOPNOTSUPP: this kernel's tun does not take RWF_NOWAIT from io_uring (Linux 6.1 does
+        // not; newer kernels do). The frame is kept like a full tap's and TX goes on with writev.
+        if (code === 'EOPNOTSUPP') noWaitRefused = true;
         this.txStatus[j] = KEPT;
         full = true;
         continue;
       }
       c.drops++;
       this.host.tapError(new SysError({ syscall: 'writev', errno: -r, target: `fd ${this.tapFd}` }), 'writev', a.index);
+    }
+    if (noWaitRefused) {
+      ring.close();
+      this.uring = undefined;
     }
     return full;
   }
