@@ -18,7 +18,7 @@ import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fdCount } from '@vnic/sys/testing';
-import { hostileServer, hostileTestsRun, memTable, send } from './hostileServer.ts';
+import { hostileServer, hostileTestsRun, memTable, send, type TestRegion } from './hostileServer.ts';
 
 // A hostile vhost-user frontend written here, against a real VhostUserDeviceServer (real tap, real
 // memfds passed by SCM_RIGHTS): every malformed message ends its connection with an error naming
@@ -52,6 +52,11 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
     }
   }
 
+  /** SET_MEM_TABLE of `regions` with the fds of fresh memfds of `sizes` (closed again once sent). */
+  function sendMemTable(s: UnixSocket, sizes: number[], regions: readonly TestRegion[], flags = 0): void {
+    withMemory(sizes, (fds) => send(s, FrontendReq.SET_MEM_TABLE, memTable(regions), fds, flags));
+  }
+
   const cases: [string, RegExp, (sock: UnixSocket) => void | Promise<void>][] = [
     [
       'a header announcing 64 KiB of payload',
@@ -72,58 +77,49 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
       'SET_MEM_TABLE with overlapping regions',
       /SET_MEM_TABLE rejected: region 1 \(guest 0x80000\+0x100000.*overlaps region 0 .* in guest-physical space/,
       (s) =>
-        withMemory([MiB, MiB], (fds) =>
-          send(
-            s,
-            FrontendReq.SET_MEM_TABLE,
-            memTable([
-              { gpa: 0, size: MiB, user: 0x7000_0000n },
-              { gpa: 0x8_0000, size: MiB, user: 0x9000_0000n },
-            ]),
-            fds,
-          ),
+        sendMemTable(
+          s,
+          [MiB, MiB],
+          [
+            { gpa: 0, size: MiB, user: 0x7000_0000n },
+            { gpa: 0x8_0000, size: MiB, user: 0x9000_0000n },
+          ],
         ),
     ],
     [
       'SET_MEM_TABLE with regions overlapping in frontend virtual space',
       /overlaps region 0 .* in frontend virtual space/,
       (s) =>
-        withMemory([MiB, MiB], (fds) =>
-          send(
-            s,
-            FrontendReq.SET_MEM_TABLE,
-            memTable([
-              { gpa: 0, size: MiB, user: 0x7000_0000n },
-              { gpa: 0x1000_0000, size: MiB, user: 0x7008_0000n },
-            ]),
-            fds,
-          ),
+        sendMemTable(
+          s,
+          [MiB, MiB],
+          [
+            { gpa: 0, size: MiB, user: 0x7000_0000n },
+            { gpa: 0x1000_0000, size: MiB, user: 0x7008_0000n },
+          ],
         ),
     ],
     [
       'SET_MEM_TABLE with a region larger than its memfd',
       /SET_MEM_TABLE rejected: region 0 .*too small: its fd holds 1048576 bytes, the region needs mmap_offset \+ memory_size = 2097152/,
-      (s) => withMemory([MiB], (fds) => send(s, FrontendReq.SET_MEM_TABLE, memTable([{ gpa: 0, size: 2 * MiB, user: 0x7000_0000n }]), fds)),
+      (s) => sendMemTable(s, [MiB], [{ gpa: 0, size: 2 * MiB, user: 0x7000_0000n }]),
     ],
     [
       'SET_MEM_TABLE with a region past the end of its memfd (mmap_offset)',
       /too small/,
-      (s) => withMemory([MiB], (fds) => send(s, FrontendReq.SET_MEM_TABLE, memTable([{ gpa: 0, size: MiB, user: 0x7000_0000n, offset: 4096 }]), fds)),
+      (s) => sendMemTable(s, [MiB], [{ gpa: 0, size: MiB, user: 0x7000_0000n, offset: 4096 }]),
     ],
     [
       'SET_MEM_TABLE with two regions and one fd',
       /2 region\(s\) but 1 fd\(s\) attached/,
       (s) =>
-        withMemory([MiB], (fds) =>
-          send(
-            s,
-            FrontendReq.SET_MEM_TABLE,
-            memTable([
-              { gpa: 0, size: 4096, user: 0x7000_0000n },
-              { gpa: 0x10_0000, size: 4096, user: 0x9000_0000n },
-            ]),
-            fds,
-          ),
+        sendMemTable(
+          s,
+          [MiB],
+          [
+            { gpa: 0, size: 4096, user: 0x7000_0000n },
+            { gpa: 0x10_0000, size: 4096, user: 0x9000_0000n },
+          ],
         ),
     ],
     [
@@ -301,7 +297,7 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
           for (const step of order) {
             for (const i of step === 'features' || step === 'mem' ? [0] : [0, 1]) {
               if (step === 'features') send(s, FrontendReq.SET_FEATURES, encodeU64(F));
-              if (step === 'mem') withMemory([MiB], (fds) => send(s, FrontendReq.SET_MEM_TABLE, memTable([{ gpa: 0, size: MiB, user: 0x7000_0000n }]), fds));
+              if (step === 'mem') sendMemTable(s, [MiB], [{ gpa: 0, size: MiB, user: 0x7000_0000n }]);
               if (step === 'num') send(s, FrontendReq.SET_VRING_NUM, encodeVringState({ index: i, num: 256 }));
               if (step === 'base') send(s, FrontendReq.SET_VRING_BASE, encodeVringState({ index: i, num: 0 }));
               if (step === 'addr') send(s, FrontendReq.SET_VRING_ADDR, encodeVringAddr(i, ringAddr(i)));
@@ -382,7 +378,7 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
       send(s, FrontendReq.SET_OWNER, undefined, [], VHOST_USER_NEED_REPLY_MASK);
       expect(decodeU64(await reply(s, FrontendReq.SET_OWNER, 8))).toBe(0n);
       // A good memory table is mapped, then unmapped at disconnect.
-      withMemory([MiB], (fds) => send(s, FrontendReq.SET_MEM_TABLE, memTable([{ gpa: 0, size: MiB, user: 0x7000_0000n }]), fds, VHOST_USER_NEED_REPLY_MASK));
+      sendMemTable(s, [MiB], [{ gpa: 0, size: MiB, user: 0x7000_0000n }], VHOST_USER_NEED_REPLY_MASK);
       expect(decodeU64(await reply(s, FrontendReq.SET_MEM_TABLE, 8))).toBe(0n);
       expect(fdCount.memfdMappings(MEMFD)).toBe(1);
       s.close();
