@@ -64,6 +64,7 @@ export { DescriptorChain } from './queue/DescriptorChain.ts';
 export type { QueueState } from './queue/QueueState.ts';
 export { SplitQueue } from './queue/SplitQueue.ts';
 export { splitQueueFor } from './queue/splitQueueFor.ts';
+export { deviceQueueFor } from './queue/deviceQueueFor.ts';
 export type { SplitQueueConfig } from './queue/SplitQueueConfig.ts';
 export type { DeviceQueue } from './queue/DeviceQueue.ts';
 export { PackedQueue } from './queue/PackedQueue.ts';

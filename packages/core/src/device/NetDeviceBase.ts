@@ -7,7 +7,7 @@ import { NetCtrlHandler } from '../net/NetCtrlHandler.ts';
 import type { NetCtrlState } from '../net/NetCtrlState.ts';
 import { VIRTIO_NET_CONFIG_SIZE } from '../net/VirtioNetConfig.ts';
 import type { QueueState } from '../queue/QueueState.ts';
-import type { SplitQueue } from '../queue/SplitQueue.ts';
+import type { DeviceQueue } from '../queue/DeviceQueue.ts';
 import type { ActivateContext } from './ActivateContext.ts';
 import { ControlQueue } from './ControlQueue.ts';
 import type { DeviceEvents } from './DeviceEvents.ts';
@@ -355,7 +355,7 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
    * the guest must be notified. The core's ControlQueue calls this for every backend; it is public
    * for transports and tests that drive a ring themselves.
    */
-  processControlQueue(mem: GuestMemory, queue: SplitQueue): boolean {
+  processControlQueue(mem: GuestMemory, queue: DeviceQueue): boolean {
     return this.#ctrl.process(mem, queue);
   }
 
