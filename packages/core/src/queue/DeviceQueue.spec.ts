@@ -105,7 +105,7 @@ describe('DeviceQueue: one data plane over split and packed rings', () => {
         expect([arena.head[0], arena.head[1]]).toEqual([a, b]);
         expect([arena.availPos[0], arena.availPos[1]]).toEqual([seq, (seq + 1) & 0xffff]);
         expect([arena.descCount[0], arena.firstWritable[0], arena.readable[0], arena.writable[0]]).toEqual([2, 1, 10, 20 + round]);
-        expect(Array.from(arena.addr.subarray(arena.descStart[1]!, arena.descStart[1]! + 1))).toEqual([DATA + 0x100]);
+        expect(Array.from(arena.addr.subarray(arena.descStart[1], arena.descStart[1]! + 1))).toEqual([DATA + 0x100]);
         const afterFirst = q.rewoundState(1);
         expect(q.rewoundState(2)).toEqual(before);
         q.unpop(2);
