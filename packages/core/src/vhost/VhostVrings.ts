@@ -120,5 +120,6 @@ export async function stopVhostVrings(
  */
 function packedRingBase(num: number): QueueState {
   const s = packedVringBase.decode(num);
-  return num >>> 16 === 0 ? { nextAvail: s.nextAvail, availWrap: s.availWrap, nextUsed: s.nextAvail, usedWrap: s.availWrap } : s;
+  const availWrap = s.availWrap ?? true;
+  return num >>> 16 === 0 ? { nextAvail: s.nextAvail, availWrap, nextUsed: s.nextAvail, usedWrap: availWrap } : s;
 }
