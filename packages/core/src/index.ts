@@ -71,6 +71,7 @@ export { PackedQueue } from './queue/PackedQueue.ts';
 export type { PackedQueueConfig } from './queue/PackedQueueConfig.ts';
 export { packedQueueFor } from './queue/packedQueueFor.ts';
 export { packedVringBase } from './queue/packedVringBase.ts';
+export { packedWraps } from './queue/packedWraps.ts';
 
 export type { ActivateContext } from './device/ActivateContext.ts';
 export type { ConfigIssue } from './device/ConfigIssue.ts';
