@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { featureBit, VIRTIO_F_EVENT_IDX } from '../defs/virtio.ts';
+import { featureBit, VIRTIO_F_EVENT_IDX, VIRTIO_F_RING_PACKED } from '../defs/virtio.ts';
 import { DirtyLog } from '../dirtylog/DirtyLog.ts';
 import { VnicError } from '../errors/VnicError.ts';
 import { GuestMemory } from '../memory/GuestMemory.ts';
@@ -49,7 +49,7 @@ function rig(canLog = true) {
   const mem = new GuestMemory([{ guestPhysAddr: BASE, bytes: new Uint8Array(SIZE) }]);
   const host = new FakeQueueHost(mem);
   const dev = new Backend(host, canLog);
-  expect(dev.setDriverFeatures(dev.deviceFeatures & ~featureBit(VIRTIO_F_EVENT_IDX))).toBe(true);
+  expect(dev.setDriverFeatures(dev.deviceFeatures & ~featureBit(VIRTIO_F_EVENT_IDX) & ~featureBit(VIRTIO_F_RING_PACKED))).toBe(true);
   const l = DriverQueue.layout(BASE + 0x4000, 16);
   const drv = new DriverQueue({ size: 16, descTable: l.descTable, availRing: l.availRing, usedRing: l.usedRing, eventIdx: false });
   drv.init(mem);
