@@ -1,3 +1,4 @@
+import type { DirtyLog } from '../dirtylog/DirtyLog.ts';
 import type { GuestMemory } from '../memory/GuestMemory.ts';
 import type { ChainArena } from './ChainArena.ts';
 import type { ChainErrorMessage } from './ChainError.ts';
@@ -28,6 +29,8 @@ export interface DeviceQueue {
   readonly brokenReason: ChainErrorMessage | undefined;
   /** True when ring-level corruption stopped the queue: the device must report NEEDS_RESET. */
   readonly needsReset: boolean;
+  /** While set (live migration), every device write to the rings marks its page here; null: not logging. */
+  dirtyLog: DirtyLog | null;
   /** Checks the rings against guest memory at activation; the reason when the queue stopped. */
   validate(mem: GuestMemory): ChainErrorMessage | undefined;
   /** Ring positions (and, packed, wrap counters) for reset and migration. */
