@@ -2,6 +2,7 @@ import { checkNetFeatures, featureBit, hasFeature, VIRTIO_F_VERSION_1, type Queu
 import { closeFd, EventFd, fdKind, isEventFd, setNonBlocking } from '@vnic/sys';
 import { VIRTIO_NET_F_CTRL_VQ } from '@vnic/core/virtio_net';
 import {
+  decodeLog,
   decodeMemoryTable,
   decodeU64,
   decodeVringAddr,
@@ -9,13 +10,17 @@ import {
   encodeU64,
   encodeVringState,
   FrontendReq,
+  VHOST_F_LOG_ALL,
+  VHOST_USER_PROTOCOL_F_LOG_SHMFD,
   VHOST_USER_PROTOCOL_F_REPLY_ACK,
   VHOST_USER_VRING_IDX_MASK,
   VHOST_USER_VRING_NOFD_MASK,
 } from '@vnic/vhost-user-protocol';
 import { SharedNetState, SharedQueueCounters } from '@vnic/virtio-net';
 import { DataPlaneThreads } from './DataPlaneThreads.ts';
+import { FrontendLog } from './FrontendLog.ts';
 import { FrontendMemory } from './FrontendMemory.ts';
+import { checkLogCovers } from './checkLogCovers.ts';
 import { ringAddresses } from './ringAddresses.ts';
 import { resumePoint } from './resumePoint.ts';
 import type { SessionContext } from './SessionContext.ts';
@@ -31,6 +36,7 @@ import {
 
 /** Largest split ring the data plane takes (virtio 1.2 §2.7: Queue Size at most 32768). */
 const MAX_RING = 32768;
+const LOG_ALL = 1n << BigInt(VHOST_F_LOG_ALL);
 
 /**
  * The vhost-user backend state machine of one connection, one request at a time (rust-vmm's
@@ -52,6 +58,8 @@ export class BackendRequestHandler {
   /** eventfds vnic made for rings whose call came with NOFD (the frontend polls the used ring). */
   private readonly ownCalls = new Map<number, EventFd>();
   private mem: FrontendMemory | undefined;
+  /** The dirty log of SET_LOG_BASE (PROTOCOL_F_LOG_SHMFD); the IO threads mark into it while VHOST_F_LOG_ALL is acked. */
+  private log: FrontendLog | undefined;
   private features: bigint | undefined;
   private protocolFeatures = 0n;
   /** Saved rings not started yet since the take-over (resume: the state this connection takes over). */
@@ -70,7 +78,8 @@ export class BackendRequestHandler {
       ready: (index) => this.ready(index),
       queueContext: (index, at) => this.queueContext(index, at),
       memory: () => this.mem!.layout,
-      features: () => this.features!,
+      features: () => this.features! & ~LOG_ALL, // logging is the log handed over below, not a ring feature
+      dirtyLog: () => (this.logging ? this.log : undefined),
       setBase: (index, nextAvail) => {
         this.rings[index]!.base = nextAvail;
       },
@@ -86,6 +95,11 @@ export class BackendRequestHandler {
   /** True once the frontend acked PROTOCOL_F_REPLY_ACK: a request with NEED_REPLY gets a u64 status. */
   get replyAck(): boolean {
     return (this.protocolFeatures & (1n << BigInt(VHOST_USER_PROTOCOL_F_REPLY_ACK))) !== 0n;
+  }
+
+  /** True while the IO threads mark their writes: VHOST_F_LOG_ALL acked and a log mapped. */
+  get logging(): boolean {
+    return this.features !== undefined && (this.features & LOG_ALL) !== 0n && this.log !== undefined;
   }
 
   /** True once SET_FEATURES arrived. */
@@ -153,6 +167,7 @@ export class BackendRequestHandler {
     await this.stopAll();
     this.mem?.close();
     this.mem = undefined;
+    this.dropLog();
     for (const r of this.rings) this.dropFds(r);
     for (const e of this.ownCalls.values()) e.close();
     this.ownCalls.clear();
@@ -190,9 +205,18 @@ export class BackendRequestHandler {
           );
           this.pending.clear();
         }
+        if ((f & LOG_ALL) !== 0n && this.log === undefined)
+          throw new VhostUserDeviceError(
+            'protocol',
+            `${at}: features 0x${f.toString(16)} turn VHOST_F_LOG_ALL on, but no dirty log is mapped: send SET_LOG_BASE (with PROTOCOL_F_LOG_SHMFD and the log's fd) first`,
+          );
         if (f !== this.features) {
           await this.stopAll(); // the rings' layout and the header handling depend on the features
+          const loggingWas = this.logging;
           this.features = f;
+          if ((f & LOG_ALL) === 0n) this.dropLog(); // logging ended: the log is unmapped (a new SET_LOG_BASE starts the next)
+          if (loggingWas !== this.logging)
+            this.ctx.events.emit('dirty-log', { logging: this.logging, ...(this.log === undefined ? {} : { bytes: this.log.size }) });
           this.ctx.setTapOffloads(f);
           this.ctx.events.emit('negotiated', { features: f, protocolFeatures: this.protocolFeatures });
         }
@@ -227,6 +251,9 @@ export class BackendRequestHandler {
       case FrontendReq.SET_MEM_TABLE:
         await this.setMemTable(payload, fds, at);
         return undefined;
+      case FrontendReq.SET_LOG_BASE:
+        await this.setLogBase(payload, fds, at);
+        return encodeU64(0n); // the reply QEMU and DPDK wait for with LOG_SHMFD (vhost-user.rst "Communication")
       case FrontendReq.SET_VRING_NUM: {
         const { index, num } = decodeVringState(payload);
         const r = this.ring(index, at);
@@ -251,7 +278,10 @@ export class BackendRequestHandler {
         const r = this.ring(index, at);
         await this.stopPairOf(index);
         r.addr = addr;
-        if (this.mem !== undefined && r.num !== undefined) ringAddresses(index, r, this.mem, this.features, at); // a clear error now rather than at start
+        if (this.mem !== undefined && r.num !== undefined) {
+          const parts = ringAddresses(index, r, this.mem, this.features, at); // a clear error now rather than at start
+          checkLogCovers(index, r, parts.usedRing, this.log, at, this.features);
+        }
         await this.reconcile();
         return undefined;
       }
@@ -284,7 +314,7 @@ export class BackendRequestHandler {
       default:
         throw new VhostUserDeviceError(
           'protocol',
-          `${at}: not supported by vnic's vhost-user device (it offers protocol features 0x${VHOST_USER_DEVICE_PROTOCOL_FEATURES.toString(16)}: MQ, REPLY_ACK)`,
+          `${at}: not supported by vnic's vhost-user device (it offers protocol features 0x${VHOST_USER_DEVICE_PROTOCOL_FEATURES.toString(16)}: MQ, LOG_SHMFD, REPLY_ACK)`,
         );
     }
   }
@@ -302,11 +332,61 @@ export class BackendRequestHandler {
       return;
     }
     const next = FrontendMemory.map(regions, fds, at, { allowUnsealedMemory: this.ctx.allowUnsealedMemory }); // closes the fds; throws before anything changes
+    if (this.log !== undefined && next.end > this.log.covers) {
+      next.close();
+      throw new VhostUserDeviceError(
+        'memory',
+        `${at} rejected: the memory table reaches 0x${next.end.toString(16)} but the dirty log (${this.log.size} bytes) covers addresses below 0x${this.log.covers.toString(16)}: send a larger SET_LOG_BASE first`,
+      );
+    }
     await this.stopAll();
     this.mem?.close();
     this.mem = next;
     this.ctx.events.emit('memory', { regions: next.layout.regions.map((r) => ({ guestPhysAddr: r.guestPhysAddr, size: r.size })) });
     await this.reconcile();
+  }
+
+  /**
+   * SET_LOG_BASE: only with PROTOCOL_F_LOG_SHMFD (the log comes as one fd plus a log description);
+   * the log must cover the memory table and every ring's used ring that logs. The IO threads stop,
+   * the old log is unmapped, and they start again marking into the new one while LOG_ALL is on.
+   */
+  private async setLogBase(payload: Uint8Array, fds: number[], at: string): Promise<void> {
+    let log;
+    try {
+      if ((this.protocolFeatures & (1n << BigInt(VHOST_USER_PROTOCOL_F_LOG_SHMFD))) === 0n)
+        throw new VhostUserDeviceError(
+          'protocol',
+          `${at}: protocol feature LOG_SHMFD was not acked (SET_PROTOCOL_FEATURES 0x${this.protocolFeatures.toString(16)}): vnic takes the dirty log as shared memory only`,
+        );
+      if (fds.length !== 1) throw new VhostUserDeviceError('protocol', `${at}: ${fds.length} fd(s) attached; expected exactly one (the log memory)`);
+      log = decodeLog(payload);
+    } catch (e) {
+      for (const fd of fds) closeFd(fd);
+      throw e;
+    }
+    const next = FrontendLog.map(log, fds[0]!, at, { memoryEnd: this.mem?.end ?? 0, allowUnsealed: this.ctx.allowUnsealedMemory }); // closes the fd
+    try {
+      if (this.mem !== undefined) {
+        this.rings.forEach((r, index) => {
+          if (r.num === undefined || r.addr === undefined) return;
+          checkLogCovers(index, r, ringAddresses(index, r, this.mem!, this.features, at).usedRing, next, at, this.features);
+        });
+      }
+    } catch (e) {
+      next.close();
+      throw e;
+    }
+    await this.stopAll();
+    this.log?.close();
+    this.log = next;
+    this.ctx.events.emit('dirty-log', { logging: this.logging, bytes: next.size });
+    await this.reconcile();
+  }
+
+  private dropLog(): void {
+    this.log?.close();
+    this.log = undefined;
   }
 
   private async setVringFd(request: FrontendReq, payload: Uint8Array, fds: number[], at: string): Promise<void> {

@@ -1,6 +1,7 @@
 import type { QueueContext } from '@vnic/core';
 import { type IoThreadStates, QueuePairThreads, type SharedNetState, type SharedQueueCounters } from '@vnic/virtio-net';
 import type { SessionContext } from './SessionContext.ts';
+import type { FrontendLog } from './FrontendLog.ts';
 import type { FrontendMemory } from './FrontendMemory.ts';
 
 /** What the data-plane threads read from the session: ring readiness and contexts, memory, features. */
@@ -9,6 +10,8 @@ export interface DataPlaneSource {
   queueContext(index: number, at: string): QueueContext;
   memory(): FrontendMemory['layout'];
   features(): bigint;
+  /** The dirty log the IO threads mark their writes into, while logging is on (VHOST_F_LOG_ALL with a SET_LOG_BASE log). */
+  dirtyLog(): FrontendLog | undefined;
   /** Where a stopped ring resumes (the stopped thread's next avail index). */
   setBase(index: number, nextAvail: number): void;
 }
