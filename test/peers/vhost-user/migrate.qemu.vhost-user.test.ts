@@ -88,7 +88,7 @@ describe.skipIf(missing !== undefined)('live migration of a QEMU guest on vnic s
           ),
         );
       }
-      const [src, dst] = [qemus[0]!, qemus[1]!];
+      const src = qemus[0]!;
       await serves[0]!.waitFor(/queue pair 0 running \(receiveq \+ transmitq\)/, 180_000);
       await until('the guest echo server', () => src.output().includes('migrate-guest: echo server on 5002'), 180_000, context);
 

@@ -111,11 +111,14 @@ export function startMigrationQemu(o: MigrationQemuOptions, safetySeconds: numbe
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString().replace(/\r/g, '')));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString().replace(/\r/g, '')));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
   return { child, output: () => out, exited };
 }
+
+/** Terminal escape sequences HMP's readline echoes (ESC [ ... letter). */
+const ANSI_ESCAPE = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*[A-Za-z]`, 'g');
 
 /** A QEMU human monitor (HMP) over its unix socket: one command at a time, answered up to the next `(qemu) ` prompt. */
 export class Hmp {
@@ -170,7 +173,7 @@ export class Hmp {
   /** Runs one HMP command; resolves with its output (the echoed command line left out). */
   async cmd(line: string, timeoutMs = 30_000): Promise<string> {
     this.sock.write(`${line}\n`);
-    const text = (await this.prompt(timeoutMs)).replace(/\r/g, '').replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
+    const text = (await this.prompt(timeoutMs)).replace(/\r/g, '').replace(ANSI_ESCAPE, '');
     const lines = text.split('\n');
     return lines.slice(lines[0]?.includes(line.split(' ')[0]!) === true ? 1 : 0).join('\n');
   }
