@@ -56,6 +56,13 @@ export type { GuestMemoryRegionInfo } from './memory/GuestMemoryRegionInfo.ts';
 export { DEFAULT_GUEST_MEMORY_WINDOWS } from './memory/GuestMemoryWindows.ts';
 export type { GuestMemoryWindows } from './memory/GuestMemoryWindows.ts';
 
+export { DirtyLog } from './dirtylog/DirtyLog.ts';
+export type { DirtyLogInit } from './dirtylog/DirtyLog.ts';
+export type { DirtyLogShare } from './dirtylog/DirtyLogShare.ts';
+export { DIRTY_LOG_PAGE_SIZE } from './dirtylog/DIRTY_LOG_PAGE_SIZE.ts';
+export { dirtyLogSize } from './dirtylog/dirtyLogSize.ts';
+export { markChainWritten } from './dirtylog/markChainWritten.ts';
+
 export { ChainArena } from './queue/ChainArena.ts';
 export { ChainError } from './queue/ChainError.ts';
 export type { ChainErrorMessage } from './queue/ChainError.ts';

@@ -67,6 +67,7 @@ export type { PacketSocketOptions } from './PacketSocket.ts';
 
 export { MemfdGuestMemory } from './memory/MemfdGuestMemory.ts';
 export type { MemfdGuestMemoryOptions } from './memory/MemfdGuestMemory.ts';
+export { MemfdDirtyLog } from './memory/MemfdDirtyLog.ts';
 export { mapGuestMemory } from './memory/mapGuestMemory.ts';
 export type { MappedGuestMemory } from './memory/mapGuestMemory.ts';
 export { guestMemoryFromLayout } from './memory/guestMemoryFromLayout.ts';

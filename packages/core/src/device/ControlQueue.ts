@@ -1,3 +1,4 @@
+import type { DirtyLog } from '../dirtylog/DirtyLog.ts';
 import type { GuestMemory } from '../memory/GuestMemory.ts';
 import type { NetCtrlHandler } from '../net/NetCtrlHandler.ts';
 import type { SplitQueue } from '../queue/SplitQueue.ts';
@@ -52,6 +53,11 @@ export class ControlQueue {
   /** Chains returned malformed by the ring checks (not counted by the handler). */
   get malformedChains(): number {
     return this.#q.malformed;
+  }
+
+  /** Where the queue's writes (used ring, command acks) are marked while a migration runs (null: not logging). */
+  set dirtyLog(log: DirtyLog | null) {
+    this.#q.dirtyLog = log;
   }
 
   /** True once ring-level corruption stopped the queue. */

@@ -1,5 +1,6 @@
 import { hasFeature, VIRTIO_F_VERSION_1, VIRTIO_ID_NET } from '../defs/virtio.ts';
 import { VIRTIO_NET_F_CTRL_VQ, VIRTIO_NET_F_GUEST_ANNOUNCE, VIRTIO_NET_F_MAC, VIRTIO_NET_F_MQ } from '../defs/virtio_net.ts';
+import type { DirtyLog } from '../dirtylog/DirtyLog.ts';
 import { VnicError } from '../errors/VnicError.ts';
 import type { GuestMemory } from '../memory/GuestMemory.ts';
 import { checkNetFeatures } from '../net/checkNetFeatures.ts';
@@ -99,6 +100,8 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
   #quiesced: QueueState[] | undefined;
   /** Counters a restored device continues from (data queue rows, by index). */
   #statsBase: readonly QueueStats[] = [];
+  /** The dirty log in use (startDirtyLog), or undefined. */
+  #dirtyLog: DirtyLog | undefined;
 
   /**
    * @param config the validated NIC config
@@ -297,6 +300,7 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
           this.events.emit('warning', `${this.id}: stopping the data plane on close failed: ${errorMessage(err)}`);
         }
       }
+      this.#dirtyLog = undefined;
       await this.closeBackend();
     });
     return this.#closing;
@@ -337,6 +341,66 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
   protected abstract resetDataPlane(): Promise<QueueState[]>;
   /** Releases every backend resource (called once, after the data plane stopped). */
   protected abstract closeBackend(): Promise<void>;
+
+  // ---- dirty log ------------------------------------------------------------------------------
+
+  /** The dirty log in use (startDirtyLog), or undefined. A backend's activateDataPlane starts logging into it when set. */
+  get dirtyLog(): DirtyLog | undefined {
+    return this.#dirtyLog;
+  }
+
+  /**
+   * Starts dirty logging into `log` (see VirtioNetDevice.startDirtyLog): checks that the log covers
+   * the running activation's guest memory, hands it to the backend (setDataPlaneDirtyLog, which
+   * refuses when the backend cannot log) and to the control queue. Kept across reset()/activate().
+   */
+  startDirtyLog(log: DirtyLog): Promise<void> {
+    if (this.#closed) return Promise.reject(new VnicError('invalid-state', `${this.id}: startDirtyLog() on a closed device`));
+    if (typeof log !== 'object' || log === null || typeof log.markRange !== 'function' || !Number.isSafeInteger(log.pages)) {
+      return Promise.reject(new VnicError('invalid-argument', `${this.id}: startDirtyLog: log must be a DirtyLog`));
+    }
+    return this.#serial(async () => {
+      if (this.#closed) throw new VnicError('invalid-state', `${this.id}: close() overtook startDirtyLog()`);
+      if (this.#dirtyLog === log) return;
+      if (this.#dirtyLog !== undefined)
+        throw new VnicError('invalid-state', `${this.id}: startDirtyLog: already logging into another log (stopDirtyLog() first)`);
+      const problem = this.#ctx === undefined ? undefined : logCoverageProblem(log, this.#ctx);
+      if (problem !== undefined) throw new VnicError('invalid-argument', `${this.id}: startDirtyLog: ${problem}`);
+      await this.setDataPlaneDirtyLog(log);
+      this.#dirtyLog = log;
+      if (this.#ctrlQueue !== undefined) this.#ctrlQueue.dirtyLog = log;
+    });
+  }
+
+  /** Stops dirty logging (a no-op when not logging); resolves once neither the core nor the backend writes the log. */
+  stopDirtyLog(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    return this.#serial(async () => {
+      if (this.#dirtyLog === undefined) return;
+      if (this.#ctrlQueue !== undefined) this.#ctrlQueue.dirtyLog = null;
+      try {
+        await this.setDataPlaneDirtyLog(undefined);
+      } finally {
+        this.#dirtyLog = undefined;
+      }
+    });
+  }
+
+  /**
+   * The backend's part of start/stopDirtyLog: make the running data plane (if any) mark every guest
+   * page it writes in `log` from now on (undefined: stop, and return only once nothing writes the
+   * old log). activateDataPlane must start logging into `this.dirtyLog` itself when it is set.
+   * Default: refuses, for a backend that cannot log.
+   */
+  protected setDataPlaneDirtyLog(log: DirtyLog | undefined): Promise<void> {
+    if (log === undefined) return Promise.resolve();
+    return Promise.reject(
+      new VnicError(
+        'unsupported',
+        `${this.id}: the ${this.backend} backend cannot log the guest pages it writes (dirty log), so this NIC cannot be live-migrated: use a backend that can (virtio-net, vhost-net, vhost-user with LOG_SHMFD)`,
+      ),
+    );
+  }
 
   // ---- control queue --------------------------------------------------------------------------
 
@@ -543,6 +607,10 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
     // Watching starts before the data plane (a backend may hand the kick to a thread it starts
     // there); serving starts after it, with one pass over what the driver posted meanwhile.
     const ctrl = cq === undefined ? undefined : this.#openCtrl(ctx, cq);
+    const log = this.#dirtyLog;
+    if (ctrl !== undefined && log !== undefined) ctrl.dirtyLog = log;
+    const problem = log === undefined ? undefined : logCoverageProblem(log, ctx);
+    if (problem !== undefined) this.events.emit('warning', `${this.id}: dirty log: ${problem}: writes above it are not logged`);
     try {
       await this.activateDataPlane(cq === undefined ? ctx : { ...ctx, queues: ctx.queues.filter((q) => q !== cq) });
     } catch (err) {
@@ -616,6 +684,14 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
   #serial<T>(op: () => Promise<T>): Promise<T> {
     return this.#ops.run(op);
   }
+}
+
+/** Why `log` does not cover the guest memory of `ctx`, or undefined when it does. */
+function logCoverageProblem(log: DirtyLog, ctx: ActivateContext): string | undefined {
+  let end = 0;
+  for (const r of ctx.memory.regions) end = Math.max(end, r.guestPhysAddr + r.size);
+  if (log.coveredBytes >= end) return undefined;
+  return `the log covers guest-physical [0, 0x${log.coveredBytes.toString(16)}) but guest memory ends at 0x${end.toString(16)} (size it with dirtyLogSize(memoryEnd))`;
 }
 
 /** `ctx` with every queue's ring state set from `states` (same order). */

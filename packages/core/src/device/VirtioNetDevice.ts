@@ -1,3 +1,4 @@
+import type { DirtyLog } from '../dirtylog/DirtyLog.ts';
 import type { QueueState } from '../queue/QueueState.ts';
 import type { ActivateContext } from './ActivateContext.ts';
 import type { DeviceEvents } from './DeviceEvents.ts';
@@ -65,6 +66,18 @@ export interface VirtioNetDevice {
   saveState(): Promise<NetDeviceState>;
   /** Takes over a saved state on a freshly built device (refused with a `state-refused` error naming what differs). */
   restoreState(state: unknown, ctx?: RestoreContext): Promise<void>;
+  /** The log the device marks every guest page it writes in (live migration), or undefined when not logging. */
+  readonly dirtyLog: DirtyLog | undefined;
+  /**
+   * Starts dirty logging: from the moment it resolves until stopDirtyLog(), every guest page the
+   * device writes (RX buffers, used rings, control acks) is marked in `log`, across reset() and
+   * activate(). Rejects with a VnicError `unsupported` when the backend cannot log (the NIC cannot
+   * be live-migrated), `invalid-argument` when the log does not cover guest memory, `invalid-state`
+   * while another log is in use. The same log again is a no-op.
+   */
+  startDirtyLog(log: DirtyLog): Promise<void>;
+  /** Stops dirty logging; resolves once nothing writes the log any more (the VMM may then unmap it). */
+  stopDirtyLog(): Promise<void>;
   /** Device events (config change, needs reset, link, warnings). */
   readonly events: TypedEmitter<DeviceEvents>;
   /** Releases every fd, thread, mapping and socket. The device cannot be used afterwards. */

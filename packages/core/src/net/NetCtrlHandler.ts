@@ -12,6 +12,7 @@ import {
 } from '../defs/virtio_net.ts';
 import type { NetCtrlCounters } from '../device/NetCtrlCounters.ts';
 import type { GuestMemory } from '../memory/GuestMemory.ts';
+import { markChainWritten } from '../dirtylog/markChainWritten.ts';
 import type { SplitQueue } from '../queue/SplitQueue.ts';
 import { decodeNetCtrlCommand } from './decodeNetCtrlCommand.ts';
 import { guestOffloadFeatures } from './guestOffloadFeatures.ts';
@@ -133,6 +134,7 @@ export class NetCtrlHandler {
       if (ok) this.#counters.ok++;
       else this.#counters.err++;
       const written = chain.writeFrom(mem, ok ? ACK_OK : ACK_ERR);
+      if (queue.dirtyLog !== null) markChainWritten(queue.dirtyLog, chain, written);
       queue.addUsed(mem, chain.head, written);
     }
     return queue.needsNotification(mem);

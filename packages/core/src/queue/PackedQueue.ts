@@ -12,6 +12,7 @@ import {
 } from '../defs/virtio.ts';
 import type { GuestMemory } from '../memory/GuestMemory.ts';
 import type { GuestMemoryRegion } from '../memory/GuestMemoryRegion.ts';
+import type { DirtyLog } from '../dirtylog/DirtyLog.ts';
 import { ChainError, type ChainErrorMessage } from './ChainError.ts';
 import type { Descriptor } from './Descriptor.ts';
 import { DescriptorChain } from './DescriptorChain.ts';
@@ -69,6 +70,11 @@ export class PackedQueue {
   usedWrap = true;
   /** Number of lists rejected by a validation rule. */
   malformed = 0;
+  /**
+   * While set (live migration), every device write to the rings (used descriptors, their flags,
+   * the Device Event Suppression structure) marks its page here; null costs one branch per write.
+   */
+  dirtyLog: DirtyLog | null = null;
   /** The last validation failure, for logs. */
   lastError: ChainErrorMessage | undefined;
   /** Why the queue stopped (ring-level corruption), or undefined while it is healthy. */
@@ -477,6 +483,7 @@ export class PackedQueue {
     const off = gpa - r.guestPhysAddr;
     r.view.setUint32(off + 8, len >>> 0, true);
     r.view.setUint16(off + 12, id, true);
+    if (this.dirtyLog !== null) this.dirtyLog.markRange(gpa + 8, 6);
     return true;
   }
 
@@ -498,7 +505,9 @@ export class PackedQueue {
 
   private store(mem: GuestMemory, gpa: number, value: number): void {
     const r = this.ring(mem, gpa, 2);
-    if (r !== undefined) ringU16.store(r, gpa - r.guestPhysAddr, value);
+    if (r === undefined) return;
+    ringU16.store(r, gpa - r.guestPhysAddr, value);
+    if (this.dirtyLog !== null) this.dirtyLog.markRange(gpa, 2);
   }
 }
 

@@ -8,6 +8,7 @@ import {
 } from '../defs/virtio.ts';
 import type { GuestMemory } from '../memory/GuestMemory.ts';
 import type { GuestMemoryRegion } from '../memory/GuestMemoryRegion.ts';
+import type { DirtyLog } from '../dirtylog/DirtyLog.ts';
 import { VnicError } from '../errors/VnicError.ts';
 import { ChainArena } from './ChainArena.ts';
 import { ChainError, type ChainErrorMessage } from './ChainError.ts';
@@ -54,6 +55,11 @@ export class SplitQueue {
   lastError: ChainErrorMessage | undefined;
   /** Why the queue stopped (ring-level corruption), or undefined while it is healthy. */
   brokenReason: ChainErrorMessage | undefined;
+  /**
+   * While set (live migration), every used-ring write (elements, used->idx, flags, avail_event)
+   * marks its page here; null costs one branch per write.
+   */
+  dirtyLog: DirtyLog | null = null;
 
   /** used->idx at the last notification decision (EVENT_IDX `old` index). */
   private signalledUsed = 0;
@@ -346,6 +352,7 @@ export class SplitQueue {
     const off = gpa - r.guestPhysAddr;
     r.view.setUint32(off, head >>> 0, true);
     r.view.setUint32(off + 4, len >>> 0, true);
+    if (this.dirtyLog !== null) this.dirtyLog.markRange(gpa, 8);
     return true;
   }
 
@@ -373,5 +380,6 @@ export class SplitQueue {
     const off = gpa - r.guestPhysAddr;
     if (r.u16 !== undefined && off % 2 === 0) Atomics.store(r.u16, off >>> 1, value);
     else r.view.setUint16(off, value, true);
+    if (this.dirtyLog !== null) this.dirtyLog.markRange(gpa, 2);
   }
 }
