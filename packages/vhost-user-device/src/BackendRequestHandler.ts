@@ -205,16 +205,13 @@ export class BackendRequestHandler {
           );
           this.pending.clear();
         }
-        if ((f & LOG_ALL) !== 0n && this.log === undefined)
-          throw new VhostUserDeviceError(
-            'protocol',
-            `${at}: features 0x${f.toString(16)} turn VHOST_F_LOG_ALL on, but no dirty log is mapped: send SET_LOG_BASE (with PROTOCOL_F_LOG_SHMFD and the log's fd) first`,
-          );
         if (f !== this.features) {
           await this.stopAll(); // the rings' layout and the header handling depend on the features
           const loggingWas = this.logging;
           this.features = f;
-          if ((f & LOG_ALL) === 0n) this.dropLog(); // logging ended: the log is unmapped (a new SET_LOG_BASE starts the next)
+          // Logging ended: the log is unmapped (a new SET_LOG_BASE starts the next). LOG_ALL before any
+          // SET_LOG_BASE is QEMU's order when a device starts while logging: it logs once the log arrives.
+          if ((f & LOG_ALL) === 0n) this.dropLog();
           if (loggingWas !== this.logging)
             this.ctx.events.emit('dirty-log', { logging: this.logging, ...(this.log === undefined ? {} : { bytes: this.log.size }) });
           this.ctx.setTapOffloads(f);
