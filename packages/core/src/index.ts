@@ -61,6 +61,7 @@ export type { DirtyLogInit } from './dirtylog/DirtyLog.ts';
 export type { DirtyLogShare } from './dirtylog/DirtyLogShare.ts';
 export { DIRTY_LOG_PAGE_SIZE } from './dirtylog/DIRTY_LOG_PAGE_SIZE.ts';
 export { dirtyLogSize } from './dirtylog/dirtyLogSize.ts';
+export { markArenaWritten } from './dirtylog/markArenaWritten.ts';
 export { markChainWritten } from './dirtylog/markChainWritten.ts';
 
 export { ChainArena } from './queue/ChainArena.ts';

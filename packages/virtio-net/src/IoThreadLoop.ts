@@ -64,6 +64,7 @@ export class IoThreadLoop {
   /** Handles one request (`job`: the pair is built and answers `ready` or `fatal`; `stop`: it stops). */
   handle(req: IoWorkerRequest): void {
     if (req.type === 'job') this.attach(req.job, req);
+    else if (req.type === 'dirty-log') this.setDirtyLog(req);
     else this.detach(req.job);
   }
 
@@ -142,6 +143,19 @@ export class IoThreadLoop {
     } catch (e) {
       this.fail(job, e);
     }
+  }
+
+  /** Switches the dirty log of the pair of `job` (between turns: no write of it is in flight) and acknowledges. */
+  private setDirtyLog(req: Extract<IoWorkerRequest, { type: 'dirty-log' }>): void {
+    const s = this.slotOf.get(req.job);
+    const slot = s === undefined ? undefined : this.slots[s];
+    try {
+      slot?.loop.setDirtyLog(req.log);
+    } catch (e) {
+      this.fail(req.job, e);
+      return;
+    }
+    this.send({ type: 'dirty-log-set', job: req.job, seq: req.seq });
   }
 
   /** Stops the pair of `job` and posts `stopped` (an unknown job: it already ended). */

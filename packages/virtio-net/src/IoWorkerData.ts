@@ -1,4 +1,4 @@
-import type { GuestMemoryLayout, QueueContext } from '@vnic/core';
+import type { DirtyLogShare, GuestMemoryLayout, QueueContext } from '@vnic/core';
 
 /**
  * Everything one queue pair's data plane starts from, posted to the IO thread that serves it (an
@@ -39,4 +39,6 @@ export interface IoWorkerData {
    * the thread falls back to writev when io_uring_setup fails (see TX_ENGINE_ENV).
    */
   readonly txIoUring: boolean;
+  /** The dirty log to mark guest writes in from the first one (a migration is running), if any. */
+  readonly dirtyLog?: DirtyLogShare;
 }

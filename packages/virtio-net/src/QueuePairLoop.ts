@@ -1,5 +1,5 @@
-import { SplitQueue, type GuestMemory, type QueueContext, type QueueState } from '@vnic/core';
-import { EPOLLIN, EventFd, guestMemoryFromLayout, SysError } from '@vnic/sys';
+import { DirtyLog, SplitQueue, type DirtyLogShare, type GuestMemory, type QueueContext, type QueueState } from '@vnic/core';
+import { EPOLLIN, EventFd, guestMemoryFromLayout, SysError, viewHostMemory } from '@vnic/sys';
 import type { IoWorkerData } from './IoWorkerData.ts';
 import type { IoWorkerMessage } from './IoWorkerMessage.ts';
 import type { LoopEpoll } from './LoopEpoll.ts';
@@ -71,6 +71,17 @@ export class QueuePairLoop implements QueuePairHost {
       throw e;
     }
     this.tx = txQueue === undefined ? undefined : new TxPath(this, txQueue, buffers);
+    if (data.dirtyLog !== undefined) this.setDirtyLog(data.dirtyLog);
+  }
+
+  /** Marks every guest page the pair writes (RX buffers, both used rings) in `share`'s log from now on; null stops. */
+  setDirtyLog(share: DirtyLogShare | null): void {
+    const log = share === null ? null : DirtyLog.fromShare(share, viewHostMemory);
+    if (this.rx !== undefined) {
+      this.rx.dirtyLog = log;
+      this.rx.queue.q.dirtyLog = log;
+    }
+    if (this.tx !== undefined) this.tx.queue.q.dirtyLog = log;
   }
 
   /** True when a direction ran out of its turn's budget: the thread comes back without sleeping. */

@@ -1,4 +1,4 @@
-import type { GuestMemoryLayout, QueueContext, QueueState } from '@vnic/core';
+import type { DirtyLogShare, GuestMemoryLayout, QueueContext, QueueState } from '@vnic/core';
 import { IoThread, type IoThreadHandlers, type IoThreadStates } from './IoThread.ts';
 import type { IoThreadMode } from './IoThreadMode.ts';
 import { IoThreadPool } from './IoThreadPool.ts';
@@ -47,6 +47,7 @@ export interface QueuePairStart {
 export class QueuePairThreads {
   readonly #options: QueuePairThreadsOptions;
   readonly #threads = new Map<number, { thread: IoThread; rx: boolean; tx: boolean }>();
+  #dirtyLog: DirtyLogShare | undefined;
 
   constructor(options: QueuePairThreadsOptions) {
     this.#options = options;
@@ -71,6 +72,7 @@ export class QueuePairThreads {
   async start(pair: number, s: QueuePairStart): Promise<void> {
     const o = this.#options;
     if (this.#threads.has(pair)) throw new VirtioNetError('io-thread', `${o.nic}: queue pair ${pair} already has an IO thread`);
+    const log = this.#dirtyLog;
     const thread = await IoThread.start(
       {
         nic: o.nic,
@@ -81,6 +83,7 @@ export class QueuePairThreads {
         ...(s.rx === undefined ? {} : { rx: s.rx }),
         ...(s.tx === undefined ? {} : { tx: s.tx }),
         ...(s.ctrlKickFd === undefined ? {} : { ctrlKickFd: s.ctrlKickFd }),
+        ...(log === undefined ? {} : { dirtyLog: log }),
         counters: o.counters.buffer,
         netState: o.netState.buffer,
         ...ioWorkerFeatures(s.features),
@@ -90,6 +93,22 @@ export class QueuePairThreads {
       o.mode ?? 'shared',
     );
     this.#threads.set(pair, { thread, rx: s.rx !== undefined, tx: s.tx !== undefined });
+    // setDirtyLog() ran while the thread was starting: it did not see this pair.
+    if (this.#dirtyLog !== log) await thread.setDirtyLog(this.#dirtyLog);
+  }
+
+  /** The dirty log every pair marks its guest writes in (set by setDirtyLog), or undefined. */
+  get dirtyLog(): DirtyLogShare | undefined {
+    return this.#dirtyLog;
+  }
+
+  /**
+   * Makes every pair, running and started later, mark the guest pages it writes (RX buffers, used
+   * rings) in `log`; undefined stops. Resolves once every running pair switched.
+   */
+  async setDirtyLog(log: DirtyLogShare | undefined): Promise<void> {
+    this.#dirtyLog = log;
+    await Promise.all([...this.#threads.values()].map((t) => t.thread.setDirtyLog(log)));
   }
 
   /** Stops pair `pair`'s thread (none: resolves with `{}`); resolves with where its served rings resume. */

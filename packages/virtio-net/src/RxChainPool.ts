@@ -1,4 +1,4 @@
-import { ChainArena, type GuestMemory, type SplitQueue } from '@vnic/core';
+import { ChainArena, markArenaWritten, type DirtyLog, type GuestMemory, type SplitQueue } from '@vnic/core';
 import type { IoVecArray } from '@vnic/sys';
 import { trailingPops } from './trailingPops.ts';
 
@@ -179,6 +179,11 @@ export class RxChainPool {
    */
   copyIn(mem: GuestMemory, offset: number, src: Uint8Array): number {
     return this.copy(mem, offset, src, true);
+  }
+
+  /** Marks in `log` the pages of the first `bytes` bytes of the held chains (what a frame's read wrote). */
+  markWritten(log: DirtyLog, bytes: number): void {
+    if (this.arena !== undefined) markArenaWritten(log, this.arena, this.start, bytes);
   }
 
   /** Where the ring would resume if the pool were rewound now (nextAvail after `rewind`). */

@@ -1,4 +1,4 @@
-import { rxFilterAccepts, type GuestMemory, type NetCtrlState } from '@vnic/core';
+import { rxFilterAccepts, type DirtyLog, type GuestMemory, type NetCtrlState } from '@vnic/core';
 import { EPOLLIN, EPOLLONESHOT, readFd, readvFd, type IoVecArray } from '@vnic/sys';
 import type { IoWorkerData } from './IoWorkerData.ts';
 import type { LoopQueue } from './LoopQueue.ts';
@@ -28,6 +28,8 @@ export class RxPath {
   rxPending = false;
   /** The guest has no buffer: the tap is not polled until the RX kick. */
   rxStalled = false;
+  /** While a migration runs: where the pages of every byte read into guest buffers are marked. */
+  dirtyLog: DirtyLog | null = null;
   readonly queue: LoopQueue;
   /** The chains popped and not filled yet (the loop rewinds them when it stops). */
   readonly pool: RxChainPool;
@@ -123,6 +125,8 @@ export class RxPath {
       }
       if (n < 0) break; // the tap queue is empty
       budget--;
+      // What reached guest memory: the whole frame when it fits (its tail copied below), else what readv put in `direct`.
+      if (this.dirtyLog !== null) pool.markWritten(this.dirtyLog, n <= capacity && n >= HDR + ETH_HLEN ? n : Math.min(n, direct));
       if (n > capacity || n < HDR + ETH_HLEN) {
         c.drops++; // did not fit the buffers (truncated) or no Ethernet header: the chains stay held
         continue;

@@ -7,6 +7,7 @@ import {
   SerialQueue,
   VnicError,
   type ActivateContext,
+  type DirtyLog,
   type NetDeviceConfig,
   type QueueContext,
   type QueueHost,
@@ -173,10 +174,26 @@ export class VirtioNetTapDevice extends NetDeviceBase {
       },
     });
     // A fresh activation runs one pair; a restored or resumed one the pairs the guest had set.
+    const log = this.dirtyLog;
+    if (log !== undefined) await threads.setDirtyLog(log.share());
     const act: Activation = { ctx, queues, states, pairs, threads, wantPairs: this.ctrlState.activePairs, pairOps: new SerialQueue(), stopping: false };
     await this.startThread(act, 0);
     this.active = act;
     if (act.wantPairs > 1) await act.pairOps.run(() => this.applyPairs(act));
+  }
+
+  /**
+   * Hands the dirty log to the IO threads (over shared memory: the log must be a SharedArrayBuffer
+   * view or a mapping with a host address) and waits until each marks into it; undefined stops them.
+   */
+  protected override async setDataPlaneDirtyLog(log: DirtyLog | undefined): Promise<void> {
+    if (log !== undefined && !log.shareable) {
+      throw new VirtioNetError(
+        'invalid-argument',
+        `${this.id}: the dirty log must be a SharedArrayBuffer view or a mapping with a hostAddr: the IO threads write it`,
+      );
+    }
+    await this.active?.threads.setDirtyLog(log?.share());
   }
 
   protected override async resetDataPlane(): Promise<QueueState[]> {
