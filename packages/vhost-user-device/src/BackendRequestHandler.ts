@@ -79,7 +79,6 @@ export class BackendRequestHandler {
       queueContext: (index, at) => this.queueContext(index, at),
       memory: () => this.mem!.layout,
       features: () => this.features! & ~LOG_ALL, // logging is the log handed over below, not a ring feature
-      dirtyLog: () => (this.logging ? this.log : undefined),
       setBase: (index, nextAvail) => {
         this.rings[index]!.base = nextAvail;
       },
@@ -205,15 +204,12 @@ export class BackendRequestHandler {
           );
           this.pending.clear();
         }
-        if (f !== this.features) {
+        if (this.features !== undefined && (f ^ this.features) === LOG_ALL) {
+          // Only VHOST_F_LOG_ALL changed (a migration starts or ends): the IO threads switch logs as they run.
+          await this.setLogAll(f);
+        } else if (f !== this.features) {
           await this.stopAll(); // the rings' layout and the header handling depend on the features
-          const loggingWas = this.logging;
-          this.features = f;
-          // Logging ended: the log is unmapped (a new SET_LOG_BASE starts the next). LOG_ALL before any
-          // SET_LOG_BASE is QEMU's order when a device starts while logging: it logs once the log arrives.
-          if ((f & LOG_ALL) === 0n) this.dropLog();
-          if (loggingWas !== this.logging)
-            this.ctx.events.emit('dirty-log', { logging: this.logging, ...(this.log === undefined ? {} : { bytes: this.log.size }) });
+          await this.setLogAll(f);
           this.ctx.setTapOffloads(f);
           this.ctx.events.emit('negotiated', { features: f, protocolFeatures: this.protocolFeatures });
         }
@@ -374,11 +370,27 @@ export class BackendRequestHandler {
       next.close();
       throw e;
     }
-    await this.stopAll();
-    this.log?.close();
+    const old = this.log;
     this.log = next;
+    await this.threads.setDirtyLog(this.logging ? next : undefined); // the running threads mark into the new log from here on
+    old?.close();
     this.ctx.events.emit('dirty-log', { logging: this.logging, bytes: next.size });
-    await this.reconcile();
+  }
+
+  /**
+   * Takes the features' VHOST_F_LOG_ALL into account: on (with a log mapped), the IO threads mark
+   * their writes; off, they stop and the log is unmapped (a new SET_LOG_BASE starts the next).
+   * LOG_ALL before any SET_LOG_BASE is QEMU's order when a device starts while logging: it logs
+   * once the log arrives.
+   */
+  private async setLogAll(f: bigint): Promise<void> {
+    const was = this.logging;
+    this.features = f;
+    if ((f & LOG_ALL) === 0n) {
+      await this.threads.setDirtyLog(undefined);
+      this.dropLog();
+    } else await this.threads.setDirtyLog(this.logging ? this.log : undefined);
+    if (was !== this.logging) this.ctx.events.emit('dirty-log', { logging: this.logging, ...(this.log === undefined ? {} : { bytes: this.log.size }) });
   }
 
   private dropLog(): void {

@@ -10,8 +10,6 @@ export interface DataPlaneSource {
   queueContext(index: number, at: string): QueueContext;
   memory(): FrontendMemory['layout'];
   features(): bigint;
-  /** The dirty log the IO threads mark their writes into, while logging is on (VHOST_F_LOG_ALL with a SET_LOG_BASE log). */
-  dirtyLog(): FrontendLog | undefined;
   /** Where a stopped ring resumes (the stopped thread's next avail index). */
   setBase(index: number, nextAvail: number): void;
 }
@@ -88,6 +86,15 @@ export class DataPlaneThreads {
     const pair = index >> 1;
     const cur = this.served.get(pair);
     if (cur !== undefined && ((index & 1) === 0 ? cur.rx : cur.tx)) await this.stopPair(pair);
+  }
+
+  /**
+   * Makes every pair's IO thread, running and started later, mark the guest pages it writes (RX
+   * buffers, used rings) in `log`; undefined stops. Resolves once every running thread switched:
+   * after that nothing writes the previous log, so it may be unmapped.
+   */
+  setDirtyLog(log: FrontendLog | undefined): Promise<void> {
+    return this.threads.setDirtyLog(log === undefined ? undefined : { kind: 'host', hostAddr: log.hostAddr, byteLength: log.size });
   }
 
   /** Stops every pair's IO thread. */
