@@ -19,6 +19,7 @@ import {
 import { SharedNetState, SharedQueueCounters } from '@vnic/virtio-net';
 import { DataPlaneThreads } from './DataPlaneThreads.ts';
 import { FrontendLog } from './FrontendLog.ts';
+import { LogSampler } from './LogSampler.ts';
 import { FrontendMemory } from './FrontendMemory.ts';
 import { checkLogCovers } from './checkLogCovers.ts';
 import { ringAddresses } from './ringAddresses.ts';
@@ -60,6 +61,10 @@ export class BackendRequestHandler {
   private mem: FrontendMemory | undefined;
   /** The dirty log of SET_LOG_BASE (PROTOCOL_F_LOG_SHMFD); the IO threads mark into it while VHOST_F_LOG_ALL is acked. */
   private log: FrontendLog | undefined;
+  /** Counts the pages marked while logging (for the 'dirty-log' event when logging ends). */
+  private sampler: LogSampler | undefined;
+  /** Pages counted by earlier samplers of this logging period (a new SET_LOG_BASE replaces the log). */
+  private sampled = 0;
   private features: bigint | undefined;
   private protocolFeatures = 0n;
   /** Saved rings not started yet since the take-over (resume: the state this connection takes over). */
@@ -164,6 +169,10 @@ export class BackendRequestHandler {
   /** Stops the IO threads, unmaps the memory, closes every fd the frontend sent. */
   async close(): Promise<void> {
     await this.stopAll();
+    if (this.logging) {
+      this.features = this.features! & ~LOG_ALL; // the connection ends while logging: report what was marked
+      this.ctx.events.emit('dirty-log', { logging: false, bytes: this.log!.size, ...this.pagesMarked() });
+    }
     this.mem?.close();
     this.mem = undefined;
     this.dropLog();
@@ -373,7 +382,9 @@ export class BackendRequestHandler {
     const old = this.log;
     this.log = next;
     await this.threads.setDirtyLog(this.logging ? next : undefined); // the running threads mark into the new log from here on
+    this.stopSampling();
     old?.close();
+    if (this.logging) this.sampler = new LogSampler(next);
     this.ctx.events.emit('dirty-log', { logging: this.logging, bytes: next.size });
   }
 
@@ -390,10 +401,28 @@ export class BackendRequestHandler {
       await this.threads.setDirtyLog(undefined);
       this.dropLog();
     } else await this.threads.setDirtyLog(this.logging ? this.log : undefined);
-    if (was !== this.logging) this.ctx.events.emit('dirty-log', { logging: this.logging, ...(this.log === undefined ? {} : { bytes: this.log.size }) });
+    if (this.logging && this.sampler === undefined) this.sampler = new LogSampler(this.log!);
+    if (was !== this.logging)
+      this.ctx.events.emit('dirty-log', { logging: this.logging, ...(this.log === undefined ? {} : { bytes: this.log.size }), ...this.pagesMarked() });
+  }
+
+  /** Stops the sampler (before its log is unmapped), keeping its count for this logging period. */
+  private stopSampling(): void {
+    this.sampled += this.sampler?.stop() ?? 0;
+    this.sampler = undefined;
+  }
+
+  /** When logging has ended: `{ pages }`, the pages seen marked during it (a lower bound, see LogSampler); then the count restarts. */
+  private pagesMarked(): { pages?: number } {
+    if (this.logging) return {};
+    this.stopSampling();
+    const pages = this.sampled;
+    this.sampled = 0;
+    return { pages };
   }
 
   private dropLog(): void {
+    this.stopSampling();
     this.log?.close();
     this.log = undefined;
   }

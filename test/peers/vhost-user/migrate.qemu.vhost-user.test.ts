@@ -134,13 +134,19 @@ describe.skipIf(missing !== undefined)('live migration of a QEMU guest on vnic s
 
       const downtime = /downtime: (\d+) ms/.exec(info)?.[1];
       const total = /total time: (\d+) ms/.exec(info)?.[1];
+      // The source is done: quitting it ends its vhost-user connection, and its vnic serve reports
+      // the pages it saw marked while logging (QEMU leaves LOG_ALL on after a completed migration).
+      src.child.kill('SIGTERM');
+      await src.exited;
+      await serves[0]!.waitFor(/dirty log: .*logging off: \d+ page\(s\) seen marked/, 30_000);
       const sourceServe = serves[0]!.output();
       expect(sourceServe, context()).toMatch(/dirty log: \d+ bytes mapped .*, logging on/);
-      const logged = /dirty log: logging off: (\d+) page\(s\) marked/.exec(sourceServe)?.[1];
+      const logged = /dirty log: .*logging off: (\d+) page\(s\) seen marked/.exec(sourceServe)?.[1];
       console.log(
         `[migrate] downtime ${downtime} ms, total ${total} ms, echoed ${atStart} bytes before, ${atSwitch - atStart} during, ${echoed() - atSwitch} after; pages vnic logged: ${logged ?? 'n/a'}\n${info}`,
       );
       expect(Number(downtime)).toBeGreaterThan(0);
+      expect(Number(logged), context()).toBeGreaterThan(0); // the source's vnic serve marked its RX and used-ring writes
     } finally {
       for (const h of hmps) h.close();
       for (const p of peers) if (p.exitCode === null) p.kill('SIGKILL');
