@@ -49,3 +49,4 @@ export { parseMacAddress } from './packets/parseMacAddress.ts';
 export { parseUdp } from './packets/parseUdp.ts';
 export type { UdpDatagram } from './packets/UdpDatagram.ts';
 export { udpPseudoHeaderSum } from './packets/udpPseudoHeaderSum.ts';
+export { DRIVER_BUFFER_MAX } from './DRIVER_BUFFER_MAX.ts';

@@ -2,6 +2,7 @@ import { checkNetFeatures, featureBit, hasFeature, VIRTIO_F_VERSION_1, type Queu
 import { closeFd, EventFd, fdKind, isEventFd, setNonBlocking } from '@vnic/sys';
 import { VIRTIO_NET_F_CTRL_VQ } from '@vnic/core/virtio_net';
 import {
+  decodeLog,
   decodeMemoryTable,
   decodeU64,
   decodeVringAddr,
@@ -9,13 +10,18 @@ import {
   encodeU64,
   encodeVringState,
   FrontendReq,
+  VHOST_F_LOG_ALL,
+  VHOST_USER_PROTOCOL_F_LOG_SHMFD,
   VHOST_USER_PROTOCOL_F_REPLY_ACK,
   VHOST_USER_VRING_IDX_MASK,
   VHOST_USER_VRING_NOFD_MASK,
 } from '@vnic/vhost-user-protocol';
 import { SharedNetState, SharedQueueCounters } from '@vnic/virtio-net';
 import { DataPlaneThreads } from './DataPlaneThreads.ts';
+import { FrontendLog } from './FrontendLog.ts';
+import { LogSampler } from './LogSampler.ts';
 import { FrontendMemory } from './FrontendMemory.ts';
+import { checkLogCovers } from './checkLogCovers.ts';
 import { ringAddresses } from './ringAddresses.ts';
 import { resumePoint } from './resumePoint.ts';
 import type { SessionContext } from './SessionContext.ts';
@@ -31,6 +37,7 @@ import {
 
 /** Largest split ring the data plane takes (virtio 1.2 §2.7: Queue Size at most 32768). */
 const MAX_RING = 32768;
+const LOG_ALL = 1n << BigInt(VHOST_F_LOG_ALL);
 
 /**
  * The vhost-user backend state machine of one connection, one request at a time (rust-vmm's
@@ -52,6 +59,12 @@ export class BackendRequestHandler {
   /** eventfds vnic made for rings whose call came with NOFD (the frontend polls the used ring). */
   private readonly ownCalls = new Map<number, EventFd>();
   private mem: FrontendMemory | undefined;
+  /** The dirty log of SET_LOG_BASE (PROTOCOL_F_LOG_SHMFD); the IO threads mark into it while VHOST_F_LOG_ALL is acked. */
+  private log: FrontendLog | undefined;
+  /** Counts the pages marked while logging (for the 'dirty-log' event when logging ends). */
+  private sampler: LogSampler | undefined;
+  /** Pages counted by earlier samplers of this logging period (a new SET_LOG_BASE replaces the log). */
+  private sampled = 0;
   private features: bigint | undefined;
   private protocolFeatures = 0n;
   /** Saved rings not started yet since the take-over (resume: the state this connection takes over). */
@@ -70,7 +83,7 @@ export class BackendRequestHandler {
       ready: (index) => this.ready(index),
       queueContext: (index, at) => this.queueContext(index, at),
       memory: () => this.mem!.layout,
-      features: () => this.features!,
+      features: () => this.features! & ~LOG_ALL, // logging is the log handed over below, not a ring feature
       setBase: (index, nextAvail) => {
         this.rings[index]!.base = nextAvail;
       },
@@ -86,6 +99,11 @@ export class BackendRequestHandler {
   /** True once the frontend acked PROTOCOL_F_REPLY_ACK: a request with NEED_REPLY gets a u64 status. */
   get replyAck(): boolean {
     return (this.protocolFeatures & (1n << BigInt(VHOST_USER_PROTOCOL_F_REPLY_ACK))) !== 0n;
+  }
+
+  /** True while the IO threads mark their writes: VHOST_F_LOG_ALL acked and a log mapped. */
+  get logging(): boolean {
+    return this.features !== undefined && (this.features & LOG_ALL) !== 0n && this.log !== undefined;
   }
 
   /** True once SET_FEATURES arrived. */
@@ -151,8 +169,13 @@ export class BackendRequestHandler {
   /** Stops the IO threads, unmaps the memory, closes every fd the frontend sent. */
   async close(): Promise<void> {
     await this.stopAll();
+    if (this.logging) {
+      this.features = this.features! & ~LOG_ALL; // the connection ends while logging: report what was marked
+      this.ctx.events.emit('dirty-log', { logging: false, bytes: this.log!.size, ...this.pagesMarked() });
+    }
     this.mem?.close();
     this.mem = undefined;
+    this.dropLog();
     for (const r of this.rings) this.dropFds(r);
     for (const e of this.ownCalls.values()) e.close();
     this.ownCalls.clear();
@@ -190,9 +213,12 @@ export class BackendRequestHandler {
           );
           this.pending.clear();
         }
-        if (f !== this.features) {
+        if (this.features !== undefined && (f ^ this.features) === LOG_ALL) {
+          // Only VHOST_F_LOG_ALL changed (a migration starts or ends): the IO threads switch logs as they run.
+          await this.setLogAll(f);
+        } else if (f !== this.features) {
           await this.stopAll(); // the rings' layout and the header handling depend on the features
-          this.features = f;
+          await this.setLogAll(f);
           this.ctx.setTapOffloads(f);
           this.ctx.events.emit('negotiated', { features: f, protocolFeatures: this.protocolFeatures });
         }
@@ -227,6 +253,9 @@ export class BackendRequestHandler {
       case FrontendReq.SET_MEM_TABLE:
         await this.setMemTable(payload, fds, at);
         return undefined;
+      case FrontendReq.SET_LOG_BASE:
+        await this.setLogBase(payload, fds, at);
+        return encodeU64(0n); // the reply QEMU and DPDK wait for with LOG_SHMFD (vhost-user.rst "Communication")
       case FrontendReq.SET_VRING_NUM: {
         const { index, num } = decodeVringState(payload);
         const r = this.ring(index, at);
@@ -251,7 +280,10 @@ export class BackendRequestHandler {
         const r = this.ring(index, at);
         await this.stopPairOf(index);
         r.addr = addr;
-        if (this.mem !== undefined && r.num !== undefined) ringAddresses(index, r, this.mem, this.features, at); // a clear error now rather than at start
+        if (this.mem !== undefined && r.num !== undefined) {
+          const parts = ringAddresses(index, r, this.mem, this.features, at); // a clear error now rather than at start
+          checkLogCovers(index, r, parts.usedRing, this.log, at, this.features);
+        }
         await this.reconcile();
         return undefined;
       }
@@ -284,7 +316,7 @@ export class BackendRequestHandler {
       default:
         throw new VhostUserDeviceError(
           'protocol',
-          `${at}: not supported by vnic's vhost-user device (it offers protocol features 0x${VHOST_USER_DEVICE_PROTOCOL_FEATURES.toString(16)}: MQ, REPLY_ACK)`,
+          `${at}: not supported by vnic's vhost-user device (it offers protocol features 0x${VHOST_USER_DEVICE_PROTOCOL_FEATURES.toString(16)}: MQ, LOG_SHMFD, REPLY_ACK)`,
         );
     }
   }
@@ -302,11 +334,97 @@ export class BackendRequestHandler {
       return;
     }
     const next = FrontendMemory.map(regions, fds, at, { allowUnsealedMemory: this.ctx.allowUnsealedMemory }); // closes the fds; throws before anything changes
+    if (this.log !== undefined && next.end > this.log.covers) {
+      next.close();
+      throw new VhostUserDeviceError(
+        'memory',
+        `${at} rejected: the memory table reaches 0x${next.end.toString(16)} but the dirty log (${this.log.size} bytes) covers addresses below 0x${this.log.covers.toString(16)}: send a larger SET_LOG_BASE first`,
+      );
+    }
     await this.stopAll();
     this.mem?.close();
     this.mem = next;
     this.ctx.events.emit('memory', { regions: next.layout.regions.map((r) => ({ guestPhysAddr: r.guestPhysAddr, size: r.size })) });
     await this.reconcile();
+  }
+
+  /**
+   * SET_LOG_BASE: only with PROTOCOL_F_LOG_SHMFD (the log comes as one fd plus a log description);
+   * the log must cover the memory table and every ring's used ring that logs. The IO threads stop,
+   * the old log is unmapped, and they start again marking into the new one while LOG_ALL is on.
+   */
+  private async setLogBase(payload: Uint8Array, fds: number[], at: string): Promise<void> {
+    let log;
+    try {
+      if ((this.protocolFeatures & (1n << BigInt(VHOST_USER_PROTOCOL_F_LOG_SHMFD))) === 0n)
+        throw new VhostUserDeviceError(
+          'protocol',
+          `${at}: protocol feature LOG_SHMFD was not acked (SET_PROTOCOL_FEATURES 0x${this.protocolFeatures.toString(16)}): vnic takes the dirty log as shared memory only`,
+        );
+      if (fds.length !== 1) throw new VhostUserDeviceError('protocol', `${at}: ${fds.length} fd(s) attached; expected exactly one (the log memory)`);
+      log = decodeLog(payload);
+    } catch (e) {
+      for (const fd of fds) closeFd(fd);
+      throw e;
+    }
+    const next = FrontendLog.map(log, fds[0]!, at, { memoryEnd: this.mem?.end ?? 0, allowUnsealed: this.ctx.allowUnsealedMemory }); // closes the fd
+    try {
+      if (this.mem !== undefined) {
+        this.rings.forEach((r, index) => {
+          if (r.num === undefined || r.addr === undefined) return;
+          checkLogCovers(index, r, ringAddresses(index, r, this.mem!, this.features, at).usedRing, next, at, this.features);
+        });
+      }
+    } catch (e) {
+      next.close();
+      throw e;
+    }
+    const old = this.log;
+    this.log = next;
+    await this.threads.setDirtyLog(this.logging ? next : undefined); // the running threads mark into the new log from here on
+    this.stopSampling();
+    old?.close();
+    if (this.logging) this.sampler = new LogSampler(next);
+    this.ctx.events.emit('dirty-log', { logging: this.logging, bytes: next.size });
+  }
+
+  /**
+   * Takes the features' VHOST_F_LOG_ALL into account: on (with a log mapped), the IO threads mark
+   * their writes; off, they stop and the log is unmapped (a new SET_LOG_BASE starts the next).
+   * LOG_ALL before any SET_LOG_BASE is QEMU's order when a device starts while logging: it logs
+   * once the log arrives.
+   */
+  private async setLogAll(f: bigint): Promise<void> {
+    const was = this.logging;
+    this.features = f;
+    if ((f & LOG_ALL) === 0n) {
+      await this.threads.setDirtyLog(undefined);
+      this.dropLog();
+    } else await this.threads.setDirtyLog(this.logging ? this.log : undefined);
+    if (this.logging && this.sampler === undefined) this.sampler = new LogSampler(this.log!);
+    if (was !== this.logging)
+      this.ctx.events.emit('dirty-log', { logging: this.logging, ...(this.log === undefined ? {} : { bytes: this.log.size }), ...this.pagesMarked() });
+  }
+
+  /** Stops the sampler (before its log is unmapped), keeping its count for this logging period. */
+  private stopSampling(): void {
+    this.sampled += this.sampler?.stop() ?? 0;
+    this.sampler = undefined;
+  }
+
+  /** When logging has ended: `{ pages }`, the pages seen marked during it (a lower bound, see LogSampler); then the count restarts. */
+  private pagesMarked(): { pages?: number } {
+    if (this.logging) return {};
+    this.stopSampling();
+    const pages = this.sampled;
+    this.sampled = 0;
+    return { pages };
+  }
+
+  private dropLog(): void {
+    this.stopSampling();
+    this.log?.close();
+    this.log = undefined;
   }
 
   private async setVringFd(request: FrontendReq, payload: Uint8Array, fds: number[], at: string): Promise<void> {

@@ -1,6 +1,7 @@
 import type { QueueContext } from '@vnic/core';
 import { type IoThreadStates, QueuePairThreads, type SharedNetState, type SharedQueueCounters } from '@vnic/virtio-net';
 import type { SessionContext } from './SessionContext.ts';
+import type { FrontendLog } from './FrontendLog.ts';
 import type { FrontendMemory } from './FrontendMemory.ts';
 
 /** What the data-plane threads read from the session: ring readiness and contexts, memory, features. */
@@ -85,6 +86,15 @@ export class DataPlaneThreads {
     const pair = index >> 1;
     const cur = this.served.get(pair);
     if (cur !== undefined && ((index & 1) === 0 ? cur.rx : cur.tx)) await this.stopPair(pair);
+  }
+
+  /**
+   * Makes every pair's IO thread, running and started later, mark the guest pages it writes (RX
+   * buffers, used rings) in `log`; undefined stops. Resolves once every running thread switched:
+   * after that nothing writes the previous log, so it may be unmapped.
+   */
+  setDirtyLog(log: FrontendLog | undefined): Promise<void> {
+    return this.threads.setDirtyLog(log === undefined ? undefined : { kind: 'host', hostAddr: log.hostAddr, byteLength: log.size });
   }
 
   /** Stops every pair's IO thread. */
