@@ -59,115 +59,111 @@ const guestPositions = (d: VirtioNetDriver): number[][] =>
 const peer = hostTapPeer();
 
 describe.skipIf(peer.skip)('device state: restore into a new OS process (the device side in a child, the TS driver guest here)', () => {
-  it(
-    'traffic resumes in each new process with payloads checked, rings continue, MAC filter, RX mode and counters survive',
-    { timeout: 180_000 },
-    async () => {
-      if (peer.reason !== undefined) throw new Error(`host kernel tap peer missing: ${peer.reason}`);
-      const fdsBefore = fdCount.fds();
-      const dir = mkdtempSync(join(tmpdir(), 'vnic-newproc-'));
-      // The VMM opens the tap (as libvirt does) and hands its queue fds to whichever process runs the device.
-      const tap: Tap = openNetTap({ nic: ID, section: 'virtio-net', tap: uniqueName('vnp'), queues: PAIRS, nonBlocking: false }).tap;
-      let nic: TapNetns | undefined;
-      let vmm: HandOverVmm | undefined;
-      let child: DeviceProcess | undefined;
-      let back: VirtioNetTapDevice | undefined;
-      try {
-        nic = TapNetns.create(config(tap.fds), { packetSocket: true, options: { tapFds: [...tap.fds] } });
-        vmm = await HandOverVmm.start(nic.device, { queuePairs: PAIRS, queueSize: QUEUE_SIZE });
-        const d = vmm.driver;
-        expect(await d.ctrl({ kind: 'rx-mode', mode: 'promisc', on: false })).toBe(VIRTIO_NET_OK);
-        expect(await d.ctrl({ kind: 'mac-table-set', unicast: [EXTRA], multicast: [] })).toBe(VIRTIO_NET_OK);
-        expect(await d.ctrl({ kind: 'vlan-add', vid: 7 })).toBe(VIRTIO_NET_OK);
-        await guestToTap(nic, d, MAC, 1, 21);
-        await tapToGuest(nic, d, MAC, 1, 11);
-        await tapToGuest(nic, d, EXTRA, 11, 16);
+  it('traffic resumes in each new process with payloads checked, rings continue, MAC filter, RX mode and counters survive', { timeout: 180_000 }, async () => {
+    if (peer.reason !== undefined) throw new Error(`host kernel tap peer missing: ${peer.reason}`);
+    const fdsBefore = fdCount.fds();
+    const dir = mkdtempSync(join(tmpdir(), 'vnic-newproc-'));
+    // The VMM opens the tap (as libvirt does) and hands its queue fds to whichever process runs the device.
+    const tap: Tap = openNetTap({ nic: ID, section: 'virtio-net', tap: uniqueName('vnp'), queues: PAIRS, nonBlocking: false }).tap;
+    let nic: TapNetns | undefined;
+    let vmm: HandOverVmm | undefined;
+    let child: DeviceProcess | undefined;
+    let back: VirtioNetTapDevice | undefined;
+    try {
+      nic = TapNetns.create(config(tap.fds), { packetSocket: true, options: { tapFds: [...tap.fds] } });
+      vmm = await HandOverVmm.start(nic.device, { queuePairs: PAIRS, queueSize: QUEUE_SIZE });
+      const d = vmm.driver;
+      expect(await d.ctrl({ kind: 'rx-mode', mode: 'promisc', on: false })).toBe(VIRTIO_NET_OK);
+      expect(await d.ctrl({ kind: 'mac-table-set', unicast: [EXTRA], multicast: [] })).toBe(VIRTIO_NET_OK);
+      expect(await d.ctrl({ kind: 'vlan-add', vid: 7 })).toBe(VIRTIO_NET_OK);
+      await guestToTap(nic, d, MAC, 1, 21);
+      await tapToGuest(nic, d, MAC, 1, 11);
+      await tapToGuest(nic, d, EXTRA, 11, 16);
 
-        // Hop 0: the in-process device saves its state to a file and is closed.
-        const saved0 = await nic.device.saveState();
-        const stats0 = saved0.counters.queues;
-        writeFileSync(join(dir, 'state0.json'), JSON.stringify(saved0));
-        await nic.device.close();
-        expect(positions(saved0)).toEqual(guestPositions(d));
+      // Hop 0: the in-process device saves its state to a file and is closed.
+      const saved0 = await nic.device.saveState();
+      const stats0 = saved0.counters.queues;
+      writeFileSync(join(dir, 'state0.json'), JSON.stringify(saved0));
+      await nic.device.close();
+      expect(positions(saved0)).toEqual(guestPositions(d));
 
-        const memfd = vmm.guestMemory.layout.regions[0]!;
-        const fds = [memfd.fd, ...QUEUES.flatMap((i) => [vmm!.queueFds(i).kickFd, vmm!.queueFds(i).callFd]), ...tap.fds];
-        const startChild = (statePath: string): ReturnType<typeof DeviceProcess.start> =>
-          DeviceProcess.start(fds, (fd) => ({
-            id: ID,
-            vmConfig: vmConfig(tap.fds.map(fd)),
-            statePath,
-            memory: [{ guestPhysAddr: memfd.guestPhysAddr, size: memfd.size, fd: fd(memfd.fd), fdOffset: memfd.fdOffset }],
-            queues: QUEUES.map((index) => ({ index, kickFd: fd(vmm!.queueFds(index).kickFd), callFd: fd(vmm!.queueFds(index).callFd) })),
-          }));
+      const memfd = vmm.guestMemory.layout.regions[0]!;
+      const fds = [memfd.fd, ...QUEUES.flatMap((i) => [vmm!.queueFds(i).kickFd, vmm!.queueFds(i).callFd]), ...tap.fds];
+      const startChild = (statePath: string): ReturnType<typeof DeviceProcess.start> =>
+        DeviceProcess.start(fds, (fd) => ({
+          id: ID,
+          vmConfig: vmConfig(tap.fds.map(fd)),
+          statePath,
+          memory: [{ guestPhysAddr: memfd.guestPhysAddr, size: memfd.size, fd: fd(memfd.fd), fdOffset: memfd.fdOffset }],
+          queues: QUEUES.map((index) => ({ index, kickFd: fd(vmm!.queueFds(index).kickFd), callFd: fd(vmm!.queueFds(index).callFd) })),
+        }));
 
-        // Hop 1: a child process restores from state0 and carries traffic.
-        const first = await startChild(join(dir, 'state0.json'));
-        child = first.proc;
-        expect(first.ready.activated).toBe(true);
-        expect(first.ready.ctrl.activePairs).toBe(PAIRS);
-        expect(first.ready.ctrl.promisc).toBe(false);
-        expect(first.ready.ctrl.unicast).toEqual([EXTRA]);
-        expect(first.ready.stats).toEqual(stats0); // counters continue from the saved device's
-        await guestToTap(nic, d, MAC, 21, 41);
-        await tapToGuest(nic, d, MAC, 16, 26);
-        await tapToGuest(nic, d, EXTRA, 26, 31);
-        // The MAC filter and RX mode survived: a frame to a MAC the guest did not ask for is dropped and counted.
-        nic.send(testFrame(STRANGER, OUTSIDE_MAC, 999, 80));
-        await tapToGuest(nic, d, MAC, 31, 32); // the marker arrives, the stranger's frame did not
-        const stats1 = (await child.stats()).stats;
-        expect(filtered(stats1)).toBe(filtered(stats0) + 1);
-        expect(stats1[1]!.packets).toBe(stats0[1]!.packets + 20);
-        expect(rxPackets(stats1)).toBe(rxPackets(stats0) + 16);
-        await child.save(join(dir, 'state1.json'));
-        child = undefined;
-        const saved1 = JSON.parse(readFileSync(join(dir, 'state1.json'), 'utf8')) as NetDeviceState;
-        // Ring indices continued from hop 0 to where the guest is now.
-        expect(positions(saved1)).toEqual(guestPositions(d));
-        expect(saved1.queues[1]!.nextAvail).toBe(saved0.queues[1]!.nextAvail + 20);
-        expect(saved1.ctrl).toEqual(saved0.ctrl);
+      // Hop 1: a child process restores from state0 and carries traffic.
+      const first = await startChild(join(dir, 'state0.json'));
+      child = first.proc;
+      expect(first.ready.activated).toBe(true);
+      expect(first.ready.ctrl.activePairs).toBe(PAIRS);
+      expect(first.ready.ctrl.promisc).toBe(false);
+      expect(first.ready.ctrl.unicast).toEqual([EXTRA]);
+      expect(first.ready.stats).toEqual(stats0); // counters continue from the saved device's
+      await guestToTap(nic, d, MAC, 21, 41);
+      await tapToGuest(nic, d, MAC, 16, 26);
+      await tapToGuest(nic, d, EXTRA, 26, 31);
+      // The MAC filter and RX mode survived: a frame to a MAC the guest did not ask for is dropped and counted.
+      nic.send(testFrame(STRANGER, OUTSIDE_MAC, 999, 80));
+      await tapToGuest(nic, d, MAC, 31, 32); // the marker arrives, the stranger's frame did not
+      const stats1 = (await child.stats()).stats;
+      expect(filtered(stats1)).toBe(filtered(stats0) + 1);
+      expect(stats1[1]!.packets).toBe(stats0[1]!.packets + 20);
+      expect(rxPackets(stats1)).toBe(rxPackets(stats0) + 16);
+      await child.save(join(dir, 'state1.json'));
+      child = undefined;
+      const saved1 = JSON.parse(readFileSync(join(dir, 'state1.json'), 'utf8')) as NetDeviceState;
+      // Ring indices continued from hop 0 to where the guest is now.
+      expect(positions(saved1)).toEqual(guestPositions(d));
+      expect(saved1.queues[1]!.nextAvail).toBe(saved0.queues[1]!.nextAvail + 20);
+      expect(saved1.ctrl).toEqual(saved0.ctrl);
 
-        // Hop 2: a NEW child restores from the first child's file, with the same memfd, eventfds and tap.
-        const second = await startChild(join(dir, 'state1.json'));
-        child = second.proc;
-        expect(second.ready.activated).toBe(true);
-        expect(second.ready.stats).toEqual(saved1.counters.queues);
-        await guestToTap(nic, d, MAC, 41, 61);
-        await tapToGuest(nic, d, MAC, 32, 42);
-        await tapToGuest(nic, d, EXTRA, 42, 47);
-        nic.send(testFrame(STRANGER, OUTSIDE_MAC, 998, 80));
-        await tapToGuest(nic, d, MAC, 47, 48);
-        expect(await d.ctrl({ kind: 'vlan-del', vid: 7 })).toBe(VIRTIO_NET_OK); // the control queue is served there too
-        const stats2 = (await child.stats()).stats;
-        expect(filtered(stats2)).toBe(filtered(stats1) + 1);
-        expect(stats2[1]!.packets).toBe(stats1[1]!.packets + 20);
-        expect(rxPackets(stats2)).toBe(rxPackets(stats1) + 16);
-        expect(stats2[4]!.packets).toBe(stats1[4]!.packets + 1);
-        await child.save(join(dir, 'state2.json'));
-        child = undefined;
-        const state2 = readFileSync(join(dir, 'state2.json'), 'utf8');
-        const saved2 = JSON.parse(state2) as NetDeviceState;
-        expect(saved2.queues[1]!.nextAvail).toBe(saved1.queues[1]!.nextAvail + 20);
-        expect(saved2.queues[4]!.nextAvail).toBe(saved1.queues[4]!.nextAvail + 1);
+      // Hop 2: a NEW child restores from the first child's file, with the same memfd, eventfds and tap.
+      const second = await startChild(join(dir, 'state1.json'));
+      child = second.proc;
+      expect(second.ready.activated).toBe(true);
+      expect(second.ready.stats).toEqual(saved1.counters.queues);
+      await guestToTap(nic, d, MAC, 41, 61);
+      await tapToGuest(nic, d, MAC, 32, 42);
+      await tapToGuest(nic, d, EXTRA, 42, 47);
+      nic.send(testFrame(STRANGER, OUTSIDE_MAC, 998, 80));
+      await tapToGuest(nic, d, MAC, 47, 48);
+      expect(await d.ctrl({ kind: 'vlan-del', vid: 7 })).toBe(VIRTIO_NET_OK); // the control queue is served there too
+      const stats2 = (await child.stats()).stats;
+      expect(filtered(stats2)).toBe(filtered(stats1) + 1);
+      expect(stats2[1]!.packets).toBe(stats1[1]!.packets + 20);
+      expect(rxPackets(stats2)).toBe(rxPackets(stats1) + 16);
+      expect(stats2[4]!.packets).toBe(stats1[4]!.packets + 1);
+      await child.save(join(dir, 'state2.json'));
+      child = undefined;
+      const state2 = readFileSync(join(dir, 'state2.json'), 'utf8');
+      const saved2 = JSON.parse(state2) as NetDeviceState;
+      expect(saved2.queues[1]!.nextAvail).toBe(saved1.queues[1]!.nextAvail + 20);
+      expect(saved2.queues[4]!.nextAvail).toBe(saved1.queues[4]!.nextAvail + 1);
 
-        // Back into this process: a device built on the same tap fds takes the second child's state.
-        back = VirtioNetTapDevice.open(config(tap.fds));
-        await vmm.restoreFrom(state2, back);
-        expect(back.ctrlState.unicast).toEqual([EXTRA]);
-        expect(back.ctrlState.promisc).toBe(false);
-        await guestToTap(nic, d, MAC, 61, 71);
-        await tapToGuest(nic, d, MAC, 48, 53);
-        expect(back.stats()[1]!.packets).toBe(stats2[1]!.packets + 10);
-        expect(rxPackets(back.stats())).toBe(rxPackets(stats2) + 5);
-      } finally {
-        await child?.kill();
-        await vmm?.close();
-        await back?.close();
-        await nic?.close();
-        tap.close();
-        rmSync(dir, { recursive: true, force: true });
-      }
-      expect(fdCount.fds()).toBe(fdsBefore);
-    },
-  );
+      // Back into this process: a device built on the same tap fds takes the second child's state.
+      back = VirtioNetTapDevice.open(config(tap.fds));
+      await vmm.restoreFrom(state2, back);
+      expect(back.ctrlState.unicast).toEqual([EXTRA]);
+      expect(back.ctrlState.promisc).toBe(false);
+      await guestToTap(nic, d, MAC, 61, 71);
+      await tapToGuest(nic, d, MAC, 48, 53);
+      expect(back.stats()[1]!.packets).toBe(stats2[1]!.packets + 10);
+      expect(rxPackets(back.stats())).toBe(rxPackets(stats2) + 5);
+    } finally {
+      await child?.kill();
+      await vmm?.close();
+      await back?.close();
+      await nic?.close();
+      tap.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(fdCount.fds()).toBe(fdsBefore);
+  });
 });
