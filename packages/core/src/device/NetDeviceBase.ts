@@ -712,5 +712,6 @@ function addStats(row: QueueStats, base: QueueStats | undefined): QueueStats {
     malformed: row.malformed + base.malformed,
     noBuffer: row.noBuffer + base.noBuffer,
     filtered: row.filtered + base.filtered,
+    ...(row.txWaits === undefined && base.txWaits === undefined ? {} : { txWaits: (row.txWaits ?? 0) + (base.txWaits ?? 0) }),
   };
 }

@@ -63,8 +63,11 @@ class StateDevice extends NetDeviceBase {
   protected override closeBackend(): Promise<void> {
     return Promise.resolve();
   }
+  /** A txWaits count to report on every data queue (undefined: the field is absent, as for a kernel data plane). */
+  txWaits: number | undefined;
   protected override queueStats(index: number): QueueStats {
-    return { index, packets: this.packets, bytes: 0, drops: 0, malformed: 0, noBuffer: 0, filtered: 0 };
+    const row = { index, packets: this.packets, bytes: 0, drops: 0, malformed: 0, noBuffer: 0, filtered: 0 };
+    return this.txWaits === undefined ? row : { ...row, txWaits: this.txWaits };
   }
 }
 
@@ -246,6 +249,23 @@ describe('NetDeviceState: restoreState', () => {
     expect(again.queues.at(-1)).toMatchObject({ index: 4, nextAvail: 1004, nextUsed: 994 });
     expect(again.ctrl).toEqual(written().ctrl);
     await dev.close();
+  });
+
+  it('txWaits continues where the saved device counted it (and stays absent where no side counts it)', async () => {
+    const saved = written();
+    const rows = saved.counters.queues.map((r) => (r.index === 1 ? { ...r, txWaits: 7 } : r));
+    const dev = new StateDevice();
+    dev.txWaits = 2;
+    await dev.restoreState({ ...saved, counters: { ...saved.counters, queues: rows } }, fds);
+    expect(dev.stats()[1]!.txWaits).toBe(7 + 2);
+    expect(dev.stats()[3]!.txWaits).toBe(2);
+    await dev.close();
+    const none = new StateDevice();
+    await none.restoreState(written(), fds);
+    expect('txWaits' in none.stats()[1]!).toBe(false);
+    await none.close();
+    const bad = { ...saved, counters: { ...saved.counters, queues: saved.counters.queues.map((r) => ({ ...r, txWaits: -1 })) } };
+    expect((await refusal(new StateDevice().restoreState(bad, fds))).message).toContain('state.counters.queues[0].txWaits');
   });
 
   it('without GUEST_ANNOUNCE negotiated no announce is raised; a saved link-down stays down', async () => {
