@@ -70,7 +70,7 @@ export class SwitchTap {
       tap = Tap.open({ name: uniqueName('vsw'), vnetHdr: true, multiQueue: true });
       ns.adopt(tap.name);
       ns.ip('link', 'set', tap.name, 'up');
-      return new SwitchTap(ns, tap, PacketSocket.open(tap.name, { netns: ns.name }));
+      return new SwitchTap(ns, tap, PacketSocket.open(tap.name, { netns: ns.name, receiveBuffer: 16 << 20 }));
     } catch (e) {
       tap?.close();
       ns.delete();
@@ -170,6 +170,14 @@ export class SteadyStream {
   /** True once a frame sent after mark `m` arrived somewhere. */
   seenSince(m: number): boolean {
     return this.#marks[m]?.firstSeen !== undefined;
+  }
+
+  /** The lowest sequence number not seen yet (frames still in a ring or in a peer), after a drain. */
+  oldestUnseen(): number {
+    this.drain();
+    let s = this.#next;
+    for (let q = this.#next - 1; q >= 1 && q >= this.#next - 4096; q--) if (!this.#seen.has(q)) s = q;
+    return s;
   }
 
   /** Takes what arrived at the guest and at the taps. */
