@@ -19,6 +19,7 @@ const ENTRY_KEYS = new Set([
   'indirectDesc',
   'ctrlVq',
   'fallback',
+  'liveFallback',
 ]);
 
 /** The outcome of validation: the NIC configs when there is no issue. */
@@ -77,6 +78,14 @@ export function validateVmConfig(raw: unknown, backends: BackendRegistry): VmCon
       if (entry.fallback === entry.backend) issues.push({ path: at('fallback'), message: `must differ from backend "${entry.backend}"` });
       else if (backends.provider(entry.fallback) === undefined) {
         issues.push({ path: at('fallback'), message: `unknown backend "${entry.fallback}"; known backends: ${quoteList(backends.names)}` });
+      }
+    }
+    if (entry.liveFallback !== undefined) {
+      if (entry.fallback === undefined) {
+        issues.push({ path: at('liveFallback'), message: 'needs "fallback" naming the backend to switch to (e.g. "virtio-net", with its section)' });
+      }
+      if (entry.backend !== 'vhost-user') {
+        issues.push({ path: at('liveFallback'), message: `watches a vhost-user backend's connection; this NIC's backend is "${entry.backend}"` });
       }
     }
     for (const key of Object.keys(entry)) {

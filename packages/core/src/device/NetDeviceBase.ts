@@ -482,7 +482,7 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
    * the features, control state, link and counters, and when the saved device was running starts
    * the data plane on the saved rings from where they stopped, with the VMM's memory map and
    * eventfds from `ctx`. With VIRTIO_NET_F_GUEST_ANNOUNCE acked it then asks the guest to announce
-   * itself. Rejects with a VnicError `state-refused` naming the field that differs, `invalid-state`
+   * itself (unless `ctx.announce` is false). Rejects with a VnicError `state-refused` naming the field that differs, `invalid-state`
    * when the device is closed or already in use; on any failure the device is left as built.
    */
   async restoreState(state: unknown, ctx?: RestoreContext): Promise<void> {
@@ -517,7 +517,7 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
         throw err;
       }
     }
-    this.announce();
+    if (ctx?.announce !== false) this.announce();
   }
 
   #snapshot(): NetDeviceState {

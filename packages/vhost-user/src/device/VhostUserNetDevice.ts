@@ -241,7 +241,9 @@ export class VhostUserNetDevice extends NetDeviceBase {
       let f = this.#frontend;
       if (f !== undefined && hasFeature(this.#handshake.features, VHOST_USER_F_PROTOCOL_FEATURES)) {
         try {
-          for (const q of ctx.queues) await f.setVringEnable(q.index, false);
+          // TX rings (odd) first: the backend stops taking the guest's frames before it stops
+          // delivering, so a frame it took in between is not dropped for want of an RX ring.
+          for (const q of [...ctx.queues].sort((x, y) => (y.index & 1) - (x.index & 1))) await f.setVringEnable(q.index, false);
         } catch (err) {
           this.#warnStop(err);
           f = undefined;
