@@ -108,6 +108,7 @@ export type { TokenBucketConfig } from './ratelimit/TokenBucketConfig.ts';
 export { RateLimiter } from './ratelimit/RateLimiter.ts';
 export type { RateLimitConfig } from './ratelimit/RateLimitConfig.ts';
 export type { NetRateLimit } from './ratelimit/NetRateLimit.ts';
+export { isRateLimited } from './ratelimit/isRateLimited.ts';
 export { netBackendModule } from './di/netBackendModule.ts';
 
 export * as virtio_mmio from './defs/virtio_mmio.ts';

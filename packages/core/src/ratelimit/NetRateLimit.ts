@@ -5,6 +5,6 @@ import type { RateLimitConfig } from './RateLimitConfig.ts';
  * guest, `tx` the frames the guest sends. An absent direction is not limited.
  */
 export interface NetRateLimit {
-  readonly rx?: RateLimitConfig;
-  readonly tx?: RateLimitConfig;
+  readonly rx?: RateLimitConfig | undefined;
+  readonly tx?: RateLimitConfig | undefined;
 }

@@ -11,5 +11,5 @@ export interface TokenBucketConfig {
   /** Milliseconds to refill the whole bucket from empty (integer, 0 = unlimited). */
   readonly refillTimeMs: number;
   /** Tokens granted once on top of the bucket (integer, default 0). */
-  readonly oneTimeBurst?: number;
+  readonly oneTimeBurst?: number | undefined;
 }
