@@ -1,8 +1,9 @@
-import { SplitQueue, type GuestMemory, type QueueContext, type QueueState } from '@vnic/core';
+import { type GuestMemory, type QueueContext, type QueueState } from '@vnic/core';
 import { EPOLLIN, EventFd, guestMemoryFromLayout, SysError } from '@vnic/sys';
 import type { IoWorkerData } from './IoWorkerData.ts';
 import type { IoWorkerMessage } from './IoWorkerMessage.ts';
 import type { LoopEpoll } from './LoopEpoll.ts';
+import { loopDeviceQueue } from './loopDeviceQueue.ts';
 import type { LoopQueue } from './LoopQueue.ts';
 import { EV_CTRL_KICK, EV_RX_KICK, EV_TAP, EV_TAP_WRITABLE, EV_TX_KICK } from './queuePairConstants.ts';
 import type { QueuePairHost } from './QueuePairHost.ts';
@@ -189,9 +190,7 @@ export class QueuePairLoop implements QueuePairHost {
   // ---- common -----------------------------------------------------------------------------------
 
   private queue(ctx: QueueContext): LoopQueue {
-    const { eventIdx, indirectDesc } = this.data;
-    const q = new SplitQueue({ size: ctx.size, descTable: ctx.descTable, availRing: ctx.availRing, usedRing: ctx.usedRing, eventIdx, indirectDesc });
-    if (ctx.state !== undefined) q.setState(ctx.state);
+    const q = loopDeviceQueue(ctx, this.data);
     const c = this.counters.read(ctx.index);
     // kick/call fds belong to the VMM: the wrappers are never closed.
     return {
@@ -217,7 +216,7 @@ export class QueuePairLoop implements QueuePairHost {
     const tx = this.tx;
     const ring: QueueState =
       rx !== undefined && a === rx.queue
-        ? { nextAvail: rx.pool.resumePoint(a.q), nextUsed: a.q.nextUsed }
+        ? rx.pool.resumePoint(a.q)
         : tx !== undefined && a === tx.queue
           ? tx.ringState()
           : a.q.getState();

@@ -1,10 +1,12 @@
 import {
   errorMessage,
+  featureBit,
   formatConfigIssues,
   hasFeature,
   NetDeviceBase,
   offeredQueuePairs,
   SerialQueue,
+  VIRTIO_F_RING_PACKED,
   VnicError,
   type ActivateContext,
   type NetRateLimit,
@@ -77,7 +79,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
   readonly ioThreads: IoThreadMode;
 
   private constructor(config: NetDeviceConfig, tap: Tap, tapOffloads: number, pool: IoThreadPool, ioThreads: IoThreadMode) {
-    super(config, tapBackendFeatures(tapOffloads));
+    super(config, tapBackendFeatures(tapOffloads) | featureBit(VIRTIO_F_RING_PACKED));
     this.tap = tap;
     this.tapName = tap.name;
     this.tapOffloads = tapOffloads;
