@@ -78,14 +78,25 @@ describe.skipIf(peer.skip)('virtio-net backend: rate limits measured through a r
     const payload = new Uint8Array(payloadBytes).fill(0x33);
     new DataView(payload.buffer).setUint32(0, seq);
     const udp = buildUdp({ srcPort: 40100, dstPort: PORT, payload }, GUEST_IP, TAP_IP);
-    return buildEthernet({ dst: tapMac, src: MAC, etherType: 0x0800, payload: buildIpv4({ src: GUEST_IP, dst: TAP_IP, protocol: 17, payload: udp, id: seq & 0xffff }) });
+    return buildEthernet({
+      dst: tapMac,
+      src: MAC,
+      etherType: 0x0800,
+      payload: buildIpv4({ src: GUEST_IP, dst: TAP_IP, protocol: 17, payload: udp, id: seq & 0xffff }),
+    });
   }
 
   /**
    * Streams datagrams for `ms`, the ring kept full (the device holds it back: send() refuses while
    * it is full); `at(t)` runs on the way (a run-time change). Returns how many were queued.
    */
-  async function streamTx(d: VirtioNetDriver, tapMac: Uint8Array, ms: number, payloadBytes: number, at?: { afterMs: number; run: () => void }): Promise<number> {
+  async function streamTx(
+    d: VirtioNetDriver,
+    tapMac: Uint8Array,
+    ms: number,
+    payloadBytes: number,
+    at?: { afterMs: number; run: () => void },
+  ): Promise<number> {
     const start = clock();
     let seq = 0;
     let done = at === undefined;
