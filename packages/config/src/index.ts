@@ -25,6 +25,8 @@ export { loadVmConfig } from './loadVmConfig.ts';
 export { netEntrySchema, offloadsSchema } from './netEntrySchema.ts';
 export type { NetEntry } from './netEntrySchema.ts';
 export { parseMac } from './parseMac.ts';
+export { rateLimitSchema } from './rateLimitSchema.ts';
+export { validateRateLimit } from './validateRateLimit.ts';
 export { TAP_MAX_MTU } from './TAP_MAX_MTU.ts';
 export { validateVmConfig } from './validateVmConfig.ts';
 export type { VmConfigValidation } from './validateVmConfig.ts';

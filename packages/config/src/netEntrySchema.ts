@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { isConfigObject } from './isConfigObject.ts';
+import { rateLimitSchema } from './rateLimitSchema.ts';
 import { TAP_MAX_MTU } from './TAP_MAX_MTU.ts';
 
 const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
@@ -87,6 +88,7 @@ const netEntryObject = v.looseObject({
   ctrlVq: v.optional(v.boolean('must be true or false'), true),
   fallback: v.optional(v.pipe(v.string('must be a string naming a backend'), v.minLength(1, 'must name a backend'))),
   liveFallback: v.optional(liveFallbackSchema()),
+  rateLimit: v.optional(rateLimitSchema),
 });
 
 /** The object check first (a non-object entry reads in our words), typed as the entry's input so a VMM's literal is checked. */

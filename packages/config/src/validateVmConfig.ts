@@ -1,4 +1,4 @@
-import type { ConfigIssue, NetDeviceConfig } from '@vnic/core';
+import { isRateLimited, type ConfigIssue, type NetDeviceConfig } from '@vnic/core';
 import * as v from 'valibot';
 import type { BackendRegistry } from './BackendRegistry.ts';
 import { formatPath } from './formatPath.ts';
@@ -20,6 +20,7 @@ const ENTRY_KEYS = new Set([
   'ctrlVq',
   'fallback',
   'liveFallback',
+  'rateLimit',
 ]);
 
 /** The outcome of validation: the NIC configs when there is no issue. */
@@ -98,6 +99,22 @@ export function validateVmConfig(raw: unknown, backends: BackendRegistry): VmCon
           : `unknown field; allowed: ${[...ENTRY_KEYS].join(', ')}, and a section named after the backend`,
       });
     }
+    if (isRateLimited(entry.rateLimit)) {
+      for (const [role, name] of [
+        ['backend', entry.backend],
+        ['fallback', entry.fallback],
+      ] as const) {
+        const p = name === undefined ? undefined : backends.provider(name);
+        if (p === undefined || p.rateLimit === true) continue;
+        issues.push({
+          path: at('rateLimit'),
+          message:
+            `the ${role} "${name}" cannot apply a rate limit: vnic is not on its data path (the frames go through ` +
+            `${p.dataPath ?? 'the backend itself'}), so vnic can neither hold TX frames back nor stop reading RX; ` +
+            'use the "virtio-net" backend (or `vnic serve`), or limit on the host side (tc on the tap, the backend\'s own limiter)',
+        });
+      }
+    }
     const sections: [string, NetDeviceProviderLike | undefined][] = [[entry.backend, provider]];
     if (entry.fallback !== undefined) sections.push([entry.fallback, backends.provider(entry.fallback)]);
     const record = entry as Record<string, unknown>;
@@ -126,6 +143,7 @@ export function validateVmConfig(raw: unknown, backends: BackendRegistry): VmCon
       eventIdx: entry.eventIdx,
       indirectDesc: entry.indirectDesc,
       ctrlVq: entry.ctrlVq,
+      ...(entry.rateLimit === undefined ? {} : { rateLimit: entry.rateLimit }),
       options: typeof section === 'object' && section !== null ? (section as Record<string, unknown>) : {},
     });
   });

@@ -113,6 +113,12 @@ export type { Logger, LogFields } from './logging/Logger.ts';
 export { silentLogger } from './logging/silentLogger.ts';
 export { stderrLogger } from './logging/stderrLogger.ts';
 export { SerialQueue } from './serial/SerialQueue.ts';
+export { TokenBucket } from './ratelimit/TokenBucket.ts';
+export type { TokenBucketConfig } from './ratelimit/TokenBucketConfig.ts';
+export { RateLimiter } from './ratelimit/RateLimiter.ts';
+export type { RateLimitConfig } from './ratelimit/RateLimitConfig.ts';
+export type { NetRateLimit } from './ratelimit/NetRateLimit.ts';
+export { isRateLimited } from './ratelimit/isRateLimited.ts';
 export { netBackendModule } from './di/netBackendModule.ts';
 
 export * as virtio_mmio from './defs/virtio_mmio.ts';

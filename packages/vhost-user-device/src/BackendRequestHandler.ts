@@ -113,7 +113,7 @@ export class BackendRequestHandler {
 
   /** Per-queue counters of this connection's data plane (index order: rx0, tx0, rx1, ...). */
   stats(): QueueStats[] {
-    return this.rings.map((_, index) => ({ index, ...this.counters.read(index) }));
+    return this.rings.map((_, index) => ({ index, ...this.counters.read(index), ...this.ctx.rateLimit.counters(index) }));
   }
 
   /**

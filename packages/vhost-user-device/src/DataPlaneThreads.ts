@@ -35,6 +35,7 @@ export class DataPlaneThreads {
       tap: ctx.tap,
       counters,
       netState,
+      rateLimit: ctx.rateLimit,
       handlers: {
         onCtrlKick: () => undefined, // the frontend serves the control queue
         onNeedsReset: (reason) => ctx.events.emit('warning', `${reason} (the ring stays stopped until the frontend sets it up again)`),

@@ -7,6 +7,7 @@ import type { IoWorkerRequest } from './IoWorkerRequest.ts';
 import type { LoopEpoll } from './LoopEpoll.ts';
 import { EV_CONTROL } from './queuePairConstants.ts';
 import { QueuePairLoop } from './QueuePairLoop.ts';
+import { rateClockMs } from './rateClockMs.ts';
 import type { ThreadBuffers } from './ThreadBuffers.ts';
 
 /** Event kinds per slot in an epoll tag: tag = slot * KINDS + kind (kind < KINDS). */
@@ -73,7 +74,7 @@ export class IoThreadLoop {
     try {
       while (this.live > 0) {
         const epoll = this.epoll!;
-        const events = epoll.wait(MAX_EVENTS, this.anyPending() ? 0 : -1);
+        const events = epoll.wait(MAX_EVENTS, this.anyPending() ? 0 : this.timeoutMs());
         let control = false;
         for (let i = 0; i < events.length; i++) {
           const tag = events[i]!.data;
@@ -115,6 +116,13 @@ export class IoThreadLoop {
     }
     for (let req = this.receive(); req !== undefined; req = this.receive()) this.handle(req);
     return false;
+  }
+
+  /** epoll_wait's timeout: -1, or until the earliest pair waiting for rate-limit tokens wants its turn. */
+  private timeoutMs(): number {
+    let at = Infinity;
+    for (const slot of this.slots) if (slot !== undefined) at = Math.min(at, slot.loop.wakeAt);
+    return at === Infinity ? -1 : Math.max(0, at - rateClockMs());
   }
 
   private anyPending(): boolean {

@@ -26,6 +26,8 @@ export interface IoWorkerData {
   readonly counters: SharedArrayBuffer;
   /** SharedNetState of the device (link, receive filter). */
   readonly netState: SharedArrayBuffer;
+  /** SharedRateLimit of the device (its RX and TX buckets), when it has one. */
+  readonly rateLimit?: SharedArrayBuffer;
   /** VIRTIO_F_EVENT_IDX acked. */
   readonly eventIdx: boolean;
   /** VIRTIO_F_INDIRECT_DESC acked. */

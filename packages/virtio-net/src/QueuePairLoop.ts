@@ -10,6 +10,8 @@ import type { QueuePairHost } from './QueuePairHost.ts';
 import { RxPath } from './RxPath.ts';
 import { SharedNetState } from './SharedNetState.ts';
 import { SharedQueueCounters } from './SharedQueueCounters.ts';
+import { SharedRateLimit } from './SharedRateLimit.ts';
+import { rateClockMs } from './rateClockMs.ts';
 import type { ThreadBuffers } from './ThreadBuffers.ts';
 import { TxPath } from './TxPath.ts';
 
@@ -31,6 +33,7 @@ export class QueuePairLoop implements QueuePairHost {
   readonly net: SharedNetState;
   readonly tapFd: number;
   readonly epoll: LoopEpoll;
+  readonly rateLimit: SharedRateLimit | undefined;
   tapDead = false;
   private readonly post: (msg: LoopMessage) => void;
   private readonly counters: SharedQueueCounters;
@@ -58,6 +61,7 @@ export class QueuePairLoop implements QueuePairHost {
     this.ctrlKick = data.ctrlKickFd === undefined ? undefined : EventFd.fromFd(data.ctrlKickFd);
     this.tapFd = data.tapFd;
     this.epoll = epoll;
+    this.rateLimit = data.rateLimit === undefined ? undefined : new SharedRateLimit(data.rateLimit);
     this.rx = data.rx === undefined ? undefined : new RxPath(this, this.queue(data.rx), buffers);
     const txQueue = data.tx === undefined ? undefined : this.queue(data.tx);
     try {
@@ -88,6 +92,13 @@ export class QueuePairLoop implements QueuePairHost {
   /** True when a direction ran out of its turn's budget: the thread comes back without sleeping. */
   get pending(): boolean {
     return this.rx?.rxPending === true || this.tx?.txPending === true;
+  }
+
+  /** When a direction waiting for rate-limit tokens wants a turn (rateClockMs), or Infinity. */
+  get wakeAt(): number {
+    const rx = this.rx?.rateGate;
+    const tx = this.tx?.rateGate;
+    return Math.min(rx?.throttled === true ? rx.wakeAt : Infinity, tx?.throttled === true ? tx.wakeAt : Infinity);
   }
 
   /** Checks the rings, then takes a first turn: buffers may already wait (a resumed ring). */
@@ -144,10 +155,11 @@ export class QueuePairLoop implements QueuePairHost {
       rx.queue.c.noBuffer++;
       this.publish(rx.queue);
     }
-    if (tx !== undefined && (txKick || tx.txPending)) tx.serviceTx();
+    const now = this.rateLimit === undefined ? 0 : rateClockMs();
+    if (tx !== undefined && (txKick || tx.txPending || tx.rateGate?.due(now) === true)) tx.serviceTx();
     if (rx !== undefined) {
       if (rxKick && rx.rxStalled) rx.resumeTapPolling();
-      if (rxKick || tapReady || rx.rxPending) rx.serviceRx();
+      if (rxKick || tapReady || rx.rxPending || rx.rateGate?.due(now) === true) rx.serviceRx();
     }
   }
 
@@ -253,6 +265,7 @@ export class QueuePairLoop implements QueuePairHost {
       const a = this.rx.queue;
       const q = a.q;
       if (!q.needsReset) {
+        this.rx.abandonDeferred();
         this.rx.pool.rewind(mem, q);
         if (q.needsNotification(mem)) a.call.write(1n);
       }

@@ -5,6 +5,7 @@ import { IoThreadPool } from './IoThreadPool.ts';
 import { ioWorkerFeatures } from './ioWorkerFeatures.ts';
 import type { SharedNetState } from './SharedNetState.ts';
 import type { SharedQueueCounters } from './SharedQueueCounters.ts';
+import type { SharedRateLimit } from './SharedRateLimit.ts';
 import { VirtioNetError } from './VirtioNetError.ts';
 
 /** What one NIC's queue-pair threads share: the tap, the counter and state blocks, the pool. */
@@ -15,6 +16,8 @@ export interface QueuePairThreadsOptions {
   readonly tap: { readonly name: string; readonly fds: readonly number[] };
   readonly counters: SharedQueueCounters;
   readonly netState: SharedNetState;
+  /** The NIC's rate limits, shared by all its pairs (absent: never limited). */
+  readonly rateLimit?: SharedRateLimit;
   /** Where the threads come from (default: IoThreadPool.shared). */
   readonly pool?: IoThreadPool;
   /** `shared` (default): the pairs share the pool's threads with other NICs; `dedicated`: a thread per pair. */
@@ -86,6 +89,7 @@ export class QueuePairThreads {
         ...(log === undefined ? {} : { dirtyLog: log }),
         counters: o.counters.buffer,
         netState: o.netState.buffer,
+        ...(o.rateLimit === undefined ? {} : { rateLimit: o.rateLimit.buffer }),
         ...ioWorkerFeatures(s.features),
       },
       o.handlers,

@@ -5,6 +5,7 @@ import type { LoopQueue } from './LoopQueue.ts';
 import { BUDGET, ETH_HLEN, EV_TAP, HDR, MAX_FRAME, RX_MAX_BUFFERS, USED_BATCH } from './queuePairConstants.ts';
 import type { QueuePairHost } from './QueuePairHost.ts';
 import { RxChainPool } from './RxChainPool.ts';
+import { RxRateGate } from './RxRateGate.ts';
 import type { SharedNetState } from './SharedNetState.ts';
 import type { ThreadBuffers } from './ThreadBuffers.ts';
 
@@ -53,6 +54,10 @@ export class RxPath {
   private smallRun = 0;
   private filter: NetCtrlState;
   private filterVersion: number;
+  /** The NIC's RX rate limit (undefined: the NIC has none to share). */
+  readonly rateGate: RxRateGate | undefined;
+  /** Bytes (header included) of a frame read into the held chains that waits for tokens (0: none). */
+  private deferred = 0;
 
   constructor(host: QueuePairHost, queue: LoopQueue, buffers: ThreadBuffers) {
     this.host = host;
@@ -69,6 +74,7 @@ export class RxPath {
     this.heads = new Uint16Array(USED_BATCH + queue.q.size);
     this.lens = new Uint32Array(USED_BATCH + queue.q.size);
     ({ state: this.filter, version: this.filterVersion } = this.net.readFilter());
+    this.rateGate = host.rateLimit === undefined ? undefined : new RxRateGate(host.rateLimit, queue.index);
   }
 
   serviceRx(): void {
@@ -87,6 +93,17 @@ export class RxPath {
     };
     let used = 0;
     let budget = BUDGET;
+    if (this.deferred > 0) {
+      // A frame waits for tokens in the held chains: it goes first, or RX goes on waiting.
+      const n = this.deferred;
+      if (!this.rateGate!.take(n - HDR)) return;
+      this.deferred = 0;
+      this.patchHeader(n);
+      used += pool.consume(n, heads, lens, used);
+      c.packets++;
+      c.bytes += n - HDR;
+      if (!this.host.tapDead) this.host.epoll.modify(this.tapFd, EPOLLIN, EV_TAP);
+    }
     while (budget > 0) {
       if (!this.net.linkUp) {
         // Link down: frames are taken off the tap and dropped, the guest's buffers stay untouched.
@@ -143,6 +160,12 @@ export class RxPath {
         c.filtered++; // consumed from the tap, never delivered: the chains stay held
         continue;
       }
+      if (this.rateGate !== undefined && !this.rateGate.take(n - HDR)) {
+        // Over the rate limit: the frame stays in the held chains and the tap is not read until tokens return.
+        this.deferred = n;
+        this.host.epoll.modify(this.tapFd, 0, EV_TAP);
+        break;
+      }
       this.patchHeader(n);
       used += pool.consume(n, heads, lens, used);
       c.packets++;
@@ -198,6 +221,13 @@ export class RxPath {
       b[0] = 0;
       pool.copyIn(mem, 0, b.subarray(0, 1));
     }
+  }
+
+  /** The queue stops with a frame waiting for tokens: the rewind gives its chains back, the frame is a drop. */
+  abandonDeferred(): void {
+    if (this.deferred === 0) return;
+    this.deferred = 0;
+    this.queue.c.drops++;
   }
 
   private readTap(buf: Uint8Array, queueIndex: number): number {

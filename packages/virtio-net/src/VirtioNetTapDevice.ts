@@ -10,6 +10,7 @@ import {
   VnicError,
   type ActivateContext,
   type DirtyLog,
+  type NetRateLimit,
   type NetDeviceConfig,
   type QueueContext,
   type QueueHost,
@@ -23,6 +24,8 @@ import { IoThreadPool } from './IoThreadPool.ts';
 import { QueuePairThreads } from './QueuePairThreads.ts';
 import { SharedNetState } from './SharedNetState.ts';
 import { SharedQueueCounters } from './SharedQueueCounters.ts';
+import { SharedRateLimit } from './SharedRateLimit.ts';
+import { rateClockMs } from './rateClockMs.ts';
 import { validateVirtioNetOptions } from './validateVirtioNetOptions.ts';
 import { VirtioNetError } from './VirtioNetError.ts';
 import type { VirtioNetOptions } from './VirtioNetOptions.ts';
@@ -68,6 +71,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
   private readonly tap: Tap;
   private readonly counters: SharedQueueCounters;
   private readonly netState = new SharedNetState();
+  private readonly rateLimit: SharedRateLimit;
   private active: Activation | undefined;
   private ctrlWatch: CtrlWatch | undefined;
   private tapQueueOn: boolean[];
@@ -81,6 +85,8 @@ export class VirtioNetTapDevice extends NetDeviceBase {
     this.tapName = tap.name;
     this.tapOffloads = tapOffloads;
     this.counters = new SharedQueueCounters(this.numQueues);
+    this.rateLimit = new SharedRateLimit(this.numQueues);
+    this.setRateLimit(config.rateLimit);
     this.tapQueueOn = tap.fds.map(() => true);
     this.pool = pool;
     this.ioThreads = ioThreads;
@@ -119,7 +125,18 @@ export class VirtioNetTapDevice extends NetDeviceBase {
 
   /** Data-queue counters, read from the IO threads' shared counters without any message. */
   protected override queueStats(index: number): QueueStats {
-    return { index, ...this.counters.read(index) };
+    return { index, ...this.counters.read(index), ...this.rateLimit.counters(index) };
+  }
+
+  /**
+   * Sets the NIC's rate limits (RX and TX, each a bytes and a frames bucket, shared by all its
+   * queue pairs) at run time, without a reset: the buckets keep the tokens they earned (clipped to
+   * the new sizes) and take the new rates at once; a throttled direction looks at them again
+   * within RATE_WAIT_MAX_MS (50 ms). `undefined` (or an absent direction) removes the limit.
+   * Throws a VnicError `invalid-argument` for a bad bucket, changing nothing.
+   */
+  setRateLimit(limit: NetRateLimit | undefined): void {
+    this.rateLimit.set(limit, rateClockMs());
   }
 
   /** Guest memory and call signals as usual; the kick is watched by the pair-0 IO thread, which posts `ctrl-kick`. */
@@ -166,6 +183,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
       tap: { name: this.tapName, fds: this.tap.fds },
       counters: this.counters,
       netState: this.netState,
+      rateLimit: this.rateLimit,
       pool: this.pool,
       mode: this.ioThreads,
       handlers: {

@@ -24,4 +24,8 @@ export { ioWorkerFeatures } from './ioWorkerFeatures.ts';
 export { SharedQueueCounters } from './SharedQueueCounters.ts';
 export type { QueueCounters } from './QueueCounters.ts';
 export { SharedNetState } from './SharedNetState.ts';
+export { SharedRateLimit } from './SharedRateLimit.ts';
+export type { RateLimitCounters, RateDirection } from './SharedRateLimit.ts';
+export { rateClockMs } from './rateClockMs.ts';
+export { RATE_WAIT_MAX_MS } from './RATE_WAIT_MAX_MS.ts';
 export { TX_ENGINE_ENV } from './TX_ENGINE_ENV.ts';

@@ -4,6 +4,7 @@ import type { ActivateContext } from './ActivateContext.ts';
 import type { DeviceEvents } from './DeviceEvents.ts';
 import type { NetDeviceState } from './state/NetDeviceState.ts';
 import type { RestoreContext } from './state/RestoreContext.ts';
+import type { NetRateLimit } from '../ratelimit/NetRateLimit.ts';
 import type { QueueStats } from './QueueStats.ts';
 import type { TypedEmitter } from './TypedEmitter.ts';
 
@@ -56,6 +57,11 @@ export interface VirtioNetDevice {
   announce(): void;
   /** Per-queue counters, index order. */
   stats(): QueueStats[];
+  /**
+   * Changes the NIC's rate limits at run time, without a reset (backends with vnic on the data
+   * path: the in-process virtio-net backend and `vnic serve`). Absent on the others.
+   */
+  setRateLimit?(limit: NetRateLimit | undefined): void;
   /** True while quiesce()/saveState() holds a running data plane stopped. */
   readonly quiesced: boolean;
   /** Stops the data plane at a consistent point without a guest-visible reset. */
