@@ -26,6 +26,8 @@ export interface IoWorkerData {
   readonly counters: SharedArrayBuffer;
   /** SharedNetState of the device (link, receive filter). */
   readonly netState: SharedArrayBuffer;
+  /** SharedCoalescing of the device (absent: every used buffer notified at once). */
+  readonly coalescing?: SharedArrayBuffer;
   /** VIRTIO_F_EVENT_IDX acked. */
   readonly eventIdx: boolean;
   /** VIRTIO_F_INDIRECT_DESC acked. */

@@ -3,6 +3,7 @@ import { IoThread, type IoThreadHandlers, type IoThreadStates } from './IoThread
 import type { IoThreadMode } from './IoThreadMode.ts';
 import { IoThreadPool } from './IoThreadPool.ts';
 import { ioWorkerFeatures } from './ioWorkerFeatures.ts';
+import type { SharedCoalescing } from './SharedCoalescing.ts';
 import type { SharedNetState } from './SharedNetState.ts';
 import type { SharedQueueCounters } from './SharedQueueCounters.ts';
 import { VirtioNetError } from './VirtioNetError.ts';
@@ -15,6 +16,8 @@ export interface QueuePairThreadsOptions {
   readonly tap: { readonly name: string; readonly fds: readonly number[] };
   readonly counters: SharedQueueCounters;
   readonly netState: SharedNetState;
+  /** Per-queue notification coalescing (absent: off). */
+  readonly coalescing?: SharedCoalescing;
   /** Where the threads come from (default: IoThreadPool.shared). */
   readonly pool?: IoThreadPool;
   /** `shared` (default): the pairs share the pool's threads with other NICs; `dedicated`: a thread per pair. */
@@ -83,6 +86,7 @@ export class QueuePairThreads {
         ...(s.ctrlKickFd === undefined ? {} : { ctrlKickFd: s.ctrlKickFd }),
         counters: o.counters.buffer,
         netState: o.netState.buffer,
+        ...(o.coalescing === undefined ? {} : { coalescing: o.coalescing.buffer }),
         ...ioWorkerFeatures(s.features),
       },
       o.handlers,

@@ -1,7 +1,9 @@
 import {
+  coalescingFor,
   errorMessage,
   formatConfigIssues,
   hasFeature,
+  NOTF_COAL_FEATURES,
   NetDeviceBase,
   offeredQueuePairs,
   SerialQueue,
@@ -18,6 +20,7 @@ import { EventFd, guestMemoryFromLayout, openNetTap, SysError, tapBackendFeature
 import type { IoThreadMode } from './IoThreadMode.ts';
 import { IoThreadPool } from './IoThreadPool.ts';
 import { QueuePairThreads } from './QueuePairThreads.ts';
+import { SharedCoalescing } from './SharedCoalescing.ts';
 import { SharedNetState } from './SharedNetState.ts';
 import { SharedQueueCounters } from './SharedQueueCounters.ts';
 import { validateVirtioNetOptions } from './validateVirtioNetOptions.ts';
@@ -65,6 +68,8 @@ export class VirtioNetTapDevice extends NetDeviceBase {
   private readonly tap: Tap;
   private readonly counters: SharedQueueCounters;
   private readonly netState = new SharedNetState();
+  /** What each data queue's IO thread coalesces with (the VMM's settings over the guest's). */
+  private readonly sharedCoal: SharedCoalescing;
   private active: Activation | undefined;
   private ctrlWatch: CtrlWatch | undefined;
   private tapQueueOn: boolean[];
@@ -73,7 +78,9 @@ export class VirtioNetTapDevice extends NetDeviceBase {
   readonly ioThreads: IoThreadMode;
 
   private constructor(config: NetDeviceConfig, tap: Tap, tapOffloads: number, pool: IoThreadPool, ioThreads: IoThreadMode) {
-    super(config, tapBackendFeatures(tapOffloads));
+    super(config, tapBackendFeatures(tapOffloads) | NOTF_COAL_FEATURES);
+    this.sharedCoal = new SharedCoalescing(2 * this.queuePairs);
+    this.publishCoalescing();
     this.tap = tap;
     this.tapName = tap.name;
     this.tapOffloads = tapOffloads;
@@ -156,6 +163,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
     for (let k = 1; k < this.tap.fds.length; k++) this.setTapQueue(k, false);
     this.netState.linkUp = this.linkUp;
     this.netState.writeFilter(this.ctrlState);
+    this.publishCoalescing();
     for (let i = 0; i < this.counters.count; i++) this.counters.clearRing(i);
 
     const threads = new QueuePairThreads({
@@ -163,6 +171,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
       tap: { name: this.tapName, fds: this.tap.fds },
       counters: this.counters,
       netState: this.netState,
+      coalescing: this.sharedCoal,
       pool: this.pool,
       mode: this.ioThreads,
       handlers: {
@@ -228,6 +237,18 @@ export class VirtioNetTapDevice extends NetDeviceBase {
   protected override onMacChanged(): boolean {
     this.netState.writeFilter(this.ctrlState);
     return true;
+  }
+
+  protected override onCoalescingChanged(): boolean {
+    this.publishCoalescing();
+    return true;
+  }
+
+  /** Publishes every data queue's parameters to the IO threads (read on their next notification or timer). */
+  private publishCoalescing(): void {
+    const guest = this.ctrlState.notfCoal;
+    const vmm = this.coalescing;
+    this.sharedCoal.publish((vqn) => coalescingFor(guest, vmm, vqn));
   }
 
   // ---- internals --------------------------------------------------------------------------------

@@ -24,4 +24,5 @@ export { ioWorkerFeatures } from './ioWorkerFeatures.ts';
 export { SharedQueueCounters } from './SharedQueueCounters.ts';
 export type { QueueCounters } from './QueueCounters.ts';
 export { SharedNetState } from './SharedNetState.ts';
+export { SharedCoalescing } from './SharedCoalescing.ts';
 export { TX_ENGINE_ENV } from './TX_ENGINE_ENV.ts';

@@ -1,3 +1,4 @@
+import type { NetCoalescing } from './NetCoalescing.ts';
 import type { NetOffloads } from './NetOffloads.ts';
 
 /** One validated `net[]` entry of a VM config: what a backend provider builds a device from. */
@@ -24,6 +25,8 @@ export interface NetDeviceConfig {
   readonly indirectDesc: boolean;
   /** Offer the control queue (VIRTIO_NET_F_CTRL_VQ and the CTRL_* features). */
   readonly ctrlVq: boolean;
+  /** The VMM's notification coalescing (backends whose data plane is vnic's only). */
+  readonly coalescing?: NetCoalescing;
   /** The backend-specific section (`entry[backend]` in the JSON), validated by the provider. */
   readonly options: Readonly<Record<string, unknown>>;
 }
