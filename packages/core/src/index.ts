@@ -64,12 +64,14 @@ export { DescriptorChain } from './queue/DescriptorChain.ts';
 export type { QueueState } from './queue/QueueState.ts';
 export { SplitQueue } from './queue/SplitQueue.ts';
 export { splitQueueFor } from './queue/splitQueueFor.ts';
+export { deviceQueueFor } from './queue/deviceQueueFor.ts';
 export type { SplitQueueConfig } from './queue/SplitQueueConfig.ts';
 export type { DeviceQueue } from './queue/DeviceQueue.ts';
 export { PackedQueue } from './queue/PackedQueue.ts';
 export type { PackedQueueConfig } from './queue/PackedQueueConfig.ts';
 export { packedQueueFor } from './queue/packedQueueFor.ts';
 export { packedVringBase } from './queue/packedVringBase.ts';
+export { packedWraps } from './queue/packedWraps.ts';
 
 export type { ActivateContext } from './device/ActivateContext.ts';
 export type { ConfigIssue } from './device/ConfigIssue.ts';

@@ -32,6 +32,10 @@ export interface IoWorkerData {
   readonly eventIdx: boolean;
   /** VIRTIO_F_INDIRECT_DESC acked. */
   readonly indirectDesc: boolean;
+  /** VIRTIO_F_RING_PACKED acked: the rings are packed (PackedQueue), else split. */
+  readonly ringPacked: boolean;
+  /** VIRTIO_F_IN_ORDER acked (packed rings: used descriptors batched, §2.8.8). */
+  readonly inOrder: boolean;
   /** VIRTIO_NET_F_MRG_RXBUF acked. */
   readonly mrgRxbuf: boolean;
   /** VIRTIO_NET_F_GUEST_CSUM acked (otherwise the header flags of received frames are cleared). */

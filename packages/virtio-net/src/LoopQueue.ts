@@ -1,4 +1,4 @@
-import type { SplitQueue } from '@vnic/core';
+import type { DeviceQueue } from '@vnic/core';
 import type { EventFd } from '@vnic/sys';
 import type { QueueCounters } from './QueueCounters.ts';
 import type { QueueNotifier } from './QueueNotifier.ts';
@@ -6,7 +6,7 @@ import type { QueueNotifier } from './QueueNotifier.ts';
 /** One queue of a QueuePairLoop: its ring, its kick and call eventfds and its counters. */
 export interface LoopQueue {
   readonly index: number;
-  readonly q: SplitQueue;
+  readonly q: DeviceQueue;
   readonly kick: EventFd;
   readonly call: EventFd;
   readonly c: QueueCounters;

@@ -1,6 +1,7 @@
-import { NotifyCoalescer, type GuestMemory, type SplitQueue } from '@vnic/core';
+import { NotifyCoalescer, type DeviceQueue, type GuestMemory } from '@vnic/core';
 import { EPOLLIN, TimerFd, type EventFd } from '@vnic/sys';
 import type { LoopEpoll } from './LoopEpoll.ts';
+import type { QueueCounters } from './QueueCounters.ts';
 import type { SharedCoalescing } from './SharedCoalescing.ts';
 
 /** The IO thread's clock for coalescing deadlines, in microseconds (monotonic). */
@@ -10,7 +11,8 @@ const nowUs = (): number => performance.now() * 1000;
  * The used-buffer notifications of one data queue of an IO thread (the call eventfd writes),
  * with VIRTIO_NET_F_NOTF_COAL honoured: TxPath and RxPath call `notify` where they would signal;
  * with coalescing off (the default) that is the plain EVENT_IDX-aware check, otherwise a
- * NotifyCoalescer counts the used entries published since the last notification and the guest is
+ * NotifyCoalescer counts the frames (the queue's `packets` counter: split or packed ring alike)
+ * completed since the last notification and the guest is
  * signalled once `max_packets` of them are out or `max_usecs` have passed since the first, the
  * latter by a one-shot timerfd in the thread's epoll (kind `timerKind`), so a frame never waits
  * for the next one. The parameters come from the device's SharedCoalescing, looked at (one
@@ -20,7 +22,8 @@ const nowUs = (): number => performance.now() * 1000;
 export class QueueNotifier {
   private readonly coal = new NotifyCoalescer();
   private readonly vqn: number;
-  private readonly q: SplitQueue;
+  private readonly q: DeviceQueue;
+  private readonly c: QueueCounters;
   private readonly call: EventFd;
   private readonly shared: SharedCoalescing | undefined;
   private readonly epoll: LoopEpoll;
@@ -28,16 +31,17 @@ export class QueueNotifier {
   private timer: TimerFd | undefined;
   private armedFor: number | undefined;
   private version = -1;
-  private lastUsed: number;
+  private lastPackets: number;
 
-  constructor(vqn: number, q: SplitQueue, call: EventFd, shared: SharedCoalescing | undefined, epoll: LoopEpoll, timerKind: number) {
+  constructor(vqn: number, q: DeviceQueue, c: QueueCounters, call: EventFd, shared: SharedCoalescing | undefined, epoll: LoopEpoll, timerKind: number) {
     this.vqn = vqn;
     this.q = q;
+    this.c = c;
     this.call = call;
     this.shared = shared;
     this.epoll = epoll;
     this.timerKind = timerKind;
-    this.lastUsed = q.nextUsed;
+    this.lastPackets = c.packets;
   }
 
   /** Used entries to publish per step: at most `max_packets` while coalescing (no step outgrows it), else `batch`. */
@@ -49,9 +53,9 @@ export class QueueNotifier {
   /** Used entries were (maybe) published: signal the guest now, or hold the notification back. */
   notify(mem: GuestMemory): void {
     this.refresh(mem);
-    const used = this.q.nextUsed;
-    const n = (used - this.lastUsed) & 0xffff;
-    this.lastUsed = used;
+    const packets = this.c.packets;
+    const n = packets - this.lastPackets;
+    this.lastPackets = packets;
     if (this.coal.off) {
       if (this.q.needsNotification(mem)) this.call.write(1n);
       return;

@@ -1,8 +1,9 @@
-import { SplitQueue, type GuestMemory, type QueueContext, type QueueState } from '@vnic/core';
+import { type GuestMemory, type QueueContext, type QueueState } from '@vnic/core';
 import { EPOLLIN, EventFd, guestMemoryFromLayout, SysError } from '@vnic/sys';
 import type { IoWorkerData } from './IoWorkerData.ts';
 import type { IoWorkerMessage } from './IoWorkerMessage.ts';
 import type { LoopEpoll } from './LoopEpoll.ts';
+import { loopDeviceQueue } from './loopDeviceQueue.ts';
 import type { LoopQueue } from './LoopQueue.ts';
 import { EV_CTRL_KICK, EV_RX_COAL_TIMER, EV_RX_KICK, EV_TAP, EV_TAP_WRITABLE, EV_TX_COAL_TIMER, EV_TX_KICK } from './queuePairConstants.ts';
 import { QueueNotifier } from './QueueNotifier.ts';
@@ -189,9 +190,7 @@ export class QueuePairLoop implements QueuePairHost {
   // ---- common -----------------------------------------------------------------------------------
 
   private queue(ctx: QueueContext): LoopQueue {
-    const { eventIdx, indirectDesc } = this.data;
-    const q = new SplitQueue({ size: ctx.size, descTable: ctx.descTable, availRing: ctx.availRing, usedRing: ctx.usedRing, eventIdx, indirectDesc });
-    if (ctx.state !== undefined) q.setState(ctx.state);
+    const q = loopDeviceQueue(ctx, this.data);
     const c = this.counters.read(ctx.index);
     // kick/call fds belong to the VMM: the wrappers are never closed.
     const call = EventFd.fromFd(ctx.callFd);
@@ -202,7 +201,7 @@ export class QueuePairLoop implements QueuePairHost {
       kick: EventFd.fromFd(ctx.kickFd),
       call,
       c,
-      notifier: new QueueNotifier(ctx.index, q, call, this.coalescing, this.epoll, timerKind),
+      notifier: new QueueNotifier(ctx.index, q, c, call, this.coalescing, this.epoll, timerKind),
       malformedBase: c.malformed,
       unusable: 0,
       reported: false,
@@ -219,11 +218,7 @@ export class QueuePairLoop implements QueuePairHost {
     const rx = this.rx;
     const tx = this.tx;
     const ring: QueueState =
-      rx !== undefined && a === rx.queue
-        ? { nextAvail: rx.pool.resumePoint(a.q), nextUsed: a.q.nextUsed }
-        : tx !== undefined && a === tx.queue
-          ? tx.ringState()
-          : a.q.getState();
+      rx !== undefined && a === rx.queue ? rx.pool.resumePoint(a.q) : tx !== undefined && a === tx.queue ? tx.ringState() : a.q.getState();
     this.counters.publish(a.index, a.c, ring);
   }
 

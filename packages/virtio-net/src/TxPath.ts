@@ -109,7 +109,7 @@ export class TxPath {
   /** The ring position to resume from: as if the held chains were given back (see rewind). */
   ringState(): QueueState {
     const q = this.queue.q;
-    return { nextAvail: (q.nextAvail - trailingPops(q.nextAvail, this.chains.availPos, 0, this.chains.length)) & 0xffff, nextUsed: q.nextUsed };
+    return q.rewoundState(trailingPops(q.popSeq, this.chains.availPos, 0, this.chains.length));
   }
 
   /**
@@ -123,12 +123,12 @@ export class TxPath {
     const q = a.q;
     const held = this.chains;
     const count = held.length;
-    const back = trailingPops(q.nextAvail, held.availPos, 0, count);
+    const back = trailingPops(q.popSeq, held.availPos, 0, count);
     for (let i = 0; i < count - back; i++) {
       q.addUsed(this.mem, held.head[i]!, 0);
       a.c.drops++;
     }
-    q.nextAvail = (q.nextAvail - back) & 0xffff;
+    q.unpop(back);
     held.clear();
   }
 

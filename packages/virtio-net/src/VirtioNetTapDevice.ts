@@ -1,12 +1,14 @@
 import {
   coalescingFor,
   errorMessage,
+  featureBit,
   formatConfigIssues,
   hasFeature,
   NOTF_COAL_FEATURES,
   NetDeviceBase,
   offeredQueuePairs,
   SerialQueue,
+  VIRTIO_F_RING_PACKED,
   VnicError,
   type ActivateContext,
   type NetDeviceConfig,
@@ -78,7 +80,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
   readonly ioThreads: IoThreadMode;
 
   private constructor(config: NetDeviceConfig, tap: Tap, tapOffloads: number, pool: IoThreadPool, ioThreads: IoThreadMode) {
-    super(config, tapBackendFeatures(tapOffloads) | NOTF_COAL_FEATURES);
+    super(config, tapBackendFeatures(tapOffloads) | featureBit(VIRTIO_F_RING_PACKED) | NOTF_COAL_FEATURES);
     this.sharedCoal = new SharedCoalescing(2 * this.queuePairs);
     this.publishCoalescing();
     this.tap = tap;

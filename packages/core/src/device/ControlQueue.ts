@@ -1,7 +1,7 @@
 import type { GuestMemory } from '../memory/GuestMemory.ts';
 import type { NetCtrlHandler } from '../net/NetCtrlHandler.ts';
-import type { SplitQueue } from '../queue/SplitQueue.ts';
-import { splitQueueFor } from '../queue/splitQueueFor.ts';
+import type { DeviceQueue } from '../queue/DeviceQueue.ts';
+import { deviceQueueFor } from '../queue/deviceQueueFor.ts';
 import type { QueueState } from '../queue/QueueState.ts';
 import type { QueueContext } from './QueueContext.ts';
 import type { QueueHost } from './QueueHost.ts';
@@ -33,7 +33,7 @@ export interface ControlQueueOptions {
 export class ControlQueue {
   /** Queue index (2N, N = the queue pairs negotiated). */
   readonly index: number;
-  readonly #q: SplitQueue;
+  readonly #q: DeviceQueue;
   readonly #o: ControlQueueOptions;
   readonly #callFd: number;
   #unwatch: (() => void) | undefined;
@@ -45,7 +45,7 @@ export class ControlQueue {
     this.index = qc.index;
     this.#o = options;
     this.#callFd = qc.callFd;
-    this.#q = splitQueueFor(qc, options.features, options.mem);
+    this.#q = deviceQueueFor(qc, options.features, options.mem);
     this.#unwatch = options.host.watchKick(qc.kickFd, () => this.#service());
   }
 

@@ -7,7 +7,8 @@ import { NetCtrlHandler } from '../net/NetCtrlHandler.ts';
 import type { NetCtrlState } from '../net/NetCtrlState.ts';
 import { VIRTIO_NET_CONFIG_SIZE } from '../net/VirtioNetConfig.ts';
 import type { QueueState } from '../queue/QueueState.ts';
-import type { SplitQueue } from '../queue/SplitQueue.ts';
+import type { DeviceQueue } from '../queue/DeviceQueue.ts';
+import { packedWraps } from '../queue/packedWraps.ts';
 import type { ActivateContext } from './ActivateContext.ts';
 import { ControlQueue } from './ControlQueue.ts';
 import type { DeviceEvents } from './DeviceEvents.ts';
@@ -401,7 +402,7 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
    * the guest must be notified. The core's ControlQueue calls this for every backend; it is public
    * for transports and tests that drive a ring themselves.
    */
-  processControlQueue(mem: GuestMemory, queue: SplitQueue): boolean {
+  processControlQueue(mem: GuestMemory, queue: DeviceQueue): boolean {
     return this.#ctrl.process(mem, queue);
   }
 
@@ -528,6 +529,7 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
         usedRing: q.usedRing,
         nextAvail: states[i]?.nextAvail ?? 0,
         nextUsed: states[i]?.nextUsed ?? 0,
+        ...packedWraps(states[i]),
       })),
       counters: { queues: this.stats(), ctrl: this.#ctrl.counters },
     };
@@ -574,7 +576,7 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
         usedRing: q.usedRing,
         kickFd: f.kickFd,
         callFd: f.callFd,
-        state: { nextAvail: q.nextAvail, nextUsed: q.nextUsed },
+        state: { nextAvail: q.nextAvail, nextUsed: q.nextUsed, ...packedWraps(q) },
       };
     });
     return { features: p.acked, memory: ctx.memory, queues };

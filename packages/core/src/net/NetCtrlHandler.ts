@@ -14,7 +14,7 @@ import {
 } from '../defs/virtio_net.ts';
 import type { NetCtrlCounters } from '../device/NetCtrlCounters.ts';
 import type { GuestMemory } from '../memory/GuestMemory.ts';
-import type { SplitQueue } from '../queue/SplitQueue.ts';
+import type { DeviceQueue } from '../queue/DeviceQueue.ts';
 import { decodeNetCtrlCommand } from './decodeNetCtrlCommand.ts';
 import { guestOffloadFeatures } from './guestOffloadFeatures.ts';
 import { initialNetCtrlState } from './initialNetCtrlState.ts';
@@ -121,7 +121,7 @@ export class NetCtrlHandler {
    * length 1. A chain without a writable byte is returned with used length 0 and counted
    * malformed. Returns whether the guest must be notified.
    */
-  process(mem: GuestMemory, queue: SplitQueue): boolean {
+  process(mem: GuestMemory, queue: DeviceQueue): boolean {
     for (let chain = queue.pop(mem); chain !== undefined; chain = queue.pop(mem)) {
       this.#counters.commands++;
       if (chain.writableLength < 1) {

@@ -122,6 +122,24 @@ export class SplitQueue {
     this.signalledUsed = this.nextUsed;
   }
 
+  /** Chains taken off the avail ring so far (malformed ones too), a free-running u16: nextAvail. */
+  get popSeq(): number {
+    return this.nextAvail;
+  }
+
+  /**
+   * Gives the last `count` chains popped back to the ring (moves nextAvail back over them): they
+   * must be the chains popped last, one after the other, none returned yet.
+   */
+  unpop(count: number): void {
+    this.nextAvail = (this.nextAvail - count) & 0xffff;
+  }
+
+  /** The state `getState()` would return after `unpop(count)`, without giving anything back. */
+  rewoundState(count: number): QueueState {
+    return { nextAvail: (this.nextAvail - count) & 0xffff, nextUsed: this.nextUsed };
+  }
+
   /** The driver's avail->idx, or undefined when the ring is outside memory (queue then broken). */
   availIdx(mem: GuestMemory): number | undefined {
     return this.loadU16(mem, this.availRing + 2);

@@ -235,7 +235,7 @@ export class VhostUserNetDevice extends NetDeviceBase {
           f = undefined;
         }
       }
-      const states = await stopVhostVrings(f, mem, ctx.queues, (_q, err) => this.#warnStop(err));
+      const states = await stopVhostVrings(f, mem, ctx.queues, (_q, err) => this.#warnStop(err), ctx.features);
       if (f !== undefined && this.#hasStatus()) await f.setStatus(0).catch((err: unknown) => this.#warnStop(err));
       return states;
     });

@@ -175,6 +175,32 @@ describe('NetDeviceState: saveState', () => {
     await dev.close();
   });
 
+  it('carries the wrap counters of packed rings with their positions, through JSON and back into a new device activation', async () => {
+    const dev = await running();
+    dev.stopAt
+      .set(0, { nextAvail: 5, nextUsed: 3, availWrap: false, usedWrap: true })
+      .set(2, { nextAvail: 127, nextUsed: 0, availWrap: true, usedWrap: false });
+    const json = JSON.parse(JSON.stringify(await dev.saveState())) as NetDeviceState;
+    expect(json.queues.slice(0, 3).map((q) => [q.nextAvail, q.nextUsed, q.availWrap, q.usedWrap])).toEqual([
+      [5, 3, false, true],
+      [0, 0, undefined, undefined], // a split state stays without wrap counters
+      [127, 0, true, false],
+    ]);
+    await dev.close();
+    const next = new StateDevice();
+    await next.restoreState({ ...json, queues: json.queues.map((q) => ({ ...q, size: 128 })) }, fds);
+    expect(next.starts[0]!.queues.slice(0, 3).map((q) => q.state)).toEqual([
+      { nextAvail: 5, nextUsed: 3, availWrap: false, usedWrap: true },
+      { nextAvail: 0, nextUsed: 0 },
+      { nextAvail: 127, nextUsed: 0, availWrap: true, usedWrap: false },
+    ]);
+    const bad = await refusal(
+      new StateDevice().restoreState({ ...json, queues: [{ ...json.queues[0]!, availWrap: 1 as unknown as boolean }, ...json.queues.slice(1)] }, fds),
+    );
+    expect(bad.message).toContain('state.queues[0].availWrap');
+    await next.close();
+  });
+
   it('a device the driver never started saves as not activated, without rings', async () => {
     const dev = new StateDevice();
     const s = await dev.saveState();

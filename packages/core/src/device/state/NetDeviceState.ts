@@ -95,4 +95,8 @@ export interface NetQueueSnapshot {
   readonly nextAvail: number;
   /** `used_idx`. */
   readonly nextUsed: number;
+  /** Packed rings only: the Driver Ring Wrap Counter of `nextAvail` (absent: a split ring). */
+  readonly availWrap?: boolean;
+  /** Packed rings only: the Device Ring Wrap Counter (absent: a split ring). */
+  readonly usedWrap?: boolean;
 }

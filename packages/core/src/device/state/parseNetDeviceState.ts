@@ -126,6 +126,8 @@ function parseQueue(value: unknown, at: string, numQueues: number): NetQueueSnap
     usedRing: int(q['usedRing'], `${at}.usedRing`, 0, Number.MAX_SAFE_INTEGER),
     nextAvail: int(q['nextAvail'], `${at}.nextAvail`, 0, 0xffff),
     nextUsed: int(q['nextUsed'], `${at}.nextUsed`, 0, 0xffff),
+    ...(q['availWrap'] === undefined ? {} : { availWrap: bool(q['availWrap'], `${at}.availWrap`) }),
+    ...(q['usedWrap'] === undefined ? {} : { usedWrap: bool(q['usedWrap'], `${at}.usedWrap`) }),
   };
 }
 
