@@ -4,8 +4,11 @@ import {
   TypedEmitter,
   type ActivateContext,
   type DeviceEvents,
+  type DirtyLog,
   type GuestMemoryLayout,
+  type NetCoalescing,
   type NetDeviceState,
+  type NetRateLimit,
   type QueueState,
   type QueueStats,
   type RestoreContext,
@@ -159,6 +162,30 @@ export class SwitchableNetDevice implements VirtioNetDevice {
   get quiesced(): boolean {
     return this.#current.quiesced;
   }
+  /** The current device's VMM coalescing (a switch takes the new entry's own `coalescing`). */
+  get coalescing(): NetCoalescing {
+    return this.#current.coalescing;
+  }
+  setCoalescing(c: NetCoalescing): void {
+    this.#current.setCoalescing(c);
+  }
+  /** Sets the current device's rate limit (a switch takes the new entry's own `rateLimit`). */
+  setRateLimit(limit: NetRateLimit | undefined): void {
+    if (this.#current.setRateLimit === undefined) {
+      throw new ConfigError('invalid-config', `${this.id}: backend "${this.#current.backend}" takes no rate limit (vnic is not on its data path)`);
+    }
+    this.#current.setRateLimit(limit);
+  }
+  /** The dirty log of the current device; a switch starts it on the new device before the old one stops. */
+  get dirtyLog(): DirtyLog | undefined {
+    return this.#current.dirtyLog;
+  }
+  startDirtyLog(log: DirtyLog): Promise<void> {
+    return this.#ops.run(() => this.#current.startDirtyLog(log));
+  }
+  stopDirtyLog(): Promise<void> {
+    return this.#ops.run(() => this.#current.stopDirtyLog());
+  }
 
   /** Activates the current device; the memory map and eventfds are kept for later switches. */
   activate(ctx: ActivateContext): Promise<void> {
@@ -288,6 +315,9 @@ export class SwitchableNetDevice implements VirtioNetDevice {
         if (running && memory === undefined) throw new Error('no activation context recorded (activate the NIC through this object)');
         await next.restoreState(state, memory === undefined ? undefined : { memory, queues: this.#queueFds, announce: options.announce === true });
       }
+      // A migration in progress keeps logging across the switch: the new data plane marks from its first write.
+      const log = old.dirtyLog;
+      if (log !== undefined) await next.startDirtyLog(log);
     } catch (err) {
       throw await undo('restore', err);
     }

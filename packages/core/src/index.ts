@@ -196,6 +196,15 @@ export { pruneNetFeatures } from './net/pruneNetFeatures.ts';
 export { guestOffloadFeatures } from './net/guestOffloadFeatures.ts';
 export { netDeviceFeatures } from './net/netDeviceFeatures.ts';
 export { NET_CTRL_FEATURES } from './net/NET_CTRL_FEATURES.ts';
+export { NOTF_COAL_FEATURES } from './net/NOTF_COAL_FEATURES.ts';
+export { NOTF_COAL_MAX_USECS } from './net/NOTF_COAL_MAX_USECS.ts';
+export { notfCoalOf } from './net/notfCoalOf.ts';
+export { coalescingFor } from './net/coalescingFor.ts';
+export { checkCoalescing } from './device/checkCoalescing.ts';
+export type { NetCoalescing } from './device/NetCoalescing.ts';
+export type { NetCoalParams } from './net/NetCoalParams.ts';
+export type { NetNotfCoal, NetCoalVq } from './net/NetNotfCoal.ts';
+export { NotifyCoalescer } from './net/NotifyCoalescer.ts';
 export { offeredQueuePairs } from './net/offeredQueuePairs.ts';
 
 export { NetDeviceBase } from './device/NetDeviceBase.ts';

@@ -1,8 +1,16 @@
-import { featureBits, NET_CTRL_FEATURES, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_VERSION_1, virtio_net as N } from '@vnic/core';
+import {
+  featureBits,
+  NET_CTRL_FEATURES,
+  NOTF_COAL_FEATURES,
+  VIRTIO_F_EVENT_IDX,
+  VIRTIO_F_INDIRECT_DESC,
+  VIRTIO_F_VERSION_1,
+  virtio_net as N,
+} from '@vnic/core';
 
 /**
  * Every feature this driver implements; `features` in the options is intersected with it. The
- * control-queue family is core's {@link NET_CTRL_FEATURES}; MQ is listed apart.
+ * control-queue family is core's {@link NET_CTRL_FEATURES} (+ NOTF_COAL, VQ_NOTF_COAL); MQ is listed apart.
  */
 export const DRIVER_FEATURES: bigint =
   featureBits(
@@ -24,4 +32,6 @@ export const DRIVER_FEATURES: bigint =
     N.VIRTIO_NET_F_GUEST_ECN,
     N.VIRTIO_NET_F_GUEST_UFO,
     N.VIRTIO_NET_F_MQ,
-  ) | NET_CTRL_FEATURES;
+  ) |
+  NET_CTRL_FEATURES |
+  NOTF_COAL_FEATURES;

@@ -187,6 +187,11 @@ export class VirtioNetDriver {
     }
   }
 
+  /** Used-buffer notifications (call eventfd writes) the device sent on queue `index` so far. */
+  notifications(index: number): number {
+    return this.io.notifications(index);
+  }
+
   /** The driver-side ring of queue `index` (for tests that need raw access). */
   queue(index: number): DriverQueue {
     return this.io.state(index).q;

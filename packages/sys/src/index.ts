@@ -20,6 +20,7 @@ export { viewHostMemory } from './viewHostMemory.ts';
 export { IoUring } from './uring/IoUring.ts';
 
 export { EventFd } from './EventFd.ts';
+export { TimerFd } from './TimerFd.ts';
 export type { EventFdOptions } from './EventFd.ts';
 export { Epoll } from './Epoll.ts';
 export type { EpollEvent } from './Epoll.ts';

@@ -28,6 +28,8 @@ export interface IoWorkerData {
   readonly netState: SharedArrayBuffer;
   /** SharedRateLimit of the device (its RX and TX buckets), when it has one. */
   readonly rateLimit?: SharedArrayBuffer;
+  /** SharedCoalescing of the device (absent: every used buffer notified at once). */
+  readonly coalescing?: SharedArrayBuffer;
   /** VIRTIO_F_EVENT_IDX acked. */
   readonly eventIdx: boolean;
   /** VIRTIO_F_INDIRECT_DESC acked. */

@@ -5,9 +5,11 @@ import type { IoWorkerMessage } from './IoWorkerMessage.ts';
 import type { LoopEpoll } from './LoopEpoll.ts';
 import { loopDeviceQueue } from './loopDeviceQueue.ts';
 import type { LoopQueue } from './LoopQueue.ts';
-import { EV_CTRL_KICK, EV_RX_KICK, EV_TAP, EV_TAP_WRITABLE, EV_TX_KICK } from './queuePairConstants.ts';
+import { EV_CTRL_KICK, EV_RX_COAL_TIMER, EV_RX_KICK, EV_TAP, EV_TAP_WRITABLE, EV_TX_COAL_TIMER, EV_TX_KICK } from './queuePairConstants.ts';
+import { QueueNotifier } from './QueueNotifier.ts';
 import type { QueuePairHost } from './QueuePairHost.ts';
 import { RxPath } from './RxPath.ts';
+import { SharedCoalescing } from './SharedCoalescing.ts';
 import { SharedNetState } from './SharedNetState.ts';
 import { SharedQueueCounters } from './SharedQueueCounters.ts';
 import { SharedRateLimit } from './SharedRateLimit.ts';
@@ -37,6 +39,7 @@ export class QueuePairLoop implements QueuePairHost {
   tapDead = false;
   private readonly post: (msg: LoopMessage) => void;
   private readonly counters: SharedQueueCounters;
+  private readonly coalescing: SharedCoalescing | undefined;
   private readonly ctrlKick: EventFd | undefined;
   private readonly rx: RxPath | undefined;
   private readonly tx: TxPath | undefined;
@@ -58,6 +61,7 @@ export class QueuePairLoop implements QueuePairHost {
     this.mem = guestMemoryFromLayout(data.memory);
     this.counters = new SharedQueueCounters(data.counters);
     this.net = new SharedNetState(data.netState);
+    this.coalescing = data.coalescing === undefined ? undefined : new SharedCoalescing(0, data.coalescing);
     this.ctrlKick = data.ctrlKickFd === undefined ? undefined : EventFd.fromFd(data.ctrlKickFd);
     this.tapFd = data.tapFd;
     this.epoll = epoll;
@@ -135,6 +139,12 @@ export class QueuePairLoop implements QueuePairHost {
         this.ctrlKick?.read();
         this.post({ type: 'ctrl-kick' });
         break;
+      case EV_RX_COAL_TIMER:
+        this.rx?.queue.notifier.onTimer(this.mem);
+        break;
+      case EV_TX_COAL_TIMER:
+        this.tx?.queue.notifier.onTimer(this.mem);
+        break;
     }
   }
 
@@ -181,6 +191,8 @@ export class QueuePairLoop implements QueuePairHost {
     this.closed = true;
     this.unwatch();
     this.tx?.close();
+    this.rx?.queue.notifier.close();
+    this.tx?.queue.notifier.close();
   }
 
   private watch(fd: number, kind: number): void {
@@ -204,12 +216,15 @@ export class QueuePairLoop implements QueuePairHost {
     const q = loopDeviceQueue(ctx, this.data);
     const c = this.counters.read(ctx.index);
     // kick/call fds belong to the VMM: the wrappers are never closed.
+    const call = EventFd.fromFd(ctx.callFd);
+    const timerKind = ctx.index % 2 === 0 ? EV_RX_COAL_TIMER : EV_TX_COAL_TIMER;
     return {
       index: ctx.index,
       q,
       kick: EventFd.fromFd(ctx.kickFd),
-      call: EventFd.fromFd(ctx.callFd),
+      call,
       c,
+      notifier: new QueueNotifier(ctx.index, q, c, call, this.coalescing, this.epoll, timerKind),
       malformedBase: c.malformed,
       unusable: 0,
       reported: false,

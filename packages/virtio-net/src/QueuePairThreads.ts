@@ -3,6 +3,7 @@ import { IoThread, type IoThreadHandlers, type IoThreadStates } from './IoThread
 import type { IoThreadMode } from './IoThreadMode.ts';
 import { IoThreadPool } from './IoThreadPool.ts';
 import { ioWorkerFeatures } from './ioWorkerFeatures.ts';
+import type { SharedCoalescing } from './SharedCoalescing.ts';
 import type { SharedNetState } from './SharedNetState.ts';
 import type { SharedQueueCounters } from './SharedQueueCounters.ts';
 import type { SharedRateLimit } from './SharedRateLimit.ts';
@@ -18,6 +19,8 @@ export interface QueuePairThreadsOptions {
   readonly netState: SharedNetState;
   /** The NIC's rate limits, shared by all its pairs (absent: never limited). */
   readonly rateLimit?: SharedRateLimit;
+  /** Per-queue notification coalescing (absent: off). */
+  readonly coalescing?: SharedCoalescing;
   /** Where the threads come from (default: IoThreadPool.shared). */
   readonly pool?: IoThreadPool;
   /** `shared` (default): the pairs share the pool's threads with other NICs; `dedicated`: a thread per pair. */
@@ -90,6 +93,7 @@ export class QueuePairThreads {
         counters: o.counters.buffer,
         netState: o.netState.buffer,
         ...(o.rateLimit === undefined ? {} : { rateLimit: o.rateLimit.buffer }),
+        ...(o.coalescing === undefined ? {} : { coalescing: o.coalescing.buffer }),
         ...ioWorkerFeatures(s.features),
       },
       o.handlers,

@@ -170,19 +170,19 @@ export class RxPath {
       used += pool.consume(n, heads, lens, used);
       c.packets++;
       c.bytes += n - HDR;
-      if (used >= USED_BATCH) {
+      if (used >= a.notifier.step(USED_BATCH)) {
         // Hand this step's buffers to the guest now; the turn goes on.
         q.addUsedBatch(mem, heads, lens, used);
         used = 0;
         this.host.publish(a);
-        if (q.needsNotification(mem)) a.call.write(1n);
+        a.notifier.notify(mem);
       }
     }
     if (budget === 0) this.rxPending = true;
     this.host.syncMalformed(a);
     if (used > 0) q.addUsedBatch(mem, heads, lens, used);
     this.host.publish(a);
-    if (q.needsNotification(mem)) a.call.write(1n);
+    a.notifier.notify(mem);
     this.host.checkBroken(a);
   }
 

@@ -150,7 +150,7 @@ export class TxPath {
     for (;;) {
       q.disableNotification(mem);
       // Held chains (the tap refused them) are already at the front of the arena.
-      const limit = Math.max(chains.length, Math.min(budget, USED_BATCH));
+      const limit = Math.max(chains.length, Math.min(budget, a.notifier.step(USED_BATCH)));
       while (chains.length < limit && q.popInto(mem, chains));
       const n = chains.length;
       budget = Math.max(0, budget - n);
@@ -176,7 +176,7 @@ export class TxPath {
         if (gate === undefined || gate.tapFull) this.waitWritable(a);
       } else if (n > 0) this.pressure = false;
       this.host.publish(a);
-      if (q.needsNotification(mem)) a.call.write(1n);
+      a.notifier.notify(mem);
       if (this.host.checkBroken(a) || this.txBlocked || gate?.throttled === true) return;
       if (budget === 0) {
         this.txPending = true; // more may wait: come back after RX had its turn

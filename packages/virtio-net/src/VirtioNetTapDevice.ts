@@ -1,8 +1,10 @@
 import {
+  coalescingFor,
   errorMessage,
   featureBit,
   formatConfigIssues,
   hasFeature,
+  NOTF_COAL_FEATURES,
   NetDeviceBase,
   offeredQueuePairs,
   SerialQueue,
@@ -22,6 +24,7 @@ import { EventFd, guestMemoryFromLayout, openNetTap, SysError, tapBackendFeature
 import type { IoThreadMode } from './IoThreadMode.ts';
 import { IoThreadPool } from './IoThreadPool.ts';
 import { QueuePairThreads } from './QueuePairThreads.ts';
+import { SharedCoalescing } from './SharedCoalescing.ts';
 import { SharedNetState } from './SharedNetState.ts';
 import { SharedQueueCounters } from './SharedQueueCounters.ts';
 import { SharedRateLimit } from './SharedRateLimit.ts';
@@ -72,6 +75,8 @@ export class VirtioNetTapDevice extends NetDeviceBase {
   private readonly counters: SharedQueueCounters;
   private readonly netState = new SharedNetState();
   private readonly rateLimit: SharedRateLimit;
+  /** What each data queue's IO thread coalesces with (the VMM's settings over the guest's). */
+  private readonly sharedCoal: SharedCoalescing;
   private active: Activation | undefined;
   private ctrlWatch: CtrlWatch | undefined;
   private tapQueueOn: boolean[];
@@ -80,7 +85,9 @@ export class VirtioNetTapDevice extends NetDeviceBase {
   readonly ioThreads: IoThreadMode;
 
   private constructor(config: NetDeviceConfig, tap: Tap, tapOffloads: number, pool: IoThreadPool, ioThreads: IoThreadMode) {
-    super(config, tapBackendFeatures(tapOffloads) | featureBit(VIRTIO_F_RING_PACKED));
+    super(config, tapBackendFeatures(tapOffloads) | featureBit(VIRTIO_F_RING_PACKED) | NOTF_COAL_FEATURES);
+    this.sharedCoal = new SharedCoalescing(2 * this.queuePairs);
+    this.publishCoalescing();
     this.tap = tap;
     this.tapName = tap.name;
     this.tapOffloads = tapOffloads;
@@ -176,6 +183,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
     for (let k = 1; k < this.tap.fds.length; k++) this.setTapQueue(k, false);
     this.netState.linkUp = this.linkUp;
     this.netState.writeFilter(this.ctrlState);
+    this.publishCoalescing();
     for (let i = 0; i < this.counters.count; i++) this.counters.clearRing(i);
 
     const threads = new QueuePairThreads({
@@ -184,6 +192,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
       counters: this.counters,
       netState: this.netState,
       rateLimit: this.rateLimit,
+      coalescing: this.sharedCoal,
       pool: this.pool,
       mode: this.ioThreads,
       handlers: {
@@ -265,6 +274,18 @@ export class VirtioNetTapDevice extends NetDeviceBase {
   protected override onMacChanged(): boolean {
     this.netState.writeFilter(this.ctrlState);
     return true;
+  }
+
+  protected override onCoalescingChanged(): boolean {
+    this.publishCoalescing();
+    return true;
+  }
+
+  /** Publishes every data queue's parameters to the IO threads (read on their next notification or timer). */
+  private publishCoalescing(): void {
+    const guest = this.ctrlState.notfCoal;
+    const vmm = this.coalescing;
+    this.sharedCoal.publish((vqn) => coalescingFor(guest, vmm, vqn));
   }
 
   // ---- internals --------------------------------------------------------------------------------

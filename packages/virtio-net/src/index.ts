@@ -28,4 +28,5 @@ export { SharedRateLimit } from './SharedRateLimit.ts';
 export type { RateLimitCounters, RateDirection } from './SharedRateLimit.ts';
 export { rateClockMs } from './rateClockMs.ts';
 export { RATE_WAIT_MAX_MS } from './RATE_WAIT_MAX_MS.ts';
+export { SharedCoalescing } from './SharedCoalescing.ts';
 export { TX_ENGINE_ENV } from './TX_ENGINE_ENV.ts';

@@ -33,6 +33,9 @@ import { netCtrlSnapshot } from './state/netCtrlSnapshot.ts';
 import { parseNetDeviceState, type ParsedNetDeviceState } from './state/parseNetDeviceState.ts';
 import type { RestoreContext } from './state/RestoreContext.ts';
 import { stateHex } from './state/stateHex.ts';
+import { checkCoalescing } from './checkCoalescing.ts';
+import type { NetCoalescing } from './NetCoalescing.ts';
+import { NOTF_COAL_FEATURES } from '../net/NOTF_COAL_FEATURES.ts';
 
 /**
  * Everything the virtio-net backends share, behind `VirtioNetDevice`: the feature offer
@@ -99,6 +102,9 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
   #ctx: ActivateContext | undefined;
   /** Set while quiesced: where every queue of #ctx stopped. */
   #quiesced: QueueState[] | undefined;
+  /** The backend's data plane holds back notifications (its mask has NOTF_COAL_FEATURES). */
+  readonly #coalescable: boolean;
+  #coalescing: NetCoalescing = {};
   /** Counters a restored device continues from (data queue rows, by index). */
   #statsBase: readonly QueueStats[] = [];
   /** The dirty log in use (startDirtyLog), or undefined. */
@@ -110,6 +116,11 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
    */
   protected constructor(config: NetDeviceConfig, backendFeatures: bigint) {
     const offer = netDeviceOffer(config, backendFeatures);
+    this.#coalescable = (backendFeatures & NOTF_COAL_FEATURES) !== 0n;
+    if (config.coalescing !== undefined) {
+      this.#coalescing = checkCoalescing(config.id, config.coalescing);
+      if (!this.#coalescable && (this.#coalescing.rx !== undefined || this.#coalescing.tx !== undefined)) throw this.#noCoalescing();
+    }
     this.config = config;
     this.id = config.id;
     this.backend = config.backend;
@@ -124,6 +135,7 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
         onGuestOffloadsChanged: (offloads) => this.onGuestOffloadsChanged(offloads),
         onRxFilterChanged: () => this.onRxFilterChanged(),
         onMacChanged: (mac) => this.onMacChanged(mac),
+        onNotfCoalChanged: () => this.onCoalescingChanged(),
         ackAnnounce: () => {
           if (!this.#announcePending) return false;
           this.#announcePending = false;
@@ -190,6 +202,40 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
   /** Incremented (u32) whenever a byte of config space changes. */
   get configGeneration(): number {
     return this.#space.generation;
+  }
+
+  // ---- notification coalescing ----------------------------------------------------------------
+
+  /** The VMM's coalescing (config `coalescing`, then setCoalescing); the guest's is in `ctrlState.notfCoal`. */
+  get coalescing(): NetCoalescing {
+    return this.#coalescing;
+  }
+
+  /**
+   * Sets the VMM's notification coalescing at run time, no reset: each direction given wins over
+   * the guest's VIRTIO_NET_CTRL_NOTF_COAL parameters for that direction; a direction left out
+   * goes back to the guest's. Throws VnicError `invalid-argument` naming the field, `unsupported`
+   * on a backend whose data plane is not vnic's (vhost-net, vhost-user).
+   */
+  setCoalescing(c: NetCoalescing): void {
+    const checked = checkCoalescing(this.id, c);
+    if (!this.#coalescable) throw this.#noCoalescing();
+    const prev = this.#coalescing;
+    this.#coalescing = checked;
+    if (this.onCoalescingChanged() === false) {
+      this.#coalescing = prev;
+      throw new VnicError('invalid-state', `${this.id}: the backend refused the coalescing settings`);
+    }
+  }
+
+  /** The guest's or the VMM's coalescing changed: the backend applies coalescingFor(ctrlState.notfCoal, coalescing, vqn). */
+  protected onCoalescingChanged(): boolean | void {}
+
+  #noCoalescing(): VnicError {
+    return new VnicError(
+      'unsupported',
+      `${this.id}: coalescing: backend ${this.backend} does not coalesce notifications (its data plane, not vnic's, signals the guest); remove "coalescing" or use the virtio-net backend`,
+    );
   }
 
   // ---- link -----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 import type { DirtyLog } from '../dirtylog/DirtyLog.ts';
 import type { QueueState } from '../queue/QueueState.ts';
 import type { ActivateContext } from './ActivateContext.ts';
+import type { NetCoalescing } from './NetCoalescing.ts';
 import type { DeviceEvents } from './DeviceEvents.ts';
 import type { NetDeviceState } from './state/NetDeviceState.ts';
 import type { RestoreContext } from './state/RestoreContext.ts';
@@ -53,6 +54,10 @@ export interface VirtioNetDevice {
   readonly linkUp: boolean;
   /** Sets the link state; a change updates config space and raises `config-change`. */
   setLinkUp(up: boolean): void;
+  /** The VMM's notification coalescing per direction (config `coalescing`, setCoalescing). */
+  readonly coalescing: NetCoalescing;
+  /** Sets the VMM's coalescing at run time (wins over the guest's for each direction given); `unsupported` off vnic's data plane. */
+  setCoalescing(c: NetCoalescing): void;
   /** Asks the guest to announce itself (VIRTIO_NET_S_ANNOUNCE, with GUEST_ANNOUNCE). */
   announce(): void;
   /** Per-queue counters, index order. */

@@ -106,6 +106,8 @@ describe('netDeviceFeatures', () => {
       N.VIRTIO_NET_F_CTRL_MAC_ADDR,
       N.VIRTIO_NET_F_GUEST_ANNOUNCE,
       N.VIRTIO_NET_F_CTRL_GUEST_OFFLOADS,
+      N.VIRTIO_NET_F_NOTF_COAL,
+      N.VIRTIO_NET_F_VQ_NOTF_COAL,
     );
     const base = bits(VIRTIO_F_VERSION_1, N.VIRTIO_NET_F_MAC, N.VIRTIO_NET_F_STATUS, VIRTIO_F_RING_PACKED);
     expect(netDeviceFeatures(config({ ctrlVq: true }))).toBe(base | ctrl);

@@ -247,7 +247,9 @@ describe('NetDeviceState: restoreState', () => {
     // The control queue resumes from its saved position.
     const again = await dev.saveState();
     expect(again.queues.at(-1)).toMatchObject({ index: 4, nextAvail: 1004, nextUsed: 994 });
-    expect(again.ctrl).toEqual(written().ctrl);
+    // A state written before coalescing existed (no ctrl.notfCoal) restores with everything 0.
+    const off = { maxPackets: 0, maxUsecs: 0 };
+    expect(again.ctrl).toEqual({ ...written().ctrl, notfCoal: { tx: off, rx: off, vqs: [] } });
     await dev.close();
   });
 
@@ -266,6 +268,21 @@ describe('NetDeviceState: restoreState', () => {
     await none.close();
     const bad = { ...saved, counters: { ...saved.counters, queues: saved.counters.queues.map((r) => ({ ...r, txWaits: -1 })) } };
     expect((await refusal(new StateDevice().restoreState(bad, fds))).message).toContain('state.counters.queues[0].txWaits');
+  });
+
+  it('carries the coalescing parameters (ctrl.notfCoal) and refuses a bad one by field', async () => {
+    const notfCoal = { tx: { maxPackets: 8, maxUsecs: 50 }, rx: { maxPackets: 32, maxUsecs: 100 }, vqs: [{ vqn: 3, maxPackets: 4, maxUsecs: 7 }] };
+    const dev = new StateDevice();
+    await dev.restoreState(written({ ctrl: { ...written().ctrl, notfCoal } }), fds);
+    expect(dev.ctrlState.notfCoal).toEqual(notfCoal);
+    expect((await dev.saveState()).ctrl.notfCoal).toEqual(notfCoal);
+    await dev.close();
+    const bad = { ...notfCoal, vqs: [{ vqn: 4, maxPackets: 1, maxUsecs: 1 }] }; // 2 pairs: vq 4 is the control queue
+    const e = await refusal(new StateDevice().restoreState(written({ ctrl: { ...written().ctrl, notfCoal: bad } }), fds));
+    expect(e.message).toContain('state.ctrl.notfCoal.vqs[0].vqn is 4');
+    const slow = { ...notfCoal, rx: { maxPackets: 1, maxUsecs: 2_000_000 } };
+    const e2 = await refusal(new StateDevice().restoreState(written({ ctrl: { ...written().ctrl, notfCoal: slow } }), fds));
+    expect(e2.message).toContain('state.ctrl.notfCoal.rx.maxUsecs');
   });
 
   it('without GUEST_ANNOUNCE negotiated no announce is raised; a saved link-down stays down', async () => {

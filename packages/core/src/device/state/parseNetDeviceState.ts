@@ -1,5 +1,8 @@
 import { VnicError } from '../../errors/VnicError.ts';
+import type { NetCoalParams } from '../../net/NetCoalParams.ts';
 import type { NetCtrlState } from '../../net/NetCtrlState.ts';
+import type { NetNotfCoal } from '../../net/NetNotfCoal.ts';
+import { NOTF_COAL_MAX_USECS } from '../../net/NOTF_COAL_MAX_USECS.ts';
 import { NET_DEVICE_STATE_VERSION } from './NET_DEVICE_STATE_VERSION.ts';
 import type { NetDeviceState, NetQueueSnapshot } from './NetDeviceState.ts';
 
@@ -86,7 +89,30 @@ function parseCtrl(c: Obj, maxPairs: number): NetCtrlState {
     vlans,
     activePairs: int(c['activePairs'], 'state.ctrl.activePairs', 1, maxPairs),
     guestOffloads: hex(c['guestOffloads'], 'state.ctrl.guestOffloads'),
+    notfCoal: parseNotfCoal(c['notfCoal'], maxPairs),
   };
+}
+
+/** `state.ctrl.notfCoal`; a state saved before coalescing existed has none: everything 0, as after reset. */
+function parseNotfCoal(value: unknown, maxPairs: number): NetNotfCoal {
+  if (value === undefined) return { tx: { maxPackets: 0, maxUsecs: 0 }, rx: { maxPackets: 0, maxUsecs: 0 }, vqs: [] };
+  const at = 'state.ctrl.notfCoal';
+  const n = obj(value, at);
+  const params = (v: unknown, where: string): NetCoalParams => {
+    const p = obj(v, where);
+    return {
+      maxPackets: int(p['maxPackets'], `${where}.maxPackets`, 0, 0xffff_ffff),
+      maxUsecs: int(p['maxUsecs'], `${where}.maxUsecs`, 0, NOTF_COAL_MAX_USECS),
+    };
+  };
+  let last = -1;
+  const vqs = arr(n['vqs'], `${at}.vqs`).map((v, i) => {
+    const where = `${at}.vqs[${i}]`;
+    const vqn = int(obj(v, where)['vqn'], `${where}.vqn`, last + 1, 2 * maxPairs - 1);
+    last = vqn;
+    return { vqn, ...params(v, where) };
+  });
+  return { tx: params(n['tx'], `${at}.tx`), rx: params(n['rx'], `${at}.rx`), vqs };
 }
 
 function parseQueue(value: unknown, at: string, numQueues: number): NetQueueSnapshot {
