@@ -1,4 +1,4 @@
-import { featureBit, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_VERSION_1 } from '@vnic/core';
+import { featureBit, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_RING_PACKED, VIRTIO_F_VERSION_1 } from '@vnic/core';
 import {
   VIRTIO_NET_F_CSUM,
   VIRTIO_NET_F_GUEST_CSUM,
@@ -42,11 +42,11 @@ const DATA_PLANE = [
 /**
  * What GET_FEATURES answers: the tap data plane's ring and offload features for a tap whose
  * TUNSETOFFLOAD accepts `tunOffloads` (the same decision as the virtio-net backend,
- * tapBackendFeatures), MQ when more than one queue pair is served, and
- * VHOST_USER_F_PROTOCOL_FEATURES.
+ * tapBackendFeatures), RING_PACKED (the IO threads serve packed rings as well as split ones), MQ
+ * when more than one queue pair is served, and VHOST_USER_F_PROTOCOL_FEATURES.
  */
 export function vhostUserDeviceFeatures(tunOffloads: number, queuePairs: number): bigint {
   let f = tapBackendFeatures(tunOffloads) & DATA_PLANE;
   if (queuePairs > 1) f |= featureBit(VIRTIO_NET_F_MQ);
-  return f | featureBit(VHOST_USER_F_PROTOCOL_FEATURES);
+  return f | featureBit(VIRTIO_F_RING_PACKED) | featureBit(VHOST_USER_F_PROTOCOL_FEATURES);
 }
