@@ -203,11 +203,7 @@ export class QueuePairLoop implements QueuePairHost {
     const rx = this.rx;
     const tx = this.tx;
     const ring: QueueState =
-      rx !== undefined && a === rx.queue
-        ? rx.pool.resumePoint(a.q)
-        : tx !== undefined && a === tx.queue
-          ? tx.ringState()
-          : a.q.getState();
+      rx !== undefined && a === rx.queue ? rx.pool.resumePoint(a.q) : tx !== undefined && a === tx.queue ? tx.ringState() : a.q.getState();
     this.counters.publish(a.index, a.c, ring);
   }
 

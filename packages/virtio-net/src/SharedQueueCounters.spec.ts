@@ -20,7 +20,7 @@ describe('SharedQueueCounters', () => {
     expect(w.read(1).packets).toBe(9);
   });
 
-  it('carries a packed ring\'s wrap counters with its positions (a split state stays without them)', () => {
+  it("carries a packed ring's wrap counters with its positions (a split state stays without them)", () => {
     const c = new SharedQueueCounters(2);
     const zero = { packets: 0, bytes: 0, drops: 0, malformed: 0, noBuffer: 0, filtered: 0, txWaits: 0 };
     c.publish(0, zero, { nextAvail: 300, nextUsed: 299, availWrap: false, usedWrap: true });

@@ -8,7 +8,9 @@ import { TX_ENGINE_ENV } from './TX_ENGINE_ENV.ts';
  * IN_ORDER, MRG_RXBUF, GUEST_CSUM), plus the TX engine (io_uring unless VNIC_VIRTIO_NET_TX=writev): every server of
  * the in-process data plane starts its IO threads the same way.
  */
-export function ioWorkerFeatures(features: bigint): Pick<IoWorkerData, 'eventIdx' | 'indirectDesc' | 'ringPacked' | 'inOrder' | 'mrgRxbuf' | 'guestCsum' | 'txIoUring'> {
+export function ioWorkerFeatures(
+  features: bigint,
+): Pick<IoWorkerData, 'eventIdx' | 'indirectDesc' | 'ringPacked' | 'inOrder' | 'mrgRxbuf' | 'guestCsum' | 'txIoUring'> {
   return {
     txIoUring: process.env[TX_ENGINE_ENV] !== 'writev',
     eventIdx: hasFeature(features, VIRTIO_F_EVENT_IDX),

@@ -10,7 +10,15 @@ import type { IoWorkerData } from './IoWorkerData.ts';
 export function loopDeviceQueue(ctx: QueueContext, data: Pick<IoWorkerData, 'eventIdx' | 'indirectDesc' | 'ringPacked' | 'inOrder'>): DeviceQueue {
   const { eventIdx, indirectDesc } = data;
   const q: DeviceQueue = data.ringPacked
-    ? new PackedQueue({ size: ctx.size, descRing: ctx.descTable, driverEvent: ctx.availRing, deviceEvent: ctx.usedRing, eventIdx, indirectDesc, inOrder: data.inOrder })
+    ? new PackedQueue({
+        size: ctx.size,
+        descRing: ctx.descTable,
+        driverEvent: ctx.availRing,
+        deviceEvent: ctx.usedRing,
+        eventIdx,
+        indirectDesc,
+        inOrder: data.inOrder,
+      })
     : new SplitQueue({ size: ctx.size, descTable: ctx.descTable, availRing: ctx.availRing, usedRing: ctx.usedRing, eventIdx, indirectDesc });
   if (ctx.state !== undefined) q.setState(ctx.state);
   return q;
