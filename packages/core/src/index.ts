@@ -80,6 +80,8 @@ export type { PackedQueueConfig } from './queue/PackedQueueConfig.ts';
 export { packedQueueFor } from './queue/packedQueueFor.ts';
 export { packedVringBase } from './queue/packedVringBase.ts';
 export { packedWraps } from './queue/packedWraps.ts';
+export { PackedDesc } from './queue/PackedDesc.ts';
+export { packedNeedEvent } from './queue/packedNeedEvent.ts';
 
 export type { ActivateContext } from './device/ActivateContext.ts';
 export type { ConfigIssue } from './device/ConfigIssue.ts';

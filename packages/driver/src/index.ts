@@ -7,6 +7,8 @@ export type { MmioWindow } from './MmioWindow.ts';
 export type { QueueEventFds } from './QueueEventFds.ts';
 export type { ReceivedFrame } from './ReceivedFrame.ts';
 export type { TxLayout } from './TxLayout.ts';
+export type { RingLayout } from './RingLayout.ts';
+export type { DriverRing } from './DriverRing.ts';
 export { DRIVER_FEATURES } from './DRIVER_FEATURES.ts';
 export { VirtioNetDriver } from './VirtioNetDriver.ts';
 export type { VirtioNetDriverOptions } from './VirtioNetDriverOptions.ts';

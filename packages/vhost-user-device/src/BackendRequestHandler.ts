@@ -1,4 +1,15 @@
-import { checkNetFeatures, featureBit, hasFeature, VIRTIO_F_VERSION_1, type QueueContext, type QueueStats } from '@vnic/core';
+import {
+  checkNetFeatures,
+  featureBit,
+  hasFeature,
+  packedVringBase,
+  packedWraps,
+  VIRTIO_F_RING_PACKED,
+  VIRTIO_F_VERSION_1,
+  type QueueContext,
+  type QueueState,
+  type QueueStats,
+} from '@vnic/core';
 import { closeFd, EventFd, fdKind, isEventFd, setNonBlocking } from '@vnic/sys';
 import { VIRTIO_NET_F_CTRL_VQ } from '@vnic/core/virtio_net';
 import {
@@ -84,8 +95,8 @@ export class BackendRequestHandler {
       queueContext: (index, at) => this.queueContext(index, at),
       memory: () => this.mem!.layout,
       features: () => this.features! & ~LOG_ALL, // logging is the log handed over below, not a ring feature
-      setBase: (index, nextAvail) => {
-        this.rings[index]!.base = nextAvail;
+      setBase: (index, state) => {
+        this.rings[index]!.base = this.packed ? packedVringBase.encode(state) : state.nextAvail;
       },
     });
     this.resume = resume;
@@ -104,6 +115,16 @@ export class BackendRequestHandler {
   /** True while the IO threads mark their writes: VHOST_F_LOG_ALL acked and a log mapped. */
   get logging(): boolean {
     return this.features !== undefined && (this.features & LOG_ALL) !== 0n && this.log !== undefined;
+  }
+
+  /** VIRTIO_F_RING_PACKED acked: ring bases are packed VRING_BASEs (positions and wrap counters, vhost-user.rst). */
+  private get packed(): boolean {
+    return this.features !== undefined && hasFeature(this.features, VIRTIO_F_RING_PACKED);
+  }
+
+  /** Where ring `r` resumes, from its base (packed: decoded; split: the avail index, used->idx `nextUsed`). */
+  private baseState(r: Vring, nextUsed: number): QueueState {
+    return this.packed ? packedVringBase.read(r.base) : { nextAvail: r.base, nextUsed };
   }
 
   /** True once SET_FEATURES arrived. */
@@ -135,6 +156,22 @@ export class BackendRequestHandler {
       if (r.num === undefined || r.addr === undefined) return;
       const pending = this.pending.get(index); // set up again but never started since the take-over: the saved point stands
       let nextUsed = pending?.nextUsed ?? r.base;
+      if (pending === undefined && this.packed) {
+        const p = this.baseState(r, 0);
+        queues.push({
+          index,
+          size: r.num,
+          enabled: r.enabled,
+          descUserAddr: hex(r.addr.descUserAddr),
+          availUserAddr: hex(r.addr.availUserAddr),
+          usedUserAddr: hex(r.addr.usedUserAddr),
+          nextAvail: p.nextAvail,
+          nextUsed: p.nextUsed,
+          ...packedWraps(p),
+          counters: this.counters.read(index),
+        });
+        return;
+      }
       if (pending === undefined && this.mem !== undefined) {
         const used = ringAddresses(index, r, this.mem, this.features, `${this.ctx.where}: saving vring ${index}`).usedRing;
         const b = this.mem.memory.read(used + 2, 2)!;
@@ -269,7 +306,13 @@ export class BackendRequestHandler {
       case FrontendReq.SET_VRING_BASE: {
         const { index, num } = decodeVringState(payload);
         const r = this.ring(index, at);
-        if (num > 0xffff) throw new VhostUserDeviceError('protocol', `${at}: vring ${index} base ${num} does not fit a split ring's u16 avail index`);
+        if (num > 0xffff && !this.packed)
+          throw new VhostUserDeviceError('protocol', `${at}: vring ${index} base ${num} does not fit a split ring's u16 avail index`);
+        if (this.packed && ((num & 0x7fff) >= (r.num ?? MAX_RING) || ((num >>> 16) & 0x7fff) >= (r.num ?? MAX_RING)))
+          throw new VhostUserDeviceError(
+            'protocol',
+            `${at}: vring ${index} packed base 0x${num.toString(16)} has a position beyond the ring size ${r.num ?? MAX_RING}`,
+          );
         await this.stopPairOf(index);
         r.base = num;
         await this.reconcile();
@@ -515,10 +558,20 @@ export class BackendRequestHandler {
   private queueContext(index: number, at: string): QueueContext {
     const r = this.rings[index]!;
     const { descTable, availRing, usedRing } = ringAddresses(index, this.rings[index]!, this.mem!, this.features, at);
-    const u = this.mem!.memory.read(usedRing + 2, 2)!;
-    const nextUsed = u[0]! | (u[1]! << 8);
+    const u = this.packed ? undefined : this.mem!.memory.read(usedRing + 2, 2)!;
+    const nextUsed = u === undefined ? 0 : u[0]! | (u[1]! << 8);
     const saved = this.pending.get(index);
-    if (saved !== undefined) {
+    if (saved !== undefined && this.packed) {
+      // A packed ring taken over: the frontend's SET_VRING_BASE carries both sides and stands.
+      this.pending.delete(index);
+      this.ctx.events.emit('resumed', {
+        index,
+        nextAvail: r.base & 0x7fff,
+        nextUsed: (r.base >>> 16) & 0x7fff,
+        from: 'frontend',
+        why: 'a packed ring resumes from the base its frontend sent',
+      });
+    } else if (saved !== undefined) {
       this.pending.delete(index);
       const p = resumePoint(saved, r, nextUsed);
       r.base = p.nextAvail;
@@ -535,7 +588,7 @@ export class BackendRequestHandler {
       usedRing,
       kickFd: r.kick,
       callFd,
-      state: { nextAvail: r.base, nextUsed },
+      state: this.baseState(r, nextUsed),
     };
   }
 

@@ -1,4 +1,4 @@
-import type { QueueContext } from '@vnic/core';
+import type { QueueContext, QueueState } from '@vnic/core';
 import { type IoThreadStates, QueuePairThreads, type SharedNetState, type SharedQueueCounters } from '@vnic/virtio-net';
 import type { SessionContext } from './SessionContext.ts';
 import type { FrontendLog } from './FrontendLog.ts';
@@ -10,8 +10,8 @@ export interface DataPlaneSource {
   queueContext(index: number, at: string): QueueContext;
   memory(): FrontendMemory['layout'];
   features(): bigint;
-  /** Where a stopped ring resumes (the stopped thread's next avail index). */
-  setBase(index: number, nextAvail: number): void;
+  /** Where a stopped ring resumes (the stopped thread's ring state). */
+  setBase(index: number, state: QueueState): void;
 }
 
 /**
@@ -77,8 +77,8 @@ export class DataPlaneThreads {
 
   /** After pair `pair`'s thread stopped: where its served rings resume, then its tap queue detached. */
   private stopped(pair: number, s: IoThreadStates): void {
-    if (s.rx !== undefined) this.source.setBase(2 * pair, s.rx.nextAvail);
-    if (s.tx !== undefined) this.source.setBase(2 * pair + 1, s.tx.nextAvail);
+    if (s.rx !== undefined) this.source.setBase(2 * pair, s.rx);
+    if (s.tx !== undefined) this.source.setBase(2 * pair + 1, s.tx);
     if (pair > 0 && !this.ctx.tap.closed) this.ctx.tap.setQueueEnabled(pair, false);
   }
 

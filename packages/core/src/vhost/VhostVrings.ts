@@ -87,7 +87,7 @@ export async function stopVhostVrings(
       let state: QueueState = q.state ?? { nextAvail: 0, nextUsed: 0 };
       if (!dead) {
         try {
-          state = packedRingBase(await plane!.getVringBase(q.index));
+          state = packedVringBase.read(await plane!.getVringBase(q.index));
         } catch (err) {
           onFailure(q, err);
           dead = true;
@@ -111,15 +111,4 @@ export async function stopVhostVrings(
     out.push({ nextAvail, nextUsed: used });
   }
   return out;
-}
-
-/**
- * A packed ring's GET_VRING_BASE answer: both halves when the backend gives them (QEMU's layout);
- * DPDK's vhost library answers the available half only (bits 0-15): the backend has returned what
- * it popped by then, so the used side stands where the available side does.
- */
-function packedRingBase(num: number): QueueState {
-  const s = packedVringBase.decode(num);
-  const availWrap = s.availWrap ?? true;
-  return num >>> 16 === 0 ? { nextAvail: s.nextAvail, availWrap, nextUsed: s.nextAvail, usedWrap: availWrap } : s;
 }
