@@ -52,5 +52,7 @@ const DATA_PLANE = [
 export function vhostUserDeviceFeatures(tunOffloads: number, queuePairs: number): bigint {
   let f = tapBackendFeatures(tunOffloads) & DATA_PLANE;
   if (queuePairs > 1) f |= featureBit(VIRTIO_NET_F_MQ);
-  return f | featureBit(VIRTIO_F_RING_PACKED) | featureBit(VIRTIO_NET_F_GUEST_ANNOUNCE) | featureBit(VHOST_F_LOG_ALL) | featureBit(VHOST_USER_F_PROTOCOL_FEATURES);
+  return (
+    f | featureBit(VIRTIO_F_RING_PACKED) | featureBit(VIRTIO_NET_F_GUEST_ANNOUNCE) | featureBit(VHOST_F_LOG_ALL) | featureBit(VHOST_USER_F_PROTOCOL_FEATURES)
+  );
 }

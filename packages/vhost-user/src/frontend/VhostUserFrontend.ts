@@ -128,7 +128,10 @@ export class VhostUserFrontend implements VhostControlPlane {
       );
     }
     if (!Number.isSafeInteger(log.size) || log.size <= 0 || !Number.isSafeInteger(log.offset) || log.offset < 0 || log.fd < 0) {
-      throw new VhostUserError('invalid-argument', `SET_LOG_BASE: fd ${log.fd}, size ${log.size}, offset ${log.offset}: expected an fd, a positive size and an offset >= 0`);
+      throw new VhostUserError(
+        'invalid-argument',
+        `SET_LOG_BASE: fd ${log.fd}, size ${log.size}, offset ${log.offset}: expected an fd, a positive size and an offset >= 0`,
+      );
     }
     const reply = await this.connection.callWithFds(
       FrontendReq.SET_LOG_BASE,
@@ -138,7 +141,10 @@ export class VhostUserFrontend implements VhostControlPlane {
       'an empty reply or a u64 status',
     );
     if (reply.length === VHOST_USER_U64_SIZE && decodeU64(reply) !== 0n) {
-      throw new VhostUserError('backend-refused', `vhost-user ${this.connection.path}: SET_LOG_BASE: the backend answered ${decodeU64(reply)} (it did not map the log)`);
+      throw new VhostUserError(
+        'backend-refused',
+        `vhost-user ${this.connection.path}: SET_LOG_BASE: the backend answered ${decodeU64(reply)} (it did not map the log)`,
+      );
     }
   }
 
