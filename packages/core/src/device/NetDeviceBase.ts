@@ -758,6 +758,15 @@ function addStats(row: QueueStats, base: QueueStats | undefined): QueueStats {
     malformed: row.malformed + base.malformed,
     noBuffer: row.noBuffer + base.noBuffer,
     filtered: row.filtered + base.filtered,
-    ...(row.txWaits === undefined && base.txWaits === undefined ? {} : { txWaits: (row.txWaits ?? 0) + (base.txWaits ?? 0) }),
+    ...optionalSum('txWaits', row, base),
+    ...optionalSum('throttled', row, base),
+    ...optionalSum('throttledBytes', row, base),
   };
+}
+
+/** `{ [key]: row + base }` for a counter only some data planes count (absent on both sides: left out). */
+function optionalSum(key: 'txWaits' | 'throttled' | 'throttledBytes', row: QueueStats, base: QueueStats): Partial<QueueStats> {
+  const a = row[key];
+  const b = base[key];
+  return a === undefined && b === undefined ? {} : { [key]: (a ?? 0) + (b ?? 0) };
 }

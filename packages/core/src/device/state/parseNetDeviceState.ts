@@ -64,7 +64,9 @@ export function parseNetDeviceState(value: unknown): ParsedNetDeviceState {
     const r = obj(row, `state.counters.queues[${i}]`);
     int(r['index'], `state.counters.queues[${i}].index`, 0, numQueues - 1);
     for (const k of STAT_FIELDS) int(r[k], `state.counters.queues[${i}].${k}`, 0, Number.MAX_SAFE_INTEGER);
-    if (r['txWaits'] !== undefined) int(r['txWaits'], `state.counters.queues[${i}].txWaits`, 0, Number.MAX_SAFE_INTEGER); // only where the backend counts it
+    for (const k of ['txWaits', 'throttled', 'throttledBytes']) {
+      if (r[k] !== undefined) int(r[k], `state.counters.queues[${i}].${k}`, 0, Number.MAX_SAFE_INTEGER); // only where the backend counts it
+    }
   });
   const cc = obj(counters['ctrl'], 'state.counters.ctrl');
   for (const k of CTRL_COUNTERS) int(cc[k], `state.counters.ctrl.${k}`, 0, Number.MAX_SAFE_INTEGER);
