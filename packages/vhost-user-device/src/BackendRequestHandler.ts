@@ -155,27 +155,14 @@ export class BackendRequestHandler {
     this.rings.forEach((r, index) => {
       if (r.num === undefined || r.addr === undefined) return;
       const pending = this.pending.get(index); // set up again but never started since the take-over: the saved point stands
-      let nextUsed = pending?.nextUsed ?? r.base;
-      if (pending === undefined && this.packed) {
-        const p = this.baseState(r, 0);
-        queues.push({
-          index,
-          size: r.num,
-          enabled: r.enabled,
-          descUserAddr: hex(r.addr.descUserAddr),
-          availUserAddr: hex(r.addr.availUserAddr),
-          usedUserAddr: hex(r.addr.usedUserAddr),
-          nextAvail: p.nextAvail,
-          nextUsed: p.nextUsed,
-          ...packedWraps(p),
-          counters: this.counters.read(index),
-        });
-        return;
-      }
-      if (pending === undefined && this.mem !== undefined) {
+      // Where the ring resumes: the saved point of a pending ring, else the stopped ring's base (packed:
+      // positions and wrap counters; split: the avail index, and used->idx read from guest memory).
+      let at: QueueState = { nextAvail: pending?.nextAvail ?? r.base, nextUsed: pending?.nextUsed ?? r.base };
+      if (pending === undefined && this.packed) at = this.baseState(r, 0);
+      else if (pending === undefined && this.mem !== undefined) {
         const used = ringAddresses(index, r, this.mem, this.features, `${this.ctx.where}: saving vring ${index}`).usedRing;
         const b = this.mem.memory.read(used + 2, 2)!;
-        nextUsed = b[0]! | (b[1]! << 8);
+        at = { nextAvail: r.base, nextUsed: b[0]! | (b[1]! << 8) };
       }
       queues.push({
         index,
@@ -184,8 +171,9 @@ export class BackendRequestHandler {
         descUserAddr: hex(r.addr.descUserAddr),
         availUserAddr: hex(r.addr.availUserAddr),
         usedUserAddr: hex(r.addr.usedUserAddr),
-        nextAvail: pending?.nextAvail ?? r.base,
-        nextUsed,
+        nextAvail: at.nextAvail,
+        nextUsed: at.nextUsed,
+        ...packedWraps(at),
         counters: this.counters.read(index),
       });
     });
