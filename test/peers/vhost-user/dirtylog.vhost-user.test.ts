@@ -33,8 +33,9 @@ describe.skipIf(skip)('vhost-user dirty log against DPDK testpmd', () => {
     for (const c of cleanup.splice(0).reverse()) await c();
   });
 
-  it('logging on: testpmd marks every RX buffer and used-ring page it writes, no page changes outside the log', async () => {
-    const sock = sockets.path('dl.sock');
+  /** testpmd (macswap) on a fresh socket, a vhost-user NIC on it and the TS driver, frames already looping. */
+  async function loopingNic(name: string) {
+    const sock = sockets.path(name);
     const pmd = await Testpmd.start({ socket: sock });
     cleanup.push(() => pmd.stop());
     const config = netConfig('vhost-user');
@@ -45,6 +46,11 @@ describe.skipIf(skip)('vhost-user dirty log against DPDK testpmd', () => {
     await pmd.waitForwarding();
     await pmd.waitReady(sock);
     await awaitFlowing(driver, config.mac);
+    return { pmd, config, device, driver };
+  }
+
+  it('logging on: testpmd marks every RX buffer and used-ring page it writes, no page changes outside the log', async () => {
+    const { pmd, config, device, driver } = await loopingNic('dl.sock');
     const rx = driver.queue(0);
     const tx = driver.queue(1);
     const r0 = driver.memory.regions[0]!;
@@ -74,17 +80,7 @@ describe.skipIf(skip)('vhost-user dirty log against DPDK testpmd', () => {
   }, 60_000);
 
   it('on and off 100 times under traffic: every toggle answered within the reply timeout, frames keep looping, no fd leaked', async () => {
-    const sock = sockets.path('dl100.sock');
-    const pmd = await Testpmd.start({ socket: sock });
-    cleanup.push(() => pmd.stop());
-    const config = netConfig('vhost-user');
-    const device = await VhostUserNetDevice.create(config, options(sock));
-    cleanup.push(() => device.close());
-    const driver = await VirtioNetDriver.create({ device });
-    cleanup.push(() => driver.close());
-    await pmd.waitForwarding();
-    await pmd.waitReady(sock);
-    await awaitFlowing(driver, config.mac);
+    const { config, device, driver } = await loopingNic('dl100.sock');
     const r0 = driver.memory.regions[0]!;
     const memfdLog = MemfdDirtyLog.create(r0.guestPhysAddr + r0.size);
     cleanup.push(() => memfdLog.close());
