@@ -46,8 +46,10 @@ describe('vnic bench virtio-net', () => {
         'rss-per-nic-dedicated-mib',
         'tx-64B-mpps',
         'tx-64B-packed-mpps',
+        'tx-64B-dirtylog-mpps',
         'tx-1514B-gbps',
         'rx-64B-mpps',
+        'rx-64B-dirtylog-mpps',
         'rtt-64B-p50-us',
         'rtt-64B-p99-us',
       ]);
@@ -61,6 +63,24 @@ describe('vnic bench virtio-net', () => {
       expect(many[1]!.reference).toBeGreaterThan(0);
       expect(many[1]!.note).toMatch(/NICs that sent nothing: 0;/);
       rows.unshift(many[0]!);
+      // The dirty-log rows: the same NIC with logging on (vnic) and off (reference), windows alternating;
+      // the device's dirty log took pages in every logged window (the TX used ring; RX buffers and used ring).
+      const logged = [rows.splice(6, 1)[0]!, rows.splice(3, 1)[0]!];
+      expect(logged.map((r) => r.metric)).toEqual(['rx-64B-dirtylog-mpps', 'tx-64B-dirtylog-mpps']);
+      for (const r of logged) {
+        expect(r.unit).toBe('Mpps');
+        expect(r.referenceName).toBe('the same NIC, dirty log off');
+        expect(r.vnic).toBeGreaterThan(0);
+        expect(r.reference).toBeGreaterThan(0);
+        expect(r.ratio).toBe(Math.round((r.vnic / r.reference!) * 1000) / 1000);
+        expect(r.note).toMatch(
+          /median of 1 windows of 0.4 s \(vnic [\d.]+\.\.[\d.]+, log off [\d.]+\.\.[\d.]+\); CPU per frame: vnic device [\d.]+ us \+ guest [\d.]+ us, log off [\d.]+ us;/,
+        );
+        expect(r.note).toMatch(/vnic: dirty log on \(memfd, \d+ bytes\): [1-9]\d* pages logged over 1 windows; .*log off: the same NIC with dirty logging off/);
+        expect(r.note).toMatch(/(headroom: vnic|^source-limited \()/);
+      }
+      expect(logged[1]!.note).toMatch(/TX engine (io_uring|writev); tap got (\d+)\/\2 frames the device sent/);
+      expect(logged[0]!.note).toMatch(/source got [\d.]+ Mpps into the tap queue/);
       for (const r of rows) {
         expect(r.bench).toBe('virtio-net');
         expect(r.vnic).toBeGreaterThan(0);

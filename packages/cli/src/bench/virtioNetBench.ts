@@ -19,6 +19,7 @@ import type { Headroom } from './Headroom.ts';
 import { makeBenchRow } from './makeBenchRow.ts';
 import { benchFrame } from './virtioNet/benchFrame.ts';
 import { busiestThreads } from './virtioNet/busiestThreads.ts';
+import { dirtyLogSides } from './virtioNet/dirtyLogSides.ts';
 import { BenchProcess } from './virtioNet/BenchProcess.ts';
 import { ccUnavailable } from './virtioNet/ccUnavailable.ts';
 import { compileBenchC } from './virtioNet/compileBenchC.ts';
@@ -72,6 +73,9 @@ interface Side<W = WindowResult> {
   window(): Promise<W>;
   finish(): Promise<string>;
 }
+
+/** A vnic side with its NIC (the dirty-log rows start and stop logging on it). */
+type VnicSide = Side & { readonly device: VirtioNetDevice; readonly driver: VirtioNetDriver };
 
 /** The windows one side ran and what its counters said. */
 interface Measured<W = WindowResult> {
@@ -210,7 +214,7 @@ function checkTapCount(what: string, claimed: number, tapCounted: number): void 
 // ---- TX: guest -> tap ---------------------------------------------------------------------------
 
 /** The vnic side of a TX metric: a NIC whose guest keeps its TX ring full of one frame. */
-async function openVnicTx(run: Run, local: Cleanup, frameLen: number, ring: RingLayout = 'split'): Promise<Side> {
+async function openVnicTx(run: Run, local: Cleanup, frameLen: number, ring: RingLayout = 'split'): Promise<VnicSide> {
   const tap = uniqueName('vnbt');
   const { device, driver } = await openNic(run, local, tap, ring);
   await plugTap(run, tap);
@@ -225,6 +229,8 @@ async function openVnicTx(run: Run, local: Cleanup, frameLen: number, ring: Ring
   // without io_uring: none); this NIC is the only one open now.
   const engine = ioUringFds() > 0 ? 'io_uring' : 'writev';
   return {
+    device,
+    driver,
     window: async () => (await vnicWindow(run, rec, () => packetsOf(device, TX_QUEUE))).result,
     finish: async () => {
       await sleep(50); // the device finishes the chains in flight
@@ -435,7 +441,7 @@ async function rxTapNote(run: Run, tap: string, before: { tx: LinkCounters }, se
 }
 
 /** The vnic side of RX: a NIC whose guest recycles every RX buffer the device fills. */
-async function openVnicRx(run: Run, local: Cleanup): Promise<Side> {
+async function openVnicRx(run: Run, local: Cleanup): Promise<VnicSide> {
   const tap = uniqueName('vnbr');
   const { device, driver } = await openNic(run, local, tap);
   await plugTap(run, tap);
@@ -444,6 +450,8 @@ async function openVnicRx(run: Run, local: Cleanup): Promise<Side> {
   const before = await run.ns.linkStats(tap);
   let flooded = 0;
   return {
+    device,
+    driver,
     window: async () => {
       const t0 = performance.now();
       const {
@@ -533,18 +541,19 @@ function compareRow(
   scale: (pps: number) => number,
   referenceName: string,
   m: { vnic: Measured; ref: Measured },
+  refLabel = 'C',
 ): BenchRow {
   const v = summarizeRounds(m.vnic.windows.map((w) => scale(w.pps)));
   const c = summarizeRounds(m.ref.windows.map((w) => scale(w.pps)));
   const spread = (s: { min: number; max: number }): string => `${round(s.min)}..${round(s.max)}`;
   const us = (ws: readonly WindowResult[], pick: (w: WindowResult) => number): string => round(summarizeRounds(ws.map(pick)).median, 2).toString();
-  const cpu = `CPU per frame: vnic device ${us(m.vnic.windows, (w) => w.cpuUs)} us + guest ${us(m.vnic.windows, (w) => w.guestUs ?? 0)} us, C ${us(m.ref.windows, (w) => w.cpuUs)} us`;
-  const note = `median of ${run.rounds} windows of ${run.seconds} s (vnic ${spread(v)}, C ${spread(c)}); ${cpu}; vnic: ${m.vnic.note}; C: ${m.ref.note}`;
+  const cpu = `CPU per frame: vnic device ${us(m.vnic.windows, (w) => w.cpuUs)} us + guest ${us(m.vnic.windows, (w) => w.guestUs ?? 0)} us, ${refLabel} ${us(m.ref.windows, (w) => w.cpuUs)} us`;
+  const note = `median of ${run.rounds} windows of ${run.seconds} s (vnic ${spread(v)}, ${refLabel} ${spread(c)}); ${cpu}; vnic: ${m.vnic.note}; ${refLabel}: ${m.ref.note}`;
   const headroom: Record<string, Headroom> = {};
   const vLoad = windowsHeadroom(m.vnic.windows);
   const cLoad = windowsHeadroom(m.ref.windows);
   if (vLoad !== undefined) headroom['vnic'] = vLoad;
-  if (cLoad !== undefined) headroom['C'] = cLoad;
+  if (cLoad !== undefined) headroom[refLabel] = cLoad;
   return makeBenchRow(BENCH, metric, unit, round(v.median), round(c.median), { referenceName, note, headroom });
 }
 
@@ -619,6 +628,9 @@ export function virtioNetBench(options: VirtioNetBenchOptions = {}): Bench {
           ref: await openCTx(run, local, 64),
         }));
         ctx.row(compareRow(run, 'tx-64B-packed-mpps', 'Mpps', mpps, 'C writev loop', tx64p));
+        ctx.progress(`TX 64 B, dirty logging on: vnic guest -> tap vs the same NIC with logging off (${each})`);
+        const tx64l = await compare(run, 'TX 64 B dirty log', async (local) => dirtyLogSides(await openVnicTx(run, local, 64), local));
+        ctx.row(compareRow(run, 'tx-64B-dirtylog-mpps', 'Mpps', mpps, 'the same NIC, dirty log off', tx64l, 'log off'));
 
         ctx.progress(`TX 1514 B: the same with full-size frames (${each})`);
         const tx1514 = await compare(run, 'TX 1514 B', async (local) => ({ vnic: await openVnicTx(run, local, 1514), ref: await openCTx(run, local, 1514) }));
@@ -627,6 +639,9 @@ export function virtioNetBench(options: VirtioNetBenchOptions = {}): Bench {
         ctx.progress(`RX 64 B: tap -> vnic guest vs C read() loop, fed by an AF_PACKET source in ${ns.name} (${each})`);
         const rx64 = await compare(run, 'RX 64 B', async (local) => ({ vnic: await openVnicRx(run, local), ref: await openCRx(run, local) }));
         ctx.row(compareRow(run, 'rx-64B-mpps', 'Mpps', mpps, 'C read loop', rx64));
+        ctx.progress(`RX 64 B, dirty logging on: tap -> vnic guest vs the same NIC with logging off (${each})`);
+        const rx64l = await compare(run, 'RX 64 B dirty log', async (local) => dirtyLogSides(await openVnicRx(run, local), local));
+        ctx.row(compareRow(run, 'rx-64B-dirtylog-mpps', 'Mpps', mpps, 'the same NIC, dirty log off', rx64l, 'log off'));
 
         ctx.progress(`RTT 64 B: ICMP echo, TS driver -> vnic -> ${ns.name}'s kernel and back vs a C writev + poll loop, one request in flight (${each})`);
         const rtt = await compare<RttWindow>(run, 'RTT 64 B', async (local) => ({ vnic: await openVnicRtt(run, local), ref: await openCRtt(run, local) }));
