@@ -72,7 +72,9 @@ interface Activation {
  * plus VHOST_SET_VRING_ERR, then VHOST_NET_SET_BACKEND with the pair's tap queue fd.
  * reset() detaches the backends and reads VHOST_GET_VRING_BASE, so a later activate() resumes each
  * ring where it stopped. A vring error the kernel signals (VHOST_SET_VRING_ERR) becomes a
- * `needs-reset` event. Build one with `VhostNetDevice.open(config)`.
+ * `needs-reset` event. Dirty logging (startDirtyLog, for live migration) is the kernel's own:
+ * VHOST_SET_LOG_BASE, VHOST_F_LOG_ALL and VHOST_VRING_F_LOG per vring. Build one with
+ * `VhostNetDevice.open(config)`.
  */
 export class VhostNetDevice extends NetDeviceBase {
   /** The tap interface name. */
