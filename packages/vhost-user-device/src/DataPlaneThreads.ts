@@ -92,10 +92,13 @@ export class DataPlaneThreads {
   /**
    * Makes every pair's IO thread, running and started later, mark the guest pages it writes (RX
    * buffers, used rings) in `log`; undefined stops. Resolves once every running thread switched:
-   * after that nothing writes the previous log, so it may be unmapped.
+   * after that nothing writes the previous log, so it may be unmapped. `setBits` (a u32 over a
+   * SharedArrayBuffer) counts every bit the threads turn from 0 to 1 (DirtyLog setBits).
    */
-  setDirtyLog(log: FrontendLog | undefined): Promise<void> {
-    return this.threads.setDirtyLog(log === undefined ? undefined : { kind: 'host', hostAddr: log.hostAddr, byteLength: log.size });
+  setDirtyLog(log: FrontendLog | undefined, setBits?: Uint32Array): Promise<void> {
+    if (log === undefined) return this.threads.setDirtyLog(undefined);
+    const counter = setBits === undefined ? {} : { setBits: setBits.buffer as SharedArrayBuffer };
+    return this.threads.setDirtyLog({ kind: 'host', hostAddr: log.hostAddr, byteLength: log.size, ...counter });
   }
 
   /** Stops every pair's IO thread. */
