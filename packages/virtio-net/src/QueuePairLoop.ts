@@ -68,6 +68,7 @@ export class QueuePairLoop implements QueuePairHost {
       if (data.ctrlKickFd !== undefined) this.watch(data.ctrlKickFd, EV_CTRL_KICK);
     } catch (e) {
       this.unwatch();
+      this.rx?.close();
       throw e;
     }
     this.tx = txQueue === undefined ? undefined : new TxPath(this, txQueue, buffers);
@@ -157,6 +158,7 @@ export class QueuePairLoop implements QueuePairHost {
     this.closed = true;
     this.unwatch();
     this.tx?.close();
+    this.rx?.close();
   }
 
   private watch(fd: number, kind: number): void {

@@ -1,10 +1,12 @@
 import { rxFilterAccepts, type GuestMemory, type NetCtrlState } from '@vnic/core';
-import { EPOLLIN, EPOLLONESHOT, readFd, readvFd, type IoVecArray } from '@vnic/sys';
+import { EPOLLIN, EPOLLONESHOT, readFd, readvFd, SysError, type IoVecArray } from '@vnic/sys';
 import type { IoWorkerData } from './IoWorkerData.ts';
 import type { LoopQueue } from './LoopQueue.ts';
 import { BUDGET, ETH_HLEN, EV_TAP, HDR, MAX_FRAME, RX_MAX_BUFFERS, USED_BATCH } from './queuePairConstants.ts';
 import type { QueuePairHost } from './QueuePairHost.ts';
+import type { RxBatchSink } from './RxBatchSink.ts';
 import { RxChainPool } from './RxChainPool.ts';
+import { RxUringBatch } from './RxUringBatch.ts';
 import type { SharedNetState } from './SharedNetState.ts';
 import type { ThreadBuffers } from './ThreadBuffers.ts';
 
@@ -21,9 +23,12 @@ const SMALL_RUN = 1024;
 /**
  * The receive side of a QueuePairLoop: reads each frame with readv straight into the guest's
  * buffers (MRG_RXBUF: across as many chains as needed, num_buffers set afterwards), applies the
- * receive filter and link state, and stops polling the tap while the guest has no buffer.
+ * receive filter and link state, and stops polling the tap while the guest has no buffer. With
+ * io_uring (the default) small frames are read in batches instead, one READV per held chain and
+ * one io_uring_enter per batch (RxUringBatch); large frames (MRG_RXBUF, a GSO stream) and a tap
+ * that refuses io_uring's RWF_NOWAIT go through readv.
  */
-export class RxPath {
+export class RxPath implements RxBatchSink {
   /** More frames may wait (the turn's budget ran out): the loop comes back without sleeping. */
   rxPending = false;
   /** The guest has no buffer: the tap is not polled until the RX kick. */
@@ -51,6 +56,10 @@ export class RxPath {
   private smallRun = 0;
   private filter: NetCtrlState;
   private filterVersion: number;
+  /** Used elements of the current step, not yet in the used ring. */
+  private used = 0;
+  /** Batched reads through io_uring (undefined: readv only). */
+  private readonly batch: RxUringBatch | undefined;
 
   constructor(host: QueuePairHost, queue: LoopQueue, buffers: ThreadBuffers) {
     this.host = host;
@@ -67,13 +76,19 @@ export class RxPath {
     this.heads = new Uint16Array(USED_BATCH + queue.q.size);
     this.lens = new Uint32Array(USED_BATCH + queue.q.size);
     ({ state: this.filter, version: this.filterVersion } = this.net.readFilter());
+    this.batch = host.data.rxIoUring ? RxUringBatch.create(this, this.mem, this.tapFd, host.data.mrgRxbuf, this.rxIov, this.sinkAddr + MAX_FRAME) : undefined;
+  }
+
+  /** Releases the io_uring instance (RX batches). */
+  close(): void {
+    this.batch?.close();
   }
 
   serviceRx(): void {
     const a = this.queue;
     this.rxPending = false;
     if (a.q.needsReset || this.host.tapDead || this.rxStalled) return;
-    const { mem, pool, heads, lens } = this;
+    const { mem, pool, heads, lens, batch } = this;
     const q = a.q;
     const c = a.c;
     const mrg = this.data.mrgRxbuf;
@@ -83,9 +98,16 @@ export class RxPath {
     const onUnusable = (): void => {
       a.unusable++;
     };
-    let used = 0;
+    this.used = 0;
     let budget = BUDGET;
     while (budget > 0) {
+      if (batch?.pending === true) {
+        batch.deliverPending(); // frames read earlier, waiting for buffers: they go first
+        if (batch.starved) {
+          if (this.host.checkBroken(a) || !this.buffersArrived()) break;
+          continue;
+        }
+      }
       if (!this.net.linkUp) {
         // Link down: frames are taken off the tap and dropped, the guest's buffers stay untouched.
         const n = this.readTap(this.scratch, a.index);
@@ -96,14 +118,17 @@ export class RxPath {
       }
       if (mrg ? pool.capacity < MAX_FRAME : pool.length === 0) pool.fill(mem, q, mrg ? MAX_FRAME : 1, q.size, onUnusable);
       if (pool.length === 0) {
-        if (this.host.checkBroken(a)) break;
-        if (q.enableNotification(mem)) {
-          q.disableNotification(mem); // buffers arrived meanwhile: no kicks needed while we have some
-          continue;
+        if (this.host.checkBroken(a) || !this.buffersArrived()) break;
+        continue;
+      }
+      if (batch?.active === true && (!mrg || this.zeroCopyLimit === ZERO_COPY_MIN)) {
+        budget -= batch.read(budget);
+        if (batch.large) {
+          this.zeroCopyLimit = MAX_FRAME; // a GSO stream may follow: readv straight into the chains
+          this.smallRun = 0;
         }
-        // Out of buffers: sleep until the guest kicks; a frame waiting or arriving meanwhile is a noBuffer.
-        this.stallTapPolling();
-        break;
+        if (batch.empty || this.host.tapDead) break;
+        continue; // more may wait (or io_uring was refused: readv from now on)
       }
       const iov = this.rxIov;
       iov.clear();
@@ -135,29 +160,79 @@ export class RxPath {
       } else if (this.zeroCopyLimit !== ZERO_COPY_MIN && ++this.smallRun >= SMALL_RUN) {
         this.zeroCopyLimit = ZERO_COPY_MIN;
       }
-      if (!this.filter.promisc && !rxFilterAccepts(this.frameHead(n), this.filter)) {
-        c.filtered++; // consumed from the tap, never delivered: the chains stay held
-        continue;
-      }
-      this.patchHeader(n);
-      used += pool.consume(n, heads, lens, used);
-      c.packets++;
-      c.bytes += n - HDR;
-      if (used >= USED_BATCH) {
-        // Hand this step's buffers to the guest now; the turn goes on.
-        q.addUsedBatch(mem, heads, lens, used);
-        used = 0;
-        this.host.publish(a);
-        if (q.needsNotification(mem)) a.call.write(1n);
-      }
+      this.deliverHeld(n);
     }
     if (budget === 0) this.rxPending = true;
     this.host.syncMalformed(a);
-    if (used > 0) q.addUsedBatch(mem, heads, lens, used);
+    if (this.used > 0) q.addUsedBatch(mem, heads, lens, this.used);
+    this.used = 0;
     this.host.publish(a);
     if (q.needsNotification(mem)) a.call.write(1n);
     this.host.checkBroken(a);
   }
+
+  /**
+   * Out of buffers: true when the guest posted some meanwhile (go on), otherwise the tap is not
+   * polled until the RX kick (a frame waiting or arriving meanwhile is a noBuffer) and false.
+   */
+  private buffersArrived(): boolean {
+    const q = this.queue.q;
+    if (q.enableNotification(this.mem)) {
+      q.disableNotification(this.mem); // buffers arrived meanwhile: no kicks needed while we have some
+      return true;
+    }
+    this.stallTapPolling();
+    return false;
+  }
+
+  /** The frame of `n` bytes now in the held chains from the first: filter, header, used elements (see RxBatchSink). */
+  deliverHeld(n: number): boolean {
+    const a = this.queue;
+    const c = a.c;
+    if (!this.filter.promisc && !rxFilterAccepts(this.frameHead(n), this.filter)) {
+      c.filtered++; // consumed from the tap, never delivered: the chains stay held
+      return false;
+    }
+    this.patchHeader(n);
+    this.used += this.pool.consume(n, this.heads, this.lens, this.used);
+    c.packets++;
+    c.bytes += n - HDR;
+    if (this.used >= USED_BATCH) {
+      // Hand this step's buffers to the guest now; the turn goes on.
+      const q = a.q;
+      q.addUsedBatch(this.mem, this.heads, this.lens, this.used);
+      this.used = 0;
+      this.host.publish(a);
+      if (q.needsNotification(this.mem)) a.call.write(1n);
+    }
+    return true;
+  }
+
+  /** Pops chains until the pool can take `n` bytes (MRG_RXBUF) or one chain, and holds `chains` chains if the ring has them. */
+  refill(n: number, chains: number): boolean {
+    const pool = this.pool;
+    const q = this.queue.q;
+    const mrg = this.data.mrgRxbuf;
+    if (pool.length < chains) pool.fill(this.mem, q, Infinity, chains, this.onUnusable);
+    // MRG_RXBUF: as much as the largest frame takes, as the readv path holds.
+    if (mrg && pool.capacity < Math.max(n, MAX_FRAME)) pool.fill(this.mem, q, Math.max(n, MAX_FRAME), q.size, this.onUnusable);
+    return mrg ? pool.capacity >= n : pool.length > 0;
+  }
+
+  /** A frame taken off the tap that could not be delivered. */
+  dropped(): void {
+    this.queue.c.drops++;
+  }
+
+  /** A batched read failed with `errno`. */
+  readFailed(errno: number): void {
+    this.queue.c.drops++;
+    this.host.tapError(new SysError({ syscall: 'readv', errno, target: `fd ${this.tapFd}` }), 'readv', this.queue.index);
+  }
+
+  private readonly onUnusable = (): void => {
+    this.queue.unusable++;
+  };
 
   /** The frame's first 16 bytes (Ethernet header + VLAN TCI) for the filter, zero-copy when possible. */
   private frameHead(n: number): Uint8Array {

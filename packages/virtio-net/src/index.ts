@@ -25,3 +25,4 @@ export { SharedQueueCounters } from './SharedQueueCounters.ts';
 export type { QueueCounters } from './QueueCounters.ts';
 export { SharedNetState } from './SharedNetState.ts';
 export { TX_ENGINE_ENV } from './TX_ENGINE_ENV.ts';
+export { RX_ENGINE_ENV } from './RX_ENGINE_ENV.ts';
