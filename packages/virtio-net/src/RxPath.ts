@@ -58,8 +58,8 @@ export class RxPath implements RxBatchSink {
   private filterVersion: number;
   /** Used elements of the current step, not yet in the used ring. */
   private used = 0;
-  /** Batched reads through io_uring (undefined: readv only). */
-  private readonly batch: RxUringBatch | undefined;
+  /** Batched reads through io_uring (when `active`), and single reads that keep a frame the chains cannot take yet. */
+  private readonly batch: RxUringBatch;
 
   constructor(host: QueuePairHost, queue: LoopQueue, buffers: ThreadBuffers) {
     this.host = host;
@@ -76,12 +76,12 @@ export class RxPath implements RxBatchSink {
     this.heads = new Uint16Array(USED_BATCH + queue.q.size);
     this.lens = new Uint32Array(USED_BATCH + queue.q.size);
     ({ state: this.filter, version: this.filterVersion } = this.net.readFilter());
-    this.batch = host.data.rxIoUring ? RxUringBatch.create(this, this.mem, this.tapFd, host.data.mrgRxbuf, this.rxIov, this.sinkAddr + MAX_FRAME) : undefined;
+    this.batch = RxUringBatch.create(this, this.mem, this.tapFd, host.data.mrgRxbuf, this.rxIov, this.sinkAddr + MAX_FRAME, host.data.rxIoUring);
   }
 
   /** Releases the io_uring instance (RX batches). */
   close(): void {
-    this.batch?.close();
+    this.batch.close();
   }
 
   serviceRx(): void {
@@ -101,7 +101,7 @@ export class RxPath implements RxBatchSink {
     this.used = 0;
     let budget = BUDGET;
     while (budget > 0) {
-      if (batch?.pending === true) {
+      if (batch.pending) {
         batch.deliverPending(); // frames read earlier, waiting for buffers: they go first
         if (batch.starved) {
           if (this.host.checkBroken(a) || !this.buffersArrived()) break;
@@ -121,12 +121,17 @@ export class RxPath implements RxBatchSink {
         if (this.host.checkBroken(a) || !this.buffersArrived()) break;
         continue;
       }
-      if (batch?.active === true && (!mrg || this.zeroCopyLimit === ZERO_COPY_MIN)) {
-        budget -= batch.read(budget);
+      // io_uring: batches, but for a stream of large frames the chains can take whole (zero copy).
+      // readv with MRG_RXBUF: a frame that may be larger than the chains posted so far is read with
+      // a slot for its rest, kept there until the guest posts more (never truncated).
+      const largeFits = pool.capacity >= MAX_FRAME;
+      if (batch.active ? !mrg || this.zeroCopyLimit === ZERO_COPY_MIN || !largeFits : mrg && !largeFits) {
+        budget -= batch.active ? batch.read(budget) : batch.readOne();
         if (batch.large) {
           this.zeroCopyLimit = MAX_FRAME; // a GSO stream may follow: readv straight into the chains
           this.smallRun = 0;
         }
+        if (batch.pending) continue; // frames wait for buffers: the guest is asked to kick first
         if (batch.empty || this.host.tapDead) break;
         continue; // more may wait (or io_uring was refused: readv from now on)
       }

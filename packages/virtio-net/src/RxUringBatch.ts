@@ -1,5 +1,5 @@
 import type { GuestMemory } from '@vnic/core';
-import { errnoName, IoUring, IoVecArray } from '@vnic/sys';
+import { errnoName, IoUring, IoVecArray, readvFd, SysError } from '@vnic/sys';
 import { ETH_HLEN, HDR, IOV_MAX, MAX_FRAME } from './queuePairConstants.ts';
 import type { RxBatchSink } from './RxBatchSink.ts';
 
@@ -7,6 +7,8 @@ import type { RxBatchSink } from './RxBatchSink.ts';
 export const RX_URING_ENTRIES = 32;
 /** Reads of the first batch after a quiet spell; the batch doubles while every read finds a frame. */
 const FIRST_BATCH = 2;
+const EAGAIN_ERRNO = 11;
+const EIO_ERRNO = 5;
 /** Smallest frame the tap delivers: header + Ethernet header. */
 const MIN_FRAME = HDR + ETH_HLEN;
 
@@ -57,12 +59,13 @@ export class RxUringBatch {
   private pendingFrom = 0;
   private pendingTo = 0;
   private next = FIRST_BATCH;
+  private readonly one = new Int32Array(1);
 
   /**
    * @param iov the IO thread's RX iovec array (used within a call only).
    * @param overflowAddr host address of one spare byte (ThreadBuffers.sinkAddr + MAX_FRAME).
    */
-  private constructor(ring: IoUring, sink: RxBatchSink, mem: GuestMemory, tapFd: number, mrg: boolean, iov: IoVecArray, overflowAddr: number) {
+  private constructor(ring: IoUring | undefined, sink: RxBatchSink, mem: GuestMemory, tapFd: number, mrg: boolean, iov: IoVecArray, overflowAddr: number) {
     this.ring = ring;
     this.sink = sink;
     this.mem = mem;
@@ -72,13 +75,16 @@ export class RxUringBatch {
     this.overflowAddr = overflowAddr;
   }
 
-  /** A batch reader over `tapFd`, or undefined where io_uring_setup fails (readv then). */
-  static create(sink: RxBatchSink, mem: GuestMemory, tapFd: number, mrg: boolean, iov: IoVecArray, overflowAddr: number): RxUringBatch | undefined {
-    let ring: IoUring;
+  /**
+   * A batch reader over `tapFd`; with `useRing` false, or where io_uring_setup fails, it is not
+   * `active` and only `readOne` (readv) serves.
+   */
+  static create(sink: RxBatchSink, mem: GuestMemory, tapFd: number, mrg: boolean, iov: IoVecArray, overflowAddr: number, useRing: boolean): RxUringBatch {
+    let ring: IoUring | undefined;
     try {
-      ring = IoUring.create(RX_URING_ENTRIES);
+      ring = useRing ? IoUring.create(RX_URING_ENTRIES) : undefined;
     } catch {
-      return undefined; // io_uring not available here: one readv per frame
+      ring = undefined; // io_uring not available here: one readv per frame
     }
     return new RxUringBatch(ring, sink, mem, tapFd, mrg, iov, overflowAddr);
   }
@@ -115,30 +121,17 @@ export class RxUringBatch {
     const ring = this.ring!;
     const sink = this.sink;
     const pool = sink.pool;
-    const mem = this.mem;
-    const mrg = this.mrg;
     this.empty = false;
     this.large = false;
     const want = Math.min(this.next, budget, RX_URING_ENTRIES);
     sink.refill(MIN_FRAME, want);
-    const slots = this.slotsAddr === 0 ? this.allocSlots() : this.slotsAddr;
     const iov = this.iov;
     iov.clear();
     const iovBase = Number(iov.address);
-    const held = pool.length;
     let k = 0;
-    let offset = 0;
-    for (; k < want && k < held; k++) {
+    for (; k < want; k++) {
       const start = iov.length;
-      const cap = pool.appendChain(k, iov, mem, IOV_MAX - 2);
-      if (cap < 0) break;
-      this.heads[k] = pool.headAt(k)!;
-      this.caps[k] = cap;
-      this.offsets[k] = offset;
-      offset += cap;
-      // MRG_RXBUF: the rest of a frame larger than the chain goes to the read's slot.
-      if (mrg && cap < MAX_FRAME) iov.push(slots + k * MAX_FRAME + cap, MAX_FRAME - cap);
-      iov.push(this.overflowAddr, 1);
+      if (!this.prepare(k)) break;
       ring.prepReadv(this.tapFd, iovBase + 16 * start, iov.length - start, k, true);
     }
     if (k === 0) return 0;
@@ -149,7 +142,64 @@ export class RxUringBatch {
       this.close(); // io_uring_enter itself failed: nothing was read; readv from now on
       return 0;
     }
-    const results = ring.results;
+    const taken = this.settle(ring.results, k, heldBytes);
+    this.next = taken === k ? Math.min(RX_URING_ENTRIES, 2 * k) : Math.max(FIRST_BATCH, taken + 1);
+    if (this.pending) this.deliverPending();
+    return taken;
+  }
+
+  /**
+   * Reads one frame with readv into the first held chain and a slot for the rest (MRG_RXBUF), so
+   * a frame larger than the chains the guest has posted so far waits for more instead of being
+   * truncated. Returns the frames taken off the tap (0 or 1); sets `empty`, `large` as read() does.
+   */
+  readOne(): number {
+    this.empty = false;
+    this.large = false;
+    const pool = this.sink.pool;
+    const iov = this.iov;
+    iov.clear();
+    if (!this.prepare(0)) return 0;
+    const heldBytes = pool.capacity;
+    const result = this.one;
+    try {
+      const n = readvFd(this.tapFd, iov);
+      result[0] = n < 0 ? -EAGAIN_ERRNO : n;
+    } catch (e) {
+      result[0] = -(SysError.is(e) ? e.errno : EIO_ERRNO);
+    }
+    const taken = this.settle(result, 1, heldBytes);
+    if (this.pending) this.deliverPending();
+    return taken;
+  }
+
+  /** Appends the iovecs of read `k` (held chain k, its slot, the overflow byte); false when there is no chain k or no room. */
+  private prepare(k: number): boolean {
+    const pool = this.sink.pool;
+    if (k >= pool.length) return false;
+    const slots = this.slotsAddr === 0 ? this.allocSlots() : this.slotsAddr;
+    const iov = this.iov;
+    const cap = pool.appendChain(k, iov, this.mem, IOV_MAX - 2);
+    if (cap < 0) return false;
+    this.heads[k] = pool.headAt(k)!;
+    this.caps[k] = cap;
+    this.offsets[k] = k === 0 ? 0 : this.offsets[k - 1]! + this.caps[k - 1]!;
+    // MRG_RXBUF: the rest of a frame larger than the chain goes to the read's slot.
+    if (this.mrg && cap < MAX_FRAME) iov.push(slots + k * MAX_FRAME + cap, MAX_FRAME - cap);
+    iov.push(this.overflowAddr, 1);
+    return true;
+  }
+
+  /**
+   * Delivers the frames of reads 0..k-1 (`results`: bytes or -errno) in order: in place while
+   * each one lies at the front of the pool, from its slot after the first that does not.
+   * `heldBytes`: the pool's capacity when the reads were prepared. Returns the frames taken off the tap.
+   */
+  private settle(results: Int32Array, k: number, heldBytes: number): number {
+    const sink = this.sink;
+    const pool = sink.pool;
+    const mem = this.mem;
+    const mrg = this.mrg;
     let taken = 0;
     let inPlace = true;
     let refused = false;
@@ -183,8 +233,6 @@ export class RxUringBatch {
       this.pendingLen[this.pendingTo++] = n;
     }
     if (refused) this.close();
-    this.next = taken === k ? Math.min(RX_URING_ENTRIES, 2 * k) : Math.max(FIRST_BATCH, taken + 1);
-    if (this.pending) this.deliverPending();
     return taken;
   }
 
