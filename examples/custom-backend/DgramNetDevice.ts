@@ -4,7 +4,7 @@ import {
   featureBit,
   hasFeature,
   rxFilterAccepts,
-  splitQueueFor,
+  deviceQueueFor,
   virtio_net,
   type ActivateContext,
   type DescriptorChain,
@@ -13,7 +13,7 @@ import {
   type QueueHost,
   type QueueState,
   type QueueStats,
-  type SplitQueue,
+  type DeviceQueue,
 } from '@vnic/core';
 import { EpollLoop, EventFd, closeFd, epollQueueHost, guestMemoryFromLayout, readFd, socketpair, writeFd } from '@vnic/sys';
 
@@ -35,7 +35,7 @@ interface Counters {
 
 interface Queue {
   readonly index: number;
-  readonly q: SplitQueue;
+  readonly q: DeviceQueue;
   readonly call: EventFd;
   readonly kickFd: number;
 }
@@ -87,7 +87,7 @@ export class DgramNetDevice extends NetDeviceBase {
     this.#mem = mem;
     this.#mrg = hasFeature(ctx.features, virtio_net.VIRTIO_NET_F_MRG_RXBUF);
     for (const qc of ctx.queues) {
-      const queue: Queue = { index: qc.index, q: splitQueueFor(qc, ctx.features, mem), call: EventFd.fromFd(qc.callFd), kickFd: qc.kickFd };
+      const queue: Queue = { index: qc.index, q: deviceQueueFor(qc, ctx.features, mem), call: EventFd.fromFd(qc.callFd), kickFd: qc.kickFd };
       if (qc.index === 0) this.#rx = queue;
       else this.#tx = queue;
       const kick = EventFd.fromFd(qc.kickFd);

@@ -45,6 +45,7 @@ describe('vnic bench virtio-net', () => {
         'tx-64B-64nics-mpps',
         'rss-per-nic-dedicated-mib',
         'tx-64B-mpps',
+        'tx-64B-packed-mpps',
         'tx-1514B-gbps',
         'rx-64B-mpps',
         'rtt-64B-p50-us',
@@ -82,6 +83,11 @@ describe('vnic bench virtio-net', () => {
         expect(r.note).toMatch(/(headroom: vnic|^source-limited \(.*vnic|^source-limited \(C)/);
         expect(r.note).toMatch(/median of 1 windows of 0.4 s .*; CPU per frame: vnic device [\d.]+ us \+ guest [\d.]+ us, C [\d.]+ us;/);
       }
+      // The packed-ring TX row (RING_PACKED, the same C loop): checked with the split row below, then set apart.
+      const packed = rows.splice(2, 1)[0]!;
+      expect(packed.metric).toBe('tx-64B-packed-mpps');
+      expect(packed.unit).toBe('Mpps');
+      expect(packed.note).toMatch(/vnic: TX engine (io_uring|writev); tap got (\d+)\/\2 frames the device sent/);
       expect(rows[1]!.unit).toBe('Mpps');
       expect(rows[2]!.unit).toBe('Gbit/s');
       // Both TX sides were checked against the tap's own counters (the note says what the tap got).
@@ -90,8 +96,8 @@ describe('vnic bench virtio-net', () => {
       // The TX rates against the kernel's own count (the tap's rx_packets, in the notes): a rate
       // sustained over a 0.4 s window cannot claim more frames than the tap received in all (the
       // window plus its warm-up). Rounding of the printed rate: at most 0.0005 units.
-      const framesPerUnit = { 'tx-64B-mpps': 1e6, 'tx-1514B-gbps': 1e9 / (1514 * 8) };
-      for (const r of [rows[1]!, rows[2]!]) {
+      const framesPerUnit = { 'tx-64B-mpps': 1e6, 'tx-64B-packed-mpps': 1e6, 'tx-1514B-gbps': 1e9 / (1514 * 8) };
+      for (const r of [rows[1]!, packed, rows[2]!]) {
         const perUnit = framesPerUnit[r.metric as keyof typeof framesPerUnit];
         const vnicTap = Number(/vnic: TX engine \w+; tap got (\d+)\//.exec(r.note!)![1]);
         const cTap = Number(/C: tap got (\d+) frames/.exec(r.note!)![1]);

@@ -76,7 +76,7 @@ describe.skipIf(!root)('vnic serve', () => {
     }
   }, 60_000);
 
-  it('--state refuses a state of another version or queue-pair count (exit 1, what differs named, no tap left); SIGUSR2 with no frontend keeps serving', async () => {
+  it('--state refuses a state of another version, queue-pair count or an offload this tap lacks (exit 1, what differs named, no tap left); SIGUSR2 with no frontend keeps serving', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vnic-serve-'));
     const sock = join(dir, 'serve.sock');
     const stateFile = join(dir, 'state.json');
@@ -106,6 +106,19 @@ describe.skipIf(!root)('vnic serve', () => {
         /the device state saved by \/run\/old\.sock at .* has 2 queue pair\(s\); this server serves 1: start it with --queue-pairs 2/,
       );
       expect(existsSync(`/sys/class/net/${tap}`)).toBe(false); // the tap it opened is gone again
+      expect(existsSync(sock)).toBe(false);
+
+      // A receive offload the frontend acked that this server's tap data plane does not give (USO4,
+      // which a 6.1 tap lacks): the frontend would lose it, so the state is refused.
+      const uso4 = `0x${(BigInt(state.features) | (1n << 54n)).toString(16)}`;
+      writeFileSync(stateFile, JSON.stringify({ ...state, queuePairs: 1, offered: uso4, features: uso4 }));
+      const offloadTap = uniqueName('vsrs');
+      const offload = startServe(['--socket', sock, '--tap', offloadTap, '--state', stateFile]);
+      expect(await offload.exited).toBe(1);
+      expect(offload.output()).toMatch(
+        /has features 0x40000000000000 \(GUEST_USO4\) acked that this server does not offer .*use a tap that has these offloads/,
+      );
+      expect(existsSync(`/sys/class/net/${offloadTap}`)).toBe(false);
       expect(existsSync(sock)).toBe(false);
 
       const saveFile = join(dir, 'saved.json');

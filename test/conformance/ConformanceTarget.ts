@@ -1,5 +1,5 @@
 import type { NetDeviceConfig, VirtioNetDevice } from '@vnic/core';
-import type { VirtioNetDriver, VirtioNetDriverOptions } from '@vnic/driver';
+import type { RingLayout, VirtioNetDriver, VirtioNetDriverOptions } from '@vnic/driver';
 
 /** One NIC under test plus the "outside" of its data plane (a tap, a switch, a loopback wire). */
 export interface ConformanceNic {
@@ -38,6 +38,8 @@ export interface ConformanceCapabilities {
 export interface ConformanceTarget {
   /** Backend name (test titles). */
   readonly backend: string;
+  /** The ring layout every driver of the suite asks for (default `split`; `packed`: VIRTIO_F_RING_PACKED). */
+  readonly ring?: RingLayout;
   /** What the backend can report (all true when absent). */
   readonly capabilities?: ConformanceCapabilities;
   /** Builds a device for `config` and its outside. */

@@ -1,14 +1,13 @@
 import {
   NetDeviceBase,
-  SplitQueue,
-  VIRTIO_F_EVENT_IDX,
-  VIRTIO_F_INDIRECT_DESC,
+  deviceQueueFor,
   placeRxFrame,
   hasFeature,
   rxFilterAccepts,
   virtio_net,
   type ActivateContext,
   type DescriptorChain,
+  type DeviceQueue,
   type GuestMemory,
   type NetDeviceConfig,
   type QueueHost,
@@ -32,7 +31,7 @@ interface Counters {
 
 interface ActiveQueue {
   readonly index: number;
-  readonly q: SplitQueue;
+  readonly q: DeviceQueue;
   readonly kick: EventFd;
   readonly call: EventFd;
 }
@@ -42,7 +41,7 @@ interface ActiveQueue {
  * Its "wire" is in memory: frames the guest transmits land in `fromGuest`, frames passed to
  * `toGuest` are received by the guest. It runs its data plane on the main thread with an async
  * epoll over the kick eventfds of its data queues, and shares every piece of logic a real backend
- * shares (NetDeviceBase: features, config space, the control queue end to end; SplitQueue: chain
+ * shares (NetDeviceBase: features, config space, the control queue end to end; DeviceQueue: chain
  * validation).
  */
 export class LoopbackDevice extends NetDeviceBase {
@@ -103,17 +102,13 @@ export class LoopbackDevice extends NetDeviceBase {
 
   protected override async activateDataPlane(ctx: ActivateContext): Promise<void> {
     const mem = guestMemoryFromLayout(ctx.memory);
-    const eventIdx = hasFeature(ctx.features, VIRTIO_F_EVENT_IDX);
-    const indirectDesc = hasFeature(ctx.features, VIRTIO_F_INDIRECT_DESC);
     this.mrg = hasFeature(ctx.features, virtio_net.VIRTIO_NET_F_MRG_RXBUF);
     const epoll = Epoll.create();
     const stopFd = EventFd.create({ nonBlocking: true });
     epoll.add(stopFd.fd, EPOLLIN, STOP);
     const queues = new Map<number, ActiveQueue>();
     for (const qc of ctx.queues) {
-      const q = new SplitQueue({ size: qc.size, descTable: qc.descTable, availRing: qc.availRing, usedRing: qc.usedRing, eventIdx, indirectDesc });
-      if (qc.state !== undefined) q.setState(qc.state);
-      q.validate(mem);
+      const q = deviceQueueFor(qc, ctx.features, mem);
       queues.set(qc.index, { index: qc.index, q, kick: EventFd.fromFd(qc.kickFd), call: EventFd.fromFd(qc.callFd) });
       epoll.add(qc.kickFd, EPOLLIN, qc.index);
     }

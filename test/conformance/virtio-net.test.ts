@@ -1,22 +1,29 @@
 import { describe } from 'vitest';
 import { hostTapPeer, uniqueName } from '@vnic/sys/testing';
+import type { RingLayout } from '@vnic/driver';
 import type { IoThreadMode } from '@vnic/virtio-net';
 import { TapNetns } from '../fixtures/TapNetns.ts';
 import { describeVirtioNetDevice } from './describeVirtioNetDevice.ts';
 import { isTestFrame } from './frames.ts';
 
 // The contract suite against the in-process backend, once per IO-thread mode (the pool's shared
-// threads, the default; a thread of its own per queue pair). The outside of the NIC is the kernel
+// threads, the default; a thread of its own per queue pair), and on packed rings (shared threads). The outside of the NIC is the kernel
 // side of a real tap: the tap sits in a throw-away network namespace (no address, IPv6 off, so the
 // kernel itself stays silent), and an AF_PACKET socket on it inside the namespace injects frames
 // towards the guest (the device reads them from the tap fd) and captures the frames the guest sent
 // (the device wrote them to the tap fd).
 const peer = hostTapPeer();
 
-for (const ioThreads of ['shared', 'dedicated'] satisfies IoThreadMode[]) {
-  describe.skipIf(peer.skip)(`virtio-net backend on a host kernel tap (${ioThreads} IO threads)`, () => {
+const runs: readonly (readonly [IoThreadMode, RingLayout])[] = [
+  ['shared', 'split'],
+  ['dedicated', 'split'],
+  ['shared', 'packed'],
+];
+for (const [ioThreads, ring] of runs) {
+  describe.skipIf(peer.skip)(`virtio-net backend on a host kernel tap (${ioThreads} IO threads, ${ring} rings)`, () => {
     describeVirtioNetDevice({
       backend: 'virtio-net',
+      ring,
       async setup(config) {
         if (peer.reason !== undefined) throw new Error(`host kernel tap peer missing: ${peer.reason}`);
         const nic = TapNetns.create(config, { packetSocket: true, options: { tap: uniqueName('vnt'), ioThreads } });

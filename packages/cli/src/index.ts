@@ -33,5 +33,7 @@ export type { BenchOptions } from './commands/bench.ts';
 
 // Real peers the benches and the tests start (DPDK testpmd), and installing what they need.
 export { Testpmd } from './peers/Testpmd.ts';
+export { parseTestpmdForwardStats } from './bench/parseTestpmdForwardStats.ts';
+export type { TestpmdForwardStats } from './bench/parseTestpmdForwardStats.ts';
 export type { TestpmdOptions } from './peers/TestpmdOptions.ts';
 export { ensureCommand } from './peers/ensureCommand.ts';

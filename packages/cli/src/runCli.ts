@@ -2,10 +2,12 @@ import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { NetRateLimit } from '@vnic/core';
 import type { CliIo } from './CliIo.ts';
 import { benches } from './bench/benches.ts';
 import { bench } from './commands/bench.ts';
 import { checkConfig } from './commands/checkConfig.ts';
+import { parseRateLimitOption } from './commands/parseRateLimitOption.ts';
 import { serve } from './commands/serve.ts';
 import { runDemo } from './demo/runDemo.ts';
 import { processIo } from './processIo.ts';
@@ -90,6 +92,12 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
         .default(10_000),
     )
     .option('--persistent', 'make a tap this command creates outlive it (for a hand-over to another vnic serve)')
+    .addOption(
+      new Option(
+        '--rate-limit <json>',
+        'token buckets per direction, as a NIC\'s "rateLimit": {"rx"|"tx": {"bandwidth"|"ops": {"size", "refillTimeMs", "oneTimeBurst"}}} (bytes, frames)',
+      ).argParser(parseRateLimitOption),
+    )
     .option('--state <file>', 'take over the device state another vnic serve saved (--save-state): the reconnecting frontend resumes where it stopped')
     .option('--save-state <file>', 'on SIGUSR2: quiesce, save the device state to <file> (versioned JSON) and stop, for a new vnic serve --state <file>')
     .action(
@@ -101,6 +109,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
         allowUnsealedMemory?: boolean;
         handshakeTimeout: number;
         persistent?: boolean;
+        rateLimit?: NetRateLimit;
         state?: string;
         saveState?: string;
       }) => {
@@ -113,6 +122,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
             ...(opts.tap === undefined ? {} : { tap: opts.tap }),
             ...(opts.allowUnsealedMemory === true ? { allowUnsealedMemory: true } : {}),
             ...(opts.persistent === true ? { persistent: true } : {}),
+            ...(opts.rateLimit === undefined ? {} : { rateLimit: opts.rateLimit }),
             ...(opts.state === undefined ? {} : { stateFile: opts.state }),
             ...(opts.saveState === undefined ? {} : { saveStateFile: opts.saveState }),
           },

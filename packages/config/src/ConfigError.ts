@@ -7,14 +7,17 @@ export class ConfigError extends VnicError {
 
   /** Every problem found, each with its field path. */
   readonly issues: readonly ConfigIssue[];
+  /** For `switch-failed`: the step of the backend switch that failed (`build`, `quiesce`, `restore`, `resume`). */
+  readonly step: string | undefined;
 
   constructor(
-    kind: 'invalid-config' | 'unknown-backend' | 'create-failed' | 'state-refused',
+    kind: 'invalid-config' | 'unknown-backend' | 'create-failed' | 'state-refused' | 'switch-failed',
     message: string,
-    options?: { issues?: readonly ConfigIssue[]; cause?: unknown },
+    options?: { issues?: readonly ConfigIssue[]; cause?: unknown; step?: string },
   ) {
     super(kind, message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.issues = options?.issues ?? [];
+    this.step = options?.step;
   }
 
   /** Builds the error for a list of issues, one per line in the message. */

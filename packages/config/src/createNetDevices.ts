@@ -3,6 +3,8 @@ import type { Container } from 'inversify';
 import { ConfigError } from './ConfigError.ts';
 import { containerBackends } from './containerBackends.ts';
 import { createVnicContainer } from './createVnicContainer.ts';
+import { liveFallbackFor } from './liveFallbackFor.ts';
+import { SwitchableNetDevice } from './SwitchableNetDevice.ts';
 import { validateVmConfig } from './validateVmConfig.ts';
 import { VnicContainer } from './VnicContainer.ts';
 
@@ -25,6 +27,11 @@ export interface CreateNetDevicesOptions {
     readonly states: Readonly<Record<string, unknown>>;
     readonly context?: (id: string) => RestoreContext | undefined;
   };
+  /**
+   * Return every NIC as a SwitchableNetDevice (its backend can then be switched at run time with
+   * `switchBackend(entry)`). NICs with `liveFallback` are SwitchableNetDevices either way.
+   */
+  readonly switchable?: boolean;
 }
 
 /**
@@ -38,6 +45,8 @@ export interface CreateNetDevicesOptions {
  * refused state (ConfigError `state-refused`, naming the entry and what differs) closes every device
  * built so far.
  */
+export async function createNetDevices(raw: unknown, options: CreateNetDevicesOptions & { readonly switchable: true }): Promise<SwitchableNetDevice[]>;
+export async function createNetDevices(raw: unknown, options?: CreateNetDevicesOptions): Promise<VirtioNetDevice[]>;
 export async function createNetDevices(raw: unknown, options: CreateNetDevicesOptions = {}): Promise<VirtioNetDevice[]> {
   const container = options.container ?? createVnicContainer();
   const backends = containerBackends(container);
@@ -47,8 +56,11 @@ export async function createNetDevices(raw: unknown, options: CreateNetDevicesOp
   const logger = container.isBound(LOGGER) ? container.get<Logger>(LOGGER) : silentLogger;
   const devices: VirtioNetDevice[] = [];
   try {
+    const build = (entry: unknown): Promise<VirtioNetDevice> => buildEntry(entry, backends);
     for (const [i, cfg] of net.entries()) {
-      const device = await createOne(cfg, i, raw, backends, warn);
+      let device = await createOne(cfg, i, raw, backends, warn);
+      const policy = liveFallbackFor((raw as { net: Record<string, unknown>[] }).net[i]!);
+      if (options.switchable === true || policy !== undefined) device = new SwitchableNetDevice(device, build, policy);
       devices.push(device);
       await restoreOne(device, i, options.restore);
       const fields = { nic: device.id, backend: device.backend };
@@ -92,6 +104,18 @@ async function createOne(
     }
     throw new ConfigError('create-failed', `net[${i}] (${cfg.id}): backend "${cfg.backend}" could not create the device: ${errorMessage(err)}`, { cause: err });
   }
+}
+
+/** Builds the device of one `net[]` entry exactly on its backend (no config-time fallback): what switchBackend builds. */
+async function buildEntry(entry: unknown, backends: ReturnType<typeof containerBackends>): Promise<VirtioNetDevice> {
+  const { issues, net } = validateVmConfig({ net: [entry] }, backends);
+  if (issues.length > 0)
+    throw ConfigError.fromIssues(
+      issues.map((i) => ({ path: i.path.replace(/^net\[0\]/, 'entry'), message: i.message })),
+      'switchBackend entry',
+    );
+  const cfg = net[0]!;
+  return backends.provider(cfg.backend)!.create(cfg);
 }
 
 async function restoreOne(device: VirtioNetDevice, i: number, restore: CreateNetDevicesOptions['restore']): Promise<void> {

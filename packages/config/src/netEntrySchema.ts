@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { isConfigObject } from './isConfigObject.ts';
+import { rateLimitSchema } from './rateLimitSchema.ts';
 import { TAP_MAX_MTU } from './TAP_MAX_MTU.ts';
 
 const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
@@ -28,6 +29,21 @@ const offloadsObject = v.strictObject(
 
 /** Offload switches; each defaults to on. (The object check first, so `[]` or `null` reads in our words; typed as the object's input.) */
 export const offloadsSchema = v.pipe(v.custom<v.InferInput<typeof offloadsObject>>(isConfigObject, OFFLOADS_MESSAGE), offloadsObject);
+
+const LIVE_FALLBACK_MESSAGE = 'must be an object like { "afterMs": 3000, "retryMs": 500 } (allowed keys: afterMs, retryMs)';
+
+/** `liveFallback`: switch a running vhost-user NIC to `fallback` after its backend was gone `afterMs`, and back. */
+function liveFallbackSchema() {
+  const ms = (min: number, max: number) =>
+    v.pipe(
+      v.number('must be a number of milliseconds'),
+      v.integer('must be an integer'),
+      v.minValue(min, `must be at least ${min}`),
+      v.maxValue(max, `must be at most ${max}`),
+    );
+  const object = v.strictObject({ afterMs: ms(0, 86_400_000), retryMs: v.optional(ms(10, 60_000), 500) }, LIVE_FALLBACK_MESSAGE);
+  return v.pipe(v.custom<v.InferInput<typeof object>>(isConfigObject, LIVE_FALLBACK_MESSAGE), object);
+}
 
 const powerOfTwo = v.check((n: number) => (n & (n - 1)) === 0, 'must be a power of two');
 
@@ -71,6 +87,8 @@ const netEntryObject = v.looseObject({
   indirectDesc: v.optional(v.boolean('must be true or false'), true),
   ctrlVq: v.optional(v.boolean('must be true or false'), true),
   fallback: v.optional(v.pipe(v.string('must be a string naming a backend'), v.minLength(1, 'must name a backend'))),
+  liveFallback: v.optional(liveFallbackSchema()),
+  rateLimit: v.optional(rateLimitSchema),
 });
 
 /** The object check first (a non-object entry reads in our words), typed as the entry's input so a VMM's literal is checked. */

@@ -1,4 +1,4 @@
-import type { ConfigIssue, NetDeviceConfig } from '@vnic/core';
+import { isRateLimited, type ConfigIssue, type NetDeviceConfig } from '@vnic/core';
 import * as v from 'valibot';
 import type { BackendRegistry } from './BackendRegistry.ts';
 import { formatPath } from './formatPath.ts';
@@ -19,6 +19,8 @@ const ENTRY_KEYS = new Set([
   'indirectDesc',
   'ctrlVq',
   'fallback',
+  'liveFallback',
+  'rateLimit',
 ]);
 
 /** The outcome of validation: the NIC configs when there is no issue. */
@@ -79,6 +81,14 @@ export function validateVmConfig(raw: unknown, backends: BackendRegistry): VmCon
         issues.push({ path: at('fallback'), message: `unknown backend "${entry.fallback}"; known backends: ${quoteList(backends.names)}` });
       }
     }
+    if (entry.liveFallback !== undefined) {
+      if (entry.fallback === undefined) {
+        issues.push({ path: at('liveFallback'), message: 'needs "fallback" naming the backend to switch to (e.g. "virtio-net", with its section)' });
+      }
+      if (entry.backend !== 'vhost-user') {
+        issues.push({ path: at('liveFallback'), message: `watches a vhost-user backend's connection; this NIC's backend is "${entry.backend}"` });
+      }
+    }
     for (const key of Object.keys(entry)) {
       if (ENTRY_KEYS.has(key) || key === entry.backend || key === entry.fallback) continue;
       const isBackend = backends.names.includes(key);
@@ -88,6 +98,22 @@ export function validateVmConfig(raw: unknown, backends: BackendRegistry): VmCon
           ? `section for backend "${key}" but this NIC uses "${entry.backend}"${entry.fallback === undefined ? '' : ` (fallback "${entry.fallback}")`}`
           : `unknown field; allowed: ${[...ENTRY_KEYS].join(', ')}, and a section named after the backend`,
       });
+    }
+    if (isRateLimited(entry.rateLimit)) {
+      for (const [role, name] of [
+        ['backend', entry.backend],
+        ['fallback', entry.fallback],
+      ] as const) {
+        const p = name === undefined ? undefined : backends.provider(name);
+        if (p === undefined || p.rateLimit === true) continue;
+        issues.push({
+          path: at('rateLimit'),
+          message:
+            `the ${role} "${name}" cannot apply a rate limit: vnic is not on its data path (the frames go through ` +
+            `${p.dataPath ?? 'the backend itself'}), so vnic can neither hold TX frames back nor stop reading RX; ` +
+            'use the "virtio-net" backend (or `vnic serve`), or limit on the host side (tc on the tap, the backend\'s own limiter)',
+        });
+      }
     }
     const sections: [string, NetDeviceProviderLike | undefined][] = [[entry.backend, provider]];
     if (entry.fallback !== undefined) sections.push([entry.fallback, backends.provider(entry.fallback)]);
@@ -117,6 +143,7 @@ export function validateVmConfig(raw: unknown, backends: BackendRegistry): VmCon
       eventIdx: entry.eventIdx,
       indirectDesc: entry.indirectDesc,
       ctrlVq: entry.ctrlVq,
+      ...(entry.rateLimit === undefined ? {} : { rateLimit: entry.rateLimit }),
       options: typeof section === 'object' && section !== null ? (section as Record<string, unknown>) : {},
     });
   });

@@ -1,14 +1,25 @@
-import { featureBits, NET_CTRL_FEATURES, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_VERSION_1, virtio_net as N } from '@vnic/core';
+import {
+  featureBits,
+  NET_CTRL_FEATURES,
+  NOTF_COAL_FEATURES,
+  VIRTIO_F_EVENT_IDX,
+  VIRTIO_F_INDIRECT_DESC,
+  VIRTIO_F_RING_PACKED,
+  VIRTIO_F_VERSION_1,
+  virtio_net as N,
+} from '@vnic/core';
 
 /**
  * Every feature this driver implements; `features` in the options is intersected with it. The
- * control-queue family is core's {@link NET_CTRL_FEATURES}; MQ is listed apart.
+ * control-queue family is core's {@link NET_CTRL_FEATURES} (+ NOTF_COAL, VQ_NOTF_COAL); MQ is listed apart.
+ * RING_PACKED is asked for only with the tuning's `ring: 'packed'`.
  */
 export const DRIVER_FEATURES: bigint =
   featureBits(
     VIRTIO_F_VERSION_1,
     VIRTIO_F_EVENT_IDX,
     VIRTIO_F_INDIRECT_DESC,
+    VIRTIO_F_RING_PACKED,
     N.VIRTIO_NET_F_MAC,
     N.VIRTIO_NET_F_STATUS,
     N.VIRTIO_NET_F_MTU,
@@ -24,4 +35,6 @@ export const DRIVER_FEATURES: bigint =
     N.VIRTIO_NET_F_GUEST_ECN,
     N.VIRTIO_NET_F_GUEST_UFO,
     N.VIRTIO_NET_F_MQ,
-  ) | NET_CTRL_FEATURES;
+  ) |
+  NET_CTRL_FEATURES |
+  NOTF_COAL_FEATURES;

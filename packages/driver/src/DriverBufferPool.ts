@@ -1,4 +1,5 @@
-import type { DriverQueue, GuestMemory } from '@vnic/core';
+import type { GuestMemory } from '@vnic/core';
+import type { DriverRing } from './DriverRing.ts';
 import { DriverError } from './DriverError.ts';
 
 /**
@@ -62,14 +63,14 @@ export class DriverBufferPool {
   }
 
   /** Hands buffer `id` to the device again as one writable descriptor (an RX buffer); back to the free list when the ring is full. */
-  postWritable(mem: GuestMemory, q: DriverQueue, id: number): void {
+  postWritable(mem: GuestMemory, q: DriverRing, id: number): void {
     const head = q.add(mem, [{ addr: this.#addr[id]!, len: this.size, writable: true }]);
     if (head === undefined) this.#free.push(id);
     else this.#byHead.set(head, id);
   }
 
   /** Pops every used element of `q`, freeing the buffers they carried; returns how many (malformed returns included). */
-  reclaim(mem: GuestMemory, q: DriverQueue): number {
+  reclaim(mem: GuestMemory, q: DriverRing): number {
     let n = 0;
     for (let e = q.popUsed(mem); e !== undefined; e = q.popUsed(mem)) {
       const id = this.#byHead.get(e.id);

@@ -67,6 +67,8 @@ export class DriverIo {
     this.#rxAny = init.rxAny;
   }
 
+  readonly #calls = new Map<DriverQueueState, number>();
+
   /** Queue `index`; throws once closed or for a queue that was not set up. */
   state(index: number): DriverQueueState {
     if (this.#closed) throw new DriverError('closed', `driver for ${this.#name} is closed`);
@@ -286,7 +288,7 @@ export class DriverIo {
       if (remaining <= 0) return false;
       await this.#rxAny.waitAsync(this.#pairs, Math.min(remaining, 250));
       if (this.#closed) return false;
-      for (let p = 0; p < this.#pairs; p++) this.state(2 * p).call.read();
+      for (let p = 0; p < this.#pairs; p++) this.#readCall(this.state(2 * p));
     }
   }
 
@@ -301,7 +303,22 @@ export class DriverIo {
       if (remaining <= 0) return false;
       await s.epoll.waitAsync(1, Math.min(remaining, 250));
       if (this.#closed) return false;
-      s.call.read();
+      this.#readCall(s);
     }
+  }
+
+  /**
+   * Used-buffer notifications the device sent on queue `index` so far: every call eventfd write
+   * (the counter adds them up until a read), those the waits consumed plus what is pending now.
+   */
+  notifications(index: number): number {
+    const s = this.state(index);
+    this.#readCall(s);
+    return this.#calls.get(s) ?? 0;
+  }
+
+  #readCall(s: DriverQueueState): void {
+    const n = s.call.read();
+    if (n !== undefined) this.#calls.set(s, (this.#calls.get(s) ?? 0) + Number(n));
   }
 }

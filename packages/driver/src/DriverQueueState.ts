@@ -1,4 +1,4 @@
-import type { DriverQueue } from '@vnic/core';
+import type { DriverRing } from './DriverRing.ts';
 import type { Epoll, EventFd } from '@vnic/sys';
 import type { DriverBufferPool } from './DriverBufferPool.ts';
 
@@ -7,7 +7,7 @@ export interface DriverQueueState {
   /** Queue index (2n RX, 2n+1 TX, then the control queue). */
   readonly index: number;
   /** The driver side of the ring. */
-  readonly q: DriverQueue;
+  readonly q: DriverRing;
   /** Written to notify the device (notify: 'eventfd'). */
   readonly kick: EventFd;
   /** The device's interrupt for this queue. */

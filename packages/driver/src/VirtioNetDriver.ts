@@ -3,6 +3,7 @@ import {
   VIRTIO_MMIO_INTERRUPT_STATUS,
   VIRTIO_MMIO_STATUS,
   hasFeature,
+  PackedDriverQueue,
   virtio_net,
   type DriverQueue,
   type GuestMemory,
@@ -18,6 +19,7 @@ import { createVmmHarness } from './createVmmHarness.ts';
 import { DriverError } from './DriverError.ts';
 import { driverGuestMemoryBytes } from './driverGuestMemoryBytes.ts';
 import { DriverIo } from './DriverIo.ts';
+import type { DriverRing } from './DriverRing.ts';
 import type { DriverSetup } from './DriverSetup.ts';
 import type { DriverStart } from './DriverStart.ts';
 import type { MalformedChain } from './MalformedChain.ts';
@@ -187,8 +189,20 @@ export class VirtioNetDriver {
     }
   }
 
-  /** The driver-side ring of queue `index` (for tests that need raw access). */
+  /** Used-buffer notifications (call eventfd writes) the device sent on queue `index` so far. */
+  notifications(index: number): number {
+    return this.io.notifications(index);
+  }
+
+  /** The driver-side split ring of queue `index` (for tests that need raw access); throws on a packed ring (see `ring`). */
   queue(index: number): DriverQueue {
+    const q = this.io.state(index).q;
+    if (q instanceof PackedDriverQueue) throw new DriverError('invalid-state', `queue ${index} is a packed ring (RING_PACKED negotiated): use ring(${index})`);
+    return q;
+  }
+
+  /** The driver side of queue `index` in the layout negotiated (split DriverQueue or PackedDriverQueue). */
+  ring(index: number): DriverRing {
     return this.io.state(index).q;
   }
 
@@ -278,6 +292,7 @@ export class VirtioNetDriver {
    */
   postMalformed(kind: MalformedChain, queuePair = 0): void {
     const s = this.io.state(2 * queuePair + 1);
+    if (s.q instanceof PackedDriverQueue) throw new DriverError('invalid-state', `postMalformed writes split rings only; queue ${s.index} is packed`);
     writeMalformedChain(this.memory, s.q, kind, this.scratch);
     this.io.notify(s);
   }

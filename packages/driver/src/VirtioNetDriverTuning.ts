@@ -1,3 +1,4 @@
+import type { RingLayout } from './RingLayout.ts';
 import type { TxLayout } from './TxLayout.ts';
 
 /** How the driver sets a device up: the choices a guest kernel's virtio_net makes. */
@@ -12,6 +13,8 @@ export interface VirtioNetDriverTuning {
   readonly rxBufferSize?: number;
   /** Descriptor layout of transmitted frames (default `single`: header and frame in one buffer). */
   readonly txLayout?: TxLayout;
+  /** Ring layout (default `split`); `packed` needs the device to offer VIRTIO_F_RING_PACKED. */
+  readonly ring?: RingLayout;
   /** RX buffers to post per receive queue (default: the queue size). */
   readonly rxBuffers?: number;
 }

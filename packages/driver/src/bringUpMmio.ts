@@ -1,10 +1,11 @@
-import { DriverQueue, hasFeature, virtio as V, virtio_mmio as R, virtio_net as N } from '@vnic/core';
+import { DriverQueue, featureBit, hasFeature, PackedDriverQueue, virtio as V, virtio_mmio as R, virtio_net as N } from '@vnic/core';
 import { Epoll, EPOLLIN } from '@vnic/sys';
 import { DRIVER_BUFFER_MAX } from './DRIVER_BUFFER_MAX.ts';
 import { DRIVER_FEATURES } from './DRIVER_FEATURES.ts';
 import { DriverBufferPool } from './DriverBufferPool.ts';
 import { DriverError } from './DriverError.ts';
 import type { DriverQueueState } from './DriverQueueState.ts';
+import type { DriverRing } from './DriverRing.ts';
 import type { DriverSetup } from './DriverSetup.ts';
 import type { DriverStart } from './DriverStart.ts';
 import { GuestAllocator } from './GuestAllocator.ts';
@@ -47,7 +48,15 @@ export async function bringUpMmio(init: DriverStart, epolls: Epoll[]): Promise<D
   if (size < 2 || size > numMax || (size & (size - 1)) !== 0) {
     throw new DriverError('invalid-argument', `queueSize ${size} must be a power of two between 2 and ${numMax}`);
   }
-  const features = offered & (options.features ?? DRIVER_FEATURES) & DRIVER_FEATURES;
+  const packed = options.ring === 'packed';
+  if (packed && !hasFeature(offered, V.VIRTIO_F_RING_PACKED)) {
+    throw new DriverError(
+      'features-refused',
+      `device ${name} does not offer VIRTIO_F_RING_PACKED (offered 0x${offered.toString(16)}); ring: 'packed' needs it`,
+    );
+  }
+  const ringMask = packed ? DRIVER_FEATURES : DRIVER_FEATURES & ~featureBit(V.VIRTIO_F_RING_PACKED);
+  const features = (offered & (options.features ?? DRIVER_FEATURES) & ringMask) | (packed ? featureBit(V.VIRTIO_F_RING_PACKED) : 0n);
   t.write(R.VIRTIO_MMIO_DRIVER_FEATURES_SEL, 4, 0);
   t.write(R.VIRTIO_MMIO_DRIVER_FEATURES, 4, Number(features & 0xffff_ffffn));
   t.write(R.VIRTIO_MMIO_DRIVER_FEATURES_SEL, 4, 1);
@@ -83,13 +92,13 @@ export async function bringUpMmio(init: DriverStart, epolls: Epoll[]): Promise<D
     const max = t.read(R.VIRTIO_MMIO_QUEUE_NUM_MAX, 4);
     if (max === 0) throw new DriverError('device-failed', `device ${name} has no queue ${index}`);
     const qsize = Math.min(size, max);
-    const layout = DriverQueue.layout(alloc.alloc(16 * qsize + 6 + 2 * qsize + 8 + 6 + 8 * qsize, 4096), qsize);
-    const q = new DriverQueue({ size: qsize, descTable: layout.descTable, availRing: layout.availRing, usedRing: layout.usedRing, eventIdx });
+    // Packed: the Descriptor, Driver and Device Areas go where a split ring's three parts go.
+    const { q, areas } = packed ? packedRing(alloc, qsize, eventIdx) : splitRing(alloc, qsize, eventIdx);
     q.init(init.memory);
     t.write(R.VIRTIO_MMIO_QUEUE_NUM, 4, qsize);
-    writeMmioAddr(t, R.VIRTIO_MMIO_QUEUE_DESC_LOW, R.VIRTIO_MMIO_QUEUE_DESC_HIGH, layout.descTable);
-    writeMmioAddr(t, R.VIRTIO_MMIO_QUEUE_AVAIL_LOW, R.VIRTIO_MMIO_QUEUE_AVAIL_HIGH, layout.availRing);
-    writeMmioAddr(t, R.VIRTIO_MMIO_QUEUE_USED_LOW, R.VIRTIO_MMIO_QUEUE_USED_HIGH, layout.usedRing);
+    writeMmioAddr(t, R.VIRTIO_MMIO_QUEUE_DESC_LOW, R.VIRTIO_MMIO_QUEUE_DESC_HIGH, areas[0]);
+    writeMmioAddr(t, R.VIRTIO_MMIO_QUEUE_AVAIL_LOW, R.VIRTIO_MMIO_QUEUE_AVAIL_HIGH, areas[1]);
+    writeMmioAddr(t, R.VIRTIO_MMIO_QUEUE_USED_LOW, R.VIRTIO_MMIO_QUEUE_USED_HIGH, areas[2]);
     t.write(R.VIRTIO_MMIO_QUEUE_READY, 4, 1);
     const isRx = index !== ctrlIndex && index % 2 === 0;
     const bufSize = index === ctrlIndex ? 4096 : isRx ? rxBufferSize : DRIVER_BUFFER_MAX.txSlot;
@@ -108,4 +117,20 @@ export async function bringUpMmio(init: DriverStart, epolls: Epoll[]): Promise<D
     throw new DriverError('device-failed', `device ${name} set DEVICE_NEEDS_RESET at DRIVER_OK`);
   }
   return { features, queuePairs: pairs, queueSize: size, ctrlIndex, rxBufferSize, alloc, scratch, rxAny, queues };
+}
+
+/** A split ring of `size` (descriptor table, avail ring, used ring) and its three addresses. */
+function splitRing(alloc: GuestAllocator, size: number, eventIdx: boolean): { q: DriverRing; areas: readonly [number, number, number] } {
+  const l = DriverQueue.layout(alloc.alloc(16 * size + 6 + 2 * size + 8 + 6 + 8 * size, 4096), size);
+  return {
+    q: new DriverQueue({ size, descTable: l.descTable, availRing: l.availRing, usedRing: l.usedRing, eventIdx }),
+    areas: [l.descTable, l.availRing, l.usedRing],
+  };
+}
+
+/** A packed ring of `size` (descriptor ring, driver and device event suppression) and its three addresses. */
+function packedRing(alloc: GuestAllocator, size: number, eventIdx: boolean): { q: DriverRing; areas: readonly [number, number, number] } {
+  const l = PackedDriverQueue.layout(alloc.alloc(16 * size + 8 + 16, 4096), size);
+  const q = new PackedDriverQueue({ size, descRing: l.descRing, driverEvent: l.driverEvent, deviceEvent: l.deviceEvent, eventIdx });
+  return { q, areas: [l.descRing, l.driverEvent, l.deviceEvent] };
 }

@@ -29,7 +29,14 @@ export interface PacketSocketOptions {
   readonly netns?: string;
   /** Drop frames this host transmits on the interface (PACKET_IGNORE_OUTGOING); default true. */
   readonly ignoreOutgoing?: boolean;
+  /** Receive buffer in bytes (SO_RCVBUFFORCE, root): room for a burst a test drains later. Default: the kernel's. */
+  readonly receiveBuffer?: number;
 }
+
+/** setsockopt level of socket options (asm-generic/socket.h). */
+const SOL_SOCKET = 1;
+/** SO_RCVBUFFORCE (asm-generic/socket.h): SO_RCVBUF above rmem_max, with CAP_NET_ADMIN. */
+const SO_RCVBUFFORCE = 33;
 
 const IFNAME_RE = /^[\x21-\x7e]{1,15}$/;
 const NETNS_RE = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -78,6 +85,11 @@ export class PacketSocket {
           const one = new Int32Array([1]);
           // NATIVE: the kernel reads the int during the call only.
           checkSys(libc.setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, one, 4), 'setsockopt', 'PACKET_IGNORE_OUTGOING', ifname);
+        }
+        if (options.receiveBuffer !== undefined) {
+          const bytes = new Int32Array([options.receiveBuffer]);
+          // NATIVE: the kernel reads the int during the call only.
+          checkSys(libc.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, bytes, 4), 'setsockopt', 'SO_RCVBUFFORCE', ifname, 'needs CAP_NET_ADMIN: run as root');
         }
         const sll = Buffer.alloc(SOCKADDR_LL_SIZE);
         sll.writeUInt16LE(AF_PACKET, 0);

@@ -20,6 +20,7 @@ export { viewHostMemory } from './viewHostMemory.ts';
 export { IoUring } from './uring/IoUring.ts';
 
 export { EventFd } from './EventFd.ts';
+export { TimerFd } from './TimerFd.ts';
 export type { EventFdOptions } from './EventFd.ts';
 export { Epoll } from './Epoll.ts';
 export type { EpollEvent } from './Epoll.ts';
@@ -67,6 +68,7 @@ export type { PacketSocketOptions } from './PacketSocket.ts';
 
 export { MemfdGuestMemory } from './memory/MemfdGuestMemory.ts';
 export type { MemfdGuestMemoryOptions } from './memory/MemfdGuestMemory.ts';
+export { MemfdDirtyLog } from './memory/MemfdDirtyLog.ts';
 export { mapGuestMemory } from './memory/mapGuestMemory.ts';
 export type { MappedGuestMemory } from './memory/mapGuestMemory.ts';
 export { guestMemoryFromLayout } from './memory/guestMemoryFromLayout.ts';

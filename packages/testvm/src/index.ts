@@ -10,3 +10,5 @@ export { runInVm } from './runInVm.ts';
 export type { VitestInVmResult, VitestInVmFailure } from './VitestInVmResult.ts';
 export { runVitestInVm } from './runVitestInVm.ts';
 export { testVmUnavailableReason } from './testVmUnavailableReason.ts';
+export { buildCpioNewc } from './image/buildCpioNewc.ts';
+export type { CpioEntry } from './image/buildCpioNewc.ts';

@@ -6,5 +6,6 @@ import { VhostNetDevice } from './VhostNetDevice.ts';
 export const vhostNetProvider: NetDeviceProvider = {
   backend: 'vhost-net',
   validateOptions: validateVhostNetOptions,
+  dataPath: "the host kernel's vhost worker, between the guest's rings and the tap",
   create: async (config) => VhostNetDevice.open(config),
 };

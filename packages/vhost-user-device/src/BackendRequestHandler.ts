@@ -1,7 +1,19 @@
-import { checkNetFeatures, featureBit, hasFeature, VIRTIO_F_VERSION_1, type QueueContext, type QueueStats } from '@vnic/core';
+import {
+  checkNetFeatures,
+  featureBit,
+  hasFeature,
+  packedVringBase,
+  packedWraps,
+  VIRTIO_F_RING_PACKED,
+  VIRTIO_F_VERSION_1,
+  type QueueContext,
+  type QueueState,
+  type QueueStats,
+} from '@vnic/core';
 import { closeFd, EventFd, fdKind, isEventFd, setNonBlocking } from '@vnic/sys';
 import { VIRTIO_NET_F_CTRL_VQ } from '@vnic/core/virtio_net';
 import {
+  decodeLog,
   decodeMemoryTable,
   decodeU64,
   decodeVringAddr,
@@ -9,13 +21,18 @@ import {
   encodeU64,
   encodeVringState,
   FrontendReq,
+  VHOST_F_LOG_ALL,
+  VHOST_USER_PROTOCOL_F_LOG_SHMFD,
   VHOST_USER_PROTOCOL_F_REPLY_ACK,
   VHOST_USER_VRING_IDX_MASK,
   VHOST_USER_VRING_NOFD_MASK,
 } from '@vnic/vhost-user-protocol';
 import { SharedNetState, SharedQueueCounters } from '@vnic/virtio-net';
 import { DataPlaneThreads } from './DataPlaneThreads.ts';
+import { FrontendLog } from './FrontendLog.ts';
+import { LogSampler } from './LogSampler.ts';
 import { FrontendMemory } from './FrontendMemory.ts';
+import { checkLogCovers } from './checkLogCovers.ts';
 import { ringAddresses } from './ringAddresses.ts';
 import { resumePoint } from './resumePoint.ts';
 import type { SessionContext } from './SessionContext.ts';
@@ -31,6 +48,7 @@ import {
 
 /** Largest split ring the data plane takes (virtio 1.2 §2.7: Queue Size at most 32768). */
 const MAX_RING = 32768;
+const LOG_ALL = 1n << BigInt(VHOST_F_LOG_ALL);
 
 /**
  * The vhost-user backend state machine of one connection, one request at a time (rust-vmm's
@@ -52,6 +70,12 @@ export class BackendRequestHandler {
   /** eventfds vnic made for rings whose call came with NOFD (the frontend polls the used ring). */
   private readonly ownCalls = new Map<number, EventFd>();
   private mem: FrontendMemory | undefined;
+  /** The dirty log of SET_LOG_BASE (PROTOCOL_F_LOG_SHMFD); the IO threads mark into it while VHOST_F_LOG_ALL is acked. */
+  private log: FrontendLog | undefined;
+  /** Counts the pages marked while logging (for the 'dirty-log' event when logging ends). */
+  private sampler: LogSampler | undefined;
+  /** Pages counted by earlier samplers of this logging period (a new SET_LOG_BASE replaces the log). */
+  private sampled = 0;
   private features: bigint | undefined;
   private protocolFeatures = 0n;
   /** Saved rings not started yet since the take-over (resume: the state this connection takes over). */
@@ -70,9 +94,9 @@ export class BackendRequestHandler {
       ready: (index) => this.ready(index),
       queueContext: (index, at) => this.queueContext(index, at),
       memory: () => this.mem!.layout,
-      features: () => this.features!,
-      setBase: (index, nextAvail) => {
-        this.rings[index]!.base = nextAvail;
+      features: () => this.features! & ~LOG_ALL, // logging is the log handed over below, not a ring feature
+      setBase: (index, state) => {
+        this.rings[index]!.base = this.packed ? packedVringBase.encode(state) : state.nextAvail;
       },
     });
     this.resume = resume;
@@ -88,6 +112,21 @@ export class BackendRequestHandler {
     return (this.protocolFeatures & (1n << BigInt(VHOST_USER_PROTOCOL_F_REPLY_ACK))) !== 0n;
   }
 
+  /** True while the IO threads mark their writes: VHOST_F_LOG_ALL acked and a log mapped. */
+  get logging(): boolean {
+    return this.features !== undefined && (this.features & LOG_ALL) !== 0n && this.log !== undefined;
+  }
+
+  /** VIRTIO_F_RING_PACKED acked: ring bases are packed VRING_BASEs (positions and wrap counters, vhost-user.rst). */
+  private get packed(): boolean {
+    return this.features !== undefined && hasFeature(this.features, VIRTIO_F_RING_PACKED);
+  }
+
+  /** Where ring `r` resumes, from its base (packed: decoded; split: the avail index, used->idx `nextUsed`). */
+  private baseState(r: Vring, nextUsed: number): QueueState {
+    return this.packed ? packedVringBase.read(r.base) : { nextAvail: r.base, nextUsed };
+  }
+
   /** True once SET_FEATURES arrived. */
   get negotiated(): boolean {
     return this.features !== undefined;
@@ -95,7 +134,7 @@ export class BackendRequestHandler {
 
   /** Per-queue counters of this connection's data plane (index order: rx0, tx0, rx1, ...). */
   stats(): QueueStats[] {
-    return this.rings.map((_, index) => ({ index, ...this.counters.read(index) }));
+    return this.rings.map((_, index) => ({ index, ...this.counters.read(index), ...this.ctx.rateLimit.counters(index) }));
   }
 
   /**
@@ -116,11 +155,14 @@ export class BackendRequestHandler {
     this.rings.forEach((r, index) => {
       if (r.num === undefined || r.addr === undefined) return;
       const pending = this.pending.get(index); // set up again but never started since the take-over: the saved point stands
-      let nextUsed = pending?.nextUsed ?? r.base;
-      if (pending === undefined && this.mem !== undefined) {
+      // Where the ring resumes: the saved point of a pending ring, else the stopped ring's base (packed:
+      // positions and wrap counters; split: the avail index, and used->idx read from guest memory).
+      let at: QueueState = { nextAvail: pending?.nextAvail ?? r.base, nextUsed: pending?.nextUsed ?? r.base };
+      if (pending === undefined && this.packed) at = this.baseState(r, 0);
+      else if (pending === undefined && this.mem !== undefined) {
         const used = ringAddresses(index, r, this.mem, this.features, `${this.ctx.where}: saving vring ${index}`).usedRing;
         const b = this.mem.memory.read(used + 2, 2)!;
-        nextUsed = b[0]! | (b[1]! << 8);
+        at = { nextAvail: r.base, nextUsed: b[0]! | (b[1]! << 8) };
       }
       queues.push({
         index,
@@ -129,8 +171,9 @@ export class BackendRequestHandler {
         descUserAddr: hex(r.addr.descUserAddr),
         availUserAddr: hex(r.addr.availUserAddr),
         usedUserAddr: hex(r.addr.usedUserAddr),
-        nextAvail: pending?.nextAvail ?? r.base,
-        nextUsed,
+        nextAvail: at.nextAvail,
+        nextUsed: at.nextUsed,
+        ...packedWraps(at),
         counters: this.counters.read(index),
       });
     });
@@ -151,8 +194,13 @@ export class BackendRequestHandler {
   /** Stops the IO threads, unmaps the memory, closes every fd the frontend sent. */
   async close(): Promise<void> {
     await this.stopAll();
+    if (this.logging) {
+      this.features = this.features! & ~LOG_ALL; // the connection ends while logging: report what was marked
+      this.ctx.events.emit('dirty-log', { logging: false, bytes: this.log!.size, ...this.pagesMarked() });
+    }
     this.mem?.close();
     this.mem = undefined;
+    this.dropLog();
     for (const r of this.rings) this.dropFds(r);
     for (const e of this.ownCalls.values()) e.close();
     this.ownCalls.clear();
@@ -190,9 +238,12 @@ export class BackendRequestHandler {
           );
           this.pending.clear();
         }
-        if (f !== this.features) {
+        if (this.features !== undefined && (f ^ this.features) === LOG_ALL) {
+          // Only VHOST_F_LOG_ALL changed (a migration starts or ends): the IO threads switch logs as they run.
+          await this.setLogAll(f);
+        } else if (f !== this.features) {
           await this.stopAll(); // the rings' layout and the header handling depend on the features
-          this.features = f;
+          await this.setLogAll(f);
           this.ctx.setTapOffloads(f);
           this.ctx.events.emit('negotiated', { features: f, protocolFeatures: this.protocolFeatures });
         }
@@ -227,6 +278,9 @@ export class BackendRequestHandler {
       case FrontendReq.SET_MEM_TABLE:
         await this.setMemTable(payload, fds, at);
         return undefined;
+      case FrontendReq.SET_LOG_BASE:
+        await this.setLogBase(payload, fds, at);
+        return encodeU64(0n); // the reply QEMU and DPDK wait for with LOG_SHMFD (vhost-user.rst "Communication")
       case FrontendReq.SET_VRING_NUM: {
         const { index, num } = decodeVringState(payload);
         const r = this.ring(index, at);
@@ -240,7 +294,13 @@ export class BackendRequestHandler {
       case FrontendReq.SET_VRING_BASE: {
         const { index, num } = decodeVringState(payload);
         const r = this.ring(index, at);
-        if (num > 0xffff) throw new VhostUserDeviceError('protocol', `${at}: vring ${index} base ${num} does not fit a split ring's u16 avail index`);
+        if (num > 0xffff && !this.packed)
+          throw new VhostUserDeviceError('protocol', `${at}: vring ${index} base ${num} does not fit a split ring's u16 avail index`);
+        if (this.packed && ((num & 0x7fff) >= (r.num ?? MAX_RING) || ((num >>> 16) & 0x7fff) >= (r.num ?? MAX_RING)))
+          throw new VhostUserDeviceError(
+            'protocol',
+            `${at}: vring ${index} packed base 0x${num.toString(16)} has a position beyond the ring size ${r.num ?? MAX_RING}`,
+          );
         await this.stopPairOf(index);
         r.base = num;
         await this.reconcile();
@@ -251,7 +311,10 @@ export class BackendRequestHandler {
         const r = this.ring(index, at);
         await this.stopPairOf(index);
         r.addr = addr;
-        if (this.mem !== undefined && r.num !== undefined) ringAddresses(index, r, this.mem, this.features, at); // a clear error now rather than at start
+        if (this.mem !== undefined && r.num !== undefined) {
+          const parts = ringAddresses(index, r, this.mem, this.features, at); // a clear error now rather than at start
+          checkLogCovers(index, r, parts.usedRing, this.log, at, this.features);
+        }
         await this.reconcile();
         return undefined;
       }
@@ -284,7 +347,7 @@ export class BackendRequestHandler {
       default:
         throw new VhostUserDeviceError(
           'protocol',
-          `${at}: not supported by vnic's vhost-user device (it offers protocol features 0x${VHOST_USER_DEVICE_PROTOCOL_FEATURES.toString(16)}: MQ, REPLY_ACK)`,
+          `${at}: not supported by vnic's vhost-user device (it offers protocol features 0x${VHOST_USER_DEVICE_PROTOCOL_FEATURES.toString(16)}: MQ, LOG_SHMFD, REPLY_ACK)`,
         );
     }
   }
@@ -302,11 +365,97 @@ export class BackendRequestHandler {
       return;
     }
     const next = FrontendMemory.map(regions, fds, at, { allowUnsealedMemory: this.ctx.allowUnsealedMemory }); // closes the fds; throws before anything changes
+    if (this.log !== undefined && next.end > this.log.covers) {
+      next.close();
+      throw new VhostUserDeviceError(
+        'memory',
+        `${at} rejected: the memory table reaches 0x${next.end.toString(16)} but the dirty log (${this.log.size} bytes) covers addresses below 0x${this.log.covers.toString(16)}: send a larger SET_LOG_BASE first`,
+      );
+    }
     await this.stopAll();
     this.mem?.close();
     this.mem = next;
     this.ctx.events.emit('memory', { regions: next.layout.regions.map((r) => ({ guestPhysAddr: r.guestPhysAddr, size: r.size })) });
     await this.reconcile();
+  }
+
+  /**
+   * SET_LOG_BASE: only with PROTOCOL_F_LOG_SHMFD (the log comes as one fd plus a log description);
+   * the log must cover the memory table and every ring's used ring that logs. The IO threads stop,
+   * the old log is unmapped, and they start again marking into the new one while LOG_ALL is on.
+   */
+  private async setLogBase(payload: Uint8Array, fds: number[], at: string): Promise<void> {
+    let log;
+    try {
+      if ((this.protocolFeatures & (1n << BigInt(VHOST_USER_PROTOCOL_F_LOG_SHMFD))) === 0n)
+        throw new VhostUserDeviceError(
+          'protocol',
+          `${at}: protocol feature LOG_SHMFD was not acked (SET_PROTOCOL_FEATURES 0x${this.protocolFeatures.toString(16)}): vnic takes the dirty log as shared memory only`,
+        );
+      if (fds.length !== 1) throw new VhostUserDeviceError('protocol', `${at}: ${fds.length} fd(s) attached; expected exactly one (the log memory)`);
+      log = decodeLog(payload);
+    } catch (e) {
+      for (const fd of fds) closeFd(fd);
+      throw e;
+    }
+    const next = FrontendLog.map(log, fds[0]!, at, { memoryEnd: this.mem?.end ?? 0, allowUnsealed: this.ctx.allowUnsealedMemory }); // closes the fd
+    try {
+      if (this.mem !== undefined) {
+        this.rings.forEach((r, index) => {
+          if (r.num === undefined || r.addr === undefined) return;
+          checkLogCovers(index, r, ringAddresses(index, r, this.mem!, this.features, at).usedRing, next, at, this.features);
+        });
+      }
+    } catch (e) {
+      next.close();
+      throw e;
+    }
+    const old = this.log;
+    this.log = next;
+    await this.threads.setDirtyLog(this.logging ? next : undefined); // the running threads mark into the new log from here on
+    this.stopSampling();
+    old?.close();
+    if (this.logging) this.sampler = new LogSampler(next);
+    this.ctx.events.emit('dirty-log', { logging: this.logging, bytes: next.size });
+  }
+
+  /**
+   * Takes the features' VHOST_F_LOG_ALL into account: on (with a log mapped), the IO threads mark
+   * their writes; off, they stop and the log is unmapped (a new SET_LOG_BASE starts the next).
+   * LOG_ALL before any SET_LOG_BASE is QEMU's order when a device starts while logging: it logs
+   * once the log arrives.
+   */
+  private async setLogAll(f: bigint): Promise<void> {
+    const was = this.logging;
+    this.features = f;
+    if ((f & LOG_ALL) === 0n) {
+      await this.threads.setDirtyLog(undefined);
+      this.dropLog();
+    } else await this.threads.setDirtyLog(this.logging ? this.log : undefined);
+    if (this.logging && this.sampler === undefined) this.sampler = new LogSampler(this.log!);
+    if (was !== this.logging)
+      this.ctx.events.emit('dirty-log', { logging: this.logging, ...(this.log === undefined ? {} : { bytes: this.log.size }), ...this.pagesMarked() });
+  }
+
+  /** Stops the sampler (before its log is unmapped), keeping its count for this logging period. */
+  private stopSampling(): void {
+    this.sampled += this.sampler?.stop() ?? 0;
+    this.sampler = undefined;
+  }
+
+  /** When logging has ended: `{ pages }`, the pages seen marked during it (a lower bound, see LogSampler); then the count restarts. */
+  private pagesMarked(): { pages?: number } {
+    if (this.logging) return {};
+    this.stopSampling();
+    const pages = this.sampled;
+    this.sampled = 0;
+    return { pages };
+  }
+
+  private dropLog(): void {
+    this.stopSampling();
+    this.log?.close();
+    this.log = undefined;
   }
 
   private async setVringFd(request: FrontendReq, payload: Uint8Array, fds: number[], at: string): Promise<void> {
@@ -397,10 +546,20 @@ export class BackendRequestHandler {
   private queueContext(index: number, at: string): QueueContext {
     const r = this.rings[index]!;
     const { descTable, availRing, usedRing } = ringAddresses(index, this.rings[index]!, this.mem!, this.features, at);
-    const u = this.mem!.memory.read(usedRing + 2, 2)!;
-    const nextUsed = u[0]! | (u[1]! << 8);
+    const u = this.packed ? undefined : this.mem!.memory.read(usedRing + 2, 2)!;
+    const nextUsed = u === undefined ? 0 : u[0]! | (u[1]! << 8);
     const saved = this.pending.get(index);
-    if (saved !== undefined) {
+    if (saved !== undefined && this.packed) {
+      // A packed ring taken over: the frontend's SET_VRING_BASE carries both sides and stands.
+      this.pending.delete(index);
+      this.ctx.events.emit('resumed', {
+        index,
+        nextAvail: r.base & 0x7fff,
+        nextUsed: (r.base >>> 16) & 0x7fff,
+        from: 'frontend',
+        why: 'a packed ring resumes from the base its frontend sent',
+      });
+    } else if (saved !== undefined) {
       this.pending.delete(index);
       const p = resumePoint(saved, r, nextUsed);
       r.base = p.nextAvail;
@@ -417,7 +576,7 @@ export class BackendRequestHandler {
       usedRing,
       kickFd: r.kick,
       callFd,
-      state: { nextAvail: r.base, nextUsed },
+      state: this.baseState(r, nextUsed),
     };
   }
 

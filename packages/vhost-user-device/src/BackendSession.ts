@@ -129,6 +129,7 @@ export class BackendSession {
         throw new VhostUserDeviceError('protocol', `${at}: a frontend request has the REPLY flag set (flags 0x${h.flags.toString(16)})`);
       const takesFd =
         request === FrontendReq.SET_MEM_TABLE ||
+        request === FrontendReq.SET_LOG_BASE ||
         request === FrontendReq.SET_VRING_KICK ||
         request === FrontendReq.SET_VRING_CALL ||
         request === FrontendReq.SET_VRING_ERR;

@@ -1,6 +1,7 @@
-import type { QueueContext } from '@vnic/core';
+import type { QueueContext, QueueState } from '@vnic/core';
 import { type IoThreadStates, QueuePairThreads, type SharedNetState, type SharedQueueCounters } from '@vnic/virtio-net';
 import type { SessionContext } from './SessionContext.ts';
+import type { FrontendLog } from './FrontendLog.ts';
 import type { FrontendMemory } from './FrontendMemory.ts';
 
 /** What the data-plane threads read from the session: ring readiness and contexts, memory, features. */
@@ -9,8 +10,8 @@ export interface DataPlaneSource {
   queueContext(index: number, at: string): QueueContext;
   memory(): FrontendMemory['layout'];
   features(): bigint;
-  /** Where a stopped ring resumes (the stopped thread's next avail index). */
-  setBase(index: number, nextAvail: number): void;
+  /** Where a stopped ring resumes (the stopped thread's ring state). */
+  setBase(index: number, state: QueueState): void;
 }
 
 /**
@@ -34,6 +35,7 @@ export class DataPlaneThreads {
       tap: ctx.tap,
       counters,
       netState,
+      rateLimit: ctx.rateLimit,
       handlers: {
         onCtrlKick: () => undefined, // the frontend serves the control queue
         onNeedsReset: (reason) => ctx.events.emit('warning', `${reason} (the ring stays stopped until the frontend sets it up again)`),
@@ -75,8 +77,8 @@ export class DataPlaneThreads {
 
   /** After pair `pair`'s thread stopped: where its served rings resume, then its tap queue detached. */
   private stopped(pair: number, s: IoThreadStates): void {
-    if (s.rx !== undefined) this.source.setBase(2 * pair, s.rx.nextAvail);
-    if (s.tx !== undefined) this.source.setBase(2 * pair + 1, s.tx.nextAvail);
+    if (s.rx !== undefined) this.source.setBase(2 * pair, s.rx);
+    if (s.tx !== undefined) this.source.setBase(2 * pair + 1, s.tx);
     if (pair > 0 && !this.ctx.tap.closed) this.ctx.tap.setQueueEnabled(pair, false);
   }
 
@@ -85,6 +87,15 @@ export class DataPlaneThreads {
     const pair = index >> 1;
     const cur = this.served.get(pair);
     if (cur !== undefined && ((index & 1) === 0 ? cur.rx : cur.tx)) await this.stopPair(pair);
+  }
+
+  /**
+   * Makes every pair's IO thread, running and started later, mark the guest pages it writes (RX
+   * buffers, used rings) in `log`; undefined stops. Resolves once every running thread switched:
+   * after that nothing writes the previous log, so it may be unmapped.
+   */
+  setDirtyLog(log: FrontendLog | undefined): Promise<void> {
+    return this.threads.setDirtyLog(log === undefined ? undefined : { kind: 'host', hostAddr: log.hostAddr, byteLength: log.size });
   }
 
   /** Stops every pair's IO thread. */

@@ -115,6 +115,13 @@ export class FrontendMemory {
     }
   }
 
+  /** One past the highest guest-physical address of the table (what a dirty log must cover). */
+  get end(): number {
+    let end = 0;
+    for (const r of this.layout.regions) end = Math.max(end, r.guestPhysAddr + r.size);
+    return end;
+  }
+
   /** True when `regions` over `fds` describe exactly this memory (QEMU sends the table once per queue pair). */
   sameAs(regions: readonly VhostUserMemoryRegion[], fds: readonly number[]): boolean {
     if (regions.length !== this.regions.length || fds.length !== regions.length) return false;

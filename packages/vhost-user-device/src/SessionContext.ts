@@ -1,4 +1,5 @@
 import type { Tap } from '@vnic/sys';
+import type { SharedRateLimit } from '@vnic/virtio-net';
 import type { VhostUserDeviceEvents } from './VhostUserDeviceEvents.ts';
 
 /** What the server shares with each session: the tap and the offer. */
@@ -15,6 +16,8 @@ export interface SessionContext {
   readonly events: VhostUserDeviceEvents;
   /** Milliseconds from connecting to SET_OWNER, and from a message's first byte to its last. */
   readonly handshakeTimeoutMs: number;
+  /** The server's rate limits (VhostUserDeviceOptions.rateLimit), shared by every connection's IO threads. */
+  readonly rateLimit: SharedRateLimit;
   /** TUNSETOFFLOAD for the acked features. */
   setTapOffloads(features: bigint): void;
 }

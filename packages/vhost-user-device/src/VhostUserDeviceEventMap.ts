@@ -8,6 +8,12 @@ export interface VhostUserDeviceEventMap {
   negotiated(info: { readonly features: bigint; readonly protocolFeatures: bigint }): void;
   /** SET_MEM_TABLE mapped. */
   memory(info: { readonly regions: readonly { readonly guestPhysAddr: number; readonly size: number }[] }): void;
+  /**
+   * The dirty log changed (SET_LOG_BASE mapped one, SET_FEATURES turned VHOST_F_LOG_ALL on or off):
+   * `logging` says whether the IO threads mark their writes now, `bytes` the mapped log's size;
+   * when logging ends, `pages`: the distinct pages seen marked while it ran (sampled: a lower bound).
+   */
+  'dirty-log'(info: { readonly logging: boolean; readonly bytes?: number; readonly pages?: number }): void;
   /** A queue pair's IO thread started, serving its receiveq (rx) and/or transmitq (tx). */
   'rings-started'(info: { readonly pair: number; readonly rx: boolean; readonly tx: boolean }): void;
   /** GET_VRING_BASE stopped a ring. */

@@ -1,3 +1,4 @@
+import type { NetRateLimit } from '@vnic/core';
 import type { VhostUserDeviceState } from './VhostUserDeviceState.ts';
 
 /** Options of VhostUserDeviceServer.open (validated by validateVhostUserDeviceOptions). */
@@ -37,6 +38,12 @@ export interface VhostUserDeviceOptions {
    * that connects resumes its rings where the state says (see resumePoint) and the counters go on.
    */
   readonly state?: VhostUserDeviceState;
+  /**
+   * Rate limits per direction (`rx` to the guest, `tx` from it), each a bandwidth (bytes) and an ops
+   * (frames) token bucket `{ size, refillTimeMs, oneTimeBurst? }`, as the in-process backend's
+   * `rateLimit`; changed at run time with `setRateLimit`.
+   */
+  readonly rateLimit?: NetRateLimit;
   /** Label used in messages and IO thread errors (default `vhost-user <socket>`). */
   readonly name?: string;
 }

@@ -1,6 +1,6 @@
-import { errorMessage, formatConfigIssues, type QueueStats, TypedEmitter, VnicError } from '@vnic/core';
+import { errorMessage, formatConfigIssues, type NetRateLimit, type QueueStats, TypedEmitter, VnicError } from '@vnic/core';
 import { openNetTap, SysError, tunOffloadFlags, type Tap, UnixSocket } from '@vnic/sys';
-import { IoThreadPool } from '@vnic/virtio-net';
+import { IoThreadPool, rateClockMs, SharedRateLimit } from '@vnic/virtio-net';
 import { BackendSession } from './BackendSession.ts';
 import type { SessionContext } from './SessionContext.ts';
 import type { VhostUserDeviceEventMap } from './VhostUserDeviceEventMap.ts';
@@ -38,6 +38,7 @@ export class VhostUserDeviceServer {
   private readonly client: boolean;
   private readonly allowUnsealedMemory: boolean;
   private readonly handshakeTimeoutMs: number;
+  private readonly rateLimit: SharedRateLimit;
   private serving: Promise<void> | undefined;
   private readonly where: string;
   private readonly tap: Tap;
@@ -65,6 +66,8 @@ export class VhostUserDeviceServer {
     this.features = vhostUserDeviceFeatures(tapOffloads, this.queuePairs);
     this.resume = options.state;
     if (this.resume !== undefined) checkStateFits(this.resume, this.features, this.queuePairs, this.where);
+    this.rateLimit = new SharedRateLimit(2 * this.queuePairs);
+    this.rateLimit.set(options.rateLimit, rateClockMs());
     IoThreadPool.retain();
   }
 
@@ -120,6 +123,15 @@ export class VhostUserDeviceServer {
   /** Connections served so far. */
   get connectionCount(): number {
     return this.connections;
+  }
+
+  /**
+   * Changes the rate limits at run time, for the current and later connections (the buckets keep
+   * what they earned; see VirtioNetTapDevice.setRateLimit). Throws a VnicError `invalid-argument`
+   * for a bad bucket, changing nothing.
+   */
+  setRateLimit(limit: NetRateLimit | undefined): void {
+    this.rateLimit.set(limit, rateClockMs());
   }
 
   /** Counters of the current (or last) connection's data plane, index order rx0, tx0, rx1, ... */
@@ -234,6 +246,7 @@ export class VhostUserDeviceServer {
       features: this.features,
       events: this.events,
       handshakeTimeoutMs: this.handshakeTimeoutMs,
+      rateLimit: this.rateLimit,
       setTapOffloads: (features) =>
         tapCall(`${this.where}: tap ${this.tapName}`, 'cannot set offloads', () => this.tap.setOffload(tunOffloadFlags(features, this.tapOffloads))),
     };

@@ -20,6 +20,9 @@ export interface VhostUserDeviceQueueState {
   /** Where the stopped ring resumes (core QueueState names): next avail index to pop, and used->idx. */
   readonly nextAvail: number;
   readonly nextUsed: number;
+  /** Packed rings only (RING_PACKED acked): the wrap counters of nextAvail and nextUsed, which are then positions. */
+  readonly availWrap?: boolean;
+  readonly usedWrap?: boolean;
   /** The ring's counters (QueueStats without the index). */
   readonly counters: Omit<QueueStats, 'index'>;
 }

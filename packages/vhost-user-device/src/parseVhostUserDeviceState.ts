@@ -46,6 +46,8 @@ export function parseVhostUserDeviceState(value: unknown, where: string): VhostU
       const n = r[k];
       if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 0xffff) fail(`${at}.${k}`, "must be a split ring's u16 index");
     }
+    for (const k of ['availWrap', 'usedWrap'])
+      if (r[k] !== undefined && typeof r[k] !== 'boolean') fail(`${at}.${k}`, 'must be true or false (packed rings), or absent');
     const c = r['counters'];
     if (typeof c !== 'object' || c === null) fail(`${at}.counters`, 'must be an object');
     for (const k of COUNTERS) {

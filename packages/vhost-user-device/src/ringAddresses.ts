@@ -1,9 +1,9 @@
-import { hasFeature, VIRTIO_F_EVENT_IDX } from '@vnic/core';
+import { hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_RING_PACKED } from '@vnic/core';
 import type { FrontendMemory } from './FrontendMemory.ts';
 import { VhostUserDeviceError } from './VhostUserDeviceError.ts';
 import type { Vring } from './VringTable.ts';
 
-/** Guest-physical addresses of one split ring's three parts. */
+/** Guest-physical addresses of one ring's three parts (packed: descriptor ring, driver and device event suppression). */
 export interface RingAddresses {
   readonly descTable: number;
   readonly availRing: number;
@@ -30,6 +30,14 @@ export function ringAddresses(index: number, ring: Vring, mem: FrontendMemory, f
     }
     return gpa;
   };
+  if (features !== undefined && hasFeature(features, VIRTIO_F_RING_PACKED)) {
+    // Packed (virtio 1.2 §2.8): the descriptor ring and the two 4-byte event suppression structures.
+    return {
+      descTable: part('descriptor ring', a.descUserAddr, 16 * num),
+      availRing: part('driver event suppression', a.availUserAddr, 4),
+      usedRing: part('device event suppression', a.usedUserAddr, 4),
+    };
+  }
   return {
     descTable: part('descriptor table', a.descUserAddr, 16 * num),
     availRing: part('avail ring', a.availUserAddr, 4 + 2 * num + eventIdx),

@@ -1,7 +1,8 @@
 import type { ConfigIssue } from '@vnic/core';
+import { errorMessage, RateLimiter, type NetRateLimit } from '@vnic/core';
 import { validateVirtioNetOptions } from '@vnic/virtio-net';
 
-const KEYS = ['socket', 'client', 'queuePairs', 'tap', 'tapFds', 'persistent', 'name', 'allowUnsealedMemory', 'handshakeTimeoutMs', 'state'];
+const KEYS = ['socket', 'client', 'queuePairs', 'tap', 'tapFds', 'persistent', 'name', 'allowUnsealedMemory', 'handshakeTimeoutMs', 'state', 'rateLimit'];
 const TAP_KEYS = new Set(['tap', 'tapFds', 'persistent']);
 /** Most queue pairs served (each one is an IO thread). */
 export const MAX_QUEUE_PAIRS = 16;
@@ -29,6 +30,20 @@ export function validateVhostUserDeviceOptions(options: Readonly<Record<string, 
   const timeout = options['handshakeTimeoutMs'];
   if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 1 || timeout > 3_600_000))
     bad('handshakeTimeoutMs', 'must be an integer 1..3600000 (milliseconds)');
+  const limit = options['rateLimit'];
+  if (limit !== undefined) {
+    if (typeof limit !== 'object' || limit === null || Array.isArray(limit))
+      bad('rateLimit', 'must be an object like { "tx": { "bandwidth": { "size": 125000, "refillTimeMs": 100 } } }');
+    else {
+      for (const dir of ['rx', 'tx'] as const) {
+        try {
+          new RateLimiter((limit as NetRateLimit)[dir], 0); // the buckets check their own numbers
+        } catch (e) {
+          bad(`rateLimit.${dir}`, errorMessage(e));
+        }
+      }
+    }
+  }
   const tapSection = Object.fromEntries(Object.entries(options).filter(([k]) => TAP_KEYS.has(k)));
   issues.push(...validateVirtioNetOptions(tapSection));
   const fds = options['tapFds'];

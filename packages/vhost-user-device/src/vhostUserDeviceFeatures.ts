@@ -1,6 +1,7 @@
-import { featureBit, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_VERSION_1 } from '@vnic/core';
+import { featureBit, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_RING_PACKED, VIRTIO_F_VERSION_1 } from '@vnic/core';
 import {
   VIRTIO_NET_F_CSUM,
+  VIRTIO_NET_F_GUEST_ANNOUNCE,
   VIRTIO_NET_F_GUEST_CSUM,
   VIRTIO_NET_F_GUEST_ECN,
   VIRTIO_NET_F_GUEST_TSO4,
@@ -13,12 +14,12 @@ import {
   VIRTIO_NET_F_MQ,
   VIRTIO_NET_F_MRG_RXBUF,
 } from '@vnic/core/virtio_net';
-import { VHOST_USER_F_PROTOCOL_FEATURES } from '@vnic/vhost-user-protocol';
+import { VHOST_F_LOG_ALL, VHOST_USER_F_PROTOCOL_FEATURES } from '@vnic/vhost-user-protocol';
 import { tapBackendFeatures } from '@vnic/sys';
 
 /**
  * The data-plane bits of the tap backend's feature set: the ring features and the offloads. The
- * rest (MAC, STATUS, MTU, CTRL_VQ and the CTRL_* family, GUEST_ANNOUNCE) belong to the frontend's
+ * rest (MAC, STATUS, MTU, CTRL_VQ and the CTRL_* family) belong to the frontend's
  * side of the device (QEMU and DPDK virtio_user handle config space and the control queue), so a
  * vhost-user backend does not offer them, as DPDK's vhost library and cloud-hypervisor do not.
  */
@@ -42,11 +43,16 @@ const DATA_PLANE = [
 /**
  * What GET_FEATURES answers: the tap data plane's ring and offload features for a tap whose
  * TUNSETOFFLOAD accepts `tunOffloads` (the same decision as the virtio-net backend,
- * tapBackendFeatures), MQ when more than one queue pair is served, and
+ * tapBackendFeatures), RING_PACKED (the IO threads serve packed rings as well as split ones), MQ
+ * when more than one queue pair is served, VIRTIO_NET_F_GUEST_ANNOUNCE (nothing to do here: QEMU
+ * passes it to the guest only when the backend offers it, and then the guest announces itself
+ * after a live migration), VHOST_F_LOG_ALL (dirty-page logging into the SET_LOG_BASE log) and
  * VHOST_USER_F_PROTOCOL_FEATURES.
  */
 export function vhostUserDeviceFeatures(tunOffloads: number, queuePairs: number): bigint {
   let f = tapBackendFeatures(tunOffloads) & DATA_PLANE;
   if (queuePairs > 1) f |= featureBit(VIRTIO_NET_F_MQ);
-  return f | featureBit(VHOST_USER_F_PROTOCOL_FEATURES);
+  return (
+    f | featureBit(VIRTIO_F_RING_PACKED) | featureBit(VIRTIO_NET_F_GUEST_ANNOUNCE) | featureBit(VHOST_F_LOG_ALL) | featureBit(VHOST_USER_F_PROTOCOL_FEATURES)
+  );
 }

@@ -9,6 +9,11 @@ export {
   VHOST_USER_CONFIG_HDR_SIZE,
   VHOST_USER_F_PROTOCOL_FEATURES,
   VHOST_USER_HDR_SIZE,
+  VHOST_USER_LOG_SIZE,
+  VHOST_LOG_PAGE,
+  VHOST_F_LOG_ALL,
+  VHOST_VRING_F_LOG,
+  VHOST_USER_PROTOCOL_F_LOG_SHMFD,
   VHOST_USER_MAX_CONFIG_SIZE,
   VHOST_USER_MAX_FDS,
   VHOST_USER_MAX_PAYLOAD_SIZE,
@@ -34,6 +39,7 @@ export type { VhostUserHeader } from './VhostUserHeader.ts';
 export type { VhostVringState } from './VhostVringState.ts';
 export type { VhostUserMemoryRegion } from './VhostUserMemoryRegion.ts';
 export type { VhostUserConfigSpace } from './VhostUserConfigSpace.ts';
+export type { VhostUserLog } from './VhostUserLog.ts';
 export { encodeMessage } from './encodeMessage.ts';
 export { decodeHeader } from './decodeHeader.ts';
 export { requestName } from './requestName.ts';
@@ -47,4 +53,6 @@ export { encodeMemoryTable } from './encodeMemoryTable.ts';
 export { decodeMemoryTable } from './decodeMemoryTable.ts';
 export { encodeConfigSpace } from './encodeConfigSpace.ts';
 export { decodeConfigSpace } from './decodeConfigSpace.ts';
+export { encodeLog } from './encodeLog.ts';
+export { decodeLog } from './decodeLog.ts';
 export { validateReply } from './validateReply.ts';

@@ -27,14 +27,16 @@ export const VHOST_USER_MAX_CONFIG_SIZE = 256;
 
 /** Virtio feature bit a backend sets when it speaks GET/SET_PROTOCOL_FEATURES (the reserved bit 30). */
 export const VHOST_USER_F_PROTOCOL_FEATURES = 30;
-/** Virtio feature bit: the backend logs dirty pages (migration); vnic never acks it. */
+/** Virtio feature bit: the backend logs the guest pages it writes into the dirty log (migration). */
 export const VHOST_F_LOG_ALL = 26;
+/** Bytes of guest-physical space one bit of the dirty log covers (vhost-user.rst "Migration"). */
+export const VHOST_LOG_PAGE = 0x1000;
 
 /** SET_VRING_KICK/CALL/ERR u64: bits 0-7 are the vring index. */
 export const VHOST_USER_VRING_IDX_MASK = 0xff;
 /** SET_VRING_KICK/CALL/ERR u64: bit 8 says no fd is attached (poll instead). */
 export const VHOST_USER_VRING_NOFD_MASK = 0x100;
-/** vring address flags: log used-ring writes. */
+/** vring address flags: bit number of "log used-ring writes" (linux/vhost_types.h VHOST_VRING_F_LOG; the mask is 1 << 0). */
 export const VHOST_VRING_F_LOG = 0;
 
 /** Payload sizes of the fixed layouts. */
@@ -47,6 +49,8 @@ export const VHOST_USER_VRING_ADDR_SIZE = 40;
 export const VHOST_USER_MEMORY_HDR_SIZE = 8;
 /** VhostUserMemoryRegion: u64 guest_phys_addr, memory_size, userspace_addr, mmap_offset. */
 export const VHOST_USER_MEMORY_REGION_SIZE = 32;
+/** Log description (SET_LOG_BASE): u64 mmap_size, u64 mmap_offset. */
+export const VHOST_USER_LOG_SIZE = 16;
 /** VhostUserConfig header: u32 offset, u32 size, u32 flags. */
 export const VHOST_USER_CONFIG_HDR_SIZE = 12;
 

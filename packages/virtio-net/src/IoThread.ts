@@ -1,4 +1,4 @@
-import type { QueueState } from '@vnic/core';
+import type { DirtyLogShare, QueueState } from '@vnic/core';
 import { errorMessage } from '@vnic/core';
 import type { EventFd } from '@vnic/sys';
 import type { IoThreadMode } from './IoThreadMode.ts';
@@ -31,6 +31,8 @@ interface JobEnd {
 const STOP_TIMEOUT_MS = 5000;
 /** How long a terminated thread may take to exit before it is abandoned (stuck in a native call). */
 const TERMINATE_TIMEOUT_MS = 2000;
+/** How long setDirtyLog() waits for the thread to switch logs. */
+const DIRTY_LOG_TIMEOUT_MS = 5000;
 /** How long start() waits for a thread to poll (a new thread loads the bundle first: ~25 ms). */
 const START_TIMEOUT_MS = 10_000;
 
@@ -55,6 +57,9 @@ export class IoThread {
   private readonly done: Promise<JobEnd>;
   private readonly detach: () => void;
   private readonly state: { stopping: boolean };
+  /** Waiters of `dirty-log` requests by seq (all run when the job ends: nothing writes a log then). */
+  private readonly logAcks: Map<number, () => void>;
+  private logSeq = 0;
   private stopped: Promise<IoThreadStates> | undefined;
 
   private constructor(
@@ -65,7 +70,9 @@ export class IoThread {
     done: Promise<JobEnd>,
     detach: () => void,
     state: { stopping: boolean },
+    logAcks: Map<number, () => void>,
   ) {
+    this.logAcks = logAcks;
     this.pair = pair;
     this.pool = pool;
     this.thread = thread;
@@ -99,6 +106,7 @@ export class IoThread {
     }
     const job = nextJob++;
     const state = { started: false, stopping: false };
+    const logAcks = new Map<number, () => void>();
 
     let onReady: (err?: Error) => void = () => {};
     const ready = new Promise<void>((resolve, reject) => {
@@ -110,6 +118,8 @@ export class IoThread {
     const done = new Promise<JobEnd>((resolve) => {
       finish = (end) => {
         finished = true;
+        for (const ack of logAcks.values()) ack();
+        logAcks.clear();
         resolve(end);
       };
     });
@@ -135,6 +145,10 @@ export class IoThread {
           break;
         case 'fatal':
           fail(msg.message, true); // this pair only: the thread serves the others on
+          break;
+        case 'dirty-log-set':
+          logAcks.get(msg.seq)?.();
+          logAcks.delete(msg.seq);
           break;
       }
     };
@@ -168,7 +182,40 @@ export class IoThread {
       clearTimeout(timer);
     }
     state.started = true;
-    return new IoThread(data.pair, pool, thread, job, done, detach, state);
+    return new IoThread(data.pair, pool, thread, job, done, detach, state, logAcks);
+  }
+
+  /**
+   * Makes the pair mark every guest page it writes in `log` (undefined: stop marking). Resolves once
+   * the thread switched (from its next write on, nothing goes to the old log), or at once when the
+   * job has ended; rejects with a VirtioNetError `io-thread` when the thread does not answer.
+   */
+  async setDirtyLog(log: DirtyLogShare | undefined): Promise<void> {
+    if (this.stopped !== undefined) return;
+    const seq = ++this.logSeq;
+    let timer: NodeJS.Timeout | undefined;
+    const acked = new Promise<void>((resolve) => this.logAcks.set(seq, resolve));
+    if (!this.thread.send({ type: 'dirty-log', job: this.job, seq, log: log ?? null })) {
+      this.logAcks.delete(seq);
+      return; // the thread is gone: nothing writes the log
+    }
+    try {
+      await Promise.race([
+        acked,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new VirtioNetError('io-thread', `the IO thread of queue pair ${this.pair} did not switch its dirty log within ${DIRTY_LOG_TIMEOUT_MS} ms`),
+              ),
+            DIRTY_LOG_TIMEOUT_MS,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      this.logAcks.delete(seq);
+    }
   }
 
   /**

@@ -7,6 +7,7 @@ import type { IoWorkerRequest } from './IoWorkerRequest.ts';
 import type { LoopEpoll } from './LoopEpoll.ts';
 import { EV_CONTROL } from './queuePairConstants.ts';
 import { QueuePairLoop } from './QueuePairLoop.ts';
+import { rateClockMs } from './rateClockMs.ts';
 import type { ThreadBuffers } from './ThreadBuffers.ts';
 
 /** Event kinds per slot in an epoll tag: tag = slot * KINDS + kind (kind < KINDS). */
@@ -64,6 +65,7 @@ export class IoThreadLoop {
   /** Handles one request (`job`: the pair is built and answers `ready` or `fatal`; `stop`: it stops). */
   handle(req: IoWorkerRequest): void {
     if (req.type === 'job') this.attach(req.job, req);
+    else if (req.type === 'dirty-log') this.setDirtyLog(req);
     else this.detach(req.job);
   }
 
@@ -72,7 +74,7 @@ export class IoThreadLoop {
     try {
       while (this.live > 0) {
         const epoll = this.epoll!;
-        const events = epoll.wait(MAX_EVENTS, this.anyPending() ? 0 : -1);
+        const events = epoll.wait(MAX_EVENTS, this.anyPending() ? 0 : this.timeoutMs());
         let control = false;
         for (let i = 0; i < events.length; i++) {
           const tag = events[i]!.data;
@@ -116,6 +118,13 @@ export class IoThreadLoop {
     return false;
   }
 
+  /** epoll_wait's timeout: -1, or until the earliest pair waiting for rate-limit tokens wants its turn. */
+  private timeoutMs(): number {
+    let at = Infinity;
+    for (const slot of this.slots) if (slot !== undefined) at = Math.min(at, slot.loop.wakeAt);
+    return at === Infinity ? -1 : Math.max(0, at - rateClockMs());
+  }
+
   private anyPending(): boolean {
     for (const slot of this.slots) if (slot?.loop.pending === true) return true;
     return false;
@@ -142,6 +151,19 @@ export class IoThreadLoop {
     } catch (e) {
       this.fail(job, e);
     }
+  }
+
+  /** Switches the dirty log of the pair of `job` (between turns: no write of it is in flight) and acknowledges. */
+  private setDirtyLog(req: Extract<IoWorkerRequest, { type: 'dirty-log' }>): void {
+    const s = this.slotOf.get(req.job);
+    const slot = s === undefined ? undefined : this.slots[s];
+    try {
+      slot?.loop.setDirtyLog(req.log);
+    } catch (e) {
+      this.fail(req.job, e);
+      return;
+    }
+    this.send({ type: 'dirty-log-set', job: req.job, seq: req.seq });
   }
 
   /** Stops the pair of `job` and posts `stopped` (an unknown job: it already ended). */

@@ -1,4 +1,4 @@
-import type { GuestMemoryLayout, QueueContext } from '@vnic/core';
+import type { DirtyLogShare, GuestMemoryLayout, QueueContext } from '@vnic/core';
 
 /**
  * Everything one queue pair's data plane starts from, posted to the IO thread that serves it (an
@@ -26,10 +26,18 @@ export interface IoWorkerData {
   readonly counters: SharedArrayBuffer;
   /** SharedNetState of the device (link, receive filter). */
   readonly netState: SharedArrayBuffer;
+  /** SharedRateLimit of the device (its RX and TX buckets), when it has one. */
+  readonly rateLimit?: SharedArrayBuffer;
+  /** SharedCoalescing of the device (absent: every used buffer notified at once). */
+  readonly coalescing?: SharedArrayBuffer;
   /** VIRTIO_F_EVENT_IDX acked. */
   readonly eventIdx: boolean;
   /** VIRTIO_F_INDIRECT_DESC acked. */
   readonly indirectDesc: boolean;
+  /** VIRTIO_F_RING_PACKED acked: the rings are packed (PackedQueue), else split. */
+  readonly ringPacked: boolean;
+  /** VIRTIO_F_IN_ORDER acked (packed rings: used descriptors batched, §2.8.8). */
+  readonly inOrder: boolean;
   /** VIRTIO_NET_F_MRG_RXBUF acked. */
   readonly mrgRxbuf: boolean;
   /** VIRTIO_NET_F_GUEST_CSUM acked (otherwise the header flags of received frames are cleared). */
@@ -44,4 +52,6 @@ export interface IoWorkerData {
    * thread falls back to readv where io_uring is not there or refused (see RX_ENGINE_ENV).
    */
   readonly rxIoUring: boolean;
+  /** The dirty log to mark guest writes in from the first one (a migration is running), if any. */
+  readonly dirtyLog?: DirtyLogShare;
 }

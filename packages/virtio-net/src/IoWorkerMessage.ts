@@ -10,5 +10,7 @@ export type IoWorkerMessage =
   | { readonly type: 'needs-reset'; readonly job: number; readonly queueIndex: number | undefined; readonly reason: string }
   /** Stopped on request: ring positions to resume from (held RX buffers given back). The thread is idle again. */
   | { readonly type: 'stopped'; readonly job: number; readonly rx?: QueueState; readonly tx?: QueueState }
+  /** The `dirty-log` request `seq` took effect: the pair marks into the new log (or none) from its next write. */
+  | { readonly type: 'dirty-log-set'; readonly job: number; readonly seq: number }
   /** An unexpected exception ended the job (the thread is not reused). */
   | { readonly type: 'fatal'; readonly job: number; readonly message: string };

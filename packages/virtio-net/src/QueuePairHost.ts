@@ -3,6 +3,7 @@ import type { IoWorkerData } from './IoWorkerData.ts';
 import type { LoopEpoll } from './LoopEpoll.ts';
 import type { LoopQueue } from './LoopQueue.ts';
 import type { SharedNetState } from './SharedNetState.ts';
+import type { SharedRateLimit } from './SharedRateLimit.ts';
 
 /** What QueuePairLoop shares with its TxPath and RxPath: the pair's state and reporting. */
 export interface QueuePairHost {
@@ -14,6 +15,8 @@ export interface QueuePairHost {
   readonly epoll: LoopEpoll;
   /** The tap queue failed for good (needs-reset posted): neither direction touches it again. */
   readonly tapDead: boolean;
+  /** The NIC's rate limits (IoWorkerData.rateLimit), when it shares them with this pair. */
+  readonly rateLimit: SharedRateLimit | undefined;
   /** Publishes the queue's counters and ring position to the main thread. */
   publish(a: LoopQueue): void;
   /** Posts `needs-reset` once when the queue's ring is corrupt; true when it is. */

@@ -1,14 +1,19 @@
-import { SplitQueue, type GuestMemory, type QueueContext, type QueueState } from '@vnic/core';
-import { EPOLLIN, EventFd, guestMemoryFromLayout, SysError } from '@vnic/sys';
+import { DirtyLog, type DirtyLogShare, type GuestMemory, type QueueContext, type QueueState } from '@vnic/core';
+import { EPOLLIN, EventFd, guestMemoryFromLayout, SysError, viewHostMemory } from '@vnic/sys';
 import type { IoWorkerData } from './IoWorkerData.ts';
 import type { IoWorkerMessage } from './IoWorkerMessage.ts';
 import type { LoopEpoll } from './LoopEpoll.ts';
+import { loopDeviceQueue } from './loopDeviceQueue.ts';
 import type { LoopQueue } from './LoopQueue.ts';
-import { EV_CTRL_KICK, EV_RX_KICK, EV_TAP, EV_TAP_WRITABLE, EV_TX_KICK } from './queuePairConstants.ts';
+import { EV_CTRL_KICK, EV_RX_COAL_TIMER, EV_RX_KICK, EV_TAP, EV_TAP_WRITABLE, EV_TX_COAL_TIMER, EV_TX_KICK } from './queuePairConstants.ts';
+import { QueueNotifier } from './QueueNotifier.ts';
 import type { QueuePairHost } from './QueuePairHost.ts';
 import { RxPath } from './RxPath.ts';
+import { SharedCoalescing } from './SharedCoalescing.ts';
 import { SharedNetState } from './SharedNetState.ts';
 import { SharedQueueCounters } from './SharedQueueCounters.ts';
+import { SharedRateLimit } from './SharedRateLimit.ts';
+import { rateClockMs } from './rateClockMs.ts';
 import type { ThreadBuffers } from './ThreadBuffers.ts';
 import { TxPath } from './TxPath.ts';
 
@@ -30,9 +35,11 @@ export class QueuePairLoop implements QueuePairHost {
   readonly net: SharedNetState;
   readonly tapFd: number;
   readonly epoll: LoopEpoll;
+  readonly rateLimit: SharedRateLimit | undefined;
   tapDead = false;
   private readonly post: (msg: LoopMessage) => void;
   private readonly counters: SharedQueueCounters;
+  private readonly coalescing: SharedCoalescing | undefined;
   private readonly ctrlKick: EventFd | undefined;
   private readonly rx: RxPath | undefined;
   private readonly tx: TxPath | undefined;
@@ -54,9 +61,11 @@ export class QueuePairLoop implements QueuePairHost {
     this.mem = guestMemoryFromLayout(data.memory);
     this.counters = new SharedQueueCounters(data.counters);
     this.net = new SharedNetState(data.netState);
+    this.coalescing = data.coalescing === undefined ? undefined : new SharedCoalescing(0, data.coalescing);
     this.ctrlKick = data.ctrlKickFd === undefined ? undefined : EventFd.fromFd(data.ctrlKickFd);
     this.tapFd = data.tapFd;
     this.epoll = epoll;
+    this.rateLimit = data.rateLimit === undefined ? undefined : new SharedRateLimit(data.rateLimit);
     this.rx = data.rx === undefined ? undefined : new RxPath(this, this.queue(data.rx), buffers);
     const txQueue = data.tx === undefined ? undefined : this.queue(data.tx);
     try {
@@ -72,11 +81,29 @@ export class QueuePairLoop implements QueuePairHost {
       throw e;
     }
     this.tx = txQueue === undefined ? undefined : new TxPath(this, txQueue, buffers);
+    if (data.dirtyLog !== undefined) this.setDirtyLog(data.dirtyLog);
+  }
+
+  /** Marks every guest page the pair writes (RX buffers, both used rings) in `share`'s log from now on; null stops. */
+  setDirtyLog(share: DirtyLogShare | null): void {
+    const log = share === null ? null : DirtyLog.fromShare(share, viewHostMemory);
+    if (this.rx !== undefined) {
+      this.rx.dirtyLog = log;
+      this.rx.queue.q.dirtyLog = log;
+    }
+    if (this.tx !== undefined) this.tx.queue.q.dirtyLog = log;
   }
 
   /** True when a direction ran out of its turn's budget: the thread comes back without sleeping. */
   get pending(): boolean {
     return this.rx?.rxPending === true || this.tx?.txPending === true;
+  }
+
+  /** When a direction waiting for rate-limit tokens wants a turn (rateClockMs), or Infinity. */
+  get wakeAt(): number {
+    const rx = this.rx?.rateGate;
+    const tx = this.tx?.rateGate;
+    return Math.min(rx?.throttled === true ? rx.wakeAt : Infinity, tx?.throttled === true ? tx.wakeAt : Infinity);
   }
 
   /** Checks the rings, then takes a first turn: buffers may already wait (a resumed ring). */
@@ -113,6 +140,12 @@ export class QueuePairLoop implements QueuePairHost {
         this.ctrlKick?.read();
         this.post({ type: 'ctrl-kick' });
         break;
+      case EV_RX_COAL_TIMER:
+        this.rx?.queue.notifier.onTimer(this.mem);
+        break;
+      case EV_TX_COAL_TIMER:
+        this.tx?.queue.notifier.onTimer(this.mem);
+        break;
     }
   }
 
@@ -126,17 +159,19 @@ export class QueuePairLoop implements QueuePairHost {
     this.tapReady = false;
     this.rxKick = false;
     this.txKick = false;
-    if (tapReady && rx !== undefined && rx.rxStalled) {
+    if (tapReady && rx !== undefined && rx.rxStalled && !rxKick) {
       // A frame arrived while the guest has no buffer: count it once per stall (the one-shot
-      // registration is now disarmed, so the waiting frame cannot make this thread spin).
+      // registration is now disarmed, so the waiting frame cannot make this thread spin). With
+      // the RX kick in the same turn the guest has posted buffers meanwhile: not a noBuffer.
       tapReady = false;
       rx.queue.c.noBuffer++;
       this.publish(rx.queue);
     }
-    if (tx !== undefined && (txKick || tx.txPending)) tx.serviceTx();
+    const now = this.rateLimit === undefined ? 0 : rateClockMs();
+    if (tx !== undefined && (txKick || tx.txPending || tx.rateGate?.due(now) === true)) tx.serviceTx();
     if (rx !== undefined) {
       if (rxKick && rx.rxStalled) rx.resumeTapPolling();
-      if (rxKick || tapReady || rx.rxPending) rx.serviceRx();
+      if (rxKick || tapReady || rx.rxPending || rx.rateGate?.due(now) === true) rx.serviceRx();
     }
   }
 
@@ -159,6 +194,8 @@ export class QueuePairLoop implements QueuePairHost {
     this.unwatch();
     this.tx?.close();
     this.rx?.close();
+    this.rx?.queue.notifier.close();
+    this.tx?.queue.notifier.close();
   }
 
   private watch(fd: number, kind: number): void {
@@ -179,17 +216,18 @@ export class QueuePairLoop implements QueuePairHost {
   // ---- common -----------------------------------------------------------------------------------
 
   private queue(ctx: QueueContext): LoopQueue {
-    const { eventIdx, indirectDesc } = this.data;
-    const q = new SplitQueue({ size: ctx.size, descTable: ctx.descTable, availRing: ctx.availRing, usedRing: ctx.usedRing, eventIdx, indirectDesc });
-    if (ctx.state !== undefined) q.setState(ctx.state);
+    const q = loopDeviceQueue(ctx, this.data);
     const c = this.counters.read(ctx.index);
     // kick/call fds belong to the VMM: the wrappers are never closed.
+    const call = EventFd.fromFd(ctx.callFd);
+    const timerKind = ctx.index % 2 === 0 ? EV_RX_COAL_TIMER : EV_TX_COAL_TIMER;
     return {
       index: ctx.index,
       q,
       kick: EventFd.fromFd(ctx.kickFd),
-      call: EventFd.fromFd(ctx.callFd),
+      call,
       c,
+      notifier: new QueueNotifier(ctx.index, q, c, call, this.coalescing, this.epoll, timerKind),
       malformedBase: c.malformed,
       unusable: 0,
       reported: false,
@@ -206,11 +244,7 @@ export class QueuePairLoop implements QueuePairHost {
     const rx = this.rx;
     const tx = this.tx;
     const ring: QueueState =
-      rx !== undefined && a === rx.queue
-        ? { nextAvail: rx.pool.resumePoint(a.q), nextUsed: a.q.nextUsed }
-        : tx !== undefined && a === tx.queue
-          ? tx.ringState()
-          : a.q.getState();
+      rx !== undefined && a === rx.queue ? rx.pool.resumePoint(a.q) : tx !== undefined && a === tx.queue ? tx.ringState() : a.q.getState();
     this.counters.publish(a.index, a.c, ring);
   }
 
@@ -249,6 +283,7 @@ export class QueuePairLoop implements QueuePairHost {
       const a = this.rx.queue;
       const q = a.q;
       if (!q.needsReset) {
+        this.rx.abandonDeferred();
         this.rx.pool.rewind(mem, q);
         if (q.needsNotification(mem)) a.call.write(1n);
       }

@@ -1,10 +1,12 @@
-import type { GuestMemoryLayout, QueueContext, QueueState } from '@vnic/core';
+import type { DirtyLogShare, GuestMemoryLayout, QueueContext, QueueState } from '@vnic/core';
 import { IoThread, type IoThreadHandlers, type IoThreadStates } from './IoThread.ts';
 import type { IoThreadMode } from './IoThreadMode.ts';
 import { IoThreadPool } from './IoThreadPool.ts';
 import { ioWorkerFeatures } from './ioWorkerFeatures.ts';
+import type { SharedCoalescing } from './SharedCoalescing.ts';
 import type { SharedNetState } from './SharedNetState.ts';
 import type { SharedQueueCounters } from './SharedQueueCounters.ts';
+import type { SharedRateLimit } from './SharedRateLimit.ts';
 import { VirtioNetError } from './VirtioNetError.ts';
 
 /** What one NIC's queue-pair threads share: the tap, the counter and state blocks, the pool. */
@@ -15,6 +17,10 @@ export interface QueuePairThreadsOptions {
   readonly tap: { readonly name: string; readonly fds: readonly number[] };
   readonly counters: SharedQueueCounters;
   readonly netState: SharedNetState;
+  /** The NIC's rate limits, shared by all its pairs (absent: never limited). */
+  readonly rateLimit?: SharedRateLimit;
+  /** Per-queue notification coalescing (absent: off). */
+  readonly coalescing?: SharedCoalescing;
   /** Where the threads come from (default: IoThreadPool.shared). */
   readonly pool?: IoThreadPool;
   /** `shared` (default): the pairs share the pool's threads with other NICs; `dedicated`: a thread per pair. */
@@ -47,6 +53,7 @@ export interface QueuePairStart {
 export class QueuePairThreads {
   readonly #options: QueuePairThreadsOptions;
   readonly #threads = new Map<number, { thread: IoThread; rx: boolean; tx: boolean }>();
+  #dirtyLog: DirtyLogShare | undefined;
 
   constructor(options: QueuePairThreadsOptions) {
     this.#options = options;
@@ -71,6 +78,7 @@ export class QueuePairThreads {
   async start(pair: number, s: QueuePairStart): Promise<void> {
     const o = this.#options;
     if (this.#threads.has(pair)) throw new VirtioNetError('io-thread', `${o.nic}: queue pair ${pair} already has an IO thread`);
+    const log = this.#dirtyLog;
     const thread = await IoThread.start(
       {
         nic: o.nic,
@@ -81,8 +89,11 @@ export class QueuePairThreads {
         ...(s.rx === undefined ? {} : { rx: s.rx }),
         ...(s.tx === undefined ? {} : { tx: s.tx }),
         ...(s.ctrlKickFd === undefined ? {} : { ctrlKickFd: s.ctrlKickFd }),
+        ...(log === undefined ? {} : { dirtyLog: log }),
         counters: o.counters.buffer,
         netState: o.netState.buffer,
+        ...(o.rateLimit === undefined ? {} : { rateLimit: o.rateLimit.buffer }),
+        ...(o.coalescing === undefined ? {} : { coalescing: o.coalescing.buffer }),
         ...ioWorkerFeatures(s.features),
       },
       o.handlers,
@@ -90,6 +101,22 @@ export class QueuePairThreads {
       o.mode ?? 'shared',
     );
     this.#threads.set(pair, { thread, rx: s.rx !== undefined, tx: s.tx !== undefined });
+    // setDirtyLog() ran while the thread was starting: it did not see this pair.
+    if (this.#dirtyLog !== log) await thread.setDirtyLog(this.#dirtyLog);
+  }
+
+  /** The dirty log every pair marks its guest writes in (set by setDirtyLog), or undefined. */
+  get dirtyLog(): DirtyLogShare | undefined {
+    return this.#dirtyLog;
+  }
+
+  /**
+   * Makes every pair, running and started later, mark the guest pages it writes (RX buffers, used
+   * rings) in `log`; undefined stops. Resolves once every running pair switched.
+   */
+  async setDirtyLog(log: DirtyLogShare | undefined): Promise<void> {
+    this.#dirtyLog = log;
+    await Promise.all([...this.#threads.values()].map((t) => t.thread.setDirtyLog(log)));
   }
 
   /** Stops pair `pair`'s thread (none: resolves with `{}`); resolves with where its served rings resume. */

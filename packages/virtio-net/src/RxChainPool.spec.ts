@@ -1,4 +1,4 @@
-import { DriverQueue, GuestMemory, SplitQueue, VIRTQ_DESC_F_WRITE } from '@vnic/core';
+import { DriverQueue, GuestMemory, PackedDriverQueue, PackedQueue, SplitQueue, VIRTQ_DESC_F_WRITE } from '@vnic/core';
 import type { IoVecArray } from '@vnic/sys';
 import { describe, expect, it } from 'vitest';
 import { RxChainPool } from './RxChainPool.ts';
@@ -193,7 +193,7 @@ describe('RxChainPool', () => {
     expect(pool.length).toBe(6);
     expect(q.nextAvail).toBe(4); // 0xfffe + 6, wrapped
     pool.consume(1500, [], [], 0); // two chains used
-    expect(pool.resumePoint(q)).toBe(0);
+    expect(pool.resumePoint(q).nextAvail).toBe(0);
     expect(pool.rewind(mem, q)).toBe(0);
     expect(q.nextAvail).toBe(0); // 0xfffe + 2
     expect(pool.length).toBe(0);
@@ -201,6 +201,42 @@ describe('RxChainPool', () => {
     const again = new RxChainPool(1023);
     again.fill(mem, q, 1 << 20, SIZE, () => undefined);
     expect(again.length).toBe(4);
+  });
+
+  it('packed ring: rewinds over the trailing chains (positions and wrap counter back), the next pop takes them again', () => {
+    const mem = new GuestMemory([{ guestPhysAddr: 0, bytes: new Uint8Array(1 << 20), hostAddr: HOST }]);
+    const size = 6;
+    const l = PackedDriverQueue.layout(0x1000, size);
+    const cfg = { size, descRing: l.descRing, driverEvent: l.driverEvent, deviceEvent: l.deviceEvent, eventIdx: true };
+    const drv = new PackedDriverQueue(cfg);
+    drv.init(mem);
+    const q = new PackedQueue({ ...cfg, indirectDesc: true, inOrder: false });
+    const bad = () => expect.unreachable('no unusable chain here');
+    // One lap and a half: the rewind crosses the ring's end, flipping the wrap counter back.
+    for (let round = 0; round < 3; round++) {
+      const ids = [0, 1, 2, 3].map((k) => drv.add(mem, [{ addr: BUF + k * 0x1000, len: 1000, writable: true }])!);
+      drv.publish(mem);
+      const before = q.getState();
+      const pool = new RxChainPool(1023);
+      expect(pool.fill(mem, q, 1 << 20, size, bad)).toBe(4);
+      const h: number[] = [];
+      const n = pool.consume(1500, h, [], 0); // two chains filled
+      expect(h.slice(0, n)).toEqual(ids.slice(0, 2));
+      const resume = pool.resumePoint(q);
+      expect(pool.rewind(mem, q)).toBe(0);
+      expect(q.getState()).toEqual(resume);
+      expect(resume).not.toEqual(before);
+      q.addUsedBatch(mem, h, [1500, 0], n);
+      const again = new RxChainPool(1023);
+      expect(again.fill(mem, q, 1 << 20, size, bad)).toBe(2);
+      expect(again.firstHead()).toBe(ids[2]);
+      const h2: number[] = [];
+      again.consume(2000, h2, [], 0);
+      q.addUsedBatch(mem, h2, [1000, 1000], 2);
+      expect([0, 1, 2, 3].map(() => drv.popUsed(mem)?.id)).toEqual(ids);
+    }
+    expect(q.malformed).toBe(0);
+    expect(q.needsReset).toBe(false);
   });
 
   it('never rewinds over a malformed chain pop() already returned: chains before it go back as used', () => {
@@ -217,7 +253,7 @@ describe('RxChainPool', () => {
     expect(q.malformed).toBe(1);
     expect(pool.length).toBe(3);
     expect(q.nextAvail).toBe(4);
-    expect(pool.resumePoint(q)).toBe(3); // only c is rewindable
+    expect(pool.resumePoint(q).nextAvail).toBe(3); // only c is rewindable
     expect(pool.rewind(mem, q)).toBe(2); // a and b returned as used, length 0
     expect(q.nextAvail).toBe(3);
     const used = [drv.popUsed(mem), drv.popUsed(mem), drv.popUsed(mem)];
@@ -242,7 +278,7 @@ describe('RxChainPool', () => {
     const pool = new RxChainPool(1023);
     pool.fill(mem, q, 1 << 20, SIZE, () => undefined);
     expect(pool.length).toBe(1);
-    expect(pool.resumePoint(q)).toBe(2);
+    expect(pool.resumePoint(q).nextAvail).toBe(2);
     expect(pool.rewind(mem, q)).toBe(1);
     expect(q.nextAvail).toBe(2);
   });

@@ -1,4 +1,4 @@
-import { ChainArena, type GuestMemory, type SplitQueue } from '@vnic/core';
+import { ChainArena, markArenaWritten, type DeviceQueue, type DirtyLog, type GuestMemory, type QueueState } from '@vnic/core';
 import type { IoVecArray } from '@vnic/sys';
 import { trailingPops } from './trailingPops.ts';
 
@@ -54,7 +54,7 @@ export class RxChainPool {
    * reported through `onUnusable` (count it as malformed), never held: a held chain that no frame
    * fits would stall RX for good. Returns the number of chains added.
    */
-  fill(mem: GuestMemory, q: SplitQueue, target: number, maxChains: number, onUnusable: () => void): number {
+  fill(mem: GuestMemory, q: DeviceQueue, target: number, maxChains: number, onUnusable: () => void): number {
     const arena = this.arenaFor(q);
     let added = 0;
     while (this.total < target && arena.length - this.start < maxChains) {
@@ -205,9 +205,19 @@ export class RxChainPool {
     return this.copy(mem, offset, src, true);
   }
 
-  /** Where the ring would resume if the pool were rewound now (nextAvail after `rewind`). */
-  resumePoint(q: SplitQueue): number {
-    return (q.nextAvail - this.rewindable(q)) & 0xffff;
+  /** Marks in `log` the pages of the first `bytes` bytes of the held chains (what a frame's read wrote). */
+  markWritten(log: DirtyLog, bytes: number): void {
+    if (this.arena !== undefined) markArenaWritten(log, this.arena, this.start, bytes);
+  }
+
+  /** Marks the first `bytes` writable bytes of held chain `i` (0: the first) in `log`. */
+  markChainWritten(log: DirtyLog, i: number, bytes: number): void {
+    if (this.arena !== undefined && i >= 0 && i < this.length) markArenaWritten(log, this.arena, this.start + i, bytes);
+  }
+
+  /** Where the ring would resume if the pool were rewound now (its state after `rewind`). */
+  resumePoint(q: DeviceQueue): QueueState {
+    return q.rewoundState(this.rewindable(q));
   }
 
   /**
@@ -215,11 +225,11 @@ export class RxChainPool {
    * popped chains, returns the others with used length 0 (published; the caller notifies), and
    * empties the pool. Returns the number of chains returned as used.
    */
-  rewind(mem: GuestMemory, q: SplitQueue): number {
+  rewind(mem: GuestMemory, q: DeviceQueue): number {
     const back = this.rewindable(q);
     const keep = this.length - back;
     for (let i = 0; i < keep; i++) q.addUsed(mem, this.arena!.head[this.start + i]!, 0);
-    q.nextAvail = (q.nextAvail - back) & 0xffff;
+    q.unpop(back);
     this.arena?.clear();
     this.start = 0;
     this.total = 0;
@@ -227,13 +237,13 @@ export class RxChainPool {
   }
 
   /** Length of the trailing run of held chains at avail positions nextAvail-1, nextAvail-2, ... */
-  private rewindable(q: SplitQueue): number {
+  private rewindable(q: DeviceQueue): number {
     const a = this.arena;
-    return a === undefined ? 0 : trailingPops(q.nextAvail, a.availPos, this.start, a.length);
+    return a === undefined ? 0 : trailingPops(q.popSeq, a.availPos, this.start, a.length);
   }
 
   /** The arena for queue `q` (made on first use, again when the queue size changes: the pool is empty then). */
-  private arenaFor(q: SplitQueue): ChainArena {
+  private arenaFor(q: DeviceQueue): ChainArena {
     let a = this.arena;
     if (a === undefined || a.maxChainDescs < q.size) {
       // Room for every chain of the ring held at once with two buffers each, plus one chain of any length.

@@ -1,4 +1,4 @@
-import { rxFilterAccepts, type GuestMemory, type NetCtrlState } from '@vnic/core';
+import { rxFilterAccepts, type DirtyLog, type GuestMemory, type NetCtrlState } from '@vnic/core';
 import { EPOLLIN, EPOLLONESHOT, readFd, readvFd, SysError, type IoVecArray } from '@vnic/sys';
 import type { IoWorkerData } from './IoWorkerData.ts';
 import type { LoopQueue } from './LoopQueue.ts';
@@ -6,6 +6,7 @@ import { BUDGET, ETH_HLEN, EV_TAP, HDR, MAX_FRAME, RX_MAX_BUFFERS, USED_BATCH } 
 import type { QueuePairHost } from './QueuePairHost.ts';
 import type { RxBatchSink } from './RxBatchSink.ts';
 import { RxChainPool } from './RxChainPool.ts';
+import { RxRateGate } from './RxRateGate.ts';
 import { RxUringBatch } from './RxUringBatch.ts';
 import type { SharedNetState } from './SharedNetState.ts';
 import type { ThreadBuffers } from './ThreadBuffers.ts';
@@ -33,6 +34,8 @@ export class RxPath implements RxBatchSink {
   rxPending = false;
   /** The guest has no buffer: the tap is not polled until the RX kick. */
   rxStalled = false;
+  /** While a migration runs: where the pages of every byte read into guest buffers are marked. */
+  dirtyLog: DirtyLog | null = null;
   readonly queue: LoopQueue;
   /** The chains popped and not filled yet (the loop rewinds them when it stops). */
   readonly pool: RxChainPool;
@@ -60,6 +63,10 @@ export class RxPath implements RxBatchSink {
   private used = 0;
   /** Batched reads through io_uring (when `active`), and single reads that keep a frame the chains cannot take yet. */
   private readonly batch: RxUringBatch;
+  /** The NIC's RX rate limit (undefined: the NIC has none to share). */
+  readonly rateGate: RxRateGate | undefined;
+  /** Bytes (header included) of a frame read into the held chains that waits for tokens (0: none). */
+  private deferred = 0;
 
   constructor(host: QueuePairHost, queue: LoopQueue, buffers: ThreadBuffers) {
     this.host = host;
@@ -76,6 +83,7 @@ export class RxPath implements RxBatchSink {
     this.heads = new Uint16Array(USED_BATCH + queue.q.size);
     this.lens = new Uint32Array(USED_BATCH + queue.q.size);
     ({ state: this.filter, version: this.filterVersion } = this.net.readFilter());
+    this.rateGate = host.rateLimit === undefined ? undefined : new RxRateGate(host.rateLimit, queue.index);
     this.batch = RxUringBatch.create(this, this.mem, this.tapFd, host.data.mrgRxbuf, this.rxIov, this.sinkAddr + MAX_FRAME, host.data.rxIoUring);
   }
 
@@ -100,9 +108,21 @@ export class RxPath implements RxBatchSink {
     };
     this.used = 0;
     let budget = BUDGET;
+    if (this.deferred > 0) {
+      // A frame waits for tokens in the held chains: it goes first, or RX goes on waiting.
+      const n = this.deferred;
+      if (!this.rateGate!.take(n - HDR)) return;
+      this.deferred = 0;
+      this.patchHeader(n);
+      this.used += pool.consume(n, heads, lens, this.used);
+      c.packets++;
+      c.bytes += n - HDR;
+      if (!this.host.tapDead) this.host.epoll.modify(this.tapFd, EPOLLIN, EV_TAP);
+    }
     while (budget > 0) {
       if (batch.pending) {
         batch.deliverPending(); // frames read earlier, waiting for buffers: they go first
+        if (this.deferred > 0) break; // one of them waits for tokens
         if (batch.starved) {
           if (this.host.checkBroken(a) || !this.buffersArrived()) break;
           continue;
@@ -131,6 +151,7 @@ export class RxPath implements RxBatchSink {
           this.zeroCopyLimit = MAX_FRAME; // a GSO stream may follow: readv straight into the chains
           this.smallRun = 0;
         }
+        if (this.deferred > 0) break; // a frame waits for tokens (later ones of the batch wait in slots)
         if (batch.pending) continue; // frames wait for buffers: the guest is asked to kick first
         if (batch.empty || this.host.tapDead) break;
         continue; // more may wait (or io_uring was refused: readv from now on)
@@ -153,6 +174,8 @@ export class RxPath implements RxBatchSink {
       }
       if (n < 0) break; // the tap queue is empty
       budget--;
+      // What reached guest memory: the whole frame when it fits (its tail copied below), else what readv put in `direct`.
+      if (this.dirtyLog !== null) pool.markWritten(this.dirtyLog, n <= capacity && n >= HDR + ETH_HLEN ? n : Math.min(n, direct));
       if (n > capacity || n < HDR + ETH_HLEN) {
         c.drops++; // did not fit the buffers (truncated) or no Ethernet header: the chains stay held
         continue;
@@ -166,13 +189,14 @@ export class RxPath implements RxBatchSink {
         this.zeroCopyLimit = ZERO_COPY_MIN;
       }
       this.deliverHeld(n);
+      if (this.deferred > 0) break; // over the rate limit: the tap is not read until tokens return
     }
     if (budget === 0) this.rxPending = true;
     this.host.syncMalformed(a);
     if (this.used > 0) q.addUsedBatch(mem, heads, lens, this.used);
     this.used = 0;
     this.host.publish(a);
-    if (q.needsNotification(mem)) a.call.write(1n);
+    a.notifier.notify(mem);
     this.host.checkBroken(a);
   }
 
@@ -198,17 +222,22 @@ export class RxPath implements RxBatchSink {
       c.filtered++; // consumed from the tap, never delivered: the chains stay held
       return false;
     }
+    if (this.rateGate !== undefined && !this.rateGate.take(n - HDR)) {
+      // Over the rate limit: the frame stays in the held chains and the tap is not read until tokens return.
+      this.deferred = n;
+      this.host.epoll.modify(this.tapFd, 0, EV_TAP);
+      return false;
+    }
     this.patchHeader(n);
     this.used += this.pool.consume(n, this.heads, this.lens, this.used);
     c.packets++;
     c.bytes += n - HDR;
-    if (this.used >= USED_BATCH) {
+    if (this.used >= a.notifier.step(USED_BATCH)) {
       // Hand this step's buffers to the guest now; the turn goes on.
-      const q = a.q;
-      q.addUsedBatch(this.mem, this.heads, this.lens, this.used);
+      a.q.addUsedBatch(this.mem, this.heads, this.lens, this.used);
       this.used = 0;
       this.host.publish(a);
-      if (q.needsNotification(this.mem)) a.call.write(1n);
+      a.notifier.notify(this.mem);
     }
     return true;
   }
@@ -222,6 +251,11 @@ export class RxPath implements RxBatchSink {
     // MRG_RXBUF: as much as the largest frame takes, as the readv path holds.
     if (mrg && pool.capacity < Math.max(n, MAX_FRAME)) pool.fill(this.mem, q, Math.max(n, MAX_FRAME), q.size, this.onUnusable);
     return mrg ? pool.capacity >= n : pool.length > 0;
+  }
+
+  /** A frame waits for rate-limit tokens in the held chains: nothing else may be delivered before it. */
+  get rateDeferred(): boolean {
+    return this.deferred > 0;
   }
 
   /** A frame taken off the tap that could not be delivered. */
@@ -274,6 +308,15 @@ export class RxPath implements RxBatchSink {
       b[0] = 0;
       pool.copyIn(mem, 0, b.subarray(0, 1));
     }
+  }
+
+  /** The queue stops with a frame waiting for tokens or frames waiting in slots: the rewind gives the chains back, the frames are drops. */
+  abandonDeferred(): void {
+    this.queue.c.drops += this.batch.pendingFrames; // read into slots, never delivered
+    this.batch.discardPending();
+    if (this.deferred === 0) return;
+    this.deferred = 0;
+    this.queue.c.drops++;
   }
 
   private readTap(buf: Uint8Array, queueIndex: number): number {

@@ -142,6 +142,7 @@ export class RxUringBatch {
       this.close(); // io_uring_enter itself failed: nothing was read; readv from now on
       return 0;
     }
+    this.markRead(ring.results, k);
     const taken = this.settle(ring.results, k, heldBytes);
     this.next = taken === k ? Math.min(RX_URING_ENTRIES, 2 * k) : Math.max(FIRST_BATCH, taken + 1);
     if (this.pending) this.deliverPending();
@@ -168,9 +169,27 @@ export class RxUringBatch {
     } catch (e) {
       result[0] = -(SysError.is(e) ? e.errno : EIO_ERRNO);
     }
+    this.markRead(result, 1);
     const taken = this.settle(result, 1, heldBytes);
     if (this.pending) this.deliverPending();
     return taken;
+  }
+
+  /** While a migration runs: marks what reads 0..k-1 wrote into their chains (the slots are not guest memory). */
+  private markRead(results: Int32Array, k: number): void {
+    const log = this.sink.dirtyLog;
+    if (log === null) return;
+    const pool = this.sink.pool;
+    for (let j = 0; j < k; j++) {
+      const n = results[j]!;
+      if (n > 0) pool.markChainWritten(log, j, Math.min(n, this.caps[j]!));
+    }
+  }
+
+  /** Forgets the frames waiting in slots (the queue stops; the caller counts them). */
+  discardPending(): void {
+    this.pendingFrom = 0;
+    this.pendingTo = 0;
   }
 
   /** Appends the iovecs of read `k` (held chain k, its slot, the overflow byte); false when there is no chain k or no room. */
@@ -215,8 +234,8 @@ export class RxUringBatch {
       }
       taken++;
       const cap = this.caps[j]!;
-      if (inPlace && n >= MIN_FRAME && n <= cap && pool.headAt(0) === this.heads[j]) {
-        if (!sink.deliverHeld(n)) inPlace = false; // filtered: chain j stays held at the front
+      if (inPlace && n >= MIN_FRAME && n <= cap && pool.headAt(0) === this.heads[j] && !sink.rateDeferred) {
+        if (!sink.deliverHeld(n)) inPlace = false; // filtered or waiting for tokens: chain j stays held at the front
         continue;
       }
       inPlace = false;
@@ -245,6 +264,7 @@ export class RxUringBatch {
     const pool = sink.pool;
     this.starved = false;
     while (this.pendingFrom < this.pendingTo) {
+      if (sink.rateDeferred) return; // the frame in the front chains goes first, when tokens return
       const n = this.pendingLen[this.pendingFrom]!;
       if (!sink.refill(n, 1)) {
         this.starved = true;
@@ -256,6 +276,7 @@ export class RxUringBatch {
         continue;
       }
       pool.copyIn(this.mem, 0, this.slots!.subarray(j * MAX_FRAME, j * MAX_FRAME + n));
+      if (sink.dirtyLog !== null) pool.markWritten(sink.dirtyLog, n);
       sink.deliverHeld(n);
     }
     this.pendingFrom = 0;

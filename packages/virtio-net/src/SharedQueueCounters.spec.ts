@@ -20,6 +20,17 @@ describe('SharedQueueCounters', () => {
     expect(w.read(1).packets).toBe(9);
   });
 
+  it("carries a packed ring's wrap counters with its positions (a split state stays without them)", () => {
+    const c = new SharedQueueCounters(2);
+    const zero = { packets: 0, bytes: 0, drops: 0, malformed: 0, noBuffer: 0, filtered: 0, txWaits: 0 };
+    c.publish(0, zero, { nextAvail: 300, nextUsed: 299, availWrap: false, usedWrap: true });
+    c.publish(1, zero, { nextAvail: 5, nextUsed: 6, availWrap: true, usedWrap: false });
+    expect(c.ring(0)).toEqual({ nextAvail: 300, nextUsed: 299, availWrap: false, usedWrap: true });
+    expect(c.ring(1)).toEqual({ nextAvail: 5, nextUsed: 6, availWrap: true, usedWrap: false });
+    c.publish(1, zero, { nextAvail: 5, nextUsed: 6 });
+    expect(c.ring(1)).toEqual({ nextAvail: 5, nextUsed: 6 });
+  });
+
   it('never hangs on a slot a dead writer left odd (mid-update)', () => {
     const c = new SharedQueueCounters(1);
     c.publish(0, { packets: 1, bytes: 1, drops: 0, malformed: 0, noBuffer: 0, filtered: 0, txWaits: 0 });

@@ -1,7 +1,7 @@
 import type { QueueState } from '@vnic/core';
 import type { QueueCounters } from './QueueCounters.ts';
 
-/** Bytes per queue: an Int32 header (seq, nextAvail, nextUsed, has-state) and seven float64 counters. */
+/** Bytes per queue: an Int32 header (seq, nextAvail, nextUsed, state flags) and seven float64 counters. */
 const SLOT = 72;
 const INTS = SLOT / 4;
 const FLOATS = SLOT / 8;
@@ -48,7 +48,7 @@ export class SharedQueueCounters {
     if (ring !== undefined) {
       ints[i + 1] = ring.nextAvail;
       ints[i + 2] = ring.nextUsed;
-      ints[i + 3] = 1;
+      ints[i + 3] = ringFlags(ring);
     }
     Atomics.store(ints, i, seq + 1); // even: stable
   }
@@ -90,8 +90,25 @@ export class SharedQueueCounters {
       out.noBuffer = floats[f + 4]!;
       out.filtered = floats[f + 5]!;
       out.txWaits = floats[f + 6]!;
-      const ring = ints[i + 3] === 1 ? { nextAvail: ints[i + 1]!, nextUsed: ints[i + 2]! } : undefined;
+      const ring = ringOf(ints[i + 3]!, ints[i + 1]!, ints[i + 2]!);
       if (Atomics.load(ints, i) === before || tries >= MAX_TRIES) return ring;
     }
   }
+}
+
+/** State flags: HAS_STATE, and for a packed ring PACKED with its two wrap counters. */
+const HAS_STATE = 1;
+const PACKED = 2;
+const AVAIL_WRAP = 4;
+const USED_WRAP = 8;
+
+function ringFlags(ring: QueueState): number {
+  if (ring.availWrap === undefined && ring.usedWrap === undefined) return HAS_STATE;
+  return HAS_STATE | PACKED | ((ring.availWrap ?? true) ? AVAIL_WRAP : 0) | ((ring.usedWrap ?? true) ? USED_WRAP : 0);
+}
+
+function ringOf(flags: number, nextAvail: number, nextUsed: number): QueueState | undefined {
+  if ((flags & HAS_STATE) === 0) return undefined;
+  if ((flags & PACKED) === 0) return { nextAvail, nextUsed };
+  return { nextAvail, nextUsed, availWrap: (flags & AVAIL_WRAP) !== 0, usedWrap: (flags & USED_WRAP) !== 0 };
 }

@@ -6,6 +6,7 @@ import type { QueuePairHost } from './QueuePairHost.ts';
 import type { SharedNetState } from './SharedNetState.ts';
 import type { ThreadBuffers } from './ThreadBuffers.ts';
 import { trailingPops } from './trailingPops.ts';
+import { TxRateGate } from './TxRateGate.ts';
 
 /** What became of one chain of a TX step. */
 const DONE = 0; // sent or dropped: goes to the used ring now
@@ -62,6 +63,8 @@ export class TxPath {
   private pressure = false;
   /** Per chain of a TX step: its readable length when its SQE was queued, -1 when it was not. */
   private readonly txSizes = new Int32Array(USED_BATCH);
+  /** The NIC's TX rate limit (undefined: the NIC has none to share); chains over it wait in the ring. */
+  readonly rateGate: TxRateGate | undefined;
 
   constructor(host: QueuePairHost, queue: LoopQueue, buffers: ThreadBuffers) {
     this.host = host;
@@ -71,6 +74,7 @@ export class TxPath {
     this.tapFd = host.tapFd;
     this.txIov = buffers.txIov;
     this.chains = new ChainArena(USED_BATCH, queue.q.size, queue.q.size + STEP_DESCS);
+    this.rateGate = host.rateLimit === undefined ? undefined : new TxRateGate(host.rateLimit, queue.index);
     this.writableFd = dupFd(host.tapFd);
     try {
       // Registered disarmed (one-shot, no events): an error report fires at most once.
@@ -109,7 +113,7 @@ export class TxPath {
   /** The ring position to resume from: as if the held chains were given back (see rewind). */
   ringState(): QueueState {
     const q = this.queue.q;
-    return { nextAvail: (q.nextAvail - trailingPops(q.nextAvail, this.chains.availPos, 0, this.chains.length)) & 0xffff, nextUsed: q.nextUsed };
+    return q.rewoundState(trailingPops(q.popSeq, this.chains.availPos, 0, this.chains.length));
   }
 
   /**
@@ -123,12 +127,12 @@ export class TxPath {
     const q = a.q;
     const held = this.chains;
     const count = held.length;
-    const back = trailingPops(q.nextAvail, held.availPos, 0, count);
+    const back = trailingPops(q.popSeq, held.availPos, 0, count);
     for (let i = 0; i < count - back; i++) {
       q.addUsed(this.mem, held.head[i]!, 0);
       a.c.drops++;
     }
-    q.nextAvail = (q.nextAvail - back) & 0xffff;
+    q.unpop(back);
     held.clear();
   }
 
@@ -146,7 +150,7 @@ export class TxPath {
     for (;;) {
       q.disableNotification(mem);
       // Held chains (the tap refused them) are already at the front of the arena.
-      const limit = Math.max(chains.length, Math.min(budget, USED_BATCH));
+      const limit = Math.max(chains.length, Math.min(budget, a.notifier.step(USED_BATCH)));
       while (chains.length < limit && q.popInto(mem, chains));
       const n = chains.length;
       budget = Math.max(0, budget - n);
@@ -154,8 +158,12 @@ export class TxPath {
       this.host.syncMalformed(a);
       this.host.publish(a);
       for (let i = 0; i < n; i++) status[i] = DONE;
-      if (this.uring !== undefined && !this.pressure) this.transmitBatch(a, n, this.uring);
-      else this.transmitEach(a, 0, n);
+      const gate = this.rateGate;
+      const go = gate === undefined ? n : gate.admit(chains, n, a.c);
+      for (let i = go; i < n; i++) status[i] = KEPT; // over the rate limit: held, sent when tokens return
+      if (this.uring !== undefined && !this.pressure) this.transmitBatch(a, go, this.uring);
+      else this.transmitEach(a, 0, go);
+      gate?.settle(chains, status, n, go, a.c);
       let used = 0;
       for (let i = 0; i < n; i++) {
         if (status[i] === KEPT) continue;
@@ -164,11 +172,12 @@ export class TxPath {
         used++;
       }
       q.addUsedBatch(mem, heads, lens, used);
-      if (chains.retain(status) > 0) this.waitWritable(a);
-      else if (n > 0) this.pressure = false;
+      if (chains.retain(status) > 0) {
+        if (gate === undefined || gate.tapFull) this.waitWritable(a);
+      } else if (n > 0) this.pressure = false;
       this.host.publish(a);
-      if (q.needsNotification(mem)) a.call.write(1n);
-      if (this.host.checkBroken(a) || this.txBlocked) return;
+      a.notifier.notify(mem);
+      if (this.host.checkBroken(a) || this.txBlocked || gate?.throttled === true) return;
       if (budget === 0) {
         this.txPending = true; // more may wait: come back after RX had its turn
         return;

@@ -1,12 +1,18 @@
 import {
+  coalescingFor,
   errorMessage,
+  featureBit,
   formatConfigIssues,
   hasFeature,
+  NOTF_COAL_FEATURES,
   NetDeviceBase,
   offeredQueuePairs,
   SerialQueue,
+  VIRTIO_F_RING_PACKED,
   VnicError,
   type ActivateContext,
+  type DirtyLog,
+  type NetRateLimit,
   type NetDeviceConfig,
   type QueueContext,
   type QueueHost,
@@ -18,8 +24,11 @@ import { EventFd, guestMemoryFromLayout, openNetTap, SysError, tapBackendFeature
 import type { IoThreadMode } from './IoThreadMode.ts';
 import { IoThreadPool } from './IoThreadPool.ts';
 import { QueuePairThreads } from './QueuePairThreads.ts';
+import { SharedCoalescing } from './SharedCoalescing.ts';
 import { SharedNetState } from './SharedNetState.ts';
 import { SharedQueueCounters } from './SharedQueueCounters.ts';
+import { SharedRateLimit } from './SharedRateLimit.ts';
+import { rateClockMs } from './rateClockMs.ts';
 import { validateVirtioNetOptions } from './validateVirtioNetOptions.ts';
 import { VirtioNetError } from './VirtioNetError.ts';
 import type { VirtioNetOptions } from './VirtioNetOptions.ts';
@@ -65,6 +74,9 @@ export class VirtioNetTapDevice extends NetDeviceBase {
   private readonly tap: Tap;
   private readonly counters: SharedQueueCounters;
   private readonly netState = new SharedNetState();
+  private readonly rateLimit: SharedRateLimit;
+  /** What each data queue's IO thread coalesces with (the VMM's settings over the guest's). */
+  private readonly sharedCoal: SharedCoalescing;
   private active: Activation | undefined;
   private ctrlWatch: CtrlWatch | undefined;
   private tapQueueOn: boolean[];
@@ -73,11 +85,15 @@ export class VirtioNetTapDevice extends NetDeviceBase {
   readonly ioThreads: IoThreadMode;
 
   private constructor(config: NetDeviceConfig, tap: Tap, tapOffloads: number, pool: IoThreadPool, ioThreads: IoThreadMode) {
-    super(config, tapBackendFeatures(tapOffloads));
+    super(config, tapBackendFeatures(tapOffloads) | featureBit(VIRTIO_F_RING_PACKED) | NOTF_COAL_FEATURES);
+    this.sharedCoal = new SharedCoalescing(2 * this.queuePairs);
+    this.publishCoalescing();
     this.tap = tap;
     this.tapName = tap.name;
     this.tapOffloads = tapOffloads;
     this.counters = new SharedQueueCounters(this.numQueues);
+    this.rateLimit = new SharedRateLimit(this.numQueues);
+    this.setRateLimit(config.rateLimit);
     this.tapQueueOn = tap.fds.map(() => true);
     this.pool = pool;
     this.ioThreads = ioThreads;
@@ -116,7 +132,18 @@ export class VirtioNetTapDevice extends NetDeviceBase {
 
   /** Data-queue counters, read from the IO threads' shared counters without any message. */
   protected override queueStats(index: number): QueueStats {
-    return { index, ...this.counters.read(index) };
+    return { index, ...this.counters.read(index), ...this.rateLimit.counters(index) };
+  }
+
+  /**
+   * Sets the NIC's rate limits (RX and TX, each a bytes and a frames bucket, shared by all its
+   * queue pairs) at run time, without a reset: the buckets keep the tokens they earned (clipped to
+   * the new sizes) and take the new rates at once; a throttled direction looks at them again
+   * within RATE_WAIT_MAX_MS (50 ms). `undefined` (or an absent direction) removes the limit.
+   * Throws a VnicError `invalid-argument` for a bad bucket, changing nothing.
+   */
+  setRateLimit(limit: NetRateLimit | undefined): void {
+    this.rateLimit.set(limit, rateClockMs());
   }
 
   /** Guest memory and call signals as usual; the kick is watched by the pair-0 IO thread, which posts `ctrl-kick`. */
@@ -156,6 +183,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
     for (let k = 1; k < this.tap.fds.length; k++) this.setTapQueue(k, false);
     this.netState.linkUp = this.linkUp;
     this.netState.writeFilter(this.ctrlState);
+    this.publishCoalescing();
     for (let i = 0; i < this.counters.count; i++) this.counters.clearRing(i);
 
     const threads = new QueuePairThreads({
@@ -163,6 +191,8 @@ export class VirtioNetTapDevice extends NetDeviceBase {
       tap: { name: this.tapName, fds: this.tap.fds },
       counters: this.counters,
       netState: this.netState,
+      rateLimit: this.rateLimit,
+      coalescing: this.sharedCoal,
       pool: this.pool,
       mode: this.ioThreads,
       handlers: {
@@ -173,10 +203,26 @@ export class VirtioNetTapDevice extends NetDeviceBase {
       },
     });
     // A fresh activation runs one pair; a restored or resumed one the pairs the guest had set.
+    const log = this.dirtyLog;
+    if (log !== undefined) await threads.setDirtyLog(log.share());
     const act: Activation = { ctx, queues, states, pairs, threads, wantPairs: this.ctrlState.activePairs, pairOps: new SerialQueue(), stopping: false };
     await this.startThread(act, 0);
     this.active = act;
     if (act.wantPairs > 1) await act.pairOps.run(() => this.applyPairs(act));
+  }
+
+  /**
+   * Hands the dirty log to the IO threads (over shared memory: the log must be a SharedArrayBuffer
+   * view or a mapping with a host address) and waits until each marks into it; undefined stops them.
+   */
+  protected override async setDataPlaneDirtyLog(log: DirtyLog | undefined): Promise<void> {
+    if (log !== undefined && !log.shareable) {
+      throw new VirtioNetError(
+        'invalid-argument',
+        `${this.id}: the dirty log must be a SharedArrayBuffer view or a mapping with a hostAddr: the IO threads write it`,
+      );
+    }
+    await this.active?.threads.setDirtyLog(log?.share());
   }
 
   protected override async resetDataPlane(): Promise<QueueState[]> {
@@ -228,6 +274,18 @@ export class VirtioNetTapDevice extends NetDeviceBase {
   protected override onMacChanged(): boolean {
     this.netState.writeFilter(this.ctrlState);
     return true;
+  }
+
+  protected override onCoalescingChanged(): boolean {
+    this.publishCoalescing();
+    return true;
+  }
+
+  /** Publishes every data queue's parameters to the IO threads (read on their next notification or timer). */
+  private publishCoalescing(): void {
+    const guest = this.ctrlState.notfCoal;
+    const vmm = this.coalescing;
+    this.sharedCoal.publish((vqn) => coalescingFor(guest, vmm, vqn));
   }
 
   // ---- internals --------------------------------------------------------------------------------

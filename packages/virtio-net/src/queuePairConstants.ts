@@ -33,3 +33,7 @@ export const EV_TAP = 3;
 export const EV_CTRL_KICK = 4;
 /** The tap has room again (TxPath waits for EPOLLOUT on a duplicate of the tap fd). */
 export const EV_TAP_WRITABLE = 5;
+/** The RX queue's coalescing timer expired (QueueNotifier). */
+export const EV_RX_COAL_TIMER = 6;
+/** The TX queue's coalescing timer expired (QueueNotifier). */
+export const EV_TX_COAL_TIMER = 7;

@@ -6,5 +6,6 @@ import { VirtioNetTapDevice } from './VirtioNetTapDevice.ts';
 export const virtioNetProvider: NetDeviceProvider = {
   backend: 'virtio-net',
   validateOptions: validateVirtioNetOptions,
+  rateLimit: true,
   create: async (config) => VirtioNetTapDevice.open(config),
 };

@@ -77,17 +77,29 @@ export class HandOverVmm {
    */
   async handOver(next: VirtioNetDevice | RestoreInto, edit?: (state: NetDeviceState) => unknown): Promise<NetDeviceState> {
     const state = await this.#device.saveState();
-    const json = JSON.stringify(edit === undefined ? state : edit(state));
+    await this.restoreFrom(JSON.stringify(edit === undefined ? state : edit(state)), next);
+    return state;
+  }
+
+  /**
+   * The second half of handOver: restores `next` from a saved state's JSON text (one saved
+   * elsewhere, e.g. by a device in another process) with the same guest memory and dup'ed eventfds,
+   * and moves the driver's MMIO window to it. On failure nothing of the attempt is left open.
+   */
+  async restoreFrom(json: string, next: VirtioNetDevice | RestoreInto): Promise<void> {
+    // Eventfds for every queue the text names (what a VMM reads from the state it restores).
+    const saved = (JSON.parse(json) as { queues?: unknown }).queues;
+    const indices = Array.isArray(saved) ? saved.map((q) => (q as { index: number }).index) : [];
     const dups: number[] = [];
     let device = next as VirtioNetDevice;
     try {
-      const queues = state.queues.map((q) => {
-        const f = eventFdsOf(this.#fds, q.index);
+      const queues = indices.map((index) => {
+        const f = eventFdsOf(this.#fds, index);
         const kickFd = dupFd(f.kick.fd);
         dups.push(kickFd);
         const callFd = dupFd(f.call.fd);
         dups.push(callFd);
-        return { index: q.index, kickFd, callFd };
+        return { index, kickFd, callFd };
       });
       const ctx = { memory: this.guestMemory.layout, queues };
       if (typeof next === 'function') device = await next(JSON.parse(json), ctx);
@@ -100,7 +112,12 @@ export class HandOverVmm {
     this.#current.transport = HandOverVmm.#transportFor(device, this.guestMemory, this.#fds);
     this.#device = device;
     this.#dups.push(...dups);
-    return state;
+  }
+
+  /** The VMM's kick and call eventfds of queue `index` (owned by this object: what a device process inherits). */
+  queueFds(index: number): { readonly kickFd: number; readonly callFd: number } {
+    const f = eventFdsOf(this.#fds, index);
+    return { kickFd: f.kick.fd, callFd: f.call.fd };
   }
 
   readonly #dups: number[] = [];

@@ -85,7 +85,8 @@ describe.skipIf(peer.skip)('device state: a virtio-net NIC saved and restored on
     expect(fdCount.fds()).toBe(fdsBefore);
   });
 
-  it('each refused state gives its error and leaves the new device as built', async () => {
+  it('each refused state gives its error and leaves the new device as built (no fd added, nothing left after close)', async () => {
+    const fdsBefore = fdCount.fds();
     const a = TapNetns.create(config(), { packetSocket: true });
     const extra: VirtioNetTapDevice[] = [];
     const open = (over: Partial<NetDeviceConfig>): VirtioNetTapDevice => {
@@ -97,6 +98,8 @@ describe.skipIf(peer.skip)('device state: a virtio-net NIC saved and restored on
     try {
       vmm = await HandOverVmm.start(a.device, { queuePairs: 2, queueSize: 64 });
       const refused = async (next: VirtioNetTapDevice, edit?: (s: object) => object): Promise<string> => {
+        await vmm!.device.quiesce(); // what saveState() does first: its threads stop before the count
+        const fds = fdCount.fds(); // the new device as built: the refused attempt adds nothing to it
         const e: unknown = await vmm!.handOver(next, edit).then(
           () => undefined,
           (x: unknown) => x,
@@ -104,6 +107,7 @@ describe.skipIf(peer.skip)('device state: a virtio-net NIC saved and restored on
         expect(VnicError.is(e) && e.kind).toBe('state-refused');
         expect(next.activated).toBe(false);
         expect(next.ackedFeatures).toBe(0n);
+        expect(fdCount.fds()).toBe(fds);
         return (e as Error).message;
       };
       expect(await refused(open({ queuePairs: 1 }))).toContain(
@@ -114,6 +118,22 @@ describe.skipIf(peer.skip)('device state: a virtio-net NIC saved and restored on
       );
       expect(await refused(open({}), (s) => ({ ...s, version: 7 }))).toContain('state.version is 7');
       expect(await refused(open({ mtu: 9000 }))).toContain('config.mtu');
+      // A state that passes the checks but whose rings the new memory map does not hold fails when
+      // the data plane would start: the attempt is undone (nothing started, no fd added).
+      const late = open({});
+      const fds = fdCount.fds();
+      const far = 0x7f00_0000_0000;
+      const e: unknown = await vmm
+        .handOver(late, (s) => ({ ...s, queues: s.queues.map((q) => (q.index === 0 ? { ...q, descTable: far } : q)) }))
+        .then(
+          () => undefined,
+          (x: unknown) => x,
+        );
+      expect(VnicError.is(e) && e.kind).toBe('invalid-argument');
+      expect((e as Error).message).toMatch(/queue 0/);
+      expect(late.activated).toBe(false);
+      expect(late.ackedFeatures).toBe(0n);
+      expect(fdCount.fds()).toBe(fds);
       // The guest is still on the first device (quiesced by the attempts); it resumes and carries traffic.
       await vmm.device.resume();
       await guestToTap(a, vmm.driver, MAC, 1, 6);
@@ -122,5 +142,6 @@ describe.skipIf(peer.skip)('device state: a virtio-net NIC saved and restored on
       for (const dev of extra) await dev.close();
       await a.close();
     }
+    expect(fdCount.fds()).toBe(fdsBefore);
   });
 });

@@ -11,7 +11,8 @@ import { Testpmd } from '@vnic/cli';
 import { peerMissing, socketDir } from './peerSupport.ts';
 
 /*
- * The shared conformance suite against a vhost-user NIC whose data plane is a real DPDK testpmd.
+ * The shared conformance suite against a vhost-user NIC whose data plane is a real DPDK testpmd,
+ * on split and on packed rings.
  *
  * Capabilities: the data plane is DPDK's, in another process. vhost-user gives the frontend no
  * per-queue counters and DPDK never reports a corrupted ring (no SET_VRING_ERR), so the suite
@@ -105,6 +106,9 @@ describe.skipIf(skip)('vhost-user over DPDK testpmd', () => {
   });
 
   describeVirtioNetDevice(target);
+  // Packed rings end to end: vnic's frontend offers RING_PACKED because testpmd's vhost PMD does,
+  // sends packed VRING_BASEs and DPDK runs its packed data path.
+  describeVirtioNetDevice({ ...target, ring: 'packed' });
 
   describe('vhost-user only', () => {
     let nic: ConformanceNic | undefined;

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { containerBackends, createNetDevices, createVnicContainer } from '@vnic/config';
 import { featureBit, VIRTIO_F_EVENT_IDX, VIRTIO_F_VERSION_1, virtio_net, type VirtioNetDevice } from '@vnic/core';
-import { formatMac, VirtioNetDriver } from '@vnic/driver';
+import { formatMac, VirtioNetDriver, type RingLayout } from '@vnic/driver';
 import { CliError } from '../CliError.ts';
 import { Cleanup } from '../demo/Cleanup.ts';
 import type { LinkCounters } from '../netns/LinkCounters.ts';
@@ -29,6 +29,8 @@ import type { GuestWindow } from './virtioNet/GuestWindow.ts';
 import { parseStatCpu } from './virtioNet/parseStatCpu.ts';
 import { parseResultLine } from './virtioNet/parseResultLine.ts';
 import { manyNicsRows } from './virtioNet/manyNicsRows.ts';
+import { txRecycler } from './virtioNet/txRecycler.ts';
+import type { PackedRingRecycler } from './virtioNet/PackedRingRecycler.ts';
 import { RingRecycler } from './virtioNet/RingRecycler.ts';
 import { runGuestWindow } from './virtioNet/runGuestWindow.ts';
 import { summarizeRounds } from './virtioNet/summarizeRounds.ts';
@@ -119,13 +121,14 @@ async function openNics(
   run: Pick<Run, 'ctx' | 'queueSize'>,
   local: Cleanup,
   entries: readonly Record<string, unknown>[],
+  ring: RingLayout = 'split',
 ): Promise<{ device: VirtioNetDevice; driver: VirtioNetDriver }[]> {
   const container = createVnicContainer(run.ctx.io.backendModules());
   const devices = await createNetDevices({ net: entries }, { container, source: 'vnic bench virtio-net', onWarning: (m) => run.ctx.progress(`warning: ${m}`) });
   for (const d of devices) local.add(`device ${d.id} closed`, () => d.close());
   const out: { device: VirtioNetDevice; driver: VirtioNetDriver }[] = [];
   for (const device of devices) {
-    const driver = await VirtioNetDriver.create({ device, features: GUEST_FEATURES, queuePairs: 1, queueSize: run.queueSize });
+    const driver = await VirtioNetDriver.create({ device, features: GUEST_FEATURES, queuePairs: 1, queueSize: run.queueSize, ring });
     local.add(`driver of ${device.id} closed`, () => driver.close());
     out.push({ device, driver });
   }
@@ -133,8 +136,8 @@ async function openNics(
 }
 
 /** One bench NIC on tap `tap`. */
-async function openNic(run: Run, local: Cleanup, tap: string): Promise<{ device: VirtioNetDevice; driver: VirtioNetDriver }> {
-  const [nic] = await openNics(run, local, [nicEntry(run.queueSize, 'bench0', tap)]);
+async function openNic(run: Run, local: Cleanup, tap: string, ring: RingLayout = 'split'): Promise<{ device: VirtioNetDevice; driver: VirtioNetDriver }> {
+  const [nic] = await openNics(run, local, [nicEntry(run.queueSize, 'bench0', tap)], ring);
   return nic!;
 }
 
@@ -148,7 +151,7 @@ function selfCpu(): { process: number; main: number } {
  * thread of the process the device. `load` is the guest's share of the wall time (the TX source)
  * against the busiest other thread's (the device's IO thread).
  */
-async function vnicWindow(run: Run, rec: RingRecycler, counter: () => number): Promise<{ w: GuestWindow; result: WindowResult }> {
+async function vnicWindow(run: Run, rec: RingRecycler | PackedRingRecycler, counter: () => number): Promise<{ w: GuestWindow; result: WindowResult }> {
   const t0 = threadCpu();
   const wall0 = performance.now();
   const c0 = selfCpu();
@@ -207,9 +210,9 @@ function checkTapCount(what: string, claimed: number, tapCounted: number): void 
 // ---- TX: guest -> tap ---------------------------------------------------------------------------
 
 /** The vnic side of a TX metric: a NIC whose guest keeps its TX ring full of one frame. */
-async function openVnicTx(run: Run, local: Cleanup, frameLen: number): Promise<Side> {
+async function openVnicTx(run: Run, local: Cleanup, frameLen: number, ring: RingLayout = 'split'): Promise<Side> {
   const tap = uniqueName('vnbt');
-  const { device, driver } = await openNic(run, local, tap);
+  const { device, driver } = await openNic(run, local, tap, ring);
   await plugTap(run, tap);
   const frame = benchFrame(frameLen, PEER_MAC, driver.readConfig().mac);
   const before = await run.ns.linkStats(tap);
@@ -217,7 +220,7 @@ async function openVnicTx(run: Run, local: Cleanup, frameLen: number): Promise<S
   // A full ring of the same frame; from then on the recycler keeps it full while a window runs.
   const posted = driver.sendBatch(new Array<Uint8Array>(driver.queueSize).fill(frame));
   if (posted !== driver.queueSize) throw new CliError('invalid-state', `bench guest: posted ${posted} of ${driver.queueSize} TX chains`);
-  const rec = new RingRecycler(driver.memory, driver.queue(TX_QUEUE), () => driver.kick(TX_QUEUE));
+  const rec = txRecycler(driver, ring, frameLen);
   // The IO thread maps its io_uring when its job starts (VNIC_VIRTIO_NET_TX=writev or a kernel
   // without io_uring: none); this NIC is the only one open now.
   const engine = ioUringFds() > 0 ? 'io_uring' : 'writev';
@@ -610,6 +613,12 @@ export function virtioNetBench(options: VirtioNetBenchOptions = {}): Bench {
         ctx.progress(`TX 64 B: vnic guest -> tap vs C writev(vnet_hdr, frame) loop -> tap (${each})`);
         const tx64 = await compare(run, 'TX 64 B', async (local) => ({ vnic: await openVnicTx(run, local, 64), ref: await openCTx(run, local, 64) }));
         ctx.row(compareRow(run, 'tx-64B-mpps', 'Mpps', mpps, 'C writev loop', tx64));
+        ctx.progress(`TX 64 B, packed ring (RING_PACKED): the same against the same C loop (${each})`);
+        const tx64p = await compare(run, 'TX 64 B packed', async (local) => ({
+          vnic: await openVnicTx(run, local, 64, 'packed'),
+          ref: await openCTx(run, local, 64),
+        }));
+        ctx.row(compareRow(run, 'tx-64B-packed-mpps', 'Mpps', mpps, 'C writev loop', tx64p));
 
         ctx.progress(`TX 1514 B: the same with full-size frames (${each})`);
         const tx1514 = await compare(run, 'TX 1514 B', async (local) => ({ vnic: await openVnicTx(run, local, 1514), ref: await openCTx(run, local, 1514) }));

@@ -89,6 +89,11 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
   e.on('rings-started', ({ pair, rx, tx }) =>
     log(`queue pair ${pair} running (${[rx ? 'receiveq' : '', tx ? 'transmitq' : ''].filter(Boolean).join(' + ')}) <-> tap ${server.tapName}`),
   );
+  e.on('dirty-log', ({ logging, bytes, pages }) =>
+    log(
+      `dirty log: ${bytes === undefined ? 'none mapped' : `${bytes} bytes mapped (guest-physical addresses below 0x${(bytes * 8 * 4096).toString(16)})`}, logging ${logging ? 'on' : 'off'}${pages === undefined ? '' : `: ${pages} page(s) seen marked`}`,
+    ),
+  );
   e.on('ring-stopped', ({ index, nextAvail }) => log(`vring ${index} stopped at avail index ${nextAvail}`));
   e.on('resumed', ({ index, nextAvail, nextUsed, from, why }) =>
     log(`vring ${index} resumes at avail index ${nextAvail} (used ${nextUsed}; ${from === 'frontend' ? "the frontend's base" : 'the saved state'}: ${why})`),

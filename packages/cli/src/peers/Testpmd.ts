@@ -43,12 +43,13 @@ export class Testpmd {
     const prefix = `vnicvu${process.pid}x${++seq}`;
     const queues = options.queues ?? 1;
     const virtioUser = options.role === 'virtio-user';
-    const vdev = (i: number, path: string): string[] => [
-      '--vdev',
-      virtioUser
-        ? `net_virtio_user${i},path=${path},queues=${queues}${options.client === false ? ',server=1' : ''}`
-        : `net_vhost${i},iface=${path},queues=${queues},client=${options.client === true ? 1 : 0}`,
-    ];
+    const vdev = (i: number, path: string): string[] =>
+      [
+        '--vdev',
+        virtioUser
+          ? `net_virtio_user${i},path=${path},queues=${queues}${options.client === false ? ',server=1' : ''}`
+          : `net_vhost${i},iface=${path},queues=${queues},client=${options.client === true ? 1 : 0}`,
+      ].map((a, k) => (k === 1 && options.devArgs !== undefined ? `${a},${options.devArgs}` : a));
     const cpu = options.forwardingCpu;
     const lcores = cpu === undefined ? ['-l', '0-1'] : [`--lcores=0@${cpu === 0 ? 1 : 0},1@${cpu}`];
     const args = [

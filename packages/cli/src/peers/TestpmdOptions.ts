@@ -23,6 +23,8 @@ export interface TestpmdOptions {
   readonly txFirst?: boolean;
   /** Seconds between printed port statistics (default 60; the benches read Rx-pps from them). */
   readonly statsPeriod?: number;
+  /** More devargs for the port(s), appended to the --vdev string (e.g. virtio_user's `packed_vq=1,in_order=1`). */
+  readonly devArgs?: string;
   /** CPU of the busy-polling forwarding lcore (default: the EAL's choice, CPU 1 of `-l 0-1`). */
   readonly forwardingCpu?: number;
 }

@@ -151,5 +151,16 @@ export const VIRTIO_NET_CTRL_GUEST_OFFLOADS = 5;
 /** §5.1.6.5.6 Offloads command: set the offloads the driver can receive. */
 export const VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET = 0;
 
+/** §5.1.6.5.9 Class: notifications coalescing (VIRTIO_NET_F_NOTF_COAL, VIRTIO_NET_F_VQ_NOTF_COAL). */
+export const VIRTIO_NET_CTRL_NOTF_COAL = 6;
+/** §5.1.6.5.9 Coalescing command: `struct virtio_net_ctrl_coal` for every transmit queue. */
+export const VIRTIO_NET_CTRL_NOTF_COAL_TX_SET = 0;
+/** §5.1.6.5.9 Coalescing command: `struct virtio_net_ctrl_coal` for every receive queue. */
+export const VIRTIO_NET_CTRL_NOTF_COAL_RX_SET = 1;
+/** §5.1.6.5.9 Coalescing command: `struct virtio_net_ctrl_coal_vq` for one data queue (VQ_NOTF_COAL). */
+export const VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET = 2;
+/** §5.1.6.5.9 Coalescing command: read one data queue's `struct virtio_net_ctrl_coal` (VQ_NOTF_COAL). */
+export const VIRTIO_NET_CTRL_NOTF_COAL_VQ_GET = 3;
+
 /** Largest frame the data plane accepts: 64 KiB GSO payload + ethernet/VLAN headers + virtio_net_hdr. */
 export const VIRTIO_NET_MAX_FRAME = 65562;

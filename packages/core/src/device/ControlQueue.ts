@@ -1,7 +1,8 @@
+import type { DirtyLog } from '../dirtylog/DirtyLog.ts';
 import type { GuestMemory } from '../memory/GuestMemory.ts';
 import type { NetCtrlHandler } from '../net/NetCtrlHandler.ts';
-import type { SplitQueue } from '../queue/SplitQueue.ts';
-import { splitQueueFor } from '../queue/splitQueueFor.ts';
+import type { DeviceQueue } from '../queue/DeviceQueue.ts';
+import { deviceQueueFor } from '../queue/deviceQueueFor.ts';
 import type { QueueState } from '../queue/QueueState.ts';
 import type { QueueContext } from './QueueContext.ts';
 import type { QueueHost } from './QueueHost.ts';
@@ -33,7 +34,7 @@ export interface ControlQueueOptions {
 export class ControlQueue {
   /** Queue index (2N, N = the queue pairs negotiated). */
   readonly index: number;
-  readonly #q: SplitQueue;
+  readonly #q: DeviceQueue;
   readonly #o: ControlQueueOptions;
   readonly #callFd: number;
   #unwatch: (() => void) | undefined;
@@ -45,13 +46,18 @@ export class ControlQueue {
     this.index = qc.index;
     this.#o = options;
     this.#callFd = qc.callFd;
-    this.#q = splitQueueFor(qc, options.features, options.mem);
+    this.#q = deviceQueueFor(qc, options.features, options.mem);
     this.#unwatch = options.host.watchKick(qc.kickFd, () => this.#service());
   }
 
   /** Chains returned malformed by the ring checks (not counted by the handler). */
   get malformedChains(): number {
     return this.#q.malformed;
+  }
+
+  /** Where the queue's writes (used ring, command acks) are marked while a migration runs (null: not logging). */
+  set dirtyLog(log: DirtyLog | null) {
+    this.#q.dirtyLog = log;
   }
 
   /** True once ring-level corruption stopped the queue. */

@@ -1,5 +1,6 @@
 import { hasFeature, VIRTIO_F_VERSION_1, VIRTIO_ID_NET } from '../defs/virtio.ts';
 import { VIRTIO_NET_F_CTRL_VQ, VIRTIO_NET_F_GUEST_ANNOUNCE, VIRTIO_NET_F_MAC, VIRTIO_NET_F_MQ } from '../defs/virtio_net.ts';
+import type { DirtyLog } from '../dirtylog/DirtyLog.ts';
 import { VnicError } from '../errors/VnicError.ts';
 import type { GuestMemory } from '../memory/GuestMemory.ts';
 import { checkNetFeatures } from '../net/checkNetFeatures.ts';
@@ -7,7 +8,8 @@ import { NetCtrlHandler } from '../net/NetCtrlHandler.ts';
 import type { NetCtrlState } from '../net/NetCtrlState.ts';
 import { VIRTIO_NET_CONFIG_SIZE } from '../net/VirtioNetConfig.ts';
 import type { QueueState } from '../queue/QueueState.ts';
-import type { SplitQueue } from '../queue/SplitQueue.ts';
+import type { DeviceQueue } from '../queue/DeviceQueue.ts';
+import { packedWraps } from '../queue/packedWraps.ts';
 import type { ActivateContext } from './ActivateContext.ts';
 import { ControlQueue } from './ControlQueue.ts';
 import type { DeviceEvents } from './DeviceEvents.ts';
@@ -31,6 +33,9 @@ import { netCtrlSnapshot } from './state/netCtrlSnapshot.ts';
 import { parseNetDeviceState, type ParsedNetDeviceState } from './state/parseNetDeviceState.ts';
 import type { RestoreContext } from './state/RestoreContext.ts';
 import { stateHex } from './state/stateHex.ts';
+import { checkCoalescing } from './checkCoalescing.ts';
+import type { NetCoalescing } from './NetCoalescing.ts';
+import { NOTF_COAL_FEATURES } from '../net/NOTF_COAL_FEATURES.ts';
 
 /**
  * Everything the virtio-net backends share, behind `VirtioNetDevice`: the feature offer
@@ -97,8 +102,13 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
   #ctx: ActivateContext | undefined;
   /** Set while quiesced: where every queue of #ctx stopped. */
   #quiesced: QueueState[] | undefined;
+  /** The backend's data plane holds back notifications (its mask has NOTF_COAL_FEATURES). */
+  readonly #coalescable: boolean;
+  #coalescing: NetCoalescing = {};
   /** Counters a restored device continues from (data queue rows, by index). */
   #statsBase: readonly QueueStats[] = [];
+  /** The dirty log in use (startDirtyLog), or undefined. */
+  #dirtyLog: DirtyLog | undefined;
 
   /**
    * @param config the validated NIC config
@@ -106,6 +116,11 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
    */
   protected constructor(config: NetDeviceConfig, backendFeatures: bigint) {
     const offer = netDeviceOffer(config, backendFeatures);
+    this.#coalescable = (backendFeatures & NOTF_COAL_FEATURES) !== 0n;
+    if (config.coalescing !== undefined) {
+      this.#coalescing = checkCoalescing(config.id, config.coalescing);
+      if (!this.#coalescable && (this.#coalescing.rx !== undefined || this.#coalescing.tx !== undefined)) throw this.#noCoalescing();
+    }
     this.config = config;
     this.id = config.id;
     this.backend = config.backend;
@@ -120,6 +135,7 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
         onGuestOffloadsChanged: (offloads) => this.onGuestOffloadsChanged(offloads),
         onRxFilterChanged: () => this.onRxFilterChanged(),
         onMacChanged: (mac) => this.onMacChanged(mac),
+        onNotfCoalChanged: () => this.onCoalescingChanged(),
         ackAnnounce: () => {
           if (!this.#announcePending) return false;
           this.#announcePending = false;
@@ -186,6 +202,40 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
   /** Incremented (u32) whenever a byte of config space changes. */
   get configGeneration(): number {
     return this.#space.generation;
+  }
+
+  // ---- notification coalescing ----------------------------------------------------------------
+
+  /** The VMM's coalescing (config `coalescing`, then setCoalescing); the guest's is in `ctrlState.notfCoal`. */
+  get coalescing(): NetCoalescing {
+    return this.#coalescing;
+  }
+
+  /**
+   * Sets the VMM's notification coalescing at run time, no reset: each direction given wins over
+   * the guest's VIRTIO_NET_CTRL_NOTF_COAL parameters for that direction; a direction left out
+   * goes back to the guest's. Throws VnicError `invalid-argument` naming the field, `unsupported`
+   * on a backend whose data plane is not vnic's (vhost-net, vhost-user).
+   */
+  setCoalescing(c: NetCoalescing): void {
+    const checked = checkCoalescing(this.id, c);
+    if (!this.#coalescable) throw this.#noCoalescing();
+    const prev = this.#coalescing;
+    this.#coalescing = checked;
+    if (this.onCoalescingChanged() === false) {
+      this.#coalescing = prev;
+      throw new VnicError('invalid-state', `${this.id}: the backend refused the coalescing settings`);
+    }
+  }
+
+  /** The guest's or the VMM's coalescing changed: the backend applies coalescingFor(ctrlState.notfCoal, coalescing, vqn). */
+  protected onCoalescingChanged(): boolean | void {}
+
+  #noCoalescing(): VnicError {
+    return new VnicError(
+      'unsupported',
+      `${this.id}: coalescing: backend ${this.backend} does not coalesce notifications (its data plane, not vnic's, signals the guest); remove "coalescing" or use the virtio-net backend`,
+    );
   }
 
   // ---- link -----------------------------------------------------------------------------------
@@ -297,6 +347,7 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
           this.events.emit('warning', `${this.id}: stopping the data plane on close failed: ${errorMessage(err)}`);
         }
       }
+      this.#dirtyLog = undefined;
       await this.closeBackend();
     });
     return this.#closing;
@@ -338,6 +389,66 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
   /** Releases every backend resource (called once, after the data plane stopped). */
   protected abstract closeBackend(): Promise<void>;
 
+  // ---- dirty log ------------------------------------------------------------------------------
+
+  /** The dirty log in use (startDirtyLog), or undefined. A backend's activateDataPlane starts logging into it when set. */
+  get dirtyLog(): DirtyLog | undefined {
+    return this.#dirtyLog;
+  }
+
+  /**
+   * Starts dirty logging into `log` (see VirtioNetDevice.startDirtyLog): checks that the log covers
+   * the running activation's guest memory, hands it to the backend (setDataPlaneDirtyLog, which
+   * refuses when the backend cannot log) and to the control queue. Kept across reset()/activate().
+   */
+  startDirtyLog(log: DirtyLog): Promise<void> {
+    if (this.#closed) return Promise.reject(new VnicError('invalid-state', `${this.id}: startDirtyLog() on a closed device`));
+    if (typeof log !== 'object' || log === null || typeof log.markRange !== 'function' || !Number.isSafeInteger(log.pages)) {
+      return Promise.reject(new VnicError('invalid-argument', `${this.id}: startDirtyLog: log must be a DirtyLog`));
+    }
+    return this.#serial(async () => {
+      if (this.#closed) throw new VnicError('invalid-state', `${this.id}: close() overtook startDirtyLog()`);
+      if (this.#dirtyLog === log) return;
+      if (this.#dirtyLog !== undefined)
+        throw new VnicError('invalid-state', `${this.id}: startDirtyLog: already logging into another log (stopDirtyLog() first)`);
+      const problem = this.#ctx === undefined ? undefined : logCoverageProblem(log, this.#ctx);
+      if (problem !== undefined) throw new VnicError('invalid-argument', `${this.id}: startDirtyLog: ${problem}`);
+      await this.setDataPlaneDirtyLog(log);
+      this.#dirtyLog = log;
+      if (this.#ctrlQueue !== undefined) this.#ctrlQueue.dirtyLog = log;
+    });
+  }
+
+  /** Stops dirty logging (a no-op when not logging); resolves once neither the core nor the backend writes the log. */
+  stopDirtyLog(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    return this.#serial(async () => {
+      if (this.#dirtyLog === undefined) return;
+      if (this.#ctrlQueue !== undefined) this.#ctrlQueue.dirtyLog = null;
+      try {
+        await this.setDataPlaneDirtyLog(undefined);
+      } finally {
+        this.#dirtyLog = undefined;
+      }
+    });
+  }
+
+  /**
+   * The backend's part of start/stopDirtyLog: make the running data plane (if any) mark every guest
+   * page it writes in `log` from now on (undefined: stop, and return only once nothing writes the
+   * old log). activateDataPlane must start logging into `this.dirtyLog` itself when it is set.
+   * Default: refuses, for a backend that cannot log.
+   */
+  protected setDataPlaneDirtyLog(log: DirtyLog | undefined): Promise<void> {
+    if (log === undefined) return Promise.resolve();
+    return Promise.reject(
+      new VnicError(
+        'unsupported',
+        `${this.id}: the ${this.backend} backend cannot log the guest pages it writes (dirty log), so this NIC cannot be live-migrated: use a backend that can (virtio-net, vhost-net, vhost-user with LOG_SHMFD)`,
+      ),
+    );
+  }
+
   // ---- control queue --------------------------------------------------------------------------
 
   /** The control-queue state (a live read-only view; replaced on negotiation and reset). */
@@ -355,7 +466,7 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
    * the guest must be notified. The core's ControlQueue calls this for every backend; it is public
    * for transports and tests that drive a ring themselves.
    */
-  processControlQueue(mem: GuestMemory, queue: SplitQueue): boolean {
+  processControlQueue(mem: GuestMemory, queue: DeviceQueue): boolean {
     return this.#ctrl.process(mem, queue);
   }
 
@@ -417,7 +528,7 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
    * the features, control state, link and counters, and when the saved device was running starts
    * the data plane on the saved rings from where they stopped, with the VMM's memory map and
    * eventfds from `ctx`. With VIRTIO_NET_F_GUEST_ANNOUNCE acked it then asks the guest to announce
-   * itself. Rejects with a VnicError `state-refused` naming the field that differs, `invalid-state`
+   * itself (unless `ctx.announce` is false). Rejects with a VnicError `state-refused` naming the field that differs, `invalid-state`
    * when the device is closed or already in use; on any failure the device is left as built.
    */
   async restoreState(state: unknown, ctx?: RestoreContext): Promise<void> {
@@ -452,7 +563,7 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
         throw err;
       }
     }
-    this.announce();
+    if (ctx?.announce !== false) this.announce();
   }
 
   #snapshot(): NetDeviceState {
@@ -482,6 +593,7 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
         usedRing: q.usedRing,
         nextAvail: states[i]?.nextAvail ?? 0,
         nextUsed: states[i]?.nextUsed ?? 0,
+        ...packedWraps(states[i]),
       })),
       counters: { queues: this.stats(), ctrl: this.#ctrl.counters },
     };
@@ -528,7 +640,7 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
         usedRing: q.usedRing,
         kickFd: f.kickFd,
         callFd: f.callFd,
-        state: { nextAvail: q.nextAvail, nextUsed: q.nextUsed },
+        state: { nextAvail: q.nextAvail, nextUsed: q.nextUsed, ...packedWraps(q) },
       };
     });
     return { features: p.acked, memory: ctx.memory, queues };
@@ -543,6 +655,10 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
     // Watching starts before the data plane (a backend may hand the kick to a thread it starts
     // there); serving starts after it, with one pass over what the driver posted meanwhile.
     const ctrl = cq === undefined ? undefined : this.#openCtrl(ctx, cq);
+    const log = this.#dirtyLog;
+    if (ctrl !== undefined && log !== undefined) ctrl.dirtyLog = log;
+    const problem = log === undefined ? undefined : logCoverageProblem(log, ctx);
+    if (problem !== undefined) this.events.emit('warning', `${this.id}: dirty log: ${problem}: writes above it are not logged`);
     try {
       await this.activateDataPlane(cq === undefined ? ctx : { ...ctx, queues: ctx.queues.filter((q) => q !== cq) });
     } catch (err) {
@@ -618,6 +734,14 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
   }
 }
 
+/** Why `log` does not cover the guest memory of `ctx`, or undefined when it does. */
+function logCoverageProblem(log: DirtyLog, ctx: ActivateContext): string | undefined {
+  let end = 0;
+  for (const r of ctx.memory.regions) end = Math.max(end, r.guestPhysAddr + r.size);
+  if (log.coveredBytes >= end) return undefined;
+  return `the log covers guest-physical [0, 0x${log.coveredBytes.toString(16)}) but guest memory ends at 0x${end.toString(16)} (size it with dirtyLogSize(memoryEnd))`;
+}
+
 /** `ctx` with every queue's ring state set from `states` (same order). */
 function resumeContext(ctx: ActivateContext, states: readonly QueueState[]): ActivateContext {
   return { ...ctx, queues: ctx.queues.map((q, i) => ({ ...q, state: states[i] ?? q.state ?? { nextAvail: 0, nextUsed: 0 } })) };
@@ -634,5 +758,15 @@ function addStats(row: QueueStats, base: QueueStats | undefined): QueueStats {
     malformed: row.malformed + base.malformed,
     noBuffer: row.noBuffer + base.noBuffer,
     filtered: row.filtered + base.filtered,
+    ...optionalSum('txWaits', row, base),
+    ...optionalSum('throttled', row, base),
+    ...optionalSum('throttledBytes', row, base),
   };
+}
+
+/** `{ [key]: row + base }` for a counter only some data planes count (absent on both sides: left out). */
+function optionalSum(key: 'txWaits' | 'throttled' | 'throttledBytes', row: QueueStats, base: QueueStats): Partial<QueueStats> {
+  const a = row[key];
+  const b = base[key];
+  return a === undefined && b === undefined ? {} : { [key]: (a ?? 0) + (b ?? 0) };
 }

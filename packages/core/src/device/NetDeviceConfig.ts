@@ -1,3 +1,5 @@
+import type { NetRateLimit } from '../ratelimit/NetRateLimit.ts';
+import type { NetCoalescing } from './NetCoalescing.ts';
 import type { NetOffloads } from './NetOffloads.ts';
 
 /** One validated `net[]` entry of a VM config: what a backend provider builds a device from. */
@@ -24,6 +26,10 @@ export interface NetDeviceConfig {
   readonly indirectDesc: boolean;
   /** Offer the control queue (VIRTIO_NET_F_CTRL_VQ and the CTRL_* features). */
   readonly ctrlVq: boolean;
+  /** Rate limits per direction (only backends with vnic on the data path take them). */
+  readonly rateLimit?: NetRateLimit;
+  /** The VMM's notification coalescing (backends whose data plane is vnic's only). */
+  readonly coalescing?: NetCoalescing;
   /** The backend-specific section (`entry[backend]` in the JSON), validated by the provider. */
   readonly options: Readonly<Record<string, unknown>>;
 }

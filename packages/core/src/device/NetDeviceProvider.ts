@@ -11,6 +11,10 @@ export interface NetDeviceProvider {
   readonly backend: string;
   /** Checks the backend-specific section; paths are relative to it (e.g. `socket`). */
   validateOptions(options: Readonly<Record<string, unknown>>): readonly ConfigIssue[];
+  /** True when its devices apply `rateLimit` (vnic is on the data path); otherwise a configured limit is a config error. */
+  readonly rateLimit?: boolean;
+  /** Where the frames go when vnic is not on the data path, for that error (e.g. "the host kernel's vhost worker"). */
+  readonly dataPath?: string;
   /** Builds one device. Errors name the NIC id and say what to do. */
   create(config: NetDeviceConfig): Promise<VirtioNetDevice>;
 }

@@ -19,4 +19,8 @@ export interface QueueStats {
    * waited until it had, instead of dropping. Absent where the backend cannot report it.
    */
   readonly txWaits?: number;
+  /** Times the queue's direction stopped because the NIC's rate limit had no tokens. Absent where the backend has no rate limit. */
+  readonly throttled?: number;
+  /** Bytes of the frames that waited for rate-limit tokens (each frame once). Absent where the backend has no rate limit. */
+  readonly throttledBytes?: number;
 }

@@ -1,8 +1,11 @@
+import type { DirtyLog } from '../dirtylog/DirtyLog.ts';
 import type { QueueState } from '../queue/QueueState.ts';
 import type { ActivateContext } from './ActivateContext.ts';
+import type { NetCoalescing } from './NetCoalescing.ts';
 import type { DeviceEvents } from './DeviceEvents.ts';
 import type { NetDeviceState } from './state/NetDeviceState.ts';
 import type { RestoreContext } from './state/RestoreContext.ts';
+import type { NetRateLimit } from '../ratelimit/NetRateLimit.ts';
 import type { QueueStats } from './QueueStats.ts';
 import type { TypedEmitter } from './TypedEmitter.ts';
 
@@ -51,10 +54,19 @@ export interface VirtioNetDevice {
   readonly linkUp: boolean;
   /** Sets the link state; a change updates config space and raises `config-change`. */
   setLinkUp(up: boolean): void;
+  /** The VMM's notification coalescing per direction (config `coalescing`, setCoalescing). */
+  readonly coalescing: NetCoalescing;
+  /** Sets the VMM's coalescing at run time (wins over the guest's for each direction given); `unsupported` off vnic's data plane. */
+  setCoalescing(c: NetCoalescing): void;
   /** Asks the guest to announce itself (VIRTIO_NET_S_ANNOUNCE, with GUEST_ANNOUNCE). */
   announce(): void;
   /** Per-queue counters, index order. */
   stats(): QueueStats[];
+  /**
+   * Changes the NIC's rate limits at run time, without a reset (backends with vnic on the data
+   * path: the in-process virtio-net backend and `vnic serve`). Absent on the others.
+   */
+  setRateLimit?(limit: NetRateLimit | undefined): void;
   /** True while quiesce()/saveState() holds a running data plane stopped. */
   readonly quiesced: boolean;
   /** Stops the data plane at a consistent point without a guest-visible reset. */
@@ -65,6 +77,18 @@ export interface VirtioNetDevice {
   saveState(): Promise<NetDeviceState>;
   /** Takes over a saved state on a freshly built device (refused with a `state-refused` error naming what differs). */
   restoreState(state: unknown, ctx?: RestoreContext): Promise<void>;
+  /** The log the device marks every guest page it writes in (live migration), or undefined when not logging. */
+  readonly dirtyLog: DirtyLog | undefined;
+  /**
+   * Starts dirty logging: from the moment it resolves until stopDirtyLog(), every guest page the
+   * device writes (RX buffers, used rings, control acks) is marked in `log`, across reset() and
+   * activate(). Rejects with a VnicError `unsupported` when the backend cannot log (the NIC cannot
+   * be live-migrated), `invalid-argument` when the log does not cover guest memory, `invalid-state`
+   * while another log is in use. The same log again is a no-op.
+   */
+  startDirtyLog(log: DirtyLog): Promise<void>;
+  /** Stops dirty logging; resolves once nothing writes the log any more (the VMM may then unmap it). */
+  stopDirtyLog(): Promise<void>;
   /** Device events (config change, needs reset, link, warnings). */
   readonly events: TypedEmitter<DeviceEvents>;
   /** Releases every fd, thread, mapping and socket. The device cannot be used afterwards. */

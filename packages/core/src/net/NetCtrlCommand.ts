@@ -20,4 +20,10 @@ export type NetCtrlCommand =
   /** VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET: le16 `virtqueue_pairs`. */
   | { readonly kind: 'mq-vq-pairs-set'; readonly pairs: number }
   /** VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET: le64 offload bitmask (guest feature bit numbers). */
-  | { readonly kind: 'guest-offloads-set'; readonly offloads: bigint };
+  | { readonly kind: 'guest-offloads-set'; readonly offloads: bigint }
+  /** VIRTIO_NET_CTRL_NOTF_COAL_TX_SET / RX_SET: `struct virtio_net_ctrl_coal` for every queue of `direction`. */
+  | { readonly kind: 'notf-coal-set'; readonly direction: 'tx' | 'rx'; readonly maxPackets: number; readonly maxUsecs: number }
+  /** VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET: `struct virtio_net_ctrl_coal_vq` (reserved ignored, §5.1.6.5.9). */
+  | { readonly kind: 'notf-coal-vq-set'; readonly vqn: number; readonly maxPackets: number; readonly maxUsecs: number }
+  /** VIRTIO_NET_CTRL_NOTF_COAL_VQ_GET: le16 vq_index (+ le16 reserved); the result follows the ack. */
+  | { readonly kind: 'notf-coal-vq-get'; readonly vqn: number };

@@ -11,6 +11,7 @@ export const NetCtrlError = {
   MAC_TABLE_LENGTH: 'MAC table entry counts do not match the data length',
   VLAN_ID_RANGE: 'VLAN id is 4096 or more',
   VQ_PAIRS_RANGE: 'virtqueue_pairs is outside VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN..MAX',
+  COAL_USECS_RANGE: 'max_usecs is above NOTF_COAL_MAX_USECS',
 } as const;
 
 /** One of the NetCtrlError messages. */

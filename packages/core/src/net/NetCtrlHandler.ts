@@ -8,16 +8,21 @@ import {
   VIRTIO_NET_F_CTRL_VLAN,
   VIRTIO_NET_F_GUEST_ANNOUNCE,
   VIRTIO_NET_F_MQ,
+  VIRTIO_NET_F_NOTF_COAL,
+  VIRTIO_NET_F_VQ_NOTF_COAL,
   VIRTIO_NET_OK,
 } from '../defs/virtio_net.ts';
 import type { NetCtrlCounters } from '../device/NetCtrlCounters.ts';
 import type { GuestMemory } from '../memory/GuestMemory.ts';
-import type { SplitQueue } from '../queue/SplitQueue.ts';
+import { markChainWritten } from '../dirtylog/markChainWritten.ts';
+import type { DeviceQueue } from '../queue/DeviceQueue.ts';
 import { decodeNetCtrlCommand } from './decodeNetCtrlCommand.ts';
 import { guestOffloadFeatures } from './guestOffloadFeatures.ts';
 import { initialNetCtrlState } from './initialNetCtrlState.ts';
 import type { NetCtrlCommand } from './NetCtrlCommand.ts';
 import type { NetCtrlState } from './NetCtrlState.ts';
+import type { NetNotfCoal } from './NetNotfCoal.ts';
+import { notfCoalOf } from './notfCoalOf.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -40,6 +45,8 @@ export interface NetCtrlHost {
   onRxFilterChanged(): boolean | void;
   /** VIRTIO_NET_CTRL_MAC_ADDR_SET accepted. */
   onMacChanged(mac: Uint8Array): boolean | void;
+  /** VIRTIO_NET_CTRL_NOTF_COAL_* (or a VQ_PAIRS_SET that disabled queues) changed the coalescing parameters. */
+  onNotfCoalChanged?(coal: NetNotfCoal): boolean | void;
   /** VIRTIO_NET_CTRL_ANNOUNCE_ACK: clears a pending announce; false when none was pending. */
   ackAnnounce(): boolean;
   /** The default MAC in the state changed: config space must be re-encoded. */
@@ -104,6 +111,7 @@ export class NetCtrlHandler {
       unicast: state.unicast.map((m) => m.slice()),
       multicast: state.multicast.map((m) => m.slice()),
       vlans: state.vlans.slice(),
+      notfCoal: { tx: { ...state.notfCoal.tx }, rx: { ...state.notfCoal.rx }, vqs: state.notfCoal.vqs.map((v) => ({ ...v })) },
     };
     Object.assign(this.#counters, { commands: counters.commands, ok: counters.ok, err: counters.err, malformed: counters.malformed });
   }
@@ -114,7 +122,7 @@ export class NetCtrlHandler {
    * length 1. A chain without a writable byte is returned with used length 0 and counted
    * malformed. Returns whether the guest must be notified.
    */
-  process(mem: GuestMemory, queue: SplitQueue): boolean {
+  process(mem: GuestMemory, queue: DeviceQueue): boolean {
     for (let chain = queue.pop(mem); chain !== undefined; chain = queue.pop(mem)) {
       this.#counters.commands++;
       if (chain.writableLength < 1) {
@@ -123,22 +131,32 @@ export class NetCtrlHandler {
         continue;
       }
       let ok = false;
+      let result: Uint8Array | undefined;
       if (chain.readableLength > NetCtrlHandler.MAX_CTRL_COMMAND_SIZE) {
         this.#counters.malformed++;
       } else {
         const decoded = decodeNetCtrlCommand(chain.readAll(mem));
-        if (decoded.ok) ok = this.#apply(decoded.command);
-        else this.#counters.malformed++;
+        if (decoded.ok) {
+          const r = this.#apply(decoded.command);
+          ok = r !== false;
+          if (r instanceof Uint8Array) {
+            // command-specific-result after the ack: no room for it is an error (nothing applied).
+            if (chain.writableLength < 1 + r.length) ok = false;
+            else result = r;
+          }
+        } else this.#counters.malformed++;
       }
       if (ok) this.#counters.ok++;
       else this.#counters.err++;
-      const written = chain.writeFrom(mem, ok ? ACK_OK : ACK_ERR);
+      const written = result === undefined ? chain.writeFrom(mem, ok ? ACK_OK : ACK_ERR) : chain.writeFrom(mem, withAck(result));
+      if (queue.dirtyLog !== null) markChainWritten(queue.dirtyLog, chain, written);
       queue.addUsed(mem, chain.head, written);
     }
     return queue.needsNotification(mem);
   }
 
-  #apply(cmd: NetCtrlCommand): boolean {
+  /** Applies `cmd`: false (ERR), true (OK) or the command-specific-result to write after an OK ack. */
+  #apply(cmd: NetCtrlCommand): boolean | Uint8Array {
     const acked = this.#acked;
     const s = this.#state;
     const h = this.#host;
@@ -198,10 +216,17 @@ export class NetCtrlHandler {
       case 'mq-vq-pairs-set': {
         if (!hasFeature(acked, VIRTIO_NET_F_MQ) || cmd.pairs > h.queuePairs) return false;
         const prev = s.activePairs;
+        const prevCoal = s.notfCoal;
         s.activePairs = cmd.pairs;
+        // Disabled queues lose their VQ_SET parameters: re-enabled, they run with TX_SET / RX_SET's (§5.1.6.5.9).
+        const kept = prevCoal.vqs.filter((v) => v.vqn < 2 * cmd.pairs);
+        if (kept.length !== prevCoal.vqs.length) s.notfCoal = { ...prevCoal, vqs: kept };
         return this.#commit(
-          () => h.onActivePairsChanged(cmd.pairs),
-          () => (s.activePairs = prev),
+          () => h.onActivePairsChanged(cmd.pairs) !== false && (s.notfCoal === prevCoal || h.onNotfCoalChanged?.(s.notfCoal) !== false),
+          () => {
+            s.activePairs = prev;
+            s.notfCoal = prevCoal;
+          },
         );
       }
       case 'guest-offloads-set': {
@@ -213,6 +238,37 @@ export class NetCtrlHandler {
           () => h.onGuestOffloadsChanged(cmd.offloads),
           () => (s.guestOffloads = prev),
         );
+      }
+      case 'notf-coal-set':
+      case 'notf-coal-vq-set': {
+        const vq = cmd.kind === 'notf-coal-vq-set';
+        if (!hasFeature(acked, vq ? VIRTIO_NET_F_VQ_NOTF_COAL : VIRTIO_NET_F_NOTF_COAL)) return false;
+        if (vq && cmd.vqn >= 2 * s.activePairs) return false; // not an enabled data queue
+        const prev = s.notfCoal;
+        const params = { maxPackets: cmd.maxPackets, maxUsecs: cmd.maxUsecs };
+        if (vq) {
+          const vqs = prev.vqs.filter((v) => v.vqn !== cmd.vqn);
+          vqs.push({ vqn: cmd.vqn, ...params });
+          vqs.sort((a, b) => a.vqn - b.vqn);
+          s.notfCoal = { ...prev, vqs };
+        } else {
+          // The last command for a queue wins: TX_SET / RX_SET override the VQ_SET of every queue of theirs.
+          const parity = cmd.direction === 'rx' ? 0 : 1;
+          s.notfCoal = { ...prev, [cmd.direction]: params, vqs: prev.vqs.filter((v) => v.vqn % 2 !== parity) };
+        }
+        return this.#commit(
+          () => h.onNotfCoalChanged?.(s.notfCoal),
+          () => (s.notfCoal = prev),
+        );
+      }
+      case 'notf-coal-vq-get': {
+        if (!hasFeature(acked, VIRTIO_NET_F_VQ_NOTF_COAL) || cmd.vqn >= 2 * s.activePairs) return false;
+        const p = notfCoalOf(s.notfCoal, cmd.vqn);
+        const out = new Uint8Array(8);
+        const v = new DataView(out.buffer);
+        v.setUint32(0, p.maxPackets, true);
+        v.setUint32(4, p.maxUsecs, true);
+        return out;
       }
     }
   }
@@ -234,4 +290,11 @@ export class NetCtrlHandler {
   #initial(features: bigint): Mutable<NetCtrlState> {
     return { ...initialNetCtrlState(this.#defaultMac.slice(), features) };
   }
+}
+
+function withAck(result: Uint8Array): Uint8Array {
+  const out = new Uint8Array(1 + result.length);
+  out[0] = VIRTIO_NET_OK;
+  out.set(result, 1);
+  return out;
 }

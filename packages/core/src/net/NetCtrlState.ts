@@ -1,3 +1,5 @@
+import type { NetNotfCoal } from './NetNotfCoal.ts';
+
 /**
  * The receive-filter and multiqueue state the control queue sets (virtio 1.2 §5.1.6.5), as the
  * device holds it. Reset values follow QEMU: promiscuous on (a driver without VIRTIO_NET_F_CTRL_RX
@@ -36,4 +38,6 @@ export interface NetCtrlState {
   readonly activePairs: number;
   /** Offloads the driver accepts on receive (VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET), feature-bit mask. */
   readonly guestOffloads: bigint;
+  /** Notification coalescing (VIRTIO_NET_CTRL_NOTF_COAL): all zero (off) after reset. */
+  readonly notfCoal: NetNotfCoal;
 }

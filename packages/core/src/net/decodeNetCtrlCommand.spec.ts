@@ -60,7 +60,7 @@ describe('decodeNetCtrlCommand', () => {
   it.each<[string, number[], string]>([
     ['empty', [], NetCtrlError.TOO_SHORT],
     ['class only', [0], NetCtrlError.TOO_SHORT],
-    ['unknown class', [6, 0], NetCtrlError.UNKNOWN_CLASS],
+    ['unknown class', [7, 0], NetCtrlError.UNKNOWN_CLASS],
     ['unknown class 0xff', [0xff, 0, 1], NetCtrlError.UNKNOWN_CLASS],
     ['RX unknown command', [0, 6, 1], NetCtrlError.UNKNOWN_COMMAND],
     ['RX without data', [0, 0], NetCtrlError.BAD_LENGTH],

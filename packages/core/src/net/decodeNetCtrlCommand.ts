@@ -1,4 +1,5 @@
 import * as N from '../defs/virtio_net.ts';
+import { NOTF_COAL_MAX_USECS } from './NOTF_COAL_MAX_USECS.ts';
 import type { NetCtrlCommand } from './NetCtrlCommand.ts';
 import type { NetCtrlDecodeResult } from './NetCtrlDecodeResult.ts';
 import { NetCtrlError, type NetCtrlErrorMessage } from './NetCtrlError.ts';
@@ -68,6 +69,23 @@ export function decodeNetCtrlCommand(bytes: Uint8Array): NetCtrlDecodeResult {
       if (data.length !== 8) return bad(NetCtrlError.BAD_LENGTH);
       const v = new DataView(data.buffer, data.byteOffset, 8);
       return ok({ kind: 'guest-offloads-set', offloads: v.getBigUint64(0, true) });
+    }
+    case N.VIRTIO_NET_CTRL_NOTF_COAL: {
+      // struct virtio_net_ctrl_coal { le32 max_packets; le32 max_usecs; } (virtio 1.3 §5.1.6.5.9).
+      const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
+      if (cmd === N.VIRTIO_NET_CTRL_NOTF_COAL_VQ_GET) {
+        // vq_index + reserved; Linux (6.10+) sends vq_index alone: both are taken.
+        if (data.length !== 2 && data.length !== 4) return bad(NetCtrlError.BAD_LENGTH);
+        return ok({ kind: 'notf-coal-vq-get', vqn: v.getUint16(0, true) });
+      }
+      const at = cmd === N.VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET ? 4 : 0;
+      if (cmd !== N.VIRTIO_NET_CTRL_NOTF_COAL_TX_SET && cmd !== N.VIRTIO_NET_CTRL_NOTF_COAL_RX_SET && at === 0) return bad(NetCtrlError.UNKNOWN_COMMAND);
+      if (data.length !== at + 8) return bad(NetCtrlError.BAD_LENGTH);
+      const maxPackets = v.getUint32(at, true);
+      const maxUsecs = v.getUint32(at + 4, true);
+      if (maxUsecs > NOTF_COAL_MAX_USECS) return bad(NetCtrlError.COAL_USECS_RANGE);
+      if (at !== 0) return ok({ kind: 'notf-coal-vq-set', vqn: v.getUint16(0, true), maxPackets, maxUsecs });
+      return ok({ kind: 'notf-coal-set', direction: cmd === N.VIRTIO_NET_CTRL_NOTF_COAL_TX_SET ? 'tx' : 'rx', maxPackets, maxUsecs });
     }
     default:
       return bad(NetCtrlError.UNKNOWN_CLASS);

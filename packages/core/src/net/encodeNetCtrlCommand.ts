@@ -50,7 +50,26 @@ export function encodeNetCtrlCommand(cmd: NetCtrlCommand): Uint8Array {
       new DataView(out.buffer).setBigUint64(2, cmd.offloads, true);
       return out;
     }
+    case 'notf-coal-set':
+    case 'notf-coal-vq-set': {
+      const vq = cmd.kind === 'notf-coal-vq-set';
+      const out = new Uint8Array(vq ? 14 : 10);
+      const v = new DataView(out.buffer);
+      out[0] = N.VIRTIO_NET_CTRL_NOTF_COAL;
+      out[1] = vq ? N.VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET : cmd.direction === 'tx' ? N.VIRTIO_NET_CTRL_NOTF_COAL_TX_SET : N.VIRTIO_NET_CTRL_NOTF_COAL_RX_SET;
+      if (vq) out.set(withU16(0, 0, cmd.vqn, 'vq_index').subarray(2), 2); // reserved stays 0
+      v.setUint32(vq ? 6 : 2, u32(cmd.maxPackets, 'max_packets'), true);
+      v.setUint32(vq ? 10 : 6, u32(cmd.maxUsecs, 'max_usecs'), true);
+      return out;
+    }
+    case 'notf-coal-vq-get':
+      return Uint8Array.of(...withU16(N.VIRTIO_NET_CTRL_NOTF_COAL, N.VIRTIO_NET_CTRL_NOTF_COAL_VQ_GET, cmd.vqn, 'vq_index'), 0, 0);
   }
+}
+
+function u32(value: number, what: string): number {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffff_ffff) throw new VnicError('invalid-argument', `${what} ${value} does not fit in 32 bits`);
+  return value;
 }
 
 function mac(m: Uint8Array): Uint8Array {

@@ -1,6 +1,6 @@
 import type { GuestMemory } from '../memory/GuestMemory.ts';
 import type { DescriptorChain } from '../queue/DescriptorChain.ts';
-import type { SplitQueue } from '../queue/SplitQueue.ts';
+import type { DeviceQueue } from '../queue/DeviceQueue.ts';
 import { encodeVirtioNetHdr } from './encodeVirtioNetHdr.ts';
 import { VIRTIO_NET_HDR_SIZE } from '../defs/virtio_net.ts';
 
@@ -11,7 +11,7 @@ import { VIRTIO_NET_HDR_SIZE } from '../defs/virtio_net.ts';
  * The caller has checked the chains hold `VIRTIO_NET_HDR_SIZE + frame.length` bytes (one chain
  * without MRG_RXBUF). Returns the chains used.
  */
-export function placeRxFrame(mem: GuestMemory, queue: SplitQueue, chains: DescriptorChain[], frame: Uint8Array, mrg: boolean): number {
+export function placeRxFrame(mem: GuestMemory, queue: DeviceQueue, chains: DescriptorChain[], frame: Uint8Array, mrg: boolean): number {
   const need = VIRTIO_NET_HDR_SIZE + frame.length;
   const parts: DescriptorChain[] = [];
   for (let n = 0; n < need && chains.length > 0;) {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_IN_ORDER, featureBit } from '../defs/virtio.ts';
 import type { QueueContext } from '../device/QueueContext.ts';
 import { GuestMemory } from '../memory/GuestMemory.ts';
+import { ChainArena } from './ChainArena.ts';
 import { ChainError } from './ChainError.ts';
 import type { DeviceQueue } from './DeviceQueue.ts';
 import { DriverQueue } from './DriverQueue.ts';
@@ -79,6 +80,50 @@ describe('DeviceQueue: one data plane over split and packed rings', () => {
           { id: ids[1], len: 17 },
         ]);
         expect(mem.read(DATA + 0x100, 17)).toEqual(new Uint8Array(17).fill(round));
+      }
+      expect(q.malformed).toBe(0);
+      expect(q.needsReset).toBe(false);
+    });
+
+    it(`${name}: popInto parses into an arena, unpop gives the last chains back (across ring laps), rewoundState says where`, () => {
+      const mem = new GuestMemory([{ guestPhysAddr: BASE, bytes: new Uint8Array(0x1_0000) }]);
+      const { q, drv } = make(mem);
+      const arena = new ChainArena(4, q.size);
+      for (let round = 0; round < 7; round++) {
+        // Lists of 2 and 1 buffers: packed positions move by 2 and 1, so laps end mid-list too.
+        const a = drv.add(mem, [
+          { addr: DATA, len: 10, writable: false },
+          { addr: DATA + 0x40, len: 20 + round, writable: true },
+        ])!;
+        const b = drv.add(mem, [{ addr: DATA + 0x100, len: 30, writable: true }])!;
+        drv.publish(mem);
+        const before = q.getState();
+        const seq = q.popSeq;
+        arena.clear();
+        expect(q.popInto(mem, arena) && q.popInto(mem, arena)).toBe(true);
+        expect(q.popInto(mem, arena)).toBe(false);
+        expect([arena.head[0], arena.head[1]]).toEqual([a, b]);
+        expect([arena.availPos[0], arena.availPos[1]]).toEqual([seq, (seq + 1) & 0xffff]);
+        expect([arena.descCount[0], arena.firstWritable[0], arena.readable[0], arena.writable[0]]).toEqual([2, 1, 10, 20 + round]);
+        expect(Array.from(arena.addr.subarray(arena.descStart[1], arena.descStart[1]! + 1))).toEqual([DATA + 0x100]);
+        const afterFirst = q.rewoundState(1);
+        expect(q.rewoundState(2)).toEqual(before);
+        q.unpop(2);
+        expect(q.getState()).toEqual(before);
+        expect(q.popSeq).toBe(seq);
+        // Popped again: the same two chains, the first used, the second given back once more.
+        arena.clear();
+        expect(q.popInto(mem, arena) && q.popInto(mem, arena)).toBe(true);
+        expect([arena.head[0], arena.head[1]]).toEqual([a, b]);
+        q.unpop(1);
+        expect(q.getState().nextAvail).toBe(afterFirst.nextAvail);
+        q.addUsed(mem, a, 5);
+        expect(drv.popUsed(mem)).toEqual({ id: a, len: 5 });
+        arena.clear();
+        expect(q.popInto(mem, arena)).toBe(true);
+        expect(arena.head[0]).toBe(b);
+        q.addUsed(mem, b, 0);
+        expect(drv.popUsed(mem)).toEqual({ id: b, len: 0 });
       }
       expect(q.malformed).toBe(0);
       expect(q.needsReset).toBe(false);

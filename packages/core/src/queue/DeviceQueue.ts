@@ -1,4 +1,6 @@
+import type { DirtyLog } from '../dirtylog/DirtyLog.ts';
 import type { GuestMemory } from '../memory/GuestMemory.ts';
+import type { ChainArena } from './ChainArena.ts';
 import type { ChainErrorMessage } from './ChainError.ts';
 import type { DescriptorChain } from './DescriptorChain.ts';
 import type { QueueState } from './QueueState.ts';
@@ -27,6 +29,8 @@ export interface DeviceQueue {
   readonly brokenReason: ChainErrorMessage | undefined;
   /** True when ring-level corruption stopped the queue: the device must report NEEDS_RESET. */
   readonly needsReset: boolean;
+  /** While set (live migration), every device write to the rings marks its page here; null: not logging. */
+  dirtyLog: DirtyLog | null;
   /** Checks the rings against guest memory at activation; the reason when the queue stopped. */
   validate(mem: GuestMemory): ChainErrorMessage | undefined;
   /** Ring positions (and, packed, wrap counters) for reset and migration. */
@@ -37,6 +41,17 @@ export interface DeviceQueue {
   pending(mem: GuestMemory): number;
   /** The next valid chain, or undefined when none is available or the queue stopped. */
   pop(mem: GuestMemory): DescriptorChain | undefined;
+  /**
+   * pop() without allocating: the next valid chain parsed into `arena` (head, `availPos` = its
+   * `popSeq`, buffers); false when none is available, the queue stopped or the arena is full.
+   */
+  popInto(mem: GuestMemory, arena: ChainArena): boolean;
+  /** Chains taken off the ring so far (malformed ones too), a free-running u16; consecutive pops get consecutive values. */
+  readonly popSeq: number;
+  /** Gives the last `count` chains popped (one after the other, none returned) back to the ring. */
+  unpop(count: number): void;
+  /** The state after `unpop(count)`, without giving anything back (what a stop would resume from). */
+  rewoundState(count: number): QueueState;
   /** Returns chain `head` with `len` bytes written. */
   addUsed(mem: GuestMemory, head: number, len: number): void;
   /** Returns `count` chains at once, published together. */

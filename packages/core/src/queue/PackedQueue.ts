@@ -12,6 +12,9 @@ import {
 } from '../defs/virtio.ts';
 import type { GuestMemory } from '../memory/GuestMemory.ts';
 import type { GuestMemoryRegion } from '../memory/GuestMemoryRegion.ts';
+import type { DirtyLog } from '../dirtylog/DirtyLog.ts';
+import { VnicError } from '../errors/VnicError.ts';
+import { ChainArena } from './ChainArena.ts';
 import { ChainError, type ChainErrorMessage } from './ChainError.ts';
 import type { Descriptor } from './Descriptor.ts';
 import { DescriptorChain } from './DescriptorChain.ts';
@@ -69,6 +72,11 @@ export class PackedQueue {
   usedWrap = true;
   /** Number of lists rejected by a validation rule. */
   malformed = 0;
+  /**
+   * While set (live migration), every device write to the rings (used descriptors, their flags,
+   * the Device Event Suppression structure) marks its page here; null costs one branch per write.
+   */
+  dirtyLog: DirtyLog | null = null;
   /** The last validation failure, for logs. */
   lastError: ChainErrorMessage | undefined;
   /** Why the queue stopped (ring-level corruption), or undefined while it is healthy. */
@@ -92,6 +100,25 @@ export class PackedQueue {
   /** addUsedBatch scratch: where each used descriptor went and the flags it gets. */
   private readonly batchGpa: Float64Array;
   private readonly batchFlags: Uint16Array;
+  /** addUsedBatch's cursor: where the next used descriptor goes, its lap, the ring descriptors it stands for. */
+  private curPos = 0;
+  private curWrap = true;
+  private curRun = 0;
+  private curTotal = 0;
+  private curWritten = 0;
+  /** Lists taken off the ring so far (malformed ones too; free-running): `popSeq` is its low 16 bits. */
+  private seq = 0;
+  /** Per list taken (indexed seq % size): its first position | wrap << 15, and its Buffer ID (for unpop). */
+  private readonly histStart: Uint16Array;
+  private readonly histId: Uint16Array;
+  /** parseList's list in progress: first descriptor in the arena, count, first writable, bytes. */
+  private pStart = 0;
+  private pN = 0;
+  private pFirstWritable = -1;
+  private pReadable = 0;
+  private pWritable = 0;
+  /** Where pop() parses a list before it becomes a DescriptorChain (made on first use). */
+  private scratch: ChainArena | undefined;
 
   constructor(config: PackedQueueConfig) {
     this.size = config.size;
@@ -110,6 +137,17 @@ export class PackedQueue {
     this.deferred = new Uint8Array(config.inOrder ? n : 1);
     this.batchGpa = new Float64Array(n);
     this.batchFlags = new Uint16Array(n);
+    this.histStart = new Uint16Array(n);
+    this.histId = new Uint16Array(n);
+  }
+
+  /**
+   * Lists taken off the ring so far, as a free-running u16 (malformed ones count too): a chain
+   * popped by `popInto` gets the value before its own in `arena.availPos`, so chains popped one
+   * after the other have consecutive values (see `unpop`).
+   */
+  get popSeq(): number {
+    return this.seq & 0xffff;
   }
 
   /** Bytes of the descriptor ring. */
@@ -215,36 +253,64 @@ export class PackedQueue {
    * `needsNotification` after its batch).
    */
   pop(mem: GuestMemory): DescriptorChain | undefined {
+    if (this.brokenReason !== undefined) return undefined;
+    const a = (this.scratch ??= new ChainArena(1, this.size));
+    a.clear();
+    if (!this.popInto(mem, a)) return undefined;
+    const descs: Descriptor[] = [];
+    const first = a.descStart[0]!;
+    const w = first + a.firstWritable[0]!;
+    for (let i = first; i < first + a.descCount[0]!; i++) descs.push({ addr: a.addr[i]!, len: a.len[i]!, writable: i >= w });
+    return new DescriptorChain(a.head[0]!, descs);
+  }
+
+  /**
+   * pop() without allocating (SplitQueue.popInto's twin): parses the next valid list into `arena`
+   * as its chain number `arena.length` (head = Buffer ID, availPos = `popSeq` before it) and returns
+   * true; false when nothing is available, the queue is broken or the arena has no room for a chain
+   * (nothing is popped then). The arena must be made for this queue's size (maxChainDescs >= size).
+   * Malformed lists met on the way are returned with used length 0 and counted, as with pop().
+   */
+  popInto(mem: GuestMemory, arena: ChainArena): boolean {
+    if (arena.maxChainDescs < this.size) {
+      throw new VnicError('invalid-argument', `ChainArena maxChainDescs ${arena.maxChainDescs} is below the queue size ${this.size}`);
+    }
+    if (!arena.hasRoom) return false;
     for (;;) {
-      if (this.brokenReason !== undefined) return undefined;
+      if (this.brokenReason !== undefined) return false;
       const first = this.nextAvail;
       const flags0 = this.load(mem, this.flagsGpa(first));
-      if (flags0 === undefined || !PackedDesc.isAvail(flags0, this.availWrap)) return undefined;
+      if (flags0 === undefined || !PackedDesc.isAvail(flags0, this.availWrap)) return false;
       const room = this.size - this.inFlight;
-      if (room === 0) return this.stop(ChainError.CHAIN_TOO_LONG);
+      if (room === 0) return this.fail(ChainError.CHAIN_TOO_LONG);
       let pos = first;
       let wrap = this.availWrap;
       let flags = flags0;
       let count = 1;
       while ((flags & VIRTQ_DESC_F_NEXT) !== 0) {
-        if (count === room) return this.stop(ChainError.CHAIN_TOO_LONG);
+        if (count === room) return this.fail(ChainError.CHAIN_TOO_LONG);
         if (++pos === this.size) {
           pos = 0;
           wrap = !wrap;
         }
         const f = this.load(mem, this.flagsGpa(pos));
-        if (f === undefined) return undefined;
-        if (!PackedDesc.isAvail(f, wrap)) return this.stop(ChainError.CHAIN_NOT_AVAILABLE);
+        if (f === undefined) return false;
+        if (!PackedDesc.isAvail(f, wrap)) return this.fail(ChainError.CHAIN_NOT_AVAILABLE);
         flags = f;
         count++;
       }
       const id = this.load(mem, this.descRing + 16 * pos + 12);
-      if (id === undefined) return undefined;
-      if (id >= this.size || this.slots[id] !== 0) return this.stop(ChainError.INVALID_BUFFER_ID);
+      if (id === undefined) return false;
+      if (id >= this.size || this.slots[id] !== 0) return this.fail(ChainError.INVALID_BUFFER_ID);
       if (++pos === this.size) {
         pos = 0;
         wrap = !wrap;
       }
+      const h = this.seq % this.size;
+      this.histStart[h] = first | (this.availWrap ? 0x8000 : 0);
+      this.histId[h] = id;
+      const seq = this.seq & 0xffff;
+      this.seq++;
       this.nextAvail = pos;
       this.availWrap = wrap;
       this.slots[id] = count;
@@ -252,11 +318,13 @@ export class PackedQueue {
         this.order[(this.orderHead + this.orderCount) % this.size] = id;
         this.orderCount++;
       }
-      const result = this.parseList(mem, first, count, id);
-      if (this.brokenReason !== undefined) return undefined;
-      if (result instanceof DescriptorChain) {
-        this.writable[id] = result.writableLength;
-        return result;
+      const result = this.parseList(mem, first, count, id, arena);
+      if (this.brokenReason !== undefined) return false;
+      if (result === undefined) {
+        const c = arena.length - 1;
+        arena.availPos[c] = seq;
+        this.writable[id] = arena.writable[c]!;
+        return true;
       }
       this.malformed++;
       this.lastError = result;
@@ -265,6 +333,38 @@ export class PackedQueue {
       if (this.inOrder && this.orderCount > 1) this.deferred[id] = 1;
       else this.addUsed(mem, id, 0);
     }
+  }
+
+  /**
+   * Gives the last `count` lists popped back to the ring, as if never popped: the driver's
+   * descriptors are read again by the next pop. They must be the lists popped last, one after the
+   * other (their `popSeq`s popSeq-1, popSeq-2, ...), all still in flight; the first one that is not
+   * ends the rewind. (A data plane holding popped chains it did not use gives them back this way.)
+   */
+  unpop(count: number): void {
+    for (let k = 0; k < count; k++) {
+      if (this.seq === 0) return;
+      const h = (this.seq - 1) % this.size;
+      const id = this.histId[h]!;
+      if (this.slots[id] === 0 || this.inFlight === 0) return;
+      if (this.inOrder) {
+        if (this.orderCount === 0 || this.order[(this.orderHead + this.orderCount - 1) % this.size] !== id) return;
+        this.orderCount--;
+      }
+      this.slots[id] = 0;
+      this.deferred[id] = 0;
+      this.seq--;
+      const start = this.histStart[h]!;
+      this.nextAvail = start & 0x7fff;
+      this.availWrap = (start & 0x8000) !== 0;
+    }
+  }
+
+  /** The state `getState()` would return after `unpop(count)`, without giving anything back. */
+  rewoundState(count: number): QueueState {
+    if (count <= 0 || count > this.seq) return this.getState();
+    const start = this.histStart[(this.seq - count) % this.size]!;
+    return { nextAvail: start & 0x7fff, nextUsed: this.nextUsed, availWrap: (start & 0x8000) !== 0, usedWrap: this.usedWrap };
   }
 
   /** Marks buffer `id` used with `len` bytes written (one used descriptor at `nextUsed`). */
@@ -284,52 +384,27 @@ export class PackedQueue {
    */
   addUsedBatch(mem: GuestMemory, ids: ArrayLike<number>, lens: ArrayLike<number>, count = ids.length): void {
     if (this.brokenReason !== undefined || count === 0) return;
-    let pos = this.nextUsed;
-    let wrap = this.usedWrap;
-    let run = 0;
-    let total = 0;
-    let written = 0;
-    /** Writes the used descriptor of `id` at `pos`, standing for the `run` descriptors gathered so far. */
-    const emit = (id: number, len: number): boolean => {
-      const gpa = this.descRing + 16 * pos;
-      if (!this.writeUsedBody(mem, gpa, id, len)) return false;
-      this.batchGpa[written] = gpa;
-      this.batchFlags[written] = usedFlags(wrap, len);
-      written++;
-      total += run;
-      pos += run;
-      if (pos >= this.size) {
-        pos -= this.size;
-        wrap = !wrap;
-      }
-      run = 0;
-      return true;
-    };
-    /** IN_ORDER: returns the malformed lists that reached the front of the order. */
-    const flushDeferred = (): boolean => {
-      while (this.orderCount > 0 && this.deferred[this.order[this.orderHead]!] === 1) {
-        const id = this.order[this.orderHead]!;
-        this.deferred[id] = 0;
-        run += this.release(id);
-        if (!emit(id, 0)) return false;
-      }
-      return true;
-    };
+    this.curPos = this.nextUsed;
+    this.curWrap = this.usedWrap;
+    this.curRun = 0;
+    this.curTotal = 0;
+    this.curWritten = 0;
     for (let i = 0; i < count; i++) {
-      if (this.inOrder && !flushDeferred()) return;
+      if (this.inOrder && !this.flushDeferred(mem)) return;
       const id = ids[i]!;
       const len = lens[i]!;
       const skip = this.inOrder && i + 1 < count && this.completesRun(id, len, ids[i + 1]!);
       const n = this.release(id);
       if (n === 0) continue;
-      run += n;
+      this.curRun += n;
       if (skip) continue;
-      if (!emit(id, len)) return;
+      if (!this.emit(mem, id, len)) return;
     }
-    if (this.inOrder && !flushDeferred()) return;
+    if (this.inOrder && !this.flushDeferred(mem)) return;
+    const written = this.curWritten;
     for (let k = 1; k < written; k++) this.store(mem, this.batchGpa[k]! + 14, this.batchFlags[k]!);
     if (written > 0) this.store(mem, this.batchGpa[0]! + 14, this.batchFlags[0]!);
-    this.advanceUsed(total);
+    this.advanceUsed(this.curTotal);
   }
 
   /**
@@ -373,6 +448,34 @@ export class PackedQueue {
     this.store(mem, this.deviceEvent + 2, RING_EVENT_FLAGS_DISABLE);
   }
 
+  /** Writes the used descriptor of `id` at addUsedBatch's cursor, standing for the descriptors gathered so far (curRun). */
+  private emit(mem: GuestMemory, id: number, len: number): boolean {
+    const gpa = this.descRing + 16 * this.curPos;
+    if (!this.writeUsedBody(mem, gpa, id, len)) return false;
+    this.batchGpa[this.curWritten] = gpa;
+    this.batchFlags[this.curWritten] = usedFlags(this.curWrap, len);
+    this.curWritten++;
+    this.curTotal += this.curRun;
+    this.curPos += this.curRun;
+    if (this.curPos >= this.size) {
+      this.curPos -= this.size;
+      this.curWrap = !this.curWrap;
+    }
+    this.curRun = 0;
+    return true;
+  }
+
+  /** IN_ORDER: returns (length 0) the malformed lists that reached the front of the order. */
+  private flushDeferred(mem: GuestMemory): boolean {
+    while (this.orderCount > 0 && this.deferred[this.order[this.orderHead]!] === 1) {
+      const id = this.order[this.orderHead]!;
+      this.deferred[id] = 0;
+      this.curRun += this.release(id);
+      if (!this.emit(mem, id, 0)) return false;
+    }
+    return true;
+  }
+
   /** IN_ORDER: true when `id` is the oldest buffer in flight, used completely, and `next` the one after it. */
   private completesRun(id: number, len: number, next: number): boolean {
     if (this.orderCount < 2 || this.order[this.orderHead] !== id) return false;
@@ -407,21 +510,16 @@ export class PackedQueue {
     this.usedSinceSignal += n;
   }
 
-  /** Validates the `count` ring descriptors from `first` (one list, Buffer ID `id`) into a chain or the rule it breaks. */
-  private parseList(mem: GuestMemory, first: number, count: number, id: number): DescriptorChain | ChainErrorMessage {
-    const out: Descriptor[] = [];
-    let seenWritable = false;
-    const take = (v: DataView, off: number, writable: boolean): ChainErrorMessage | undefined => {
-      const hi = v.getUint32(off + 4, true);
-      if (hi >= MAX_ADDR_HI) return ChainError.ADDRESS_OVERFLOW;
-      const addr = hi * TWO_32 + v.getUint32(off, true);
-      const len = v.getUint32(off + 8, true);
-      if (!mem.checkRange(addr, len)) return ChainError.ADDRESS_OUT_OF_MEMORY;
-      if (writable) seenWritable = true;
-      else if (seenWritable) return ChainError.READABLE_AFTER_WRITABLE;
-      out.push({ addr, len, writable });
-      return undefined;
-    };
+  /**
+   * Validates the `count` ring descriptors from `first` (one list, Buffer ID `id`) into `arena`
+   * (committed only when valid): undefined when it was, else the rule it breaks.
+   */
+  private parseList(mem: GuestMemory, first: number, count: number, id: number, arena: ChainArena): ChainErrorMessage | undefined {
+    this.pStart = arena.descs;
+    this.pN = 0;
+    this.pFirstWritable = -1;
+    this.pReadable = 0;
+    this.pWritable = 0;
     let pos = first;
     for (let i = 0; i < count; i++) {
       const r = this.ring(mem, this.descRing + 16 * pos, 16);
@@ -431,22 +529,50 @@ export class PackedQueue {
       if ((flags & VIRTQ_DESC_F_INDIRECT) !== 0) {
         if (count > 1) return ChainError.INDIRECT_NEXT;
         if (!this.indirectDesc) return ChainError.INDIRECT_NOT_NEGOTIATED;
-        const err = this.parseIndirect(mem, r.view, off, take);
-        return err ?? new DescriptorChain(id, out);
+        const err = this.parseIndirect(mem, r.view, off, arena);
+        if (err !== undefined) return err;
+        break;
       }
-      const err = take(r.view, off, (flags & VIRTQ_DESC_F_WRITE) !== 0);
+      const err = this.take(mem, r.view, off, (flags & VIRTQ_DESC_F_WRITE) !== 0, arena);
       if (err !== undefined) return err;
       if (++pos === this.size) pos = 0;
     }
-    return new DescriptorChain(id, out);
+    const c = arena.length;
+    arena.head[c] = id;
+    arena.descStart[c] = this.pStart;
+    arena.descCount[c] = this.pN;
+    arena.firstWritable[c] = this.pFirstWritable < 0 ? this.pN : this.pFirstWritable;
+    arena.readable[c] = this.pReadable;
+    arena.writable[c] = this.pWritable;
+    arena.length = c + 1;
+    arena.descs = this.pStart + this.pN;
+    return undefined;
   }
 
-  private parseIndirect(
-    mem: GuestMemory,
-    v: DataView,
-    off: number,
-    take: (v: DataView, off: number, writable: boolean) => ChainErrorMessage | undefined,
-  ): ChainErrorMessage | undefined {
+  /** Checks one buffer descriptor (at `off` of `v`) and appends it to the list parseList is building. */
+  private take(mem: GuestMemory, v: DataView, off: number, writable: boolean, arena: ChainArena): ChainErrorMessage | undefined {
+    const hi = v.getUint32(off + 4, true);
+    if (hi >= MAX_ADDR_HI) return ChainError.ADDRESS_OVERFLOW;
+    const addr = hi * TWO_32 + v.getUint32(off, true);
+    const len = v.getUint32(off + 8, true);
+    if (!mem.checkRange(addr, len)) return ChainError.ADDRESS_OUT_OF_MEMORY;
+    if (writable) {
+      if (this.pFirstWritable < 0) this.pFirstWritable = this.pN;
+      this.pWritable += len;
+    } else if (this.pFirstWritable >= 0) {
+      return ChainError.READABLE_AFTER_WRITABLE;
+    } else {
+      this.pReadable += len;
+    }
+    // A list has at most `size` buffers (its ring descriptors, or the entries of one table).
+    if (this.pN === this.size) return ChainError.LOOP;
+    arena.addr[this.pStart + this.pN] = addr;
+    arena.len[this.pStart + this.pN] = len;
+    this.pN++;
+    return undefined;
+  }
+
+  private parseIndirect(mem: GuestMemory, v: DataView, off: number, arena: ChainArena): ChainErrorMessage | undefined {
     const hi = v.getUint32(off + 4, true);
     if (hi >= MAX_ADDR_HI) return ChainError.ADDRESS_OVERFLOW;
     const table = hi * TWO_32 + v.getUint32(off, true);
@@ -460,15 +586,15 @@ export class PackedQueue {
       if (r === undefined) return ChainError.INDIRECT_OUT_OF_MEMORY;
       const o = table + 16 * j - r.guestPhysAddr;
       // In an indirect table VIRTQ_DESC_F_WRITE is the only flag that counts; ids are ignored.
-      const err = take(r.view, o, (r.view.getUint16(o + 14, true) & VIRTQ_DESC_F_WRITE) !== 0);
+      const err = this.take(mem, r.view, o, (r.view.getUint16(o + 14, true) & VIRTQ_DESC_F_WRITE) !== 0, arena);
       if (err !== undefined) return err;
     }
     return undefined;
   }
 
-  private stop(reason: ChainErrorMessage): undefined {
+  private fail(reason: ChainErrorMessage): false {
     this.brokenReason = reason;
-    return undefined;
+    return false;
   }
 
   private writeUsedBody(mem: GuestMemory, gpa: number, id: number, len: number): boolean {
@@ -477,6 +603,7 @@ export class PackedQueue {
     const off = gpa - r.guestPhysAddr;
     r.view.setUint32(off + 8, len >>> 0, true);
     r.view.setUint16(off + 12, id, true);
+    if (this.dirtyLog !== null) this.dirtyLog.markRange(gpa + 8, 6);
     return true;
   }
 
@@ -498,7 +625,9 @@ export class PackedQueue {
 
   private store(mem: GuestMemory, gpa: number, value: number): void {
     const r = this.ring(mem, gpa, 2);
-    if (r !== undefined) ringU16.store(r, gpa - r.guestPhysAddr, value);
+    if (r === undefined) return;
+    ringU16.store(r, gpa - r.guestPhysAddr, value);
+    if (this.dirtyLog !== null) this.dirtyLog.markRange(gpa, 2);
   }
 }
 

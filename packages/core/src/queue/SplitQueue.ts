@@ -8,6 +8,7 @@ import {
 } from '../defs/virtio.ts';
 import type { GuestMemory } from '../memory/GuestMemory.ts';
 import type { GuestMemoryRegion } from '../memory/GuestMemoryRegion.ts';
+import type { DirtyLog } from '../dirtylog/DirtyLog.ts';
 import { VnicError } from '../errors/VnicError.ts';
 import { ChainArena } from './ChainArena.ts';
 import { ChainError, type ChainErrorMessage } from './ChainError.ts';
@@ -54,6 +55,11 @@ export class SplitQueue {
   lastError: ChainErrorMessage | undefined;
   /** Why the queue stopped (ring-level corruption), or undefined while it is healthy. */
   brokenReason: ChainErrorMessage | undefined;
+  /**
+   * While set (live migration), every used-ring write (elements, used->idx, flags, avail_event)
+   * marks its page here; null costs one branch per write.
+   */
+  dirtyLog: DirtyLog | null = null;
 
   /** used->idx at the last notification decision (EVENT_IDX `old` index). */
   private signalledUsed = 0;
@@ -120,6 +126,24 @@ export class SplitQueue {
     this.nextAvail = state.nextAvail & 0xffff;
     this.nextUsed = state.nextUsed & 0xffff;
     this.signalledUsed = this.nextUsed;
+  }
+
+  /** Chains taken off the avail ring so far (malformed ones too), a free-running u16: nextAvail. */
+  get popSeq(): number {
+    return this.nextAvail;
+  }
+
+  /**
+   * Gives the last `count` chains popped back to the ring (moves nextAvail back over them): they
+   * must be the chains popped last, one after the other, none returned yet.
+   */
+  unpop(count: number): void {
+    this.nextAvail = (this.nextAvail - count) & 0xffff;
+  }
+
+  /** The state `getState()` would return after `unpop(count)`, without giving anything back. */
+  rewoundState(count: number): QueueState {
+    return { nextAvail: (this.nextAvail - count) & 0xffff, nextUsed: this.nextUsed };
   }
 
   /** The driver's avail->idx, or undefined when the ring is outside memory (queue then broken). */
@@ -346,6 +370,7 @@ export class SplitQueue {
     const off = gpa - r.guestPhysAddr;
     r.view.setUint32(off, head >>> 0, true);
     r.view.setUint32(off + 4, len >>> 0, true);
+    if (this.dirtyLog !== null) this.dirtyLog.markRange(gpa, 8);
     return true;
   }
 
@@ -373,5 +398,6 @@ export class SplitQueue {
     const off = gpa - r.guestPhysAddr;
     if (r.u16 !== undefined && off % 2 === 0) Atomics.store(r.u16, off >>> 1, value);
     else r.view.setUint16(off, value, true);
+    if (this.dirtyLog !== null) this.dirtyLog.markRange(gpa, 2);
   }
 }

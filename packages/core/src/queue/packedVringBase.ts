@@ -12,6 +12,15 @@ export const packedVringBase = {
     const used = (state.nextUsed & 0x7fff) | ((state.usedWrap ?? true) ? 0x8000 : 0);
     return (avail | (used << 16)) >>> 0;
   },
+  /**
+   * A packed VRING_BASE as a vhost backend or frontend reads one it did not write: both halves
+   * when given (QEMU's layout); a zero used half (DPDK sends and answers the available half only,
+   * the ring stopped with nothing in flight) means the used side stands where the available one does.
+   */
+  read(num: number): QueueState {
+    const s = packedVringBase.decode(num);
+    return num >>> 16 === 0 ? { nextAvail: s.nextAvail, availWrap: s.availWrap ?? true, nextUsed: s.nextAvail, usedWrap: s.availWrap ?? true } : s;
+  },
   /** Decodes a 32-bit vring base into positions and wrap counters. */
   decode(num: number): QueueState {
     const n = num >>> 0;

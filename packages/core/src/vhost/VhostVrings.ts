@@ -1,6 +1,8 @@
 import type { ActivateContext } from '../device/ActivateContext.ts';
 import type { QueueContext } from '../device/QueueContext.ts';
 import type { GuestMemory } from '../memory/GuestMemory.ts';
+import { hasFeature, VIRTIO_F_RING_PACKED } from '../defs/virtio.ts';
+import { packedVringBase } from '../queue/packedVringBase.ts';
 import type { QueueState } from '../queue/QueueState.ts';
 import type { VhostControlPlane } from './VhostControlPlane.ts';
 import type { VhostVringAddr } from './VhostVringAddr.ts';
@@ -46,7 +48,11 @@ export interface VhostVringsOptions {
 export async function programVhostVrings(plane: VhostControlPlane, ctx: ActivateContext, options: VhostVringsOptions): Promise<void> {
   const ringAddr = options.ringAddr ?? ((q: QueueContext) => vringUserAddr(ctx.memory, q));
   const addrs = new Map(ctx.queues.map((q) => [q.index, ringAddr(q)]));
-  const base = options.base ?? ((q: QueueContext) => q.state?.nextAvail ?? 0);
+  // Packed rings (RING_PACKED acked): the base carries positions and wrap counters (vhost-user spec).
+  const packed = hasFeature(options.features, VIRTIO_F_RING_PACKED);
+  const base = packed
+    ? (q: QueueContext) => packedVringBase.encode(q.state ?? { nextAvail: 0, nextUsed: 0 })
+    : (options.base ?? ((q: QueueContext) => q.state?.nextAvail ?? 0));
   await plane.setFeatures(options.features);
   await options.afterFeatures?.();
   await plane.setMemTable(ctx.memory);
@@ -64,16 +70,33 @@ export async function programVhostVrings(plane: VhostControlPlane, ctx: Activate
  * Stops the data vrings and reads where each resumes: VHOST_GET_VRING_BASE for next-avail and the
  * used index from guest memory for next-used. A ring the backend cannot answer for (failure, or
  * `reachable` false: no backend) resumes from the used index, reported through `onFailure`.
- * Returns the states in `queues` order.
+ * With RING_PACKED in `features` the answer is a packed base (positions and wrap counters), and a
+ * ring without an answer resumes from its activation state. Returns the states in `queues` order.
  */
 export async function stopVhostVrings(
   plane: VhostControlPlane | undefined,
   mem: GuestMemory,
   queues: readonly QueueContext[],
   onFailure: (q: QueueContext, err: unknown) => void,
+  features = 0n,
 ): Promise<QueueState[]> {
   const out: QueueState[] = [];
   let dead = plane === undefined;
+  if (hasFeature(features, VIRTIO_F_RING_PACKED)) {
+    for (const q of queues) {
+      let state: QueueState = q.state ?? { nextAvail: 0, nextUsed: 0 };
+      if (!dead) {
+        try {
+          state = packedVringBase.read(await plane!.getVringBase(q.index));
+        } catch (err) {
+          onFailure(q, err);
+          dead = true;
+        }
+      }
+      out.push(state);
+    }
+    return out;
+  }
   for (const q of queues) {
     const used = usedIndex(mem, q);
     let nextAvail = used;

@@ -59,6 +59,12 @@ describe('MemfdGuestMemory', () => {
       const mapped = mapGuestMemory(mem.layout);
       try {
         expect(mapped.memory.regions[0]!.hostAddr).not.toBe(mem.memory.regions[0]!.hostAddr);
+        // The layout names this mapping: a device activated with it in this process reads the same bytes.
+        expect(mapped.layout.regions.map((r) => r.hostAddr)).toEqual(mapped.memory.regions.map((r) => BigInt(r.hostAddr)));
+        expect(mapped.layout.regions.map((r) => [r.guestPhysAddr, r.size, r.fd, r.fdOffset])).toEqual(
+          mem.layout.regions.map((r) => [r.guestPhysAddr, r.size, r.fd, r.fdOffset]),
+        );
+        expect(guestMemoryFromLayout(mapped.layout).read(0x800, 4096)).toEqual(a);
         expect(mapped.memory.read(0x800, 4096)).toEqual(a);
         expect(mapped.memory.read(0x10_0000 + 0x1_0000, 1000)).toEqual(b);
         mapped.memory.write(0x10, new Uint8Array([0xde, 0xad]));

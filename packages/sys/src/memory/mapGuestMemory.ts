@@ -1,5 +1,5 @@
 import { GuestMemory, VnicError } from '@vnic/core';
-import type { GuestMemoryLayout } from '@vnic/core';
+import type { GuestMemoryLayout, GuestMemoryRegionLayout } from '@vnic/core';
 import { viewHostMemory } from '../viewHostMemory.ts';
 import { SharedMapping } from './SharedMapping.ts';
 
@@ -7,6 +7,12 @@ import { SharedMapping } from './SharedMapping.ts';
 export interface MappedGuestMemory {
   /** Zero-copy access; its regions' hostAddr are this mapping's addresses. */
   readonly memory: GuestMemory;
+  /**
+   * The layout that was mapped with every region's `hostAddr` set to THIS process's mapping (fds
+   * and offsets as given): what a process that received a VMM's memfds (a device process, a
+   * restore in a new process) activates or restores a device with. Valid until close().
+   */
+  readonly layout: GuestMemoryLayout;
   /** Unmaps every region (idempotent); `memory` dangles afterwards. */
   close(): void;
 }
@@ -45,7 +51,14 @@ export function mapGuestMemory(layout: GuestMemoryLayout): MappedGuestMemory {
         };
       }),
     );
-    return { memory, close: unmapAll };
+    const regions: GuestMemoryRegionLayout[] = layout.regions.map((r, i) => ({
+      guestPhysAddr: r.guestPhysAddr,
+      size: r.size,
+      fd: r.fd,
+      fdOffset: r.fdOffset,
+      hostAddr: mappings[i]!.addr,
+    }));
+    return { memory, layout: { regions }, close: unmapAll };
   } catch (e) {
     try {
       unmapAll();

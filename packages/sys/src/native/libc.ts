@@ -36,6 +36,11 @@ export const libc = {
   ioctlInt: bind<(fd: number, request: number, arg: number) => number>(lib, 'int ioctl(int fd, unsigned long request, unsigned long arg)'),
   fcntl: bind<(fd: number, cmd: number, arg: number) => number>(lib, 'int fcntl(int fd, int cmd, int arg)'),
   eventfd: bind<(initval: number, flags: number) => number>(lib, 'int eventfd(unsigned int initval, int flags)'),
+  timerfd_create: bind<(clockid: number, flags: number) => number>(lib, 'int timerfd_create(int clockid, int flags)'),
+  timerfd_settime: bind<(fd: number, flags: number, newValue: Pointer, oldValue: Pointer) => number>(
+    lib,
+    'int timerfd_settime(int fd, int flags, void *new_value, void *old_value)',
+  ),
   memfd_create: bind<(name: string, flags: number) => number>(lib, 'int memfd_create(const char *name, unsigned int flags)'),
   ftruncate: bind<(fd: number, length: number) => number>(lib, 'int ftruncate(int fd, int64_t length)'),
   mmap: bind<(addr: Pointer, length: number, prot: number, flags: number, fd: number, offset: number) => bigint>(

@@ -17,12 +17,22 @@ const DEFAULT_REPLY_TIMEOUT_MS = 5000;
 const RECV_SIZE = VHOST_USER_HDR_SIZE + VHOST_USER_MAX_PAYLOAD_SIZE;
 const EMPTY = new Uint8Array(0);
 
-/** One request to the backend: code, payload, fds, header flags, the reply size (undefined: no reply awaited) and the expected reply for errors. */
-type ExchangeArgs = [request: number, payload: Uint8Array, fds: readonly number[], flags: number, replySize: number | undefined, what: string];
+/**
+ * One request to the backend: code, payload, fds, header flags, the reply size (undefined: no
+ * reply awaited; a list: any of those sizes) and the expected reply for errors.
+ */
+type ExchangeArgs = [
+  request: number,
+  payload: Uint8Array,
+  fds: readonly number[],
+  flags: number,
+  replySize: number | readonly number[] | undefined,
+  what: string,
+];
 
 interface PendingReply {
   readonly request: number;
-  readonly size: number;
+  readonly size: number | readonly number[];
   readonly what: string;
   readonly resolve: (payload: Uint8Array) => void;
   readonly reject: (err: Error) => void;
@@ -142,6 +152,17 @@ export class VhostUserConnection {
     return reply!;
   }
 
+  /**
+   * Sends a request with `fds` attached that the backend answers with a reply of its own (never
+   * NEED_REPLY: the reply is the answer), whose payload must be one of `replySizes` bytes, within
+   * `replyTimeoutMs` like every wait here. SET_LOG_BASE with LOG_SHMFD: DPDK replies with an
+   * empty payload, others with a u64.
+   */
+  async callWithFds(request: number, payload: Uint8Array, fds: readonly number[], replySizes: readonly number[], what: string): Promise<Uint8Array> {
+    const reply = await this.#exchange(request, payload, fds, 0, replySizes, what);
+    return reply!;
+  }
+
   /** Closes the socket (a pending request rejects with `disconnected`). onClose is not called. Idempotent. */
   close(): void {
     this.#end(new VhostUserError('disconnected', `vhost-user ${this.path}: connection closed by the frontend`), false);
@@ -237,7 +258,8 @@ export class VhostUserConnection {
       this.#protocolError(`unsolicited ${requestName(h.request)} message (flags 0x${h.flags.toString(16)}, ${h.size} bytes) while no reply was expected`);
       return;
     }
-    const problem = validateReply(p.request, h, p.size);
+    const size = typeof p.size === 'number' ? p.size : p.size.includes(h.size) ? h.size : p.size[0]!;
+    const problem = validateReply(p.request, h, size);
     if (problem !== undefined) {
       this.#end(new VhostUserError('protocol', `vhost-user ${this.path}: ${problem}`), true);
       return;

@@ -47,4 +47,6 @@ export const VHOST_USER_NET_BACKEND_FEATURES: bigint = [
   N.VIRTIO_NET_F_HOST_USO,
   N.VIRTIO_NET_F_HASH_REPORT,
   N.VIRTIO_NET_F_RSS,
+  N.VIRTIO_NET_F_NOTF_COAL, // the backend's data plane sends the notifications: it would have to coalesce them
+  N.VIRTIO_NET_F_VQ_NOTF_COAL,
 ].reduce((m, b) => m | featureBit(b), 0n);

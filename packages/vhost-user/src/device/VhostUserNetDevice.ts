@@ -10,14 +10,17 @@ import {
   hasFeature,
   virtio_net,
   type ActivateContext,
+  type DirtyLog,
   type GuestMemory,
   type NetDeviceConfig,
   type QueueContext,
   type QueueHost,
+  type VhostVringAddr,
   type QueueState,
   programVhostVrings,
   stopVhostVrings,
   usedIndex,
+  vringUserAddr,
   vhostBackendMask,
   WarningCoalescer,
 } from '@vnic/core';
@@ -27,7 +30,14 @@ import { backendChannelHandlers } from './backendChannelHandlers.ts';
 import { VhostUserConnection } from '../connection/VhostUserConnection.ts';
 import { VhostUserListener } from '../connection/VhostUserListener.ts';
 import { VhostUserFrontend } from '../frontend/VhostUserFrontend.ts';
-import { VHOST_USER_F_PROTOCOL_FEATURES, VHOST_USER_PROTOCOL_F_BACKEND_REQ, VHOST_USER_PROTOCOL_F_STATUS } from '@vnic/vhost-user-protocol/vhost_user';
+import {
+  VHOST_F_LOG_ALL,
+  VHOST_USER_F_PROTOCOL_FEATURES,
+  VHOST_USER_PROTOCOL_F_BACKEND_REQ,
+  VHOST_USER_PROTOCOL_F_LOG_SHMFD,
+  VHOST_USER_PROTOCOL_F_STATUS,
+  VHOST_VRING_F_LOG,
+} from '@vnic/vhost-user-protocol/vhost_user';
 import { VhostUserError } from '../VhostUserError.ts';
 import type { BackendHandshake } from './BackendHandshake.ts';
 import { negotiateBackend } from './negotiateBackend.ts';
@@ -76,6 +86,8 @@ export class VhostUserNetDevice extends NetDeviceBase {
   #activePairs = 1;
   readonly #ops = new SerialQueue();
   #reconnecting = false;
+  /** The dirty log the backend marks into (setDataPlaneDirtyLog), replayed on every ring start and reconnection. */
+  #log: DirtyLog | undefined;
   #shutdown = false;
   #connects = 0;
 
@@ -229,13 +241,15 @@ export class VhostUserNetDevice extends NetDeviceBase {
       let f = this.#frontend;
       if (f !== undefined && hasFeature(this.#handshake.features, VHOST_USER_F_PROTOCOL_FEATURES)) {
         try {
-          for (const q of ctx.queues) await f.setVringEnable(q.index, false);
+          // TX rings (odd) first: the backend stops taking the guest's frames before it stops
+          // delivering, so a frame it took in between is not dropped for want of an RX ring.
+          for (const q of [...ctx.queues].sort((x, y) => (y.index & 1) - (x.index & 1))) await f.setVringEnable(q.index, false);
         } catch (err) {
           this.#warnStop(err);
           f = undefined;
         }
       }
-      const states = await stopVhostVrings(f, mem, ctx.queues, (_q, err) => this.#warnStop(err));
+      const states = await stopVhostVrings(f, mem, ctx.queues, (_q, err) => this.#warnStop(err), ctx.features);
       if (f !== undefined && this.#hasStatus()) await f.setStatus(0).catch((err: unknown) => this.#warnStop(err));
       return states;
     });
@@ -278,8 +292,11 @@ export class VhostUserNetDevice extends NetDeviceBase {
   async #startRings(f: VhostUserFrontend, ctx: ActivateContext, mem: GuestMemory, fromUsed: boolean): Promise<void> {
     const hs = this.#handshake;
     const protocol = hasFeature(hs.features, VHOST_USER_F_PROTOCOL_FEATURES);
+    const log = this.#log;
+    if (log !== undefined) await this.#setLogBase(f, log); // first: the backend checks the memory table and used rings against it
     await programVhostVrings(f, ctx, {
-      features: (ctx.features & VHOST_USER_NET_BACKEND_FEATURES) | (protocol ? featureBit(VHOST_USER_F_PROTOCOL_FEATURES) : 0n),
+      features: this.#ringFeatures(ctx, log !== undefined),
+      ringAddr: (q) => this.#ringAddr(ctx, q, log !== undefined),
       ...(fromUsed ? { base: (q: QueueContext) => usedIndex(mem, q) } : {}),
       afterFeatures: async () => {
         if (this.#hasStatus()) await f.setStatus(STATUS_FEATURES_OK);
@@ -289,6 +306,79 @@ export class VhostUserNetDevice extends NetDeviceBase {
       for (const q of ctx.queues) await f.setVringEnable(q.index, q.index >> 1 < this.#activePairs);
     }
     if (this.#hasStatus()) await f.setStatus(STATUS_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+  }
+
+  /** SET_FEATURES value: the acked ring features, PROTOCOL_FEATURES when negotiated, VHOST_F_LOG_ALL while logging. */
+  #ringFeatures(ctx: ActivateContext, logging: boolean): bigint {
+    const protocol = hasFeature(this.#handshake.features, VHOST_USER_F_PROTOCOL_FEATURES);
+    return (
+      (ctx.features & VHOST_USER_NET_BACKEND_FEATURES) |
+      (protocol ? featureBit(VHOST_USER_F_PROTOCOL_FEATURES) : 0n) |
+      (logging ? featureBit(VHOST_F_LOG_ALL) : 0n)
+    );
+  }
+
+  /** SET_VRING_ADDR of ring `q`: with VHOST_VRING_F_LOG and its used ring's guest-physical address as log_guest_addr while logging. */
+  #ringAddr(ctx: ActivateContext, q: QueueContext, logging: boolean): VhostVringAddr {
+    const a = vringUserAddr(ctx.memory, q);
+    return logging
+      ? { ...a, flags: a.flags | (1 << VHOST_VRING_F_LOG), logGuestAddr: BigInt(q.usedRing) }
+      : { ...a, flags: a.flags & ~(1 << VHOST_VRING_F_LOG) };
+  }
+
+  /** Why this backend cannot log (no VHOST_F_LOG_ALL or no PROTOCOL_F_LOG_SHMFD), or undefined. */
+  #cannotLog(): string | undefined {
+    const hs = this.#handshake;
+    if (!hasFeature(hs.protocolFeatures, VHOST_USER_PROTOCOL_F_LOG_SHMFD))
+      return `cannot migrate: backend ${this.options.socket} lacks VHOST_USER_PROTOCOL_F_LOG_SHMFD (offered protocol features: 0x${hs.protocolFeatures.toString(16)} acked); its dirty log must be shared memory`;
+    if (!hasFeature(hs.features, VHOST_F_LOG_ALL))
+      return `cannot migrate: backend ${this.options.socket} lacks VHOST_F_LOG_ALL (features 0x${hs.features.toString(16)}): it cannot log the pages it writes`;
+    return undefined;
+  }
+
+  async #setLogBase(f: VhostUserFrontend, log: DirtyLog): Promise<void> {
+    await f.setLogBase({ fd: this.#logFd(log), size: log.bytes.length, offset: log.fdOffset });
+  }
+
+  #logFd(log: DirtyLog): number {
+    if (log.fd === undefined)
+      throw new VhostUserError(
+        'invalid-argument',
+        `${this.id}: the dirty log has no memfd: a vhost-user backend maps the log itself, so give the device a memfd log (@vnic/sys MemfdDirtyLog)`,
+      );
+    return log.fd;
+  }
+
+  /**
+   * Starts (log) or stops (undefined) the backend's dirty logging, QEMU's order: SET_LOG_BASE with
+   * the log's memfd, SET_FEATURES with VHOST_F_LOG_ALL, SET_VRING_ADDR with VHOST_VRING_F_LOG per
+   * ring; stopping clears both again. Every message waits at most replyTimeoutMs (REPLY_ACK when
+   * negotiated), so a backend that hangs fails the call, never the VMM. Without a running
+   * activation or connection the log is only kept: the next ring start hands it over. A backend
+   * lost while logging stops is not an error (it writes nothing any more).
+   */
+  protected override setDataPlaneDirtyLog(log: DirtyLog | undefined): Promise<void> {
+    return this.#exclusive(async () => {
+      if (log !== undefined) {
+        const why = this.#cannotLog();
+        if (why !== undefined) throw new VhostUserError('unsupported', `${this.id}: ${why}`);
+        this.#logFd(log);
+      }
+      const f = this.#frontend;
+      const ctx = this.#ctx;
+      if (log === undefined) this.#log = undefined;
+      if (f !== undefined && ctx !== undefined) {
+        try {
+          if (log !== undefined) await this.#setLogBase(f, log);
+          await f.setFeatures(this.#ringFeatures(ctx, log !== undefined));
+          for (const q of ctx.queues) await f.setVringAddr(q.index, this.#ringAddr(ctx, q, log !== undefined));
+        } catch (err) {
+          if (log === undefined && VhostUserError.is(err) && (err.kind === 'disconnected' || err.kind === 'timeout')) return;
+          throw err;
+        }
+      }
+      this.#log = log;
+    });
   }
 
   #hasStatus(): boolean {

@@ -4,6 +4,7 @@ import {
   VHOST_USER_F_PROTOCOL_FEATURES,
   VHOST_USER_PROTOCOL_F_BACKEND_REQ,
   VHOST_USER_PROTOCOL_F_CONFIG,
+  VHOST_USER_PROTOCOL_F_LOG_SHMFD,
   VHOST_USER_PROTOCOL_F_MQ,
   VHOST_USER_PROTOCOL_F_REPLY_ACK,
   VHOST_USER_PROTOCOL_F_STATUS,
@@ -18,12 +19,13 @@ const WANTED_PROTOCOL_FEATURES = [
   VHOST_USER_PROTOCOL_F_CONFIG,
   VHOST_USER_PROTOCOL_F_STATUS,
   VHOST_USER_PROTOCOL_F_BACKEND_REQ,
+  VHOST_USER_PROTOCOL_F_LOG_SHMFD,
 ].reduce((m, b) => m | (1n << BigInt(b)), 0n);
 
 /**
  * The session handshake, run on every (re)connection, in the order DPDK 22.11 accepts:
  * GET_FEATURES, GET_PROTOCOL_FEATURES, SET_PROTOCOL_FEATURES (REPLY_ACK | MQ | CONFIG | STATUS |
- * BACKEND_REQ, those offered), GET_QUEUE_NUM (checked against `queuePairs`), SET_OWNER.
+ * BACKEND_REQ | LOG_SHMFD, those offered), GET_QUEUE_NUM (checked against `queuePairs`), SET_OWNER.
  */
 export async function negotiateBackend(f: VhostUserFrontend, queuePairs: number): Promise<BackendHandshake> {
   const where = `vhost-user ${f.connection.path}`;

@@ -12,6 +12,7 @@ import { VhostUserNetDevice } from './VhostUserNetDevice.ts';
 export const vhostUserProvider: NetDeviceProvider & { createWith(loop: EpollLoop | undefined): NetDeviceProvider['create'] } = {
   backend: 'vhost-user',
   validateOptions: (options) => parseVhostUserOptions(options).issues,
+  dataPath: 'the vhost-user backend process, which reads and writes the guest rings itself',
   create: (config) => vhostUserProvider.createWith(undefined)(config),
   createWith(loop) {
     return async (config: NetDeviceConfig): Promise<VirtioNetDevice> => {

@@ -5,6 +5,7 @@ import {
   decodeU64,
   decodeVringState,
   encodeConfigSpace,
+  encodeLog,
   encodeMemoryTable,
   encodeU64,
   encodeVringAddr,
@@ -15,6 +16,7 @@ import {
   VHOST_MEMORY_BASELINE_NREGIONS,
   VHOST_USER_CONFIG_HDR_SIZE,
   VHOST_USER_PROTOCOL_F_CONFIG,
+  VHOST_USER_PROTOCOL_F_LOG_SHMFD,
   VHOST_USER_PROTOCOL_F_REPLY_ACK,
   VHOST_USER_PROTOCOL_F_STATUS,
   VHOST_USER_U64_SIZE,
@@ -107,6 +109,43 @@ export class VhostUserFrontend implements VhostControlPlane {
       payload,
       regions.map((r) => r.fd),
     );
+  }
+
+  /**
+   * SET_LOG_BASE with PROTOCOL_F_LOG_SHMFD: the dirty log's memfd attached (SCM_RIGHTS) and its
+   * size and offset as the log description. Sent without NEED_REPLY and answered by a reply of
+   * its own (vhost-user.rst "Communication"): an empty payload (DPDK) or a u64 status (0 =
+   * mapped); waiting for a REPLY_ACK there instead is what hangs at SET_LOG_BASE (rust-vmm/vhost
+   * issue #217). The wait is bounded by the connection's replyTimeoutMs. Rejects with kind
+   * `unsupported` ("cannot migrate") when LOG_SHMFD was not negotiated, `backend-refused` on a
+   * non-zero status.
+   */
+  async setLogBase(log: { readonly fd: number; readonly size: number; readonly offset: number }): Promise<void> {
+    if ((this.#protocolFeatures & (1n << BigInt(VHOST_USER_PROTOCOL_F_LOG_SHMFD))) === 0n) {
+      throw new VhostUserError(
+        'unsupported',
+        `cannot migrate: backend ${this.connection.path} lacks VHOST_USER_PROTOCOL_F_LOG_SHMFD (its dirty log must be shared memory; negotiated protocol features 0x${this.#protocolFeatures.toString(16)})`,
+      );
+    }
+    if (!Number.isSafeInteger(log.size) || log.size <= 0 || !Number.isSafeInteger(log.offset) || log.offset < 0 || log.fd < 0) {
+      throw new VhostUserError(
+        'invalid-argument',
+        `SET_LOG_BASE: fd ${log.fd}, size ${log.size}, offset ${log.offset}: expected an fd, a positive size and an offset >= 0`,
+      );
+    }
+    const reply = await this.connection.callWithFds(
+      FrontendReq.SET_LOG_BASE,
+      encodeLog({ mmapSize: BigInt(log.size), mmapOffset: BigInt(log.offset) }),
+      [log.fd],
+      [0, VHOST_USER_U64_SIZE],
+      'an empty reply or a u64 status',
+    );
+    if (reply.length === VHOST_USER_U64_SIZE && decodeU64(reply) !== 0n) {
+      throw new VhostUserError(
+        'backend-refused',
+        `vhost-user ${this.connection.path}: SET_LOG_BASE: the backend answered ${decodeU64(reply)} (it did not map the log)`,
+      );
+    }
   }
 
   /** SET_VRING_NUM. */

@@ -63,8 +63,11 @@ class StateDevice extends NetDeviceBase {
   protected override closeBackend(): Promise<void> {
     return Promise.resolve();
   }
+  /** A txWaits count to report on every data queue (undefined: the field is absent, as for a kernel data plane). */
+  txWaits: number | undefined;
   protected override queueStats(index: number): QueueStats {
-    return { index, packets: this.packets, bytes: 0, drops: 0, malformed: 0, noBuffer: 0, filtered: 0 };
+    const row = { index, packets: this.packets, bytes: 0, drops: 0, malformed: 0, noBuffer: 0, filtered: 0 };
+    return this.txWaits === undefined ? row : { ...row, txWaits: this.txWaits };
   }
 }
 
@@ -175,6 +178,32 @@ describe('NetDeviceState: saveState', () => {
     await dev.close();
   });
 
+  it('carries the wrap counters of packed rings with their positions, through JSON and back into a new device activation', async () => {
+    const dev = await running();
+    dev.stopAt
+      .set(0, { nextAvail: 5, nextUsed: 3, availWrap: false, usedWrap: true })
+      .set(2, { nextAvail: 127, nextUsed: 0, availWrap: true, usedWrap: false });
+    const json = JSON.parse(JSON.stringify(await dev.saveState())) as NetDeviceState;
+    expect(json.queues.slice(0, 3).map((q) => [q.nextAvail, q.nextUsed, q.availWrap, q.usedWrap])).toEqual([
+      [5, 3, false, true],
+      [0, 0, undefined, undefined], // a split state stays without wrap counters
+      [127, 0, true, false],
+    ]);
+    await dev.close();
+    const next = new StateDevice();
+    await next.restoreState({ ...json, queues: json.queues.map((q) => ({ ...q, size: 128 })) }, fds);
+    expect(next.starts[0]!.queues.slice(0, 3).map((q) => q.state)).toEqual([
+      { nextAvail: 5, nextUsed: 3, availWrap: false, usedWrap: true },
+      { nextAvail: 0, nextUsed: 0 },
+      { nextAvail: 127, nextUsed: 0, availWrap: true, usedWrap: false },
+    ]);
+    const bad = await refusal(
+      new StateDevice().restoreState({ ...json, queues: [{ ...json.queues[0]!, availWrap: 1 as unknown as boolean }, ...json.queues.slice(1)] }, fds),
+    );
+    expect(bad.message).toContain('state.queues[0].availWrap');
+    await next.close();
+  });
+
   it('a device the driver never started saves as not activated, without rings', async () => {
     const dev = new StateDevice();
     const s = await dev.saveState();
@@ -218,8 +247,42 @@ describe('NetDeviceState: restoreState', () => {
     // The control queue resumes from its saved position.
     const again = await dev.saveState();
     expect(again.queues.at(-1)).toMatchObject({ index: 4, nextAvail: 1004, nextUsed: 994 });
-    expect(again.ctrl).toEqual(written().ctrl);
+    // A state written before coalescing existed (no ctrl.notfCoal) restores with everything 0.
+    const off = { maxPackets: 0, maxUsecs: 0 };
+    expect(again.ctrl).toEqual({ ...written().ctrl, notfCoal: { tx: off, rx: off, vqs: [] } });
     await dev.close();
+  });
+
+  it('txWaits continues where the saved device counted it (and stays absent where no side counts it)', async () => {
+    const saved = written();
+    const rows = saved.counters.queues.map((r) => (r.index === 1 ? { ...r, txWaits: 7 } : r));
+    const dev = new StateDevice();
+    dev.txWaits = 2;
+    await dev.restoreState({ ...saved, counters: { ...saved.counters, queues: rows } }, fds);
+    expect(dev.stats()[1]!.txWaits).toBe(7 + 2);
+    expect(dev.stats()[3]!.txWaits).toBe(2);
+    await dev.close();
+    const none = new StateDevice();
+    await none.restoreState(written(), fds);
+    expect('txWaits' in none.stats()[1]!).toBe(false);
+    await none.close();
+    const bad = { ...saved, counters: { ...saved.counters, queues: saved.counters.queues.map((r) => ({ ...r, txWaits: -1 })) } };
+    expect((await refusal(new StateDevice().restoreState(bad, fds))).message).toContain('state.counters.queues[0].txWaits');
+  });
+
+  it('carries the coalescing parameters (ctrl.notfCoal) and refuses a bad one by field', async () => {
+    const notfCoal = { tx: { maxPackets: 8, maxUsecs: 50 }, rx: { maxPackets: 32, maxUsecs: 100 }, vqs: [{ vqn: 3, maxPackets: 4, maxUsecs: 7 }] };
+    const dev = new StateDevice();
+    await dev.restoreState(written({ ctrl: { ...written().ctrl, notfCoal } }), fds);
+    expect(dev.ctrlState.notfCoal).toEqual(notfCoal);
+    expect((await dev.saveState()).ctrl.notfCoal).toEqual(notfCoal);
+    await dev.close();
+    const bad = { ...notfCoal, vqs: [{ vqn: 4, maxPackets: 1, maxUsecs: 1 }] }; // 2 pairs: vq 4 is the control queue
+    const e = await refusal(new StateDevice().restoreState(written({ ctrl: { ...written().ctrl, notfCoal: bad } }), fds));
+    expect(e.message).toContain('state.ctrl.notfCoal.vqs[0].vqn is 4');
+    const slow = { ...notfCoal, rx: { maxPackets: 1, maxUsecs: 2_000_000 } };
+    const e2 = await refusal(new StateDevice().restoreState(written({ ctrl: { ...written().ctrl, notfCoal: slow } }), fds));
+    expect(e2.message).toContain('state.ctrl.notfCoal.rx.maxUsecs');
   });
 
   it('without GUEST_ANNOUNCE negotiated no announce is raised; a saved link-down stays down', async () => {

@@ -1,3 +1,4 @@
+import type { NetNotfCoal } from '../../net/NetNotfCoal.ts';
 import type { NetCtrlState } from '../../net/NetCtrlState.ts';
 import type { NetCtrlCounters } from '../NetCtrlCounters.ts';
 import type { QueueStats } from '../QueueStats.ts';
@@ -74,6 +75,8 @@ export interface NetCtrlSnapshot extends Pick<
   readonly vlans: 'all' | readonly number[];
   /** Guest offloads, `0x` hex feature mask. */
   readonly guestOffloads: string;
+  /** Notification coalescing as the driver set it (absent in states saved before vnic had it: all 0). */
+  readonly notfCoal?: NetNotfCoal;
 }
 
 /** One virtqueue as the driver set it up and where the device stopped in it. */
@@ -92,4 +95,8 @@ export interface NetQueueSnapshot {
   readonly nextAvail: number;
   /** `used_idx`. */
   readonly nextUsed: number;
+  /** Packed rings only: the Driver Ring Wrap Counter of `nextAvail` (absent: a split ring). */
+  readonly availWrap?: boolean;
+  /** Packed rings only: the Device Ring Wrap Counter (absent: a split ring). */
+  readonly usedWrap?: boolean;
 }

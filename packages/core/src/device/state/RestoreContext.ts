@@ -10,4 +10,10 @@ export interface RestoreContext {
   readonly memory: GuestMemoryLayout;
   /** One entry per saved queue (the control queue included). */
   readonly queues: readonly { readonly index: number; readonly kickFd: number; readonly callFd: number }[];
+  /**
+   * Ask the guest to announce itself after the restore when it acked VIRTIO_NET_F_GUEST_ANNOUNCE
+   * (default true: a restored NIC may sit behind another switch port). A live backend switch on the
+   * same host may turn it off so the guest sees no config change.
+   */
+  readonly announce?: boolean;
 }

@@ -25,5 +25,6 @@ export function netCtrlSnapshot(s: NetCtrlState): NetCtrlSnapshot {
     vlans: all ? 'all' : vids,
     activePairs: s.activePairs,
     guestOffloads: stateHex(s.guestOffloads),
+    notfCoal: { tx: { ...s.notfCoal.tx }, rx: { ...s.notfCoal.rx }, vqs: s.notfCoal.vqs.map((v) => ({ ...v })) },
   };
 }

@@ -1,5 +1,8 @@
 import { VnicError } from '../../errors/VnicError.ts';
+import type { NetCoalParams } from '../../net/NetCoalParams.ts';
 import type { NetCtrlState } from '../../net/NetCtrlState.ts';
+import type { NetNotfCoal } from '../../net/NetNotfCoal.ts';
+import { NOTF_COAL_MAX_USECS } from '../../net/NOTF_COAL_MAX_USECS.ts';
 import { NET_DEVICE_STATE_VERSION } from './NET_DEVICE_STATE_VERSION.ts';
 import type { NetDeviceState, NetQueueSnapshot } from './NetDeviceState.ts';
 
@@ -61,6 +64,9 @@ export function parseNetDeviceState(value: unknown): ParsedNetDeviceState {
     const r = obj(row, `state.counters.queues[${i}]`);
     int(r['index'], `state.counters.queues[${i}].index`, 0, numQueues - 1);
     for (const k of STAT_FIELDS) int(r[k], `state.counters.queues[${i}].${k}`, 0, Number.MAX_SAFE_INTEGER);
+    for (const k of ['txWaits', 'throttled', 'throttledBytes']) {
+      if (r[k] !== undefined) int(r[k], `state.counters.queues[${i}].${k}`, 0, Number.MAX_SAFE_INTEGER); // only where the backend counts it
+    }
   });
   const cc = obj(counters['ctrl'], 'state.counters.ctrl');
   for (const k of CTRL_COUNTERS) int(cc[k], `state.counters.ctrl.${k}`, 0, Number.MAX_SAFE_INTEGER);
@@ -85,7 +91,30 @@ function parseCtrl(c: Obj, maxPairs: number): NetCtrlState {
     vlans,
     activePairs: int(c['activePairs'], 'state.ctrl.activePairs', 1, maxPairs),
     guestOffloads: hex(c['guestOffloads'], 'state.ctrl.guestOffloads'),
+    notfCoal: parseNotfCoal(c['notfCoal'], maxPairs),
   };
+}
+
+/** `state.ctrl.notfCoal`; a state saved before coalescing existed has none: everything 0, as after reset. */
+function parseNotfCoal(value: unknown, maxPairs: number): NetNotfCoal {
+  if (value === undefined) return { tx: { maxPackets: 0, maxUsecs: 0 }, rx: { maxPackets: 0, maxUsecs: 0 }, vqs: [] };
+  const at = 'state.ctrl.notfCoal';
+  const n = obj(value, at);
+  const params = (v: unknown, where: string): NetCoalParams => {
+    const p = obj(v, where);
+    return {
+      maxPackets: int(p['maxPackets'], `${where}.maxPackets`, 0, 0xffff_ffff),
+      maxUsecs: int(p['maxUsecs'], `${where}.maxUsecs`, 0, NOTF_COAL_MAX_USECS),
+    };
+  };
+  let last = -1;
+  const vqs = arr(n['vqs'], `${at}.vqs`).map((v, i) => {
+    const where = `${at}.vqs[${i}]`;
+    const vqn = int(obj(v, where)['vqn'], `${where}.vqn`, last + 1, 2 * maxPairs - 1);
+    last = vqn;
+    return { vqn, ...params(v, where) };
+  });
+  return { tx: params(n['tx'], `${at}.tx`), rx: params(n['rx'], `${at}.rx`), vqs };
 }
 
 function parseQueue(value: unknown, at: string, numQueues: number): NetQueueSnapshot {
@@ -100,6 +129,8 @@ function parseQueue(value: unknown, at: string, numQueues: number): NetQueueSnap
     usedRing: int(q['usedRing'], `${at}.usedRing`, 0, Number.MAX_SAFE_INTEGER),
     nextAvail: int(q['nextAvail'], `${at}.nextAvail`, 0, 0xffff),
     nextUsed: int(q['nextUsed'], `${at}.nextUsed`, 0, 0xffff),
+    ...(q['availWrap'] === undefined ? {} : { availWrap: bool(q['availWrap'], `${at}.availWrap`) }),
+    ...(q['usedWrap'] === undefined ? {} : { usedWrap: bool(q['usedWrap'], `${at}.usedWrap`) }),
   };
 }
 

@@ -1,0 +1,149 @@
+import type { DirtyLog, GuestMemory } from '@vnic/core';
+import type { VirtioNetDriver } from '@vnic/driver';
+import { waitUntil } from '@vnic/sys/testing';
+import { expect } from 'vitest';
+import { frameSeq, isTestFrame, OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
+import type { TapBackedDevice, TapNetns } from '../../fixtures/TapNetns.ts';
+
+const PAGE = 4096;
+
+/** What one logged round showed. */
+export interface LoggedRound {
+  /** Pages whose bytes changed while only the device wrote guest memory. */
+  readonly changedPages: number;
+  /** Pages the device was known to write (RX buffers it filled, the used-ring entries and indices). */
+  readonly expectedPages: number;
+  /** Pages the log held at the end of the round. */
+  readonly loggedPages: number;
+}
+
+/** A copy of every region of guest memory: [guest-physical base, bytes]. */
+function snapshot(mem: GuestMemory): [number, Uint8Array][] {
+  return mem.regions.map((r) => [r.guestPhysAddr, mem.read(r.guestPhysAddr, r.size)!]);
+}
+
+function rd16(mem: GuestMemory, gpa: number): number {
+  const b = mem.read(gpa, 2)!;
+  return b[0]! | (b[1]! << 8);
+}
+function rd32(mem: GuestMemory, gpa: number): number {
+  const b = mem.read(gpa, 4)!;
+  return (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
+}
+
+/** Pages of [gpa, gpa + len) (len > 0). */
+function pagesOf(gpa: number, len: number, into: Set<number>): void {
+  for (let p = Math.floor(gpa / PAGE); p <= Math.floor((gpa + len - 1) / PAGE); p++) into.add(p);
+}
+
+/**
+ * The pages a device wrote into split queue `q` of the driver between used index `from` and
+ * `to`: each used element, used->idx, and (RX) the first `len` bytes of each returned chain's
+ * buffers, read back from the descriptor table (the test posted them, so it knows where they are).
+ */
+function devicePages(mem: GuestMemory, q: { descTable: number; usedRing: number; size: number }, from: number, to: number, buffers: boolean): Set<number> {
+  const pages = new Set<number>();
+  pagesOf(q.usedRing + 2, 2, pages);
+  for (let i = from; i !== to; i = (i + 1) & 0xffff) {
+    const elem = q.usedRing + 4 + 8 * (i % q.size);
+    pagesOf(elem, 8, pages);
+    if (!buffers) continue;
+    let id = rd32(mem, elem);
+    let left = rd32(mem, elem + 4);
+    for (let hop = 0; left > 0 && hop < q.size; hop++) {
+      const d = q.descTable + 16 * id;
+      const addr = rd32(mem, d) + rd32(mem, d + 4) * 2 ** 32;
+      const len = rd32(mem, d + 8);
+      const n = Math.min(len, left);
+      if (n > 0) pagesOf(addr, n, pages);
+      left -= n;
+      if ((rd16(mem, d + 12) & 1) === 0) break; // no VIRTQ_DESC_F_NEXT
+      id = rd16(mem, d + 14);
+    }
+  }
+  return pages;
+}
+
+/**
+ * One round of traffic both ways on queue pair 0 while `log` is the device's dirty log, in which
+ * only the device writes guest memory: the guest posts `frames` TX frames without kicking and has
+ * its RX buffers posted, memory is copied, then the TX queue is kicked and `frames` frames are
+ * injected on the tap; once the device counted all of them (nothing of the guest runs meanwhile),
+ * every page whose bytes changed must be marked, and so must every page the device is known to
+ * have written (the RX buffers it filled, both used rings). Then the guest takes the frames (each
+ * checked) and the tap side checks what the guest sent.
+ */
+export async function loggedRound(
+  nic: TapNetns<TapBackedDevice>,
+  driver: VirtioNetDriver,
+  log: DirtyLog,
+  mac: Uint8Array,
+  seq: number,
+  frames: number,
+): Promise<LoggedRound> {
+  const mem = driver.memory;
+  const rxq = driver.queue(0);
+  const txq = driver.queue(1);
+  const stats = (): { rx: number; tx: number } => {
+    const s = nic.device.stats();
+    return { rx: s[0]!.packets, tx: s[1]!.packets };
+  };
+  const base = stats();
+  for (let i = 0; i < frames; i++) expect(driver.send(testFrame(OUTSIDE_MAC, mac, seq + i, 60 + ((seq + i) % 200)), { kick: false })).toBe(true);
+  const rxFrom = rd16(mem, rxq.usedRing + 2);
+  const txFrom = rd16(mem, txq.usedRing + 2);
+  log.takeDirtyPages();
+  const before = snapshot(mem);
+
+  driver.kick(1);
+  for (let i = 0; i < frames; i++) nic.send(testFrame(mac, OUTSIDE_MAC, seq + i, 64 + ((seq + i) % 300)));
+  await waitUntil(
+    () => {
+      const s = stats();
+      return s.rx - base.rx >= frames && s.tx - base.tx >= frames && rd16(mem, rxq.usedRing + 2) !== rxFrom;
+    },
+    `the device counting ${frames} frames each way`,
+    20_000,
+  );
+  // The counters are published after the used ring: wait for used->idx to cover them too.
+  await waitUntil(() => ((rd16(mem, txq.usedRing + 2) - txFrom) & 0xffff) >= frames, 'the TX used ring', 10_000);
+
+  const logged = new Set(log.dirtyPages());
+  const after = snapshot(mem);
+  const unlogged: number[] = [];
+  let changed = 0;
+  for (let r = 0; r < before.length; r++) {
+    const [gpa, a] = before[r]!;
+    const b = after[r]![1];
+    for (let off = 0; off < a.length; off += PAGE) {
+      const end = Math.min(off + PAGE, a.length);
+      if (Buffer.compare(a.subarray(off, end), b.subarray(off, end)) === 0) continue;
+      changed++;
+      const page = Math.floor((gpa + off) / PAGE);
+      if (!logged.has(page)) unlogged.push(page);
+    }
+  }
+  expect(unlogged, 'pages the device changed that are not in the dirty log').toEqual([]);
+  const rxTo = rd16(mem, rxq.usedRing + 2);
+  const txTo = rd16(mem, txq.usedRing + 2);
+  const expected = new Set([...devicePages(mem, rxq, rxFrom, rxTo, true), ...devicePages(mem, txq, txFrom, txTo, false)]);
+  const missing = [...expected].filter((p) => !logged.has(p));
+  expect(missing, 'pages the device wrote (RX buffers, used rings) missing from the dirty log').toEqual([]);
+  expect(changed).toBeGreaterThan(0);
+
+  // The guest takes what arrived, each frame checked; the tap side checks what the guest sent.
+  const got: number[] = [];
+  while (got.length < frames) {
+    const r = await driver.receiveAny(5000);
+    if (r === undefined) throw new Error(`guest received ${got.length}/${frames} frames`);
+    if (!isTestFrame(r.frame)) continue;
+    const s = frameSeq(r.frame);
+    expect(r.frame).toEqual(testFrame(mac, OUTSIDE_MAC, s, 64 + (s % 300)));
+    got.push(s);
+  }
+  expect(got.sort((x, y) => x - y)).toEqual(Array.from({ length: frames }, (_, i) => seq + i));
+  const sent = await nic.capture(frames, isTestFrame, 10_000);
+  expect(sent.map(frameSeq)).toEqual(Array.from({ length: frames }, (_, i) => seq + i));
+  for (const f of sent) expect(f).toEqual(testFrame(OUTSIDE_MAC, mac, frameSeq(f), 60 + (frameSeq(f) % 200)));
+  return { changedPages: changed, expectedPages: expected.size, loggedPages: logged.size };
+}
