@@ -36,6 +36,7 @@ export class DataPlaneThreads {
       counters,
       netState,
       rateLimit: ctx.rateLimit,
+      coalescing: ctx.coalescing,
       handlers: {
         onCtrlKick: () => undefined, // the frontend serves the control queue
         onNeedsReset: (reason) => ctx.events.emit('warning', `${reason} (the ring stays stopped until the frontend sets it up again)`),
@@ -96,6 +97,11 @@ export class DataPlaneThreads {
    */
   setDirtyLog(log: FrontendLog | undefined): Promise<void> {
     return this.threads.setDirtyLog(log === undefined ? undefined : { kind: 'host', hostAddr: log.hostAddr, byteLength: log.size });
+  }
+
+  /** Makes the running IO threads apply the coalescing just published in the session's SharedCoalescing. */
+  coalescingChanged(): void {
+    this.threads.coalescingChanged();
   }
 
   /** Stops every pair's IO thread. */
