@@ -135,6 +135,11 @@ export class BackendRequestHandler {
   }
 
   /** Per-queue counters of this connection's data plane (index order: rx0, tx0, rx1, ...). */
+  /** The server published new coalescing parameters: the running IO threads apply them now. */
+  coalescingChanged(): void {
+    this.threads.coalescingChanged();
+  }
+
   stats(): QueueStats[] {
     return this.rings.map((_, index) => ({ index, ...this.counters.read(index), ...this.ctx.rateLimit.counters(index) }));
   }

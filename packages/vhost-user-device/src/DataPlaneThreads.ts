@@ -36,6 +36,7 @@ export class DataPlaneThreads {
       counters,
       netState,
       rateLimit: ctx.rateLimit,
+      coalescing: ctx.coalescing,
       handlers: {
         onCtrlKick: () => undefined, // the frontend serves the control queue
         onNeedsReset: (reason) => ctx.events.emit('warning', `${reason} (the ring stays stopped until the frontend sets it up again)`),
@@ -99,6 +100,11 @@ export class DataPlaneThreads {
     if (log === undefined) return this.threads.setDirtyLog(undefined);
     const counter = setBits === undefined ? {} : { setBits: setBits.buffer as SharedArrayBuffer };
     return this.threads.setDirtyLog({ kind: 'host', hostAddr: log.hostAddr, byteLength: log.size, ...counter });
+  }
+
+  /** Makes the running IO threads apply the coalescing just published in the session's SharedCoalescing. */
+  coalescingChanged(): void {
+    this.threads.coalescingChanged();
   }
 
   /** Stops every pair's IO thread. */

@@ -94,6 +94,12 @@ export class QueuePairLoop implements QueuePairHost {
     if (this.tx !== undefined) this.tx.queue.q.dirtyLog = log;
   }
 
+  /** Takes the coalescing parameters the device just published, for both queues (QueueNotifier.refresh). */
+  applyCoalescing(): void {
+    this.rx?.queue.notifier.refresh(this.mem);
+    this.tx?.queue.notifier.refresh(this.mem);
+  }
+
   /** True when a direction ran out of its turn's budget: the thread comes back without sleeping. */
   get pending(): boolean {
     return this.rx?.rxPending === true || this.tx?.txPending === true;

@@ -404,6 +404,7 @@ async function withFlood<T>(
   tap: string,
   frame: Uint8Array,
   body: () => Promise<T>,
+  pps?: number,
 ): Promise<{ out: T; load: Required<Pick<HeadroomSample, 'offered' | 'measured' | 'sourceBusy'>> }> {
   const flood = new BenchProcess('the traffic source (packet_flood in the namespace)', 'ip', [
     'netns',
@@ -412,6 +413,7 @@ async function withFlood<T>(
     run.programs.packet_flood,
     tap,
     hex(frame),
+    ...(pps === undefined ? [] : [String(pps)]),
   ]);
   run.cleanup.add('traffic source stopped', () => flood.kill());
   try {
@@ -508,6 +510,79 @@ async function openCRx(run: Run, local: Cleanup): Promise<Side> {
       return note;
     },
   };
+}
+
+// ---- RX notifications: coalescing (rx max_packets 32) vs none ------------------------------------
+
+/**
+ * The irq-per-frame row's source: frames one at a time at this rate (a stream a guest takes an
+ * interrupt per frame for; a flood is batched by the device anyway, about one per 64 frames).
+ */
+const IRQ_PPS = 10_000;
+/** Coalescing of its vnic side: rx max_packets 32, max_usecs 20 ms (32 frames take 3.2 ms at IRQ_PPS: max_packets comes first). */
+const IRQ_COALESCING = { rx: { maxPackets: 32, maxUsecs: 20_000 } };
+
+/** What one window of the irq-per-frame row saw: notifications (call eventfd writes) and frames received. */
+interface IrqWindow {
+  readonly perFrame: number;
+  readonly frames: number;
+  readonly notifications: number;
+  readonly load: HeadroomSample;
+}
+
+/**
+ * One side of irq-per-frame: a NIC (with `coalescing` or without) whose guest recycles every RX
+ * buffer and asks for an interrupt on each (no EVENT_IDX, VIRTQ_AVAIL_F_NO_INTERRUPT clear), so
+ * every notification the device decides on is a call eventfd write the driver counts; fed by the
+ * RX source paced at IRQ_PPS. A window is the source's warm-up plus window: notifications / frames.
+ */
+async function openIrqRx(run: Run, local: Cleanup, coalesced: boolean): Promise<Side<IrqWindow>> {
+  const tap = uniqueName(coalesced ? 'vnbi' : 'vnbj');
+  const entry = {
+    ...nicEntry(run.queueSize, coalesced ? 'benchirq1' : 'benchirq0', tap),
+    eventIdx: false,
+    ...(coalesced ? { coalescing: IRQ_COALESCING } : {}),
+  };
+  const [{ device, driver }] = (await openNics(run, local, [entry])) as [{ device: VirtioNetDevice; driver: VirtioNetDriver }];
+  await plugTap(run, tap);
+  const frame = benchFrame(64, driver.readConfig().mac, PEER_MAC);
+  const rec = new RingRecycler(driver.memory, driver.queue(RX_QUEUE), () => driver.kick(RX_QUEUE), { interrupts: true });
+  let frames = 0;
+  let notifications = 0;
+  return {
+    window: async () => {
+      const f0 = packetsOf(device, RX_QUEUE);
+      const n0 = driver.notifications(RX_QUEUE);
+      const { out, load } = await withFlood(run, tap, frame, () => vnicWindow(run, rec, () => packetsOf(device, RX_QUEUE)), IRQ_PPS);
+      const f = packetsOf(device, RX_QUEUE) - f0;
+      const n = driver.notifications(RX_QUEUE) - n0;
+      if (f === 0) throw new CliError('command-failed', `irq-per-frame (${coalesced ? 'coalesced' : 'not coalesced'}): the guest received nothing`);
+      frames += f;
+      notifications += n;
+      return { perFrame: n / f, frames: f, notifications: n, load: { ...load, deviceBusy: out.result.load?.deviceBusy ?? 0 } };
+    },
+    finish: async () => `${notifications} notifications for ${frames} frames (${round(frames / Math.max(1, notifications), 1)} frames per notification)`,
+  };
+}
+
+/** The irq-per-frame-coalesced row: notifications per received frame, coalesced (vnic) and not (reference). */
+function irqRow(run: Run, m: { vnic: Measured<IrqWindow>; ref: Measured<IrqWindow> }): BenchRow {
+  const v = summarizeRounds(m.vnic.windows.map((w) => w.perFrame));
+  const c = summarizeRounds(m.ref.windows.map((w) => w.perFrame));
+  const spread = (s: { min: number; max: number }): string => `${round(s.min, 4)}..${round(s.max, 4)}`;
+  const note =
+    `median of ${run.rounds} windows of ${run.seconds} s (coalesced ${spread(v)}, not ${spread(c)}); RX 64 B frames paced at ${IRQ_PPS} per second, a guest that wants every interrupt ` +
+    `(no EVENT_IDX); coalescing rx maxPackets ${IRQ_COALESCING.rx.maxPackets} maxUsecs ${IRQ_COALESCING.rx.maxUsecs}; coalesced: ${m.vnic.note}; not coalesced: ${m.ref.note}`;
+  const headroom: Record<string, Headroom> = {};
+  const vLoad = combineLoads(m.vnic.windows.map((w) => w.load));
+  const cLoad = combineLoads(m.ref.windows.map((w) => w.load));
+  if (vLoad !== undefined) headroom['vnic'] = checkHeadroom(vLoad);
+  if (cLoad !== undefined) headroom['uncoalesced'] = checkHeadroom(cLoad);
+  return makeBenchRow(BENCH, 'irq-per-frame-coalesced', 'notifications/frame', round(v.median, 4), round(c.median, 4), {
+    referenceName: 'the same NIC without coalescing',
+    note,
+    headroom,
+  });
 }
 
 /**
@@ -642,6 +717,13 @@ export function virtioNetBench(options: VirtioNetBenchOptions = {}): Bench {
         ctx.progress(`RX 64 B, dirty logging on: tap -> vnic guest vs the same NIC with logging off (${each})`);
         const rx64l = await compare(run, 'RX 64 B dirty log', async (local) => dirtyLogSides(await openVnicRx(run, local), local));
         ctx.row(compareRow(run, 'rx-64B-dirtylog-mpps', 'Mpps', mpps, 'the same NIC, dirty log off', rx64l, 'log off'));
+
+        ctx.progress(`RX notifications per frame: coalescing rx max_packets 32 vs none, ${IRQ_PPS} frames/s (${each})`);
+        const irq = await compare<IrqWindow>(run, 'RX irq per frame', async (local) => ({
+          vnic: await openIrqRx(run, local, true),
+          ref: await openIrqRx(run, local, false),
+        }));
+        ctx.row(irqRow(run, irq));
 
         ctx.progress(`RTT 64 B: ICMP echo, TS driver -> vnic -> ${ns.name}'s kernel and back vs a C writev + poll loop, one request in flight (${each})`);
         const rtt = await compare<RttWindow>(run, 'RTT 64 B', async (local) => ({ vnic: await openVnicRtt(run, local), ref: await openCRtt(run, local) }));
