@@ -379,8 +379,12 @@ function rttRows(run: Run, m: { vnic: Measured<RttWindow>; ref: Measured<RttWind
     const v = summarizeRounds(m.vnic.windows.map((w) => w[q]));
     const c = summarizeRounds(m.ref.windows.map((w) => w[q]));
     const spread = (s: { min: number; max: number }): string => `${round(s.min, 1)}..${round(s.max, 1)}`;
-    const note = `median of ${run.rounds} windows' ${q} over ${run.seconds} s each (vnic ${spread(v)}, C ${spread(c)}); ICMP echo to the namespace's kernel, one request in flight (a closed loop: no load to check); vnic: ${m.vnic.note}; C: ${m.ref.note}`;
-    return makeBenchRow(BENCH, `rtt-64B-${q}-us`, 'us', round(v.median, 1), round(c.median, 1), { referenceName: 'C writev + poll loop', note });
+    const note = `median of ${run.rounds} windows' ${q} over ${run.seconds} s each (vnic ${spread(v)}, C ${spread(c)}); ICMP echo to the namespace's kernel, one request in flight; vnic: ${m.vnic.note}; C: ${m.ref.note}`;
+    return makeBenchRow(BENCH, `rtt-64B-${q}-us`, 'us', round(v.median, 1), round(c.median, 1), {
+      referenceName: 'C writev + poll loop',
+      note,
+      noLoad: 'a closed loop, one request in flight',
+    });
   });
 }
 
