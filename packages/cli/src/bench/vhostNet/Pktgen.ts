@@ -28,9 +28,8 @@ export class Pktgen {
     };
     write('kpktgend_0', 'rem_device_all');
     write('kpktgend_0', `add_device ${ifname}`);
-    // pkt_size counts the 4-byte FCS the interface never sees.
-    for (const cmd of ['count 0', 'clone_skb 0', `pkt_size ${frameLen + 4}`, 'delay 0', `dst_mac ${formatMac(dstMac)}`, 'flag NO_TIMESTAMP'])
-      write(ifname, cmd);
+    // pkt_size is the frame as the interface sees it (no FCS): 64 gives 64-byte frames (76 bytes used per RX buffer with the vnet header).
+    for (const cmd of ['count 0', 'clone_skb 0', `pkt_size ${frameLen}`, 'delay 0', `dst_mac ${formatMac(dstMac)}`, 'flag NO_TIMESTAMP']) write(ifname, cmd);
     const runner = ns.spawn('sh', '-c', `echo start > ${DIR}/pgctrl`);
     let err = '';
     runner.stderr.on('data', (d: Buffer) => (err += d.toString()));
