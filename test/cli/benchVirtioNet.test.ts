@@ -63,6 +63,18 @@ describe('vnic bench virtio-net', () => {
       expect(many[1]!.vnic).toBeGreaterThan(0);
       expect(many[1]!.reference).toBeGreaterThan(0);
       expect(many[1]!.note).toMatch(/NICs that sent nothing: 0;/);
+      // Both windows (all NICs, one alone) carry the load check of their guests against the IO threads.
+      expect(many[1]!.note).toMatch(
+        /(headroom: 2 NICs source \d+% busy, device thread \d+%; one NIC source \d+% busy|^source-limited \((2 NICs|one NIC) source)/,
+      );
+      // Every row says what limited it, in --json too: the memory and round-trip rows have no load,
+      // the rate rows were checked (device when every side had headroom), matching their notes.
+      for (const r of [...many, ...rows]) {
+        const rate = r.unit !== 'MiB' && r.unit !== 'us';
+        const expected = !rate ? 'no-load' : r.note!.startsWith('source-limited (') ? 'source-limited' : 'device';
+        expect(r.limit, r.metric).toBe(expected);
+        if (!rate) expect(r.note, r.metric).toMatch(/; no load to check: (a memory row|a closed loop, one request in flight)$/);
+      }
       rows.unshift(many[0]!);
       // Notifications per received frame, coalesced at rx max_packets 32 (vnic) and not (reference):
       // counted from the call eventfd of a guest that wants every interrupt, frames paced one at a
@@ -111,7 +123,9 @@ describe('vnic bench virtio-net', () => {
         if (r.metric.startsWith('rtt-')) {
           expect(r.unit).toBe('us');
           // Real round trips through the kernel, answered: counted on both sides, none lost here.
-          expect(r.note).toMatch(/one request in flight.*vnic: TS driver .*, [1-9]\d* round trips, 0 lost; C: [1-9]\d* round trips, 0 lost$/);
+          expect(r.note).toMatch(
+            /one request in flight.*vnic: TS driver .*, [1-9]\d* round trips, 0 lost; C: [1-9]\d* round trips, 0 lost; no load to check: a closed loop, one request in flight$/,
+          );
           continue;
         }
         // Every rate row carries its load check: the vnic side always, the C side where a source feeds it.

@@ -3,7 +3,9 @@
  * sends one frame over and over out of interface <ifname> (a tap: the frames land in the tap's
  * queue, read by vnic's device or by the C read() loop on the other side) through an AF_PACKET
  * socket with PACKET_QDISC_BYPASS, 64 frames per sendmmsg. It prints "ready" once the socket is
- * bound and then runs until SIGTERM/SIGINT, when it prints {"sent":N,"errors":E}. With <pps> it
+ * bound and then runs until SIGTERM/SIGINT, when it prints {"sent":N,"full":F,"errors":E,
+ * "seconds":S,"waited":W}: S seconds since "ready", W of them spent backing off on a full queue
+ * (waiting for the reader: the part of its time the load check counts as headroom). With <pps> it
  * sends one frame at a time, paced at that many frames per second (never catching up in a burst:
  * a late wake-up starts the next period from now), for the irq-per-frame row.
  *
@@ -24,6 +26,12 @@
 #include <unistd.h>
 
 #define BATCH 64
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static volatile sig_atomic_t stop = 0;
 static void on_signal(int sig) {
@@ -97,6 +105,7 @@ int main(int argc, char **argv) {
   printf("ready\n");
   fflush(stdout);
   unsigned long long sent = 0, errors = 0, full = 0;
+  double t0 = now_s(), waited = 0;
   int last_errno = 0;
   while (!stop) {
     if (period_ns > 0) {
@@ -115,7 +124,9 @@ int main(int argc, char **argv) {
       if (errno == ENOBUFS || errno == EAGAIN) {
         /* the tap's queue is full: its reader is the bottleneck, leave it the CPU for a moment */
         full++;
+        double w0 = now_s();
         usleep(20);
+        waited += now_s() - w0;
         continue;
       }
       errors++;
@@ -126,7 +137,7 @@ int main(int argc, char **argv) {
     }
     sent += (unsigned)n;
   }
-  printf("{\"sent\":%llu,\"full\":%llu,\"errors\":%llu}\n", sent, full, errors);
+  printf("{\"sent\":%llu,\"full\":%llu,\"errors\":%llu,\"seconds\":%.6f,\"waited\":%.6f}\n", sent, full, errors, now_s() - t0, waited);
   fflush(stdout);
   close(fd);
   return 0;

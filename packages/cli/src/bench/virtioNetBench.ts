@@ -385,8 +385,12 @@ function rttRows(run: Run, m: { vnic: Measured<RttWindow>; ref: Measured<RttWind
     const v = summarizeRounds(m.vnic.windows.map((w) => w[q]));
     const c = summarizeRounds(m.ref.windows.map((w) => w[q]));
     const spread = (s: { min: number; max: number }): string => `${round(s.min, 1)}..${round(s.max, 1)}`;
-    const note = `median of ${run.rounds} windows' ${q} over ${run.seconds} s each (vnic ${spread(v)}, C ${spread(c)}); ICMP echo to the namespace's kernel, one request in flight (a closed loop: no load to check); vnic: ${m.vnic.note}; C: ${m.ref.note}`;
-    return makeBenchRow(BENCH, `rtt-64B-${q}-us`, 'us', round(v.median, 1), round(c.median, 1), { referenceName: 'C writev + poll loop', note });
+    const note = `median of ${run.rounds} windows' ${q} over ${run.seconds} s each (vnic ${spread(v)}, C ${spread(c)}); ICMP echo to the namespace's kernel, one request in flight; vnic: ${m.vnic.note}; C: ${m.ref.note}`;
+    return makeBenchRow(BENCH, `rtt-64B-${q}-us`, 'us', round(v.median, 1), round(c.median, 1), {
+      referenceName: 'C writev + poll loop',
+      note,
+      noLoad: 'a closed loop, one request in flight',
+    });
   });
 }
 
@@ -396,8 +400,8 @@ function rttRows(run: Run, m: { vnic: Measured<RttWindow>; ref: Measured<RttWind
  * Runs `body` while the traffic source sends `frame` out of `tap` (inside the namespace); returns
  * what `body` returned and the source's side of the load check: from the tap's own counters over
  * the flood, the frames it offered (queued for the reader + dropped on a full queue) against those
- * queued, and its share of the wall time on a CPU (it backs off while the tap's queue is full, so
- * an idle source is one that outran its reader).
+ * queued, and the share of its run it did not spend backing off on a full queue (waiting for the
+ * reader; time it lost to other threads for a CPU is not headroom, so CPU time is not the measure).
  */
 async function withFlood<T>(
   run: Run,
@@ -419,13 +423,11 @@ async function withFlood<T>(
   try {
     const before = await run.ns.linkStats(tap);
     await flood.waitForLine((l) => l === 'ready', 10_000, '"ready"');
-    const cpu0 = childCpu(flood);
-    const t0 = performance.now();
     const out = await body();
-    const sourceBusy = (childCpu(flood) - cpu0) / ((performance.now() - t0) / 1000);
     flood.signal('SIGTERM');
     await flood.finish(5000);
-    parseResultLine(flood.stdout, ['sent'] as const, flood.what);
+    const r = parseResultLine(flood.stdout, ['sent', 'seconds', 'waited'] as const, flood.what);
+    const sourceBusy = r.seconds > 0 ? Math.max(0, 1 - r.waited / r.seconds) : 1;
     const after = await run.ns.linkStats(tap);
     const queued = after.tx.packets - before.tx.packets;
     return { out, load: { offered: queued + after.tx.dropped - before.tx.dropped, measured: queued, sourceBusy } };
