@@ -164,7 +164,8 @@ export class BackendRequestHandler {
       const pending = this.pending.get(index); // set up again but never started since the take-over: the saved point stands
       // Where the ring resumes: the saved point of a pending ring, else the stopped ring's base (packed:
       // positions and wrap counters; split: the avail index, and used->idx read from guest memory).
-      let at: QueueState = { nextAvail: pending?.nextAvail ?? r.base, nextUsed: pending?.nextUsed ?? r.base };
+      let at: QueueState =
+        pending !== undefined ? { nextAvail: pending.nextAvail, nextUsed: pending.nextUsed, ...packedWraps(pending) } : { nextAvail: r.base, nextUsed: r.base };
       if (pending === undefined && this.packed) at = this.baseState(r, 0);
       else if (pending === undefined && this.mem !== undefined) {
         const used = ringAddresses(index, r, this.mem, this.features, `${this.ctx.where}: saving vring ${index}`).usedRing;

@@ -14,6 +14,7 @@ import {
   type DirtyLog,
   type NetRateLimit,
   type NetDeviceConfig,
+  type PrepareContext,
   type QueueContext,
   type QueueHost,
   type QueueState,
@@ -238,6 +239,14 @@ export class VirtioNetTapDevice extends NetDeviceBase {
       this.events.emit('warning', `${this.id}: tap ${this.tapName}: cannot clear offloads on reset: ${errorMessage(e)}`);
     }
     return act.ctx.queues.map((q) => act.states.get(q.index) ?? q.state ?? { nextAvail: 0, nextUsed: 0 });
+  }
+
+  /**
+   * Before a restore onto this device (a live backend switch): starts an idle IO thread now when
+   * the pool has none ready (IoThreadPool.prewarm), so the restore does not wait for a thread start.
+   */
+  prepareRestore(_ctx: PrepareContext): Promise<void> {
+    return this.pool.prewarm(`${this.id}: IO thread`);
   }
 
   protected override async closeBackend(): Promise<void> {
