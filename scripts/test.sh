@@ -20,7 +20,7 @@ else
   # DPDK testpmd busy-polls a whole core: its tests run on their own, after everything else.
   pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=.vnic-tmp/vitest-1.json --exclude 'test/peers/vhost-user/**' --exclude 'test/peers/state/*.vhost-user.test.ts' --exclude 'test/pack/**' || rc=$?
   printf '\033[1m[test]\033[0m vitest: vhost-user peers (DPDK testpmd)\n'
-  pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=.vnic-tmp/vitest-2.json --fileParallelism=false test/peers/vhost-user test/peers/state/handover.vhost-user || rc=$?
+  pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=.vnic-tmp/vitest-2.json --fileParallelism=false test/peers/vhost-user test/peers/state/*.vhost-user.test.ts || rc=$?
   # The packages as a VMM gets them: packed tarballs installed into a fresh project, run with plain node.
   printf '\033[1m[test]\033[0m vitest: pack and install (test/pack, the built dist/)\n'
   pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=.vnic-tmp/vitest-4.json test/pack || rc=$?
