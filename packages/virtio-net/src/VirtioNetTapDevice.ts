@@ -287,10 +287,11 @@ export class VirtioNetTapDevice extends NetDeviceBase {
 
   protected override onCoalescingChanged(): boolean {
     this.publishCoalescing();
+    this.active?.threads.coalescingChanged(); // at once: held notifications may be due, a timer re-armed
     return true;
   }
 
-  /** Publishes every data queue's parameters to the IO threads (read on their next notification or timer). */
+  /** Publishes every data queue's parameters to the IO threads (read on their next notification or timer, or when told). */
   private publishCoalescing(): void {
     const guest = this.ctrlState.notfCoal;
     const vmm = this.coalescing;

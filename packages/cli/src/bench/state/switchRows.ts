@@ -17,7 +17,7 @@ export function switchRows(ctx: BenchContext, m: SwitchMeasurements, handOverMs:
   for (const [pair, xs] of m.ms) {
     const metric = pair === MAIN_PAIR ? 'switch-ms' : `switch-ms-${pair}`;
     const note = `median of ${xs.length} switches (min ${round3(Math.min(...xs))}, max ${round3(Math.max(...xs))}): quiesce to the first stream frame through the new backend (at the tap, or reflected back to the guest by testpmd); build and prepare (IO thread, memory table) run before the quiesce; loaded machine: indicative`;
-    ctx.row(makeBenchRow(BENCH, metric, 'ms', round3(median(xs)), handOverMs, { referenceName, note }));
+    ctx.row(makeBenchRow(BENCH, metric, 'ms', round3(median(xs)), handOverMs, { referenceName, note, noLoad: 'a switch time' }));
   }
   if (m.skipped !== undefined) ctx.progress(`state: switch-ms (virtio-net -> vhost-user) not measured: ${m.skipped}`);
   let switches = 0;
@@ -40,6 +40,7 @@ export function switchRows(ctx: BenchContext, m: SwitchMeasurements, handOverMs:
       refSwitches === 0 ? null : round3(refLost / refSwitches),
       {
         referenceName: 'virtio-net <-> virtio-net switches of this run',
+        noLoad: 'a frame count over switches',
         note: `${lost} of ${m.sent} stream frames lost over ${switches} switches (lost/switches per pair: ${perPair}); none duplicated is checked by the tests${dropped}`,
       },
     ),
