@@ -6,6 +6,8 @@ import { VirtioNetTapDevice } from '@vnic/virtio-net';
 import type { Bench } from './Bench.ts';
 import { benchNicConfig } from './benchNicConfig.ts';
 import { makeBenchRow } from './makeBenchRow.ts';
+import { measureSwitches } from './state/measureSwitches.ts';
+import { switchRows } from './state/switchRows.ts';
 
 const BENCH = 'state';
 const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x5b, 0x7e, 0x01);
@@ -16,10 +18,16 @@ const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x5b, 0x7e, 0x01);
  * point, plus the snapshot); `restore-ms`: restoreState() on a freshly opened device on another tap
  * (checks, control state, the IO threads started on the saved rings). Each is the median of the
  * rounds; there is no reference (no other VMM library does this), so `reference` is null.
+ * Then live switches of one running NIC (measureSwitches): `switch-ms` (virtio-net -> vhost-user
+ * with DPDK testpmd, quiesce to the first frame through the new backend), `switch-ms-<pair>` for
+ * the other pairs, `frames-lost-per-switch`; their reference is the same run's save+restore (a
+ * cold hand-over of the same NIC between taps) and, for the loss, the virtio-net <-> virtio-net
+ * switches of the same run.
  */
 export const stateBench: Bench = {
   name: BENCH,
-  description: 'device state hand-over of a running virtio-net NIC: save-ms, restore-ms (median of rounds)',
+  description:
+    'device state hand-over of a running virtio-net NIC: save-ms, restore-ms; live backend switches under a steady UDP stream: switch-ms (virtio-net -> vhost-user), switch-ms-<pair>, frames-lost-per-switch (median of rounds)',
 
   unavailable() {
     if (process.getuid?.() !== 0) return Promise.resolve('not running as root (taps need CAP_NET_ADMIN)');
@@ -70,6 +78,7 @@ export const stateBench: Bench = {
     const note = `median of ${rounds} rounds, 1 queue pair of 256 + control queue; no reference`;
     ctx.row(makeBenchRow(BENCH, 'save-ms', 'ms', round3(median(save)), null, { note, noLoad: 'a hand-over time' }));
     ctx.row(makeBenchRow(BENCH, 'restore-ms', 'ms', round3(median(restore)), null, { note, noLoad: 'a hand-over time' }));
+    switchRows(ctx, await measureSwitches(ctx, Math.max(3, Math.round(rounds / 2))), round3(median(save) + median(restore)));
   },
 };
 
