@@ -19,7 +19,15 @@ export function loopDeviceQueue(ctx: QueueContext, data: Pick<IoWorkerData, 'eve
         indirectDesc,
         inOrder: data.inOrder,
       })
-    : new SplitQueue({ size: ctx.size, descTable: ctx.descTable, availRing: ctx.availRing, usedRing: ctx.usedRing, eventIdx, indirectDesc, inOrder: data.inOrder });
+    : new SplitQueue({
+        size: ctx.size,
+        descTable: ctx.descTable,
+        availRing: ctx.availRing,
+        usedRing: ctx.usedRing,
+        eventIdx,
+        indirectDesc,
+        inOrder: data.inOrder,
+      });
   if (ctx.state !== undefined) q.setState(ctx.state);
   return q;
 }
