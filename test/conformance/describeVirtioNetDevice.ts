@@ -2,6 +2,7 @@ import {
   PackedDriverQueue,
   VIRTIO_CONFIG_S_NEEDS_RESET,
   VIRTIO_F_EVENT_IDX,
+  VIRTIO_F_IN_ORDER,
   VIRTIO_F_RING_PACKED,
   VIRTIO_F_VERSION_1,
   featureBit,
@@ -28,7 +29,8 @@ const N = virtio_net;
 export function describeVirtioNetDevice(target: ConformanceTarget): void {
   const ring = target.ring ?? 'split';
   const packed = ring === 'packed';
-  describe(`VirtioNetDevice conformance: ${target.backend}${packed ? ' (packed rings)' : ''}`, () => {
+  const inOrder = target.inOrder === true;
+  describe(`VirtioNetDevice conformance: ${target.backend}${packed ? ' (packed rings)' : ''}${inOrder ? ' (IN_ORDER)' : ''}`, () => {
     const open: { nic: ConformanceNic; drivers: VirtioNetDriver[] }[] = [];
     const counters = target.capabilities?.dataPlaneCounters !== false;
     const ringCorruption = target.capabilities?.reportsRingCorruption !== false;
@@ -36,7 +38,7 @@ export function describeVirtioNetDevice(target: ConformanceTarget): void {
 
     /** A (new) guest driver on the NIC, through the target's startDriver when it has one. */
     async function startDriver(nic: ConformanceNic, options: VirtioNetDriverOptions): Promise<VirtioNetDriver> {
-      const o = { ring, ...options };
+      const o = { ring, inOrder, ...options };
       return nic.startDriver !== undefined ? nic.startDriver(o) : VirtioNetDriver.create(o);
     }
 
@@ -70,6 +72,7 @@ export function describeVirtioNetDevice(target: ConformanceTarget): void {
       expect(nic.device.ackedFeatures).toBe(driver.features);
       expect(driver.features & ~offered).toBe(0n);
       expect(hasFeature(driver.features, VIRTIO_F_RING_PACKED)).toBe(packed);
+      expect(hasFeature(driver.features, VIRTIO_F_IN_ORDER)).toBe(inOrder);
       const cfg = driver.readConfig();
       expect([...cfg.mac]).toEqual([...config.mac]);
       expect(cfg.status & N.VIRTIO_NET_S_LINK_UP).toBe(N.VIRTIO_NET_S_LINK_UP);
