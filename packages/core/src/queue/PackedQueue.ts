@@ -13,10 +13,8 @@ import {
 import type { GuestMemory } from '../memory/GuestMemory.ts';
 import type { GuestMemoryRegion } from '../memory/GuestMemoryRegion.ts';
 import type { DirtyLog } from '../dirtylog/DirtyLog.ts';
-import { VnicError } from '../errors/VnicError.ts';
 import { ChainArena } from './ChainArena.ts';
 import { ChainError, type ChainErrorMessage } from './ChainError.ts';
-import type { Descriptor } from './Descriptor.ts';
 import { DescriptorChain } from './DescriptorChain.ts';
 import { InOrderUsed, type InOrderSink } from './InOrderUsed.ts';
 import { PackedDesc } from './PackedDesc.ts';
@@ -257,12 +255,7 @@ export class PackedQueue {
     if (this.brokenReason !== undefined) return undefined;
     const a = (this.scratch ??= new ChainArena(1, this.size));
     a.clear();
-    if (!this.popInto(mem, a)) return undefined;
-    const descs: Descriptor[] = [];
-    const first = a.descStart[0]!;
-    const w = first + a.firstWritable[0]!;
-    for (let i = first; i < first + a.descCount[0]!; i++) descs.push({ addr: a.addr[i]!, len: a.len[i]!, writable: i >= w });
-    return new DescriptorChain(a.head[0]!, descs);
+    return this.popInto(mem, a) ? DescriptorChain.fromArena(a, 0) : undefined;
   }
 
   /**
@@ -273,10 +266,7 @@ export class PackedQueue {
    * Malformed lists met on the way are returned with used length 0 and counted, as with pop().
    */
   popInto(mem: GuestMemory, arena: ChainArena): boolean {
-    if (arena.maxChainDescs < this.size) {
-      throw new VnicError('invalid-argument', `ChainArena maxChainDescs ${arena.maxChainDescs} is below the queue size ${this.size}`);
-    }
-    if (!arena.hasRoom) return false;
+    if (!arena.roomFor(this.size)) return false;
     for (;;) {
       if (this.brokenReason !== undefined) return false;
       const first = this.nextAvail;

@@ -9,10 +9,8 @@ import {
 import type { GuestMemory } from '../memory/GuestMemory.ts';
 import type { GuestMemoryRegion } from '../memory/GuestMemoryRegion.ts';
 import type { DirtyLog } from '../dirtylog/DirtyLog.ts';
-import { VnicError } from '../errors/VnicError.ts';
 import { ChainArena } from './ChainArena.ts';
 import { ChainError, type ChainErrorMessage } from './ChainError.ts';
-import type { Descriptor } from './Descriptor.ts';
 import { DescriptorChain } from './DescriptorChain.ts';
 import { InOrderUsed, type InOrderSink } from './InOrderUsed.ts';
 import type { QueueState } from './QueueState.ts';
@@ -199,12 +197,7 @@ export class SplitQueue {
     if (this.brokenReason !== undefined) return undefined;
     const a = (this.scratch ??= new ChainArena(1, this.size));
     a.clear();
-    if (!this.popInto(mem, a)) return undefined;
-    const descs: Descriptor[] = [];
-    const first = a.descStart[0]!;
-    const w = first + a.firstWritable[0]!;
-    for (let i = first; i < first + a.descCount[0]!; i++) descs.push({ addr: a.addr[i]!, len: a.len[i]!, writable: i >= w });
-    return new DescriptorChain(a.head[0]!, descs);
+    return this.popInto(mem, a) ? DescriptorChain.fromArena(a, 0) : undefined;
   }
 
   /**
@@ -215,10 +208,7 @@ export class SplitQueue {
    * returned with used length 0 and counted, as with pop().
    */
   popInto(mem: GuestMemory, arena: ChainArena): boolean {
-    if (arena.maxChainDescs < this.size) {
-      throw new VnicError('invalid-argument', `ChainArena maxChainDescs ${arena.maxChainDescs} is below the queue size ${this.size}`);
-    }
-    if (!arena.hasRoom) return false;
+    if (!arena.roomFor(this.size)) return false;
     for (;;) {
       if (this.brokenReason !== undefined) return false;
       const idx = this.availIdx(mem);
