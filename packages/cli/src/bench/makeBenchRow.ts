@@ -9,8 +9,8 @@ import { SOURCE_LIMITED } from './SOURCE_LIMITED.ts';
  * `C`, ...): when one is source-limited the note starts with {@link SOURCE_LIMITED} and `limit` is
  * `source-limited`, otherwise the note ends with what the checks saw and `limit` is `device`.
  * `noLoad` says why a row has no load to check (a cost or memory row, a closed loop): the note
- * ends with it and `limit` is `no-load`. With neither, `limit` is `unchecked`. Throws a
- * RangeError when both are given.
+ * ends with it and `limit` is `no-load`. With neither (or no side in `headroom`), `limit` is
+ * `unchecked`. Throws a RangeError when both are given.
  */
 export function makeBenchRow(
   bench: string,
@@ -36,9 +36,8 @@ export function makeBenchRow(
   const before = rest.note === undefined ? '' : `${rest.note}; `;
   if (headroom !== undefined && noLoad !== undefined) throw new RangeError(`makeBenchRow ${metric}: both a load check and noLoad given`);
   if (noLoad !== undefined) return row('no-load', `${before}no load to check: ${noLoad}`);
-  if (headroom === undefined) return row('unchecked');
-  const sides = Object.entries(headroom);
-  if (sides.length === 0) throw new RangeError(`makeBenchRow ${metric}: an empty load check`);
+  const sides = Object.entries(headroom ?? {});
+  if (sides.length === 0) return row('unchecked');
   const limited = sides.filter(([, h]) => h.sourceLimited);
   const text = (list: typeof sides): string => list.map(([side, h]) => `${side} ${h.text}`).join('; ');
   return limited.length > 0
