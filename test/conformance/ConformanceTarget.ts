@@ -40,6 +40,8 @@ export interface ConformanceTarget {
   readonly backend: string;
   /** The ring layout every driver of the suite asks for (default `split`; `packed`: VIRTIO_F_RING_PACKED). */
   readonly ring?: RingLayout;
+  /** Every driver of the suite asks for VIRTIO_F_IN_ORDER (default false). */
+  readonly inOrder?: boolean;
   /** What the backend can report (all true when absent). */
   readonly capabilities?: ConformanceCapabilities;
   /** Builds a device for `config` and its outside. */

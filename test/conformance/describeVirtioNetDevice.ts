@@ -2,6 +2,7 @@ import {
   PackedDriverQueue,
   VIRTIO_CONFIG_S_NEEDS_RESET,
   VIRTIO_F_EVENT_IDX,
+  VIRTIO_F_IN_ORDER,
   VIRTIO_F_RING_PACKED,
   VIRTIO_F_VERSION_1,
   featureBit,
@@ -9,7 +10,7 @@ import {
   virtio_net,
   type NetDeviceConfig,
 } from '@vnic/core';
-import { CHAIN_LEVEL_MALFORMED, DRIVER_FEATURES, VirtioNetDriver, type VirtioNetDriverOptions } from '@vnic/driver';
+import { CHAIN_LEVEL_MALFORMED, DRIVER_FEATURES, PACKED_CHAIN_LEVEL_MALFORMED, VirtioNetDriver, type VirtioNetDriverOptions } from '@vnic/driver';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConformanceNic, ConformanceTarget } from './ConformanceTarget.ts';
 import { OUTSIDE_MAC, frameSeq, testFrame } from './frames.ts';
@@ -22,13 +23,14 @@ const N = virtio_net;
  * kernel drives a NIC: negotiation, activation, frames both ways (MRG_RXBUF and not, every TX
  * descriptor layout), control commands, link status, reset + re-activate, malformed chains. With
  * `target.ring: 'packed'` every driver asks for VIRTIO_F_RING_PACKED and the whole suite runs on
- * packed rings (the malformed-chain tests are split only: the driver's injector writes split rings).
+ * packed rings (malformed lists: the kinds a packed ring can carry, PACKED_CHAIN_LEVEL_MALFORMED;
+ * ring corruption: a list running into a descriptor never made available).
  */
 export function describeVirtioNetDevice(target: ConformanceTarget): void {
   const ring = target.ring ?? 'split';
   const packed = ring === 'packed';
-  const splitOnly = ' [split rings only: the driver injects malformed chains into split rings; PackedQueue.spec and its property spec cover the packed rules]';
-  describe(`VirtioNetDevice conformance: ${target.backend}${packed ? ' (packed rings)' : ''}`, () => {
+  const inOrder = target.inOrder === true;
+  describe(`VirtioNetDevice conformance: ${target.backend}${packed ? ' (packed rings)' : ''}${inOrder ? ' (IN_ORDER)' : ''}`, () => {
     const open: { nic: ConformanceNic; drivers: VirtioNetDriver[] }[] = [];
     const counters = target.capabilities?.dataPlaneCounters !== false;
     const ringCorruption = target.capabilities?.reportsRingCorruption !== false;
@@ -36,7 +38,7 @@ export function describeVirtioNetDevice(target: ConformanceTarget): void {
 
     /** A (new) guest driver on the NIC, through the target's startDriver when it has one. */
     async function startDriver(nic: ConformanceNic, options: VirtioNetDriverOptions): Promise<VirtioNetDriver> {
-      const o = { ring, ...options };
+      const o = { ring, inOrder, ...options };
       return nic.startDriver !== undefined ? nic.startDriver(o) : VirtioNetDriver.create(o);
     }
 
@@ -70,6 +72,7 @@ export function describeVirtioNetDevice(target: ConformanceTarget): void {
       expect(nic.device.ackedFeatures).toBe(driver.features);
       expect(driver.features & ~offered).toBe(0n);
       expect(hasFeature(driver.features, VIRTIO_F_RING_PACKED)).toBe(packed);
+      expect(hasFeature(driver.features, VIRTIO_F_IN_ORDER)).toBe(inOrder);
       const cfg = driver.readConfig();
       expect([...cfg.mac]).toEqual([...config.mac]);
       expect(cfg.status & N.VIRTIO_NET_S_LINK_UP).toBe(N.VIRTIO_NET_S_LINK_UP);
@@ -198,12 +201,12 @@ export function describeVirtioNetDevice(target: ConformanceTarget): void {
       expect(states[1]).toEqual(expected);
     });
 
-    it.skipIf(!counters || packed)(
-      `returns every malformed chain with used length 0, counts it, and keeps serving${counters ? '' : ' [skipped: needs data-plane counters; the data plane runs outside vnic]'}${packed ? splitOnly : ''}`,
+    it.skipIf(!counters)(
+      `returns every malformed chain with used length 0, counts it, and keeps serving${counters ? '' : ' [skipped: needs data-plane counters; the data plane runs outside vnic]'}`,
       async () => {
         const { nic, driver, config } = await start();
         let seq = 900;
-        for (const kind of CHAIN_LEVEL_MALFORMED) {
+        for (const kind of packed ? PACKED_CHAIN_LEVEL_MALFORMED : CHAIN_LEVEL_MALFORMED) {
           const before = nic.device.stats()[1]!.malformed;
           driver.postMalformed(kind);
           const good = testFrame(OUTSIDE_MAC, config.mac, seq++, 100);
@@ -216,8 +219,8 @@ export function describeVirtioNetDevice(target: ConformanceTarget): void {
       },
     );
 
-    it.skipIf(!ringCorruption || packed)(
-      `reports NEEDS_RESET on ring-level corruption and recovers after reset${ringCorruption ? '' : ' [skipped: the backend has no way to report a corrupted ring]'}${packed ? splitOnly : ''}`,
+    it.skipIf(!ringCorruption)(
+      `reports NEEDS_RESET on ring-level corruption and recovers after reset${ringCorruption ? '' : ' [skipped: the backend has no way to report a corrupted ring]'}`,
       async () => {
         const { nic, driver, config } = await start();
         const reasons: string[] = [];

@@ -4,6 +4,7 @@ import {
   NOTF_COAL_FEATURES,
   VIRTIO_F_EVENT_IDX,
   VIRTIO_F_INDIRECT_DESC,
+  VIRTIO_F_IN_ORDER,
   VIRTIO_F_RING_PACKED,
   VIRTIO_F_VERSION_1,
   virtio_net as N,
@@ -12,7 +13,7 @@ import {
 /**
  * Every feature this driver implements; `features` in the options is intersected with it. The
  * control-queue family is core's {@link NET_CTRL_FEATURES} (+ NOTF_COAL, VQ_NOTF_COAL); MQ is listed apart.
- * RING_PACKED is asked for only with the tuning's `ring: 'packed'`.
+ * RING_PACKED is asked for only with the tuning's `ring: 'packed'`, IN_ORDER only with `inOrder: true`.
  */
 export const DRIVER_FEATURES: bigint =
   featureBits(
@@ -20,6 +21,7 @@ export const DRIVER_FEATURES: bigint =
     VIRTIO_F_EVENT_IDX,
     VIRTIO_F_INDIRECT_DESC,
     VIRTIO_F_RING_PACKED,
+    VIRTIO_F_IN_ORDER,
     N.VIRTIO_NET_F_MAC,
     N.VIRTIO_NET_F_STATUS,
     N.VIRTIO_NET_F_MTU,

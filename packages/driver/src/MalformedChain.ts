@@ -10,6 +10,7 @@ export type MalformedChain =
   | 'address-overflow'
   | 'length-overflow'
   | 'indirect-len'
+  | 'indirect-too-long'
   | 'nested-indirect'
   | 'indirect-next'
   | 'readable-after-writable'
@@ -24,6 +25,21 @@ export const CHAIN_LEVEL_MALFORMED: readonly MalformedChain[] = [
   'length-overflow',
   'indirect-len',
   'nested-indirect',
+  'indirect-next',
+  'readable-after-writable',
+];
+
+/**
+ * The chain-level MalformedChain kinds a packed ring can carry (writeMalformedPackedList): a
+ * packed ring has no `next` fields (no `loop`, no `next-out-of-range`) and the device ignores the
+ * flags of indirect table entries but WRITE (no `nested-indirect`).
+ */
+export const PACKED_CHAIN_LEVEL_MALFORMED: readonly MalformedChain[] = [
+  'address-out-of-memory',
+  'address-overflow',
+  'length-overflow',
+  'indirect-len',
+  'indirect-too-long',
   'indirect-next',
   'readable-after-writable',
 ];

@@ -30,6 +30,7 @@ import { settleMmio } from './settleMmio.ts';
 import type { VirtioNetDriverAttachOptions } from './VirtioNetDriverAttachOptions.ts';
 import type { VirtioNetDriverOptions } from './VirtioNetDriverOptions.ts';
 import { writeMalformedChain } from './writeMalformedChain.ts';
+import { writeMalformedPackedList } from './writeMalformedPackedList.ts';
 
 /**
  * A guest-side virtio-net driver in TypeScript. It initialises a device through its virtio-mmio
@@ -287,13 +288,16 @@ export class VirtioNetDriver {
 
   /**
    * Posts a deliberately malformed chain on transmit queue `queuePair` and kicks. Chain-level kinds
-   * come back from the device with used length 0; `avail-idx-jump` corrupts avail->idx (ring-level).
-   * Uses descriptor slots at the top of the table, which the driver then never hands out again.
+   * come back from the device with used length 0; `avail-idx-jump` corrupts avail->idx (ring-level;
+   * on a packed ring: a list running into a descriptor never made available). A split ring uses
+   * descriptor slots at the top of the table, which the driver then never hands out again; a packed
+   * ring takes the next positions under a Buffer ID of its own (PACKED_CHAIN_LEVEL_MALFORMED lists
+   * the kinds a packed ring can carry).
    */
   postMalformed(kind: MalformedChain, queuePair = 0): void {
     const s = this.io.state(2 * queuePair + 1);
-    if (s.q instanceof PackedDriverQueue) throw new DriverError('invalid-state', `postMalformed writes split rings only; queue ${s.index} is packed`);
-    writeMalformedChain(this.memory, s.q, kind, this.scratch);
+    if (s.q instanceof PackedDriverQueue) writeMalformedPackedList(this.memory, s.q, kind, this.scratch);
+    else writeMalformedChain(this.memory, s.q, kind, this.scratch);
     this.io.notify(s);
   }
 

@@ -15,6 +15,12 @@ export interface VirtioNetDriverTuning {
   readonly txLayout?: TxLayout;
   /** Ring layout (default `split`); `packed` needs the device to offer VIRTIO_F_RING_PACKED. */
   readonly ring?: RingLayout;
+  /**
+   * Ask for VIRTIO_F_IN_ORDER (default false, as Linux 6.1's virtio_net: it does not know the bit);
+   * true needs the device to offer it: the driver then hands descriptors out in ring order and
+   * expands a used entry that stands for a batch.
+   */
+  readonly inOrder?: boolean;
   /** RX buffers to post per receive queue (default: the queue size). */
   readonly rxBuffers?: number;
 }

@@ -55,8 +55,16 @@ export async function bringUpMmio(init: DriverStart, epolls: Epoll[]): Promise<D
       `device ${name} does not offer VIRTIO_F_RING_PACKED (offered 0x${offered.toString(16)}); ring: 'packed' needs it`,
     );
   }
-  const ringMask = packed ? DRIVER_FEATURES : DRIVER_FEATURES & ~featureBit(V.VIRTIO_F_RING_PACKED);
-  const features = (offered & (options.features ?? DRIVER_FEATURES) & ringMask) | (packed ? featureBit(V.VIRTIO_F_RING_PACKED) : 0n);
+  const inOrder = options.inOrder === true;
+  if (inOrder && !hasFeature(offered, V.VIRTIO_F_IN_ORDER)) {
+    throw new DriverError('features-refused', `device ${name} does not offer VIRTIO_F_IN_ORDER (offered 0x${offered.toString(16)}); inOrder: true needs it`);
+  }
+  // RING_PACKED and IN_ORDER are the tuning's choice, whatever `features` says.
+  const ringMask = DRIVER_FEATURES & ~featureBit(V.VIRTIO_F_RING_PACKED) & ~featureBit(V.VIRTIO_F_IN_ORDER);
+  const features =
+    (offered & (options.features ?? DRIVER_FEATURES) & ringMask) |
+    (packed ? featureBit(V.VIRTIO_F_RING_PACKED) : 0n) |
+    (inOrder ? featureBit(V.VIRTIO_F_IN_ORDER) : 0n);
   t.write(R.VIRTIO_MMIO_DRIVER_FEATURES_SEL, 4, 0);
   t.write(R.VIRTIO_MMIO_DRIVER_FEATURES, 4, Number(features & 0xffff_ffffn));
   t.write(R.VIRTIO_MMIO_DRIVER_FEATURES_SEL, 4, 1);
@@ -93,7 +101,7 @@ export async function bringUpMmio(init: DriverStart, epolls: Epoll[]): Promise<D
     if (max === 0) throw new DriverError('device-failed', `device ${name} has no queue ${index}`);
     const qsize = Math.min(size, max);
     // Packed: the Descriptor, Driver and Device Areas go where a split ring's three parts go.
-    const { q, areas } = packed ? packedRing(alloc, qsize, eventIdx) : splitRing(alloc, qsize, eventIdx);
+    const { q, areas } = packed ? packedRing(alloc, qsize, eventIdx, inOrder) : splitRing(alloc, qsize, eventIdx, inOrder);
     q.init(init.memory);
     t.write(R.VIRTIO_MMIO_QUEUE_NUM, 4, qsize);
     writeMmioAddr(t, R.VIRTIO_MMIO_QUEUE_DESC_LOW, R.VIRTIO_MMIO_QUEUE_DESC_HIGH, areas[0]);
@@ -120,17 +128,17 @@ export async function bringUpMmio(init: DriverStart, epolls: Epoll[]): Promise<D
 }
 
 /** A split ring of `size` (descriptor table, avail ring, used ring) and its three addresses. */
-function splitRing(alloc: GuestAllocator, size: number, eventIdx: boolean): { q: DriverRing; areas: readonly [number, number, number] } {
+function splitRing(alloc: GuestAllocator, size: number, eventIdx: boolean, inOrder: boolean): { q: DriverRing; areas: readonly [number, number, number] } {
   const l = DriverQueue.layout(alloc.alloc(16 * size + 6 + 2 * size + 8 + 6 + 8 * size, 4096), size);
   return {
-    q: new DriverQueue({ size, descTable: l.descTable, availRing: l.availRing, usedRing: l.usedRing, eventIdx }),
+    q: new DriverQueue({ size, descTable: l.descTable, availRing: l.availRing, usedRing: l.usedRing, eventIdx, inOrder }),
     areas: [l.descTable, l.availRing, l.usedRing],
   };
 }
 
 /** A packed ring of `size` (descriptor ring, driver and device event suppression) and its three addresses. */
-function packedRing(alloc: GuestAllocator, size: number, eventIdx: boolean): { q: DriverRing; areas: readonly [number, number, number] } {
+function packedRing(alloc: GuestAllocator, size: number, eventIdx: boolean, inOrder: boolean): { q: DriverRing; areas: readonly [number, number, number] } {
   const l = PackedDriverQueue.layout(alloc.alloc(16 * size + 8 + 16, 4096), size);
-  const q = new PackedDriverQueue({ size, descRing: l.descRing, driverEvent: l.driverEvent, deviceEvent: l.deviceEvent, eventIdx });
+  const q = new PackedDriverQueue({ size, descRing: l.descRing, driverEvent: l.driverEvent, deviceEvent: l.deviceEvent, eventIdx, inOrder });
   return { q, areas: [l.descRing, l.driverEvent, l.deviceEvent] };
 }

@@ -1,7 +1,7 @@
 // @vnic/driver public surface (explicit barrel).
 export { DriverError } from './DriverError.ts';
 export { GuestAllocator } from './GuestAllocator.ts';
-export { CHAIN_LEVEL_MALFORMED } from './MalformedChain.ts';
+export { CHAIN_LEVEL_MALFORMED, PACKED_CHAIN_LEVEL_MALFORMED } from './MalformedChain.ts';
 export type { MalformedChain } from './MalformedChain.ts';
 export type { MmioWindow } from './MmioWindow.ts';
 export type { QueueEventFds } from './QueueEventFds.ts';

@@ -36,6 +36,10 @@ export function writeMalformedChain(mem: GuestMemory, q: DriverQueue, kind: Malf
     case 'indirect-len':
       w(r0, good, 24, VIRTQ_DESC_F_INDIRECT);
       break;
+    case 'indirect-too-long':
+      // One entry more than the queue has descriptors (the device refuses it before reading the table).
+      w(r0, good, 16 * (q.size + 1), VIRTQ_DESC_F_INDIRECT);
+      break;
     case 'nested-indirect':
       DriverQueue.writeDescriptorAt(mem, good, { addr: good + 4096, len: 16, flags: VIRTQ_DESC_F_INDIRECT, next: 0 });
       w(r0, good, 16, VIRTQ_DESC_F_INDIRECT);

@@ -1,4 +1,4 @@
-import { featureBit, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_RING_PACKED, VIRTIO_F_VERSION_1 } from '@vnic/core';
+import { featureBit, VIRTIO_F_EVENT_IDX, VIRTIO_F_IN_ORDER, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_RING_PACKED, VIRTIO_F_VERSION_1 } from '@vnic/core';
 import {
   VIRTIO_NET_F_CSUM,
   VIRTIO_NET_F_GUEST_ANNOUNCE,
@@ -43,7 +43,8 @@ const DATA_PLANE = [
 /**
  * What GET_FEATURES answers: the tap data plane's ring and offload features for a tap whose
  * TUNSETOFFLOAD accepts `tunOffloads` (the same decision as the virtio-net backend,
- * tapBackendFeatures), RING_PACKED (the IO threads serve packed rings as well as split ones), MQ
+ * tapBackendFeatures), RING_PACKED (the IO threads serve packed rings as well as split ones),
+ * IN_ORDER (their queues hand buffers back in the order they were made available), MQ
  * when more than one queue pair is served, VIRTIO_NET_F_GUEST_ANNOUNCE (nothing to do here: QEMU
  * passes it to the guest only when the backend offers it, and then the guest announces itself
  * after a live migration), VHOST_F_LOG_ALL (dirty-page logging into the SET_LOG_BASE log) and
@@ -53,6 +54,11 @@ export function vhostUserDeviceFeatures(tunOffloads: number, queuePairs: number)
   let f = tapBackendFeatures(tunOffloads) & DATA_PLANE;
   if (queuePairs > 1) f |= featureBit(VIRTIO_NET_F_MQ);
   return (
-    f | featureBit(VIRTIO_F_RING_PACKED) | featureBit(VIRTIO_NET_F_GUEST_ANNOUNCE) | featureBit(VHOST_F_LOG_ALL) | featureBit(VHOST_USER_F_PROTOCOL_FEATURES)
+    f |
+    featureBit(VIRTIO_F_RING_PACKED) |
+    featureBit(VIRTIO_F_IN_ORDER) |
+    featureBit(VIRTIO_NET_F_GUEST_ANNOUNCE) |
+    featureBit(VHOST_F_LOG_ALL) |
+    featureBit(VHOST_USER_F_PROTOCOL_FEATURES)
   );
 }

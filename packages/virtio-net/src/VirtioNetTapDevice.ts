@@ -9,6 +9,7 @@ import {
   offeredQueuePairs,
   SerialQueue,
   VIRTIO_F_RING_PACKED,
+  VIRTIO_F_IN_ORDER,
   VnicError,
   type ActivateContext,
   type DirtyLog,
@@ -86,7 +87,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
   readonly ioThreads: IoThreadMode;
 
   private constructor(config: NetDeviceConfig, tap: Tap, tapOffloads: number, pool: IoThreadPool, ioThreads: IoThreadMode) {
-    super(config, tapBackendFeatures(tapOffloads) | featureBit(VIRTIO_F_RING_PACKED) | NOTF_COAL_FEATURES);
+    super(config, tapBackendFeatures(tapOffloads) | featureBit(VIRTIO_F_RING_PACKED) | featureBit(VIRTIO_F_IN_ORDER) | NOTF_COAL_FEATURES);
     this.sharedCoal = new SharedCoalescing(2 * this.queuePairs);
     this.publishCoalescing();
     this.tap = tap;

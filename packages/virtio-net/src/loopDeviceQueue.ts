@@ -4,7 +4,7 @@ import type { IoWorkerData } from './IoWorkerData.ts';
 /**
  * The device side of one data queue of a queue pair, in the layout the driver negotiated: a
  * PackedQueue with RING_PACKED (Descriptor/Driver/Device Areas at the transport's three
- * addresses, IN_ORDER when acked), a SplitQueue otherwise; ring state restored when given.
+ * addresses), a SplitQueue otherwise, both with IN_ORDER when acked; ring state restored when given.
  * Validated by the loop's start().
  */
 export function loopDeviceQueue(ctx: QueueContext, data: Pick<IoWorkerData, 'eventIdx' | 'indirectDesc' | 'ringPacked' | 'inOrder'>): DeviceQueue {
@@ -19,7 +19,15 @@ export function loopDeviceQueue(ctx: QueueContext, data: Pick<IoWorkerData, 'eve
         indirectDesc,
         inOrder: data.inOrder,
       })
-    : new SplitQueue({ size: ctx.size, descTable: ctx.descTable, availRing: ctx.availRing, usedRing: ctx.usedRing, eventIdx, indirectDesc });
+    : new SplitQueue({
+        size: ctx.size,
+        descTable: ctx.descTable,
+        availRing: ctx.availRing,
+        usedRing: ctx.usedRing,
+        eventIdx,
+        indirectDesc,
+        inOrder: data.inOrder,
+      });
   if (ctx.state !== undefined) q.setState(ctx.state);
   return q;
 }

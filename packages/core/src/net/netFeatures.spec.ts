@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { featureBit, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_RING_PACKED, VIRTIO_F_VERSION_1 } from '../defs/virtio.ts';
+import { featureBit, VIRTIO_F_EVENT_IDX, VIRTIO_F_IN_ORDER, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_RING_PACKED, VIRTIO_F_VERSION_1 } from '../defs/virtio.ts';
 import * as N from '../defs/virtio_net.ts';
 import type { NetDeviceConfig } from '../device/NetDeviceConfig.ts';
 import type { NetOffloads } from '../device/NetOffloads.ts';
@@ -77,8 +77,8 @@ describe('pruneNetFeatures', () => {
 });
 
 describe('netDeviceFeatures', () => {
-  it('offers VERSION_1, MAC, STATUS and RING_PACKED for the plainest config', () => {
-    expect(netDeviceFeatures(config())).toBe(bits(VIRTIO_F_VERSION_1, N.VIRTIO_NET_F_MAC, N.VIRTIO_NET_F_STATUS, VIRTIO_F_RING_PACKED));
+  it('offers VERSION_1, MAC, STATUS, RING_PACKED and IN_ORDER for the plainest config', () => {
+    expect(netDeviceFeatures(config())).toBe(bits(VIRTIO_F_VERSION_1, N.VIRTIO_NET_F_MAC, N.VIRTIO_NET_F_STATUS, VIRTIO_F_RING_PACKED, VIRTIO_F_IN_ORDER));
   });
 
   it('adds MTU, MRG_RXBUF, EVENT_IDX, INDIRECT_DESC when configured', () => {
@@ -93,6 +93,7 @@ describe('netDeviceFeatures', () => {
         VIRTIO_F_EVENT_IDX,
         VIRTIO_F_INDIRECT_DESC,
         VIRTIO_F_RING_PACKED,
+        VIRTIO_F_IN_ORDER,
       ),
     );
   });
@@ -109,7 +110,7 @@ describe('netDeviceFeatures', () => {
       N.VIRTIO_NET_F_NOTF_COAL,
       N.VIRTIO_NET_F_VQ_NOTF_COAL,
     );
-    const base = bits(VIRTIO_F_VERSION_1, N.VIRTIO_NET_F_MAC, N.VIRTIO_NET_F_STATUS, VIRTIO_F_RING_PACKED);
+    const base = bits(VIRTIO_F_VERSION_1, N.VIRTIO_NET_F_MAC, N.VIRTIO_NET_F_STATUS, VIRTIO_F_RING_PACKED, VIRTIO_F_IN_ORDER);
     expect(netDeviceFeatures(config({ ctrlVq: true }))).toBe(base | ctrl);
     expect(netDeviceFeatures(config({ ctrlVq: true, queuePairs: 2 }))).toBe(base | ctrl | bits(N.VIRTIO_NET_F_MQ));
     expect(netDeviceFeatures(config({ ctrlVq: false, queuePairs: 4 }))).toBe(base);

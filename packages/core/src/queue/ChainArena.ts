@@ -77,6 +77,17 @@ export class ChainArena {
     return this.length < this.chainCapacity && this.descCapacity - this.descs >= this.maxChainDescs;
   }
 
+  /**
+   * popInto's entry check, shared by SplitQueue and PackedQueue: true when one more chain of a
+   * queue of `queueSize` fits; throws a VnicError when the arena was made for a smaller queue.
+   */
+  roomFor(queueSize: number): boolean {
+    if (this.maxChainDescs < queueSize) {
+      throw new VnicError('invalid-argument', `ChainArena maxChainDescs ${this.maxChainDescs} is below the queue size ${queueSize}`);
+    }
+    return this.hasRoom;
+  }
+
   /** Forgets every chain. */
   clear(): void {
     this.length = 0;

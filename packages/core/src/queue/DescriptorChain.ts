@@ -1,4 +1,5 @@
 import type { GuestMemory } from '../memory/GuestMemory.ts';
+import type { ChainArena } from './ChainArena.ts';
 import type { Descriptor } from './Descriptor.ts';
 
 /**
@@ -36,6 +37,15 @@ export class DescriptorChain {
     this.readableLength = r;
     this.writableLength = w;
     this.firstWritable = first;
+  }
+
+  /** Chain `c` of `arena` as a DescriptorChain (what pop() returns; the arena's chain is copied). */
+  static fromArena(arena: ChainArena, c: number): DescriptorChain {
+    const descs: Descriptor[] = [];
+    const first = arena.descStart[c]!;
+    const w = first + arena.firstWritable[c]!;
+    for (let i = first; i < first + arena.descCount[c]!; i++) descs.push({ addr: arena.addr[i]!, len: arena.len[i]!, writable: i >= w });
+    return new DescriptorChain(arena.head[c]!, descs);
   }
 
   /**

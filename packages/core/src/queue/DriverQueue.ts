@@ -29,6 +29,11 @@ export interface DriverQueueConfig {
   /** VIRTIO_F_EVENT_IDX was negotiated. */
   readonly eventIdx: boolean;
   /**
+   * VIRTIO_F_IN_ORDER was negotiated (default false): descriptors are handed out in ring order
+   * (§2.7.5) and one used element may stand for a batch (§2.7.9).
+   */
+  readonly inOrder?: boolean;
+  /**
    * Starting value of the free-running avail and used indices (default 0). Values near 0xffff
    * exercise index wrap-around; the device must start from the same (`SplitQueue.setState`).
    */
@@ -110,9 +115,21 @@ export class DriverQueue {
   readonly usedRing: number;
   /** VIRTIO_F_EVENT_IDX in use. */
   readonly eventIdx: boolean;
+  /** VIRTIO_F_IN_ORDER in use. */
+  readonly inOrder: boolean;
 
-  /** Free descriptor indices (a stack: the lowest index is handed out first on a fresh queue). */
+  /**
+   * Free descriptor indices: a stack (the lowest index handed out first on a fresh queue), or with
+   * IN_ORDER a queue taken from the front and refilled at the back, which keeps ring order when
+   * chains come back in order.
+   */
   private readonly free: number[] = [];
+  /** IN_ORDER: heads made available, in avail order, not yet returned. */
+  private readonly order: number[] = [];
+  /** IN_ORDER: device-writable bytes of each chain in flight, by head (the length a skipped one reports). */
+  private readonly writable: Float64Array;
+  /** IN_ORDER: used elements one used ring entry stood for, not yet returned by popUsed. */
+  private readonly expanded: UsedElement[] = [];
   /** Descriptor indices of each in-flight chain, by head. */
   private readonly chains: (readonly number[] | undefined)[];
   /** How many raw avail entries (`pushAvailRaw`) name each head and are not yet used. */
@@ -144,14 +161,16 @@ export class DriverQueue {
     this.availRing = availRing;
     this.usedRing = usedRing;
     this.eventIdx = config.eventIdx;
+    this.inOrder = config.inOrder ?? false;
     this.startIdx = start;
     this.availShadow = start;
     this.published = start;
     this.kicked = start;
     this.usedNext = start;
-    for (let i = size - 1; i >= 0; i--) this.free.push(i);
+    for (let i = 0; i < size; i++) this.free.push(this.inOrder ? i : size - 1 - i);
     this.chains = new Array<readonly number[] | undefined>(size).fill(undefined);
     this.rawHeads = new Uint32Array(size);
+    this.writable = new Float64Array(size);
   }
 
   /**
@@ -262,7 +281,7 @@ export class DriverQueue {
       if (!mem.checkRange(indirect.tableAddr, tableLen)) {
         throw new VnicError('invalid-argument', `indirect table at 0x${indirect.tableAddr.toString(16)} is outside guest memory`);
       }
-      const head = this.free.pop();
+      const head = this.takeFree();
       if (head === undefined) return undefined;
       for (let i = 0; i < n; i++) {
         const b = buffers[i]!;
@@ -275,6 +294,7 @@ export class DriverQueue {
       }
       this.writeSlot(mem, head, { addr: indirect.tableAddr, len: tableLen, flags: VIRTQ_DESC_F_INDIRECT, next: 0 });
       this.chains[head] = [head];
+      this.track(head, buffers);
       this.putAvail(mem, head);
       return head;
     }
@@ -283,7 +303,7 @@ export class DriverQueue {
     }
     if (this.free.length < n) return undefined;
     const ids: number[] = [];
-    for (let i = 0; i < n; i++) ids.push(this.free.pop()!);
+    for (let i = 0; i < n; i++) ids.push(this.takeFree()!);
     for (let i = 0; i < n; i++) {
       const b = buffers[i]!;
       this.writeSlot(mem, ids[i]!, {
@@ -295,8 +315,22 @@ export class DriverQueue {
     }
     const head = ids[0]!;
     this.chains[head] = ids;
+    this.track(head, buffers);
     this.putAvail(mem, head);
     return head;
+  }
+
+  private takeFree(): number | undefined {
+    return this.inOrder ? this.free.shift() : this.free.pop();
+  }
+
+  /** IN_ORDER: remembers `head` in avail order with the device-writable bytes of its buffers. */
+  private track(head: number, buffers: readonly DriverBuffer[]): void {
+    if (!this.inOrder) return;
+    let w = 0;
+    for (const b of buffers) if (b.writable) w += b.len;
+    this.writable[head] = w;
+    this.order.push(head);
   }
 
   /** Makes the chains added so far visible to the device: writes avail->idx (after the entries). */
@@ -324,7 +358,7 @@ export class DriverQueue {
 
   /** Number of used elements the device published that `popUsed` has not taken. */
   usedPending(mem: GuestMemory): number {
-    return (this.loadU16(mem, this.usedRing + 2) - this.usedNext) & 0xffff;
+    return this.expanded.length + ((this.loadU16(mem, this.usedRing + 2) - this.usedNext) & 0xffff);
   }
 
   /**
@@ -333,6 +367,8 @@ export class DriverQueue {
    * flight or ran used->idx more than the queue size ahead: a device bug.
    */
   popUsed(mem: GuestMemory): UsedElement | undefined {
+    const queued = this.expanded.shift();
+    if (queued !== undefined) return queued;
     const pending = this.usedPending(mem);
     if (pending === 0) return undefined;
     if (pending > this.size) {
@@ -343,17 +379,44 @@ export class DriverQueue {
     const off = gpa - r.guestPhysAddr;
     const id = r.view.getUint32(off, true);
     const len = r.view.getUint32(off + 4, true);
+    if (this.inOrder) return this.popBatch(id, len, pending);
     this.usedNext = (this.usedNext + 1) & 0xffff;
+    this.release(id);
+    return { id, len };
+  }
+
+  /**
+   * IN_ORDER: the used element (id, len) stands for every chain made available up to `id`: the
+   * earlier ones come back with their whole writable length, used->idx having moved past them all
+   * (§2.7.9). Throws (after skipping the element) when `id` is not in flight or the batch is longer
+   * than what the device published.
+   */
+  private popBatch(id: number, len: number, pending: number): UsedElement | undefined {
+    const at = this.order.indexOf(id);
+    if (at < 0 || at + 1 > pending) {
+      this.usedNext = (this.usedNext + 1) & 0xffff;
+      throw new VnicError('invalid-state', `device returned used id ${id}, which is not in flight (IN_ORDER)`);
+    }
+    this.usedNext = (this.usedNext + at + 1) & 0xffff;
+    for (const head of this.order.splice(0, at + 1)) {
+      this.release(head);
+      this.expanded.push({ id: head, len: head === id ? len : Math.min(this.writable[head]!, 0xffff_ffff) });
+    }
+    return this.expanded.shift();
+  }
+
+  /** Frees the descriptors of chain `head` (or one raw avail entry naming it); throws when neither is in flight. */
+  private release(id: number): void {
     const ids = id < this.size ? this.chains[id] : undefined;
     if (ids !== undefined) {
       this.chains[id] = undefined;
-      for (let i = ids.length - 1; i >= 0; i--) this.free.push(ids[i]!);
+      if (this.inOrder) for (const i of ids) this.free.push(i);
+      else for (let i = ids.length - 1; i >= 0; i--) this.free.push(ids[i]!);
     } else if (id < this.size && this.rawHeads[id]! > 0) {
       this.rawHeads[id]!--;
     } else {
       throw new VnicError('invalid-state', `device returned used id ${id}, which is not in flight`);
     }
-    return { id, len };
   }
 
   /** Writes used_event (EVENT_IDX): the device interrupts once used->idx passes `idx`. */
@@ -408,7 +471,13 @@ export class DriverQueue {
   pushAvailRaw(mem: GuestMemory, head: number): void {
     checkUint('avail ring entry', head, 0xffff);
     this.putAvail(mem, head);
-    if (head < this.size) this.rawHeads[head]!++;
+    if (head < this.size) {
+      this.rawHeads[head]!++;
+      if (this.inOrder) {
+        this.writable[head] = 0;
+        this.order.push(head);
+      }
+    }
   }
 
   /** Writes avail->idx verbatim, leaving the driver's own index (`nextAvail`) unchanged. */

@@ -247,6 +247,30 @@ export class PackedDriverQueue {
     return id;
   }
 
+  /**
+   * Writes a list of ring descriptors verbatim but for the AVAIL/USED bits (fault injection: any
+   * flags, addresses above 2^53, lengths the device must refuse), under a Buffer ID of its own
+   * with the usual bookkeeping, so the device's answer (used length 0, or NEEDS_RESET) comes back
+   * through `popUsed` like any buffer; `publish` makes it available. Returns the Buffer ID, or
+   * undefined when there are not enough free descriptors. Throws on an empty list or a field that
+   * does not fit its type.
+   */
+  addRaw(mem: GuestMemory, descs: readonly Omit<RawPackedDescriptor, 'id'>[]): number | undefined {
+    const n = descs.length;
+    if (n === 0) throw new VnicError('invalid-argument', 'a list needs at least one descriptor');
+    if (this.freeSlots < n || this.freeIds.length === 0) return undefined;
+    const id = this.freeIds.pop()!;
+    this.writeList(mem, id, descs);
+    let writableBytes = 0;
+    for (const d of descs) if ((d.flags & V.VIRTQ_DESC_F_WRITE) !== 0) writableBytes += d.len;
+    this.slots[id] = n;
+    this.writable[id] = writableBytes;
+    this.order.push(id);
+    this.freeSlots -= n;
+    this.sinceKick += n;
+    return id;
+  }
+
   /** Makes the lists added so far available: writes their first descriptors' flags, the first list's last. */
   publish(mem: GuestMemory): void {
     for (let i = this.staged.length - 1; i >= 0; i--) this.storeU16(mem, this.staged[i]!.gpa, this.staged[i]!.flags);
@@ -361,7 +385,7 @@ export class PackedDriverQueue {
   }
 
   /** Writes the ring descriptors of one list from `availPos` on; the first one's flags are staged for `publish`. */
-  private writeList(mem: GuestMemory, id: number, descs: readonly { addr: number; len: number; flags: number }[]): void {
+  private writeList(mem: GuestMemory, id: number, descs: readonly { addr: number | bigint; len: number; flags: number }[]): void {
     descs.forEach((d, i) => {
       const gpa = this.descRing + V.VIRTQ_DESC_SIZE * this.availPos;
       const flags = d.flags | PackedDesc.availBits(this.availWrap);

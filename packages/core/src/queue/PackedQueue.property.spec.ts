@@ -154,16 +154,21 @@ interface ModelState {
   broken: boolean;
   malformed: number;
   readonly slots: Map<number, { count: number }>;
-  /** IN_ORDER: ids in flight in the order they were made available, and the malformed ones among them waiting. */
+  /**
+   * IN_ORDER: ids in flight in the order they were made available, the completed ones waiting for
+   * their turn (id -> length), and the good lists with nothing device-writable (a run of them is one
+   * used descriptor).
+   */
   order: number[];
-  readonly deferred: Set<number>;
+  readonly done: Map<number, number>;
+  readonly foldable: Set<number>;
 }
 
 type ModelDesc = { addr: number; len: number; writable: boolean };
 
 class Model {
   readonly buf: Uint8Array;
-  /** Malformed lists held back behind buffers in flight (IN_ORDER), for the coverage count. */
+  /** Completions held back behind buffers in flight (IN_ORDER), for the coverage count. */
   deferredSeen = 0;
   constructor(
     backing: Uint8Array,
@@ -209,14 +214,14 @@ class Model {
       this.s.availWrap = this.s.nextAvail === 0 ? !wrap : wrap;
       const descs = this.parse(positions);
       this.s.slots.set(id, { count: positions.length });
-      if (this.q.inOrder) this.s.order.push(id);
+      if (this.q.inOrder) {
+        this.s.order.push(id);
+        if (descs !== undefined && descs.every((d) => !d.writable)) this.s.foldable.add(id);
+        else this.s.foldable.delete(id);
+      }
       if (descs !== undefined) return { id, descriptors: descs };
       this.s.malformed++;
-      // IN_ORDER: a malformed list may go back only after the buffers made available before it.
-      if (this.q.inOrder && this.s.order.length > 1) {
-        this.s.deferred.add(id);
-        this.deferredSeen++;
-      } else this.used(id, 0);
+      this.used(id, 0);
     }
   }
 
@@ -252,33 +257,43 @@ class Model {
     return out;
   }
 
-  /** addUsed(id, len): IN_ORDER waiting malformed lists first, the buffer, then those it unblocked. */
+  /** addUsed(id, len): written at once, or (IN_ORDER) recorded and written with the buffers before it once they are. */
   used(id: number, len: number): void {
     if (!this.s.slots.has(id)) return;
-    this.flushDeferred();
-    this.write(id, len);
-    this.flushDeferred();
+    if (!this.q.inOrder) {
+      const n = this.s.slots.get(id)!.count;
+      this.s.slots.delete(id);
+      this.write(id, len, n);
+      return;
+    }
+    if (this.s.done.has(id)) return;
+    this.s.done.set(id, len);
+    if (this.s.order[0] !== id) this.deferredSeen++;
+    this.drain();
   }
 
-  /** Returns (length 0) the malformed lists at the front of the IN_ORDER order. */
-  flushDeferred(): void {
-    while (this.s.order.length > 0 && this.s.deferred.has(this.s.order[0]!)) {
-      const id = this.s.order[0]!;
-      this.s.deferred.delete(id);
-      this.write(id, 0);
+  /** IN_ORDER: writes the completed buffers at the front of the order; a foldable one of length 0 followed by a completed one rides on its descriptor. */
+  drain(): void {
+    let run = 0;
+    while (this.s.order.length > 0 && this.s.done.has(this.s.order[0]!)) {
+      const id = this.s.order.shift()!;
+      const len = this.s.done.get(id)!;
+      this.s.done.delete(id);
+      run += this.s.slots.get(id)!.count;
+      this.s.slots.delete(id);
+      if (this.s.foldable.has(id) && len >>> 0 === 0 && this.s.order.length > 0 && this.s.done.has(this.s.order[0]!)) continue;
+      this.write(id, len, run);
+      run = 0;
     }
   }
 
-  /** The used descriptor for `id` at nextUsed: len, id, then flags AVAIL = USED = wrap, WRITE when len > 0. */
-  private write(id: number, len: number): void {
-    const slot = this.s.slots.get(id)!;
-    this.s.slots.delete(id);
-    this.s.order = this.s.order.filter((o) => o !== id);
+  /** The used descriptor for `id` at nextUsed (len, id, then flags AVAIL = USED = wrap, WRITE when len > 0), standing for `n` descriptors. */
+  private write(id: number, len: number, n: number): void {
     const gpa = BigInt(this.q.descRing + 16 * this.s.nextUsed);
     putLe(this.buf, this.regions, gpa + 8n, 4, BigInt(len >>> 0));
     putLe(this.buf, this.regions, gpa + 12n, 2, BigInt(id));
     putLe(this.buf, this.regions, gpa + 14n, 2, BigInt((this.s.usedWrap ? AVAIL | USED : 0) | (len >>> 0 !== 0 ? WRITE : 0)));
-    this.advanceUsed(slot.count);
+    this.advanceUsed(n);
   }
 
   advanceUsed(n: number): void {
@@ -456,7 +471,8 @@ function run(m: MemoryChoice, q: QueueChoice, cov: Coverage): void {
       malformed: 0,
       slots: new Map(),
       order: [],
-      deferred: new Set(),
+      done: new Map(),
+      foldable: new Set(),
     },
   );
   const inFlight: DescriptorChain[] = [];
@@ -564,11 +580,19 @@ function run(m: MemoryChoice, q: QueueChoice, cov: Coverage): void {
       cov.batches++;
       const heldBefore = dev.inFlight;
       const usedBefore = dev.nextUsed + (dev.usedWrap ? 0 : size);
-      // The buffers' descriptors, plus (IN_ORDER) those of the malformed lists the batch unblocks.
-      let slots = picks.reduce((a, c) => a + (model.s.slots.get(c.head)?.count ?? 0), 0);
-      for (const o of model.s.order.filter((id) => !picks.some((c) => c.head === id))) {
-        if (!model.s.deferred.has(o)) break;
-        slots += model.s.slots.get(o)!.count;
+      // The buffers' descriptors; IN_ORDER: those of the completed run at the front of the order once the batch is recorded.
+      let slots = 0;
+      const doneAfter = new Map(model.s.done);
+      picks.forEach((c, i) => {
+        if (!model.s.slots.has(c.head)) return;
+        if (!q.inOrder) slots += model.s.slots.get(c.head)!.count;
+        else if (!doneAfter.has(c.head)) doneAfter.set(c.head, lens[i]!);
+      });
+      if (q.inOrder) {
+        for (const o of model.s.order) {
+          if (!doneAfter.has(o)) break;
+          slots += model.s.slots.get(o)!.count;
+        }
       }
       const pre = backing.slice();
       dev.addUsedBatch(
@@ -581,12 +605,15 @@ function run(m: MemoryChoice, q: QueueChoice, cov: Coverage): void {
         expect(heldBefore - dev.inFlight).toBe(slots);
         expect((dev.nextUsed + (dev.usedWrap ? 0 : size) - usedBefore + 2 * size) % (2 * size)).toBe(slots);
       }
-      // The batch returned its buffers and, IN_ORDER, the malformed lists they unblocked (bytes taken as written).
-      for (const c of picks) model.s.slots.delete(c.head);
-      model.s.order = model.s.order.filter((o) => model.s.slots.has(o));
-      while (model.s.order.length > 0 && model.s.deferred.has(model.s.order[0]!)) {
-        model.s.deferred.delete(model.s.order[0]!);
-        model.s.slots.delete(model.s.order.shift()!);
+      // The batch returned its buffers (IN_ORDER: the completed run at the front; the rest waits). Bytes taken as written.
+      if (!q.inOrder) for (const c of picks) model.s.slots.delete(c.head);
+      else {
+        for (const [id, len] of doneAfter) model.s.done.set(id, len);
+        while (model.s.order.length > 0 && model.s.done.has(model.s.order[0]!)) {
+          const id = model.s.order.shift()!;
+          model.s.done.delete(id);
+          model.s.slots.delete(id);
+        }
       }
       model.s.nextUsed = dev.nextUsed;
       model.s.usedWrap = dev.usedWrap;

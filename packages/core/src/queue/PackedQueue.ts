@@ -13,11 +13,10 @@ import {
 import type { GuestMemory } from '../memory/GuestMemory.ts';
 import type { GuestMemoryRegion } from '../memory/GuestMemoryRegion.ts';
 import type { DirtyLog } from '../dirtylog/DirtyLog.ts';
-import { VnicError } from '../errors/VnicError.ts';
 import { ChainArena } from './ChainArena.ts';
 import { ChainError, type ChainErrorMessage } from './ChainError.ts';
-import type { Descriptor } from './Descriptor.ts';
 import { DescriptorChain } from './DescriptorChain.ts';
+import { InOrderUsed, type InOrderSink } from './InOrderUsed.ts';
 import { PackedDesc } from './PackedDesc.ts';
 import type { PackedQueueConfig } from './PackedQueueConfig.ts';
 import { packedNeedEvent } from './packedNeedEvent.ts';
@@ -84,16 +83,14 @@ export class PackedQueue {
 
   /** Ring descriptors each buffer id in flight took (0: not in flight). */
   private readonly slots: Uint16Array;
-  /** Device-writable bytes of each buffer id in flight (IN_ORDER: what "used completely" means). */
-  private readonly writable: Float64Array;
-  /** IN_ORDER: ids in flight in the order they were popped (a ring of `size`). */
-  private readonly order: Uint16Array;
-  private orderHead = 0;
-  private orderCount = 0;
+  /** IN_ORDER: the buffers in flight in pop order and which are completed (undefined without IN_ORDER). */
+  private readonly order: InOrderUsed | undefined;
+  /** Where `order.drain` hands the buffers it releases: descriptors gathered, used descriptors written at the cursor. */
+  private readonly sink: InOrderSink;
+  /** addUsedBatch's guest memory while it drains `order`. */
+  private drainMem: GuestMemory | undefined;
   /** Descriptors marked used since the last notification decision. */
   private usedSinceSignal = 0;
-  /** IN_ORDER: malformed lists waiting for the buffers before them (1: return with length 0). */
-  private readonly deferred: Uint8Array;
   /** addUsed's one-element batch. */
   private readonly oneId = new Float64Array(1);
   private readonly oneLen = new Float64Array(1);
@@ -132,9 +129,13 @@ export class PackedQueue {
     if (!ok) this.brokenReason = ChainError.PACKED_INVALID_SIZE;
     const n = ok ? this.size : 1;
     this.slots = new Uint16Array(n);
-    this.writable = new Float64Array(n);
-    this.order = new Uint16Array(config.inOrder ? n : 1);
-    this.deferred = new Uint8Array(config.inOrder ? n : 1);
+    this.order = config.inOrder ? new InOrderUsed(n) : undefined;
+    this.sink = {
+      take: (id) => {
+        this.curRun += this.release(id);
+      },
+      emit: (id, len) => this.emit(this.drainMem!, id, len),
+    };
     this.batchGpa = new Float64Array(n);
     this.batchFlags = new Uint16Array(n);
     this.histStart = new Uint16Array(n);
@@ -205,9 +206,7 @@ export class PackedQueue {
     if (this.brokenReason !== undefined) return;
     const { nextAvail, nextUsed } = state;
     this.slots.fill(0);
-    this.deferred.fill(0);
-    this.orderHead = 0;
-    this.orderCount = 0;
+    this.order?.clear();
     this.usedSinceSignal = 0;
     const inRange = (p: number): boolean => Number.isInteger(p) && p >= 0 && p < this.size;
     if (!inRange(nextAvail) || !inRange(nextUsed)) {
@@ -256,12 +255,7 @@ export class PackedQueue {
     if (this.brokenReason !== undefined) return undefined;
     const a = (this.scratch ??= new ChainArena(1, this.size));
     a.clear();
-    if (!this.popInto(mem, a)) return undefined;
-    const descs: Descriptor[] = [];
-    const first = a.descStart[0]!;
-    const w = first + a.firstWritable[0]!;
-    for (let i = first; i < first + a.descCount[0]!; i++) descs.push({ addr: a.addr[i]!, len: a.len[i]!, writable: i >= w });
-    return new DescriptorChain(a.head[0]!, descs);
+    return this.popInto(mem, a) ? DescriptorChain.fromArena(a, 0) : undefined;
   }
 
   /**
@@ -272,10 +266,7 @@ export class PackedQueue {
    * Malformed lists met on the way are returned with used length 0 and counted, as with pop().
    */
   popInto(mem: GuestMemory, arena: ChainArena): boolean {
-    if (arena.maxChainDescs < this.size) {
-      throw new VnicError('invalid-argument', `ChainArena maxChainDescs ${arena.maxChainDescs} is below the queue size ${this.size}`);
-    }
-    if (!arena.hasRoom) return false;
+    if (!arena.roomFor(this.size)) return false;
     for (;;) {
       if (this.brokenReason !== undefined) return false;
       const first = this.nextAvail;
@@ -314,24 +305,18 @@ export class PackedQueue {
       this.nextAvail = pos;
       this.availWrap = wrap;
       this.slots[id] = count;
-      if (this.inOrder) {
-        this.order[(this.orderHead + this.orderCount) % this.size] = id;
-        this.orderCount++;
-      }
       const result = this.parseList(mem, first, count, id, arena);
       if (this.brokenReason !== undefined) return false;
+      const c = arena.length - 1;
+      this.order?.push(id, result === undefined && arena.writable[c] === 0);
       if (result === undefined) {
-        const c = arena.length - 1;
         arena.availPos[c] = seq;
-        this.writable[id] = arena.writable[c]!;
         return true;
       }
       this.malformed++;
       this.lastError = result;
-      this.writable[id] = 0;
-      // IN_ORDER: a list goes back only after the buffers made available before it.
-      if (this.inOrder && this.orderCount > 1) this.deferred[id] = 1;
-      else this.addUsed(mem, id, 0);
+      // IN_ORDER: it goes back (addUsed) once the buffers made available before it have.
+      this.addUsed(mem, id, 0);
     }
   }
 
@@ -347,12 +332,8 @@ export class PackedQueue {
       const h = (this.seq - 1) % this.size;
       const id = this.histId[h]!;
       if (this.slots[id] === 0 || this.inFlight === 0) return;
-      if (this.inOrder) {
-        if (this.orderCount === 0 || this.order[(this.orderHead + this.orderCount - 1) % this.size] !== id) return;
-        this.orderCount--;
-      }
+      if (this.order !== undefined && !this.order.dropLast(id)) return;
       this.slots[id] = 0;
-      this.deferred[id] = 0;
       this.seq--;
       const start = this.histStart[h]!;
       this.nextAvail = start & 0x7fff;
@@ -376,11 +357,11 @@ export class PackedQueue {
 
   /**
    * Marks `count` buffers used (ids[i] with lens[i] bytes) as one request: the first used
-   * descriptor's flags are written last, so the driver sees all or none (§2.8.9). With IN_ORDER, a
-   * run of buffers completed in the order they were popped, each used completely (lens[i] is its
-   * whole writable length; 0 for a buffer with none), is written as one used descriptor carrying
-   * the last id of the run (§2.8.8), and malformed lists popped behind buffers still in flight go
-   * back (length 0) when the buffers before them have. Ids not in flight are ignored.
+   * descriptor's flags are written last, so the driver sees all or none (§2.8.9). With IN_ORDER the
+   * buffers go to the ring in the order they were popped, each once every buffer before it has
+   * (InOrderUsed: a completion ahead of its turn waits), and a run of them with nothing
+   * device-writable is written as one used descriptor carrying the last id (§2.8.8). Ids not in
+   * flight are ignored.
    */
   addUsedBatch(mem: GuestMemory, ids: ArrayLike<number>, lens: ArrayLike<number>, count = ids.length): void {
     if (this.brokenReason !== undefined || count === 0) return;
@@ -389,18 +370,25 @@ export class PackedQueue {
     this.curRun = 0;
     this.curTotal = 0;
     this.curWritten = 0;
-    for (let i = 0; i < count; i++) {
-      if (this.inOrder && !this.flushDeferred(mem)) return;
-      const id = ids[i]!;
-      const len = lens[i]!;
-      const skip = this.inOrder && i + 1 < count && this.completesRun(id, len, ids[i + 1]!);
-      const n = this.release(id);
-      if (n === 0) continue;
-      this.curRun += n;
-      if (skip) continue;
-      if (!this.emit(mem, id, len)) return;
+    const order = this.order;
+    if (order === undefined) {
+      for (let i = 0; i < count; i++) {
+        const id = ids[i]!;
+        const n = this.release(id);
+        if (n === 0) continue;
+        this.curRun = n;
+        if (!this.emit(mem, id, lens[i]!)) return;
+      }
+    } else {
+      for (let i = 0; i < count; i++) {
+        const id = ids[i]!;
+        if (Number.isInteger(id) && id >= 0 && id < this.size && this.slots[id] !== 0) order.complete(id, lens[i]!);
+      }
+      this.drainMem = mem;
+      const ok = order.drain(this.sink);
+      this.drainMem = undefined;
+      if (!ok) return;
     }
-    if (this.inOrder && !this.flushDeferred(mem)) return;
     const written = this.curWritten;
     for (let k = 1; k < written; k++) this.store(mem, this.batchGpa[k]! + 14, this.batchFlags[k]!);
     if (written > 0) this.store(mem, this.batchGpa[0]! + 14, this.batchFlags[0]!);
@@ -465,38 +453,11 @@ export class PackedQueue {
     return true;
   }
 
-  /** IN_ORDER: returns (length 0) the malformed lists that reached the front of the order. */
-  private flushDeferred(mem: GuestMemory): boolean {
-    while (this.orderCount > 0 && this.deferred[this.order[this.orderHead]!] === 1) {
-      const id = this.order[this.orderHead]!;
-      this.deferred[id] = 0;
-      this.curRun += this.release(id);
-      if (!this.emit(mem, id, 0)) return false;
-    }
-    return true;
-  }
-
-  /** IN_ORDER: true when `id` is the oldest buffer in flight, used completely, and `next` the one after it. */
-  private completesRun(id: number, len: number, next: number): boolean {
-    if (this.orderCount < 2 || this.order[this.orderHead] !== id) return false;
-    if (this.order[(this.orderHead + 1) % this.size] !== next) return false;
-    return Math.min(this.writable[id]!, 0xffff_ffff) === len >>> 0;
-  }
-
   /** Takes `id` out of flight; returns the ring descriptors it held, 0 when it was not in flight. */
   private release(id: number): number {
     if (!Number.isInteger(id) || id < 0 || id >= this.size) return 0;
     const n = this.slots[id]!;
-    if (n === 0) return 0;
     this.slots[id] = 0;
-    if (this.inOrder) {
-      let k = 0;
-      while (k < this.orderCount && this.order[(this.orderHead + k) % this.size] !== id) k++;
-      // Completed out of order (the device broke its IN_ORDER promise): close the gap.
-      for (; k > 0; k--) this.order[(this.orderHead + k) % this.size] = this.order[(this.orderHead + k - 1) % this.size]!;
-      this.orderHead = (this.orderHead + 1) % this.size;
-      this.orderCount--;
-    }
     return n;
   }
 

@@ -9,11 +9,10 @@ import {
 import type { GuestMemory } from '../memory/GuestMemory.ts';
 import type { GuestMemoryRegion } from '../memory/GuestMemoryRegion.ts';
 import type { DirtyLog } from '../dirtylog/DirtyLog.ts';
-import { VnicError } from '../errors/VnicError.ts';
 import { ChainArena } from './ChainArena.ts';
 import { ChainError, type ChainErrorMessage } from './ChainError.ts';
-import type { Descriptor } from './Descriptor.ts';
 import { DescriptorChain } from './DescriptorChain.ts';
+import { InOrderUsed, type InOrderSink } from './InOrderUsed.ts';
 import type { QueueState } from './QueueState.ts';
 import type { SplitQueueConfig } from './SplitQueueConfig.ts';
 
@@ -44,6 +43,8 @@ export class SplitQueue {
   readonly eventIdx: boolean;
   /** VIRTIO_F_INDIRECT_DESC was negotiated (in use). */
   readonly indirectDesc: boolean;
+  /** VIRTIO_F_IN_ORDER was negotiated: chains go to the used ring in avail order, TX runs as one used element (§2.7.9). */
+  readonly inOrder: boolean;
 
   /** Next avail ring index to pop (free-running u16). */
   nextAvail = 0;
@@ -65,6 +66,16 @@ export class SplitQueue {
   private signalledUsed = 0;
   /** Where pop() parses a chain before it becomes a DescriptorChain (made on first use). */
   private scratch: ChainArena | undefined;
+  /** IN_ORDER: the chains in flight in avail order and which are completed (undefined without IN_ORDER). */
+  private readonly order: InOrderUsed | undefined;
+  /**
+   * Where `order.drain` hands the chains it releases: one element per run at `drainStart` (where
+   * the run began, §2.7.9), `drainNext` past every chain taken (what used->idx becomes).
+   */
+  private readonly sink: InOrderSink;
+  private drainMem: GuestMemory | undefined;
+  private drainStart = 0;
+  private drainNext = 0;
 
   constructor(config: SplitQueueConfig) {
     this.size = config.size;
@@ -73,9 +84,20 @@ export class SplitQueue {
     this.usedRing = config.usedRing;
     this.eventIdx = config.eventIdx;
     this.indirectDesc = config.indirectDesc;
-    if (!Number.isInteger(this.size) || this.size < 1 || this.size > VIRTQ_MAX_SIZE || (this.size & (this.size - 1)) !== 0) {
-      this.brokenReason = ChainError.INVALID_SIZE;
-    }
+    this.inOrder = config.inOrder ?? false;
+    const ok = Number.isInteger(this.size) && this.size >= 1 && this.size <= VIRTQ_MAX_SIZE && (this.size & (this.size - 1)) === 0;
+    if (!ok) this.brokenReason = ChainError.INVALID_SIZE;
+    this.order = this.inOrder ? new InOrderUsed(ok ? this.size : 1) : undefined;
+    this.sink = {
+      take: () => {
+        this.drainNext = (this.drainNext + 1) & 0xffff;
+      },
+      emit: (head, len) => {
+        if (!this.storeUsedElem(this.drainMem!, this.drainStart, head, len)) return false;
+        this.drainStart = this.drainNext;
+        return true;
+      },
+    };
   }
 
   /** Bytes of the descriptor table. */
@@ -126,6 +148,7 @@ export class SplitQueue {
     this.nextAvail = state.nextAvail & 0xffff;
     this.nextUsed = state.nextUsed & 0xffff;
     this.signalledUsed = this.nextUsed;
+    this.order?.clear();
   }
 
   /** Chains taken off the avail ring so far (malformed ones too), a free-running u16: nextAvail. */
@@ -138,7 +161,13 @@ export class SplitQueue {
    * must be the chains popped last, one after the other, none returned yet.
    */
   unpop(count: number): void {
-    this.nextAvail = (this.nextAvail - count) & 0xffff;
+    const order = this.order;
+    if (order === undefined) {
+      this.nextAvail = (this.nextAvail - count) & 0xffff;
+      return;
+    }
+    // IN_ORDER: each chain given back leaves the order too (the last popped first; a completed one ends the rewind).
+    for (let k = 0; k < count && order.dropLast(); k++) this.nextAvail = (this.nextAvail - 1) & 0xffff;
   }
 
   /** The state `getState()` would return after `unpop(count)`, without giving anything back. */
@@ -168,12 +197,7 @@ export class SplitQueue {
     if (this.brokenReason !== undefined) return undefined;
     const a = (this.scratch ??= new ChainArena(1, this.size));
     a.clear();
-    if (!this.popInto(mem, a)) return undefined;
-    const descs: Descriptor[] = [];
-    const first = a.descStart[0]!;
-    const w = first + a.firstWritable[0]!;
-    for (let i = first; i < first + a.descCount[0]!; i++) descs.push({ addr: a.addr[i]!, len: a.len[i]!, writable: i >= w });
-    return new DescriptorChain(a.head[0]!, descs);
+    return this.popInto(mem, a) ? DescriptorChain.fromArena(a, 0) : undefined;
   }
 
   /**
@@ -184,10 +208,7 @@ export class SplitQueue {
    * returned with used length 0 and counted, as with pop().
    */
   popInto(mem: GuestMemory, arena: ChainArena): boolean {
-    if (arena.maxChainDescs < this.size) {
-      throw new VnicError('invalid-argument', `ChainArena maxChainDescs ${arena.maxChainDescs} is below the queue size ${this.size}`);
-    }
-    if (!arena.hasRoom) return false;
+    if (!arena.roomFor(this.size)) return false;
     for (;;) {
       if (this.brokenReason !== undefined) return false;
       const idx = this.availIdx(mem);
@@ -209,19 +230,25 @@ export class SplitQueue {
         return false;
       }
       const result = this.parseChain(mem, head, arena);
+      this.order?.push(head, result === undefined && arena.writable[arena.length - 1] === 0);
       if (result === undefined) {
         arena.availPos[arena.length - 1] = pos;
         return true;
       }
       this.malformed++;
       this.lastError = result;
+      // IN_ORDER: it goes back once the chains made available before it have.
       this.addUsed(mem, head, 0);
     }
   }
 
-  /** Puts `head` with `len` bytes written into the used ring and publishes used->idx. */
+  /** Puts `head` with `len` bytes written into the used ring and publishes used->idx (IN_ORDER: once its turn comes). */
   addUsed(mem: GuestMemory, head: number, len: number): void {
     if (this.brokenReason !== undefined) return;
+    if (this.order !== undefined) {
+      if (this.order.complete(head, len)) this.drainInOrder(mem);
+      return;
+    }
     if (!this.storeUsedElem(mem, this.nextUsed, head, len)) return;
     this.nextUsed = (this.nextUsed + 1) & 0xffff;
     this.storeU16(mem, this.usedRing + 2, this.nextUsed);
@@ -229,9 +256,18 @@ export class SplitQueue {
 
   /**
    * Puts `count` used elements (heads[i], lens[i]) into the used ring and publishes used->idx once.
+   * With IN_ORDER the chains go in avail order, each once every chain before it has (a completion
+   * ahead of its turn waits), and a run of chains with nothing device-writable becomes one element
+   * with the last head where the run began, used->idx moving past the whole run (§2.7.9).
    */
   addUsedBatch(mem: GuestMemory, heads: ArrayLike<number>, lens: ArrayLike<number>, count = heads.length): void {
     if (this.brokenReason !== undefined || count === 0) return;
+    if (this.order !== undefined) {
+      let any = false;
+      for (let i = 0; i < count; i++) if (this.order.complete(heads[i]!, lens[i]!)) any = true;
+      if (any) this.drainInOrder(mem);
+      return;
+    }
     let next = this.nextUsed;
     for (let i = 0; i < count; i++) {
       if (!this.storeUsedElem(mem, next, heads[i]!, lens[i]!)) return;
@@ -283,6 +319,18 @@ export class SplitQueue {
     const flags = this.loadU16(mem, this.usedRing);
     if (flags === undefined) return;
     this.storeU16(mem, this.usedRing, flags | VIRTQ_USED_F_NO_NOTIFY);
+  }
+
+  /** IN_ORDER: writes the completed chains at the front of the order and publishes used->idx once. */
+  private drainInOrder(mem: GuestMemory): void {
+    this.drainMem = mem;
+    this.drainStart = this.nextUsed;
+    this.drainNext = this.nextUsed;
+    const ok = this.order!.drain(this.sink);
+    this.drainMem = undefined;
+    if (!ok || this.drainNext === this.nextUsed) return;
+    this.nextUsed = this.drainNext;
+    this.storeU16(mem, this.usedRing + 2, this.nextUsed);
   }
 
   /** Parses chain `head` into the arena (committed only when valid); undefined when it was, else why not. */

@@ -8,6 +8,7 @@ import {
   type PackedDriverQueue,
 } from '@vnic/core';
 import { CliError } from '../../CliError.ts';
+import { RecyclerCounters } from './RecyclerCounters.ts';
 
 /**
  * RingRecycler's twin for a packed ring (virtio 1.2 §2.8): the bench's guest on one queue that a
@@ -19,16 +20,7 @@ import { CliError } from '../../CliError.ts';
  * The driver event suppression structure says DISABLE: the guest polls, the device never
  * interrupts. Nothing is allocated per frame. The driver must not use that queue again.
  */
-export class PackedRingRecycler {
-  /** Used descriptors recycled (frames, for one-descriptor buffers). */
-  elements = 0;
-  /** Sum of their used lengths. */
-  bytes = 0;
-  /** Used descriptors with length 0. */
-  zeroLength = 0;
-  /** Kicks sent. */
-  kicks = 0;
-
+export class PackedRingRecycler extends RecyclerCounters {
   private readonly size: number;
   private readonly eventIdx: boolean;
   private readonly view: DataView;
@@ -41,7 +33,6 @@ export class PackedRingRecycler {
   private readonly addrHi: Uint32Array;
   private readonly lens: Uint32Array;
   private readonly flags: Uint16Array;
-  private readonly kick: () => void;
   private usedPos: number;
   private usedWrap: boolean;
   private availPos: number;
@@ -54,9 +45,9 @@ export class PackedRingRecycler {
    * alone) per Buffer ID. Throws a CliError when the ring is not so or not in `mem`.
    */
   constructor(mem: GuestMemory, queue: PackedDriverQueue, bufferLen: number, kick: () => void) {
+    super(kick);
     this.size = queue.size;
     this.eventIdx = queue.eventIdx;
-    this.kick = kick;
     const r = mem.regionOf(queue.descRing, 16 * queue.size + 8);
     if (r === undefined || r.u16 === undefined || queue.deviceEvent !== queue.descRing + 16 * queue.size + 4) {
       throw new CliError(
@@ -141,13 +132,7 @@ export class PackedRingRecycler {
     this.usedWrap = wrap;
     this.availPos = apos;
     this.availWrap = awrap;
-    this.elements += n;
-    this.bytes += bytes;
-    this.zeroLength += zero;
-    if (this.kickNeeded(n)) {
-      this.kicks++;
-      this.kick();
-    }
+    this.account(n, bytes, zero, this.kickNeeded(n));
     return n;
   }
 

@@ -1,5 +1,6 @@
 import type { DriverQueue, GuestMemory } from '@vnic/core';
 import { CliError } from '../../CliError.ts';
+import { RecyclerCounters } from './RecyclerCounters.ts';
 
 /**
  * The bench's guest on one queue: a load generator (TX) or sink (RX) that costs the guest almost
@@ -13,16 +14,7 @@ import { CliError } from '../../CliError.ts';
  * guest under load does): used_event is kept half the index space ahead so the device never
  * interrupts. The driver must not use that queue again; close (reset) it afterwards.
  */
-export class RingRecycler {
-  /** Used elements recycled (frames, for single-buffer chains). */
-  elements = 0;
-  /** Sum of the used lengths of those elements. */
-  bytes = 0;
-  /** Used elements with length 0 (the device rejected the chain). */
-  zeroLength = 0;
-  /** Kicks sent. */
-  kicks = 0;
-
+export class RingRecycler extends RecyclerCounters {
   private readonly size: number;
   private readonly mask: number;
   private readonly eventIdx: boolean;
@@ -35,7 +27,6 @@ export class RingRecycler {
   private readonly usedFlagsAt: number;
   private readonly usedIdxAt: number;
   private readonly availEventAt: number;
-  private readonly kick: () => void;
   /** The guest takes interrupts (the irq-per-frame row): used_event follows lastUsed / no VIRTQ_AVAIL_F_NO_INTERRUPT. */
   private readonly interrupts: boolean;
   private lastUsed: number;
@@ -48,11 +39,11 @@ export class RingRecycler {
    * aligned region of `mem`.
    */
   constructor(mem: GuestMemory, queue: DriverQueue, kick: () => void, options: { readonly interrupts?: boolean } = {}) {
+    super(kick);
     this.interrupts = options.interrupts === true;
     this.size = queue.size;
     this.mask = queue.size - 1;
     this.eventIdx = queue.eventIdx;
-    this.kick = kick;
     const availBytes = 6 + 2 * queue.size;
     const usedBytes = 6 + 8 * queue.size;
     const ra = mem.regionOf(queue.availRing, availBytes);
@@ -115,13 +106,7 @@ export class RingRecycler {
     this.nextAvail = next;
     Atomics.store(avail, this.availIdxAt, next);
     this.setUsedEvent();
-    this.elements += n;
-    this.bytes += bytes;
-    this.zeroLength += zero;
-    if (this.kickNeeded(old, next)) {
-      this.kicks++;
-      this.kick();
-    }
+    this.account(n, bytes, zero, this.kickNeeded(old, next));
     return n;
   }
 
