@@ -3,9 +3,13 @@
  * sends one frame over and over out of interface <ifname> (a tap: the frames land in the tap's
  * queue, read by vnic's device or by the C read() loop on the other side) through an AF_PACKET
  * socket with PACKET_QDISC_BYPASS, 64 frames per sendmmsg. It prints "ready" once the socket is
- * bound and then runs until SIGTERM/SIGINT, when it prints {"sent":N,"errors":E}.
+ * bound and then runs until SIGTERM/SIGINT, when it prints {"sent":N,"full":F,"errors":E,
+ * "seconds":S,"waited":W}: S seconds since "ready", W of them spent backing off on a full queue
+ * (waiting for the reader: the part of its time the load check counts as headroom). With <pps> it
+ * sends one frame at a time, paced at that many frames per second (never catching up in a burst:
+ * a late wake-up starts the next period from now), for the irq-per-frame row.
  *
- *   packet_flood <ifname> <frame-hex>
+ *   packet_flood <ifname> <frame-hex> [pps]
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -18,9 +22,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define BATCH 64
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static volatile sig_atomic_t stop = 0;
 static void on_signal(int sig) {
@@ -29,8 +40,8 @@ static void on_signal(int sig) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: packet_flood <ifname> <frame-hex>\n");
+  if (argc != 3 && argc != 4) {
+    fprintf(stderr, "usage: packet_flood <ifname> <frame-hex> [pps]\n");
     return 2;
   }
   static uint8_t frame[9000];
@@ -83,18 +94,39 @@ int main(int argc, char **argv) {
     msgs[i].msg_hdr.msg_iov = &iov;
     msgs[i].msg_hdr.msg_iovlen = 1;
   }
+  long pps = argc == 4 ? strtol(argv[3], NULL, 10) : 0;
+  if (argc == 4 && (pps <= 0 || pps > 10000000)) {
+    fprintf(stderr, "packet_flood: pps %s is outside 1..10000000\n", argv[3]);
+    return 2;
+  }
+  long long period_ns = pps > 0 ? 1000000000LL / pps : 0;
+  struct timespec next;
+  clock_gettime(CLOCK_MONOTONIC, &next);
   printf("ready\n");
   fflush(stdout);
   unsigned long long sent = 0, errors = 0, full = 0;
+  double t0 = now_s(), waited = 0;
   int last_errno = 0;
   while (!stop) {
-    int n = sendmmsg(fd, msgs, BATCH, 0);
+    if (period_ns > 0) {
+      struct timespec now;
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      long long at = next.tv_sec * 1000000000LL + next.tv_nsec + period_ns;
+      long long cur = now.tv_sec * 1000000000LL + now.tv_nsec;
+      if (at < cur) at = cur; /* late: no burst to catch up */
+      next.tv_sec = at / 1000000000LL;
+      next.tv_nsec = at % 1000000000LL;
+      if (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR) continue;
+    }
+    int n = sendmmsg(fd, msgs, period_ns > 0 ? 1 : BATCH, 0);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == ENOBUFS || errno == EAGAIN) {
         /* the tap's queue is full: its reader is the bottleneck, leave it the CPU for a moment */
         full++;
+        double w0 = now_s();
         usleep(20);
+        waited += now_s() - w0;
         continue;
       }
       errors++;
@@ -105,7 +137,7 @@ int main(int argc, char **argv) {
     }
     sent += (unsigned)n;
   }
-  printf("{\"sent\":%llu,\"full\":%llu,\"errors\":%llu}\n", sent, full, errors);
+  printf("{\"sent\":%llu,\"full\":%llu,\"errors\":%llu,\"seconds\":%.6f,\"waited\":%.6f}\n", sent, full, errors, now_s() - t0, waited);
   fflush(stdout);
   close(fd);
   return 0;

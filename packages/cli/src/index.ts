@@ -23,6 +23,7 @@ export type { ServeOptions } from './commands/serve.ts';
 export type { Bench } from './bench/Bench.ts';
 export type { BenchContext } from './bench/BenchContext.ts';
 export type { BenchRow } from './bench/BenchRow.ts';
+export type { BenchLimit } from './bench/BenchLimit.ts';
 export { makeBenchRow } from './bench/makeBenchRow.ts';
 export { benches } from './bench/benches.ts';
 export { formatBenchTable } from './bench/formatBenchTable.ts';

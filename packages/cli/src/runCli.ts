@@ -2,11 +2,12 @@ import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import type { NetRateLimit } from '@vnic/core';
+import type { NetCoalescing, NetRateLimit } from '@vnic/core';
 import type { CliIo } from './CliIo.ts';
 import { benches } from './bench/benches.ts';
 import { bench } from './commands/bench.ts';
 import { checkConfig } from './commands/checkConfig.ts';
+import { parseCoalesceOption } from './commands/parseCoalesceOption.ts';
 import { parseRateLimitOption } from './commands/parseRateLimitOption.ts';
 import { serve } from './commands/serve.ts';
 import { runDemo } from './demo/runDemo.ts';
@@ -98,6 +99,12 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
         'token buckets per direction, as a NIC\'s "rateLimit": {"rx"|"tx": {"bandwidth"|"ops": {"size", "refillTimeMs", "oneTimeBurst"}}} (bytes, frames)',
       ).argParser(parseRateLimitOption),
     )
+    .addOption(
+      new Option(
+        '--coalesce <json>',
+        'notification coalescing per direction, as a NIC\'s "coalescing": {"rx"|"tx": {"maxPackets", "maxUsecs"}} (the frontend serves the control queue, so the guest\'s ethtool -C does not reach vnic serve)',
+      ).argParser(parseCoalesceOption),
+    )
     .option('--state <file>', 'take over the device state another vnic serve saved (--save-state): the reconnecting frontend resumes where it stopped')
     .option('--save-state <file>', 'on SIGUSR2: quiesce, save the device state to <file> (versioned JSON) and stop, for a new vnic serve --state <file>')
     .action(
@@ -110,6 +117,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
         handshakeTimeout: number;
         persistent?: boolean;
         rateLimit?: NetRateLimit;
+        coalesce?: NetCoalescing;
         state?: string;
         saveState?: string;
       }) => {
@@ -123,6 +131,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
             ...(opts.allowUnsealedMemory === true ? { allowUnsealedMemory: true } : {}),
             ...(opts.persistent === true ? { persistent: true } : {}),
             ...(opts.rateLimit === undefined ? {} : { rateLimit: opts.rateLimit }),
+            ...(opts.coalesce === undefined ? {} : { coalescing: opts.coalesce }),
             ...(opts.state === undefined ? {} : { stateFile: opts.state }),
             ...(opts.saveState === undefined ? {} : { saveStateFile: opts.saveState }),
           },

@@ -38,8 +38,9 @@ type Pending = { [K in keyof DeviceEvents]: [K, Parameters<DeviceEvents[K]>] }[k
  * so the VMM's transport keeps ONE object across switches. `switchBackend(entry)` moves the running
  * NIC to the device built from another `net[]` entry (same id, MAC and guest-visible limits):
  *
- * 1. build: the new device is built (tap opened, vhost-user socket connected and negotiated) while
- *    the old one still runs;
+ * 1. build: the new device is built (tap opened, vhost-user socket connected and negotiated) and
+ *    prepared (prepareRestore: an IO thread started, the backend given the memory table) while the
+ *    old one still runs;
  * 2. quiesce: the old data plane stops at a consistent point (every chain done and used, or still
  *    in the avail ring), its state is taken (saveState);
  * 3. restore: the new device takes the state over (restoreState) on the SAME rings, guest memory
@@ -279,6 +280,16 @@ export class SwitchableNetDevice implements VirtioNetDevice {
     } catch (err) {
       if (ConfigError.is(err) && err.kind === 'invalid-config') throw err;
       throw fail('build', err);
+    }
+    // Still before the quiesce: what the restore would wait for (an IO thread, a backend's memory table).
+    const prepareMemory = this.#memory;
+    if (next.prepareRestore !== undefined && prepareMemory !== undefined && old.activated) {
+      try {
+        await next.prepareRestore({ memory: prepareMemory, features: old.ackedFeatures });
+      } catch (err) {
+        await next.close().catch(() => undefined);
+        throw fail('build', err);
+      }
     }
     const pending: Pending[] = [];
     const unsubscribeNext = this.#forward(next, (e) => pending.push(e));

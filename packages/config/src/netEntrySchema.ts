@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { isConfigObject } from './isConfigObject.ts';
+import { coalescingSchema } from './coalescingSchema.ts';
 import { rateLimitSchema } from './rateLimitSchema.ts';
 import { TAP_MAX_MTU } from './TAP_MAX_MTU.ts';
 
@@ -89,6 +90,7 @@ const netEntryObject = v.looseObject({
   fallback: v.optional(v.pipe(v.string('must be a string naming a backend'), v.minLength(1, 'must name a backend'))),
   liveFallback: v.optional(liveFallbackSchema()),
   rateLimit: v.optional(rateLimitSchema),
+  coalescing: v.optional(coalescingSchema),
 });
 
 /** The object check first (a non-object entry reads in our words), typed as the entry's input so a VMM's literal is checked. */

@@ -21,6 +21,7 @@ const ENTRY_KEYS = new Set([
   'fallback',
   'liveFallback',
   'rateLimit',
+  'coalescing',
 ]);
 
 /** The outcome of validation: the NIC configs when there is no issue. */
@@ -115,6 +116,22 @@ export function validateVmConfig(raw: unknown, backends: BackendRegistry): VmCon
         });
       }
     }
+    if (entry.coalescing !== undefined && (entry.coalescing.rx !== undefined || entry.coalescing.tx !== undefined)) {
+      for (const [role, name] of [
+        ['backend', entry.backend],
+        ['fallback', entry.fallback],
+      ] as const) {
+        const p = name === undefined ? undefined : backends.provider(name);
+        if (p === undefined || p.coalescing === true) continue;
+        issues.push({
+          path: at('coalescing'),
+          message:
+            `the ${role} "${name}" cannot coalesce notifications: vnic is not on its data path (the frames and the guest's ` +
+            `interrupts go through ${p.dataPath ?? 'the backend itself'}), so vnic cannot hold a notification back; ` +
+            'remove "coalescing" or use the "virtio-net" backend (or `vnic serve --coalesce`)',
+        });
+      }
+    }
     const sections: [string, NetDeviceProviderLike | undefined][] = [[entry.backend, provider]];
     if (entry.fallback !== undefined) sections.push([entry.fallback, backends.provider(entry.fallback)]);
     const record = entry as Record<string, unknown>;
@@ -144,6 +161,7 @@ export function validateVmConfig(raw: unknown, backends: BackendRegistry): VmCon
       indirectDesc: entry.indirectDesc,
       ctrlVq: entry.ctrlVq,
       ...(entry.rateLimit === undefined ? {} : { rateLimit: entry.rateLimit }),
+      ...(entry.coalescing === undefined ? {} : { coalescing: entry.coalescing }),
       options: typeof section === 'object' && section !== null ? (section as Record<string, unknown>) : {},
     });
   });

@@ -99,6 +99,7 @@ export { TypedEmitter } from './device/TypedEmitter.ts';
 export type { VirtioNetDevice } from './device/VirtioNetDevice.ts';
 export type { NetCtrlSnapshot, NetDeviceState, NetDeviceStateConfig, NetQueueSnapshot } from './device/state/NetDeviceState.ts';
 export type { RestoreContext } from './device/state/RestoreContext.ts';
+export type { PrepareContext } from './device/state/PrepareContext.ts';
 export { NET_DEVICE_STATE_VERSION } from './device/state/NET_DEVICE_STATE_VERSION.ts';
 export { parseNetDeviceState } from './device/state/parseNetDeviceState.ts';
 export type { ParsedNetDeviceState } from './device/state/parseNetDeviceState.ts';

@@ -59,7 +59,7 @@ export { tunOffloadFlags } from './tap/tunOffloadFlags.ts';
 export { tunTxFilter } from './tap/tunTxFilter.ts';
 
 export * as vhost from './linux/vhost.ts';
-export { VHOST_F_LOG_ALL, VHOST_NET_F_VIRTIO_NET_HDR } from './linux/vhost.ts';
+export { VHOST_F_LOG_ALL, VHOST_NET_F_VIRTIO_NET_HDR, VHOST_VRING_F_LOG } from './linux/vhost.ts';
 export { VHOST_NET_PATH, VhostNetFd } from './vhost/VhostNetFd.ts';
 export type { VhostMemoryRegion, VhostVringAddrInit } from './vhost/VhostNetFd.ts';
 

@@ -12,3 +12,5 @@ export { runVitestInVm } from './runVitestInVm.ts';
 export { testVmUnavailableReason } from './testVmUnavailableReason.ts';
 export { buildCpioNewc } from './image/buildCpioNewc.ts';
 export type { CpioEntry } from './image/buildCpioNewc.ts';
+export { qemuBootArgs } from './vm/qemuBootArgs.ts';
+export type { QemuBootOptions } from './vm/qemuBootArgs.ts';

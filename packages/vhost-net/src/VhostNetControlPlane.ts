@@ -67,6 +67,14 @@ export class VhostNetControlPlane implements VhostControlPlane {
     this.#each((f) => f.setMemTable(regions));
   }
 
+  /**
+   * VHOST_SET_LOG_BASE on every fd (synchronous): the dirty log's address in this process, or 0n
+   * to drop it. The kernel writes the log only while VHOST_F_LOG_ALL is set.
+   */
+  setLogBase(addr: bigint): void {
+    this.#each((f) => f.setLogBase(addr));
+  }
+
   async setVringNum(index: number, num: number): Promise<void> {
     this.#ring(index, (f, local) => f.setVringNum(local, num));
   }

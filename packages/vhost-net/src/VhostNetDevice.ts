@@ -1,5 +1,6 @@
 import {
   errorMessage,
+  featureBit,
   formatConfigIssues,
   hasFeature,
   NetDeviceBase,
@@ -10,11 +11,13 @@ import {
   VnicError,
   vringUserAddr,
   type ActivateContext,
+  type DirtyLog,
   type GuestMemory,
   type NetDeviceConfig,
   type QueueContext,
   type QueueHost,
   type QueueState,
+  type VhostVringAddr,
 } from '@vnic/core';
 import { VIRTIO_NET_F_MQ } from '@vnic/core/virtio_net';
 import {
@@ -27,7 +30,9 @@ import {
   tapBackendFeatures,
   tunOffloadFlags,
   tunTxFilter,
+  VHOST_F_LOG_ALL,
   VHOST_NET_PATH,
+  VHOST_VRING_F_LOG,
   VhostNetFd,
   leaseEventLoop,
   type EpollLoop,
@@ -67,7 +72,9 @@ interface Activation {
  * plus VHOST_SET_VRING_ERR, then VHOST_NET_SET_BACKEND with the pair's tap queue fd.
  * reset() detaches the backends and reads VHOST_GET_VRING_BASE, so a later activate() resumes each
  * ring where it stopped. A vring error the kernel signals (VHOST_SET_VRING_ERR) becomes a
- * `needs-reset` event. Build one with `VhostNetDevice.open(config)`.
+ * `needs-reset` event. Dirty logging (startDirtyLog, for live migration) is the kernel's own:
+ * VHOST_SET_LOG_BASE, VHOST_F_LOG_ALL and VHOST_VRING_F_LOG per vring. Build one with
+ * `VhostNetDevice.open(config)`.
  */
 export class VhostNetDevice extends NetDeviceBase {
   /** The tap interface name. */
@@ -86,6 +93,8 @@ export class VhostNetDevice extends NetDeviceBase {
   readonly #errFds: EventFd[];
   #active: Activation | undefined;
   #tapQueueOn: boolean[];
+  /** True while the kernel holds a dirty log address (VHOST_SET_LOG_BASE): dropped (0) on stop and teardown. */
+  #logBaseSet = false;
 
   private constructor(config: NetDeviceConfig, vhost: VhostNetControlPlane, vhostFeatures: bigint, tap: NetTap, loop: EpollLoop | undefined) {
     super(config, VhostNetDevice.backendMask(vhostFeatures, tap.offloads));
@@ -188,12 +197,15 @@ export class VhostNetDevice extends NetDeviceBase {
     const data = ctx.queues;
     const v = this.vhost;
     const act: Activation = { ctx, mem, data, pairs, attached: v.fds.map(() => false), broken: new Set() };
+    const log = this.dirtyLog;
     try {
       this.#setTapOffload(this.ctrlState.guestOffloads);
       this.#applyRxFilter();
+      // Logging kept across a reset: the log base first (the kernel checks it when LOG_ALL is set).
+      if (log !== undefined) this.#setLogBase(this.#logAddr(log), 'starting dirty logging');
       await programVhostVrings(v, ctx, {
-        features: ctx.features & this.vhostFeatures & VHOST_NET_RING_FEATURES,
-        ringAddr: (q) => this.#ringAddr(ctx, q),
+        features: this.#ringFeatures(ctx, log !== undefined),
+        ringAddr: (q) => this.#ringAddr(ctx, q, log !== undefined),
         afterRing: async (q) => {
           const err = this.#errFds[q.index]!;
           err.read(); // a signal left from an earlier activation
@@ -249,6 +261,92 @@ export class VhostNetDevice extends NetDeviceBase {
     if (errors.length > 0) throw errors[0];
   }
 
+  // ---- dirty log ------------------------------------------------------------------------------
+
+  /**
+   * Starts (log) or stops (undefined) the kernel's dirty logging, QEMU's order
+   * (hw/virtio/vhost.c vhost_dev_set_log): VHOST_SET_LOG_BASE with the log's address in this
+   * process, VHOST_SET_FEATURES with VHOST_F_LOG_ALL (the worker then logs every RX buffer it
+   * fills), VHOST_SET_VRING_ADDR with VHOST_VRING_F_LOG and the used ring's guest-physical address
+   * as log_guest_addr per data vring (used elements, used->idx, flags and avail_event). Stopping
+   * clears both and drops the log base (0), all while the rings run; each ioctl takes the vring's
+   * mutex in the kernel, so once this resolves the worker writes the old log no more. Without an
+   * activation the log is only kept: activate() hands it over. A failed start is rolled back.
+   */
+  protected override async setDataPlaneDirtyLog(log: DirtyLog | undefined): Promise<void> {
+    if (log !== undefined) {
+      if (!hasFeature(this.vhostFeatures, VHOST_F_LOG_ALL)) {
+        throw new VhostNetError(
+          'unsupported',
+          `${this.id}: the kernel's vhost-net does not offer VHOST_F_LOG_ALL (VHOST_GET_FEATURES 0x${this.vhostFeatures.toString(16)}): it cannot log the pages it writes, so this NIC cannot be live-migrated`,
+        );
+      }
+      this.#logAddr(log);
+    }
+    const act = this.#active;
+    if (act === undefined) {
+      if (log === undefined) this.#dropLogBase();
+      return;
+    }
+    if (log === undefined) {
+      await this.#applyLogging(act, false, 'stopping dirty logging');
+      this.#dropLogBase();
+      return;
+    }
+    try {
+      this.#setLogBase(this.#logAddr(log), 'starting dirty logging');
+      await this.#applyLogging(act, true, 'starting dirty logging');
+    } catch (e) {
+      try {
+        await this.#applyLogging(act, false, 'rolling back dirty logging');
+        this.#dropLogBase();
+      } catch (e2) {
+        this.events.emit('warning', `${this.id}: ${errorMessage(e2)}`);
+      }
+      throw e;
+    }
+  }
+
+  /** The log's address in this process (VHOST_SET_LOG_BASE); throws when the log has none. */
+  #logAddr(log: DirtyLog): bigint {
+    if (log.hostAddr === undefined) {
+      throw new VhostNetError(
+        'invalid-argument',
+        `${this.id}: the dirty log has no host address: the kernel's vhost worker writes it through this process's mapping (VHOST_SET_LOG_BASE), so give a mapped log (@vnic/sys MemfdDirtyLog)`,
+      );
+    }
+    return log.hostAddr;
+  }
+
+  #setLogBase(addr: bigint, what: string): void {
+    try {
+      this.vhost.setLogBase(addr);
+    } catch (e) {
+      throw new VhostNetError('vhost', `${this.id}: ${what}: ${errorMessage(e)}`, { cause: e });
+    }
+    this.#logBaseSet = addr !== 0n;
+  }
+
+  /** VHOST_SET_LOG_BASE 0 when the kernel holds a log address (a failure is a warning: no worker writes without LOG_ALL). */
+  #dropLogBase(): void {
+    if (!this.#logBaseSet) return;
+    try {
+      this.#setLogBase(0n, 'dropping the dirty log base');
+    } catch (e) {
+      this.events.emit('warning', errorMessage(e));
+    }
+  }
+
+  /** VHOST_SET_FEATURES with or without VHOST_F_LOG_ALL, then VHOST_SET_VRING_ADDR with or without VHOST_VRING_F_LOG on every data vring. */
+  async #applyLogging(act: Activation, on: boolean, what: string): Promise<void> {
+    try {
+      await this.vhost.setFeatures(this.#ringFeatures(act.ctx, on));
+      for (const q of act.data) await this.vhost.setVringAddr(q.index, this.#ringAddr(act.ctx, q, on));
+    } catch (e) {
+      throw new VhostNetError(VhostNetError.is(e) ? e.kind : 'vhost', `${this.id}: ${what}: ${errorMessage(e)}`, { cause: e });
+    }
+  }
+
   // ---- control-queue hooks (main thread) --------------------------------------------------------
 
   protected override onActivePairsChanged(pairs: number): boolean {
@@ -275,9 +373,18 @@ export class VhostNetDevice extends NetDeviceBase {
 
   // ---- internals --------------------------------------------------------------------------------
 
-  #ringAddr(ctx: ActivateContext, q: QueueContext): ReturnType<typeof vringUserAddr> {
+  /** VHOST_SET_FEATURES value: the acked ring features the kernel handles, VHOST_F_LOG_ALL while logging. */
+  #ringFeatures(ctx: ActivateContext, logging: boolean): bigint {
+    return (ctx.features & this.vhostFeatures & VHOST_NET_RING_FEATURES) | (logging ? featureBit(VHOST_F_LOG_ALL) : 0n);
+  }
+
+  /** VHOST_SET_VRING_ADDR of `q` (host addresses); while logging with VHOST_VRING_F_LOG and the used ring's guest-physical address as log_guest_addr. */
+  #ringAddr(ctx: ActivateContext, q: QueueContext, logging: boolean): VhostVringAddr {
     try {
-      return vringUserAddr(ctx.memory, q);
+      const a = vringUserAddr(ctx.memory, q);
+      return logging
+        ? { ...a, flags: a.flags | (1 << VHOST_VRING_F_LOG), logGuestAddr: BigInt(q.usedRing) }
+        : { ...a, flags: a.flags & ~(1 << VHOST_VRING_F_LOG) };
     } catch (e) {
       throw new VhostNetError('invalid-argument', `${this.id}: queue ${q.index}: ${errorMessage(e)}`, { cause: e });
     }
@@ -348,6 +455,7 @@ export class VhostNetDevice extends NetDeviceBase {
       this.vhost.unbind(q.index);
     }
     act.attached.fill(false);
+    this.#dropLogBase(); // the next activation hands a kept log over again
     try {
       this.#tap.setOffload(0); // no partially checksummed frame for a guest that did not ask for one
       this.#tap.setTxFilter(undefined);

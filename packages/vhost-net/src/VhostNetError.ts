@@ -8,6 +8,8 @@ type VhostNetErrorKind =
   | 'vhost'
   /** A tap operation failed (open, attach, ioctl). */
   | 'tap'
+  /** The kernel cannot do what was asked (no VHOST_F_LOG_ALL: no dirty logging). */
+  | 'unsupported'
   /** The `vhost-net` config section, a handed-in fd or the activation context is wrong. */
   | 'invalid-argument';
 
@@ -15,7 +17,7 @@ type VhostNetErrorKind =
  * The error class of @vnic/vhost-net. Messages name the NIC id, the vhost fd or tap and the
  * failing request (`net0: queue 1: ioctl VHOST_SET_VRING_ADDR /dev/vhost-net fd 31: EFAULT ...`);
  * `cause` keeps the SysError. Kinds: `unavailable` (no /dev/vhost-net or /dev/net/tun, or not
- * permitted: a config `fallback` applies), `vhost`, `tap`, `invalid-argument`.
+ * permitted: a config `fallback` applies), `vhost`, `tap`, `unsupported`, `invalid-argument`.
  */
 export class VhostNetError extends VnicError {
   /** The brand `VhostNetError.is()` looks for (`Symbol.for`, so copies of this package agree). */

@@ -76,6 +76,8 @@ export class BackendRequestHandler {
   private sampler: LogSampler | undefined;
   /** Pages counted by earlier samplers of this logging period (a new SET_LOG_BASE replaces the log). */
   private sampled = 0;
+  /** Bits the IO threads turned from 0 to 1 in this logging period's logs (exact: only they set bits, the frontend clears them). */
+  private readonly setBits = new Uint32Array(new SharedArrayBuffer(4));
   private features: bigint | undefined;
   private protocolFeatures = 0n;
   /** Saved rings not started yet since the take-over (resume: the state this connection takes over). */
@@ -133,6 +135,11 @@ export class BackendRequestHandler {
   }
 
   /** Per-queue counters of this connection's data plane (index order: rx0, tx0, rx1, ...). */
+  /** The server published new coalescing parameters: the running IO threads apply them now. */
+  coalescingChanged(): void {
+    this.threads.coalescingChanged();
+  }
+
   stats(): QueueStats[] {
     return this.rings.map((_, index) => ({ index, ...this.counters.read(index), ...this.ctx.rateLimit.counters(index) }));
   }
@@ -157,7 +164,8 @@ export class BackendRequestHandler {
       const pending = this.pending.get(index); // set up again but never started since the take-over: the saved point stands
       // Where the ring resumes: the saved point of a pending ring, else the stopped ring's base (packed:
       // positions and wrap counters; split: the avail index, and used->idx read from guest memory).
-      let at: QueueState = { nextAvail: pending?.nextAvail ?? r.base, nextUsed: pending?.nextUsed ?? r.base };
+      let at: QueueState =
+        pending !== undefined ? { nextAvail: pending.nextAvail, nextUsed: pending.nextUsed, ...packedWraps(pending) } : { nextAvail: r.base, nextUsed: r.base };
       if (pending === undefined && this.packed) at = this.baseState(r, 0);
       else if (pending === undefined && this.mem !== undefined) {
         const used = ringAddresses(index, r, this.mem, this.features, `${this.ctx.where}: saving vring ${index}`).usedRing;
@@ -412,7 +420,7 @@ export class BackendRequestHandler {
     }
     const old = this.log;
     this.log = next;
-    await this.threads.setDirtyLog(this.logging ? next : undefined); // the running threads mark into the new log from here on
+    await this.threads.setDirtyLog(this.logging ? next : undefined, this.setBits); // the running threads mark into the new log from here on
     this.stopSampling();
     old?.close();
     if (this.logging) this.sampler = new LogSampler(next);
@@ -431,7 +439,7 @@ export class BackendRequestHandler {
     if ((f & LOG_ALL) === 0n) {
       await this.threads.setDirtyLog(undefined);
       this.dropLog();
-    } else await this.threads.setDirtyLog(this.logging ? this.log : undefined);
+    } else await this.threads.setDirtyLog(this.logging ? this.log : undefined, this.setBits);
     if (this.logging && this.sampler === undefined) this.sampler = new LogSampler(this.log!);
     if (was !== this.logging)
       this.ctx.events.emit('dirty-log', { logging: this.logging, ...(this.log === undefined ? {} : { bytes: this.log.size }), ...this.pagesMarked() });
@@ -443,13 +451,17 @@ export class BackendRequestHandler {
     this.sampler = undefined;
   }
 
-  /** When logging has ended: `{ pages }`, the pages seen marked during it (a lower bound, see LogSampler); then the count restarts. */
-  private pagesMarked(): { pages?: number } {
+  /**
+   * When logging has ended (the IO threads no longer mark): `{ pages }`, the distinct pages seen
+   * marked during it (a lower bound, see LogSampler), and `{ setBits }`, the exact number of page
+   * marks that reached the frontend; then both counts restart.
+   */
+  private pagesMarked(): { pages?: number; setBits?: number } {
     if (this.logging) return {};
     this.stopSampling();
     const pages = this.sampled;
     this.sampled = 0;
-    return { pages };
+    return { pages, setBits: Atomics.exchange(this.setBits, 0, 0) };
   }
 
   private dropLog(): void {

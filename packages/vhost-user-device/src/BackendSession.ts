@@ -51,6 +51,11 @@ export class BackendSession {
     return this.handler.saveState(where);
   }
 
+  /** The server published new coalescing parameters: this connection's IO threads apply them now. */
+  coalescingChanged(): void {
+    this.handler.coalescingChanged();
+  }
+
   /** Per-queue counters of this connection's data plane (index order: rx0, tx0, rx1, ...). */
   stats(): QueueStats[] {
     return this.handler.stats();

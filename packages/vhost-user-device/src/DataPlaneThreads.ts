@@ -36,6 +36,7 @@ export class DataPlaneThreads {
       counters,
       netState,
       rateLimit: ctx.rateLimit,
+      coalescing: ctx.coalescing,
       handlers: {
         onCtrlKick: () => undefined, // the frontend serves the control queue
         onNeedsReset: (reason) => ctx.events.emit('warning', `${reason} (the ring stays stopped until the frontend sets it up again)`),
@@ -92,10 +93,18 @@ export class DataPlaneThreads {
   /**
    * Makes every pair's IO thread, running and started later, mark the guest pages it writes (RX
    * buffers, used rings) in `log`; undefined stops. Resolves once every running thread switched:
-   * after that nothing writes the previous log, so it may be unmapped.
+   * after that nothing writes the previous log, so it may be unmapped. `setBits` (a u32 over a
+   * SharedArrayBuffer) counts every bit the threads turn from 0 to 1 (DirtyLog setBits).
    */
-  setDirtyLog(log: FrontendLog | undefined): Promise<void> {
-    return this.threads.setDirtyLog(log === undefined ? undefined : { kind: 'host', hostAddr: log.hostAddr, byteLength: log.size });
+  setDirtyLog(log: FrontendLog | undefined, setBits?: Uint32Array): Promise<void> {
+    if (log === undefined) return this.threads.setDirtyLog(undefined);
+    const counter = setBits === undefined ? {} : { setBits: setBits.buffer as SharedArrayBuffer };
+    return this.threads.setDirtyLog({ kind: 'host', hostAddr: log.hostAddr, byteLength: log.size, ...counter });
+  }
+
+  /** Makes the running IO threads apply the coalescing just published in the session's SharedCoalescing. */
+  coalescingChanged(): void {
+    this.threads.coalescingChanged();
   }
 
   /** Stops every pair's IO thread. */

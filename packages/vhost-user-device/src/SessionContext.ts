@@ -1,5 +1,5 @@
 import type { Tap } from '@vnic/sys';
-import type { SharedRateLimit } from '@vnic/virtio-net';
+import type { SharedCoalescing, SharedRateLimit } from '@vnic/virtio-net';
 import type { VhostUserDeviceEvents } from './VhostUserDeviceEvents.ts';
 
 /** What the server shares with each session: the tap and the offer. */
@@ -18,6 +18,8 @@ export interface SessionContext {
   readonly handshakeTimeoutMs: number;
   /** The server's rate limits (VhostUserDeviceOptions.rateLimit), shared by every connection's IO threads. */
   readonly rateLimit: SharedRateLimit;
+  /** The server's notification coalescing (VhostUserDeviceOptions.coalescing), read by every connection's IO threads. */
+  readonly coalescing: SharedCoalescing;
   /** TUNSETOFFLOAD for the acked features. */
   setTapOffloads(features: bigint): void;
 }

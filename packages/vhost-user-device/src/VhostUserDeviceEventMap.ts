@@ -11,9 +11,11 @@ export interface VhostUserDeviceEventMap {
   /**
    * The dirty log changed (SET_LOG_BASE mapped one, SET_FEATURES turned VHOST_F_LOG_ALL on or off):
    * `logging` says whether the IO threads mark their writes now, `bytes` the mapped log's size;
-   * when logging ends, `pages`: the distinct pages seen marked while it ran (sampled: a lower bound).
+   * when logging ends, `pages`: the distinct pages seen marked while it ran (sampled: a lower bound),
+   * and `setBits`: exactly how many page bits vnic turned from 0 to 1 (each a page the frontend
+   * then took as dirty; a page dirtied again after the frontend synced counts again).
    */
-  'dirty-log'(info: { readonly logging: boolean; readonly bytes?: number; readonly pages?: number }): void;
+  'dirty-log'(info: { readonly logging: boolean; readonly bytes?: number; readonly pages?: number; readonly setBits?: number }): void;
   /** A queue pair's IO thread started, serving its receiveq (rx) and/or transmitq (tx). */
   'rings-started'(info: { readonly pair: number; readonly rx: boolean; readonly tx: boolean }): void;
   /** GET_VRING_BASE stopped a ring. */

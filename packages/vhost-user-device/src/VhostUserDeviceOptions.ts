@@ -1,4 +1,4 @@
-import type { NetRateLimit } from '@vnic/core';
+import type { NetCoalescing, NetRateLimit } from '@vnic/core';
 import type { VhostUserDeviceState } from './VhostUserDeviceState.ts';
 
 /** Options of VhostUserDeviceServer.open (validated by validateVhostUserDeviceOptions). */
@@ -44,6 +44,13 @@ export interface VhostUserDeviceOptions {
    * `rateLimit`; changed at run time with `setRateLimit`.
    */
   readonly rateLimit?: NetRateLimit;
+  /**
+   * Notification coalescing per direction (`rx`: the receive queues, `tx`: the transmit queues),
+   * `{ maxPackets, maxUsecs }` as a NIC's `coalescing` in the VM config: the frontend (QEMU,
+   * DPDK) serves the control queue itself, so the guest's `ethtool -C` never reaches this server;
+   * this is the VMM-side setting its IO threads notify with. Changed at run time with `setCoalescing`.
+   */
+  readonly coalescing?: NetCoalescing;
   /** Label used in messages and IO thread errors (default `vhost-user <socket>`). */
   readonly name?: string;
 }

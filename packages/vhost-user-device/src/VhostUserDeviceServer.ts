@@ -1,6 +1,6 @@
-import { errorMessage, formatConfigIssues, type NetRateLimit, type QueueStats, TypedEmitter, VnicError } from '@vnic/core';
+import { checkCoalescing, errorMessage, formatConfigIssues, type NetCoalescing, type NetRateLimit, type QueueStats, TypedEmitter, VnicError } from '@vnic/core';
 import { openNetTap, SysError, tunOffloadFlags, type Tap, UnixSocket } from '@vnic/sys';
-import { IoThreadPool, rateClockMs, SharedRateLimit } from '@vnic/virtio-net';
+import { IoThreadPool, rateClockMs, SharedCoalescing, SharedRateLimit } from '@vnic/virtio-net';
 import { BackendSession } from './BackendSession.ts';
 import type { SessionContext } from './SessionContext.ts';
 import type { VhostUserDeviceEventMap } from './VhostUserDeviceEventMap.ts';
@@ -39,6 +39,8 @@ export class VhostUserDeviceServer {
   private readonly allowUnsealedMemory: boolean;
   private readonly handshakeTimeoutMs: number;
   private readonly rateLimit: SharedRateLimit;
+  private readonly sharedCoal: SharedCoalescing;
+  #coalescing: NetCoalescing;
   private serving: Promise<void> | undefined;
   private readonly where: string;
   private readonly tap: Tap;
@@ -68,6 +70,9 @@ export class VhostUserDeviceServer {
     if (this.resume !== undefined) checkStateFits(this.resume, this.features, this.queuePairs, this.where);
     this.rateLimit = new SharedRateLimit(2 * this.queuePairs);
     this.rateLimit.set(options.rateLimit, rateClockMs());
+    this.sharedCoal = new SharedCoalescing(2 * this.queuePairs);
+    this.#coalescing = checkCoalescing(this.where, options.coalescing ?? {});
+    this.publishCoalescing();
     IoThreadPool.retain();
   }
 
@@ -132,6 +137,27 @@ export class VhostUserDeviceServer {
    */
   setRateLimit(limit: NetRateLimit | undefined): void {
     this.rateLimit.set(limit, rateClockMs());
+  }
+
+  /** The notification coalescing the IO threads run with (options.coalescing, then setCoalescing). */
+  get coalescing(): NetCoalescing {
+    return this.#coalescing;
+  }
+
+  /**
+   * Changes the notification coalescing at run time, for the current connection (at once: held
+   * notifications become due, the timer is re-armed) and later ones; a direction left out
+   * notifies every used buffer. Throws a VnicError `invalid-argument` naming the field, changing nothing.
+   */
+  setCoalescing(c: NetCoalescing): void {
+    this.#coalescing = checkCoalescing(this.where, c);
+    this.publishCoalescing();
+    this.session?.coalescingChanged();
+  }
+
+  private publishCoalescing(): void {
+    const c = this.#coalescing;
+    this.sharedCoal.publish((vqn) => (vqn % 2 === 0 ? c.rx : c.tx) ?? { maxPackets: 0, maxUsecs: 0 });
   }
 
   /** Counters of the current (or last) connection's data plane, index order rx0, tx0, rx1, ... */
@@ -247,6 +273,7 @@ export class VhostUserDeviceServer {
       events: this.events,
       handshakeTimeoutMs: this.handshakeTimeoutMs,
       rateLimit: this.rateLimit,
+      coalescing: this.sharedCoal,
       setTapOffloads: (features) =>
         tapCall(`${this.where}: tap ${this.tapName}`, 'cannot set offloads', () => this.tap.setOffload(tunOffloadFlags(features, this.tapOffloads))),
     };

@@ -1,8 +1,21 @@
 import type { ConfigIssue } from '@vnic/core';
-import { errorMessage, RateLimiter, type NetRateLimit } from '@vnic/core';
+import { checkCoalescing, errorMessage, RateLimiter, type NetCoalescing, type NetRateLimit } from '@vnic/core';
 import { validateVirtioNetOptions } from '@vnic/virtio-net';
 
-const KEYS = ['socket', 'client', 'queuePairs', 'tap', 'tapFds', 'persistent', 'name', 'allowUnsealedMemory', 'handshakeTimeoutMs', 'state', 'rateLimit'];
+const KEYS = [
+  'socket',
+  'client',
+  'queuePairs',
+  'tap',
+  'tapFds',
+  'persistent',
+  'name',
+  'allowUnsealedMemory',
+  'handshakeTimeoutMs',
+  'state',
+  'rateLimit',
+  'coalescing',
+];
 const TAP_KEYS = new Set(['tap', 'tapFds', 'persistent']);
 /** Most queue pairs served (each one is an IO thread). */
 export const MAX_QUEUE_PAIRS = 16;
@@ -41,6 +54,19 @@ export function validateVhostUserDeviceOptions(options: Readonly<Record<string, 
         } catch (e) {
           bad(`rateLimit.${dir}`, errorMessage(e));
         }
+      }
+    }
+  }
+  const coal = options['coalescing'];
+  if (coal !== undefined) {
+    if (typeof coal !== 'object' || coal === null || Array.isArray(coal))
+      bad('coalescing', 'must be an object like { "rx": { "maxPackets": 32, "maxUsecs": 100 } }');
+    else {
+      try {
+        checkCoalescing('coalescing', coal as NetCoalescing);
+      } catch (e) {
+        const m = /^coalescing: coalescing\.(\w+\.\w+) (.*)$/.exec(errorMessage(e));
+        bad(m === null ? 'coalescing' : `coalescing.${m[1]!}`, m === null ? errorMessage(e) : m[2]!);
       }
     }
   }

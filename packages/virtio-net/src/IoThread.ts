@@ -218,6 +218,11 @@ export class IoThread {
     }
   }
 
+  /** Tells the pair that its device published new coalescing parameters (applied at once; no answer). */
+  coalescingChanged(): void {
+    if (this.stopped === undefined) this.thread.send({ type: 'coalescing', job: this.job });
+  }
+
   /**
    * Stops the job and gives its place on the thread back to the pool. Resolves with the ring
    * positions the loop handed back (empty when the job or its thread had died). Idempotent.

@@ -71,6 +71,7 @@ export class IoThreadLoop {
   handle(req: IoWorkerRequest): void {
     if (req.type === 'job') this.attach(req.job, req);
     else if (req.type === 'dirty-log') this.setDirtyLog(req);
+    else if (req.type === 'coalescing') this.applyCoalescing(req.job);
     else this.detach(req.job);
   }
 
@@ -169,6 +170,17 @@ export class IoThreadLoop {
       return;
     }
     this.send({ type: 'dirty-log-set', job: req.job, seq: req.seq });
+  }
+
+  /** Makes the pair of `job` apply the coalescing parameters its device published (between turns; no answer). */
+  private applyCoalescing(job: number): void {
+    const s = this.slotOf.get(job);
+    const slot = s === undefined ? undefined : this.slots[s];
+    try {
+      slot?.loop.applyCoalescing();
+    } catch (e) {
+      this.fail(job, e);
+    }
   }
 
   /** Stops the pair of `job` and posts `stopped` (an unknown job: it already ended). */

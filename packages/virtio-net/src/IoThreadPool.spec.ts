@@ -97,6 +97,29 @@ describe('IoThreadPool (an instance)', () => {
     expect(pool.size).toBe(0);
   });
 
+  it('prewarm() starts one idle thread, loaded, when none is idle; the next pair takes it without a thread start', { timeout: 30_000 }, async () => {
+    const pool = new IoThreadPool({ threads: 2 });
+    await pool.prewarm();
+    expect(pool.started).toBe(0); // no device retains the pool: nothing to keep a thread for
+    pool.retain();
+    let j: Awaited<ReturnType<typeof kickedJob>> | undefined;
+    try {
+      await pool.prewarm();
+      expect([pool.started, pool.idleCount]).toEqual([1, 1]);
+      await pool.prewarm(); // one is idle already
+      expect(pool.started).toBe(1);
+      j = await kickedJob(pool, 0);
+      await j.served();
+      expect([pool.started, pool.idleCount, pool.busyCount]).toEqual([1, 0, 1]);
+      await j.thread.stop();
+    } finally {
+      j?.kick.close();
+      await pool.unretain(); // the last user: the idle thread goes
+    }
+    expect(pool.size).toBe(0);
+    await pool.close();
+  });
+
   it('a pair that fails to start on a busy thread fails alone: the thread serves its other pairs on', { timeout: 30_000 }, async () => {
     const pool = new IoThreadPool({ threads: 1 });
     pool.retain();

@@ -24,6 +24,8 @@ export interface PooledThread {
   readonly worker: Worker;
   /** Resolves when the thread has exited. */
   readonly exited: Promise<void>;
+  /** Resolves once the thread's script is loaded (or it exited, or EXIT_TIMEOUT_MS passed). */
+  readonly loaded: Promise<void>;
   dead: boolean;
   /** Queue pairs placed on it (its jobs). */
   pairs: number;
@@ -207,6 +209,22 @@ export class IoThreadPool {
   }
 
   /**
+   * Makes sure an idle thread is ready for the next placement: when none is idle (and the pool is
+   * open, retained by a device and below maxThreads) starts one and resolves once its script is
+   * loaded (bounded by EXIT_TIMEOUT_MS), so an activation that follows soon (a live backend switch
+   * onto this backend) does not wait for a thread start. The thread is idle (unref'd) like any
+   * other: the last device's close terminates it.
+   */
+  async prewarm(what = 'an IO thread'): Promise<void> {
+    const source = await ioWorkerSource();
+    if (this.#closed || this.#users === 0 || this.#idle.some((t) => !t.dead) || this.#all.size >= this.#maxThreads) return;
+    const thread = this.#start(source, `${what} (prewarmed)`);
+    thread.worker.unref();
+    this.#idle.push(thread);
+    await thread.loaded;
+  }
+
+  /**
    * Takes one pair back from `thread` after its job ended. A thread serving no pair any more goes
    * idle (or is terminated: over maxIdle, no device open, pool closed); `reusable` false (it did
    * not answer) terminates it now, and with it whatever else it served.
@@ -248,6 +266,15 @@ export class IoThreadPool {
     this.#started++;
     let abandoned = false;
     const jobs = new Map<number, PooledThreadJob>();
+    let onLoaded = (): void => {};
+    const loaded = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, EXIT_TIMEOUT_MS);
+      timer.unref();
+      onLoaded = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
     const thread: PooledThread = {
       worker,
       dead: false,
@@ -255,6 +282,7 @@ export class IoThreadPool {
       dedicated: false,
       control,
       jobs,
+      loaded,
       send: (req) => {
         if (thread.dead || control.closed) return false;
         worker.postMessage(req);
@@ -274,13 +302,17 @@ export class IoThreadPool {
           if (i >= 0) this.#idle.splice(i, 1);
           // Only now: the loop no longer waits on the eventfd (a closed fd number could be reused).
           if (!abandoned) control.close();
+          onLoaded();
           for (const job of [...jobs.values()]) job.onGone(`the thread exited unexpectedly (code ${code})`);
           if (this.#all.size === 0) this.#unhookExit();
           resolve();
         });
       }),
     };
-    worker.on('message', (msg: IoWorkerMessage) => jobs.get(msg.job)?.onMessage(msg));
+    worker.on('message', (msg: IoWorkerMessage) => {
+      if (msg.type === 'loaded') onLoaded();
+      else jobs.get(msg.job)?.onMessage(msg);
+    });
     // A failing thread is reported to the jobs it serves; an idle one is simply dropped.
     worker.on('error', (e: unknown) => {
       thread.dead = true;

@@ -47,6 +47,11 @@ export interface IoWorkerData {
    * the thread falls back to writev when io_uring_setup fails (see TX_ENGINE_ENV).
    */
   readonly txIoUring: boolean;
+  /**
+   * RX reads batches of frames with io_uring (RxUringBatch) instead of one readv per frame; the
+   * thread falls back to readv where io_uring is not there or refused (see RX_ENGINE_ENV).
+   */
+  readonly rxIoUring: boolean;
   /** The dirty log to mark guest writes in from the first one (a migration is running), if any. */
   readonly dirtyLog?: DirtyLogShare;
 }

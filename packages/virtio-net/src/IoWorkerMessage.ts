@@ -2,6 +2,8 @@ import type { QueueState } from '@vnic/core';
 
 /** What an IO thread posts to the main thread about job `job` (one queue pair's activation). */
 export type IoWorkerMessage =
+  /** The thread's script is loaded and listens for requests (sent once per thread, job -1). */
+  | { readonly type: 'loaded'; readonly job: number }
   /** Set up and polling. */
   | { readonly type: 'ready'; readonly job: number }
   /** The control queue was kicked (pair-0 job only): the main thread processes it. */

@@ -12,6 +12,6 @@ export interface QueueCounters {
   noBuffer: number;
   /** Frames the RX filter rejected. */
   filtered: number;
-  /** Times TX stopped because the tap had no room (EAGAIN) and waited for it to be writable. */
+  /** Times TX stopped because the tap had no room (EAGAIN, ENOBUFS) and waited for it to be writable. */
   txWaits: number;
 }

@@ -16,7 +16,7 @@ const nowUs = (): number => performance.now() * 1000;
  * signalled once `max_packets` of them are out or `max_usecs` have passed since the first, the
  * latter by a one-shot timerfd in the thread's epoll (kind `timerKind`), so a frame never waits
  * for the next one. The parameters come from the device's SharedCoalescing, looked at (one
- * Atomics.load) on every call and timer expiry. `needsNotification` is asked only when the guest
+ * Atomics.load) on every call and timer expiry, and by `refresh` when the device announces a change. `needsNotification` is asked only when the guest
  * is about to be signalled, so its EVENT_IDX window covers every entry held back.
  */
 export class QueueNotifier {
@@ -113,8 +113,13 @@ export class QueueNotifier {
     this.armedFor = d;
   }
 
-  /** Takes new parameters when the device published some (§5.1.6.5.9.4: held entries may be due at once). */
-  private refresh(mem: GuestMemory): void {
+  /**
+   * Takes new parameters when the device published some (§5.1.6.5.9.4: held entries may be due at
+   * once): coalescing turned off or a `max_packets` the held frames reach signals now, a moved
+   * deadline re-arms the timer. Run on every notification and timer expiry, and when the device
+   * asks (a `coalescing` request: a change takes effect at once, not at the next frame).
+   */
+  refresh(mem: GuestMemory): void {
     const s = this.shared;
     if (s === undefined) return;
     const v = s.version;

@@ -77,6 +77,7 @@ export class QueuePairLoop implements QueuePairHost {
       if (data.ctrlKickFd !== undefined) this.watch(data.ctrlKickFd, EV_CTRL_KICK);
     } catch (e) {
       this.unwatch();
+      this.rx?.close();
       throw e;
     }
     this.tx = txQueue === undefined ? undefined : new TxPath(this, txQueue, buffers);
@@ -91,6 +92,12 @@ export class QueuePairLoop implements QueuePairHost {
       this.rx.queue.q.dirtyLog = log;
     }
     if (this.tx !== undefined) this.tx.queue.q.dirtyLog = log;
+  }
+
+  /** Takes the coalescing parameters the device just published, for both queues (QueueNotifier.refresh). */
+  applyCoalescing(): void {
+    this.rx?.queue.notifier.refresh(this.mem);
+    this.tx?.queue.notifier.refresh(this.mem);
   }
 
   /** True when a direction ran out of its turn's budget: the thread comes back without sleeping. */
@@ -158,9 +165,10 @@ export class QueuePairLoop implements QueuePairHost {
     this.tapReady = false;
     this.rxKick = false;
     this.txKick = false;
-    if (tapReady && rx !== undefined && rx.rxStalled) {
+    if (tapReady && rx !== undefined && rx.rxStalled && !rxKick) {
       // A frame arrived while the guest has no buffer: count it once per stall (the one-shot
-      // registration is now disarmed, so the waiting frame cannot make this thread spin).
+      // registration is now disarmed, so the waiting frame cannot make this thread spin). With
+      // the RX kick in the same turn the guest has posted buffers meanwhile: not a noBuffer.
       tapReady = false;
       rx.queue.c.noBuffer++;
       this.publish(rx.queue);
@@ -191,6 +199,7 @@ export class QueuePairLoop implements QueuePairHost {
     this.closed = true;
     this.unwatch();
     this.tx?.close();
+    this.rx?.close();
     this.rx?.queue.notifier.close();
     this.tx?.queue.notifier.close();
   }

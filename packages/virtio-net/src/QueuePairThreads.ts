@@ -119,6 +119,11 @@ export class QueuePairThreads {
     await Promise.all([...this.#threads.values()].map((t) => t.thread.setDirtyLog(log)));
   }
 
+  /** Makes every running pair apply the coalescing parameters just published in `coalescing` (pairs started later read them at start). */
+  coalescingChanged(): void {
+    for (const t of this.#threads.values()) t.thread.coalescingChanged();
+  }
+
   /** Stops pair `pair`'s thread (none: resolves with `{}`); resolves with where its served rings resume. */
   async stop(pair: number): Promise<IoThreadStates> {
     const cur = this.#threads.get(pair);

@@ -101,6 +101,30 @@ export class RxChainPool {
     return covered;
   }
 
+  /** Head of held chain `i` (0: the first), or undefined. */
+  headAt(i: number): number | undefined {
+    return i >= 0 && i < this.length ? this.arena!.head[this.start + i] : undefined;
+  }
+
+  /**
+   * Appends the writable buffers of held chain `i` (0: the first) to `iov` as host addresses and
+   * returns its writable bytes; -1 (nothing appended) when `iov` would get more than `maxIov` entries.
+   */
+  appendChain(i: number, iov: IoVecArray, mem: GuestMemory, maxIov: number): number {
+    const a = this.arena!;
+    const c = this.start + i;
+    const from = a.descStart[c]! + a.firstWritable[c]!;
+    const to = a.descStart[c]! + a.descCount[c]!;
+    let buffers = 0;
+    for (let k = from; k < to; k++) if (a.len[k]! > 0) buffers++;
+    if (iov.length + buffers > maxIov) return -1;
+    for (let k = from; k < to; k++) {
+      const len = a.len[k]!;
+      if (len > 0) iov.push(mem.hostAddress(a.addr[k]!, len)!, len); // checked when the chain was held
+    }
+    return a.writable[c]!;
+  }
+
   /** Head of the first held chain (where the frame's virtio_net_hdr lands), or undefined. */
   firstHead(): number | undefined {
     return this.length > 0 ? this.arena!.head[this.start] : undefined;
@@ -184,6 +208,11 @@ export class RxChainPool {
   /** Marks in `log` the pages of the first `bytes` bytes of the held chains (what a frame's read wrote). */
   markWritten(log: DirtyLog, bytes: number): void {
     if (this.arena !== undefined) markArenaWritten(log, this.arena, this.start, bytes);
+  }
+
+  /** Marks the first `bytes` writable bytes of held chain `i` (0: the first) in `log`. */
+  markChainWritten(log: DirtyLog, i: number, bytes: number): void {
+    if (this.arena !== undefined && i >= 0 && i < this.length) markArenaWritten(log, this.arena, this.start + i, bytes);
   }
 
   /** Where the ring would resume if the pool were rewound now (its state after `rewind`). */

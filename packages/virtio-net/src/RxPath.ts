@@ -1,11 +1,13 @@
 import { rxFilterAccepts, type DirtyLog, type GuestMemory, type NetCtrlState } from '@vnic/core';
-import { EPOLLIN, EPOLLONESHOT, readFd, readvFd, type IoVecArray } from '@vnic/sys';
+import { EPOLLIN, EPOLLONESHOT, readFd, readvFd, SysError, type IoVecArray } from '@vnic/sys';
 import type { IoWorkerData } from './IoWorkerData.ts';
 import type { LoopQueue } from './LoopQueue.ts';
 import { BUDGET, ETH_HLEN, EV_TAP, HDR, MAX_FRAME, RX_MAX_BUFFERS, USED_BATCH } from './queuePairConstants.ts';
 import type { QueuePairHost } from './QueuePairHost.ts';
+import type { RxBatchSink } from './RxBatchSink.ts';
 import { RxChainPool } from './RxChainPool.ts';
 import { RxRateGate } from './RxRateGate.ts';
+import { RxUringBatch } from './RxUringBatch.ts';
 import type { SharedNetState } from './SharedNetState.ts';
 import type { ThreadBuffers } from './ThreadBuffers.ts';
 
@@ -22,9 +24,12 @@ const SMALL_RUN = 1024;
 /**
  * The receive side of a QueuePairLoop: reads each frame with readv straight into the guest's
  * buffers (MRG_RXBUF: across as many chains as needed, num_buffers set afterwards), applies the
- * receive filter and link state, and stops polling the tap while the guest has no buffer.
+ * receive filter and link state, and stops polling the tap while the guest has no buffer. With
+ * io_uring (the default) small frames are read in batches instead, one READV per held chain and
+ * one io_uring_enter per batch (RxUringBatch); large frames (MRG_RXBUF, a GSO stream) and a tap
+ * that refuses io_uring's RWF_NOWAIT go through readv.
  */
-export class RxPath {
+export class RxPath implements RxBatchSink {
   /** More frames may wait (the turn's budget ran out): the loop comes back without sleeping. */
   rxPending = false;
   /** The guest has no buffer: the tap is not polled until the RX kick. */
@@ -54,6 +59,10 @@ export class RxPath {
   private smallRun = 0;
   private filter: NetCtrlState;
   private filterVersion: number;
+  /** Used elements of the current step, not yet in the used ring. */
+  private used = 0;
+  /** Batched reads through io_uring (when `active`), and single reads that keep a frame the chains cannot take yet. */
+  private readonly batch: RxUringBatch;
   /** The NIC's RX rate limit (undefined: the NIC has none to share). */
   readonly rateGate: RxRateGate | undefined;
   /** Bytes (header included) of a frame read into the held chains that waits for tokens (0: none). */
@@ -75,13 +84,19 @@ export class RxPath {
     this.lens = new Uint32Array(USED_BATCH + queue.q.size);
     ({ state: this.filter, version: this.filterVersion } = this.net.readFilter());
     this.rateGate = host.rateLimit === undefined ? undefined : new RxRateGate(host.rateLimit, queue.index);
+    this.batch = RxUringBatch.create(this, this.mem, this.tapFd, host.data.mrgRxbuf, this.rxIov, this.sinkAddr + MAX_FRAME, host.data.rxIoUring);
+  }
+
+  /** Releases the io_uring instance (RX batches). */
+  close(): void {
+    this.batch.close();
   }
 
   serviceRx(): void {
     const a = this.queue;
     this.rxPending = false;
     if (a.q.needsReset || this.host.tapDead || this.rxStalled) return;
-    const { mem, pool, heads, lens } = this;
+    const { mem, pool, heads, lens, batch } = this;
     const q = a.q;
     const c = a.c;
     const mrg = this.data.mrgRxbuf;
@@ -91,7 +106,7 @@ export class RxPath {
     const onUnusable = (): void => {
       a.unusable++;
     };
-    let used = 0;
+    this.used = 0;
     let budget = BUDGET;
     if (this.deferred > 0) {
       // A frame waits for tokens in the held chains: it goes first, or RX goes on waiting.
@@ -99,12 +114,20 @@ export class RxPath {
       if (!this.rateGate!.take(n - HDR)) return;
       this.deferred = 0;
       this.patchHeader(n);
-      used += pool.consume(n, heads, lens, used);
+      this.used += pool.consume(n, heads, lens, this.used);
       c.packets++;
       c.bytes += n - HDR;
       if (!this.host.tapDead) this.host.epoll.modify(this.tapFd, EPOLLIN, EV_TAP);
     }
     while (budget > 0) {
+      if (batch.pending) {
+        batch.deliverPending(); // frames read earlier, waiting for buffers: they go first
+        if (this.deferred > 0) break; // one of them waits for tokens
+        if (batch.starved) {
+          if (this.host.checkBroken(a) || !this.buffersArrived()) break;
+          continue;
+        }
+      }
       if (!this.net.linkUp) {
         // Link down: frames are taken off the tap and dropped, the guest's buffers stay untouched.
         const n = this.readTap(this.scratch, a.index);
@@ -115,14 +138,23 @@ export class RxPath {
       }
       if (mrg ? pool.capacity < MAX_FRAME : pool.length === 0) pool.fill(mem, q, mrg ? MAX_FRAME : 1, q.size, onUnusable);
       if (pool.length === 0) {
-        if (this.host.checkBroken(a)) break;
-        if (q.enableNotification(mem)) {
-          q.disableNotification(mem); // buffers arrived meanwhile: no kicks needed while we have some
-          continue;
+        if (this.host.checkBroken(a) || !this.buffersArrived()) break;
+        continue;
+      }
+      // io_uring: batches, but for a stream of large frames the chains can take whole (zero copy).
+      // readv with MRG_RXBUF: a frame that may be larger than the chains posted so far is read with
+      // a slot for its rest, kept there until the guest posts more (never truncated).
+      const largeFits = pool.capacity >= MAX_FRAME;
+      if (batch.active ? !mrg || this.zeroCopyLimit === ZERO_COPY_MIN || !largeFits : mrg && !largeFits) {
+        budget -= batch.active ? batch.read(budget) : batch.readOne();
+        if (batch.large) {
+          this.zeroCopyLimit = MAX_FRAME; // a GSO stream may follow: readv straight into the chains
+          this.smallRun = 0;
         }
-        // Out of buffers: sleep until the guest kicks; a frame waiting or arriving meanwhile is a noBuffer.
-        this.stallTapPolling();
-        break;
+        if (this.deferred > 0) break; // a frame waits for tokens (later ones of the batch wait in slots)
+        if (batch.pending) continue; // frames wait for buffers: the guest is asked to kick first
+        if (batch.empty || this.host.tapDead) break;
+        continue; // more may wait (or io_uring was refused: readv from now on)
       }
       const iov = this.rxIov;
       iov.clear();
@@ -156,35 +188,90 @@ export class RxPath {
       } else if (this.zeroCopyLimit !== ZERO_COPY_MIN && ++this.smallRun >= SMALL_RUN) {
         this.zeroCopyLimit = ZERO_COPY_MIN;
       }
-      if (!this.filter.promisc && !rxFilterAccepts(this.frameHead(n), this.filter)) {
-        c.filtered++; // consumed from the tap, never delivered: the chains stay held
-        continue;
-      }
-      if (this.rateGate !== undefined && !this.rateGate.take(n - HDR)) {
-        // Over the rate limit: the frame stays in the held chains and the tap is not read until tokens return.
-        this.deferred = n;
-        this.host.epoll.modify(this.tapFd, 0, EV_TAP);
-        break;
-      }
-      this.patchHeader(n);
-      used += pool.consume(n, heads, lens, used);
-      c.packets++;
-      c.bytes += n - HDR;
-      if (used >= a.notifier.step(USED_BATCH)) {
-        // Hand this step's buffers to the guest now; the turn goes on.
-        q.addUsedBatch(mem, heads, lens, used);
-        used = 0;
-        this.host.publish(a);
-        a.notifier.notify(mem);
-      }
+      this.deliverHeld(n);
+      if (this.deferred > 0) break; // over the rate limit: the tap is not read until tokens return
     }
     if (budget === 0) this.rxPending = true;
     this.host.syncMalformed(a);
-    if (used > 0) q.addUsedBatch(mem, heads, lens, used);
+    if (this.used > 0) q.addUsedBatch(mem, heads, lens, this.used);
+    this.used = 0;
     this.host.publish(a);
     a.notifier.notify(mem);
     this.host.checkBroken(a);
   }
+
+  /**
+   * Out of buffers: true when the guest posted some meanwhile (go on), otherwise the tap is not
+   * polled until the RX kick (a frame waiting or arriving meanwhile is a noBuffer) and false.
+   */
+  private buffersArrived(): boolean {
+    const q = this.queue.q;
+    if (q.enableNotification(this.mem)) {
+      q.disableNotification(this.mem); // buffers arrived meanwhile: no kicks needed while we have some
+      return true;
+    }
+    this.stallTapPolling();
+    return false;
+  }
+
+  /** The frame of `n` bytes now in the held chains from the first: filter, header, used elements (see RxBatchSink). */
+  deliverHeld(n: number): boolean {
+    const a = this.queue;
+    const c = a.c;
+    if (!this.filter.promisc && !rxFilterAccepts(this.frameHead(n), this.filter)) {
+      c.filtered++; // consumed from the tap, never delivered: the chains stay held
+      return false;
+    }
+    if (this.rateGate !== undefined && !this.rateGate.take(n - HDR)) {
+      // Over the rate limit: the frame stays in the held chains and the tap is not read until tokens return.
+      this.deferred = n;
+      this.host.epoll.modify(this.tapFd, 0, EV_TAP);
+      return false;
+    }
+    this.patchHeader(n);
+    this.used += this.pool.consume(n, this.heads, this.lens, this.used);
+    c.packets++;
+    c.bytes += n - HDR;
+    if (this.used >= a.notifier.step(USED_BATCH)) {
+      // Hand this step's buffers to the guest now; the turn goes on.
+      a.q.addUsedBatch(this.mem, this.heads, this.lens, this.used);
+      this.used = 0;
+      this.host.publish(a);
+      a.notifier.notify(this.mem);
+    }
+    return true;
+  }
+
+  /** Pops chains until the pool can take `n` bytes (MRG_RXBUF) or one chain, and holds `chains` chains if the ring has them. */
+  refill(n: number, chains: number): boolean {
+    const pool = this.pool;
+    const q = this.queue.q;
+    const mrg = this.data.mrgRxbuf;
+    if (pool.length < chains) pool.fill(this.mem, q, Infinity, chains, this.onUnusable);
+    // MRG_RXBUF: as much as the largest frame takes, as the readv path holds.
+    if (mrg && pool.capacity < Math.max(n, MAX_FRAME)) pool.fill(this.mem, q, Math.max(n, MAX_FRAME), q.size, this.onUnusable);
+    return mrg ? pool.capacity >= n : pool.length > 0;
+  }
+
+  /** A frame waits for rate-limit tokens in the held chains: nothing else may be delivered before it. */
+  get rateDeferred(): boolean {
+    return this.deferred > 0;
+  }
+
+  /** A frame taken off the tap that could not be delivered. */
+  dropped(): void {
+    this.queue.c.drops++;
+  }
+
+  /** A batched read failed with `errno`. */
+  readFailed(errno: number): void {
+    this.queue.c.drops++;
+    this.host.tapError(new SysError({ syscall: 'readv', errno, target: `fd ${this.tapFd}` }), 'readv', this.queue.index);
+  }
+
+  private readonly onUnusable = (): void => {
+    this.queue.unusable++;
+  };
 
   /** The frame's first 16 bytes (Ethernet header + VLAN TCI) for the filter, zero-copy when possible. */
   private frameHead(n: number): Uint8Array {
@@ -223,8 +310,10 @@ export class RxPath {
     }
   }
 
-  /** The queue stops with a frame waiting for tokens: the rewind gives its chains back, the frame is a drop. */
+  /** The queue stops with a frame waiting for tokens or frames waiting in slots: the rewind gives the chains back, the frames are drops. */
   abandonDeferred(): void {
+    this.queue.c.drops += this.batch.pendingFrames; // read into slots, never delivered
+    this.batch.discardPending();
     if (this.deferred === 0) return;
     this.deferred = 0;
     this.queue.c.drops++;

@@ -4,6 +4,7 @@ import type { LoopQueue } from './LoopQueue.ts';
 import { BUDGET, ETH_HLEN, EV_TAP_WRITABLE, HDR, IOV_MAX, MAX_FRAME, USED_BATCH } from './queuePairConstants.ts';
 import type { QueuePairHost } from './QueuePairHost.ts';
 import type { SharedNetState } from './SharedNetState.ts';
+import { TapRoomPolicy } from './TapRoomPolicy.ts';
 import type { ThreadBuffers } from './ThreadBuffers.ts';
 import { registerTapFile } from './registerTapFile.ts';
 import { trailingPops } from './trailingPops.ts';
@@ -11,7 +12,7 @@ import { TxRateGate } from './TxRateGate.ts';
 
 /** What became of one chain of a TX step. */
 const DONE = 0; // sent or dropped: goes to the used ring now
-const KEPT = 1; // the tap had no room (EAGAIN): held, sent first once the tap is writable
+const KEPT = 1; // the tap had no room (EAGAIN, ENOBUFS): held, sent first once the tap is writable
 /** Descriptors of a step's chains beyond the one whole chain popInto needs room for. */
 const STEP_DESCS = 4 * USED_BATCH;
 
@@ -22,7 +23,8 @@ const STEP_DESCS = 4 * USED_BATCH;
  * notifies once per step (EVENT_IDX aware).
  *
  * Backpressure: when the tap has no room for a frame (EAGAIN: its send buffer is full, see
- * TUNSETSNDBUF), the frame and the ones after it are held, not dropped; TX stops, counts a wait
+ * TUNSETSNDBUF; or ENOBUFS: no memory for it, a bounded number of times, see TapRoomPolicy), the
+ * frame and the ones after it are held, not dropped; TX stops, counts a wait
  * (`txWaits`) and watches the tap for EPOLLOUT (one-shot, through a duplicate of the tap fd
  * registered as EV_TAP_WRITABLE); `onTapWritable` lets it go on, held frames first. The guest's
  * notifications stay off meanwhile, so a waiting TX costs no CPU. With io_uring every write is
@@ -69,6 +71,8 @@ export class TxPath {
   private readonly txSizes = new Int32Array(USED_BATCH);
   /** The NIC's TX rate limit (undefined: the NIC has none to share); chains over it wait in the ring. */
   readonly rateGate: TxRateGate | undefined;
+  /** Which refusals are a lack of room (wait for EPOLLOUT) and when an ENOBUFS streak becomes a drop. */
+  private readonly room = new TapRoomPolicy();
 
   constructor(host: QueuePairHost, queue: LoopQueue, buffers: ThreadBuffers) {
     this.host = host;
@@ -209,7 +213,7 @@ export class TxPath {
     }
   }
 
-  /** Sends (or drops) the frame of chain `chain` of the step with writev; false when the tap has no room for it (EAGAIN). */
+  /** Sends (or drops) the frame of chain `chain` of the step with writev; false when the tap has no room for it (EAGAIN, ENOBUFS). */
   private transmit(a: LoopQueue, chain: number): boolean {
     const c = a.c;
     const len = this.chains.readable[chain]!;
@@ -226,10 +230,13 @@ export class TxPath {
     try {
       if (writevFd(this.tapFd, iov) < 0) return false; // EAGAIN: the tap's send buffer is full
     } catch (e) {
+      const room = this.room.refused(SysError.is(e) ? e.code : undefined);
+      if (room === 'wait') return false; // ENOBUFS: the kernel had no memory for it just now
       c.drops++;
-      this.host.tapError(e, 'writev', a.index);
+      if (room === undefined) this.host.tapError(e, 'writev', a.index);
       return true;
     }
+    this.room.sent();
     c.packets++;
     c.bytes += len - HDR;
     return true;
@@ -316,7 +323,8 @@ export class TxPath {
 
   /**
    * Submits the queued SQEs of chains from..to-1 and counts each result (bytes, or -errno: a
-   * drop; -EAGAIN: the chain is KEPT). Returns true when the tap had no room for one of them.
+   * drop; -EAGAIN, -ENOBUFS: the chain is KEPT, see TapRoomPolicy). Returns true when the tap had
+   * no room for one of them.
    */
   private completeBatch(a: LoopQueue, ring: IoUring, from: number, to: number): boolean {
     const c = a.c;
@@ -339,12 +347,18 @@ export class TxPath {
       if (len < 0) continue;
       const r = results[j]!;
       if (r >= 0) {
+        this.room.sent();
         c.packets++;
         c.bytes += len - HDR;
         continue;
       }
       const code = errnoName(-r);
-      if (code === 'EAGAIN' || code === 'EOPNOTSUPP') {
+      const room = this.room.refused(code);
+      if (room === 'drop') {
+        c.drops++; // ENOBUFS too many times in a row
+        continue;
+      }
+      if (room === 'wait' || code === 'EOPNOTSUPP') {
         // EOPNOTSUPP: this kernel's tun does not take RWF_NOWAIT from io_uring (Linux 6.1 does
         // not; newer kernels do). The frame is kept like a full tap's and TX goes on with writev.
         if (code === 'EOPNOTSUPP') noWaitRefused = true;

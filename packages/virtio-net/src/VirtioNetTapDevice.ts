@@ -14,6 +14,7 @@ import {
   type DirtyLog,
   type NetRateLimit,
   type NetDeviceConfig,
+  type PrepareContext,
   type QueueContext,
   type QueueHost,
   type QueueState,
@@ -240,6 +241,14 @@ export class VirtioNetTapDevice extends NetDeviceBase {
     return act.ctx.queues.map((q) => act.states.get(q.index) ?? q.state ?? { nextAvail: 0, nextUsed: 0 });
   }
 
+  /**
+   * Before a restore onto this device (a live backend switch): starts an idle IO thread now when
+   * the pool has none ready (IoThreadPool.prewarm), so the restore does not wait for a thread start.
+   */
+  prepareRestore(_ctx: PrepareContext): Promise<void> {
+    return this.pool.prewarm(`${this.id}: IO thread`);
+  }
+
   protected override async closeBackend(): Promise<void> {
     try {
       // Taps the device created go away with their fds (unless persistent); handed-in fds were
@@ -278,10 +287,11 @@ export class VirtioNetTapDevice extends NetDeviceBase {
 
   protected override onCoalescingChanged(): boolean {
     this.publishCoalescing();
+    this.active?.threads.coalescingChanged(); // at once: held notifications may be due, a timer re-armed
     return true;
   }
 
-  /** Publishes every data queue's parameters to the IO threads (read on their next notification or timer). */
+  /** Publishes every data queue's parameters to the IO threads (read on their next notification or timer, or when told). */
   private publishCoalescing(): void {
     const guest = this.ctrlState.notfCoal;
     const vmm = this.coalescing;

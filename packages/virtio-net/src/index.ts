@@ -30,3 +30,4 @@ export { rateClockMs } from './rateClockMs.ts';
 export { RATE_WAIT_MAX_MS } from './RATE_WAIT_MAX_MS.ts';
 export { SharedCoalescing } from './SharedCoalescing.ts';
 export { TX_ENGINE_ENV } from './TX_ENGINE_ENV.ts';
+export { RX_ENGINE_ENV } from './RX_ENGINE_ENV.ts';

@@ -26,3 +26,5 @@ port.on('message', (msg: IoWorkerRequest) => {
   loop.handle(msg);
   loop.run();
 });
+// Loaded: IoThreadPool.prewarm() waits for this before it counts the thread as ready.
+port.postMessage({ type: 'loaded', job: -1 } satisfies IoWorkerMessage);

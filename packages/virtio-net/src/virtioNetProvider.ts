@@ -7,5 +7,6 @@ export const virtioNetProvider: NetDeviceProvider = {
   backend: 'virtio-net',
   validateOptions: validateVirtioNetOptions,
   rateLimit: true,
+  coalescing: true,
   create: async (config) => VirtioNetTapDevice.open(config),
 };

@@ -3,6 +3,7 @@ import { featureBit, VIRTIO_CONFIG_S_DRIVER_OK, VIRTIO_CONFIG_S_NEEDS_RESET } fr
 import { VIRTIO_NET_F_CTRL_GUEST_OFFLOADS } from '@vnic/core/virtio_net';
 import { DRIVER_FEATURES, VirtioNetDriver } from '@vnic/driver';
 import { EVENT_LOOP } from '@vnic/sys';
+import { IO_THREAD_POOL, type IoThreadPool } from '@vnic/virtio-net';
 import { fdCount, hostTapPeer } from '@vnic/sys/testing';
 import { describe, expect, it } from 'vitest';
 import { macBytes, SteadyStream, switchEntry, SwitchTap } from './switchRig.ts';
@@ -85,6 +86,9 @@ describe.skipIf(peer.skip)('switchBackend: a running NIC between data planes, TS
       const stream = new SteadyStream(driver, macBytes(MAC), Uint8Array.of(0x02, 0, 0, 0, 0, 0x52), [a]);
       stream.start();
       container.get(EVENT_LOOP); // the container's shared loop (a vhost-user device's): opened once, closed by dispose()
+      // A virtio-net device built for a switch starts an idle IO thread before the quiesce
+      // (prepareRestore); the pool keeps it (idle, for its devices) when that switch fails.
+      await container.get<IoThreadPool>(IO_THREAD_POOL).prewarm();
       const fds = fdCount.fds();
 
       const noSocket = await sw

@@ -28,6 +28,7 @@ describe.skipIf(skip)('vnic bench vhost-user-device', () => {
       expect(r.ratio).toBeGreaterThan(0);
       // Both sides' load (testpmd txonly) was checked from testpmd's own totals.
       expect(r.note).toMatch(/vnic offered [\d.]+x the measured rate; reference offered [\d.]+x the measured rate/);
+      expect(r.limit, r.metric).toBe(r.note!.startsWith('source-limited (') ? 'source-limited' : 'device');
     }
     expect(io.stderr).toMatch(/\[bench vhost-user-device\] reference: 1514 B frames/);
   }, 240_000);

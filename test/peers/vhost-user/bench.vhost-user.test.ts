@@ -39,6 +39,9 @@ describe.skipIf(skip)('vnic bench vhost-user', () => {
     // pumps TX just before RX: RX leads by at most one burst (32) of a pump in between.
     expect(txDone).toBeGreaterThanOrEqual(rxDone - 64);
     expect(rt.note).toMatch(/(headroom: vnic source \d+% busy, device thread \d+%|^source-limited \(vnic source)/);
+    // --json says what limited each row: the control-plane times have no load, the round trip was checked.
+    expect(rows.slice(0, 3).map((r) => r.limit)).toEqual(['no-load', 'no-load', 'no-load']);
+    expect(rt.limit).toBe(rt.note!.startsWith('source-limited (') ? 'source-limited' : 'device');
     expect(io.stderr).toMatch(/\[bench vhost-user\] round trip/); // progress goes to stderr with --json
   }, 180_000);
 });

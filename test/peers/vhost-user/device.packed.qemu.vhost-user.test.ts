@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { needsPeer, Netns, uniqueName } from '@vnic/sys/testing';
 import { TCP_CHECK_SCRIPT } from './tcpCheckScript.ts';
 import { qemuMissing, socketDir } from './peerSupport.ts';
+import { startTcpCheckServer, vhostUserNicArgs } from './tcpCheckServer.ts';
 
 // A REAL Linux guest on vnic's device with a PACKED ring: QEMU's virtio-net-pci with packed=on
 // over a vhost-user netdev whose backend is vnic serve's VhostUserDeviceServer. The guest's own
@@ -42,16 +43,8 @@ describe.skipIf(missing !== undefined)('vhost-user device: QEMU packed=on with a
       server.events.on('disconnected', (r) => log.push(`disconnected ${r?.message ?? ''}`));
       server.start();
 
-      py = ns.spawn('python3', '-c', TCP_CHECK_SCRIPT, 'server', `${subnet}.1`, '5001', String(BYTES));
-      let hostOut = '';
-      py.stdout.on('data', (d: Buffer) => (hostOut += d.toString()));
-      py.stderr.on('data', (d: Buffer) => (hostOut += d.toString()));
-      const serverDone = new Promise<number | null>((resolve) => py!.once('exit', (code) => resolve(code)));
-      const deadline = Date.now() + 10_000;
-      while (!hostOut.includes('listening')) {
-        if (Date.now() > deadline || py.exitCode !== null) throw new Error(`the TCP check server did not start: ${hostOut}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      const tcp = await startTcpCheckServer(ns, `${subnet}.1`, 5001, BYTES);
+      py = tcp.child;
 
       const script = `set -e
 dev=$(ls /sys/class/net | grep -v '^lo$' | head -n 1)
@@ -72,17 +65,11 @@ echo "guest tcp check done"
         cpus: 2,
         timeoutMs: 300_000,
         files: { 'guest.sh': script, 'tcpcheck.py': TCP_CHECK_SCRIPT },
-        qemuArgs: [
-          '-chardev',
-          `socket,id=vu0,path=${sock}`,
-          '-netdev',
-          'vhost-user,id=n0,chardev=vu0',
-          '-device',
-          `virtio-net-pci,netdev=n0,mac=52:54:00:${randomInt(16, 255).toString(16)}:00:03,vectors=0,packed=on`,
-        ],
+        qemuArgs: vhostUserNicArgs(sock, { deviceProps: ['packed=on'] }),
         onProgress: (p) => console.log(`[qemu guest, packed] ${p}`),
       });
-      const code = await serverDone;
+      const code = await tcp.exited;
+      const hostOut = tcp.output();
       console.log(`[qemu guest, packed] ${log.join('\n')}\n${run.output}\n${hostOut}`);
       expect(run.exitCode, run.output).toBe(0);
       // Both sides: vnic serve saw RING_PACKED acked, and the guest's driver reports it in use.

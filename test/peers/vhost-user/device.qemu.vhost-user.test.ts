@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Netns, uniqueName } from '@vnic/sys/testing';
 import { TCP_CHECK_SCRIPT } from './tcpCheckScript.ts';
 import { qemuMissing, socketDir } from './peerSupport.ts';
+import { startTcpCheckServer, vhostUserNicArgs } from './tcpCheckServer.ts';
 import { needsPeer } from '@vnic/sys/testing';
 
 // A REAL Linux guest on vnic's device: QEMU (TCG, q35) boots the Debian kernel (@vnic/testvm), its
@@ -63,24 +64,14 @@ async function guestOnVnic(queuePairs: number, bytes: number, memoryMiB = 512): 
     const hostLines: string[] = [];
     const serversDone: Promise<number | null>[] = [];
     for (let k = 0; k < queuePairs; k++) {
-      const py = ns.spawn('python3', '-c', TCP_CHECK_SCRIPT, 'server', `${subnet}.1`, String(5001 + k), String(bytes));
-      children.push(py);
-      let out = '';
-      py.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      py.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const tcp = await startTcpCheckServer(ns, `${subnet}.1`, 5001 + k, bytes);
+      children.push(tcp.child);
       serversDone.push(
-        new Promise((resolve) =>
-          py.once('exit', (code) => {
-            hostLines.push(...out.trim().split('\n'));
-            resolve(code);
-          }),
-        ),
+        tcp.exited.then((code) => {
+          hostLines.push(...tcp.output().trim().split('\n'));
+          return code;
+        }),
       );
-      const deadline = Date.now() + 10_000;
-      while (!out.includes('listening')) {
-        if (Date.now() > deadline || py.exitCode !== null) throw new Error(`the TCP check server did not start: ${out}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
     }
 
     const clients = Array.from(
@@ -99,8 +90,6 @@ ${clients}
 for p in $pids; do wait "$p"; done
 echo "guest tcp checks done"
 `;
-    const netdev = `vhost-user,id=n0,chardev=vu0${queuePairs > 1 ? `,queues=${queuePairs}` : ''}`;
-    const device = `virtio-net-pci,netdev=n0,mac=52:54:00:${randomInt(16, 255).toString(16)}:00:02,vectors=0${queuePairs > 1 ? ',mq=on' : ''}`;
     const run = await runInVm({
       command: ['/bin/sh', '/run/testvm/guest.sh'],
       machine: 'q35',
@@ -109,7 +98,7 @@ echo "guest tcp checks done"
       cpus: 2,
       timeoutMs: 300_000,
       files: { 'guest.sh': script, 'tcpcheck.py': TCP_CHECK_SCRIPT },
-      qemuArgs: ['-chardev', `socket,id=vu0,path=${sock}`, '-netdev', netdev, '-device', device],
+      qemuArgs: vhostUserNicArgs(sock, { queuePairs }),
       onProgress: (p) => console.log(`[qemu guest, ${queuePairs} pair(s)] ${p}`),
     });
     const codes = await Promise.all(serversDone);

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
-import { buildCpioNewc, type TestVmImage } from '@vnic/testvm';
+import { buildCpioNewc, qemuBootArgs, type TestVmImage } from '@vnic/testvm';
+import { vhostUserNicArgs } from './tcpCheckServer.ts';
 
 // Helpers of the live-migration test (migrate.qemu.vhost-user.test.ts): a guest that needs no 9p
 // share (QEMU blocks migration while a virtio-9p export is mounted), QEMU processes with an HMP
@@ -35,12 +36,6 @@ while :; do sleep 3600; done
   writeFileSync(path, Buffer.concat([readFileSync(image.initramfs), overlay]));
 }
 
-/** The host CPU clock in kHz (tsc_early_khz: no PIT calibration hang under TCG), or undefined. */
-function hostCpuKhz(): number | undefined {
-  const mhz = /^cpu MHz\s*:\s*([\d.]+)/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1];
-  return mhz === undefined ? undefined : Math.round(Number(mhz) * 1000);
-}
-
 /** What one of the two QEMU processes needs. */
 export interface MigrationQemuOptions {
   readonly image: TestVmImage;
@@ -63,46 +58,14 @@ export interface MigrationQemu {
 }
 
 /**
- * Starts qemu-system-x86_64 (q35, TCG, 1 vCPU, memfd RAM shared with the backend, the vhost-user
- * NIC with vectors=0 as PEERS.md requires, console on stdout, HMP on a unix socket), under
+ * Starts qemu-system-x86_64 (the test VM's machine with 1 vCPU and memfd RAM shared with the
+ * backend, the vhost-user NIC with vectors=0 as PEERS.md requires, HMP on a unix socket), under
  * timeout(1) as a safety net.
  */
 export function startMigrationQemu(o: MigrationQemuOptions, safetySeconds: number): MigrationQemu {
-  const khz = hostCpuKhz();
   const args = [
-    '-machine',
-    'q35',
-    '-accel',
-    'tcg',
-    '-cpu',
-    'max',
-    '-smp',
-    '1',
-    '-m',
-    `${o.memoryMiB}M`,
-    '-object',
-    `memory-backend-memfd,id=mem,size=${o.memoryMiB}M,share=on`,
-    '-numa',
-    'node,memdev=mem',
-    '-nodefaults',
-    '-no-user-config',
-    '-no-reboot',
-    '-display',
-    'none',
-    '-serial',
-    'stdio',
-    '-kernel',
-    o.image.vmlinux,
-    '-initrd',
-    o.initramfs,
-    '-append',
-    ['console=ttyS0', 'loglevel=3', 'panic=-1', ...(khz === undefined ? [] : [`tsc_early_khz=${khz}`])].join(' '),
-    '-chardev',
-    `socket,id=vu0,path=${o.socket},server=on,wait=off`,
-    '-netdev',
-    'vhost-user,id=n0,chardev=vu0',
-    '-device',
-    `virtio-net-pci,netdev=n0,mac=${o.mac},vectors=0`,
+    ...qemuBootArgs({ image: o.image, initramfs: o.initramfs, memoryMiB: o.memoryMiB, cpus: 1, sharedMemory: true, kernelArgs: [] }),
+    ...vhostUserNicArgs(o.socket, { listen: true, mac: o.mac }),
     '-monitor',
     `unix:${o.monitor},server=on,wait=off`,
     ...(o.incoming === undefined ? [] : ['-incoming', o.incoming]),

@@ -7,6 +7,7 @@ import { Netns, needsPeer, uniqueName } from '@vnic/sys/testing';
 import { startServe, type ServeProcess } from '../../cli/serveProcess.ts';
 import { qemuMissing, socketDir } from './peerSupport.ts';
 import { TCP_CHECK_SCRIPT } from './tcpCheckScript.ts';
+import { startTcpCheckServer, vhostUserNicArgs } from './tcpCheckServer.ts';
 
 // `vnic serve` hand-over under a REAL Linux guest: QEMU (TCG, q35, @vnic/testvm) listens on the
 // vhost-user socket (chardev server=on), a `vnic serve --client` process serves its virtio-net-pci
@@ -35,11 +36,8 @@ describe.skipIf(missing !== undefined)('vnic serve: hand-over under a QEMU Linux
       ns.ip('tuntap', 'add', 'dev', tap, 'mode', 'tap', 'multi_queue', 'vnet_hdr');
       ns.ip('addr', 'add', `${subnet}.1/24`, 'dev', tap);
       ns.ip('link', 'set', tap, 'up');
-      py = ns.spawn('python3', '-c', TCP_CHECK_SCRIPT, 'server', `${subnet}.1`, '5001', String(bytes));
-      let host = '';
-      py.stdout.on('data', (d: Buffer) => (host += d.toString()));
-      py.stderr.on('data', (d: Buffer) => (host += d.toString()));
-      const hostDone = new Promise<number | null>((resolve) => py!.once('exit', (c) => resolve(c)));
+      const tcp = await startTcpCheckServer(ns, `${subnet}.1`, 5001, bytes);
+      py = tcp.child;
       const serve = (more: string[]): ServeProcess => {
         const p = startServe(['--socket', sock, '--client', '--tap', tap, ...more], ['ip', 'netns', 'exec', ns.name]);
         procs.push(p);
@@ -78,17 +76,11 @@ echo "guest tcp check done"
         cpus: 2,
         timeoutMs: 300_000,
         files: { 'guest.sh': script, 'tcpcheck.py': TCP_CHECK_SCRIPT },
-        qemuArgs: [
-          '-chardev',
-          `socket,id=vu0,path=${sock},server=on,wait=off`,
-          '-netdev',
-          'vhost-user,id=n0,chardev=vu0',
-          '-device',
-          `virtio-net-pci,netdev=n0,mac=52:54:00:${randomInt(16, 255).toString(16)}:00:02,vectors=0`,
-        ],
+        qemuArgs: vhostUserNicArgs(sock, { listen: true }),
       });
       await handOver;
-      const hostCode = await hostDone;
+      const hostCode = await tcp.exited;
+      const host = tcp.output();
       const s1 = parseVhostUserDeviceState(JSON.parse(readFileSync(stateFile, 'utf8')), stateFile);
       console.log(`[hand-over] first:\n${a.output()}\nsecond:\n${b?.output() ?? ''}\nhost: ${host}\nguest:\n${run.output}`);
       expect(run.exitCode, run.output).toBe(0);

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { DEFAULT_NET_OFFLOADS, type NetDeviceConfig } from '@vnic/core';
 import { VirtioNetDriver } from '@vnic/driver';
-import { TX_ENGINE_ENV, VirtioNetTapDevice } from '@vnic/virtio-net';
+import { RX_ENGINE_ENV, TX_ENGINE_ENV, VirtioNetTapDevice } from '@vnic/virtio-net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { IoThreadPool } from '@vnic/virtio-net';
 import { fdCount, hostTapPeer, uniqueName } from '@vnic/sys/testing';
@@ -112,38 +112,54 @@ describe.skipIf(peer.skip)('virtio-net backend: no leaks over many life cycles',
     await settle(before);
   });
 
-  it('TX uses one io_uring per IO thread while active (none with VNIC_VIRTIO_NET_TX=writev); reset releases it', { timeout: 60_000 }, async () => {
-    const rings = (): number => readdirSync('/proc/self/fd').filter((fd) => fdLink(fd) === 'anon_inode:[io_uring]').length;
-    const ringMaps = (): number => fdCount.mapLines().filter((l) => l.includes('[io_uring]')).length;
-    const before = { rings: rings(), maps: ringMaps() };
-    const device = open(900);
-    const saved = process.env[TX_ENGINE_ENV];
-    try {
-      for (const engine of ['io_uring', 'writev']) {
-        if (engine === 'writev') process.env[TX_ENGINE_ENV] = 'writev';
-        const driver = await VirtioNetDriver.create({ device, queuePairs: 2, queueSize: 64 });
-        try {
-          driver.send(testFrame(OUTSIDE_MAC, MAC, 1, 64));
-          await driver.flushTx();
-          // Each IO thread maps its ring when its job starts; pair 1's starts once the driver's
-          // MQ_VQ_PAIRS_SET went through the control queue, so give it a moment.
-          const want = engine === 'io_uring' ? 2 : 0;
-          for (let t = 0; t < 200 && (rings() - before.rings !== want || ringMaps() - before.maps !== 2 * want); t++)
-            await new Promise((r) => setTimeout(r, 10));
-          expect(rings() - before.rings).toBe(want);
-          expect(ringMaps() - before.maps).toBe(2 * want); // SQ/CQ ring + SQE array, per thread
-        } finally {
-          await driver.close();
+  it(
+    'TX and RX each use one io_uring per IO thread while active (none with VNIC_VIRTIO_NET_TX=writev / VNIC_VIRTIO_NET_RX=readv); reset releases them',
+    { timeout: 90_000 },
+    async () => {
+      const rings = (): number => readdirSync('/proc/self/fd').filter((fd) => fdLink(fd) === 'anon_inode:[io_uring]').length;
+      const ringMaps = (): number => fdCount.mapLines().filter((l) => l.includes('[io_uring]')).length;
+      const before = { rings: rings(), maps: ringMaps() };
+      const device = open(900);
+      const saved = { tx: process.env[TX_ENGINE_ENV], rx: process.env[RX_ENGINE_ENV] };
+      const restore = (name: string, value: string | undefined): void => {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      };
+      try {
+        // [TX engine, RX engine, io_uring instances per IO thread]
+        const engines = [
+          ['io_uring', 'io_uring', 2],
+          ['writev', 'io_uring', 1],
+          ['io_uring', 'readv', 1],
+          ['writev', 'readv', 0],
+        ] as const;
+        for (const [txEngine, rxEngine, perThread] of engines) {
+          restore(TX_ENGINE_ENV, txEngine === 'writev' ? 'writev' : undefined);
+          restore(RX_ENGINE_ENV, rxEngine === 'readv' ? 'readv' : undefined);
+          const driver = await VirtioNetDriver.create({ device, queuePairs: 2, queueSize: 64 });
+          try {
+            driver.send(testFrame(OUTSIDE_MAC, MAC, 1, 64));
+            await driver.flushTx();
+            // Each IO thread maps its rings when its job starts; pair 1's starts once the driver's
+            // MQ_VQ_PAIRS_SET went through the control queue, so give it a moment.
+            const want = 2 * perThread;
+            for (let t = 0; t < 200 && (rings() - before.rings !== want || ringMaps() - before.maps !== 2 * want); t++)
+              await new Promise((r) => setTimeout(r, 10));
+            expect(rings() - before.rings, `TX ${txEngine}, RX ${rxEngine}`).toBe(want);
+            expect(ringMaps() - before.maps, `TX ${txEngine}, RX ${rxEngine}`).toBe(2 * want); // SQ/CQ ring + SQE array, per ring
+          } finally {
+            await driver.close();
+          }
+          expect(rings()).toBe(before.rings);
+          expect(ringMaps()).toBe(before.maps);
         }
-        expect(rings()).toBe(before.rings);
-        expect(ringMaps()).toBe(before.maps);
+      } finally {
+        restore(TX_ENGINE_ENV, saved.tx);
+        restore(RX_ENGINE_ENV, saved.rx);
+        await device.close();
       }
-    } finally {
-      if (saved === undefined) delete process.env[TX_ENGINE_ENV];
-      else process.env[TX_ENGINE_ENV] = saved;
-      await device.close();
-    }
-  });
+    },
+  );
 
   it(`${CYCLES} activate/reset cycles reuse two IO threads; close leaves no fd, thread or mapping`, { timeout: 60_000 }, async () => {
     const base = snapshot();

@@ -1,3 +1,5 @@
+import type { BenchLimit } from './BenchLimit.ts';
+
 /**
  * One measured row of `vnic bench` (`--json` prints one per line). `reference` is the same metric
  * measured in the same run on the reference path (a C loop, DPDK, the in-process backend), or
@@ -20,4 +22,6 @@ export interface BenchRow {
   readonly referenceName?: string;
   /** Anything a reader needs to interpret the row (samples, spread, what limited it). */
   readonly note?: string;
+  /** What the row's load check found: `source-limited` rows measure their load, not the device. */
+  readonly limit: BenchLimit;
 }

@@ -11,7 +11,11 @@ export interface HeadroomSample {
   readonly offered?: number;
   /** Frames the device moved over the same period. */
   readonly measured?: number;
-  /** Fraction of the wall time the source's thread was on a CPU (0..1). */
+  /**
+   * Fraction of the wall time the source was not waiting for the device (0..1): the share it did
+   * not spend backing off on a full queue (a flooder), or its thread's CPU share (a guest that
+   * sleeps whenever the device has used nothing). Idle time must be waiting, not a lost CPU.
+   */
   readonly sourceBusy?: number;
   /** Fraction of the wall time the device's busiest thread was on a CPU (0..1). */
   readonly deviceBusy?: number;

@@ -32,8 +32,9 @@ describe('bench rows and table', () => {
     const bad = makeBenchRow('vhost-net', 'rx-64B-mpps', 'Mpps', 0.004, 0.012, { note: 'in a VM', headroom: { vnic: starved, 'in-process': fine } });
     expect(bad.note).toBe('source-limited (vnic offered 1.00x the measured rate); in a VM');
     expect(isSourceLimited(bad)).toBe(true);
-    // The JSON shape stays the same: the check lives in the note.
-    expect(Object.keys(bad).sort()).toEqual(['bench', 'metric', 'note', 'ratio', 'reference', 'unit', 'vnic']);
+    // --json carries the check as a field too.
+    expect(ok.limit).toBe('device');
+    expect(bad.limit).toBe('source-limited');
     const lines = formatBenchTable([ok, bad]).trimEnd().split('\n');
     expect(lines[2]).toMatch(/\s3\.50x\s+in a VM; headroom/);
     expect(lines[3]).toMatch(/\s0\.33x source-limited\s+source-limited \(vnic/);

@@ -3,5 +3,5 @@ import { SOURCE_LIMITED } from './SOURCE_LIMITED.ts';
 
 /** True when the row's load check found its source, not the device, to be the limit. */
 export function isSourceLimited(row: BenchRow): boolean {
-  return row.note?.startsWith(SOURCE_LIMITED) === true;
+  return row.limit === SOURCE_LIMITED;
 }

@@ -1,12 +1,16 @@
+import type { BenchLimit } from './BenchLimit.ts';
 import type { BenchRow } from './BenchRow.ts';
 import type { Headroom } from './Headroom.ts';
 import { SOURCE_LIMITED } from './SOURCE_LIMITED.ts';
 
 /**
- * Builds a BenchRow, computing the ratio vnic / reference (rounded to 3 decimals). `headroom`
- * holds the load check of each side that has a source of its own (by label: `vnic`, `C`, ...):
- * when one is source-limited the note starts with {@link SOURCE_LIMITED}, otherwise it ends with
- * what the checks saw.
+ * Builds a BenchRow, computing the ratio vnic / reference (rounded to 3 decimals) and its `limit`.
+ * `headroom` holds the load check of each side that has a source of its own (by label: `vnic`,
+ * `C`, ...): when one is source-limited the note starts with {@link SOURCE_LIMITED} and `limit` is
+ * `source-limited`, otherwise the note ends with what the checks saw and `limit` is `device`.
+ * `noLoad` says why a row has no load to check (a cost or memory row, a closed loop): the note
+ * ends with it and `limit` is `no-load`. With neither, `limit` is `unchecked`. Throws a
+ * RangeError when both are given.
  */
 export function makeBenchRow(
   bench: string,
@@ -14,18 +18,30 @@ export function makeBenchRow(
   unit: string,
   vnic: number,
   reference: number | null,
-  extra: { referenceName?: string; note?: string; headroom?: Readonly<Record<string, Headroom>> } = {},
+  extra: { referenceName?: string; note?: string; headroom?: Readonly<Record<string, Headroom>>; noLoad?: string } = {},
 ): BenchRow {
   const ratio = reference === null || reference === 0 || !Number.isFinite(vnic) ? null : Math.round((vnic / reference) * 1000) / 1000;
-  const { headroom, ...rest } = extra;
-  const row: BenchRow = { bench, metric, unit, vnic, reference, ratio, ...rest };
-  if (headroom === undefined) return row;
+  const { headroom, noLoad, ...rest } = extra;
+  const row = (limit: BenchLimit, note = rest.note): BenchRow => ({
+    bench,
+    metric,
+    unit,
+    vnic,
+    reference,
+    ratio,
+    ...rest,
+    ...(note === undefined ? {} : { note }),
+    limit,
+  });
+  const before = rest.note === undefined ? '' : `${rest.note}; `;
+  if (headroom !== undefined && noLoad !== undefined) throw new RangeError(`makeBenchRow ${metric}: both a load check and noLoad given`);
+  if (noLoad !== undefined) return row('no-load', `${before}no load to check: ${noLoad}`);
+  if (headroom === undefined) return row('unchecked');
   const sides = Object.entries(headroom);
+  if (sides.length === 0) throw new RangeError(`makeBenchRow ${metric}: an empty load check`);
   const limited = sides.filter(([, h]) => h.sourceLimited);
   const text = (list: typeof sides): string => list.map(([side, h]) => `${side} ${h.text}`).join('; ');
-  const note =
-    limited.length > 0
-      ? `${SOURCE_LIMITED} (${text(limited)})${rest.note === undefined ? '' : `; ${rest.note}`}`
-      : `${rest.note === undefined ? '' : `${rest.note}; `}headroom: ${text(sides)}`;
-  return { ...row, note };
+  return limited.length > 0
+    ? row(SOURCE_LIMITED, `${SOURCE_LIMITED} (${text(limited)})${rest.note === undefined ? '' : `; ${rest.note}`}`)
+    : row('device', `${before}headroom: ${text(sides)}`);
 }

@@ -1,6 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bench } from './Bench.ts';
@@ -9,7 +7,6 @@ import { checkHeadroom, type HeadroomSample } from './checkHeadroom.ts';
 import { combineLoads } from './combineLoads.ts';
 import type { Headroom } from './Headroom.ts';
 import { makeBenchRow } from './makeBenchRow.ts';
-import { compileBenchC } from './virtioNet/compileBenchC.ts';
 import { summarizeRounds } from './virtioNet/summarizeRounds.ts';
 
 /**
@@ -31,22 +28,23 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const repoRoot = join(here, '..', '..', '..', '..');
 
 /** Windows per backend and metric, alternating vhost-net and in-process (the median is reported). */
-const ROUNDS = 3;
+const ROUNDS = 5;
 
 /**
  * `vnic bench vhost-net`: boots the test VM (QEMU TCG, the Debian kernel with vhost_net) through
  * @vnic/testvm and, in that one VM run, measures 64-byte TX and RX packet rates of the vhost-net
  * backend (vnic) against the in-process virtio-net backend (reference), same lean guest (the
  * driver fills the rings, the RingRecycler keeps them full), same tap setup, same RX source
- * (bench-c/packet_flood), windows alternating. Rows `tx-64B-mpps`, `rx-64B-mpps`, each with its
- * load check (source-limited when the guest or the flooder could not outrun the data plane).
+ * (the kernel's pktgen, vhostNet/Pktgen.ts), windows alternating, the median of {@link ROUNDS}.
+ * Rows `tx-64B-mpps`, `rx-64B-mpps`, each with its load check (source-limited when the guest or
+ * pktgen could not outrun the data plane).
  */
 export const vhostNetBench: Bench = {
   name: 'vhost-net',
   description: 'vhost-net vs the in-process backend, 64 B TX and RX Mpps, inside a QEMU TCG VM with the kernel vhost_net (boots the VM itself)',
   async unavailable() {
     if (process.getuid?.() !== 0) return 'needs root (taps and network namespaces inside the VM, QEMU)';
-    for (const tool of ['qemu-system-x86_64', 'cc']) {
+    for (const tool of ['qemu-system-x86_64']) {
       try {
         execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'pipe' });
       } catch {
@@ -61,27 +59,18 @@ export const vhostNetBench: Bench = {
     return undefined;
   },
   async run(ctx) {
-    const seconds = ctx.seconds ?? 3;
-    // Under the checkout, not /tmp: the VM shares the host's root, not its temporary directory.
-    const parent = join(repoRoot, '.vnic-tmp');
-    mkdirSync(parent, { recursive: true });
-    ctx.progress('compiling the RX source (packages/cli/bench-c/packet_flood.c) with cc');
-    const { dir, programs } = await compileBenchC(['packet_flood'] as const, parent);
-    try {
-      await runVm(ctx, seconds, programs.packet_flood);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    await runVm(ctx, ctx.seconds ?? 3);
   },
 };
 
 /** Boots the VM, runs vhostNetBenchGuest in it and reports its rows. */
-async function runVm(ctx: BenchContext, seconds: number, flooder: string): Promise<void> {
+async function runVm(ctx: BenchContext, seconds: number): Promise<void> {
   const { runInVm } = await loadTestVm();
   const guest = join(here, import.meta.url.endsWith('.ts') ? 'vhostNetBenchGuest.ts' : 'vhostNetBenchGuest.js'); // sources or dist/
   let pending = ''; // console output arrives in pieces: report whole result lines only
   const result = await runInVm({
-    command: [join(repoRoot, 'node_modules', '.bin', 'tsx'), guest, String(seconds), flooder, String(ROUNDS)],
+    command: [join(repoRoot, 'node_modules', '.bin', 'tsx'), guest, String(seconds), String(ROUNDS)],
+    modules: ['pktgen'], // the RX source
     timeoutMs: 600_000 + 8 * ROUNDS * seconds * 1000 * 20,
     onProgress: (t) => ctx.progress(`VM: ${t}`),
     onOutput: (chunk) => {
@@ -106,7 +95,7 @@ async function runVm(ctx: BenchContext, seconds: number, flooder: string): Promi
     ctx.row(
       makeBenchRow('vhost-net', metric, 'Mpps', round(v.mpps), round(r.mpps), {
         referenceName: 'in-process virtio-net backend, same lean guest and tap',
-        note: `inside a QEMU TCG VM (2 vCPUs, no KVM), lean RingRecycler guest, median of ${ROUNDS} alternating windows of ${seconds} s; vhost-net: ${v.note}; in-process: ${r.note}`,
+        note: `inside a QEMU TCG VM (2 vCPUs, no KVM), lean RingRecycler guest${metric.startsWith('rx') ? ', pktgen flooding the tap' : ''}, median of ${ROUNDS} alternating windows of ${seconds} s; vhost-net: ${v.note}; in-process: ${r.note}`,
         headroom: { 'vhost-net': v.headroom, 'in-process': r.headroom },
       }),
     );

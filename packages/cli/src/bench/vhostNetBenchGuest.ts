@@ -4,16 +4,17 @@
 // The TS driver only negotiates and fills the rings; then the bench's RingRecycler keeps them full
 // (each used head straight back into avail, polled, no per-frame JS work beyond that), so the rate
 // is what the data plane (kernel vhost worker, or the in-process IO thread) sustains. TX: one frame
-// in every slot, leaving into the namespace (where the kernel drops it). RX: bench-c/packet_flood
-// (compiled on the host before boot; AF_PACKET, 64 frames per sendmmsg, backing off while the
-// tap's queue is full) writes 64-byte frames into the tap from the namespace side. Counted on the
-// used ring, checked against the tap's counters. Each measurement also records its load check:
-// TX, the guest's share of the wall time against the data plane's busiest thread; RX, the frames
-// the flooder offered (queued + dropped on a full tap queue) against those queued, and its CPU.
+// in every slot, leaving into the namespace (where the kernel drops it). RX: the kernel's pktgen
+// (module pktgen, loaded at boot) floods the tap with 64-byte frames from the namespace side: no
+// syscall or user copy per frame, so unlike a user-space flooder (bench-c/packet_flood cost more
+// CPU per frame than the vhost worker under TCG, and the row measured the flooder) it outruns the
+// data plane; what the tap's queue has no room for is dropped and counted. Counted on the used
+// ring, checked against the tap's counters. Each measurement also records its load check: TX, the
+// guest's share of the wall time against the data plane's busiest thread; RX, the frames pktgen
+// offered (queued + dropped on a full tap queue) against those queued.
 // Backends alternate, `rounds` windows each. Prints one `VNIC_BENCH_RESULT {json}` line per
 // window (rate, CPU per frame of the guest and of the data plane, load).
-// Usage: tsx vhostNetBenchGuest.ts <seconds> <packet_flood binary> <rounds>
-import { spawn } from 'node:child_process';
+// Usage: tsx vhostNetBenchGuest.ts <seconds> <rounds> [tx|rx|both]
 import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { NetDeviceConfig, VirtioNetDevice } from '@vnic/core';
@@ -23,13 +24,13 @@ import { shutdownIoThreads, VirtioNetTapDevice } from '@vnic/virtio-net';
 import { Netns, uniqueName } from '@vnic/sys/testing';
 import { benchNicConfig } from './benchNicConfig.ts';
 import type { HeadroomSample } from './checkHeadroom.ts';
-import { benchFrame } from './virtioNet/benchFrame.ts';
 import { busiestThreads } from './virtioNet/busiestThreads.ts';
 import type { GuestWindow } from './virtioNet/GuestWindow.ts';
 import { parseStatCpu } from './virtioNet/parseStatCpu.ts';
 import { RingRecycler } from './virtioNet/RingRecycler.ts';
 import { runGuestWindow } from './virtioNet/runGuestWindow.ts';
 import { threadCpu } from './virtioNet/threadCpu.ts';
+import { Pktgen } from './vhostNet/Pktgen.ts';
 
 type Backend = 'vhost-net' | 'virtio-net';
 const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x7e, 0x50, 0x01);
@@ -44,10 +45,8 @@ const QUEUE_SIZE = 1024;
 const RX_QUEUE = 0;
 
 const seconds = Number(process.argv[2] ?? '3');
-const flooder = process.argv[3] ?? '';
-const rounds = Number(process.argv[4] ?? '3');
-/** The far end's MAC in the frames (a locally administered address no interface has). */
-const PEER_MAC = Uint8Array.of(0x02, 0, 0, 0, 0x50, 0x02);
+const rounds = Number(process.argv[3] ?? '5');
+const which = process.argv[4] ?? 'both';
 
 function config(backend: Backend, tap: string): NetDeviceConfig {
   return { ...benchNicConfig(`bench-${backend}`, backend, MAC, { tap }), queueSize: QUEUE_SIZE };
@@ -190,49 +189,42 @@ async function tx(backend: Backend): Promise<Measured> {
 }
 
 /**
- * Frames per second the backend delivered into the RX ring while packet_flood wrote 64-byte
- * frames into the tap: the RingRecycler hands each filled buffer straight back (the guest never
- * reads it).
+ * Frames per second the backend delivered into the RX ring while pktgen flooded the tap with
+ * 64-byte frames: the RingRecycler hands each filled buffer straight back (the guest never reads it).
  */
 async function rx(backend: Backend): Promise<Measured> {
   return withNic(backend, async (driver, ns, tap) => {
     const rec = new RingRecycler(driver.memory, driver.queue(RX_QUEUE), () => driver.kick(RX_QUEUE));
-    const frame = Buffer.from(benchFrame(FRAME, MAC, PEER_MAC)).toString('hex');
-    const child = spawn('ip', ['netns', 'exec', ns.name, flooder, tap, frame], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    const gen = Pktgen.start(ns, tap, FRAME, MAC);
     try {
-      // Wait for the first frame (the flooder started), then measure.
+      // Wait for the first frame (pktgen started), then measure.
       const deadline = performance.now() + 20_000;
       while (rec.pump() === 0) {
-        if (performance.now() > deadline || child.exitCode !== null) throw new Error(`no frame from the flooder: ${out} ${err}`);
+        if (performance.now() > deadline || !gen.running) throw new Error(`${backend} RX: no frame from pktgen within 20 s`);
         await new Promise((r) => setTimeout(r, 5));
       }
-      const pid = child.pid!; // `ip netns exec` execs the flooder in place: the pid is the flooder's
       const before = {
         queued: tapCounter(ns, tap, 'tx_packets'),
         dropped: tapCounter(ns, tap, 'tx_dropped'),
-        cpu: parseStatCpu(readFileSync(`/proc/${pid}/stat`, 'utf8')),
-        at: performance.now(),
+        sent: gen.sent(),
+        bytes: rec.bytes,
+        elements: rec.elements,
       };
       const { w, guestUs, dataPlaneUs, threads, deviceBusy } = await measure(backend, rec);
       const queued = tapCounter(ns, tap, 'tx_packets') - before.queued;
       const dropped = tapCounter(ns, tap, 'tx_dropped') - before.dropped;
-      const sourceBusy = (parseStatCpu(readFileSync(`/proc/${pid}/stat`, 'utf8')) - before.cpu) / ((performance.now() - before.at) / 1000);
+      const sent = gen.sent() - before.sent;
       if (rec.zeroLength > 0) throw new Error(`${backend} RX: ${rec.zeroLength} used buffers came back empty`);
+      const perFrame = (rec.bytes - before.bytes) / Math.max(1, rec.elements - before.elements);
       return {
         pps: w.packets / w.seconds,
         guestUs,
         dataPlaneUs,
-        note: `the tap queued ${queued} frames from the flooder (${dropped} dropped on a full queue), the ring got ${rec.elements}; busiest threads: ${threads}`,
-        load: { offered: queued + dropped, measured: queued, sourceBusy, deviceBusy },
+        note: `pktgen handed the tap ${sent} frames: ${queued} queued, ${dropped} dropped on a full queue; the ring got ${rec.elements} (${perFrame.toFixed(0)} bytes used per buffer, vnet header included); busiest threads: ${threads}`,
+        load: { offered: queued + dropped, measured: queued, deviceBusy },
       };
     } finally {
-      child.kill('SIGTERM');
-      await exited;
+      await gen.stop();
     }
   });
 }
@@ -241,6 +233,7 @@ for (const [metric, fn] of [
   ['tx-64B-mpps', tx],
   ['rx-64B-mpps', rx],
 ] as const) {
+  if (which !== 'both' && !metric.startsWith(which)) continue;
   // Alternating, so a slow phase of the (shared, emulated) machine hits both backends alike.
   for (let round = 1; round <= rounds; round++) {
     for (const backend of ['vhost-net', 'virtio-net'] as const) {

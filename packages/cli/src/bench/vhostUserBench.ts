@@ -131,6 +131,7 @@ async function handshake(ctx: BenchContext, socket: string): Promise<void> {
   ctx.row(
     makeBenchRow(BENCH, 'handshake-ms', 'ms', round(median(samples)), null, {
       note: `median of ${HANDSHAKES} after one warm-up connection, max ${max(samples)} ms: connect, features, protocol features (REPLY_ACK), SET_MEM_TABLE of ${mib} MiB guest RAM, 2 rings, SET_VRING_ENABLE, DRIVER_OK`,
+      noLoad: 'a control-plane time',
     }),
   );
 }
@@ -199,11 +200,13 @@ async function reconnect(ctx: BenchContext, socket: string, dir: string): Promis
   ctx.row(
     makeBenchRow(BENCH, 'reconnect-ms', 'ms', round(median(samples)), null, {
       note: `median of ${RECONNECTS} SIGKILL restarts, max ${max(samples)} ms: socket appears (inotify) -> first 64 B frame back; testpmd accepted the connection after a median ${median(toAccept).toFixed(0)} ms (EAL init between bind and listen, DPDK's 1 s fdset poll); link up after ${median(toLinkUp).toFixed(0)} ms`,
+      noLoad: 'a control-plane time',
     }),
   );
   ctx.row(
     makeBenchRow(BENCH, 'reconnect-after-accept-ms', 'ms', round(median(afterAccept)), null, {
       note: `median of ${RECONNECTS}, max ${max(afterAccept)} ms: testpmd logs the accept -> handshake replay, SET_MEM_TABLE, rings from used idx, DPDK ready, first 64 B frame back (the part the frontend decides)`,
+      noLoad: 'a control-plane time',
     }),
   );
 }

@@ -19,6 +19,7 @@ import type { Headroom } from './Headroom.ts';
 import { makeBenchRow } from './makeBenchRow.ts';
 import { benchFrame } from './virtioNet/benchFrame.ts';
 import { busiestThreads } from './virtioNet/busiestThreads.ts';
+import { dirtyLogSides } from './virtioNet/dirtyLogSides.ts';
 import { BenchProcess } from './virtioNet/BenchProcess.ts';
 import { ccUnavailable } from './virtioNet/ccUnavailable.ts';
 import { compileBenchC } from './virtioNet/compileBenchC.ts';
@@ -74,6 +75,9 @@ interface Side<W = WindowResult> {
   window(): Promise<W>;
   finish(): Promise<string>;
 }
+
+/** A vnic side with its NIC (the dirty-log rows start and stop logging on it). */
+type VnicSide = Side & { readonly device: VirtioNetDevice; readonly driver: VirtioNetDriver };
 
 /** The windows one side ran and what its counters said. */
 interface Measured<W = WindowResult> {
@@ -212,7 +216,7 @@ function checkTapCount(what: string, claimed: number, tapCounted: number): void 
 // ---- TX: guest -> tap ---------------------------------------------------------------------------
 
 /** The vnic side of a TX metric: a NIC whose guest keeps its TX ring full of one frame. */
-async function openVnicTx(run: Run, local: Cleanup, frameLen: number, ring: RingLayout = 'split'): Promise<Side> {
+async function openVnicTx(run: Run, local: Cleanup, frameLen: number, ring: RingLayout = 'split'): Promise<VnicSide> {
   const tap = uniqueName('vnbt');
   const { device, driver } = await openNic(run, local, tap, ring);
   await plugTap(run, tap);
@@ -227,6 +231,8 @@ async function openVnicTx(run: Run, local: Cleanup, frameLen: number, ring: Ring
   // without io_uring: none); this NIC is the only one open now.
   const engine = ioUringFds() > 0 ? 'io_uring' : 'writev';
   return {
+    device,
+    driver,
     window: async () => (await vnicWindow(run, rec, () => packetsOf(device, TX_QUEUE))).result,
     finish: async () => {
       await sleep(50); // the device finishes the chains in flight
@@ -391,8 +397,12 @@ function rttRows(run: Run, m: { vnic: Measured<RttWindow>; ref: Measured<RttWind
     const v = summarizeRounds(m.vnic.windows.map((w) => w[q]));
     const c = summarizeRounds(m.ref.windows.map((w) => w[q]));
     const spread = (s: { min: number; max: number }): string => `${round(s.min, 1)}..${round(s.max, 1)}`;
-    const note = `median of ${run.rounds} windows' ${q} over ${run.seconds} s each (vnic ${spread(v)}, C ${spread(c)}); ICMP echo to the namespace's kernel, one request in flight (a closed loop: no load to check); vnic: ${m.vnic.note}; C: ${m.ref.note}`;
-    return makeBenchRow(BENCH, `rtt-64B-${q}-us`, 'us', round(v.median, 1), round(c.median, 1), { referenceName: 'C writev + poll loop', note });
+    const note = `median of ${run.rounds} windows' ${q} over ${run.seconds} s each (vnic ${spread(v)}, C ${spread(c)}); ICMP echo to the namespace's kernel, one request in flight; vnic: ${m.vnic.note}; C: ${m.ref.note}`;
+    return makeBenchRow(BENCH, `rtt-64B-${q}-us`, 'us', round(v.median, 1), round(c.median, 1), {
+      referenceName: 'C writev + poll loop',
+      note,
+      noLoad: 'a closed loop, one request in flight',
+    });
   });
 }
 
@@ -402,14 +412,15 @@ function rttRows(run: Run, m: { vnic: Measured<RttWindow>; ref: Measured<RttWind
  * Runs `body` while the traffic source sends `frame` out of `tap` (inside the namespace); returns
  * what `body` returned and the source's side of the load check: from the tap's own counters over
  * the flood, the frames it offered (queued for the reader + dropped on a full queue) against those
- * queued, and its share of the wall time on a CPU (it backs off while the tap's queue is full, so
- * an idle source is one that outran its reader).
+ * queued, and the share of its run it did not spend backing off on a full queue (waiting for the
+ * reader; time it lost to other threads for a CPU is not headroom, so CPU time is not the measure).
  */
 async function withFlood<T>(
   run: Run,
   tap: string,
   frame: Uint8Array,
   body: () => Promise<T>,
+  pps?: number,
 ): Promise<{ out: T; load: Required<Pick<HeadroomSample, 'offered' | 'measured' | 'sourceBusy'>> }> {
   const flood = new BenchProcess('the traffic source (packet_flood in the namespace)', 'ip', [
     'netns',
@@ -418,18 +429,17 @@ async function withFlood<T>(
     run.programs.packet_flood,
     tap,
     hex(frame),
+    ...(pps === undefined ? [] : [String(pps)]),
   ]);
   run.cleanup.add('traffic source stopped', () => flood.kill());
   try {
     const before = await run.ns.linkStats(tap);
     await flood.waitForLine((l) => l === 'ready', 10_000, '"ready"');
-    const cpu0 = childCpu(flood);
-    const t0 = performance.now();
     const out = await body();
-    const sourceBusy = (childCpu(flood) - cpu0) / ((performance.now() - t0) / 1000);
     flood.signal('SIGTERM');
     await flood.finish(5000);
-    parseResultLine(flood.stdout, ['sent'] as const, flood.what);
+    const r = parseResultLine(flood.stdout, ['sent', 'seconds', 'waited'] as const, flood.what);
+    const sourceBusy = r.seconds > 0 ? Math.max(0, 1 - r.waited / r.seconds) : 1;
     const after = await run.ns.linkStats(tap);
     const queued = after.tx.packets - before.tx.packets;
     return { out, load: { offered: queued + after.tx.dropped - before.tx.dropped, measured: queued, sourceBusy } };
@@ -447,7 +457,7 @@ async function rxTapNote(run: Run, tap: string, before: { tx: LinkCounters }, se
 }
 
 /** The vnic side of RX: a NIC whose guest recycles every RX buffer the device fills. */
-async function openVnicRx(run: Run, local: Cleanup): Promise<Side> {
+async function openVnicRx(run: Run, local: Cleanup): Promise<VnicSide> {
   const tap = uniqueName('vnbr');
   const { device, driver } = await openNic(run, local, tap);
   await plugTap(run, tap);
@@ -456,6 +466,8 @@ async function openVnicRx(run: Run, local: Cleanup): Promise<Side> {
   const before = await run.ns.linkStats(tap);
   let flooded = 0;
   return {
+    device,
+    driver,
     window: async () => {
       const t0 = performance.now();
       const {
@@ -514,6 +526,79 @@ async function openCRx(run: Run, local: Cleanup): Promise<Side> {
   };
 }
 
+// ---- RX notifications: coalescing (rx max_packets 32) vs none ------------------------------------
+
+/**
+ * The irq-per-frame row's source: frames one at a time at this rate (a stream a guest takes an
+ * interrupt per frame for; a flood is batched by the device anyway, about one per 64 frames).
+ */
+const IRQ_PPS = 10_000;
+/** Coalescing of its vnic side: rx max_packets 32, max_usecs 20 ms (32 frames take 3.2 ms at IRQ_PPS: max_packets comes first). */
+const IRQ_COALESCING = { rx: { maxPackets: 32, maxUsecs: 20_000 } };
+
+/** What one window of the irq-per-frame row saw: notifications (call eventfd writes) and frames received. */
+interface IrqWindow {
+  readonly perFrame: number;
+  readonly frames: number;
+  readonly notifications: number;
+  readonly load: HeadroomSample;
+}
+
+/**
+ * One side of irq-per-frame: a NIC (with `coalescing` or without) whose guest recycles every RX
+ * buffer and asks for an interrupt on each (no EVENT_IDX, VIRTQ_AVAIL_F_NO_INTERRUPT clear), so
+ * every notification the device decides on is a call eventfd write the driver counts; fed by the
+ * RX source paced at IRQ_PPS. A window is the source's warm-up plus window: notifications / frames.
+ */
+async function openIrqRx(run: Run, local: Cleanup, coalesced: boolean): Promise<Side<IrqWindow>> {
+  const tap = uniqueName(coalesced ? 'vnbi' : 'vnbj');
+  const entry = {
+    ...nicEntry(run.queueSize, coalesced ? 'benchirq1' : 'benchirq0', tap),
+    eventIdx: false,
+    ...(coalesced ? { coalescing: IRQ_COALESCING } : {}),
+  };
+  const [{ device, driver }] = (await openNics(run, local, [entry])) as [{ device: VirtioNetDevice; driver: VirtioNetDriver }];
+  await plugTap(run, tap);
+  const frame = benchFrame(64, driver.readConfig().mac, PEER_MAC);
+  const rec = new RingRecycler(driver.memory, driver.queue(RX_QUEUE), () => driver.kick(RX_QUEUE), { interrupts: true });
+  let frames = 0;
+  let notifications = 0;
+  return {
+    window: async () => {
+      const f0 = packetsOf(device, RX_QUEUE);
+      const n0 = driver.notifications(RX_QUEUE);
+      const { out, load } = await withFlood(run, tap, frame, () => vnicWindow(run, rec, () => packetsOf(device, RX_QUEUE)), IRQ_PPS);
+      const f = packetsOf(device, RX_QUEUE) - f0;
+      const n = driver.notifications(RX_QUEUE) - n0;
+      if (f === 0) throw new CliError('command-failed', `irq-per-frame (${coalesced ? 'coalesced' : 'not coalesced'}): the guest received nothing`);
+      frames += f;
+      notifications += n;
+      return { perFrame: n / f, frames: f, notifications: n, load: { ...load, deviceBusy: out.result.load?.deviceBusy ?? 0 } };
+    },
+    finish: async () => `${notifications} notifications for ${frames} frames (${round(frames / Math.max(1, notifications), 1)} frames per notification)`,
+  };
+}
+
+/** The irq-per-frame-coalesced row: notifications per received frame, coalesced (vnic) and not (reference). */
+function irqRow(run: Run, m: { vnic: Measured<IrqWindow>; ref: Measured<IrqWindow> }): BenchRow {
+  const v = summarizeRounds(m.vnic.windows.map((w) => w.perFrame));
+  const c = summarizeRounds(m.ref.windows.map((w) => w.perFrame));
+  const spread = (s: { min: number; max: number }): string => `${round(s.min, 4)}..${round(s.max, 4)}`;
+  const note =
+    `median of ${run.rounds} windows of ${run.seconds} s (coalesced ${spread(v)}, not ${spread(c)}); RX 64 B frames paced at ${IRQ_PPS} per second, a guest that wants every interrupt ` +
+    `(no EVENT_IDX); coalescing rx maxPackets ${IRQ_COALESCING.rx.maxPackets} maxUsecs ${IRQ_COALESCING.rx.maxUsecs}; coalesced: ${m.vnic.note}; not coalesced: ${m.ref.note}`;
+  const headroom: Record<string, Headroom> = {};
+  const vLoad = combineLoads(m.vnic.windows.map((w) => w.load));
+  const cLoad = combineLoads(m.ref.windows.map((w) => w.load));
+  if (vLoad !== undefined) headroom['vnic'] = checkHeadroom(vLoad);
+  if (cLoad !== undefined) headroom['uncoalesced'] = checkHeadroom(cLoad);
+  return makeBenchRow(BENCH, 'irq-per-frame-coalesced', 'notifications/frame', round(v.median, 4), round(c.median, 4), {
+    referenceName: 'the same NIC without coalescing',
+    note,
+    headroom,
+  });
+}
+
 /**
  * Opens both sides, then alternates their windows (vnic, reference, vnic, ...) `rounds` times, so a
  * busy phase of a shared machine hits both alike; returns each side's rates and notes.
@@ -545,18 +630,19 @@ function compareRow(
   scale: (pps: number) => number,
   referenceName: string,
   m: { vnic: Measured; ref: Measured },
+  refLabel = 'C',
 ): BenchRow {
   const v = summarizeRounds(m.vnic.windows.map((w) => scale(w.pps)));
   const c = summarizeRounds(m.ref.windows.map((w) => scale(w.pps)));
   const spread = (s: { min: number; max: number }): string => `${round(s.min)}..${round(s.max)}`;
   const us = (ws: readonly WindowResult[], pick: (w: WindowResult) => number): string => round(summarizeRounds(ws.map(pick)).median, 2).toString();
-  const cpu = `CPU per frame: vnic device ${us(m.vnic.windows, (w) => w.cpuUs)} us + guest ${us(m.vnic.windows, (w) => w.guestUs ?? 0)} us, C ${us(m.ref.windows, (w) => w.cpuUs)} us`;
-  const note = `median of ${run.rounds} windows of ${run.seconds} s (vnic ${spread(v)}, C ${spread(c)}); ${cpu}; vnic: ${m.vnic.note}; C: ${m.ref.note}`;
+  const cpu = `CPU per frame: vnic device ${us(m.vnic.windows, (w) => w.cpuUs)} us + guest ${us(m.vnic.windows, (w) => w.guestUs ?? 0)} us, ${refLabel} ${us(m.ref.windows, (w) => w.cpuUs)} us`;
+  const note = `median of ${run.rounds} windows of ${run.seconds} s (vnic ${spread(v)}, ${refLabel} ${spread(c)}); ${cpu}; vnic: ${m.vnic.note}; ${refLabel}: ${m.ref.note}`;
   const headroom: Record<string, Headroom> = {};
   const vLoad = windowsHeadroom(m.vnic.windows);
   const cLoad = windowsHeadroom(m.ref.windows);
   if (vLoad !== undefined) headroom['vnic'] = vLoad;
-  if (cLoad !== undefined) headroom['C'] = cLoad;
+  if (cLoad !== undefined) headroom[refLabel] = cLoad;
   return makeBenchRow(BENCH, metric, unit, round(v.median), round(c.median), { referenceName, note, headroom });
 }
 
@@ -631,6 +717,9 @@ export function virtioNetBench(options: VirtioNetBenchOptions = {}): Bench {
           ref: await openCTx(run, local, 64),
         }));
         ctx.row(compareRow(run, 'tx-64B-packed-mpps', 'Mpps', mpps, 'C writev loop', tx64p));
+        ctx.progress(`TX 64 B, dirty logging on: vnic guest -> tap vs the same NIC with logging off (${each})`);
+        const tx64l = await compare(run, 'TX 64 B dirty log', async (local) => dirtyLogSides(await openVnicTx(run, local, 64), local));
+        ctx.row(compareRow(run, 'tx-64B-dirtylog-mpps', 'Mpps', mpps, 'the same NIC, dirty log off', tx64l, 'log off'));
 
         ctx.progress(`TX 1514 B: the same with full-size frames (${each})`);
         const tx1514 = await compare(run, 'TX 1514 B', async (local) => ({ vnic: await openVnicTx(run, local, 1514), ref: await openCTx(run, local, 1514) }));
@@ -639,6 +728,16 @@ export function virtioNetBench(options: VirtioNetBenchOptions = {}): Bench {
         ctx.progress(`RX 64 B: tap -> vnic guest vs C read() loop, fed by an AF_PACKET source in ${ns.name} (${each})`);
         const rx64 = await compare(run, 'RX 64 B', async (local) => ({ vnic: await openVnicRx(run, local), ref: await openCRx(run, local) }));
         ctx.row(compareRow(run, 'rx-64B-mpps', 'Mpps', mpps, 'C read loop', rx64));
+        ctx.progress(`RX 64 B, dirty logging on: tap -> vnic guest vs the same NIC with logging off (${each})`);
+        const rx64l = await compare(run, 'RX 64 B dirty log', async (local) => dirtyLogSides(await openVnicRx(run, local), local));
+        ctx.row(compareRow(run, 'rx-64B-dirtylog-mpps', 'Mpps', mpps, 'the same NIC, dirty log off', rx64l, 'log off'));
+
+        ctx.progress(`RX notifications per frame: coalescing rx max_packets 32 vs none, ${IRQ_PPS} frames/s (${each})`);
+        const irq = await compare<IrqWindow>(run, 'RX irq per frame', async (local) => ({
+          vnic: await openIrqRx(run, local, true),
+          ref: await openIrqRx(run, local, false),
+        }));
+        ctx.row(irqRow(run, irq));
 
         ctx.progress(`RTT 64 B: ICMP echo, TS driver -> vnic -> ${ns.name}'s kernel and back vs a C writev + poll loop, one request in flight (${each})`);
         const rtt = await compare<RttWindow>(run, 'RTT 64 B', async (local) => ({ vnic: await openVnicRtt(run, local), ref: await openCRtt(run, local) }));

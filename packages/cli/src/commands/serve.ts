@@ -89,9 +89,9 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
   e.on('rings-started', ({ pair, rx, tx }) =>
     log(`queue pair ${pair} running (${[rx ? 'receiveq' : '', tx ? 'transmitq' : ''].filter(Boolean).join(' + ')}) <-> tap ${server.tapName}`),
   );
-  e.on('dirty-log', ({ logging, bytes, pages }) =>
+  e.on('dirty-log', ({ logging, bytes, pages, setBits }) =>
     log(
-      `dirty log: ${bytes === undefined ? 'none mapped' : `${bytes} bytes mapped (guest-physical addresses below 0x${(bytes * 8 * 4096).toString(16)})`}, logging ${logging ? 'on' : 'off'}${pages === undefined ? '' : `: ${pages} page(s) seen marked`}`,
+      `dirty log: ${bytes === undefined ? 'none mapped' : `${bytes} bytes mapped (guest-physical addresses below 0x${(bytes * 8 * 4096).toString(16)})`}, logging ${logging ? 'on' : 'off'}${pages === undefined ? '' : `: ${pages} page(s) seen marked`}${setBits === undefined ? '' : `, ${setBits} page mark(s) set by vnic (exact)`}`,
     ),
   );
   e.on('ring-stopped', ({ index, nextAvail }) => log(`vring ${index} stopped at avail index ${nextAvail}`));

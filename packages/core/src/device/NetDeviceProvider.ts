@@ -13,6 +13,8 @@ export interface NetDeviceProvider {
   validateOptions(options: Readonly<Record<string, unknown>>): readonly ConfigIssue[];
   /** True when its devices apply `rateLimit` (vnic is on the data path); otherwise a configured limit is a config error. */
   readonly rateLimit?: boolean;
+  /** True when its devices hold notifications back (`coalescing`: vnic signals the guest); otherwise configured coalescing is a config error. */
+  readonly coalescing?: boolean;
   /** Where the frames go when vnic is not on the data path, for that error (e.g. "the host kernel's vhost worker"). */
   readonly dataPath?: string;
   /** Builds one device. Errors name the NIC id and say what to do. */

@@ -4,6 +4,7 @@ import type { ActivateContext } from './ActivateContext.ts';
 import type { NetCoalescing } from './NetCoalescing.ts';
 import type { DeviceEvents } from './DeviceEvents.ts';
 import type { NetDeviceState } from './state/NetDeviceState.ts';
+import type { PrepareContext } from './state/PrepareContext.ts';
 import type { RestoreContext } from './state/RestoreContext.ts';
 import type { NetRateLimit } from '../ratelimit/NetRateLimit.ts';
 import type { QueueStats } from './QueueStats.ts';
@@ -77,6 +78,13 @@ export interface VirtioNetDevice {
   saveState(): Promise<NetDeviceState>;
   /** Takes over a saved state on a freshly built device (refused with a `state-refused` error naming what differs). */
   restoreState(state: unknown, ctx?: RestoreContext): Promise<void>;
+  /**
+   * Optional, on a freshly built device before restoreState(): does now what the restore would
+   * otherwise wait for (an IO thread started, the memory table and features handed to a backend),
+   * so a live switch (SwitchableNetDevice) keeps the guest's data plane stopped for less time.
+   * Changes nothing the guest sees; a device that was prepared and is then closed leaves nothing.
+   */
+  prepareRestore?(ctx: PrepareContext): Promise<void>;
   /** The log the device marks every guest page it writes in (live migration), or undefined when not logging. */
   readonly dirtyLog: DirtyLog | undefined;
   /**

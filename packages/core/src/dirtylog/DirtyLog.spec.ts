@@ -26,6 +26,27 @@ describe('DirtyLog', () => {
     expect(log.dirtyPages()).toEqual(Array.from({ length: 31 }, (_, i) => 5 + i));
   });
 
+  it('setBits counts exactly the bits marks turn from 0 to 1, across shared copies; a taken page counts again', () => {
+    const setBits = new Uint32Array(new SharedArrayBuffer(4));
+    const log = new DirtyLog({ bytes: new Uint8Array(new SharedArrayBuffer(16)), setBits });
+    log.markRange(6 * PAGE, 4 * PAGE); // pages 6..9: 4 new bits over two bytes
+    log.markPage(7); // already set
+    log.markRange(0, 24 * PAGE); // pages 0..23: 20 new (6..9 were set)
+    expect(log.setBits).toBe(24);
+    const copy = DirtyLog.fromShare(log.share()); // an IO thread's copy counts into the same counter
+    copy.markRange(100 * PAGE, 3 * PAGE);
+    copy.markPage(3);
+    expect(log.setBits).toBe(27);
+    expect(log.takeDirtyPages()).toHaveLength(27);
+    copy.markPage(3); // taken by the reader: set again, counted again
+    expect(log.setBits).toBe(28);
+    expect(log.countDirty()).toBe(1);
+    expect(DirtyLog.allocate(PAGE).setBits).toBe(0); // not counting
+    expect(() => new DirtyLog({ bytes: new Uint8Array(8), setBits: new Uint32Array(0) })).toThrow(/setBits must be a Uint32Array/);
+    const local = new DirtyLog({ bytes: new Uint8Array(new SharedArrayBuffer(8)), setBits: new Uint32Array(1) });
+    expect(() => local.share()).toThrow(/setBits must start a SharedArrayBuffer/);
+  });
+
   it('counts and ignores what lies outside the log, keeps the in-log part of a range that runs past it, never throws', () => {
     const log = new DirtyLog({ bytes: new Uint8Array(new SharedArrayBuffer(1)) }); // pages 0..7
     log.markRange(8 * PAGE, 1);

@@ -16,6 +16,12 @@ export interface DirtyLogInit {
   readonly fd?: number;
   /** Offset of `bytes[0]` in `fd` (default 0). */
   readonly fdOffset?: number;
+  /**
+   * A shared u32 (element 0) counting every bit a mark turned from 0 to 1 (`setBits`): the exact
+   * number of page marks that reached the reader (only the device sets bits, the reader clears
+   * them as it takes them). Shared with every copy made by share()/fromShare(). None: not counted.
+   */
+  readonly setBits?: Uint32Array;
 }
 
 /**
@@ -47,6 +53,8 @@ export class DirtyLog {
   readonly fdOffset: number;
   /** Marks (markPage/markRange calls) on this object that fell, wholly or partly, outside the log. */
   outOfRange = 0;
+  /** The shared 0-to-1 bit counter (DirtyLogInit.setBits), when counting. */
+  readonly setBitsCounter: Uint32Array | undefined;
 
   /** u32 view for harvesting when the bitmap is 4-aligned (else the bytes are taken one by one). */
   readonly #words: Uint32Array | undefined;
@@ -67,6 +75,9 @@ export class DirtyLog {
     this.hostAddr = init.hostAddr === undefined ? undefined : BigInt(init.hostAddr);
     this.fd = init.fd;
     this.fdOffset = fdOffset;
+    if (init.setBits !== undefined && (!(init.setBits instanceof Uint32Array) || init.setBits.length < 1))
+      throw new VnicError('invalid-argument', 'dirty log: setBits must be a Uint32Array of at least one element');
+    this.setBitsCounter = init.setBits;
     this.#words = bytes.byteOffset % 4 === 0 && bytes.length % 4 === 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4) : undefined;
   }
 
@@ -85,13 +96,24 @@ export class DirtyLog {
    * of this process (in `@vnic/sys`: viewHostMemory), needed for a `host` share.
    */
   static fromShare(share: DirtyLogShare, viewHost?: (hostAddr: bigint, length: number) => ArrayBuffer | Uint8Array): DirtyLog {
-    if (share.kind === 'shared') return new DirtyLog({ bytes: new Uint8Array(share.buffer, share.byteOffset, share.byteLength) });
+    const setBits = share.setBits === undefined ? {} : { setBits: new Uint32Array(share.setBits) };
+    if (share.kind === 'shared') return new DirtyLog({ bytes: new Uint8Array(share.buffer, share.byteOffset, share.byteLength), ...setBits });
     if (viewHost === undefined) throw new VnicError('invalid-argument', 'dirty log: a host-address share needs a viewHost function');
     const v = viewHost(share.hostAddr, share.byteLength);
     const bytes = v instanceof Uint8Array ? v : new Uint8Array(v);
     if (bytes.length !== share.byteLength)
       throw new VnicError('invalid-argument', `dirty log: the view has ${bytes.length} bytes, expected ${share.byteLength}`);
-    return new DirtyLog({ bytes, hostAddr: share.hostAddr });
+    return new DirtyLog({ bytes, hostAddr: share.hostAddr, ...setBits });
+  }
+
+  /**
+   * Bits turned from 0 to 1 by marks on this log and its shared copies since counting began (0
+   * when not counting): with the reader clearing bits as it takes them, the exact number of page
+   * marks it received (a page re-dirtied after a take counts again). u32, wraps at 2^32.
+   */
+  get setBits(): number {
+    const c = this.setBitsCounter;
+    return c === undefined ? 0 : Atomics.load(c, 0);
   }
 
   /** Bytes of guest-physical address space the log covers ([0, coveredBytes)). */
@@ -107,8 +129,12 @@ export class DirtyLog {
   /** How to send this log to another thread (the same memory); throws when it is neither shared nor mapped. */
   share(): DirtyLogShare {
     const b = this.bytes;
-    if (b.buffer instanceof SharedArrayBuffer) return { kind: 'shared', buffer: b.buffer, byteOffset: b.byteOffset, byteLength: b.length };
-    if (this.hostAddr !== undefined) return { kind: 'host', hostAddr: this.hostAddr, byteLength: b.length };
+    const c = this.setBitsCounter;
+    if (c !== undefined && (!(c.buffer instanceof SharedArrayBuffer) || c.byteOffset !== 0))
+      throw new VnicError('invalid-argument', 'dirty log: setBits must start a SharedArrayBuffer to be shared with IO threads');
+    const setBits = c === undefined ? {} : { setBits: c.buffer as SharedArrayBuffer };
+    if (b.buffer instanceof SharedArrayBuffer) return { kind: 'shared', buffer: b.buffer, byteOffset: b.byteOffset, byteLength: b.length, ...setBits };
+    if (this.hostAddr !== undefined) return { kind: 'host', hostAddr: this.hostAddr, byteLength: b.length, ...setBits };
     throw new VnicError('invalid-argument', 'dirty log: the bitmap is neither a SharedArrayBuffer nor a mapping with a hostAddr: IO threads cannot write it');
   }
 
@@ -118,7 +144,7 @@ export class DirtyLog {
       this.outOfRange++;
       return;
     }
-    Atomics.or(this.bytes, page >>> 3, 1 << (page & 7));
+    this.#or(page >>> 3, 1 << (page & 7));
   }
 
   /**
@@ -139,21 +165,29 @@ export class DirtyLog {
       if (first >= this.pages) return;
       last = this.pages - 1;
     }
-    const bytes = this.bytes;
     if (first === last) {
-      Atomics.or(bytes, first >>> 3, 1 << (first & 7));
+      this.#or(first >>> 3, 1 << (first & 7));
       return;
     }
     // One Atomics.or per byte of the log the range touches.
     const b0 = first >>> 3;
     const b1 = last >>> 3;
     if (b0 === b1) {
-      Atomics.or(bytes, b0, (0xff << (first & 7)) & (0xff >>> (7 - (last & 7))));
+      this.#or(b0, (0xff << (first & 7)) & (0xff >>> (7 - (last & 7))));
       return;
     }
-    Atomics.or(bytes, b0, (0xff << (first & 7)) & 0xff);
-    for (let b = b0 + 1; b < b1; b++) Atomics.or(bytes, b, 0xff);
-    Atomics.or(bytes, b1, 0xff >>> (7 - (last & 7)));
+    this.#or(b0, (0xff << (first & 7)) & 0xff);
+    for (let b = b0 + 1; b < b1; b++) this.#or(b, 0xff);
+    this.#or(b1, 0xff >>> (7 - (last & 7)));
+  }
+
+  /** Atomics.or of `mask` into byte `i`; when counting, adds the bits it turned from 0 to 1. */
+  #or(i: number, mask: number): void {
+    const old = Atomics.or(this.bytes, i, mask);
+    const c = this.setBitsCounter;
+    if (c === undefined) return;
+    const fresh = mask & ~old;
+    if (fresh !== 0) Atomics.add(c, 0, popcount8(fresh));
   }
 
   /** True when page `page` is marked (false outside the log). */

@@ -35,6 +35,8 @@ export interface VhostVringsOptions {
   readonly ringAddr?: (q: QueueContext) => VhostVringAddr;
   /** Runs after SET_FEATURES, before SET_MEM_TABLE (vhost-user: SET_STATUS FEATURES_OK). */
   readonly afterFeatures?: () => Promise<void>;
+  /** SET_FEATURES with `features`, afterFeatures and SET_MEM_TABLE of this memory were sent already (prepareRestore): skip them. */
+  readonly prepared?: boolean;
   /** Per ring, after CALL (vhost-net: SET_VRING_ERR). */
   readonly afterRing?: (q: QueueContext) => Promise<void>;
 }
@@ -53,9 +55,11 @@ export async function programVhostVrings(plane: VhostControlPlane, ctx: Activate
   const base = packed
     ? (q: QueueContext) => packedVringBase.encode(q.state ?? { nextAvail: 0, nextUsed: 0 })
     : (options.base ?? ((q: QueueContext) => q.state?.nextAvail ?? 0));
-  await plane.setFeatures(options.features);
-  await options.afterFeatures?.();
-  await plane.setMemTable(ctx.memory);
+  if (options.prepared !== true) {
+    await plane.setFeatures(options.features);
+    await options.afterFeatures?.();
+    await plane.setMemTable(ctx.memory);
+  }
   for (const q of ctx.queues) {
     await plane.setVringNum(q.index, q.size);
     await plane.setVringBase(q.index, base(q));

@@ -22,6 +22,8 @@ export const IORING_FEAT_SINGLE_MMAP = 1 << 0;
 /** io_uring_enter flags: wait for min_complete completions. */
 export const IORING_ENTER_GETEVENTS = 1 << 0;
 
+/** io_uring_sqe.opcode: vectored read (like readv/preadv2). */
+export const IORING_OP_READV = 1;
 /** io_uring_sqe.opcode: vectored write (like writev/pwritev2). */
 export const IORING_OP_WRITEV = 2;
 /**

@@ -17,6 +17,12 @@ export const VHOST_SET_OWNER = 0x0000af01;
 export const VHOST_RESET_OWNER = 0x0000af02;
 /** `_IOW(VHOST_VIRTIO, 0x03, struct vhost_memory)`: the guest memory map (struct vhost_memory *). */
 export const VHOST_SET_MEM_TABLE = 0x4008af03;
+/**
+ * `_IOW(VHOST_VIRTIO, 0x04, __u64)`: the dirty log's address in this process (u64 *); with
+ * VHOST_F_LOG_ALL the kernel sets bit `page % 8` of byte `log_base + page / 8` for every 4 KiB
+ * guest-physical page it writes (drivers/vhost/vhost.c log_write); 0 drops the pointer.
+ */
+export const VHOST_SET_LOG_BASE = 0x4008af04;
 /** `_IOW(VHOST_VIRTIO, 0x10, struct vhost_vring_state)`: ring size. */
 export const VHOST_SET_VRING_NUM = 0x4008af10;
 /** `_IOW(VHOST_VIRTIO, 0x11, struct vhost_vring_addr)`: ring addresses (process virtual). */

@@ -138,6 +138,28 @@ describe('IoUring', () => {
     }
   });
 
+  it('reads a batch of datagrams into scattered buffers in submission order; with noWait an empty socket gives -EAGAIN', () => {
+    const ring = IoUring.create(4);
+    const [a, b] = socketpair({ type: 'dgram', nonBlocking: true });
+    try {
+      for (const m of ['first', 'second!', 'x']) expect(writeFd(a, bytes(m))).toBe(m.length);
+      // Four reads of two buffers each (3 + 5 bytes): three datagrams wait, the fourth read finds none.
+      const bufs = Array.from({ length: 8 }, (_, i) => new Uint8Array(i % 2 === 0 ? 3 : 5));
+      const iov = new IoVecArray(bufs.length);
+      for (const p of bufs) iov.pushBytes(p);
+      const base = Number(iov.address);
+      for (let r = 0; r < 4; r++) ring.prepReadv(b, base + 2 * r * IOVEC, 2, r, true);
+      expect(ring.submitAndWait()).toBe(4);
+      expect(Array.from(ring.results.subarray(0, 4))).toEqual([5, 7, 1, -EAGAIN]);
+      const text = (r: number, n: number): string => new TextDecoder().decode(Buffer.concat([bufs[2 * r]!, bufs[2 * r + 1]!]).subarray(0, n));
+      expect([text(0, 5), text(1, 7), text(2, 1)]).toEqual(['first', 'second!', 'x']);
+    } finally {
+      ring.close();
+      closeFd(a);
+      closeFd(b);
+    }
+  });
+
   it('refuses a full submission queue, a user_data outside the results and use after close', () => {
     const ring = IoUring.create(2);
     try {

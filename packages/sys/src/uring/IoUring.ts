@@ -13,6 +13,7 @@ import {
   IORING_OFF_CQ_RING,
   IORING_OFF_SQ_RING,
   IORING_OFF_SQES,
+  IORING_OP_READV,
   IORING_OP_WRITEV,
   RWF_NOWAIT,
   NR_io_uring_enter,
@@ -156,6 +157,20 @@ export class IoUring {
    * SQEs are already queued.
    */
   prepWritev(fd: number, iovAddr: number, iovcnt: number, userData: number, noWait = false): void {
+    this.prepRw(IORING_OP_WRITEV, fd, iovAddr, iovcnt, userData, noWait);
+  }
+
+  /**
+   * Queues an IORING_OP_READV into the `iovcnt` struct iovecs at host address `iovAddr` from `fd`
+   * (at the file position), like prepWritev. With `noWait` (RWF_NOWAIT) a read that finds nothing
+   * completes at once with -EAGAIN (a file that does not take RWF_NOWAIT from io_uring, like a tun
+   * before Linux 6.2 or so, completes with -EOPNOTSUPP); the SQEs of one submit run in order.
+   */
+  prepReadv(fd: number, iovAddr: number, iovcnt: number, userData: number, noWait = false): void {
+    this.prepRw(IORING_OP_READV, fd, iovAddr, iovcnt, userData, noWait);
+  }
+
+  private prepRw(opcode: number, fd: number, iovAddr: number, iovcnt: number, userData: number, noWait: boolean): void {
     if (this.closed) throw new VnicError('invalid-state', 'io_uring is closed');
     const n = this.queued;
     if (n === this.entries) throw new VnicError('invalid-state', `io_uring submission queue is full (${this.entries} entries): submit first`);
@@ -163,7 +178,7 @@ export class IoUring {
     const w = this.sqes;
     const b = ((this.tail + n) & this.sqMask) * SQE_WORDS;
     const addrLo = iovAddr >>> 0; // iovAddr mod 2^32 (an integer below 2^53)
-    w[b] = IORING_OP_WRITEV; // opcode, flags 0, ioprio 0
+    w[b] = opcode; // flags 0, ioprio 0
     w[b + 1] = fd;
     w[b + 2] = 0xffffffff; // off = -1: the current file position (stream files ignore it)
     w[b + 3] = 0xffffffff;

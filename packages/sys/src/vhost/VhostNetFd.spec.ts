@@ -41,6 +41,7 @@ describe('VhostNetFd without the vhost_net module', () => {
       expect(thrown(() => v.setBackend(1, -1)).request).toBe('VHOST_NET_SET_BACKEND');
       expect(thrown(() => v.setMemTable([{ guestPhysAddr: 0n, memorySize: 4096n, userspaceAddr: 0x1000n }])).request).toBe('VHOST_SET_MEM_TABLE');
       expect(thrown(() => v.setOwner()).request).toBe('VHOST_SET_OWNER');
+      expect(thrown(() => v.setLogBase(0x1000n)).request).toBe('VHOST_SET_LOG_BASE');
     } finally {
       v.close(); // closes the eventfd's fd: the VhostNetFd owns what it wraps
     }
@@ -57,6 +58,7 @@ describe('VhostNetFd without the vhost_net module', () => {
       expect(() => v.setVringCall(0, -2)).toThrow(/fd -2 is not a file descriptor/);
       expect(() => v.setFeatures(1n << 64n)).toThrow(/do not fit in 64 bits/);
       expect(() => v.setMemTable([])).toThrow(/at least one region/);
+      expect(() => v.setLogBase(1n << 64n)).toThrow(/VHOST_SET_LOG_BASE: address 0x10000000000000000 does not fit in 64 bits/);
     } finally {
       v.close();
     }

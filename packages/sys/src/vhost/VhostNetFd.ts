@@ -12,6 +12,7 @@ import {
   VHOST_NET_SET_BACKEND,
   VHOST_RESET_OWNER,
   VHOST_SET_FEATURES,
+  VHOST_SET_LOG_BASE,
   VHOST_SET_MEM_TABLE,
   VHOST_SET_OWNER,
   VHOST_SET_VRING_ADDR,
@@ -162,6 +163,16 @@ export class VhostNetFd {
       // flags_padding stays 0
     });
     this.#ioctl(VHOST_SET_MEM_TABLE, 'VHOST_SET_MEM_TABLE', buf);
+  }
+
+  /**
+   * VHOST_SET_LOG_BASE: the dirty log's address in this process (`DirtyLog.hostAddr`), which the
+   * kernel writes through this process's mapping (bit `page % 8` of byte `page / 8`, one bit per
+   * 4 KiB guest-physical page) while VHOST_F_LOG_ALL is set; 0n drops the pointer.
+   */
+  setLogBase(addr: bigint): void {
+    if (addr < 0n || addr >= 1n << 64n) throw new VnicError('invalid-argument', `VHOST_SET_LOG_BASE: address 0x${addr.toString(16)} does not fit in 64 bits`);
+    this.#ioctl(VHOST_SET_LOG_BASE, 'VHOST_SET_LOG_BASE', BigUint64Array.of(addr));
   }
 
   /** VHOST_SET_VRING_NUM: the size of local vring `index`. */

@@ -10,6 +10,8 @@ import {
   hasFeature,
   virtio_net,
   type ActivateContext,
+  type GuestMemoryLayout,
+  type PrepareContext,
   type DirtyLog,
   type GuestMemory,
   type NetDeviceConfig,
@@ -88,6 +90,8 @@ export class VhostUserNetDevice extends NetDeviceBase {
   #reconnecting = false;
   /** The dirty log the backend marks into (setDataPlaneDirtyLog), replayed on every ring start and reconnection. */
   #log: DirtyLog | undefined;
+  /** What prepareRestore() already sent on `frontend` (the next ring start skips it when it matches). */
+  #prepared: { readonly frontend: VhostUserFrontend; readonly memory: GuestMemoryLayout; readonly features: bigint } | undefined;
   #shutdown = false;
   #connects = 0;
 
@@ -294,8 +298,12 @@ export class VhostUserNetDevice extends NetDeviceBase {
     const protocol = hasFeature(hs.features, VHOST_USER_F_PROTOCOL_FEATURES);
     const log = this.#log;
     if (log !== undefined) await this.#setLogBase(f, log); // first: the backend checks the memory table and used rings against it
+    const features = this.#ringFeatures(ctx, log !== undefined);
+    const p = this.#prepared;
+    this.#prepared = undefined;
     await programVhostVrings(f, ctx, {
-      features: this.#ringFeatures(ctx, log !== undefined),
+      features,
+      prepared: p !== undefined && p.frontend === f && p.memory === ctx.memory && p.features === features && log === undefined,
       ringAddr: (q) => this.#ringAddr(ctx, q, log !== undefined),
       ...(fromUsed ? { base: (q: QueueContext) => usedIndex(mem, q) } : {}),
       afterFeatures: async () => {
@@ -308,8 +316,26 @@ export class VhostUserNetDevice extends NetDeviceBase {
     if (this.#hasStatus()) await f.setStatus(STATUS_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
   }
 
+  /**
+   * Before a restore onto this device (a live backend switch): SET_FEATURES (the acked ring
+   * features), SET_STATUS FEATURES_OK and SET_MEM_TABLE now, while the old data plane still runs
+   * (a backend maps the memory table: the slowest step of a ring start), so the restore sends only
+   * the per-ring messages. A no-op while rings run, logging is on or no backend is connected.
+   */
+  prepareRestore(ctx: PrepareContext): Promise<void> {
+    return this.#exclusive(async () => {
+      const f = this.#frontend;
+      if (f === undefined || this.#ctx !== undefined || this.#log !== undefined) return;
+      const features = this.#ringFeatures(ctx, false);
+      await f.setFeatures(features);
+      if (this.#hasStatus()) await f.setStatus(STATUS_FEATURES_OK);
+      await f.setMemTable(ctx.memory);
+      this.#prepared = { frontend: f, memory: ctx.memory, features };
+    });
+  }
+
   /** SET_FEATURES value: the acked ring features, PROTOCOL_FEATURES when negotiated, VHOST_F_LOG_ALL while logging. */
-  #ringFeatures(ctx: ActivateContext, logging: boolean): bigint {
+  #ringFeatures(ctx: { readonly features: bigint }, logging: boolean): bigint {
     const protocol = hasFeature(this.#handshake.features, VHOST_USER_F_PROTOCOL_FEATURES);
     return (
       (ctx.features & VHOST_USER_NET_BACKEND_FEATURES) |

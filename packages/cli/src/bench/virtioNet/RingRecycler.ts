@@ -36,14 +36,19 @@ export class RingRecycler {
   private readonly usedIdxAt: number;
   private readonly availEventAt: number;
   private readonly kick: () => void;
+  /** The guest takes interrupts (the irq-per-frame row): used_event follows lastUsed / no VIRTQ_AVAIL_F_NO_INTERRUPT. */
+  private readonly interrupts: boolean;
   private lastUsed: number;
   private nextAvail: number;
 
   /**
    * `queue` is the driver's ring (addresses and its current positions), `kick` notifies the device.
-   * Throws a CliError when the rings are not inside one aligned region of `mem`.
+   * With `interrupts` the guest asks for a notification on every used buffer (the device decides
+   * alone when to send one) instead of never. Throws a CliError when the rings are not inside one
+   * aligned region of `mem`.
    */
-  constructor(mem: GuestMemory, queue: DriverQueue, kick: () => void) {
+  constructor(mem: GuestMemory, queue: DriverQueue, kick: () => void, options: { readonly interrupts?: boolean } = {}) {
+    this.interrupts = options.interrupts === true;
     this.size = queue.size;
     this.mask = queue.size - 1;
     this.eventIdx = queue.eventIdx;
@@ -128,8 +133,13 @@ export class RingRecycler {
     return (Atomics.load(this.usedIdx16, this.usedFlagsAt) & 1) === 0; // VIRTQ_USED_F_NO_NOTIFY
   }
 
-  /** No interrupts: used_event half the index space ahead, or VIRTQ_AVAIL_F_NO_INTERRUPT. */
+  /** No interrupts: used_event half the index space ahead, or VIRTQ_AVAIL_F_NO_INTERRUPT (with `interrupts`: every one). */
   private setUsedEvent(): void {
+    if (this.interrupts) {
+      if (this.eventIdx) Atomics.store(this.avail, this.usedEventAt, this.lastUsed);
+      else Atomics.store(this.avail, this.availIdxAt - 1, Atomics.load(this.avail, this.availIdxAt - 1) & ~1);
+      return;
+    }
     if (this.eventIdx) Atomics.store(this.avail, this.usedEventAt, (this.lastUsed + 0x8000) & 0xffff);
     else Atomics.store(this.avail, this.availIdxAt - 1, Atomics.load(this.avail, this.availIdxAt - 1) | 1);
   }

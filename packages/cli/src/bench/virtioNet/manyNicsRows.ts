@@ -9,11 +9,16 @@ import type { Netns } from '../../netns/Netns.ts';
 import { uniqueName } from '../../netns/uniqueName.ts';
 import type { BenchContext } from '../BenchContext.ts';
 import type { BenchRow } from '../BenchRow.ts';
+import { checkHeadroom } from '../checkHeadroom.ts';
+import type { Headroom } from '../Headroom.ts';
 import { makeBenchRow } from '../makeBenchRow.ts';
 import { benchFrame } from './benchFrame.ts';
+import { busiestThreads } from './busiestThreads.ts';
 import { parseProcStatus } from './parseProcStatus.ts';
 import type { ProcRss } from './ProcRss.ts';
 import { RingRecycler } from './RingRecycler.ts';
+import { runGuestWindow } from './runGuestWindow.ts';
+import { threadCpu } from './threadCpu.ts';
 
 /** What the 64-NIC rows need from the virtio-net bench's run. */
 export interface ManyNicsRun {
@@ -36,11 +41,8 @@ const N = virtio_net;
 const GUEST_FEATURES = [VIRTIO_F_VERSION_1, VIRTIO_F_EVENT_IDX, N.VIRTIO_NET_F_MAC, N.VIRTIO_NET_F_MRG_RXBUF].reduce((m, b) => m | featureBit(b), 0n);
 const PEER_MAC = Uint8Array.of(0x02, 0x00, 0x00, 0xbe, 0x00, 0x02);
 const TX_QUEUE = 1;
-/** How long the guests pump before the event loop gets a turn. */
-const SLICE_MS = 20;
 const round = (v: number, digits = 3): number => Number(v.toFixed(digits));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const idleCell = new Int32Array(new SharedArrayBuffer(4));
 
 interface OpenNic {
   readonly device: VirtioNetDevice;
@@ -114,29 +116,40 @@ async function rssPerNic(run: ManyNicsRun, count: number, ioThreads: 'shared' | 
   });
 }
 
-/** Frames per second the devices of `nics` sent over one window, their guests (RingRecyclers) all pumping on this thread. */
-async function txWindow(run: ManyNicsRun, recs: readonly RingRecycler[], nics: readonly OpenNic[]): Promise<number> {
-  const count = (): number => nics.reduce((s, n) => s + txPackets(n.device), 0);
-  const t0 = performance.now();
-  let start = -1;
-  let from = 0;
-  for (;;) {
-    if (run.interrupted()) throw new CliError('interrupted', 'interrupted');
-    const sliceEnd = performance.now() + SLICE_MS;
-    while (performance.now() < sliceEnd) {
+/** One window of the many-NIC TX row: the devices' aggregate rate and the load check of their guests. */
+interface TxWindow {
+  readonly pps: number;
+  readonly headroom: Headroom;
+}
+
+/**
+ * Frames per second the devices of `nics` sent over one window, their guests (RingRecyclers) all
+ * pumped on this thread by runGuestWindow; the load check compares the main thread's share of the
+ * wall time (the guests: the source) with the busiest other thread's (an IO thread).
+ */
+async function txWindow(run: ManyNicsRun, recs: readonly RingRecycler[], nics: readonly OpenNic[]): Promise<TxWindow> {
+  const guests = {
+    pump: (): number => {
       let moved = 0;
       for (const r of recs) moved += r.pump();
-      if (moved === 0) Atomics.wait(idleCell, 0, 0, 0.2);
-    }
-    const now = performance.now();
-    if (start < 0 && now - t0 >= run.warmupS * 1000) {
-      from = count();
-      start = performance.now();
-    } else if (start >= 0 && now - start >= run.seconds * 1000) {
-      return (count() - from) / ((performance.now() - start) / 1000);
-    }
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
+      return moved;
+    },
+    get elements(): number {
+      return recs.reduce((s, r) => s + r.elements, 0);
+    },
+  };
+  const t0 = threadCpu();
+  const wall0 = performance.now();
+  const w = await runGuestWindow(guests, {
+    warmupMs: run.warmupS * 1000,
+    seconds: run.seconds,
+    counter: () => nics.reduce((s, n) => s + txPackets(n.device), 0),
+    interrupted: run.interrupted,
+  });
+  const threads = busiestThreads(t0, threadCpu(), (performance.now() - wall0) / 1000);
+  const sourceBusy = threads.find((t) => t.tid === process.pid)?.busy ?? 0;
+  const deviceBusy = threads.find((t) => t.tid !== process.pid)?.busy ?? 0;
+  return { pps: w.packets / w.seconds, headroom: checkHeadroom({ sourceBusy, deviceBusy }) };
 }
 
 /**
@@ -150,7 +163,7 @@ async function txWindow(run: ManyNicsRun, recs: readonly RingRecycler[], nics: r
 export async function manyNicsRows(run: ManyNicsRun): Promise<BenchRow[]> {
   const count = run.nics ?? 64;
   const rows: BenchRow[] = [];
-  let tx: { single: number; all: number; note: string } | undefined;
+  let tx: { single: TxWindow; all: TxWindow; note: string } | undefined;
   run.ctx.progress(`memory: ${count} NICs activated in this process (shared IO threads), then TX 64 B on one and on all`);
   const shared = await rssPerNic(run, count, 'shared', async (nics) => {
     for (const n of nics) {
@@ -173,13 +186,17 @@ export async function manyNicsRows(run: ManyNicsRun): Promise<BenchRow[]> {
       note: `${count} NICs on shared IO threads, each guest a ring recycler keeping its ring of ${nics[0]!.driver.queueSize} full; one window of ${run.seconds} s each; NICs that sent nothing: ${idle}; the guests of all NICs share the main thread`,
     };
   });
-  rows.push(makeBenchRow(BENCH, 'rss-per-nic-mib', 'MiB', shared.mib, null, { note: shared.note }));
+  rows.push(makeBenchRow(BENCH, 'rss-per-nic-mib', 'MiB', shared.mib, null, { note: shared.note, noLoad: 'a memory row' }));
   if (tx !== undefined)
     rows.push(
-      makeBenchRow(BENCH, 'tx-64B-64nics-mpps', 'Mpps', round(tx.all / 1e6), round(tx.single / 1e6), { referenceName: 'one of them alone', note: tx.note }),
+      makeBenchRow(BENCH, 'tx-64B-64nics-mpps', 'Mpps', round(tx.all.pps / 1e6), round(tx.single.pps / 1e6), {
+        referenceName: 'one of them alone',
+        note: tx.note,
+        headroom: { [`${count} NICs`]: tx.all.headroom, 'one NIC': tx.single.headroom },
+      }),
     );
   run.ctx.progress(`memory: ${count} NICs with dedicated IO threads (one per queue pair)`);
   const dedicated = await rssPerNic(run, count, 'dedicated');
-  rows.push(makeBenchRow(BENCH, 'rss-per-nic-dedicated-mib', 'MiB', dedicated.mib, null, { note: dedicated.note }));
+  rows.push(makeBenchRow(BENCH, 'rss-per-nic-dedicated-mib', 'MiB', dedicated.mib, null, { note: dedicated.note, noLoad: 'a memory row' }));
   return rows;
 }
