@@ -208,10 +208,7 @@ export class IoUring {
    * buffer, with no iovec for the kernel to import. Otherwise as prepWritev.
    */
   prepWrite(fd: number, addr: number, len: number, userData: number, noWait = false): void {
-    this.prepWritev(fd, addr, len, userData, noWait); // the same SQE fields: addr, len
-    const w = this.sqes;
-    const b = ((this.tail + this.queued - 1) & this.sqMask) * SQE_WORDS;
-    w[b] = (w[b]! & ~0xff) | IORING_OP_WRITE;
+    this.prepRw(IORING_OP_WRITE, fd, addr, len, userData, noWait); // the same SQE fields: addr, len
   }
 
   /**
