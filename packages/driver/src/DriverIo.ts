@@ -165,6 +165,37 @@ export class DriverIo {
     }
   }
 
+  /** Waits of receiveSync that blocked on a call eventfd (the used ring stayed empty through the spin). */
+  syncSleeps = 0;
+
+  /** See VirtioNetDriver.receiveSync. */
+  receiveSync(queuePair: number, timeoutMs: number, spinUs: number): ReceivedFrame | undefined {
+    const s = this.state(2 * queuePair);
+    const mem = this.#mem;
+    const t0 = performance.now();
+    const deadline = t0 + timeoutMs;
+    const spinEnd = t0 + spinUs / 1000;
+    let armed = spinUs <= 0;
+    if (!armed) s.q.disableInterrupts(mem);
+    for (;;) {
+      const f = this.tryReceive(queuePair);
+      if (f !== undefined) {
+        if (armed) s.q.disableInterrupts(mem);
+        return f;
+      }
+      const now = performance.now();
+      if (now < spinEnd) continue;
+      if (this.#closed) return undefined;
+      armed = true;
+      if (s.q.enableInterrupts(mem)) continue;
+      const remaining = deadline - now;
+      if (remaining <= 0) return undefined;
+      this.syncSleeps++;
+      s.epoll.wait(1, Math.min(Math.ceil(remaining), 250));
+      this.#readCall(s);
+    }
+  }
+
   /** See VirtioNetDriver.receiveAny. */
   async receiveAny(timeoutMs: number): Promise<ReceivedFrame | undefined> {
     const deadline = Date.now() + timeoutMs;

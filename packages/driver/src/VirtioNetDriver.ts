@@ -254,6 +254,21 @@ export class VirtioNetDriver {
   }
 
   /**
+   * Waits up to `timeoutMs` for a received frame on `queuePair` on the calling thread, blocking it:
+   * polls the used ring for up to `spinUs` microseconds (interrupts off, as a busy-polling guest),
+   * then arms the interrupt and blocks in epoll_wait on the call eventfd. For a guest loop that
+   * owns its thread (a latency bench): the event loop does not run meanwhile.
+   */
+  receiveSync(queuePair = 0, timeoutMs = 2000, spinUs = 0): ReceivedFrame | undefined {
+    return this.io.receiveSync(queuePair, timeoutMs, spinUs);
+  }
+
+  /** Waits of receiveSync so far that slept on the call eventfd (the rest found the frame while polling). */
+  get syncSleeps(): number {
+    return this.io.syncSleeps;
+  }
+
+  /**
    * Waits up to `timeoutMs` for a received frame on any queue pair (taken round robin, so one busy
    * pair cannot starve another): what a guest's NAPI poll over every RX queue sees.
    */

@@ -8,4 +8,6 @@ export interface IoThreadInit {
   readonly controlFd: number;
   /** Int32Array(1) of command bits (IO_WORKER_STOP) the main thread sets before writing controlFd. */
   readonly command: SharedArrayBuffer;
+  /** The longest adaptive poll before the loop sleeps, in microseconds (IdlePoll; 0: off; default IO_POLL_MAX_US). */
+  readonly pollMaxUs?: number;
 }

@@ -5,6 +5,8 @@ import type { IoThreadInit } from './IoThreadInit.ts';
 import type { IoWorkerMessage } from './IoWorkerMessage.ts';
 import type { IoWorkerRequest } from './IoWorkerRequest.ts';
 import type { LoopEpoll } from './LoopEpoll.ts';
+import { IdlePoll } from './IdlePoll.ts';
+import { IO_POLL_MAX_US } from './IO_POLL_MAX_US.ts';
 import { EV_CONTROL } from './queuePairConstants.ts';
 import { QueuePairLoop } from './QueuePairLoop.ts';
 import { rateClockMs } from './rateClockMs.ts';
@@ -44,6 +46,8 @@ export class IoThreadLoop {
   private readonly slotOf = new Map<number, number>();
   private epoll: Epoll | undefined;
   private live = 0;
+  /** Polls the epoll for a short, adaptive window before the thread sleeps (IoThreadPoolOptions.pollMaxUs). */
+  private readonly idle: IdlePoll;
 
   /**
    * @param send posts a message to the main thread.
@@ -55,6 +59,7 @@ export class IoThreadLoop {
     this.send = send;
     this.receive = receive;
     this.buffers = buffers;
+    this.idle = new IdlePoll(init.pollMaxUs ?? IO_POLL_MAX_US);
   }
 
   /** Pairs served now. */
@@ -75,7 +80,7 @@ export class IoThreadLoop {
     try {
       while (this.live > 0) {
         const epoll = this.epoll!;
-        const events = epoll.wait(MAX_EVENTS, this.anyPending() ? 0 : this.timeoutMs());
+        const events = this.idle.wait(epoll, MAX_EVENTS, this.anyPending() ? 0 : this.timeoutMs());
         let control = false;
         for (let i = 0; i < events.length; i++) {
           const tag = events[i]!.data;

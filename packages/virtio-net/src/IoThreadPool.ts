@@ -3,6 +3,7 @@ import { EventFd } from '@vnic/sys';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { IO_WORKER_STOP } from './IO_WORKER_STOP.ts';
+import { IO_POLL_MAX_US } from './IO_POLL_MAX_US.ts';
 import type { IoThreadInit } from './IoThreadInit.ts';
 import type { IoThreadPoolOptions } from './IoThreadPoolOptions.ts';
 import type { IoWorkerMessage } from './IoWorkerMessage.ts';
@@ -80,6 +81,7 @@ export class IoThreadPool {
   #jobs = 0;
   #closed = false;
   #exitHooked = false;
+  readonly #pollMaxUs: number;
   readonly #onExit = (): void => {
     for (const t of this.#all) t.wake();
   };
@@ -90,6 +92,10 @@ export class IoThreadPool {
     const threads = options.threads ?? availableParallelism();
     const maxIdle = options.maxIdle ?? 16;
     const maxThreads = options.maxThreads ?? 256;
+    const pollMaxUs = options.pollMaxUs ?? IO_POLL_MAX_US;
+    if (!Number.isFinite(pollMaxUs) || pollMaxUs < 0)
+      throw new VirtioNetError('invalid-argument', `IoThreadPool: pollMaxUs must be a number >= 0 (microseconds), got ${pollMaxUs}`);
+    this.#pollMaxUs = pollMaxUs;
     if (!Number.isInteger(maxIdle) || maxIdle < 0)
       throw new VirtioNetError('invalid-argument', `IoThreadPool: maxIdle must be an integer >= 0, got ${maxIdle}`);
     if (!Number.isInteger(threads) || threads < 1)
@@ -249,7 +255,7 @@ export class IoThreadPool {
     const control = EventFd.create({ nonBlocking: true });
     const commandBuffer = new SharedArrayBuffer(4);
     const command = new Int32Array(commandBuffer);
-    const init: IoThreadInit = { controlFd: control.fd, command: commandBuffer };
+    const init: IoThreadInit = { controlFd: control.fd, command: commandBuffer, pollMaxUs: this.#pollMaxUs };
     let worker: Worker;
     try {
       worker = new Worker(source.filename, { eval: source.eval, name: 'vnic-io', workerData: init });

@@ -14,6 +14,13 @@ export interface IoThreadPoolOptions {
    * `io-thread`, a `shared` one shares a running thread (default 256).
    */
   readonly maxThreads?: number;
+  /**
+   * The longest adaptive poll of a thread's epoll before it sleeps, in microseconds (IdlePoll:
+   * grows while the next event keeps coming sooner than this, shrinks to nothing when it does not;
+   * it saves two thread wake-ups per request/response round trip). 0: never poll. Default
+   * IO_POLL_MAX_US (128).
+   */
+  readonly pollMaxUs?: number;
   /** Where the pool logs thread starts (debug) and threads it had to abandon (error). Default: silentLogger. */
   readonly logger?: Logger;
 }

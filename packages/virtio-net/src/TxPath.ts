@@ -6,6 +6,7 @@ import type { QueuePairHost } from './QueuePairHost.ts';
 import type { SharedNetState } from './SharedNetState.ts';
 import { TapRoomPolicy } from './TapRoomPolicy.ts';
 import type { ThreadBuffers } from './ThreadBuffers.ts';
+import { registerTapFile } from './registerTapFile.ts';
 import { trailingPops } from './trailingPops.ts';
 import { TxRateGate } from './TxRateGate.ts';
 
@@ -63,6 +64,9 @@ export class TxPath {
   private uring: IoUring | undefined;
   /** The tap ran full and no step has gone out whole since: writev per frame (in order) meanwhile. */
   private pressure = false;
+  /** The host address and length of the iovec appendTxIovecs pushed last (a one-buffer frame's IORING_OP_WRITE). */
+  private lastAddr = 0;
+  private lastLen = 0;
   /** Per chain of a TX step: its readable length when its SQE was queued, -1 when it was not. */
   private readonly txSizes = new Int32Array(USED_BATCH);
   /** The NIC's TX rate limit (undefined: the NIC has none to share); chains over it wait in the ring. */
@@ -90,6 +94,7 @@ export class TxPath {
     if (host.data.txIoUring) {
       try {
         this.uring = IoUring.create(USED_BATCH);
+        registerTapFile(this.uring, host.tapFd);
       } catch {
         this.uring = undefined; // io_uring not available here: one writev per frame
       }
@@ -261,6 +266,8 @@ export class TxPath {
       const addr = mem.hostAddress(addrs[k]!, len);
       if (addr === undefined || iov.length === IOV_MAX) return false;
       iov.push(addr, len);
+      this.lastAddr = addr;
+      this.lastLen = len;
     }
     return true;
   }
@@ -306,7 +313,9 @@ export class TxPath {
         c.drops++; // the iovecs pushed so far are left unused: no SQE points at them
         continue;
       }
-      ring.prepWritev(this.tapFd, iovBase + 16 * start, iov.length - start, i, true);
+      // A frame in one buffer (what a Linux guest posts): a WRITE, with no iovec for the kernel to import.
+      if (iov.length - start === 1) ring.prepWrite(this.tapFd, this.lastAddr, this.lastLen, i, true);
+      else ring.prepWritev(this.tapFd, iovBase + 16 * start, iov.length - start, i, true);
       sizes[i] = len;
     }
     this.completeBatch(a, ring, from, n);

@@ -32,6 +32,15 @@ export const IORING_OP_WRITEV = 2;
  */
 export const RWF_NOWAIT = 0x00000008;
 
+/** __NR_io_uring_register. */
+export const NR_io_uring_register = 427;
+/** io_uring_register opcode: register an array of fds (an SQE with IOSQE_FIXED_FILE names one by index). */
+export const IORING_REGISTER_FILES = 2;
+/** io_uring_sqe.flags: `fd` is an index into the registered files (no fget/fput per SQE). */
+export const IOSQE_FIXED_FILE = 1 << 0;
+/** io_uring_sqe.opcode: write of one buffer (like write/pwrite2; addr and len name the buffer, no iovec). */
+export const IORING_OP_WRITE = 23;
+
 /** sizeof(struct io_uring_params). */
 export const IO_URING_PARAMS_SIZE = 120;
 /** struct io_uring_params field offsets. */

@@ -79,6 +79,11 @@ export const libc = {
     lib,
     'long syscall(long nr, int fd, uint32_t to_submit, uint32_t min_complete, uint32_t flags, void *sig, size_t sigsz)',
   ),
+  /** syscall(__NR_io_uring_register, fd, opcode, arg, nr_args): glibc has no wrapper. */
+  io_uring_register: bind<(nr: number, fd: number, opcode: number, arg: Pointer, nrArgs: number) => number>(
+    lib,
+    'long syscall(long nr, int fd, uint32_t opcode, void *arg, uint32_t nr_args)',
+  ),
 
   /** errno of the last call on this thread (inside an `.async` callback: of that call). */
   errno: (): number => koffi.errno(),

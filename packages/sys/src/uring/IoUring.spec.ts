@@ -57,6 +57,35 @@ describe('IoUring', () => {
     }
   });
 
+  it('writes one-buffer frames with WRITE SQEs, mixed with WRITEV ones, through a registered fixed file', () => {
+    const ring = IoUring.create(8);
+    const [a, b] = socketpair();
+    try {
+      setNonBlocking(b, true);
+      const one = bytes('single');
+      const parts = [bytes('ab'), bytes('cd')];
+      const iov = new IoVecArray(4);
+      for (const p of parts) iov.pushBytes(p);
+      const oneAddr = IoVecArray.addressOf(one);
+      for (const fixed of [false, true]) {
+        if (fixed) ring.registerFile(a);
+        ring.results.fill(-12345);
+        ring.prepWrite(a, oneAddr, one.length, 0);
+        ring.prepWritev(a, Number(iov.address), 2, 1);
+        ring.prepWrite(a, oneAddr + 1, 3, 2);
+        expect(ring.submitAndWait()).toBe(3);
+        expect(Array.from(ring.results.subarray(0, 3))).toEqual([6, 4, 3]);
+        expect(readN(b, 64)).toBe('singleabcding');
+      }
+      // A second registration is refused by the kernel (EBUSY), named as io_uring_register.
+      expect(() => ring.registerFile(a)).toThrow(/io_uring_register/);
+    } finally {
+      ring.close();
+      closeFd(a);
+      closeFd(b);
+    }
+  });
+
   it('reports a bad fd as -EBADF in that entry only', () => {
     const ring = IoUring.create(4);
     const [a, b] = socketpair();

@@ -19,6 +19,7 @@ import {
   NR_io_uring_enter,
   NR_io_uring_setup,
 } from '../linux/io_uring.ts';
+import { IORING_OP_WRITE, IORING_REGISTER_FILES, IOSQE_FIXED_FILE, NR_io_uring_register } from '../linux/io_uring.ts';
 import { SharedMapping } from '../memory/SharedMapping.ts';
 import { libc } from '../native/libc.ts';
 import { SysError } from '../SysError.ts';
@@ -61,6 +62,8 @@ export class IoUring {
   private tail = 0;
   /** SQEs written since the last submitAndWait. */
   private queued = 0;
+  /** The fd registered as fixed file 0 (registerFile), or -1. */
+  private fixedFd = -1;
   private closed = false;
 
   private constructor(fd: number, params: DataView, mappings: SharedMapping[], sqRing: SharedMapping, cqRing: SharedMapping, sqes: SharedMapping) {
@@ -184,8 +187,44 @@ export class IoUring {
     w[b + 6] = iovcnt;
     w[b + 7] = noWait ? RWF_NOWAIT : 0; // rw_flags
     w[b + 8] = userData;
-    w.fill(0, b + 9, b + SQE_WORDS);
+    // The rest of the 64-byte SQE (user_data high word, buf_index, personality, file_index, addr3):
+    // plain stores, cheaper per SQE than a TypedArray fill.
+    w[b + 9] = 0;
+    w[b + 10] = 0;
+    w[b + 11] = 0;
+    w[b + 12] = 0;
+    w[b + 13] = 0;
+    w[b + 14] = 0;
+    w[b + 15] = 0;
+    if (fd === this.fixedFd) {
+      w[b] = w[b] | (IOSQE_FIXED_FILE << 8); // sqe->flags: `fd` is the registered file's index
+      w[b + 1] = 0;
+    }
     this.queued = n + 1;
+  }
+
+  /**
+   * Queues an IORING_OP_WRITE of the `len` bytes at host address `addr` to `fd`: a frame in one
+   * buffer, with no iovec for the kernel to import. Otherwise as prepWritev.
+   */
+  prepWrite(fd: number, addr: number, len: number, userData: number, noWait = false): void {
+    this.prepRw(IORING_OP_WRITE, fd, addr, len, userData, noWait); // the same SQE fields: addr, len
+  }
+
+  /**
+   * Registers `fd` as the ring's one fixed file (IORING_REGISTER_FILES): SQEs for `fd` then name it
+   * by index with IOSQE_FIXED_FILE, and the kernel skips looking the fd up (and referencing it) per
+   * SQE. The fd must stay open while the ring lives. Throws SysError (io_uring_register), e.g. when
+   * a file is registered already (EBUSY).
+   */
+  registerFile(fd: number): void {
+    if (this.closed) throw new VnicError('invalid-state', 'io_uring is closed');
+    const fds = Int32Array.of(fd);
+    // NATIVE: the kernel copies the fd array during the call.
+    if (libc.io_uring_register(NR_io_uring_register, this.fd, IORING_REGISTER_FILES, fds, 1) < 0) {
+      throw new SysError({ syscall: 'io_uring_register', request: 'IORING_REGISTER_FILES', errno: libc.errno(), target: `io_uring fd ${this.fd}` });
+    }
+    this.fixedFd = fd;
   }
 
   /**

@@ -1,0 +1,75 @@
+import type { Epoll, EpollEvent } from '@vnic/sys';
+
+/** The first poll window after a wake-up that a longer poll would have caught (microseconds). */
+const POLL_START_US = 4;
+/** Factor the window grows by after such a wake-up, and shrinks by after a long sleep. */
+const POLL_GROW = 2;
+
+/** The IO thread's clock, in microseconds (monotonic). */
+const nowUs = (): number => performance.now() * 1000;
+
+/**
+ * Adaptive polling before an IO thread sleeps, after QEMU's AioContext polling (poll-max-ns,
+ * aio-posix.c): instead of blocking in epoll_wait at once, the thread polls its epoll (timeout 0)
+ * for up to `windowUs`; only when nothing became ready meanwhile does it block. The window
+ * adapts to how long the thread actually waited for its next event: a wait shorter than
+ * `maxUs` that the window missed grows it (from POLL_START_US, doubling, up to `maxUs`); a wait
+ * longer than `maxUs` shrinks it (halving, to 0 below POLL_START_US). A thread whose next kick or
+ * tap frame comes within a few microseconds (a request/response guest, one frame in flight) thus
+ * stops paying two thread wake-ups per round trip, while a thread that idles between bursts polls
+ * for nothing and costs no CPU. `maxUs` 0 turns polling off (every wait blocks at once).
+ *
+ * Polling costs nothing on correctness: the guest's notifications are enabled exactly as before a
+ * blocking wait, and each poll is an epoll_wait, so a kick, a tap frame or a timer that fires
+ * meanwhile is seen the same way.
+ */
+export class IdlePoll {
+  /** The window the next wait polls for (microseconds). */
+  windowUs = 0;
+  /** Waits that ended inside the poll window (no sleep). */
+  hits = 0;
+  /** Waits that went on to block in epoll_wait. */
+  sleeps = 0;
+  private readonly maxUs: number;
+
+  /** @param maxUs the largest poll window in microseconds (0: never poll). */
+  constructor(maxUs: number) {
+    this.maxUs = maxUs;
+  }
+
+  /**
+   * epoll.wait(maxEvents, timeoutMs), polling first for the current window when the wait may
+   * block (`timeoutMs` -1 or > 0). The returned array is the epoll's (reused by its next wait).
+   */
+  wait(epoll: Epoll, maxEvents: number, timeoutMs: number): readonly EpollEvent[] {
+    if (timeoutMs === 0 || this.maxUs === 0) return epoll.wait(maxEvents, timeoutMs);
+    const t0 = nowUs();
+    const window = this.windowUs;
+    if (window > 0) {
+      const until = t0 + window;
+      for (;;) {
+        const events = epoll.wait(maxEvents, 0);
+        if (events.length > 0) {
+          this.hits++;
+          return events;
+        }
+        if (nowUs() >= until) break;
+      }
+    }
+    const left = timeoutMs < 0 ? -1 : Math.max(0, timeoutMs - Math.ceil(window / 1000));
+    const events = epoll.wait(maxEvents, left);
+    this.sleeps++;
+    this.adapt(nowUs() - t0, window);
+    return events;
+  }
+
+  /** The window after a wait that blocked for `waitedUs` in all (the poll included), as QEMU adjusts poll_ns. */
+  private adapt(waitedUs: number, window: number): void {
+    if (waitedUs > this.maxUs) {
+      const w = window / POLL_GROW;
+      this.windowUs = w < POLL_START_US ? 0 : w;
+    } else if (window < this.maxUs) {
+      this.windowUs = Math.min(this.maxUs, window === 0 ? POLL_START_US : window * POLL_GROW);
+    }
+  }
+}
