@@ -1,5 +1,5 @@
 import type { ConfigIssue } from '@vnic/core';
-import { checkCoalescing, errorMessage, RateLimiter, type NetCoalescing, type NetRateLimit } from '@vnic/core';
+import { checkCoalescing, errorMessage, RateLimiter, type NetRateLimit } from '@vnic/core';
 import { validateVirtioNetOptions } from '@vnic/virtio-net';
 
 const KEYS = [
@@ -63,7 +63,7 @@ export function validateVhostUserDeviceOptions(options: Readonly<Record<string, 
       bad('coalescing', 'must be an object like { "rx": { "maxPackets": 32, "maxUsecs": 100 } }');
     else {
       try {
-        checkCoalescing('coalescing', coal as NetCoalescing);
+        checkCoalescing('coalescing', coal);
       } catch (e) {
         const m = /^coalescing: coalescing\.(\w+\.\w+) (.*)$/.exec(errorMessage(e));
         bad(m === null ? 'coalescing' : `coalescing.${m[1]!}`, m === null ? errorMessage(e) : m[2]!);
