@@ -1,6 +1,7 @@
 import type { DirtyLog, GuestMemory } from '@vnic/core';
 import type { VirtioNetDriver } from '@vnic/driver';
-import { waitUntil } from '@vnic/sys/testing';
+import { MemfdDirtyLog } from '@vnic/sys';
+import { fdCount, waitUntil } from '@vnic/sys/testing';
 import { expect } from 'vitest';
 import { frameSeq, isTestFrame, OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
 import type { TapBackedDevice, TapNetns } from '../../fixtures/TapNetns.ts';
@@ -159,4 +160,71 @@ export async function loggedRound(
   expect(sent.map(frameSeq)).toEqual(Array.from({ length: frames }, (_, i) => seq + i));
   for (const f of sent) expect(f).toEqual(testFrame(OUTSIDE_MAC, mac, frameSeq(f), 60 + (frameSeq(f) % 200)));
   return { changedPages: changed, expectedPages: expected.size, loggedPages: logged.size };
+}
+
+/** The end of the driver's guest memory: the size a dirty log over all of it needs. */
+export function memoryEnd(driver: VirtioNetDriver): number {
+  let end = 0;
+  for (const r of driver.memory.regions) end = Math.max(end, r.guestPhysAddr + r.size);
+  return end;
+}
+
+/** What {@link toggledRounds} saw: the sequence numbers each way, and the pages all its logs took. */
+export interface ToggledRounds {
+  readonly sent: readonly number[];
+  /** What the guest received, sorted. */
+  readonly received: readonly number[];
+  /** What the guest sent, as the tap side captured it, in order. */
+  readonly captured: readonly number[];
+  readonly marked: number;
+}
+
+/**
+ * Switches dirty logging on and off `rounds` times on `nic`, a new memfd log (named `name`) each
+ * time, with 3 frames each way while each log is on; checks after each round that the log's
+ * mapping is gone. Then drains both directions (waiting up to `timeoutMs` per step).
+ */
+export async function toggledRounds(
+  nic: TapNetns<TapBackedDevice>,
+  driver: VirtioNetDriver,
+  mac: Uint8Array,
+  name: string,
+  rounds: number,
+  timeoutMs: number,
+): Promise<ToggledRounds> {
+  const end = memoryEnd(driver);
+  const mappings = fdCount.memfdMappings(name);
+  const sent: number[] = [];
+  const received: number[] = [];
+  const captured: number[] = [];
+  let marked = 0;
+  let seq = 0;
+  for (let round = 0; round < rounds; round++) {
+    const m = MemfdDirtyLog.create(end, name);
+    try {
+      await nic.device.startDirtyLog(m.log);
+      // A few frames each way while this log is on, taken as they come.
+      for (let i = 0; i < 3; i++, seq++) {
+        expect(driver.send(testFrame(OUTSIDE_MAC, mac, seq, 70))).toBe(true);
+        nic.send(testFrame(mac, OUTSIDE_MAC, seq, 90));
+        sent.push(seq);
+      }
+      for (let r = driver.tryReceive(); r !== undefined; r = driver.tryReceive()) if (isTestFrame(r.frame)) received.push(frameSeq(r.frame));
+      await nic.device.stopDirtyLog();
+      marked += m.log.countDirty();
+      // What the guest sent this round, taken from the tap (the device may finish it after the stop).
+      captured.push(...(await nic.capture(3, isTestFrame, timeoutMs)).map(frameSeq));
+    } finally {
+      // The device dropped the log's address on stop (vhost-net: VHOST_SET_LOG_BASE 0): unmapping it is safe.
+      m.close();
+    }
+    expect(fdCount.memfdMappings(name)).toBe(mappings);
+  }
+  await driver.flushTx(0, timeoutMs);
+  while (received.length < sent.length) {
+    const r = await driver.receive(0, timeoutMs);
+    if (r === undefined) break;
+    if (isTestFrame(r.frame)) received.push(frameSeq(r.frame));
+  }
+  return { sent, received: received.sort((a, b) => a - b), captured, marked };
 }

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { frameSeq, isTestFrame, OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
 import { netConfig } from '../../conformance/netConfig.ts';
 import { TapNetns } from '../../fixtures/TapNetns.ts';
-import { loggedRound } from './dirtyLogTraffic.ts';
+import { loggedRound, memoryEnd, toggledRounds } from './dirtyLogTraffic.ts';
 
 // Dirty logging of the in-process backend on a real tap in a namespace, the TS driver as the
 // guest: every page of guest memory the IO threads change while logging is on is in the log (guest
@@ -17,12 +17,6 @@ import { loggedRound } from './dirtyLogTraffic.ts';
 
 const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0xd1, 0x70, 0x01);
 const peer = hostTapPeer();
-
-function memoryEnd(driver: VirtioNetDriver): number {
-  let end = 0;
-  for (const r of driver.memory.regions) end = Math.max(end, r.guestPhysAddr + r.size);
-  return end;
-}
 
 describe.skipIf(peer.skip)('virtio-net backend: dirty logging (real tap, TS driver as the guest)', () => {
   it('marks every page the IO threads write, RX buffers and used rings, both ways; nothing once stopped', async () => {
@@ -83,41 +77,9 @@ describe.skipIf(peer.skip)('virtio-net backend: dirty logging (real tap, TS driv
     const name = `vndl-toggle-${process.pid}`;
     try {
       driver = await VirtioNetDriver.create({ device: nic.device, queueSize: 256 });
-      const end = memoryEnd(driver);
-      const mappings = fdCount.memfdMappings(name);
-      const sent: number[] = [];
-      const received: number[] = [];
-      const captured: number[] = [];
-      let marked = 0;
-      let seq = 0;
-      for (let round = 0; round < 100; round++) {
-        const m = MemfdDirtyLog.create(end, name);
-        try {
-          await nic.device.startDirtyLog(m.log);
-          // A few frames each way while this log is on, taken as they come.
-          for (let i = 0; i < 3; i++, seq++) {
-            expect(driver.send(testFrame(OUTSIDE_MAC, MAC, seq, 70))).toBe(true);
-            nic.send(testFrame(MAC, OUTSIDE_MAC, seq, 90));
-            sent.push(seq);
-          }
-          for (let r = driver.tryReceive(); r !== undefined; r = driver.tryReceive()) if (isTestFrame(r.frame)) received.push(frameSeq(r.frame));
-          await nic.device.stopDirtyLog();
-          marked += m.log.countDirty();
-          // What the guest sent this round, taken from the tap (the device may finish it after the stop).
-          captured.push(...(await nic.capture(3, isTestFrame, 10_000)).map(frameSeq));
-        } finally {
-          m.close();
-        }
-        expect(fdCount.memfdMappings(name)).toBe(mappings);
-      }
-      await driver.flushTx(0, 10_000);
-      while (received.length < sent.length) {
-        const r = await driver.receive(0, 5000);
-        if (r === undefined) break;
-        if (isTestFrame(r.frame)) received.push(frameSeq(r.frame));
-      }
+      const { sent, received, captured, marked } = await toggledRounds(nic, driver, MAC, name, 100, 10000);
       expect(captured).toEqual(sent);
-      expect(received.sort((a, b) => a - b)).toEqual(sent);
+      expect(received).toEqual(sent);
       expect(marked).toBeGreaterThan(0);
       const s = nic.device.stats();
       expect(s[0]!.drops + s[1]!.drops).toBe(0);

@@ -6,7 +6,7 @@ import { VhostNetDevice } from '@vnic/vhost-net';
 import { describe, expect, it } from 'vitest';
 import { frameSeq, isTestFrame, OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
 import { netConfig } from '../../conformance/netConfig.ts';
-import { loggedRound } from '../../peers/dirtylog/dirtyLogTraffic.ts';
+import { loggedRound, memoryEnd, toggledRounds } from '../../peers/dirtylog/dirtyLogTraffic.ts';
 import { TapNetns } from '../../fixtures/TapNetns.ts';
 import { vhostNetPeer } from './vhostNetPeer.ts';
 
@@ -22,12 +22,6 @@ import { vhostNetPeer } from './vhostNetPeer.ts';
 
 const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x7e, 0x40, 0x0d);
 const reason = vhostNetPeer();
-
-function memoryEnd(driver: VirtioNetDriver): number {
-  let end = 0;
-  for (const r of driver.memory.regions) end = Math.max(end, r.guestPhysAddr + r.size);
-  return end;
-}
 
 function open(id: string): TapNetns<VhostNetDevice> {
   return TapNetns.create(netConfig('vhost-net', { id, mac: MAC, queueSize: 256 }), { packetSocket: true, open: (c) => VhostNetDevice.open(c) });
@@ -91,42 +85,9 @@ describe('vhost-net backend: dirty logging by the kernel (test VM, TS driver as 
     const name = `vhndl-toggle-${process.pid}`;
     try {
       driver = await VirtioNetDriver.create({ device: nic.device, queueSize: 256 });
-      const end = memoryEnd(driver);
-      const mappings = fdCount.memfdMappings(name);
-      const sent: number[] = [];
-      const received: number[] = [];
-      const captured: number[] = [];
-      let marked = 0;
-      let seq = 0;
-      for (let round = 0; round < 100; round++) {
-        const m = MemfdDirtyLog.create(end, name);
-        try {
-          await nic.device.startDirtyLog(m.log);
-          // A few frames each way while this log is on, taken as they come.
-          for (let i = 0; i < 3; i++, seq++) {
-            expect(driver.send(testFrame(OUTSIDE_MAC, MAC, seq, 70))).toBe(true);
-            nic.send(testFrame(MAC, OUTSIDE_MAC, seq, 90));
-            sent.push(seq);
-          }
-          for (let r = driver.tryReceive(); r !== undefined; r = driver.tryReceive()) if (isTestFrame(r.frame)) received.push(frameSeq(r.frame));
-          await nic.device.stopDirtyLog();
-          marked += m.log.countDirty();
-          // What the guest sent this round, taken from the tap (the kernel may finish it after the stop).
-          captured.push(...(await nic.capture(3, isTestFrame, 20_000)).map(frameSeq));
-        } finally {
-          // The kernel dropped the log's address on stop (VHOST_SET_LOG_BASE 0): unmapping it is safe.
-          m.close();
-        }
-        expect(fdCount.memfdMappings(name)).toBe(mappings);
-      }
-      await driver.flushTx(0, 20_000);
-      while (received.length < sent.length) {
-        const r = await driver.receive(0, 20_000);
-        if (r === undefined) break;
-        if (isTestFrame(r.frame)) received.push(frameSeq(r.frame));
-      }
+      const { sent, received, captured, marked } = await toggledRounds(nic, driver, MAC, name, 100, 20000);
       expect(captured).toEqual(sent);
-      expect(received.sort((a, b) => a - b)).toEqual(sent);
+      expect(received).toEqual(sent);
       expect(marked).toBeGreaterThan(0);
     } finally {
       await driver?.close();
