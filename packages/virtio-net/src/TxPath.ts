@@ -6,7 +6,6 @@ import type { QueuePairHost } from './QueuePairHost.ts';
 import type { SharedNetState } from './SharedNetState.ts';
 import { TapRoomPolicy } from './TapRoomPolicy.ts';
 import type { ThreadBuffers } from './ThreadBuffers.ts';
-import { registerTapFile } from './registerTapFile.ts';
 import { trailingPops } from './trailingPops.ts';
 import { TxRateGate } from './TxRateGate.ts';
 
@@ -93,8 +92,10 @@ export class TxPath {
     }
     if (host.data.txIoUring) {
       try {
+        // The tap fd is not registered as a fixed file: the ring's file table would hold the tap
+        // open past close() (io_uring drops it from a kernel worker, later), and a closed NIC's
+        // tap must be gone when close() returns.
         this.uring = IoUring.create(USED_BATCH);
-        registerTapFile(this.uring, host.tapFd);
       } catch {
         this.uring = undefined; // io_uring not available here: one writev per frame
       }
