@@ -1,12 +1,10 @@
 import { randomInt } from 'node:crypto';
 import { featureBit, VIRTIO_F_RING_PACKED } from '@vnic/core';
-import { runInVm } from '@vnic/testvm';
 import { describeFeatures, VhostUserDeviceServer } from '@vnic/vhost-user-device';
 import { afterAll, describe, expect, it } from 'vitest';
 import { needsPeer, Netns, uniqueName } from '@vnic/sys/testing';
-import { TCP_CHECK_SCRIPT } from './tcpCheckScript.ts';
 import { qemuMissing, socketDir } from './peerSupport.ts';
-import { startTcpCheckServer, vhostUserNicArgs } from './tcpCheckServer.ts';
+import { runTcpCheckGuest, startTcpCheckServer, vhostUserNicArgs } from './tcpCheckServer.ts';
 
 // A REAL Linux guest on vnic's device with a PACKED ring: QEMU's virtio-net-pci with packed=on
 // over a vhost-user netdev whose backend is vnic serve's VhostUserDeviceServer. The guest's own
@@ -57,15 +55,7 @@ ping -c 3 -W 5 ${subnet}.1
 python3 /run/testvm/tcpcheck.py client ${subnet}.1 5001 ${BYTES}
 echo "guest tcp check done"
 `;
-      const run = await runInVm({
-        command: ['/bin/sh', '/run/testvm/guest.sh'],
-        machine: 'q35',
-        sharedMemory: true,
-        memoryMiB: 512,
-        cpus: 2,
-        timeoutMs: 300_000,
-        files: { 'guest.sh': script, 'tcpcheck.py': TCP_CHECK_SCRIPT },
-        qemuArgs: vhostUserNicArgs(sock, { deviceProps: ['packed=on'] }),
+      const run = await runTcpCheckGuest(script, vhostUserNicArgs(sock, { deviceProps: ['packed=on'] }), {
         onProgress: (p) => console.log(`[qemu guest, packed] ${p}`),
       });
       const code = await tcp.exited;

@@ -2,13 +2,11 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { featureBit, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_VERSION_1 } from '@vnic/core';
 import { VIRTIO_NET_F_MRG_RXBUF } from '@vnic/core/virtio_net';
-import { runInVm } from '@vnic/testvm';
 import { describeFeatures, VhostUserDeviceServer } from '@vnic/vhost-user-device';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Netns, uniqueName } from '@vnic/sys/testing';
-import { TCP_CHECK_SCRIPT } from './tcpCheckScript.ts';
 import { qemuMissing, socketDir } from './peerSupport.ts';
-import { startTcpCheckServer, vhostUserNicArgs } from './tcpCheckServer.ts';
+import { runTcpCheckGuest, startTcpCheckServer, vhostUserNicArgs } from './tcpCheckServer.ts';
 import { needsPeer } from '@vnic/sys/testing';
 
 // A REAL Linux guest on vnic's device: QEMU (TCG, q35) boots the Debian kernel (@vnic/testvm), its
@@ -90,15 +88,8 @@ ${clients}
 for p in $pids; do wait "$p"; done
 echo "guest tcp checks done"
 `;
-    const run = await runInVm({
-      command: ['/bin/sh', '/run/testvm/guest.sh'],
-      machine: 'q35',
-      sharedMemory: true,
+    const run = await runTcpCheckGuest(script, vhostUserNicArgs(sock, { queuePairs }), {
       memoryMiB,
-      cpus: 2,
-      timeoutMs: 300_000,
-      files: { 'guest.sh': script, 'tcpcheck.py': TCP_CHECK_SCRIPT },
-      qemuArgs: vhostUserNicArgs(sock, { queuePairs }),
       onProgress: (p) => console.log(`[qemu guest, ${queuePairs} pair(s)] ${p}`),
     });
     const codes = await Promise.all(serversDone);

@@ -1,13 +1,11 @@
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { runInVm } from '@vnic/testvm';
 import { parseVhostUserDeviceState } from '@vnic/vhost-user-device';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Netns, needsPeer, uniqueName } from '@vnic/sys/testing';
 import { startServe, type ServeProcess } from '../../cli/serveProcess.ts';
 import { qemuMissing, socketDir } from './peerSupport.ts';
-import { TCP_CHECK_SCRIPT } from './tcpCheckScript.ts';
-import { startTcpCheckServer, vhostUserNicArgs } from './tcpCheckServer.ts';
+import { runTcpCheckGuest, startTcpCheckServer, vhostUserNicArgs } from './tcpCheckServer.ts';
 
 // `vnic serve` hand-over under a REAL Linux guest: QEMU (TCG, q35, @vnic/testvm) listens on the
 // vhost-user socket (chardev server=on), a `vnic serve --client` process serves its virtio-net-pci
@@ -68,16 +66,7 @@ ping -c 1 -W 10 ${subnet}.1
 python3 /run/testvm/tcpcheck.py client ${subnet}.1 5001 ${bytes}
 echo "guest tcp check done"
 `;
-      const run = await runInVm({
-        command: ['/bin/sh', '/run/testvm/guest.sh'],
-        machine: 'q35',
-        sharedMemory: true,
-        memoryMiB: 512,
-        cpus: 2,
-        timeoutMs: 300_000,
-        files: { 'guest.sh': script, 'tcpcheck.py': TCP_CHECK_SCRIPT },
-        qemuArgs: vhostUserNicArgs(sock, { listen: true }),
-      });
+      const run = await runTcpCheckGuest(script, vhostUserNicArgs(sock, { listen: true }));
       await handOver;
       const hostCode = await tcp.exited;
       const host = tcp.output();

@@ -1,6 +1,7 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import type { Netns } from '@vnic/sys/testing';
+import { runInVm, type RunInVmResult } from '@vnic/testvm';
 import { TCP_CHECK_SCRIPT } from './tcpCheckScript.ts';
 
 /** The namespace side of a checked TCP exchange (TCP_CHECK_SCRIPT `server`), listening. */
@@ -60,4 +61,30 @@ export function vhostUserNicArgs(socket: string, o: VhostUserNicOptions = {}): s
     '-device',
     `virtio-net-pci,netdev=n0,mac=${mac},${props.join(',')}`,
   ];
+}
+
+/** What differs between the QEMU-guest TCP tests' VM runs. */
+export interface TcpCheckGuestOptions {
+  /** Guest RAM; 512 MiB when absent. */
+  readonly memoryMiB?: number;
+  readonly onProgress?: (line: string) => void;
+}
+
+/**
+ * Boots the q35 test VM (2 vCPUs, memfd RAM shared with the vhost-user backend, 300 s at most) with
+ * `qemuArgs` (its NIC) and runs `script` as /run/testvm/guest.sh, with TCP_CHECK_SCRIPT beside it as
+ * /run/testvm/tcpcheck.py for the guest's side of the exchange.
+ */
+export function runTcpCheckGuest(script: string, qemuArgs: readonly string[], o: TcpCheckGuestOptions = {}): Promise<RunInVmResult> {
+  return runInVm({
+    command: ['/bin/sh', '/run/testvm/guest.sh'],
+    machine: 'q35',
+    sharedMemory: true,
+    memoryMiB: o.memoryMiB ?? 512,
+    cpus: 2,
+    timeoutMs: 300_000,
+    files: { 'guest.sh': script, 'tcpcheck.py': TCP_CHECK_SCRIPT },
+    qemuArgs: [...qemuArgs],
+    ...(o.onProgress === undefined ? {} : { onProgress: o.onProgress }),
+  });
 }
