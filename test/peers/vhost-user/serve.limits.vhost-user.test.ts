@@ -8,6 +8,7 @@ import { OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
 import { netConfig } from '../../conformance/netConfig.ts';
 import { startServe, type ServeProcess } from '../../cli/serveProcess.ts';
 import { nsUdpMeter, type UdpArrivals } from '../../fixtures/nsUdpMeter.ts';
+import { expectWithin, RATE_WARMUP_MS, RATE_WINDOW_MS, rateClockMs, rateInWindow, UDP_FRAME_OVERHEAD } from '../../fixtures/udpRateWindow.ts';
 import { socketDir } from './peerSupport.ts';
 
 // `vnic serve --rate-limit` and `vnic serve --coalesce` as a user runs them: a `vnic serve` process
@@ -27,12 +28,7 @@ const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x7e, 0x0d, 0x01);
 const TAP_IP = '10.204.0.1';
 const GUEST_IP = '10.204.0.2';
 const PORT = 7200;
-/** IPv4 (20) + UDP (8) + Ethernet (14) bytes around a UDP payload. */
-const OVERHEAD = 42;
-const WARMUP_MS = 1000;
-const WINDOW_MS = 3000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const clock = (): number => performance.timeOrigin + performance.now();
 
 const peer = hostTapPeer();
 const sockets = socketDir();
@@ -86,7 +82,7 @@ describe.skipIf(peer.skip)('vnic serve: --rate-limit and --coalesce on the data 
     cleanup.push(() => meter.stop());
     await meter.ready;
 
-    const payloadBytes = 1000 - OVERHEAD;
+    const payloadBytes = 1000 - UDP_FRAME_OVERHEAD;
     const frame = (seq: number): Uint8Array => {
       const payload = new Uint8Array(payloadBytes).fill(0x44);
       new DataView(payload.buffer).setUint32(0, seq);
@@ -99,10 +95,10 @@ describe.skipIf(peer.skip)('vnic serve: --rate-limit and --coalesce on the data 
       });
     };
     // Stream with the ring kept full: send() refuses while the server holds the ring back.
-    const start = clock();
+    const start = rateClockMs();
     let seq = 0;
     let next = frame(seq);
-    while (clock() - start < WARMUP_MS + WINDOW_MS + 1000) {
+    while (rateClockMs() - start < RATE_WARMUP_MS + RATE_WINDOW_MS + 1000) {
       while (driver.send(next)) next = frame(++seq);
       await sleep(1);
     }
@@ -113,12 +109,7 @@ describe.skipIf(peer.skip)('vnic serve: --rate-limit and --coalesce on the data 
       await sleep(100);
       a = await meter.report();
     }
-    const first = Math.min(...a.at);
-    let bytes = 0;
-    for (let i = 0; i < a.at.length; i++) if (a.at[i]! >= first + WARMUP_MS && a.at[i]! < first + WARMUP_MS + WINDOW_MS) bytes += a.bytes[i]! + OVERHEAD;
-    const bps = bytes / (WINDOW_MS / 1000);
-    expect(bps, `TX bytes/s measured ${bps.toFixed(0)}, configured 500000`).toBeGreaterThanOrEqual(500_000 * 0.9);
-    expect(bps, `TX bytes/s measured ${bps.toFixed(0)}, configured 500000`).toBeLessThanOrEqual(500_000 * 1.1);
+    expectWithin(rateInWindow(a).bps, 500_000, 'TX bytes/s');
     // Nothing dropped: every datagram the guest queued arrived, exactly once.
     expect(a.at.length, 'datagrams at the namespace socket').toBe(sent);
     expect([...a.seq].sort((x, y) => x - y)).toEqual(Array.from({ length: sent }, (_, i) => i));

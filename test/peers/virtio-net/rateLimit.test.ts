@@ -5,6 +5,7 @@ import { hostTapPeer } from '@vnic/sys/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { netConfig } from '../../conformance/netConfig.ts';
 import { nsUdpFlood, type NsUdpFlood } from '../../fixtures/nsUdpFlood.ts';
+import { expectWithin, RATE_WARMUP_MS, RATE_WINDOW_MS, rateClockMs, rateIn, rateInWindow, UDP_FRAME_OVERHEAD } from '../../fixtures/udpRateWindow.ts';
 import { nsUdpMeter, type NsUdpMeter, type UdpArrivals } from '../../fixtures/nsUdpMeter.ts';
 import { TapNetns } from '../../fixtures/TapNetns.ts';
 
@@ -22,32 +23,9 @@ const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x7e, 0x0c, 0x01);
 const TAP_IP = '10.203.0.1';
 const GUEST_IP = '10.203.0.2';
 const PORT = 7100;
-/** IPv4 (20) + UDP (8) + Ethernet (14) bytes around a UDP payload. */
-const OVERHEAD = 42;
-const WARMUP_MS = 1000;
-const WINDOW_MS = 3000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const clock = (): number => performance.timeOrigin + performance.now();
 
 const peer = hostTapPeer();
-
-/** Arrivals in [from, to) per second: frames and Ethernet frame bytes (UDP payload + OVERHEAD). */
-function rateIn(a: UdpArrivals, from: number, to: number): { fps: number; bps: number } {
-  let frames = 0;
-  let bytes = 0;
-  for (let i = 0; i < a.at.length; i++) {
-    if (a.at[i]! < from || a.at[i]! >= to) continue;
-    frames++;
-    bytes += a.bytes[i]! + OVERHEAD;
-  }
-  const s = (to - from) / 1000;
-  return { fps: frames / s, bps: bytes / s };
-}
-
-function expectWithin(measured: number, configured: number, what: string): void {
-  expect(measured, `${what}: measured ${measured.toFixed(1)}, configured ${configured}`).toBeGreaterThanOrEqual(configured * 0.9);
-  expect(measured, `${what}: measured ${measured.toFixed(1)}, configured ${configured}`).toBeLessThanOrEqual(configured * 1.1);
-}
 
 describe.skipIf(peer.skip)('virtio-net backend: rate limits measured through a real tap', () => {
   let nic: TapNetns | undefined;
@@ -97,13 +75,13 @@ describe.skipIf(peer.skip)('virtio-net backend: rate limits measured through a r
     payloadBytes: number,
     at?: { afterMs: number; run: () => void },
   ): Promise<number> {
-    const start = clock();
+    const start = rateClockMs();
     let seq = 0;
     let done = at === undefined;
     let next = udpFrame(tapMac, seq, payloadBytes);
-    while (clock() - start < ms) {
+    while (rateClockMs() - start < ms) {
       while (d.send(next)) next = udpFrame(tapMac, ++seq, payloadBytes);
-      if (!done && clock() - start >= at!.afterMs) {
+      if (!done && rateClockMs() - start >= at!.afterMs) {
         at!.run();
         done = true;
       }
@@ -143,20 +121,18 @@ describe.skipIf(peer.skip)('virtio-net backend: rate limits measured through a r
   it('TX frames/s: 2000 frames/s (ops bucket 200 per 100 ms) measured in the namespace, nothing dropped', async () => {
     const { n, d, tapMac } = await setUp('vnt-rltxops', { tx: { ops: { size: 200, refillTimeMs: 100 } } });
     const m = await startMeter(n);
-    const sent = await streamTx(d, tapMac, WARMUP_MS + WINDOW_MS + 1000, 100);
+    const sent = await streamTx(d, tapMac, RATE_WARMUP_MS + RATE_WINDOW_MS + 1000, 100);
     const a = await arrivals(m, sent);
-    const first = Math.min(...a.at);
-    expectWithin(rateIn(a, first + WARMUP_MS, first + WARMUP_MS + WINDOW_MS).fps, 2000, 'TX frames/s');
+    expectWithin(rateInWindow(a).fps, 2000, 'TX frames/s');
     expectNoneLost(a, sent, n);
   }, 60_000);
 
   it('TX bytes/s: 1 MB/s (bandwidth bucket 100000 B per 100 ms, 1000-byte frames) measured in the namespace, nothing dropped', async () => {
     const { n, d, tapMac } = await setUp('vnt-rltxbw', { tx: { bandwidth: { size: 100_000, refillTimeMs: 100, oneTimeBurst: 50_000 } } });
     const m = await startMeter(n);
-    const sent = await streamTx(d, tapMac, WARMUP_MS + WINDOW_MS + 1000, 1000 - OVERHEAD);
+    const sent = await streamTx(d, tapMac, RATE_WARMUP_MS + RATE_WINDOW_MS + 1000, 1000 - UDP_FRAME_OVERHEAD);
     const a = await arrivals(m, sent);
-    const first = Math.min(...a.at);
-    const r = rateIn(a, first + WARMUP_MS, first + WARMUP_MS + WINDOW_MS);
+    const r = rateInWindow(a);
     expectWithin(r.bps, 1_000_000, 'TX bytes/s');
     expectWithin(r.fps, 1000, 'TX frames/s (1000-byte frames)');
     expectNoneLost(a, sent, n);
@@ -169,13 +145,13 @@ describe.skipIf(peer.skip)('virtio-net backend: rate limits measured through a r
     const sent = await streamTx(d, tapMac, 7000, 100, {
       afterMs: 3500,
       run: () => {
-        changedAt = clock();
+        changedAt = rateClockMs();
         n.device.setRateLimit({ tx: { ops: { size: 300, refillTimeMs: 100 } } });
       },
     });
     const a = await arrivals(m, sent);
     const first = Math.min(...a.at);
-    expectWithin(rateIn(a, first + WARMUP_MS, changedAt).fps, 1000, 'TX frames/s before the change');
+    expectWithin(rateIn(a, first + RATE_WARMUP_MS, changedAt).fps, 1000, 'TX frames/s before the change');
     // One refill period (100 ms) after the change, the new rate governs.
     expectWithin(rateIn(a, changedAt + 100, changedAt + 100 + 3000).fps, 3000, 'TX frames/s from one refill period after the change');
     expectNoneLost(a, sent, n);
@@ -188,14 +164,14 @@ describe.skipIf(peer.skip)('virtio-net backend: rate limits measured through a r
     flood = f;
     let finished = false;
     void f.done.finally(() => (finished = true));
-    const end = clock() + ms + 20_000;
-    while (!finished && clock() < end) {
+    const end = rateClockMs() + ms + 20_000;
+    while (!finished && rateClockMs() < end) {
       for (let r = d.tryReceive(); r !== undefined; r = d.tryReceive()) {
         const fr = r.frame;
         if (fr.length < 46 || fr[12] !== 0x08 || fr[13] !== 0x00 || fr[23] !== 17 || ((fr[36]! << 8) | fr[37]!) !== PORT) continue;
-        got.at.push(clock());
-        got.bytes.push(fr.length - OVERHEAD);
-        got.seq.push(new DataView(fr.buffer, fr.byteOffset + OVERHEAD, 4).getUint32(0));
+        got.at.push(rateClockMs());
+        got.bytes.push(fr.length - UDP_FRAME_OVERHEAD);
+        got.seq.push(new DataView(fr.buffer, fr.byteOffset + UDP_FRAME_OVERHEAD, 4).getUint32(0));
       }
       await sleep(1);
     }
@@ -205,9 +181,8 @@ describe.skipIf(peer.skip)('virtio-net backend: rate limits measured through a r
 
   it('RX frames/s: 1500 frames/s (ops bucket 150 per 100 ms) while the namespace sends 3000/s; the tap is not read beyond it', async () => {
     const { n, d } = await setUp('vnt-rlrxops', { rx: { ops: { size: 150, refillTimeMs: 100 } } });
-    const a = await receiveRx(n, d, 3000, WARMUP_MS + WINDOW_MS + 1000, 100);
-    const first = Math.min(...a.at);
-    expectWithin(rateIn(a, first + WARMUP_MS, first + WARMUP_MS + WINDOW_MS).fps, 1500, 'RX frames/s');
+    const a = await receiveRx(n, d, 3000, RATE_WARMUP_MS + RATE_WINDOW_MS + 1000, 100);
+    expectWithin(rateInWindow(a).fps, 1500, 'RX frames/s');
     const rx = n.device.stats()[0]!;
     expect(rx.throttled).toBeGreaterThan(0);
     expect(rx.throttledBytes).toBeGreaterThan(0);
@@ -215,9 +190,8 @@ describe.skipIf(peer.skip)('virtio-net backend: rate limits measured through a r
 
   it('RX bytes/s: 1 MB/s (bandwidth bucket 100000 B per 100 ms, 1000-byte frames) while the namespace sends 2 MB/s', async () => {
     const { n, d } = await setUp('vnt-rlrxbw', { rx: { bandwidth: { size: 100_000, refillTimeMs: 100 } } });
-    const a = await receiveRx(n, d, 2000, WARMUP_MS + WINDOW_MS + 1000, 1000 - OVERHEAD);
-    const first = Math.min(...a.at);
-    const r = rateIn(a, first + WARMUP_MS, first + WARMUP_MS + WINDOW_MS);
+    const a = await receiveRx(n, d, 2000, RATE_WARMUP_MS + RATE_WINDOW_MS + 1000, 1000 - UDP_FRAME_OVERHEAD);
+    const r = rateInWindow(a);
     expectWithin(r.bps, 1_000_000, 'RX bytes/s');
     expectWithin(r.fps, 1000, 'RX frames/s (1000-byte frames)');
   }, 60_000);
