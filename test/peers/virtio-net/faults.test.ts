@@ -1,5 +1,6 @@
 import type { Worker } from 'node:worker_threads';
-import { DEFAULT_NET_OFFLOADS, VIRTIO_CONFIG_S_NEEDS_RESET, type NetDeviceConfig } from '@vnic/core';
+import { VIRTIO_CONFIG_S_NEEDS_RESET, type NetDeviceConfig } from '@vnic/core';
+import { testNetConfig } from '@vnic/core/testing';
 import { CHAIN_LEVEL_MALFORMED, VirtioNetDriver } from '@vnic/driver';
 import type { EventFd } from '@vnic/sys';
 import { TX_ENGINE_ENV } from '@vnic/virtio-net';
@@ -16,19 +17,7 @@ import { TapNetns } from '../../fixtures/TapNetns.ts';
 const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x7e, 0x04, 0x02);
 
 function config(): NetDeviceConfig {
-  return {
-    id: 'vnt-faults',
-    backend: 'virtio-net',
-    mac: MAC,
-    queuePairs: 2,
-    queueSize: 256,
-    offloads: DEFAULT_NET_OFFLOADS,
-    mrgRxbuf: true,
-    eventIdx: true,
-    indirectDesc: true,
-    ctrlVq: true,
-    options: {},
-  };
+  return testNetConfig({ id: 'vnt-faults', backend: 'virtio-net', mac: MAC, queuePairs: 2 });
 }
 
 async function until(cond: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
