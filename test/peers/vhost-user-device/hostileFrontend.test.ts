@@ -57,6 +57,19 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
     withMemory(sizes, (fds) => send(s, FrontendReq.SET_MEM_TABLE, memTable(regions), fds, flags));
   }
 
+  /** A 1 MiB memory table at frontend address 0x7000_0000, then vring `index` (size 256) at the given frontend addresses. */
+  function vringAt(s: UnixSocket, index: number, at: { desc: bigint; avail: bigint; used: bigint }): void {
+    withMemory([MiB], (fds) => {
+      send(s, FrontendReq.SET_MEM_TABLE, memTable([{ gpa: 0, size: MiB, user: 0x7000_0000n }]), fds);
+      send(s, FrontendReq.SET_VRING_NUM, encodeVringState({ index, num: 256 }));
+      send(
+        s,
+        FrontendReq.SET_VRING_ADDR,
+        encodeVringAddr(index, { flags: 0, descUserAddr: at.desc, usedUserAddr: at.used, availUserAddr: at.avail, logGuestAddr: 0n }),
+      );
+    });
+  }
+
   const cases: [string, RegExp, (sock: UnixSocket) => void | Promise<void>][] = [
     [
       'a header announcing 64 KiB of payload',
@@ -125,30 +138,12 @@ describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
     [
       'SET_VRING_ADDR outside the memory table',
       /SET_VRING_ADDR: vring 0 descriptor table at frontend address 0x90000000 \(4096 bytes for size 256\) is not inside one SET_MEM_TABLE region/,
-      (s) =>
-        withMemory([MiB], (fds) => {
-          send(s, FrontendReq.SET_MEM_TABLE, memTable([{ gpa: 0, size: MiB, user: 0x7000_0000n }]), fds);
-          send(s, FrontendReq.SET_VRING_NUM, encodeVringState({ index: 0, num: 256 }));
-          send(
-            s,
-            FrontendReq.SET_VRING_ADDR,
-            encodeVringAddr(0, { flags: 0, descUserAddr: 0x9000_0000n, usedUserAddr: 0x7000_2000n, availUserAddr: 0x7000_1000n, logGuestAddr: 0n }),
-          );
-        }),
+      (s) => vringAt(s, 0, { desc: 0x9000_0000n, avail: 0x7000_1000n, used: 0x7000_2000n }),
     ],
     [
       'SET_VRING_ADDR whose used ring runs past the end of its region',
       /used ring at frontend address 0x700ffff0/,
-      (s) =>
-        withMemory([MiB], (fds) => {
-          send(s, FrontendReq.SET_MEM_TABLE, memTable([{ gpa: 0, size: MiB, user: 0x7000_0000n }]), fds);
-          send(s, FrontendReq.SET_VRING_NUM, encodeVringState({ index: 1, num: 256 }));
-          send(
-            s,
-            FrontendReq.SET_VRING_ADDR,
-            encodeVringAddr(1, { flags: 0, descUserAddr: 0x7000_0000n, usedUserAddr: 0x700f_fff0n, availUserAddr: 0x7000_1000n, logGuestAddr: 0n }),
-          );
-        }),
+      (s) => vringAt(s, 1, { desc: 0x7000_0000n, avail: 0x7000_1000n, used: 0x700f_fff0n }),
     ],
     [
       'SET_VRING_NUM that is not a power of two',
