@@ -1,24 +1,13 @@
 import { readdirSync } from 'node:fs';
-import { DEFAULT_NET_OFFLOADS, VIRTIO_MMIO_STATUS, VirtioMmioTransport, type NetDeviceConfig } from '@vnic/core';
+import { testNetConfig } from '@vnic/core/testing';
+import { VIRTIO_MMIO_STATUS, VirtioMmioTransport, type NetDeviceConfig } from '@vnic/core';
 import { VirtioNetDriver, type QueueEventFds } from '@vnic/driver';
 import { EventFd, MemfdGuestMemory } from '@vnic/sys';
 import { describe, expect, it } from 'vitest';
 import { isTestFrame, testFrame } from '../conformance/frames.ts';
 import { LoopbackDevice } from '../conformance/LoopbackDevice.ts';
 
-const config: NetDeviceConfig = {
-  id: 'att0',
-  backend: 'loopback',
-  mac: Uint8Array.of(0x52, 0x54, 0, 0, 0xa7, 1),
-  queuePairs: 2,
-  queueSize: 64,
-  offloads: DEFAULT_NET_OFFLOADS,
-  mrgRxbuf: true,
-  eventIdx: true,
-  indirectDesc: true,
-  ctrlVq: true,
-  options: {},
-};
+const config: NetDeviceConfig = testNetConfig({ id: 'att0', backend: 'loopback', mac: Uint8Array.of(0x52, 0x54, 0, 0, 0xa7, 1), queuePairs: 2, queueSize: 64 });
 
 /** What a VMM owns: RAM, per-queue eventfds, a transport with QueueNotify forwarded to the kick fds. */
 function vmm(device: LoopbackDevice) {

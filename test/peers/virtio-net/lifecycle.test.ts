@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
-import { DEFAULT_NET_OFFLOADS, type NetDeviceConfig } from '@vnic/core';
+import { testNetConfig } from '@vnic/core/testing';
 import { VirtioNetDriver } from '@vnic/driver';
 import { RX_ENGINE_ENV, TX_ENGINE_ENV, VirtioNetTapDevice } from '@vnic/virtio-net';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -40,20 +40,9 @@ const fdLink = (fd: string): string => {
 };
 
 function open(i: number): VirtioNetTapDevice {
-  const config: NetDeviceConfig = {
-    id: `vnt-life${i}`,
-    backend: 'virtio-net',
-    mac: MAC,
-    queuePairs: 2,
-    queueSize: 64,
-    offloads: DEFAULT_NET_OFFLOADS,
-    mrgRxbuf: true,
-    eventIdx: true,
-    indirectDesc: true,
-    ctrlVq: true,
-    options: { tap: uniqueName('vnl') },
-  };
-  return VirtioNetTapDevice.open(config);
+  return VirtioNetTapDevice.open(
+    testNetConfig({ id: `vnt-life${i}`, backend: 'virtio-net', mac: MAC, queuePairs: 2, queueSize: 64, options: { tap: uniqueName('vnl') } }),
+  );
 }
 
 /** Activates `device` with two pairs (a driver brings it up), moves a frame, resets it. */

@@ -1,4 +1,5 @@
-import { DEFAULT_NET_OFFLOADS, guestOffloadFeatures, type NetDeviceConfig } from '@vnic/core';
+import { guestOffloadFeatures, type NetDeviceConfig } from '@vnic/core';
+import { testNetConfig } from '@vnic/core/testing';
 import { VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4, VIRTIO_NET_HDR_GSO_UDP, VIRTIO_NET_OK } from '@vnic/core/virtio_net';
 import { driverPort, formatMac, GuestNetStack, parseEthernet, parseIpv4, VirtioNetDriver } from '@vnic/driver';
 import { Tap } from '@vnic/sys';
@@ -25,20 +26,7 @@ const FAR_MAC = '02:00:00:00:0f:01';
 const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x7e, 0x01, 0x02);
 
 function config(): NetDeviceConfig {
-  return {
-    id: 'vnt-traffic',
-    backend: 'virtio-net',
-    mac: MAC,
-    queuePairs: 1,
-    queueSize: 256,
-    mtu: 1500,
-    offloads: DEFAULT_NET_OFFLOADS,
-    mrgRxbuf: true,
-    eventIdx: true,
-    indirectDesc: true,
-    ctrlVq: true,
-    options: {},
-  };
+  return testNetConfig({ id: 'vnt-traffic', backend: 'virtio-net', mac: MAC, queuePairs: 1, mtu: 1500 });
 }
 
 const peer = hostTapPeer();
