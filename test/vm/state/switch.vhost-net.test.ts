@@ -66,10 +66,13 @@ describe('switchBackend in the test VM: virtio-net <-> kernel vhost-net under a 
       const reverse = new ReverseStream(tap, macBytes(MAC), PEER);
       const stream = new SteadyStream(driver, macBytes(MAC), PEER, [tap], reverse);
       running = stream;
-      stream.start(2, 10);
+      // 4 frames each way every 5 ms at most; under TCG the loop turns slower (about 17 frames each way
+      // were in flight at, or sent during, each switch).
+      stream.start(4, 5);
       const ms: Record<string, number[]> = { 'vhost-net': [], 'virtio-net': [] };
       /** Frames of each direction in flight at a switch (sent, not yet seen, when switchBackend() was called) or sent while it ran. */
       const atSwitch = { out: 0, back: 0 };
+      let fdsAfterRound = 0;
       for (let i = 1; i <= SWITCHES; i++) {
         const to = i % 2 === 1 ? 'vhost-net' : 'virtio-net';
         const outFrom = stream.oldestUnseen(); // drains both ways first
@@ -83,8 +86,10 @@ describe('switchBackend in the test VM: virtio-net <-> kernel vhost-net under a 
         const r = reverse.mark();
         await stream.waitFor(() => stream.seenSince(m) && reverse.seenSince(r), `switch ${i}: the stream both ways on ${to}`);
         ms[to]!.push(performance.now() - report.quiescedAt);
+        if (i === 2) fdsAfterRound = fdCount.fds();
       }
       expect(sw.current.backend).toBe('virtio-net');
+      const fdsAtEnd = fdCount.fds(); // the same NIC on virtio-net again: nothing piled up per switch
       const count = await stream.stop();
       running = undefined;
       const back = reverse.count();
@@ -115,6 +120,7 @@ describe('switchBackend in the test VM: virtio-net <-> kernel vhost-net under a 
       expect(sw.configGeneration).toBe(generation);
       expect(driver.configInterrupts).toBe(interrupts);
       expect(sw.switches).toBe(SWITCHES);
+      expect(fdsAtEnd).toBe(fdsAfterRound);
     } finally {
       await running?.stop(0);
       await driver?.close();
