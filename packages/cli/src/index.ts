@@ -39,6 +39,7 @@ export type { TestpmdForwardStats } from './bench/parseTestpmdForwardStats.ts';
 export type { TestpmdOptions } from './peers/TestpmdOptions.ts';
 export { SwitchTap } from './bench/state/SwitchTap.ts';
 export { SteadyStream } from './bench/state/SteadyStream.ts';
+export { ReverseStream } from './bench/state/ReverseStream.ts';
 export type { StreamCount } from './bench/state/StreamCount.ts';
 export { switchEntry } from './bench/state/switchEntry.ts';
 export { macBytes } from './bench/state/macBytes.ts';

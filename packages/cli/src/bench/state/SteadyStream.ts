@@ -1,5 +1,6 @@
 import type { VirtioNetDriver } from '@vnic/driver';
 import { waitUntil } from '@vnic/sys/testing';
+import type { ReverseStream } from './ReverseStream.ts';
 import type { StreamCount } from './StreamCount.ts';
 import type { SwitchTap } from './SwitchTap.ts';
 import { udpFrame } from './udpFrame.ts';
@@ -8,13 +9,15 @@ import { udpSeq } from './udpSeq.ts';
 /**
  * A steady stream from the guest on pair 0: every `periodMs` a batch of `batch` UDP frames (sizes
  * 64..1000), while the guest's RX and the taps' sockets are drained and every frame counted by
- * sequence number. Frames the ring refuses (full) are not counted as sent and are retried.
+ * sequence number. Frames the ring refuses (full) are not counted as sent and are retried. With a
+ * `reverse` stream, each batch also sends as many frames tap -> guest, counted by that stream.
  */
 export class SteadyStream {
   readonly #driver: VirtioNetDriver;
   readonly #mac: Uint8Array;
   readonly #peer: Uint8Array;
   readonly #taps: SwitchTap[];
+  readonly #reverse: ReverseStream | undefined;
   readonly #seen = new Map<number, number>();
   #atTap = 0;
   #atGuest = 0;
@@ -24,11 +27,12 @@ export class SteadyStream {
   /** Sequence number of the first frame sent after mark() and of the first frame seen after it. */
   #marks: { readonly from: number; firstSeen: number | undefined }[] = [];
 
-  constructor(driver: VirtioNetDriver, mac: Uint8Array, peer: Uint8Array, taps: readonly SwitchTap[]) {
+  constructor(driver: VirtioNetDriver, mac: Uint8Array, peer: Uint8Array, taps: readonly SwitchTap[], reverse?: ReverseStream) {
     this.#driver = driver;
     this.#mac = mac;
     this.#peer = peer;
     this.#taps = [...taps];
+    this.#reverse = reverse;
   }
 
   /** Starts sending. */
@@ -42,6 +46,7 @@ export class SteadyStream {
           if (!this.#driver.send(udpFrame(this.#peer, this.#mac, seq, 64 + ((seq * 37) % 936)))) break;
           this.#next++;
         }
+        this.#reverse?.send(batch);
         this.drain();
         await new Promise((r) => setTimeout(r, periodMs));
       }
@@ -81,18 +86,19 @@ export class SteadyStream {
   drain(): void {
     for (let r = this.#driver.tryReceive(0); r !== undefined; r = this.#driver.tryReceive(0)) {
       if (this.#count(r.frame)) this.#atGuest++;
+      else this.#reverse?.take(r.frame);
     }
     for (const t of this.#taps) t.drain((f) => void (this.#count(f) && this.#atTap++));
   }
 
-  /** Stops sending, waits (up to `timeoutMs`) for every frame to arrive, returns the count. */
+  /** Stops sending, waits (up to `timeoutMs`) for every frame (of both directions) to arrive, returns the count. */
   async stop(timeoutMs = 5000): Promise<StreamCount> {
     this.#running = false;
     await this.#loop;
     await waitUntil(
       () => {
         this.drain();
-        return this.#seen.size >= this.sent;
+        return this.#seen.size >= this.sent && (this.#reverse?.complete ?? true);
       },
       'every stream frame to arrive',
       timeoutMs,

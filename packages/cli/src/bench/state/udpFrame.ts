@@ -1,7 +1,7 @@
 import { UDP_STREAM } from './UDP_STREAM.ts';
 
-/** An Ethernet + IPv4 + UDP frame to port 9999 whose payload starts with `seq` (u32 BE); `size` >= 46. */
-export function udpFrame(dst: Uint8Array, src: Uint8Array, seq: number, size: number): Uint8Array {
+/** An Ethernet + IPv4 + UDP frame to `port` (the stream's, 9999) whose payload starts with `seq` (u32 BE); `size` >= 46. */
+export function udpFrame(dst: Uint8Array, src: Uint8Array, seq: number, size: number, port: number = UDP_STREAM.port): Uint8Array {
   const f = new Uint8Array(size);
   const v = new DataView(f.buffer);
   f.set(dst, 0);
@@ -19,7 +19,7 @@ export function udpFrame(dst: Uint8Array, src: Uint8Array, seq: number, size: nu
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
   v.setUint16(24, ~sum & 0xffff);
   v.setUint16(34, 40000);
-  v.setUint16(36, UDP_STREAM.port);
+  v.setUint16(36, port);
   v.setUint16(38, size - 34);
   v.setUint32(UDP_STREAM.headers, seq);
   for (let i = UDP_STREAM.headers + 4; i < size; i++) f[i] = (seq * 7 + i) & 0xff;
