@@ -25,6 +25,8 @@ export interface QueuePairThreadsOptions {
   readonly pool?: IoThreadPool;
   /** `shared` (default): the pairs share the pool's threads with other NICs; `dedicated`: a thread per pair. */
   readonly mode?: IoThreadMode;
+  /** TX rings on the IO thread's kernel SQ thread (VirtioNetOptions.txSqPoll; default false). */
+  readonly txSqPoll?: boolean;
   readonly handlers: IoThreadHandlers;
 }
 
@@ -94,6 +96,7 @@ export class QueuePairThreads {
         netState: o.netState.buffer,
         ...(o.rateLimit === undefined ? {} : { rateLimit: o.rateLimit.buffer }),
         ...(o.coalescing === undefined ? {} : { coalescing: o.coalescing.buffer }),
+        ...(o.txSqPoll === true ? { txSqPoll: true } : {}),
         ...ioWorkerFeatures(s.features),
       },
       o.handlers,
