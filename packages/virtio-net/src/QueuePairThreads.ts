@@ -108,6 +108,11 @@ export class QueuePairThreads {
     if (this.#dirtyLog !== log) await thread.setDirtyLog(this.#dirtyLog);
   }
 
+  /** V8 heap bytes allocated so far by the thread serving pair `pair` (IoThread.heapAllocatedBytes); undefined without one. */
+  async heapAllocatedBytes(pair: number): Promise<number | undefined> {
+    return this.#threads.get(pair)?.thread.heapAllocatedBytes();
+  }
+
   /** The dirty log every pair marks its guest writes in (set by setDirtyLog), or undefined. */
   get dirtyLog(): DirtyLogShare | undefined {
     return this.#dirtyLog;

@@ -143,6 +143,15 @@ export class VirtioNetTapDevice extends NetDeviceBase {
     }
   }
 
+  /**
+   * V8 heap bytes allocated so far by the IO thread serving queue pair `pair` (the whole thread:
+   * shared threads serve other NICs' pairs too); the difference of two calls is what it allocated
+   * between them (IoHeapCounter). Undefined when the pair is not running.
+   */
+  async ioHeapAllocatedBytes(pair = 0): Promise<number | undefined> {
+    return this.active?.threads.heapAllocatedBytes(pair);
+  }
+
   /** Data-queue counters, read from the IO threads' shared counters without any message. */
   protected override queueStats(index: number): QueueStats {
     return { index, ...this.counters.read(index), ...this.rateLimit.counters(index) };

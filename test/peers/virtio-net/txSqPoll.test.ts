@@ -55,6 +55,7 @@ describe.skipIf(peer.skip)('virtio-net backend: TX on a kernel SQ thread (txSqPo
     driver = await VirtioNetDriver.create({ device: nic.device });
     expect(sqPollThreads()).toBe(threadsBefore + 1); // the IO thread's TX ring is on a kernel SQ thread
     const n = nic;
+    const heap0 = await n.device.ioHeapAllocatedBytes(); // the IO thread answers a `heap` request (baseline)
     const sock = n.sock!;
     const buf = new Uint8Array(2048);
     const got: Uint8Array[] = [];
@@ -78,6 +79,9 @@ describe.skipIf(peer.skip)('virtio-net backend: TX on a kernel SQ thread (txSqPo
     }
     await vi.waitFor(() => expect(n.device.stats()[1]!.packets).toBe(FRAMES), { timeout: 3000 });
     expect(n.device.stats()[1]!.drops).toBe(0);
+    const heap1 = await n.device.ioHeapAllocatedBytes();
+    expect(typeof heap0).toBe('number');
+    expect(heap1! - heap0!).toBeGreaterThan(0); // the thread's JS ran in between: some bytes at least
 
     await driver.close();
     driver = undefined;

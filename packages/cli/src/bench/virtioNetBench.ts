@@ -20,6 +20,7 @@ import type { Headroom } from './Headroom.ts';
 import { makeBenchRow } from './makeBenchRow.ts';
 import { benchFrame } from './virtioNet/benchFrame.ts';
 import { busiestThreads } from './virtioNet/busiestThreads.ts';
+import { ioHeapMeter } from './virtioNet/ioHeapMeter.ts';
 import { dirtyLogSides } from './virtioNet/dirtyLogSides.ts';
 import { BenchProcess } from './virtioNet/BenchProcess.ts';
 import { ccUnavailable } from './virtioNet/ccUnavailable.ts';
@@ -232,10 +233,17 @@ async function openVnicTx(run: Run, local: Cleanup, frameLen: number, ring: Ring
   // The IO thread maps its io_uring when its job starts (VNIC_VIRTIO_NET_TX=writev or a kernel
   // without io_uring: none); this NIC is the only one open now.
   const engine = ioUringFds() > 0 ? (sqPollThreads() > 0 ? 'io_uring SQPOLL' : 'io_uring') : 'writev';
+  const heap = ioHeapMeter(device);
   return {
     device,
     driver,
-    window: async () => (await vnicWindow(run, rec, () => packetsOf(device, TX_QUEUE))).result,
+    window: async () =>
+      (
+        await heap.measure(
+          () => vnicWindow(run, rec, () => packetsOf(device, TX_QUEUE)),
+          (o) => o.w.totalPackets,
+        )
+      ).result,
     finish: async () => {
       await sleep(50); // the device finishes the chains in flight
       const after = await run.ns.linkStats(tap);
@@ -243,7 +251,7 @@ async function openVnicTx(run: Run, local: Cleanup, frameLen: number, ring: Ring
       const tapTotal = after.rx.packets - before.rx.packets;
       checkTapCount('vnic TX', devTotal, tapTotal);
       const drops = dropsOf(device, TX_QUEUE);
-      return `TX engine ${engine}; tap got ${tapTotal}/${devTotal} frames the device sent${drops > 0 ? `, device drops ${drops}` : ''}, ${rec.kicks} kicks`;
+      return `TX engine ${engine}; tap got ${tapTotal}/${devTotal} frames the device sent${drops > 0 ? `, device drops ${drops}` : ''}, ${rec.kicks} kicks; ${heap.note()}`;
     },
   };
 }
@@ -466,6 +474,7 @@ async function openVnicRx(run: Run, local: Cleanup): Promise<VnicSide> {
   const frame = benchFrame(64, driver.readConfig().mac, PEER_MAC);
   const rec = new RingRecycler(driver.memory, driver.queue(RX_QUEUE), () => driver.kick(RX_QUEUE));
   const before = await run.ns.linkStats(tap);
+  const heap = ioHeapMeter(device);
   let flooded = 0;
   return {
     device,
@@ -475,7 +484,12 @@ async function openVnicRx(run: Run, local: Cleanup): Promise<VnicSide> {
       const {
         out: { w, result },
         load,
-      } = await withFlood(run, tap, frame, () => vnicWindow(run, rec, () => packetsOf(device, RX_QUEUE)));
+      } = await withFlood(run, tap, frame, () =>
+        heap.measure(
+          () => vnicWindow(run, rec, () => packetsOf(device, RX_QUEUE)),
+          (o) => o.w.totalPackets,
+        ),
+      );
       flooded += (performance.now() - t0) / 1000;
       if (w.guestElements < w.packets - driver.queueSize) {
         throw new CliError('invalid-state', `vnic RX: the device counted ${w.packets} frames but the guest found only ${w.guestElements} in its ring`);
@@ -485,7 +499,7 @@ async function openVnicRx(run: Run, local: Cleanup): Promise<VnicSide> {
     finish: async () => {
       const s = device.stats().find((q) => q.index === RX_QUEUE);
       const dev = s === undefined ? '' : `; device: noBuffer ${s.noBuffer}, drops ${s.drops}, filtered ${s.filtered}`;
-      return `${await rxTapNote(run, tap, before, flooded)}${dev}`;
+      return `${await rxTapNote(run, tap, before, flooded)}${dev}; ${heap.note()}`;
     },
   };
 }
