@@ -38,8 +38,8 @@ const STEP_DESCS = 4 * USED_BATCH;
  *
  * No object is made per frame: chains are parsed into a ChainArena (SplitQueue.popInto), the
  * iovecs and SQEs are written in place, heads and lengths go to typed arrays. The V8 heap still
- * grows by 18-35 bytes per frame (`vnic bench virtio-net`, IoHeapCounter), most likely boxed
- * doubles: host addresses above 2^31 passed to calls V8 does not inline, and per-turn epoll work.
+ * grows by 18-35 bytes per frame (`vnic bench virtio-net`, IoHeapCounter), most of it inside
+ * transmitBatch (a sampling heap profile), most likely boxed doubles (host addresses above 2^31).
  */
 export class TxPath {
   /** More chains may wait (the turn's budget ran out, or the tap became writable): the loop comes back without sleeping. */
