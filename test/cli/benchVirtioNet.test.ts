@@ -45,9 +45,11 @@ describe('vnic bench virtio-net', () => {
         'tx-64B-64nics-mpps',
         'rss-per-nic-dedicated-mib',
         'tx-64B-mpps',
+        'tx-64B-sqpoll-mpps',
         'tx-64B-packed-mpps',
         'tx-64B-dirtylog-mpps',
         'tx-1514B-gbps',
+        'tx-1514B-sqpoll-gbps',
         'rx-64B-mpps',
         'rx-64B-dirtylog-mpps',
         'irq-per-frame-coalesced',
@@ -91,6 +93,23 @@ describe('vnic bench virtio-net', () => {
       expect(irq.note).toMatch(
         /coalescing rx maxPackets 32 maxUsecs 20000; coalesced: [1-9]\d* notifications for [1-9]\d* frames .*; not coalesced: [1-9]\d* notifications for [1-9]\d* frames/,
       );
+      // The SQPOLL TX rows (txSqPoll: true, against the same C loop): the NIC's ring really was on a
+      // kernel SQ thread and the tap got every frame; checked here, then set apart.
+      const sqpoll = rows.filter((r) => r.metric.includes('-sqpoll-'));
+      rows.splice(0, rows.length, ...rows.filter((r) => !r.metric.includes('-sqpoll-')));
+      expect(sqpoll.map((r) => [r.metric, r.unit])).toEqual([
+        ['tx-64B-sqpoll-mpps', 'Mpps'],
+        ['tx-1514B-sqpoll-gbps', 'Gbit/s'],
+      ]);
+      for (const r of sqpoll) {
+        expect(r.vnic).toBeGreaterThan(0);
+        expect(r.reference).toBeGreaterThan(0);
+        expect(r.note).toMatch(/vnic: TX engine io_uring SQPOLL; tap got (\d+)\/\1 frames the device sent/);
+      }
+      // The TX and RX sides say what their IO thread allocated per frame (IoHeapCounter).
+      for (const m of ['tx-64B-mpps', 'tx-1514B-gbps', 'rx-64B-mpps', 'tx-64B-sqpoll-mpps']) {
+        expect([...rows, ...sqpoll].find((r) => r.metric === m)!.note, m).toMatch(/IO thread heap [\d.]+ B allocated per frame \(\d+ B over [1-9]\d* frames/);
+      }
       // The dirty-log rows: the same NIC with logging on (vnic) and off (reference), windows alternating;
       // the device's dirty log took pages in every logged window (the TX used ring; RX buffers and used ring).
       const logged = [rows.splice(6, 1)[0]!, rows.splice(3, 1)[0]!];

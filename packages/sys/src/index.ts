@@ -18,6 +18,9 @@ export { dupFd } from './fd/dupFd.ts';
 export { fdKind, isEventFd } from './fd/fdKind.ts';
 export { viewHostMemory } from './viewHostMemory.ts';
 export { IoUring } from './uring/IoUring.ts';
+export type { IoUringOptions } from './uring/IoUringOptions.ts';
+export { SqPollGroup } from './uring/SqPollGroup.ts';
+export { sqPollThreads } from './uring/sqPollThreads.ts';
 
 export { EventFd } from './EventFd.ts';
 export { TimerFd } from './TimerFd.ts';

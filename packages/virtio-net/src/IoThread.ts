@@ -59,6 +59,8 @@ export class IoThread {
   private readonly state: { stopping: boolean };
   /** Waiters of `dirty-log` requests by seq (all run when the job ends: nothing writes a log then). */
   private readonly logAcks: Map<number, () => void>;
+  /** Waiters of `heap` requests by seq (given undefined when the job ends). */
+  private readonly heapAcks: Map<number, (bytes: number | undefined) => void>;
   private logSeq = 0;
   private stopped: Promise<IoThreadStates> | undefined;
 
@@ -71,8 +73,10 @@ export class IoThread {
     detach: () => void,
     state: { stopping: boolean },
     logAcks: Map<number, () => void>,
+    heapAcks: Map<number, (bytes: number | undefined) => void>,
   ) {
     this.logAcks = logAcks;
+    this.heapAcks = heapAcks;
     this.pair = pair;
     this.pool = pool;
     this.thread = thread;
@@ -107,6 +111,7 @@ export class IoThread {
     const job = nextJob++;
     const state = { started: false, stopping: false };
     const logAcks = new Map<number, () => void>();
+    const heapAcks = new Map<number, (bytes: number | undefined) => void>();
 
     let onReady: (err?: Error) => void = () => {};
     const ready = new Promise<void>((resolve, reject) => {
@@ -120,6 +125,8 @@ export class IoThread {
         finished = true;
         for (const ack of logAcks.values()) ack();
         logAcks.clear();
+        for (const ack of heapAcks.values()) ack(undefined);
+        heapAcks.clear();
         resolve(end);
       };
     });
@@ -149,6 +156,10 @@ export class IoThread {
         case 'dirty-log-set':
           logAcks.get(msg.seq)?.();
           logAcks.delete(msg.seq);
+          break;
+        case 'heap':
+          heapAcks.get(msg.seq)?.(msg.allocatedBytes);
+          heapAcks.delete(msg.seq);
           break;
       }
     };
@@ -182,7 +193,7 @@ export class IoThread {
       clearTimeout(timer);
     }
     state.started = true;
-    return new IoThread(data.pair, pool, thread, job, done, detach, state, logAcks);
+    return new IoThread(data.pair, pool, thread, job, done, detach, state, logAcks, heapAcks);
   }
 
   /**
@@ -215,6 +226,37 @@ export class IoThread {
     } finally {
       clearTimeout(timer);
       this.logAcks.delete(seq);
+    }
+  }
+
+  /**
+   * V8 heap bytes the serving thread has allocated so far (IoHeapCounter: the whole thread, every
+   * pair it serves; monotonic from the first call, which is the baseline): the difference of two
+   * calls is what it allocated between them. Undefined when the job has ended; rejects with a
+   * VirtioNetError `io-thread` when the thread does not answer.
+   */
+  async heapAllocatedBytes(): Promise<number | undefined> {
+    if (this.stopped !== undefined) return undefined;
+    const seq = ++this.logSeq;
+    let timer: NodeJS.Timeout | undefined;
+    const answered = new Promise<number | undefined>((resolve) => this.heapAcks.set(seq, resolve));
+    if (!this.thread.send({ type: 'heap', job: this.job, seq })) {
+      this.heapAcks.delete(seq);
+      return undefined;
+    }
+    try {
+      return await Promise.race([
+        answered,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new VirtioNetError('io-thread', `the IO thread of queue pair ${this.pair} did not report its heap within ${DIRTY_LOG_TIMEOUT_MS} ms`)),
+            DIRTY_LOG_TIMEOUT_MS,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      this.heapAcks.delete(seq);
     }
   }
 

@@ -6,6 +6,7 @@ import type { IoWorkerMessage } from './IoWorkerMessage.ts';
 import type { IoWorkerRequest } from './IoWorkerRequest.ts';
 import type { LoopEpoll } from './LoopEpoll.ts';
 import { IdlePoll } from './IdlePoll.ts';
+import { IoHeapCounter } from './IoHeapCounter.ts';
 import { IO_POLL_MAX_US } from './IO_POLL_MAX_US.ts';
 import { EV_CONTROL } from './queuePairConstants.ts';
 import { QueuePairLoop } from './QueuePairLoop.ts';
@@ -48,6 +49,8 @@ export class IoThreadLoop {
   private live = 0;
   /** Polls the epoll for a short, adaptive window before the thread sleeps (IoThreadPoolOptions.pollMaxUs). */
   private readonly idle: IdlePoll;
+  /** What the thread allocated on the V8 heap, for `heap` requests (watches collections from the first one on). */
+  private readonly heap = new IoHeapCounter();
 
   /**
    * @param send posts a message to the main thread.
@@ -72,6 +75,7 @@ export class IoThreadLoop {
     if (req.type === 'job') this.attach(req.job, req);
     else if (req.type === 'dirty-log') this.setDirtyLog(req);
     else if (req.type === 'coalescing') this.applyCoalescing(req.job);
+    else if (req.type === 'heap') this.send({ type: 'heap', job: req.job, seq: req.seq, allocatedBytes: this.heap.allocatedBytes() });
     else this.detach(req.job);
   }
 

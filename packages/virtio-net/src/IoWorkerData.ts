@@ -48,6 +48,11 @@ export interface IoWorkerData {
    */
   readonly txIoUring: boolean;
   /**
+   * With txIoUring: the TX ring is an SQPOLL ring, its writes run on the IO thread's kernel SQ
+   * thread (see VirtioNetOptions.txSqPoll); absent or false: io_uring_enter submits.
+   */
+  readonly txSqPoll?: boolean;
+  /**
    * RX reads batches of frames with io_uring (RxUringBatch) instead of one readv per frame; the
    * thread falls back to readv where io_uring is not there or refused (see RX_ENGINE_ENV).
    */

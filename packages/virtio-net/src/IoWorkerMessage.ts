@@ -14,5 +14,7 @@ export type IoWorkerMessage =
   | { readonly type: 'stopped'; readonly job: number; readonly rx?: QueueState; readonly tx?: QueueState }
   /** The `dirty-log` request `seq` took effect: the pair marks into the new log (or none) from its next write. */
   | { readonly type: 'dirty-log-set'; readonly job: number; readonly seq: number }
+  /** The answer to `heap` request `seq`: the thread's IoHeapCounter.allocatedBytes() (the whole thread, every pair it serves). */
+  | { readonly type: 'heap'; readonly job: number; readonly seq: number; readonly allocatedBytes: number }
   /** An unexpected exception ended the job (the thread is not reused). */
   | { readonly type: 'fatal'; readonly job: number; readonly message: string };

@@ -13,4 +13,6 @@ export type IoWorkerRequest =
   /** The device published new coalescing parameters (SharedCoalescing): the pair applies them now (held notifications may be due, the timer re-armed). */
   | { readonly type: 'coalescing'; readonly job: number }
   /** Start (a log) or stop (null) marking the pair's guest writes; answered `dirty-log-set` with `seq`. */
-  | { readonly type: 'dirty-log'; readonly job: number; readonly seq: number; readonly log: DirtyLogShare | null };
+  | { readonly type: 'dirty-log'; readonly job: number; readonly seq: number; readonly log: DirtyLogShare | null }
+  /** How many V8 heap bytes the thread allocated so far (IoHeapCounter); answered `heap` with `seq`. */
+  | { readonly type: 'heap'; readonly job: number; readonly seq: number };

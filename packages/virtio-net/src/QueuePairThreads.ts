@@ -25,6 +25,8 @@ export interface QueuePairThreadsOptions {
   readonly pool?: IoThreadPool;
   /** `shared` (default): the pairs share the pool's threads with other NICs; `dedicated`: a thread per pair. */
   readonly mode?: IoThreadMode;
+  /** TX rings on the IO thread's kernel SQ thread (VirtioNetOptions.txSqPoll; default false). */
+  readonly txSqPoll?: boolean;
   readonly handlers: IoThreadHandlers;
 }
 
@@ -94,6 +96,7 @@ export class QueuePairThreads {
         netState: o.netState.buffer,
         ...(o.rateLimit === undefined ? {} : { rateLimit: o.rateLimit.buffer }),
         ...(o.coalescing === undefined ? {} : { coalescing: o.coalescing.buffer }),
+        ...(o.txSqPoll === true ? { txSqPoll: true } : {}),
         ...ioWorkerFeatures(s.features),
       },
       o.handlers,
@@ -103,6 +106,11 @@ export class QueuePairThreads {
     this.#threads.set(pair, { thread, rx: s.rx !== undefined, tx: s.tx !== undefined });
     // setDirtyLog() ran while the thread was starting: it did not see this pair.
     if (this.#dirtyLog !== log) await thread.setDirtyLog(this.#dirtyLog);
+  }
+
+  /** V8 heap bytes allocated so far by the thread serving pair `pair` (IoThread.heapAllocatedBytes); undefined without one. */
+  async heapAllocatedBytes(pair: number): Promise<number | undefined> {
+    return this.#threads.get(pair)?.thread.heapAllocatedBytes();
   }
 
   /** The dirty log every pair marks its guest writes in (set by setDirtyLog), or undefined. */

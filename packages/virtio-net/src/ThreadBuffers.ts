@@ -1,4 +1,4 @@
-import type { IoVecArray } from '@vnic/sys';
+import type { IoVecArray, SqPollGroup } from '@vnic/sys';
 
 /**
  * Buffers of one IO thread, allocated once and handed to each job (QueuePairLoop) the thread runs:
@@ -18,4 +18,9 @@ export interface ThreadBuffers {
   readonly scratch: Uint8Array;
   /** The Ethernet header + VLAN TCI of a frame the filter looks at, when not contiguous in guest memory. */
   readonly filterHead: Uint8Array;
+  /**
+   * The thread's SQPOLL TX rings (VirtioNetOptions.txSqPoll): they share one kernel SQ thread,
+   * which ends when the last of them is closed.
+   */
+  readonly sqPoll: SqPollGroup;
 }

@@ -22,4 +22,12 @@ export interface VirtioNetOptions {
    * other NICs' pairs; `dedicated`: each pair gets an IO thread of its own (latency-critical NICs).
    */
   readonly ioThreads?: IoThreadMode;
+  /**
+   * TX through an SQPOLL io_uring: the tap writes run on a kernel SQ thread (one per IO thread,
+   * shared by its NICs' TX rings, `iou-sqp-<pid>`) instead of inside io_uring_enter on the IO
+   * thread; the SQ thread polls for SQ_THREAD_IDLE_MS after the last frame, then sleeps. Default
+   * false: measured no faster on 2 cores (BENCHMARKS.md, tx-64B-sqpoll-mpps) and it spins a core
+   * while frames flow. Falls back to a plain ring where the kernel refuses SQPOLL.
+   */
+  readonly txSqPoll?: boolean;
 }

@@ -23,7 +23,7 @@ describe('VirtioNetTapDevice.open: the config section', () => {
     const e = thrown(() => VirtioNetTapDevice.open(config({ tap: 'a/b', speed: 9 })));
     expect(e.kind).toBe('invalid-argument');
     expect(e.message).toMatch(
-      /^spec0: invalid "virtio-net" section: speed: unknown field; allowed: tap, tapFds, persistent, ioThreads; tap: "a\/b" is not an interface name/,
+      /^spec0: invalid "virtio-net" section: speed: unknown field; allowed: tap, tapFds, persistent, ioThreads, txSqPoll; tap: "a\/b" is not an interface name/,
     );
   });
 });

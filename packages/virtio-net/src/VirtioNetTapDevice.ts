@@ -86,7 +86,10 @@ export class VirtioNetTapDevice extends NetDeviceBase {
   /** Shared IO threads, or one per queue pair (the config's `ioThreads`). */
   readonly ioThreads: IoThreadMode;
 
-  private constructor(config: NetDeviceConfig, tap: Tap, tapOffloads: number, pool: IoThreadPool, ioThreads: IoThreadMode) {
+  /** TX through the IO thread's kernel SQ thread (the config's `txSqPoll`). */
+  private readonly txSqPoll: boolean;
+
+  private constructor(config: NetDeviceConfig, tap: Tap, tapOffloads: number, pool: IoThreadPool, ioThreads: IoThreadMode, txSqPoll: boolean) {
     super(config, tapBackendFeatures(tapOffloads) | featureBit(VIRTIO_F_RING_PACKED) | featureBit(VIRTIO_F_IN_ORDER) | NOTF_COAL_FEATURES);
     this.sharedCoal = new SharedCoalescing(2 * this.queuePairs);
     this.publishCoalescing();
@@ -99,6 +102,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
     this.tapQueueOn = tap.fds.map(() => true);
     this.pool = pool;
     this.ioThreads = ioThreads;
+    this.txSqPoll = txSqPoll;
     pool.retain();
   }
 
@@ -125,11 +129,27 @@ export class VirtioNetTapDevice extends NetDeviceBase {
       throw VnicError.is(e) && !SysError.is(e) ? new VirtioNetError(e.kind as VirtioNetError['kind'], e.message, { cause: e.cause }) : e;
     }
     try {
-      return new VirtioNetTapDevice(config, opened.tap, opened.offloads, services.pool ?? IoThreadPool.shared, options.ioThreads ?? 'shared');
+      return new VirtioNetTapDevice(
+        config,
+        opened.tap,
+        opened.offloads,
+        services.pool ?? IoThreadPool.shared,
+        options.ioThreads ?? 'shared',
+        options.txSqPoll === true,
+      );
     } catch (e) {
       opened.discard();
       throw e;
     }
+  }
+
+  /**
+   * V8 heap bytes allocated so far by the IO thread serving queue pair `pair` (the whole thread:
+   * shared threads serve other NICs' pairs too); the difference of two calls is what it allocated
+   * between them (IoHeapCounter). Undefined when the pair is not running.
+   */
+  async ioHeapAllocatedBytes(pair = 0): Promise<number | undefined> {
+    return this.active?.threads.heapAllocatedBytes(pair);
   }
 
   /** Data-queue counters, read from the IO threads' shared counters without any message. */
@@ -197,6 +217,7 @@ export class VirtioNetTapDevice extends NetDeviceBase {
       coalescing: this.sharedCoal,
       pool: this.pool,
       mode: this.ioThreads,
+      txSqPoll: this.txSqPoll,
       handlers: {
         onCtrlKick: () => this.ctrlWatch?.onKick(),
         onNeedsReset: (reason, queueIndex) => {

@@ -1,5 +1,5 @@
-import { IoVecArray } from '@vnic/sys';
-import { ETH_HLEN, IOV_MAX, MAX_FRAME } from './queuePairConstants.ts';
+import { IoVecArray, SqPollGroup } from '@vnic/sys';
+import { ETH_HLEN, IOV_MAX, MAX_FRAME, SQ_THREAD_IDLE_MS } from './queuePairConstants.ts';
 import type { ThreadBuffers } from './ThreadBuffers.ts';
 
 /** Allocates the buffers of one IO thread (once per thread; see ThreadBuffers). */
@@ -14,5 +14,6 @@ export function createThreadBuffers(): ThreadBuffers {
     sinkAddr: IoVecArray.addressOf(sink),
     scratch: new Uint8Array(MAX_FRAME),
     filterHead: new Uint8Array(ETH_HLEN + 2),
+    sqPoll: new SqPollGroup(SQ_THREAD_IDLE_MS),
   };
 }

@@ -7,13 +7,14 @@ import { TX_ENGINE_ENV } from './TX_ENGINE_ENV.ts';
 /**
  * The IoWorkerData flags that follow the acked features (EVENT_IDX, INDIRECT_DESC, RING_PACKED,
  * IN_ORDER, MRG_RXBUF, GUEST_CSUM), plus the TX and RX engines (io_uring unless VNIC_VIRTIO_NET_TX=writev /
- * VNIC_VIRTIO_NET_RX=readv): every server of the in-process data plane starts its IO threads the same way.
+ * VNIC_VIRTIO_NET_RX=readv; SQPOLL for every NIC with VNIC_VIRTIO_NET_TX=sqpoll): every server of the in-process data plane starts its IO threads the same way.
  */
 export function ioWorkerFeatures(
   features: bigint,
-): Pick<IoWorkerData, 'eventIdx' | 'indirectDesc' | 'ringPacked' | 'inOrder' | 'mrgRxbuf' | 'guestCsum' | 'txIoUring' | 'rxIoUring'> {
+): Pick<IoWorkerData, 'eventIdx' | 'indirectDesc' | 'ringPacked' | 'inOrder' | 'mrgRxbuf' | 'guestCsum' | 'txIoUring' | 'rxIoUring' | 'txSqPoll'> {
   return {
     txIoUring: process.env[TX_ENGINE_ENV] !== 'writev',
+    ...(process.env[TX_ENGINE_ENV] === 'sqpoll' ? { txSqPoll: true } : {}),
     rxIoUring: process.env[RX_ENGINE_ENV] !== 'readv',
     eventIdx: hasFeature(features, VIRTIO_F_EVENT_IDX),
     indirectDesc: hasFeature(features, VIRTIO_F_INDIRECT_DESC),

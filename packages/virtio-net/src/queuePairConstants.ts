@@ -15,6 +15,12 @@ export const IOV_MAX = 1024;
  * overflow byte. A chain with more buffers could never be read into; the pool refuses it.
  */
 export const RX_MAX_BUFFERS = IOV_MAX - 2;
+/**
+ * How long an IO thread's kernel SQ thread (VirtioNetOptions.txSqPoll) polls its rings after
+ * the last SQE before it sleeps, in milliseconds: under a stream of frames it never sleeps (no
+ * wake-up syscall); an idle NIC costs at most this much spinning after its last frame.
+ */
+export const SQ_THREAD_IDLE_MS = 10;
 /** Chains (TX) or frames (RX) handled per turn before the other direction gets a turn. */
 export const BUDGET = 256;
 /**

@@ -21,10 +21,12 @@ describe('validateVirtioNetOptions', () => {
     expect(validateVirtioNetOptions({ tap: 'x%s' })[0]?.message).toMatch(/%d" once/);
     expect(validateVirtioNetOptions({ persistent: 'yes' })).toEqual([{ path: 'persistent', message: 'must be true or false' }]);
     expect(validateVirtioNetOptions({ socket: '/x', tap: 'ok' })).toEqual([
-      { path: 'socket', message: 'unknown field; allowed: tap, tapFds, persistent, ioThreads' },
+      { path: 'socket', message: 'unknown field; allowed: tap, tapFds, persistent, ioThreads, txSqPoll' },
     ]);
     expect(validateVirtioNetOptions({ ioThreads: 'own' })).toEqual([{ path: 'ioThreads', message: 'must be one of "shared", "dedicated"' }]);
     expect(validateVirtioNetOptions({ ioThreads: 2 })[0]?.path).toBe('ioThreads');
+    expect(validateVirtioNetOptions({ txSqPoll: 1 })).toEqual([{ path: 'txSqPoll', message: 'must be true or false' }]);
+    expect(validateVirtioNetOptions({ txSqPoll: true })).toEqual([]);
   });
 
   it('checks every handed-in fd and the combinations', () => {

@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { containerBackends, createNetDevices, createVnicContainer } from '@vnic/config';
 import { featureBit, VIRTIO_F_EVENT_IDX, VIRTIO_F_VERSION_1, virtio_net, type VirtioNetDevice } from '@vnic/core';
 import { formatMac, VirtioNetDriver, type RingLayout } from '@vnic/driver';
+import { sqPollThreads } from '@vnic/sys';
 import { CliError } from '../CliError.ts';
 import { Cleanup } from '../demo/Cleanup.ts';
 import type { LinkCounters } from '../netns/LinkCounters.ts';
@@ -19,6 +20,7 @@ import type { Headroom } from './Headroom.ts';
 import { makeBenchRow } from './makeBenchRow.ts';
 import { benchFrame } from './virtioNet/benchFrame.ts';
 import { busiestThreads } from './virtioNet/busiestThreads.ts';
+import { ioHeapMeter } from './virtioNet/ioHeapMeter.ts';
 import { dirtyLogSides } from './virtioNet/dirtyLogSides.ts';
 import { BenchProcess } from './virtioNet/BenchProcess.ts';
 import { ccUnavailable } from './virtioNet/ccUnavailable.ts';
@@ -105,8 +107,8 @@ const macBytes = (mac: string): Uint8Array => Uint8Array.from(mac.split(':').map
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A `net[]` entry for one bench NIC: one queue pair, the bench's queue size, a tap of its own. */
-function nicEntry(queueSize: number, id: string, tap: string, mac = GUEST_MAC): Record<string, unknown> {
-  return { id, backend: BENCH, mac, queuePairs: 1, queueSize, 'virtio-net': { tap } };
+function nicEntry(queueSize: number, id: string, tap: string, mac = GUEST_MAC, options: Record<string, unknown> = {}): Record<string, unknown> {
+  return { id, backend: BENCH, mac, queuePairs: 1, queueSize, 'virtio-net': { tap, ...options } };
 }
 
 /** Runs `body` with a cleanup list of its own, run when it ends and also by the run's cleanup (Ctrl-C). */
@@ -216,9 +218,10 @@ function checkTapCount(what: string, claimed: number, tapCounted: number): void 
 // ---- TX: guest -> tap ---------------------------------------------------------------------------
 
 /** The vnic side of a TX metric: a NIC whose guest keeps its TX ring full of one frame. */
-async function openVnicTx(run: Run, local: Cleanup, frameLen: number, ring: RingLayout = 'split'): Promise<VnicSide> {
+async function openVnicTx(run: Run, local: Cleanup, frameLen: number, ring: RingLayout = 'split', sqPoll = false): Promise<VnicSide> {
   const tap = uniqueName('vnbt');
-  const { device, driver } = await openNic(run, local, tap, ring);
+  const entry = nicEntry(run.queueSize, 'bench0', tap, GUEST_MAC, sqPoll ? { txSqPoll: true } : {});
+  const [{ device, driver }] = (await openNics(run, local, [entry], ring)) as [{ device: VirtioNetDevice; driver: VirtioNetDriver }];
   await plugTap(run, tap);
   const frame = benchFrame(frameLen, PEER_MAC, driver.readConfig().mac);
   const before = await run.ns.linkStats(tap);
@@ -229,11 +232,18 @@ async function openVnicTx(run: Run, local: Cleanup, frameLen: number, ring: Ring
   const rec = txRecycler(driver, ring, frameLen);
   // The IO thread maps its io_uring when its job starts (VNIC_VIRTIO_NET_TX=writev or a kernel
   // without io_uring: none); this NIC is the only one open now.
-  const engine = ioUringFds() > 0 ? 'io_uring' : 'writev';
+  const engine = ioUringFds() > 0 ? (sqPollThreads() > 0 ? 'io_uring SQPOLL' : 'io_uring') : 'writev';
+  const heap = ioHeapMeter(device);
   return {
     device,
     driver,
-    window: async () => (await vnicWindow(run, rec, () => packetsOf(device, TX_QUEUE))).result,
+    window: async () =>
+      (
+        await heap.measure(
+          () => vnicWindow(run, rec, () => packetsOf(device, TX_QUEUE)),
+          (o) => o.w.totalPackets,
+        )
+      ).result,
     finish: async () => {
       await sleep(50); // the device finishes the chains in flight
       const after = await run.ns.linkStats(tap);
@@ -241,7 +251,7 @@ async function openVnicTx(run: Run, local: Cleanup, frameLen: number, ring: Ring
       const tapTotal = after.rx.packets - before.rx.packets;
       checkTapCount('vnic TX', devTotal, tapTotal);
       const drops = dropsOf(device, TX_QUEUE);
-      return `TX engine ${engine}; tap got ${tapTotal}/${devTotal} frames the device sent${drops > 0 ? `, device drops ${drops}` : ''}, ${rec.kicks} kicks`;
+      return `TX engine ${engine}; tap got ${tapTotal}/${devTotal} frames the device sent${drops > 0 ? `, device drops ${drops}` : ''}, ${rec.kicks} kicks; ${heap.note()}`;
     },
   };
 }
@@ -464,6 +474,7 @@ async function openVnicRx(run: Run, local: Cleanup): Promise<VnicSide> {
   const frame = benchFrame(64, driver.readConfig().mac, PEER_MAC);
   const rec = new RingRecycler(driver.memory, driver.queue(RX_QUEUE), () => driver.kick(RX_QUEUE));
   const before = await run.ns.linkStats(tap);
+  const heap = ioHeapMeter(device);
   let flooded = 0;
   return {
     device,
@@ -473,7 +484,12 @@ async function openVnicRx(run: Run, local: Cleanup): Promise<VnicSide> {
       const {
         out: { w, result },
         load,
-      } = await withFlood(run, tap, frame, () => vnicWindow(run, rec, () => packetsOf(device, RX_QUEUE)));
+      } = await withFlood(run, tap, frame, () =>
+        heap.measure(
+          () => vnicWindow(run, rec, () => packetsOf(device, RX_QUEUE)),
+          (o) => o.w.totalPackets,
+        ),
+      );
       flooded += (performance.now() - t0) / 1000;
       if (w.guestElements < w.packets - driver.queueSize) {
         throw new CliError('invalid-state', `vnic RX: the device counted ${w.packets} frames but the guest found only ${w.guestElements} in its ring`);
@@ -483,7 +499,7 @@ async function openVnicRx(run: Run, local: Cleanup): Promise<VnicSide> {
     finish: async () => {
       const s = device.stats().find((q) => q.index === RX_QUEUE);
       const dev = s === undefined ? '' : `; device: noBuffer ${s.noBuffer}, drops ${s.drops}, filtered ${s.filtered}`;
-      return `${await rxTapNote(run, tap, before, flooded)}${dev}`;
+      return `${await rxTapNote(run, tap, before, flooded)}${dev}; ${heap.note()}`;
     },
   };
 }
@@ -669,6 +685,7 @@ export function virtioNetBench(options: VirtioNetBenchOptions = {}): Bench {
   const warmupS = options.warmupSeconds ?? 0.5;
   const rssNics = options.rssNics ?? 64;
   const queueSize = options.queueSize ?? 1024;
+  const want = (...metrics: string[]): boolean => options.rows === undefined || metrics.some((m) => options.rows!.includes(m));
   return {
     name: BENCH,
     description: 'in-process backend (IO threads + tap) vs C writev/read loops on identical taps: TX/RX Mpps, TX Gbit/s, RSS per NIC',
@@ -705,43 +722,77 @@ export function virtioNetBench(options: VirtioNetBenchOptions = {}): Bench {
         const run: Run = { ctx, seconds, warmupS, rounds, queueSize, cleanup, ns, programs, interrupted: () => interrupted !== undefined };
 
         // rss-per-nic-mib, rss-per-nic-dedicated-mib and tx-64B-64nics-mpps (virtioNet/manyNicsRows.ts).
-        for (const row of await manyNicsRows({ ...run, nics: rssNics })) ctx.row(row);
+        if (want('rss-per-nic-mib', 'rss-per-nic-dedicated-mib', 'tx-64B-64nics-mpps'))
+          for (const row of await manyNicsRows({ ...run, nics: rssNics })) ctx.row(row);
 
         const each = `${rounds} rounds of ${seconds} s per side`;
-        ctx.progress(`TX 64 B: vnic guest -> tap vs C writev(vnet_hdr, frame) loop -> tap (${each})`);
-        const tx64 = await compare(run, 'TX 64 B', async (local) => ({ vnic: await openVnicTx(run, local, 64), ref: await openCTx(run, local, 64) }));
-        ctx.row(compareRow(run, 'tx-64B-mpps', 'Mpps', mpps, 'C writev loop', tx64));
-        ctx.progress(`TX 64 B, packed ring (RING_PACKED): the same against the same C loop (${each})`);
-        const tx64p = await compare(run, 'TX 64 B packed', async (local) => ({
-          vnic: await openVnicTx(run, local, 64, 'packed'),
-          ref: await openCTx(run, local, 64),
-        }));
-        ctx.row(compareRow(run, 'tx-64B-packed-mpps', 'Mpps', mpps, 'C writev loop', tx64p));
-        ctx.progress(`TX 64 B, dirty logging on: vnic guest -> tap vs the same NIC with logging off (${each})`);
-        const tx64l = await compare(run, 'TX 64 B dirty log', async (local) => dirtyLogSides(await openVnicTx(run, local, 64), local));
-        ctx.row(compareRow(run, 'tx-64B-dirtylog-mpps', 'Mpps', mpps, 'the same NIC, dirty log off', tx64l, 'log off'));
+        if (want('tx-64B-mpps')) {
+          ctx.progress(`TX 64 B: vnic guest -> tap vs C writev(vnet_hdr, frame) loop -> tap (${each})`);
+          const tx64 = await compare(run, 'TX 64 B', async (local) => ({ vnic: await openVnicTx(run, local, 64), ref: await openCTx(run, local, 64) }));
+          ctx.row(compareRow(run, 'tx-64B-mpps', 'Mpps', mpps, 'C writev loop', tx64));
+        }
+        if (want('tx-64B-sqpoll-mpps')) {
+          ctx.progress(`TX 64 B, SQPOLL TX ring: the same against the same C loop (${each})`);
+          const tx64s = await compare(run, 'TX 64 B SQPOLL', async (local) => ({
+            vnic: await openVnicTx(run, local, 64, 'split', true),
+            ref: await openCTx(run, local, 64),
+          }));
+          ctx.row(compareRow(run, 'tx-64B-sqpoll-mpps', 'Mpps', mpps, 'C writev loop', tx64s));
+        }
+        if (want('tx-64B-packed-mpps')) {
+          ctx.progress(`TX 64 B, packed ring (RING_PACKED): the same against the same C loop (${each})`);
+          const tx64p = await compare(run, 'TX 64 B packed', async (local) => ({
+            vnic: await openVnicTx(run, local, 64, 'packed'),
+            ref: await openCTx(run, local, 64),
+          }));
+          ctx.row(compareRow(run, 'tx-64B-packed-mpps', 'Mpps', mpps, 'C writev loop', tx64p));
+        }
+        if (want('tx-64B-dirtylog-mpps')) {
+          ctx.progress(`TX 64 B, dirty logging on: vnic guest -> tap vs the same NIC with logging off (${each})`);
+          const tx64l = await compare(run, 'TX 64 B dirty log', async (local) => dirtyLogSides(await openVnicTx(run, local, 64), local));
+          ctx.row(compareRow(run, 'tx-64B-dirtylog-mpps', 'Mpps', mpps, 'the same NIC, dirty log off', tx64l, 'log off'));
+        }
 
-        ctx.progress(`TX 1514 B: the same with full-size frames (${each})`);
-        const tx1514 = await compare(run, 'TX 1514 B', async (local) => ({ vnic: await openVnicTx(run, local, 1514), ref: await openCTx(run, local, 1514) }));
-        ctx.row(compareRow(run, 'tx-1514B-gbps', 'Gbit/s', (pps) => (pps * 1514 * 8) / 1e9, 'C writev loop', tx1514));
+        const gbps = (pps: number): number => (pps * 1514 * 8) / 1e9;
+        if (want('tx-1514B-gbps')) {
+          ctx.progress(`TX 1514 B: the same with full-size frames (${each})`);
+          const tx1514 = await compare(run, 'TX 1514 B', async (local) => ({ vnic: await openVnicTx(run, local, 1514), ref: await openCTx(run, local, 1514) }));
+          ctx.row(compareRow(run, 'tx-1514B-gbps', 'Gbit/s', gbps, 'C writev loop', tx1514));
+        }
+        if (want('tx-1514B-sqpoll-gbps')) {
+          ctx.progress(`TX 1514 B, SQPOLL TX ring: the same against the same C loop (${each})`);
+          const tx1514s = await compare(run, 'TX 1514 B SQPOLL', async (local) => ({
+            vnic: await openVnicTx(run, local, 1514, 'split', true),
+            ref: await openCTx(run, local, 1514),
+          }));
+          ctx.row(compareRow(run, 'tx-1514B-sqpoll-gbps', 'Gbit/s', gbps, 'C writev loop', tx1514s));
+        }
 
-        ctx.progress(`RX 64 B: tap -> vnic guest vs C read() loop, fed by an AF_PACKET source in ${ns.name} (${each})`);
-        const rx64 = await compare(run, 'RX 64 B', async (local) => ({ vnic: await openVnicRx(run, local), ref: await openCRx(run, local) }));
-        ctx.row(compareRow(run, 'rx-64B-mpps', 'Mpps', mpps, 'C read loop', rx64));
-        ctx.progress(`RX 64 B, dirty logging on: tap -> vnic guest vs the same NIC with logging off (${each})`);
-        const rx64l = await compare(run, 'RX 64 B dirty log', async (local) => dirtyLogSides(await openVnicRx(run, local), local));
-        ctx.row(compareRow(run, 'rx-64B-dirtylog-mpps', 'Mpps', mpps, 'the same NIC, dirty log off', rx64l, 'log off'));
+        if (want('rx-64B-mpps')) {
+          ctx.progress(`RX 64 B: tap -> vnic guest vs C read() loop, fed by an AF_PACKET source in ${ns.name} (${each})`);
+          const rx64 = await compare(run, 'RX 64 B', async (local) => ({ vnic: await openVnicRx(run, local), ref: await openCRx(run, local) }));
+          ctx.row(compareRow(run, 'rx-64B-mpps', 'Mpps', mpps, 'C read loop', rx64));
+        }
+        if (want('rx-64B-dirtylog-mpps')) {
+          ctx.progress(`RX 64 B, dirty logging on: tap -> vnic guest vs the same NIC with logging off (${each})`);
+          const rx64l = await compare(run, 'RX 64 B dirty log', async (local) => dirtyLogSides(await openVnicRx(run, local), local));
+          ctx.row(compareRow(run, 'rx-64B-dirtylog-mpps', 'Mpps', mpps, 'the same NIC, dirty log off', rx64l, 'log off'));
+        }
 
-        ctx.progress(`RX notifications per frame: coalescing rx max_packets 32 vs none, ${IRQ_PPS} frames/s (${each})`);
-        const irq = await compare<IrqWindow>(run, 'RX irq per frame', async (local) => ({
-          vnic: await openIrqRx(run, local, true),
-          ref: await openIrqRx(run, local, false),
-        }));
-        ctx.row(irqRow(run, irq));
+        if (want('irq-per-frame-coalesced')) {
+          ctx.progress(`RX notifications per frame: coalescing rx max_packets 32 vs none, ${IRQ_PPS} frames/s (${each})`);
+          const irq = await compare<IrqWindow>(run, 'RX irq per frame', async (local) => ({
+            vnic: await openIrqRx(run, local, true),
+            ref: await openIrqRx(run, local, false),
+          }));
+          ctx.row(irqRow(run, irq));
+        }
 
-        ctx.progress(`RTT 64 B: ICMP echo, TS driver -> vnic -> ${ns.name}'s kernel and back vs a C writev + poll loop, one request in flight (${each})`);
-        const rtt = await compare<RttWindow>(run, 'RTT 64 B', async (local) => ({ vnic: await openVnicRtt(run, local), ref: await openCRtt(run, local) }));
-        for (const row of rttRows(run, rtt)) ctx.row(row);
+        if (want('rtt-64B-p50-us', 'rtt-64B-p99-us')) {
+          ctx.progress(`RTT 64 B: ICMP echo, TS driver -> vnic -> ${ns.name}'s kernel and back vs a C writev + poll loop, one request in flight (${each})`);
+          const rtt = await compare<RttWindow>(run, 'RTT 64 B', async (local) => ({ vnic: await openVnicRtt(run, local), ref: await openCRtt(run, local) }));
+          for (const row of rttRows(run, rtt)) ctx.row(row);
+        }
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

@@ -17,6 +17,16 @@ export const IORING_OFF_CQ_RING = 0x8000000;
 /** mmap offset of the SQE array. */
 export const IORING_OFF_SQES = 0x10000000;
 
+/** io_uring_params.flags: a kernel thread (the SQ thread) polls the SQ ring and submits its SQEs. */
+export const IORING_SETUP_SQPOLL = 1 << 1;
+/** io_uring_params.flags: share the SQ thread (and io-wq) of the ring whose fd is in wq_fd. */
+export const IORING_SETUP_ATTACH_WQ = 1 << 5;
+/** io_uring_params.features: an SQPOLL ring takes SQEs on plain (not registered) fds (Linux 5.11). */
+export const IORING_FEAT_SQPOLL_NONFIXED = 1 << 7;
+/** io_sqring_offsets.flags bit: the SQ thread went to sleep; io_uring_enter(IORING_ENTER_SQ_WAKEUP) wakes it. */
+export const IORING_SQ_NEED_WAKEUP = 1 << 0;
+/** io_uring_enter flags: wake the SQ thread up (after IORING_SQ_NEED_WAKEUP). */
+export const IORING_ENTER_SQ_WAKEUP = 1 << 1;
 /** io_uring_params.features: the SQ and CQ rings share one mapping (IORING_OFF_SQ_RING). */
 export const IORING_FEAT_SINGLE_MMAP = 1 << 0;
 /** io_uring_enter flags: wait for min_complete completions. */
@@ -48,7 +58,12 @@ export const IO_URING_PARAMS = {
   sq_entries: 0,
   cq_entries: 4,
   flags: 8,
+  sq_thread_cpu: 12,
+  /** Milliseconds the SQ thread polls an empty ring before it sleeps (SQPOLL). */
+  sq_thread_idle: 16,
   features: 20,
+  /** The ring to share the SQ thread of (IORING_SETUP_ATTACH_WQ). */
+  wq_fd: 24,
   /** struct io_sqring_offsets sq_off */
   sq_off: 40,
   /** struct io_cqring_offsets cq_off */

@@ -9,6 +9,9 @@ import { O_CLOEXEC } from '../linux/fcntl.ts';
 import { fdCount } from '../testing/fdCount.ts';
 import { socketpair } from '../unix/socketpair.ts';
 import { IoUring } from './IoUring.ts';
+import { SqPollGroup } from './SqPollGroup.ts';
+import { sqPollThreads } from './sqPollThreads.ts';
+import { waitUntil } from '../testing/waitUntil.ts';
 
 const IOVEC = 16;
 const ringMappings = (): number => fdCount.mapLines().filter((l) => l.includes('io_uring')).length;
@@ -196,5 +199,56 @@ describe('IoUring', () => {
     expect(fdCount.isOpen(fd)).toBe(false);
     expect(fdCount.fds()).toBe(fds);
     expect(ringMappings()).toBe(maps);
+  });
+});
+
+describe('IoUring with SQPOLL', () => {
+  it('runs published SQEs on a kernel SQ thread, shared by the rings of a SqPollGroup, gone after the last close', async () => {
+    const before = sqPollThreads();
+    const group = new SqPollGroup(5);
+    const [a, b] = socketpair();
+    let one: IoUring | undefined;
+    let two: IoUring | undefined;
+    try {
+      setNonBlocking(b, true);
+      one = group.create(8);
+      two = group.create(8);
+      expect([one.sqPoll, two.sqPoll]).toEqual([true, true]);
+      expect(group.size).toBe(2);
+      expect(sqPollThreads()).toBe(before + 1); // ATTACH_WQ: one kernel thread for both rings
+      const msg = bytes('polled');
+      const addr = IoVecArray.addressOf(msg);
+      for (let round = 0; round < 50; round++) {
+        for (const [ring, k] of [
+          [one, 0],
+          [two, 1],
+        ] as const) {
+          ring.results.fill(-12345);
+          for (let f = 0; f < 8; f++) {
+            ring.prepWrite(a, addr, 1 + ((f + k) % 6), f, true);
+            ring.publish(); // the SQ thread may run it now
+          }
+          expect(ring.pending).toBe(8);
+          expect(ring.submitAndWait()).toBe(8);
+          expect(Array.from(ring.results.subarray(0, 8))).toEqual(Array.from({ length: 8 }, (_, f) => 1 + ((f + k) % 6)));
+          const want = Array.from({ length: 8 }, (_, f) => 'polled'.slice(0, 1 + ((f + k) % 6))).join('');
+          expect(readN(b, 256)).toBe(want); // in submission order
+        }
+        // Past sq_thread_idle the thread sleeps (IORING_SQ_NEED_WAKEUP): the next publish must wake it.
+        if (round === 25) await new Promise((r) => setTimeout(r, 20));
+      }
+    } finally {
+      if (one !== undefined) group.release(one);
+      if (two !== undefined) group.release(two);
+      closeFd(a);
+      closeFd(b);
+    }
+    expect(group.size).toBe(0);
+    await waitUntil(() => sqPollThreads() === before, 'the SQ thread to exit');
+  });
+
+  it('validates its options', () => {
+    expect(() => IoUring.create(4, { sqPollIdleMs: 0 })).toThrow(/sqPollIdleMs 0/);
+    expect(() => IoUring.create(4, { attachTo: 3 })).toThrow(/attachTo needs sqPollIdleMs/);
   });
 });

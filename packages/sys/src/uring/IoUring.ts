@@ -1,5 +1,5 @@
 import { VnicError } from '@vnic/core';
-import { EINTR } from '../linux/errno.ts';
+import { EINTR, EOPNOTSUPP } from '../linux/errno.ts';
 import {
   IO_CQRING_OFFSETS,
   IO_SQRING_OFFSETS,
@@ -20,9 +20,11 @@ import {
   NR_io_uring_setup,
 } from '../linux/io_uring.ts';
 import { IORING_OP_WRITE, IORING_REGISTER_FILES, IOSQE_FIXED_FILE, NR_io_uring_register } from '../linux/io_uring.ts';
+import { IORING_ENTER_SQ_WAKEUP, IORING_FEAT_SQPOLL_NONFIXED, IORING_SETUP_ATTACH_WQ, IORING_SETUP_SQPOLL, IORING_SQ_NEED_WAKEUP } from '../linux/io_uring.ts';
 import { SharedMapping } from '../memory/SharedMapping.ts';
 import { libc } from '../native/libc.ts';
 import { SysError } from '../SysError.ts';
+import type { IoUringOptions } from './IoUringOptions.ts';
 
 const TWO_32 = 0x1_0000_0000;
 const SQE_WORDS = IO_URING_SQE_SIZE / 4;
@@ -36,6 +38,10 @@ const enter = libc.io_uring_enter;
  * of them has completed; the result of each (bytes, or -errno) is then in `results[userData]`.
  * Completions are always reaped before `submitAndWait` returns, so the buffers an SQE points to
  * may be reused (or handed back to a guest) right after it.
+ *
+ * With `sqPollIdleMs` (IORING_SETUP_SQPOLL) a kernel SQ thread runs the SQEs: `publish()` makes
+ * the queued ones visible to it at once (no syscall while it polls), so they run while the caller
+ * prepares the next ones; `submitAndWait` publishes the rest and waits for all of them.
  *
  * One thread uses a ring at a time. `close()` unmaps the rings and closes the fd.
  */
@@ -60,8 +66,14 @@ export class IoUring {
   private readonly cqes: number;
   /** Our copy of the SQ tail (the kernel never writes it). */
   private tail = 0;
-  /** SQEs written since the last submitAndWait. */
+  /** SQEs written and not yet published. */
   private queued = 0;
+  /** SQEs published since the last submitAndWait (SQPOLL: the SQ thread may be running them). */
+  private published = 0;
+  /** True with IORING_SETUP_SQPOLL: a kernel SQ thread submits. */
+  readonly sqPoll: boolean;
+  /** Index of the SQ ring's flags word (IORING_SQ_NEED_WAKEUP) in `sq`. */
+  private readonly sqFlags: number;
   /** The fd registered as fixed file 0 (registerFile), or -1. */
   private fixedFd = -1;
   private closed = false;
@@ -81,6 +93,8 @@ export class IoUring {
     this.sqHead = u32(sqOff + IO_SQRING_OFFSETS.head) / 4;
     this.sqTail = u32(sqOff + IO_SQRING_OFFSETS.tail) / 4;
     this.sqMask = this.sq[u32(sqOff + IO_SQRING_OFFSETS.ring_mask) / 4]!;
+    this.sqFlags = u32(sqOff + IO_SQRING_OFFSETS.flags) / 4;
+    this.sqPoll = (u32(IO_URING_PARAMS.flags) & IORING_SETUP_SQPOLL) !== 0;
     this.cqHead = u32(cqOff + IO_CQRING_OFFSETS.head) / 4;
     this.cqTail = u32(cqOff + IO_CQRING_OFFSETS.tail) / 4;
     this.cqMask = this.cq[u32(cqOff + IO_CQRING_OFFSETS.ring_mask) / 4]!;
@@ -94,13 +108,26 @@ export class IoUring {
   /**
    * io_uring_setup with `entries` submission entries (rounded up to a power of two by the kernel)
    * and the rings mapped. Throws SysError (syscall `io_uring_setup`) where io_uring is not
-   * available: ENOSYS (not built), EPERM (sysctl kernel.io_uring_disabled, seccomp), ENOMEM.
+   * available: ENOSYS (not built), EPERM (sysctl kernel.io_uring_disabled, seccomp), ENOMEM; with
+   * `attachTo`, EBADF or EINVAL when it is not a live SQPOLL ring. A kernel whose SQPOLL rings
+   * take registered files only (before Linux 5.11) is refused (EOPNOTSUPP).
    */
-  static create(entries: number): IoUring {
+  static create(entries: number, options: IoUringOptions = {}): IoUring {
     if (!Number.isInteger(entries) || entries < 1 || entries > 4096) {
       throw new VnicError('invalid-argument', `io_uring entries ${entries} is not an integer in 1..4096`);
     }
+    const idle = options.sqPollIdleMs;
+    if (idle !== undefined && !(Number.isInteger(idle) && idle >= 1 && idle <= 60_000)) {
+      throw new VnicError('invalid-argument', `io_uring sqPollIdleMs ${idle} is not an integer in 1..60000`);
+    }
+    if (options.attachTo !== undefined && idle === undefined) throw new VnicError('invalid-argument', 'io_uring attachTo needs sqPollIdleMs');
     const params = new Uint8Array(IO_URING_PARAMS_SIZE);
+    if (idle !== undefined) {
+      const p = new DataView(params.buffer);
+      p.setUint32(IO_URING_PARAMS.flags, IORING_SETUP_SQPOLL | (options.attachTo === undefined ? 0 : IORING_SETUP_ATTACH_WQ), true);
+      p.setUint32(IO_URING_PARAMS.sq_thread_idle, idle, true);
+      if (options.attachTo !== undefined) p.setUint32(IO_URING_PARAMS.wq_fd, options.attachTo, true);
+    }
     const fd = libc.io_uring_setup(NR_io_uring_setup, entries, params);
     if (fd < 0) {
       const errno = libc.errno();
@@ -121,6 +148,15 @@ export class IoUring {
       const sqSize = u32(IO_URING_PARAMS.sq_off + IO_SQRING_OFFSETS.array) + 4 * sqEntries;
       const cqSize = u32(IO_URING_PARAMS.cq_off + IO_CQRING_OFFSETS.cqes) + IO_URING_CQE_SIZE * cqEntries;
       const single = (u32(IO_URING_PARAMS.features) & IORING_FEAT_SINGLE_MMAP) !== 0;
+      if (idle !== undefined && (u32(IO_URING_PARAMS.features) & IORING_FEAT_SQPOLL_NONFIXED) === 0) {
+        throw new SysError({
+          syscall: 'io_uring_setup',
+          request: 'IORING_SETUP_SQPOLL',
+          errno: EOPNOTSUPP,
+          target,
+          hint: 'this kernel (before 5.11) polls registered files only',
+        });
+      }
       const sqRing = SharedMapping.map(fd, single ? Math.max(sqSize, cqSize) : sqSize, IORING_OFF_SQ_RING, `${target} SQ ring`);
       mappings.push(sqRing);
       let cqRing = sqRing;
@@ -138,9 +174,9 @@ export class IoUring {
     }
   }
 
-  /** SQEs queued and not yet submitted. */
+  /** SQEs queued and not yet submitted (published ones included until submitAndWait). */
   get pending(): number {
-    return this.queued;
+    return this.queued + this.published;
   }
 
   /** True once close() ran. */
@@ -173,7 +209,7 @@ export class IoUring {
   private prepRw(opcode: number, fd: number, iovAddr: number, iovcnt: number, userData: number, noWait: boolean): void {
     if (this.closed) throw new VnicError('invalid-state', 'io_uring is closed');
     const n = this.queued;
-    if (n === this.entries) throw new VnicError('invalid-state', `io_uring submission queue is full (${this.entries} entries): submit first`);
+    if (n + this.published === this.entries) throw new VnicError('invalid-state', `io_uring submission queue is full (${this.entries} entries): submit first`);
     if (!(userData >= 0 && userData < this.entries)) throw new VnicError('invalid-argument', `io_uring user_data ${userData} is not in 0..${this.entries - 1}`);
     const w = this.sqes;
     const b = ((this.tail + n) & this.sqMask) * SQE_WORDS;
@@ -228,27 +264,53 @@ export class IoUring {
   }
 
   /**
-   * Submits every queued SQE with io_uring_enter(to_submit, min_complete, GETEVENTS) and waits
-   * until all of them completed; fills `results`. Returns the number submitted. Throws SysError
-   * when io_uring_enter itself fails (not for a failed operation: that is a negative result).
+   * Moves the SQ tail over the queued SQEs. On an SQPOLL ring the SQ thread starts on them now
+   * (woken with one io_uring_enter when it went to sleep); otherwise the kernel takes them at the
+   * next submitAndWait. Their buffers must stay valid until submitAndWait returns.
    */
-  submitAndWait(): number {
-    if (this.closed) throw new VnicError('invalid-state', 'io_uring is closed');
+  publish(): void {
     const n = this.queued;
-    if (n === 0) return 0;
+    if (n === 0) return;
     const sq = this.sq;
     this.tail = (this.tail + n) >>> 0;
     this.queued = 0;
-    Atomics.store(sq, this.sqTail, this.tail); // publishes the SQEs written before
-    let inFlight = n;
-    for (;;) {
-      const toSubmit = (this.tail - Atomics.load(sq, this.sqHead)) >>> 0;
-      if (enter(NR_io_uring_enter, this.fd, toSubmit, inFlight, IORING_ENTER_GETEVENTS, null, 0) < 0) {
-        const errno = libc.errno();
-        if (errno !== EINTR) throw new SysError({ syscall: 'io_uring_enter', errno, target: `io_uring fd ${this.fd}` });
+    this.published += n;
+    Atomics.store(sq, this.sqTail, this.tail); // a full barrier: the SQEs written before, then the tail; then the flags are read
+    if (this.sqPoll && (Atomics.load(sq, this.sqFlags) & IORING_SQ_NEED_WAKEUP) !== 0) this.enter(0, 0, IORING_ENTER_SQ_WAKEUP);
+  }
+
+  /**
+   * Submits every queued SQE (publish) and waits until every SQE published since the last call
+   * completed (io_uring_enter with min_complete and GETEVENTS; on an SQPOLL ring to_submit is 0
+   * and the SQ thread is woken if it sleeps); fills `results`. Returns the number submitted.
+   * Throws SysError when io_uring_enter itself fails (not for a failed operation: that is a
+   * negative result).
+   */
+  submitAndWait(): number {
+    if (this.closed) throw new VnicError('invalid-state', 'io_uring is closed');
+    this.publish();
+    const n = this.published;
+    if (n === 0) return 0;
+    this.published = 0;
+    const sq = this.sq;
+    let inFlight = n - this.reap();
+    while (inFlight > 0) {
+      if (this.sqPoll) {
+        const wake = (Atomics.load(sq, this.sqFlags) & IORING_SQ_NEED_WAKEUP) !== 0 ? IORING_ENTER_SQ_WAKEUP : 0;
+        this.enter(0, inFlight, IORING_ENTER_GETEVENTS | wake);
+      } else {
+        this.enter((this.tail - Atomics.load(sq, this.sqHead)) >>> 0, inFlight, IORING_ENTER_GETEVENTS);
       }
       inFlight -= this.reap();
-      if (inFlight <= 0) return n;
+    }
+    return n;
+  }
+
+  /** io_uring_enter on this ring; EINTR is not an error (the caller loops on what is left). */
+  private enter(toSubmit: number, minComplete: number, flags: number): void {
+    if (enter(NR_io_uring_enter, this.fd, toSubmit, minComplete, flags, null, 0) < 0) {
+      const errno = libc.errno();
+      if (errno !== EINTR) throw new SysError({ syscall: 'io_uring_enter', errno, target: `io_uring fd ${this.fd}` });
     }
   }
 
