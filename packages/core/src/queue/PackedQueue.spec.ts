@@ -494,13 +494,28 @@ describe('PackedQueue IN_ORDER and batches', () => {
     const t = setup();
     const ids = post(t, 3, 8, true);
     const order: number[] = [];
-    // Watch the flag stores: a memory whose window records every 16-bit store to the ring's flags.
+    // Watch the flag stores: a memory whose windows have no 16-bit view (every ring store then goes
+    // through DataView.setUint16) and a DataView that records each store to a descriptor's flags.
     const spy = new Proxy(t.mem, {
       get(target, prop, recv) {
         if (prop !== 'regionOf') return Reflect.get(target, prop, recv) as unknown;
         return (gpa: number, len: number) => {
-          if (len === 2 && (gpa - t.l.descRing) % 16 === 14) order.push((gpa - t.l.descRing - 14) / 16);
-          return target.regionOf(gpa, len);
+          const r = target.regionOf(gpa, len);
+          if (r === undefined) return r;
+          const ring = t.l.descRing - r.guestPhysAddr;
+          const view = new Proxy(r.view, {
+            get(v, name) {
+              if (name === 'setUint16') {
+                return (off: number, value: number, le?: boolean) => {
+                  if (off >= ring && (off - ring) % 16 === 14) order.push((off - ring - 14) / 16);
+                  v.setUint16(off, value, le);
+                };
+              }
+              const f = Reflect.get(v, name) as unknown;
+              return typeof f === 'function' ? (f as (...a: unknown[]) => unknown).bind(v) : f;
+            },
+          });
+          return { ...r, u16: undefined, view };
         };
       },
     });
