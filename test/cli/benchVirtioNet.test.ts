@@ -27,6 +27,31 @@ describe('vnic bench virtio-net', () => {
     expect(io.stderr).toMatch(/no bench named "no-such-bench"; known: .*virtio-net/);
   });
 
+  it('--rows: a name the bench has no row for is refused before anything runs, the rows listed', async () => {
+    const io = captureIo(() => defaultBackendModules());
+    expect(await runCli(['bench', 'virtio-net', '--rows', 'tx-64B-mpps,tx-64B-pakced-mpps'], io)).toBe(2);
+    expect(io.stderr).toMatch(/no row named "tx-64B-pakced-mpps"; its rows: rss-per-nic-mib, .*tx-64B-packed-mpps, /);
+    expect(await runCli(['bench', 'virtio-net', '--rows', 'tx-64B-mpps,'], io)).not.toBe(0);
+    expect(io.stderr).toMatch(/--rows takes metric names separated by commas/);
+  });
+
+  it.skipIf(skip)(
+    '--rows tx-64B-mpps,tx-64B-packed-mpps: only the split and packed TX rows are measured, in the same run',
+    async () => {
+      if (reason !== undefined) throw new Error(`the bench cannot run here: ${reason}`);
+      const io = captureIo(() => defaultBackendModules());
+      const rows: BenchRow[] = [];
+      const progress: string[] = [];
+      const rowsWanted = new Set(['tx-64B-packed-mpps', 'tx-64B-mpps']);
+      await bench.run({ io, json: true, seconds: 0.4, rows: rowsWanted, progress: (t) => progress.push(t), row: (r) => rows.push(r) });
+      expect(rows.map((r) => r.metric)).toEqual(['tx-64B-mpps', 'tx-64B-packed-mpps']);
+      for (const r of rows) expect(r.vnic).toBeGreaterThan(0);
+      // Nothing else ran: no progress line of another measurement.
+      expect(progress.filter((p) => /RX 64 B|NICs|RTT|1514|dirty/.test(p))).toEqual([]);
+    },
+    30_000,
+  );
+
   it.skipIf(skip)(
     'measures vnic and the C references in one run: the rows, positive rates, load checks, answered round trips, nothing left behind',
     async () => {
