@@ -588,15 +588,16 @@ function irqRow(run: Run, m: { vnic: Measured<IrqWindow>; ref: Measured<IrqWindo
   const note =
     `median of ${run.rounds} windows of ${run.seconds} s (coalesced ${spread(v)}, not ${spread(c)}); RX 64 B frames paced at ${IRQ_PPS} per second, a guest that wants every interrupt ` +
     `(no EVENT_IDX); coalescing rx maxPackets ${IRQ_COALESCING.rx.maxPackets} maxUsecs ${IRQ_COALESCING.rx.maxUsecs}; coalesced: ${m.vnic.note}; not coalesced: ${m.ref.note}`;
-  const headroom: Record<string, Headroom> = {};
-  const vLoad = combineLoads(m.vnic.windows.map((w) => w.load));
-  const cLoad = combineLoads(m.ref.windows.map((w) => w.load));
-  if (vLoad !== undefined) headroom['vnic'] = checkHeadroom(vLoad);
-  if (cLoad !== undefined) headroom['uncoalesced'] = checkHeadroom(cLoad);
+  // The source is paced on purpose (a count per frame at a set rate): what a load check would see
+  // (offered about 1.00x what the device took) is said, not judged.
+  const seen = (label: string, ws: readonly IrqWindow[]): string => {
+    const load = combineLoads(ws.map((w) => w.load));
+    return load === undefined ? '' : `; ${label} ${checkHeadroom(load).text}`;
+  };
   return makeBenchRow(BENCH, 'irq-per-frame-coalesced', 'notifications/frame', round(v.median, 4), round(c.median, 4), {
     referenceName: 'the same NIC without coalescing',
     note,
-    headroom,
+    paced: `RX source at ${IRQ_PPS} frames/s on purpose (a count per frame, no headroom expected)${seen('coalesced', m.vnic.windows)}${seen('not coalesced', m.ref.windows)}`,
   });
 }
 
