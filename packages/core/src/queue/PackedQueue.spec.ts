@@ -5,6 +5,7 @@ import { ChainError, type ChainErrorMessage } from './ChainError.ts';
 import type { DriverBuffer } from './DriverQueue.ts';
 import { PackedDriverQueue } from './PackedDriverQueue.ts';
 import { PackedQueue } from './PackedQueue.ts';
+import type { DirtyLog } from '../dirtylog/DirtyLog.ts';
 
 // Memory map: region A [0x10000, 0x20000), a hole, region B [0x30000, 0x31000).
 const A = 0x10000;
@@ -488,6 +489,23 @@ describe('PackedQueue IN_ORDER and batches', () => {
     const ids = post(t, 3, 8, false);
     t.dev.addUsedBatch(t.mem, ids, [0, 0, 0]);
     expect([0, 1, 2].map((p) => slot(t, p))).toEqual(ids.map((id) => ({ len: 0, id, flags: AVAIL | USED })));
+  });
+
+  it('with a dirty log, a batch marks every used descriptor it wrote (length, id, flags) after writing it', () => {
+    const t = setup();
+    const ids = post(t, 3, 8, false);
+    const marks: [number, number][] = [];
+    t.dev.dirtyLog = {
+      markRange: (gpa: number, len: number) => {
+        // Marked after the write: the descriptor already says used.
+        expect(rd16(t.mem, gpa + len - 2) & (AVAIL | USED)).toBe(AVAIL | USED);
+        marks.push([gpa, len]);
+      },
+    } as unknown as DirtyLog;
+    t.dev.addUsedBatch(t.mem, ids, [0, 0, 0]);
+    const covered = (gpa: number): boolean => marks.some(([g, l]) => gpa >= g && gpa < g + l);
+    for (let p = 0; p < 3; p++) for (let b = 8; b < 16; b++) expect(covered(t.l.descRing + 16 * p + b), `descriptor ${p} byte ${b}`).toBe(true);
+    expect(covered(t.l.descRing + 16 * 3 + 14)).toBe(false);
   });
 
   it('a batch publishes the first used descriptor last (the driver never sees part of it)', () => {
