@@ -92,9 +92,9 @@ export class PackedQueue {
   /** addUsed's one-element batch. */
   private readonly oneId = new Float64Array(1);
   private readonly oneLen = new Float64Array(1);
-  /** addUsedBatch scratch: where each used descriptor went (byte offset in `usedRegion`) and the flags it gets. */
-  private readonly batchOff: Float64Array;
-  private readonly batchFlags: Uint16Array;
+  /** addUsedBatch's first used descriptor (byte offset in `usedRegion`) and its flags, stored last. */
+  private firstOff = 0;
+  private firstFlags = 0;
   /** addUsedBatch's window of the descriptor ring (looked up once per batch). */
   private usedRegion: GuestMemoryRegion | undefined;
   /** addUsedBatch's cursor: where the next used descriptor goes, its lap, the ring descriptors it stands for. */
@@ -138,8 +138,6 @@ export class PackedQueue {
       },
       emit: (id, len) => this.emit(id, len),
     };
-    this.batchOff = new Float64Array(n);
-    this.batchFlags = new Uint16Array(n);
     this.histStart = new Uint16Array(n);
     this.histId = new Uint16Array(n);
   }
@@ -383,13 +381,43 @@ export class PackedQueue {
     this.curWritten = 0;
     const order = this.order;
     if (order === undefined) {
+      // emit() inlined, the cursor in locals: the path of every batch without IN_ORDER.
+      const { size, slots } = this;
+      const v = r.view;
+      const log = this.dirtyLog;
+      const base = this.descRing - r.guestPhysAddr;
+      let pos = this.nextUsed;
+      let wrap = this.usedWrap;
+      let total = 0;
+      let written = 0;
       for (let i = 0; i < count; i++) {
         const id = ids[i]!;
-        const n = this.release(id);
+        if (!(id >= 0 && id < size && Number.isInteger(id))) continue;
+        const n = slots[id]!;
         if (n === 0) continue;
-        this.curRun = n;
-        this.emit(id, lens[i]!);
+        slots[id] = 0;
+        const len = lens[i]!;
+        const off = base + 16 * pos;
+        v.setUint32(off + 8, len >>> 0, true);
+        v.setUint16(off + 12, id, true);
+        const flags = usedFlags(wrap, len);
+        if (written === 0) {
+          this.firstOff = off;
+          this.firstFlags = flags;
+        } else {
+          ringU16.set(r, off + 14, flags);
+          if (log !== null) log.markRange(r.guestPhysAddr + off + 8, 8);
+        }
+        written++;
+        total += n;
+        pos += n;
+        if (pos >= size) {
+          pos -= size;
+          wrap = !wrap;
+        }
       }
+      this.curWritten = written;
+      this.curTotal = total;
     } else {
       for (let i = 0; i < count; i++) {
         const id = ids[i]!;
@@ -398,16 +426,13 @@ export class PackedQueue {
       const ok = order.drain(this.sink);
       if (!ok) return;
     }
-    const written = this.curWritten;
-    // The flags of every used descriptor but the first are plain stores: the driver reads the ring
-    // in order, so it reaches them only after the first one's flags, published last with
+    // The flags of every used descriptor but the first were plain stores (emit): the driver reads
+    // the ring in order, so it reaches them only after the first one's flags, published last with
     // Atomics.store (which orders every store before it). One ordered store per batch, not per descriptor.
-    const off = this.batchOff;
-    const fl = this.batchFlags;
-    for (let k = 1; k < written; k++) ringU16.set(r, off[k]! + 14, fl[k]!);
-    if (written > 0) ringU16.store(r, off[0]! + 14, fl[0]!);
-    const log = this.dirtyLog;
-    if (log !== null) for (let k = 0; k < written; k++) log.markRange(r.guestPhysAddr + off[k]! + 8, 8);
+    if (this.curWritten > 0) {
+      ringU16.store(r, this.firstOff + 14, this.firstFlags);
+      if (this.dirtyLog !== null) this.dirtyLog.markRange(r.guestPhysAddr + this.firstOff + 8, 8);
+    }
     this.advanceUsed(this.curTotal);
   }
 
@@ -453,14 +478,24 @@ export class PackedQueue {
     if (this.load(mem, this.deviceEvent + 2) !== RING_EVENT_FLAGS_DISABLE) this.store(mem, this.deviceEvent + 2, RING_EVENT_FLAGS_DISABLE);
   }
 
-  /** Writes the used descriptor of `id` at addUsedBatch's cursor, standing for the descriptors gathered so far (curRun). */
+  /**
+   * Writes the used descriptor of `id` at addUsedBatch's cursor, standing for the descriptors
+   * gathered so far (curRun): its flags at once (a plain store) but for the batch's first, which
+   * addUsedBatch stores last.
+   */
   private emit(id: number, len: number): boolean {
     const r = this.usedRegion!;
     const off = this.descRing - r.guestPhysAddr + 16 * this.curPos;
     r.view.setUint32(off + 8, len >>> 0, true);
     r.view.setUint16(off + 12, id, true);
-    this.batchOff[this.curWritten] = off;
-    this.batchFlags[this.curWritten] = usedFlags(this.curWrap, len);
+    const flags = usedFlags(this.curWrap, len);
+    if (this.curWritten === 0) {
+      this.firstOff = off;
+      this.firstFlags = flags;
+    } else {
+      ringU16.set(r, off + 14, flags);
+      if (this.dirtyLog !== null) this.dirtyLog.markRange(r.guestPhysAddr + off + 8, 8);
+    }
     this.curWritten++;
     this.curTotal += this.curRun;
     this.curPos += this.curRun;
