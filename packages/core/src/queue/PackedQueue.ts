@@ -41,8 +41,10 @@ const WRAP_BIT = 1 << VRING_PACKED_EVENT_F_WRAP_CTR;
  * hold, continues into one that is not available, or carries an id out of range or already in
  * flight is ring corruption (the id to hand it back under is unknown or ambiguous).
  *
- * Descriptor flags are read with Atomics.load and published with Atomics.store after the id and
- * length, which orders them for a driver running concurrently. Rings are little-endian; the host
+ * Descriptor flags are read with Atomics.load; a batch of used descriptors is published by one
+ * Atomics.store, of its first descriptor's flags, after every id, length and the other flags
+ * (plain stores the driver reaches only through that first one), which orders them for a driver
+ * running concurrently. Rings are little-endian; the host
  * is assumed little-endian (x86-64, aarch64).
  */
 export class PackedQueue {
