@@ -32,6 +32,13 @@ function count(name: string, max: number, min = 1): (value: string) => number {
   };
 }
 
+/** `--rows a,b`: the metric names, none empty. */
+function rowList(value: string): string[] {
+  const names = value.split(',').map((n) => n.trim());
+  if (names.some((n) => n === '')) throw new InvalidArgumentError('--rows takes metric names separated by commas, e.g. tx-64B-mpps,tx-64B-packed-mpps');
+  return names;
+}
+
 /**
  * Runs the `vnic` command line `argv` (without `node` and the script) and resolves with the exit
  * code: `demo`, `check-config <file>`, `bench <backend>`, `serve --socket <path>`.
@@ -69,8 +76,17 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     .argument('<backend>', `bench name: ${Object.keys(benches).join(', ') || '(none yet)'}`)
     .option('--json', 'one JSON object per line: {bench, metric, unit, vnic, reference, ratio, ...}')
     .addOption(new Option('--seconds <n>', 'seconds per measurement').argParser(count('--seconds', 600)))
-    .action(async (backend: string, opts: { json?: boolean; seconds?: number }) => {
-      code = await bench(backend, { json: opts.json === true, ...(opts.seconds !== undefined ? { seconds: opts.seconds } : {}) }, io);
+    .addOption(
+      new Option('--rows <metrics>', 'only these rows, comma-separated metric names (e.g. tx-64B-mpps,tx-64B-packed-mpps): the rest is not measured').argParser(
+        rowList,
+      ),
+    )
+    .action(async (backend: string, opts: { json?: boolean; seconds?: number; rows?: string[] }) => {
+      code = await bench(
+        backend,
+        { json: opts.json === true, ...(opts.seconds !== undefined ? { seconds: opts.seconds } : {}), ...(opts.rows !== undefined ? { rows: opts.rows } : {}) },
+        io,
+      );
     });
 
   program

@@ -6,6 +6,8 @@ export interface Bench {
   readonly name: string;
   /** One line for `vnic bench --help`. */
   readonly description: string;
+  /** Every metric it reports, in order (`--rows` is checked against it before anything runs), when known. */
+  readonly metrics?: readonly string[];
   /** Why it cannot run here (not root, a peer missing), or undefined when it can. */
   unavailable?(): Promise<string | undefined>;
   /** Runs every measurement, reporting through ctx; cleans up everything it started. */

@@ -9,6 +9,8 @@ export interface BenchContext {
   readonly json: boolean;
   /** Seconds per measurement (--seconds); each bench picks its own default when undefined. */
   readonly seconds: number | undefined;
+  /** The metrics asked for with --rows (only those are measured and reported), or undefined for every row. */
+  readonly rows?: ReadonlySet<string>;
   /** A progress line for a step that takes more than a second. */
   progress(text: string): void;
   /** Records one measured row (printed as JSON at once with --json, in the table at the end otherwise). */

@@ -10,4 +10,5 @@ export const benches: Readonly<Record<string, () => Promise<Bench>>> = {
   'vhost-net': async () => (await import('./vhostNetBench.ts')).vhostNetBench,
   'vhost-user-device': async () => (await import('./vhostUserDeviceBench.ts')).vhostUserDeviceBench,
   state: async () => (await import('./stateBench.ts')).stateBench,
+  queue: async () => (await import('./queueBench.ts')).queueBench,
 };

@@ -35,8 +35,20 @@ describe('makeBenchRow', () => {
     expect(bare).not.toHaveProperty('note');
   });
 
-  it('refuses a row with both a load check and a no-load reason; an empty check is no check', () => {
-    expect(() => makeBenchRow('b', 'm', 'Mpps', 1, 2, { headroom: { vnic: roomy }, noLoad: 'x' })).toThrow(/both/);
+  it('marks a row whose source is paced on purpose as paced, with its rate, never as source-limited', () => {
+    const irq = makeBenchRow('virtio-net', 'irq-per-frame-coalesced', 'notifications/frame', 0.031, 0.98, {
+      note: 'median of 5 windows',
+      paced: 'RX source at 10000 frames/s',
+    });
+    expect(irq.limit).toBe('paced');
+    expect(irq.note).toBe('median of 5 windows; paced load: RX source at 10000 frames/s');
+    expect(makeBenchRow('b', 'm', 'x', 1, 1, { paced: 'p' }).note).toBe('paced load: p');
+  });
+
+  it('refuses a row with more than one of a load check, a no-load reason and a pace; an empty check is no check', () => {
+    expect(() => makeBenchRow('b', 'm', 'Mpps', 1, 2, { headroom: { vnic: roomy }, noLoad: 'x' })).toThrow(/both a load check and noLoad/);
+    expect(() => makeBenchRow('b', 'm', 'Mpps', 1, 2, { headroom: { vnic: roomy }, paced: 'x' })).toThrow(/both a load check and paced/);
+    expect(() => makeBenchRow('b', 'm', 'Mpps', 1, 2, { noLoad: 'x', paced: 'y' })).toThrow(/both noLoad and paced/);
     expect(makeBenchRow('b', 'm', 'Mpps', 1, 2, { headroom: {} }).limit).toBe('unchecked');
   });
 });

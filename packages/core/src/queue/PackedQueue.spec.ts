@@ -5,6 +5,7 @@ import { ChainError, type ChainErrorMessage } from './ChainError.ts';
 import type { DriverBuffer } from './DriverQueue.ts';
 import { PackedDriverQueue } from './PackedDriverQueue.ts';
 import { PackedQueue } from './PackedQueue.ts';
+import type { DirtyLog } from '../dirtylog/DirtyLog.ts';
 
 // Memory map: region A [0x10000, 0x20000), a hole, region B [0x30000, 0x31000).
 const A = 0x10000;
@@ -490,17 +491,49 @@ describe('PackedQueue IN_ORDER and batches', () => {
     expect([0, 1, 2].map((p) => slot(t, p))).toEqual(ids.map((id) => ({ len: 0, id, flags: AVAIL | USED })));
   });
 
+  it('with a dirty log, a batch marks every used descriptor it wrote (length, id, flags) after writing it', () => {
+    const t = setup();
+    const ids = post(t, 3, 8, false);
+    const marks: [number, number][] = [];
+    t.dev.dirtyLog = {
+      markRange: (gpa: number, len: number) => {
+        // Marked after the write: the descriptor already says used.
+        expect(rd16(t.mem, gpa + len - 2) & (AVAIL | USED)).toBe(AVAIL | USED);
+        marks.push([gpa, len]);
+      },
+    } as unknown as DirtyLog;
+    t.dev.addUsedBatch(t.mem, ids, [0, 0, 0]);
+    const covered = (gpa: number): boolean => marks.some(([g, l]) => gpa >= g && gpa < g + l);
+    for (let p = 0; p < 3; p++) for (let b = 8; b < 16; b++) expect(covered(t.l.descRing + 16 * p + b), `descriptor ${p} byte ${b}`).toBe(true);
+    expect(covered(t.l.descRing + 16 * 3 + 14)).toBe(false);
+  });
+
   it('a batch publishes the first used descriptor last (the driver never sees part of it)', () => {
     const t = setup();
     const ids = post(t, 3, 8, true);
     const order: number[] = [];
-    // Watch the flag stores: a memory whose window records every 16-bit store to the ring's flags.
+    // Watch the flag stores: a memory whose windows have no 16-bit view (every ring store then goes
+    // through DataView.setUint16) and a DataView that records each store to a descriptor's flags.
     const spy = new Proxy(t.mem, {
       get(target, prop, recv) {
         if (prop !== 'regionOf') return Reflect.get(target, prop, recv) as unknown;
         return (gpa: number, len: number) => {
-          if (len === 2 && (gpa - t.l.descRing) % 16 === 14) order.push((gpa - t.l.descRing - 14) / 16);
-          return target.regionOf(gpa, len);
+          const r = target.regionOf(gpa, len);
+          if (r === undefined) return r;
+          const ring = t.l.descRing - r.guestPhysAddr;
+          const view = new Proxy(r.view, {
+            get(v, name) {
+              if (name === 'setUint16') {
+                return (off: number, value: number, le?: boolean) => {
+                  if (off >= ring && (off - ring) % 16 === 14) order.push((off - ring - 14) / 16);
+                  v.setUint16(off, value, le);
+                };
+              }
+              const f = Reflect.get(v, name) as unknown;
+              return typeof f === 'function' ? (f as (...a: unknown[]) => unknown).bind(v) : f;
+            },
+          });
+          return { ...r, u16: undefined, view };
         };
       },
     });

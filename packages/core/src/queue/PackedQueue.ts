@@ -41,8 +41,10 @@ const WRAP_BIT = 1 << VRING_PACKED_EVENT_F_WRAP_CTR;
  * hold, continues into one that is not available, or carries an id out of range or already in
  * flight is ring corruption (the id to hand it back under is unknown or ambiguous).
  *
- * Descriptor flags are read with Atomics.load and published with Atomics.store after the id and
- * length, which orders them for a driver running concurrently. Rings are little-endian; the host
+ * Descriptor flags are read with Atomics.load; a batch of used descriptors is published by one
+ * Atomics.store, of its first descriptor's flags, after every id, length and the other flags
+ * (plain stores the driver reaches only through that first one), which orders them for a driver
+ * running concurrently. Rings are little-endian; the host
  * is assumed little-endian (x86-64, aarch64).
  */
 export class PackedQueue {
@@ -87,16 +89,16 @@ export class PackedQueue {
   private readonly order: InOrderUsed | undefined;
   /** Where `order.drain` hands the buffers it releases: descriptors gathered, used descriptors written at the cursor. */
   private readonly sink: InOrderSink;
-  /** addUsedBatch's guest memory while it drains `order`. */
-  private drainMem: GuestMemory | undefined;
   /** Descriptors marked used since the last notification decision. */
   private usedSinceSignal = 0;
   /** addUsed's one-element batch. */
   private readonly oneId = new Float64Array(1);
   private readonly oneLen = new Float64Array(1);
-  /** addUsedBatch scratch: where each used descriptor went and the flags it gets. */
-  private readonly batchGpa: Float64Array;
-  private readonly batchFlags: Uint16Array;
+  /** addUsedBatch's first used descriptor (byte offset in `usedRegion`) and its flags, stored last. */
+  private firstOff = 0;
+  private firstFlags = 0;
+  /** addUsedBatch's window of the descriptor ring (looked up once per batch). */
+  private usedRegion: GuestMemoryRegion | undefined;
   /** addUsedBatch's cursor: where the next used descriptor goes, its lap, the ring descriptors it stands for. */
   private curPos = 0;
   private curWrap = true;
@@ -105,6 +107,8 @@ export class PackedQueue {
   private curWritten = 0;
   /** Lists taken off the ring so far (malformed ones too; free-running): `popSeq` is its low 16 bits. */
   private seq = 0;
+  /** `seq % size`, kept apart (no division per pop). */
+  private histAt = 0;
   /** Per list taken (indexed seq % size): its first position | wrap << 15, and its Buffer ID (for unpop). */
   private readonly histStart: Uint16Array;
   private readonly histId: Uint16Array;
@@ -134,10 +138,8 @@ export class PackedQueue {
       take: (id) => {
         this.curRun += this.release(id);
       },
-      emit: (id, len) => this.emit(this.drainMem!, id, len),
+      emit: (id, len) => this.emit(id, len),
     };
-    this.batchGpa = new Float64Array(n);
-    this.batchFlags = new Uint16Array(n);
     this.histStart = new Uint16Array(n);
     this.histId = new Uint16Array(n);
   }
@@ -269,9 +271,13 @@ export class PackedQueue {
     if (!arena.roomFor(this.size)) return false;
     for (;;) {
       if (this.brokenReason !== undefined) return false;
+      // The whole descriptor ring lies in one window (validate): one lookup per list, not per field.
+      const r = this.ring(mem, this.descRing, 16 * this.size);
+      if (r === undefined) return false;
+      const base = this.descRing - r.guestPhysAddr;
       const first = this.nextAvail;
-      const flags0 = this.load(mem, this.flagsGpa(first));
-      if (flags0 === undefined || !PackedDesc.isAvail(flags0, this.availWrap)) return false;
+      const flags0 = ringU16.load(r, base + 16 * first + 14);
+      if (!PackedDesc.isAvail(flags0, this.availWrap)) return false;
       const room = this.size - this.inFlight;
       if (room === 0) return this.fail(ChainError.CHAIN_TOO_LONG);
       let pos = first;
@@ -284,20 +290,20 @@ export class PackedQueue {
           pos = 0;
           wrap = !wrap;
         }
-        const f = this.load(mem, this.flagsGpa(pos));
-        if (f === undefined) return false;
+        const f = ringU16.load(r, base + 16 * pos + 14);
         if (!PackedDesc.isAvail(f, wrap)) return this.fail(ChainError.CHAIN_NOT_AVAILABLE);
         flags = f;
         count++;
       }
-      const id = this.load(mem, this.descRing + 16 * pos + 12);
-      if (id === undefined) return false;
+      // Read after the flags' Atomics.load, which orders it after the driver's publication.
+      const id = r.view.getUint16(base + 16 * pos + 12, true);
       if (id >= this.size || this.slots[id] !== 0) return this.fail(ChainError.INVALID_BUFFER_ID);
       if (++pos === this.size) {
         pos = 0;
         wrap = !wrap;
       }
-      const h = this.seq % this.size;
+      const h = this.histAt;
+      if (++this.histAt === this.size) this.histAt = 0;
       this.histStart[h] = first | (this.availWrap ? 0x8000 : 0);
       this.histId[h] = id;
       const seq = this.seq & 0xffff;
@@ -305,7 +311,7 @@ export class PackedQueue {
       this.nextAvail = pos;
       this.availWrap = wrap;
       this.slots[id] = count;
-      const result = this.parseList(mem, first, count, id, arena);
+      const result = this.parseList(mem, r.view, base, first, count, id, arena);
       if (this.brokenReason !== undefined) return false;
       const c = arena.length - 1;
       this.order?.push(id, result === undefined && arena.writable[c] === 0);
@@ -335,6 +341,7 @@ export class PackedQueue {
       if (this.order !== undefined && !this.order.dropLast(id)) return;
       this.slots[id] = 0;
       this.seq--;
+      this.histAt = h;
       const start = this.histStart[h]!;
       this.nextAvail = start & 0x7fff;
       this.availWrap = (start & 0x8000) !== 0;
@@ -365,6 +372,10 @@ export class PackedQueue {
    */
   addUsedBatch(mem: GuestMemory, ids: ArrayLike<number>, lens: ArrayLike<number>, count = ids.length): void {
     if (this.brokenReason !== undefined || count === 0) return;
+    // The whole descriptor ring lies in one window (validate): one lookup per batch.
+    const r = this.ring(mem, this.descRing, 16 * this.size);
+    if (r === undefined) return;
+    this.usedRegion = r;
     this.curPos = this.nextUsed;
     this.curWrap = this.usedWrap;
     this.curRun = 0;
@@ -372,26 +383,58 @@ export class PackedQueue {
     this.curWritten = 0;
     const order = this.order;
     if (order === undefined) {
+      // emit() inlined, the cursor in locals: the path of every batch without IN_ORDER.
+      const { size, slots } = this;
+      const v = r.view;
+      const log = this.dirtyLog;
+      const base = this.descRing - r.guestPhysAddr;
+      let pos = this.nextUsed;
+      let wrap = this.usedWrap;
+      let total = 0;
+      let written = 0;
       for (let i = 0; i < count; i++) {
         const id = ids[i]!;
-        const n = this.release(id);
+        if (!(id >= 0 && id < size && Number.isInteger(id))) continue;
+        const n = slots[id]!;
         if (n === 0) continue;
-        this.curRun = n;
-        if (!this.emit(mem, id, lens[i]!)) return;
+        slots[id] = 0;
+        const len = lens[i]!;
+        const off = base + 16 * pos;
+        v.setUint32(off + 8, len >>> 0, true);
+        v.setUint16(off + 12, id, true);
+        const flags = usedFlags(wrap, len);
+        if (written === 0) {
+          this.firstOff = off;
+          this.firstFlags = flags;
+        } else {
+          ringU16.set(r, off + 14, flags);
+          if (log !== null) log.markRange(r.guestPhysAddr + off + 8, 8);
+        }
+        written++;
+        total += n;
+        pos += n;
+        if (pos >= size) {
+          pos -= size;
+          wrap = !wrap;
+        }
       }
+      this.curWritten = written;
+      this.curTotal = total;
     } else {
       for (let i = 0; i < count; i++) {
         const id = ids[i]!;
         if (Number.isInteger(id) && id >= 0 && id < this.size && this.slots[id] !== 0) order.complete(id, lens[i]!);
       }
-      this.drainMem = mem;
       const ok = order.drain(this.sink);
-      this.drainMem = undefined;
       if (!ok) return;
     }
-    const written = this.curWritten;
-    for (let k = 1; k < written; k++) this.store(mem, this.batchGpa[k]! + 14, this.batchFlags[k]!);
-    if (written > 0) this.store(mem, this.batchGpa[0]! + 14, this.batchFlags[0]!);
+    // The flags of every used descriptor but the first were plain stores (emit): the driver reads
+    // the ring in order, so it reaches them only after the first one's flags, published last with
+    // Atomics.store (which orders every store before it). One ordered store per batch, not per descriptor.
+    if (this.curWritten > 0) {
+      ringU16.store(r, this.firstOff + 14, this.firstFlags);
+      if (this.dirtyLog !== null) this.dirtyLog.markRange(r.guestPhysAddr + this.firstOff + 8, 8);
+    }
     this.advanceUsed(this.curTotal);
   }
 
@@ -433,15 +476,28 @@ export class PackedQueue {
   /** Tells the driver notifications are not needed while the device is polling (RING_EVENT_FLAGS_DISABLE). */
   disableNotification(mem: GuestMemory): void {
     if (this.brokenReason !== undefined) return;
-    this.store(mem, this.deviceEvent + 2, RING_EVENT_FLAGS_DISABLE);
+    // Only the device writes this structure: a data plane that polls step after step stores once.
+    if (this.load(mem, this.deviceEvent + 2) !== RING_EVENT_FLAGS_DISABLE) this.store(mem, this.deviceEvent + 2, RING_EVENT_FLAGS_DISABLE);
   }
 
-  /** Writes the used descriptor of `id` at addUsedBatch's cursor, standing for the descriptors gathered so far (curRun). */
-  private emit(mem: GuestMemory, id: number, len: number): boolean {
-    const gpa = this.descRing + 16 * this.curPos;
-    if (!this.writeUsedBody(mem, gpa, id, len)) return false;
-    this.batchGpa[this.curWritten] = gpa;
-    this.batchFlags[this.curWritten] = usedFlags(this.curWrap, len);
+  /**
+   * Writes the used descriptor of `id` at addUsedBatch's cursor, standing for the descriptors
+   * gathered so far (curRun): its flags at once (a plain store) but for the batch's first, which
+   * addUsedBatch stores last.
+   */
+  private emit(id: number, len: number): boolean {
+    const r = this.usedRegion!;
+    const off = this.descRing - r.guestPhysAddr + 16 * this.curPos;
+    r.view.setUint32(off + 8, len >>> 0, true);
+    r.view.setUint16(off + 12, id, true);
+    const flags = usedFlags(this.curWrap, len);
+    if (this.curWritten === 0) {
+      this.firstOff = off;
+      this.firstFlags = flags;
+    } else {
+      ringU16.set(r, off + 14, flags);
+      if (this.dirtyLog !== null) this.dirtyLog.markRange(r.guestPhysAddr + off + 8, 8);
+    }
     this.curWritten++;
     this.curTotal += this.curRun;
     this.curPos += this.curRun;
@@ -472,10 +528,10 @@ export class PackedQueue {
   }
 
   /**
-   * Validates the `count` ring descriptors from `first` (one list, Buffer ID `id`) into `arena`
-   * (committed only when valid): undefined when it was, else the rule it breaks.
+   * Validates the `count` ring descriptors from `first` (one list, Buffer ID `id`; the ring at byte
+   * `base` of `v`) into `arena` (committed only when valid): undefined when it was, else the rule it breaks.
    */
-  private parseList(mem: GuestMemory, first: number, count: number, id: number, arena: ChainArena): ChainErrorMessage | undefined {
+  private parseList(mem: GuestMemory, v: DataView, base: number, first: number, count: number, id: number, arena: ChainArena): ChainErrorMessage | undefined {
     this.pStart = arena.descs;
     this.pN = 0;
     this.pFirstWritable = -1;
@@ -483,18 +539,16 @@ export class PackedQueue {
     this.pWritable = 0;
     let pos = first;
     for (let i = 0; i < count; i++) {
-      const r = this.ring(mem, this.descRing + 16 * pos, 16);
-      if (r === undefined) return ChainError.PACKED_RING_OUT_OF_MEMORY;
-      const off = this.descRing + 16 * pos - r.guestPhysAddr;
-      const flags = r.view.getUint16(off + 14, true);
+      const off = base + 16 * pos;
+      const flags = v.getUint16(off + 14, true);
       if ((flags & VIRTQ_DESC_F_INDIRECT) !== 0) {
         if (count > 1) return ChainError.INDIRECT_NEXT;
         if (!this.indirectDesc) return ChainError.INDIRECT_NOT_NEGOTIATED;
-        const err = this.parseIndirect(mem, r.view, off, arena);
+        const err = this.parseIndirect(mem, v, off, arena);
         if (err !== undefined) return err;
         break;
       }
-      const err = this.take(mem, r.view, off, (flags & VIRTQ_DESC_F_WRITE) !== 0, arena);
+      const err = this.take(mem, v, off, (flags & VIRTQ_DESC_F_WRITE) !== 0, arena);
       if (err !== undefined) return err;
       if (++pos === this.size) pos = 0;
     }
@@ -556,16 +610,6 @@ export class PackedQueue {
   private fail(reason: ChainErrorMessage): false {
     this.brokenReason = reason;
     return false;
-  }
-
-  private writeUsedBody(mem: GuestMemory, gpa: number, id: number, len: number): boolean {
-    const r = this.ring(mem, gpa, 16);
-    if (r === undefined) return false;
-    const off = gpa - r.guestPhysAddr;
-    r.view.setUint32(off + 8, len >>> 0, true);
-    r.view.setUint16(off + 12, id, true);
-    if (this.dirtyLog !== null) this.dirtyLog.markRange(gpa + 8, 6);
-    return true;
   }
 
   private flagsGpa(pos: number): number {

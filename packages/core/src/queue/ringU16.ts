@@ -10,6 +10,14 @@ export const ringU16 = {
   load(r: GuestMemoryRegion, off: number): number {
     return r.u16 !== undefined && off % 2 === 0 ? Atomics.load(r.u16, off >>> 1) : r.view.getUint16(off, true);
   },
+  /**
+   * Writes the u16 at `off` without ordering it: for a field a later `store` of the same writer
+   * publishes (a peer reads it only after it saw that store).
+   */
+  set(r: GuestMemoryRegion, off: number, value: number): void {
+    if (r.u16 !== undefined && off % 2 === 0) r.u16[off >>> 1] = value;
+    else r.view.setUint16(off, value, true);
+  },
   /** Writes the u16 at `off`. */
   store(r: GuestMemoryRegion, off: number, value: number): void {
     if (r.u16 !== undefined && off % 2 === 0) Atomics.store(r.u16, off >>> 1, value);

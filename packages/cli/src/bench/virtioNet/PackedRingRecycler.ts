@@ -23,8 +23,9 @@ import { RecyclerCounters } from './RecyclerCounters.ts';
 export class PackedRingRecycler extends RecyclerCounters {
   private readonly size: number;
   private readonly eventIdx: boolean;
-  private readonly view: DataView;
   private readonly u16: Uint16Array;
+  /** The descriptor ring as u32s (16-byte descriptors at a 4-aligned host address). */
+  private readonly u32: Uint32Array;
   /** Byte offset of the descriptor ring, and u16 index of the device event suppression structure, in the region. */
   private readonly ringOff: number;
   private readonly deviceEventAt: number;
@@ -56,9 +57,13 @@ export class PackedRingRecycler extends RecyclerCounters {
       );
     }
     if (queue.numFree !== 0) throw new CliError('invalid-state', `bench guest: ${queue.numFree} descriptors of the packed ring are not posted`);
-    this.view = r.view;
+    const view = r.view;
     this.u16 = r.u16;
     this.ringOff = queue.descRing - r.guestPhysAddr;
+    const ringByte = r.bytes.byteOffset + this.ringOff;
+    if (ringByte % 4 !== 0)
+      throw new CliError('invalid-argument', `bench guest: the packed ring at 0x${queue.descRing.toString(16)} is not 4-byte aligned in host memory`);
+    this.u32 = new Uint32Array(r.bytes.buffer, ringByte, 4 * queue.size);
     this.deviceEventAt = (this.ringOff + 16 * queue.size + 4) >>> 1;
     this.addrLo = new Uint32Array(queue.size);
     this.addrHi = new Uint32Array(queue.size);
@@ -68,13 +73,13 @@ export class PackedRingRecycler extends RecyclerCounters {
     ({ pos: this.availPos, wrap: this.availWrap } = queue.nextAvail);
     for (let p = 0; p < queue.size; p++) {
       const o = this.ringOff + 16 * p;
-      const f = this.view.getUint16(o + 14, true);
-      const id = this.view.getUint16(o + 12, true);
+      const f = view.getUint16(o + 14, true);
+      const id = view.getUint16(o + 12, true);
       if ((f & VIRTQ_DESC_F_NEXT) !== 0 || id >= queue.size) {
         throw new CliError('invalid-state', `bench guest: packed descriptor ${p} is not a one-descriptor buffer (flags 0x${f.toString(16)}, id ${id})`);
       }
-      this.addrLo[id] = this.view.getUint32(o, true);
-      this.addrHi[id] = this.view.getUint32(o + 4, true);
+      this.addrLo[id] = view.getUint32(o, true);
+      this.addrHi[id] = view.getUint32(o + 4, true);
       this.lens[id] = bufferLen;
       this.flags[id] = f & VIRTQ_DESC_F_WRITE;
     }
@@ -84,7 +89,8 @@ export class PackedRingRecycler extends RecyclerCounters {
 
   /** Recycles every used descriptor waiting; returns how many. */
   pump(): number {
-    const { view, u16, size } = this;
+    const { u16, u32, size } = this;
+    const off16 = this.ringOff >>> 1;
     let pos = this.usedPos;
     let wrap = this.usedWrap;
     let apos = this.availPos;
@@ -95,10 +101,10 @@ export class PackedRingRecycler extends RecyclerCounters {
     let bytes = 0;
     let zero = 0;
     for (;;) {
-      const o = this.ringOff + 16 * pos;
-      if (!PackedDesc.isUsed(Atomics.load(u16, (o + 14) >>> 1), wrap)) break;
-      const id = view.getUint16(o + 12, true);
-      const len = view.getUint32(o + 8, true);
+      if (!PackedDesc.isUsed(Atomics.load(u16, off16 + 8 * pos + 7), wrap)) break;
+      // Read after the flags' Atomics.load (ordered after the device's publication).
+      const id = u16[off16 + 8 * pos + 6]!;
+      const len = u32[4 * pos + 2]!;
       if (id >= size) throw new CliError('invalid-state', `bench guest: used Buffer ID ${id} in a queue of ${size} (a device bug)`);
       bytes += len;
       if (len === 0) zero++;
@@ -107,17 +113,18 @@ export class PackedRingRecycler extends RecyclerCounters {
         wrap = !wrap;
       }
       // The buffer goes back at the next available position (one descriptor: it is where it came from).
-      const a = this.ringOff + 16 * apos;
-      view.setUint32(a, this.addrLo[id]!, true);
-      view.setUint32(a + 4, this.addrHi[id]!, true);
-      view.setUint32(a + 8, this.lens[id]!, true);
-      view.setUint16(a + 12, id, true);
+      const a = 4 * apos;
+      u32[a] = this.addrLo[id]!;
+      u32[a + 1] = this.addrHi[id]!;
+      u32[a + 2] = this.lens[id]!;
+      u16[off16 + 8 * apos + 6] = id;
       const f = this.flags[id]! | PackedDesc.availBits(awrap);
       if (n === 0) {
-        firstAt = a;
+        firstAt = off16 + 8 * apos + 7;
         firstFlags = f;
       } else {
-        Atomics.store(u16, (a + 14) >>> 1, f);
+        // A plain store: the device reaches it only after the first descriptor's flags, stored last (ordered).
+        u16[off16 + 8 * apos + 7] = f;
       }
       if (++apos === size) {
         apos = 0;
@@ -127,7 +134,7 @@ export class PackedRingRecycler extends RecyclerCounters {
       if (n === size) break;
     }
     if (n === 0) return 0;
-    Atomics.store(u16, (firstAt + 14) >>> 1, firstFlags);
+    Atomics.store(u16, firstAt, firstFlags);
     this.usedPos = pos;
     this.usedWrap = wrap;
     this.availPos = apos;

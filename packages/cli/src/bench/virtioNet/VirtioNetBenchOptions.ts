@@ -14,6 +14,4 @@ export interface VirtioNetBenchOptions {
    * running dry meanwhile, so the device is what is measured.
    */
   readonly queueSize?: number;
-  /** Only the rows of these metrics (and what they need), e.g. `['tx-64B-mpps']`; default: every row. */
-  readonly rows?: readonly string[];
 }
