@@ -10,6 +10,8 @@ import { VIRTIO_NET_CONFIG_SIZE } from '../net/VirtioNetConfig.ts';
 import type { QueueState } from '../queue/QueueState.ts';
 import type { DeviceQueue } from '../queue/DeviceQueue.ts';
 import { packedWraps } from '../queue/packedWraps.ts';
+import { frameToHex } from './state/frameToHex.ts';
+import { hexToFrame } from './state/hexToFrame.ts';
 import type { ActivateContext } from './ActivateContext.ts';
 import { ControlQueue } from './ControlQueue.ts';
 import type { DeviceEvents } from './DeviceEvents.ts';
@@ -594,6 +596,7 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
         nextAvail: states[i]?.nextAvail ?? 0,
         nextUsed: states[i]?.nextUsed ?? 0,
         ...packedWraps(states[i]),
+        ...(states[i]?.rxBacklog === undefined ? {} : { rxBacklog: states[i].rxBacklog.map(frameToHex) }),
       })),
       counters: { queues: this.stats(), ctrl: this.#ctrl.counters },
     };
@@ -640,7 +643,12 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
         usedRing: q.usedRing,
         kickFd: f.kickFd,
         callFd: f.callFd,
-        state: { nextAvail: q.nextAvail, nextUsed: q.nextUsed, ...packedWraps(q) },
+        state: {
+          nextAvail: q.nextAvail,
+          nextUsed: q.nextUsed,
+          ...packedWraps(q),
+          ...(q.rxBacklog === undefined ? {} : { rxBacklog: q.rxBacklog.map(hexToFrame) }),
+        },
       };
     });
     return { features: p.acked, memory: ctx.memory, queues };
