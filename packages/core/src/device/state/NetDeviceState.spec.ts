@@ -214,8 +214,12 @@ describe('NetDeviceState: saveState', () => {
     expect(json.queues[1]!.rxBacklog).toBeUndefined();
     await dev.close();
     const next = new StateDevice();
+    const warnings: string[] = [];
+    next.events.on('warning', (m) => warnings.push(m));
     await next.restoreState({ ...json, queues: json.queues.map((q) => ({ ...q, size: 128 })) }, fds);
     expect(next.starts[0]!.queues[0]!.state).toEqual({ nextAvail: 9, nextUsed: 4, rxBacklog: [f1, f2] });
+    // This data plane does not take a backlog (takesRxBacklog false): the loss is a warning, not silent.
+    expect(warnings).toEqual(['st0: 2 received frame(s) the previous data plane held for the guest are dropped: the state-test backend cannot deliver them']);
     expect(next.starts[0]!.queues[1]!.state).toEqual({ nextAvail: 0, nextUsed: 0 });
     await next.close();
     const q0 = json.queues[0]!;
