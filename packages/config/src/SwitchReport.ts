@@ -8,6 +8,8 @@ export interface SwitchReport {
   readonly activated: boolean;
   /** When the old data plane began to quiesce (the new device was already built by then). */
   readonly quiescedAt: number;
+  /** When the old device's state was taken (quiesced and saved): the restore began. */
+  readonly savedAt: number;
   /** When the new data plane was running on the same rings. */
   readonly startedAt: number;
   /** Switches this NIC has made so far, this one included. */

@@ -319,6 +319,7 @@ export class SwitchableNetDevice implements VirtioNetDevice {
     } catch (err) {
       throw await undo('quiesce', err);
     }
+    const savedAt = performance.now();
     const running = state.activated;
     try {
       if (running || old.ackedFeatures !== 0n) {
@@ -353,7 +354,7 @@ export class SwitchableNetDevice implements VirtioNetDevice {
       offOld();
     }
     this.#policy?.evaluate();
-    return { from: old.backend, to: next.backend, activated: running, quiescedAt, startedAt, switches: this.#switches };
+    return { from: old.backend, to: next.backend, activated: running, quiescedAt, savedAt, startedAt, switches: this.#switches };
   }
 
   /** Subscribes `sink` to every event of `device`; returns the unsubscribe function. */

@@ -98,7 +98,9 @@ export class BackendRequestHandler {
       memory: () => this.mem!.layout,
       features: () => this.features! & ~LOG_ALL, // logging is the log handed over below, not a ring feature
       setBase: (index, state) => {
-        this.rings[index]!.base = this.packed ? packedVringBase.encode(state) : state.nextAvail;
+        const r = this.rings[index]!;
+        r.base = this.packed ? packedVringBase.encode(state) : state.nextAvail;
+        r.rxBacklog = state.rxBacklog; // delivered first when the ring runs again
       },
     });
     this.resume = resume;
@@ -580,6 +582,8 @@ export class BackendRequestHandler {
     const callFd = r.call ?? this.ownCalls.get(index)?.fd;
     if (r.kick === undefined || callFd === undefined)
       throw new VhostUserDeviceError('invalid-state', `${at}: vring ${index} started without its kick and call fds`);
+    const backlog = r.rxBacklog;
+    r.rxBacklog = undefined;
     return {
       index,
       size: r.num!,
@@ -588,7 +592,7 @@ export class BackendRequestHandler {
       usedRing,
       kickFd: r.kick,
       callFd,
-      state: this.baseState(r, nextUsed),
+      state: backlog === undefined ? this.baseState(r, nextUsed) : { ...this.baseState(r, nextUsed), rxBacklog: backlog },
     };
   }
 

@@ -16,6 +16,8 @@ export interface Vring {
   enabled: boolean;
   /** A kick fd arrived since the last GET_VRING_BASE (vhost-user.rst "Starting and stopping rings"). */
   started: boolean;
+  /** Receive rings: frames the stopped thread had read off the tap and no buffer for (QueueState.rxBacklog), for its next start. */
+  rxBacklog?: readonly Uint8Array[] | undefined;
 }
 
 /**

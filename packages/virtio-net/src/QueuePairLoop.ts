@@ -288,14 +288,15 @@ export class QueuePairLoop implements QueuePairHost {
     if (this.rx !== undefined) {
       const a = this.rx.queue;
       const q = a.q;
+      let backlog: Uint8Array[] = [];
       if (!q.needsReset) {
-        this.rx.abandonDeferred();
+        backlog = this.rx.flushAtStop(); // nothing read from the tap is lost: delivered now, or carried in the state
         this.rx.pool.rewind(mem, q);
         if (q.needsNotification(mem)) a.call.write(1n);
       }
       this.syncMalformed(a);
       this.publish(a);
-      out.rx = q.getState();
+      out.rx = backlog.length === 0 ? q.getState() : { ...q.getState(), rxBacklog: backlog };
     }
     if (this.tx !== undefined) {
       const a = this.tx.queue;

@@ -67,6 +67,8 @@ export class RxPath implements RxBatchSink {
   readonly rateGate: RxRateGate | undefined;
   /** Bytes (header included) of a frame read into the held chains that waits for tokens (0: none). */
   private deferred = 0;
+  /** flushAtStop runs: what is delivered now is not held back by the rate limit. */
+  private stopping = false;
 
   constructor(host: QueuePairHost, queue: LoopQueue, buffers: ThreadBuffers) {
     this.host = host;
@@ -85,6 +87,9 @@ export class RxPath implements RxBatchSink {
     ({ state: this.filter, version: this.filterVersion } = this.net.readFilter());
     this.rateGate = host.rateLimit === undefined ? undefined : new RxRateGate(host.rateLimit, queue.index);
     this.batch = RxUringBatch.create(this, this.mem, this.tapFd, host.data.mrgRxbuf, this.rxIov, this.sinkAddr + MAX_FRAME, host.data.rxIoUring);
+    // Frames an earlier data plane of this queue read and could not deliver: they go first.
+    const backlog = host.data.rx?.state?.rxBacklog;
+    if (backlog !== undefined) queue.c.drops += backlog.length - this.batch.seed(backlog);
   }
 
   /** Releases the io_uring instance (RX batches). */
@@ -222,7 +227,7 @@ export class RxPath implements RxBatchSink {
       c.filtered++; // consumed from the tap, never delivered: the chains stay held
       return false;
     }
-    if (this.rateGate !== undefined && !this.rateGate.take(n - HDR)) {
+    if (this.rateGate !== undefined && !this.stopping && !this.rateGate.take(n - HDR)) {
       // Over the rate limit: the frame stays in the held chains and the tap is not read until tokens return.
       this.deferred = n;
       this.host.epoll.modify(this.tapFd, 0, EV_TAP);
@@ -310,13 +315,29 @@ export class RxPath implements RxBatchSink {
     }
   }
 
-  /** The queue stops with a frame waiting for tokens or frames waiting in slots: the rewind gives the chains back, the frames are drops. */
-  abandonDeferred(): void {
-    this.queue.c.drops += this.batch.pendingFrames; // read into slots, never delivered
-    this.batch.discardPending();
-    if (this.deferred === 0) return;
-    this.deferred = 0;
-    this.queue.c.drops++;
+  /**
+   * The queue stops (before the rewind): a frame waiting for rate-limit tokens is delivered now (it
+   * lies in the guest's chains already: one frame over the limit rather than a lost one), the
+   * frames waiting in slots go, in order, into whatever buffers the guest posted meanwhile, and the
+   * used elements are added. Returns the frames left for want of buffers, in order, header
+   * included: the queue's `rxBacklog`, which the next data plane delivers before anything else.
+   */
+  flushAtStop(): Uint8Array[] {
+    const a = this.queue;
+    this.used = 0;
+    this.stopping = true;
+    if (this.deferred > 0) {
+      const n = this.deferred;
+      this.deferred = 0;
+      this.patchHeader(n);
+      this.used += this.pool.consume(n, this.heads, this.lens, this.used);
+      a.c.packets++;
+      a.c.bytes += n - HDR;
+    }
+    if (this.batch.pending && this.net.linkUp) this.batch.deliverPending();
+    if (this.used > 0) a.q.addUsedBatch(this.mem, this.heads, this.lens, this.used);
+    this.used = 0;
+    return this.batch.takePending();
   }
 
   private readTap(buf: Uint8Array, queueIndex: number): number {

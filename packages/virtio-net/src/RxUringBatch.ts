@@ -99,11 +99,6 @@ export class RxUringBatch {
     return this.pendingFrom < this.pendingTo;
   }
 
-  /** Frames read from the tap and not delivered yet (lost when the queue stops now). */
-  get pendingFrames(): number {
-    return this.pendingTo - this.pendingFrom;
-  }
-
   /** Releases the io_uring instance. Idempotent. */
   close(): void {
     this.ring?.close();
@@ -186,10 +181,41 @@ export class RxUringBatch {
     }
   }
 
-  /** Forgets the frames waiting in slots (the queue stops; the caller counts them). */
-  discardPending(): void {
+  /**
+   * Takes the frames waiting in slots out of the batch, in order, as copies (header included): the
+   * queue stops with them undelivered and they travel in its QueueState (`rxBacklog`) to the next
+   * data plane, which delivers them first (`seed`).
+   */
+  takePending(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (let i = this.pendingFrom; i < this.pendingTo; i++) {
+      const j = this.pendingSlot[i]!;
+      out.push(this.slots!.slice(j * MAX_FRAME, j * MAX_FRAME + this.pendingLen[i]!));
+    }
     this.pendingFrom = 0;
     this.pendingTo = 0;
+    return out;
+  }
+
+  /**
+   * Puts frames an earlier data plane read from the tap and could not deliver (`rxBacklog`, in
+   * order, header included) into the slots as pending: delivered before anything read from the
+   * tap. Frames beyond RX_URING_ENTRIES, shorter than header + Ethernet header or longer than
+   * MAX_FRAME are not taken; returns how many were.
+   */
+  seed(frames: readonly Uint8Array[]): number {
+    if (this.slotsAddr === 0) this.allocSlots();
+    let k = 0;
+    for (const f of frames) {
+      if (this.pendingTo === RX_URING_ENTRIES) break;
+      if (f.length < MIN_FRAME || f.length > MAX_FRAME) continue;
+      const j = this.pendingTo;
+      this.slots!.set(f, j * MAX_FRAME);
+      this.pendingSlot[j] = j;
+      this.pendingLen[this.pendingTo++] = f.length;
+      k++;
+    }
+    return k;
   }
 
   /** Appends the iovecs of read `k` (held chain k, its slot, the overflow byte); false when there is no chain k or no room. */

@@ -152,6 +152,11 @@ export class VirtioNetTapDevice extends NetDeviceBase {
     return this.active?.threads.heapAllocatedBytes(pair);
   }
 
+  /** The RX paths deliver a restored queue's `rxBacklog` first. */
+  protected override get takesRxBacklog(): boolean {
+    return true;
+  }
+
   /** Data-queue counters, read from the IO threads' shared counters without any message. */
   protected override queueStats(index: number): QueueStats {
     return { index, ...this.counters.read(index), ...this.rateLimit.counters(index) };

@@ -10,6 +10,8 @@ import { VIRTIO_NET_CONFIG_SIZE } from '../net/VirtioNetConfig.ts';
 import type { QueueState } from '../queue/QueueState.ts';
 import type { DeviceQueue } from '../queue/DeviceQueue.ts';
 import { packedWraps } from '../queue/packedWraps.ts';
+import { frameToHex } from './state/frameToHex.ts';
+import { hexToFrame } from './state/hexToFrame.ts';
 import type { ActivateContext } from './ActivateContext.ts';
 import { ControlQueue } from './ControlQueue.ts';
 import type { DeviceEvents } from './DeviceEvents.ts';
@@ -434,6 +436,15 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
   }
 
   /**
+   * True when the data plane delivers a receive queue's `rxBacklog` (frames an earlier one took in
+   * and had no guest buffer for) before anything else; otherwise the frames are dropped at
+   * activation with a `warning` naming how many.
+   */
+  protected get takesRxBacklog(): boolean {
+    return false;
+  }
+
+  /**
    * The backend's part of start/stopDirtyLog: make the running data plane (if any) mark every guest
    * page it writes in `log` from now on (undefined: stop, and return only once nothing writes the
    * old log). activateDataPlane must start logging into `this.dirtyLog` itself when it is set.
@@ -594,6 +605,7 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
         nextAvail: states[i]?.nextAvail ?? 0,
         nextUsed: states[i]?.nextUsed ?? 0,
         ...packedWraps(states[i]),
+        ...(states[i]?.rxBacklog === undefined ? {} : { rxBacklog: states[i].rxBacklog.map(frameToHex) }),
       })),
       counters: { queues: this.stats(), ctrl: this.#ctrl.counters },
     };
@@ -640,7 +652,12 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
         usedRing: q.usedRing,
         kickFd: f.kickFd,
         callFd: f.callFd,
-        state: { nextAvail: q.nextAvail, nextUsed: q.nextUsed, ...packedWraps(q) },
+        state: {
+          nextAvail: q.nextAvail,
+          nextUsed: q.nextUsed,
+          ...packedWraps(q),
+          ...(q.rxBacklog === undefined ? {} : { rxBacklog: q.rxBacklog.map(hexToFrame) }),
+        },
       };
     });
     return { features: p.acked, memory: ctx.memory, queues };
@@ -659,6 +676,12 @@ export abstract class NetDeviceBase implements VirtioNetDevice {
     if (ctrl !== undefined && log !== undefined) ctrl.dirtyLog = log;
     const problem = log === undefined ? undefined : logCoverageProblem(log, ctx);
     if (problem !== undefined) this.events.emit('warning', `${this.id}: dirty log: ${problem}: writes above it are not logged`);
+    const lost = this.takesRxBacklog ? 0 : ctx.queues.reduce((n, q) => n + (q.state?.rxBacklog?.length ?? 0), 0);
+    if (lost > 0)
+      this.events.emit(
+        'warning',
+        `${this.id}: ${lost} received frame(s) the previous data plane held for the guest are dropped: the ${this.backend} backend cannot deliver them`,
+      );
     try {
       await this.activateDataPlane(cq === undefined ? ctx : { ...ctx, queues: ctx.queues.filter((q) => q !== cq) });
     } catch (err) {

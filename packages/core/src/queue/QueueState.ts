@@ -15,4 +15,11 @@ export interface QueueState {
   readonly availWrap?: boolean;
   /** Packed only: the Device Ring Wrap Counter (`used_wrap_counter`). */
   readonly usedWrap?: boolean;
+  /**
+   * Receive queues: frames the device had taken in (off its tap) but had no guest buffer for when
+   * it stopped, oldest first, each with its 12-byte virtio_net_hdr. The next data plane on the
+   * ring delivers them before anything else (the in-process backend does; a kernel or vhost-user
+   * backend cannot inject them).
+   */
+  readonly rxBacklog?: readonly Uint8Array[];
 }

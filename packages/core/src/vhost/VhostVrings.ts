@@ -45,7 +45,8 @@ export interface VhostVringsOptions {
  * The one vring programmer of the vhost backends (kernel vhost-net and the vhost-user frontend),
  * written against VhostControlPlane: SET_FEATURES, SET_MEM_TABLE, then per data ring NUM, BASE,
  * ADDR, KICK, CALL. Every ring address is translated (and checked) before the backend sees
- * anything. The caller enables the rings (VHOST_NET_SET_BACKEND, SET_VRING_ENABLE) afterwards.
+ * anything. The per-ring calls are made without waiting for each (see below). The caller
+ * enables the rings (VHOST_NET_SET_BACKEND, SET_VRING_ENABLE) afterwards.
  */
 export async function programVhostVrings(plane: VhostControlPlane, ctx: ActivateContext, options: VhostVringsOptions): Promise<void> {
   const ringAddr = options.ringAddr ?? ((q: QueueContext) => vringUserAddr(ctx.memory, q));
@@ -60,14 +61,21 @@ export async function programVhostVrings(plane: VhostControlPlane, ctx: Activate
     await options.afterFeatures?.();
     await plane.setMemTable(ctx.memory);
   }
+  // Made back to back, in this order, and awaited together: a vhost-user connection pipelines
+  // them (fewer round trips than one per REPLY_ACK); the first failure rejects.
+  const sent: Promise<void>[] = [];
   for (const q of ctx.queues) {
-    await plane.setVringNum(q.index, q.size);
-    await plane.setVringBase(q.index, base(q));
-    await plane.setVringAddr(q.index, addrs.get(q.index)!);
-    await plane.setVringKick(q.index, q.kickFd);
-    await plane.setVringCall(q.index, q.callFd);
-    await options.afterRing?.(q);
+    sent.push(
+      plane.setVringNum(q.index, q.size),
+      plane.setVringBase(q.index, base(q)),
+      plane.setVringAddr(q.index, addrs.get(q.index)!),
+      plane.setVringKick(q.index, q.kickFd),
+      plane.setVringCall(q.index, q.callFd),
+    );
+    const after = options.afterRing?.(q);
+    if (after !== undefined) sent.push(after);
   }
+  await Promise.all(sent);
 }
 
 /**

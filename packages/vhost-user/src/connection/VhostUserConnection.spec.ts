@@ -24,6 +24,26 @@ class HostilePeer {
     const h = decodeHeader(r.data);
     return { ...h, payload: r.data.slice(12, 12 + h.size), fds: r.fds.length };
   }
+  /** The next `count` requests (several may come in one read: the frontend pipelines them). */
+  async many(count: number): Promise<{ request: number; flags: number; size: number }[]> {
+    const out: { request: number; flags: number; size: number }[] = [];
+    let buf = new Uint8Array(0);
+    while (out.length < count) {
+      const r = await this.sock.recvAsync(4096 + 12);
+      for (const fd of r.fds) EventFd.fromFd(fd).close();
+      const joined = new Uint8Array(buf.length + r.data.length);
+      joined.set(buf);
+      joined.set(r.data, buf.length);
+      buf = joined;
+      while (buf.length >= 12) {
+        const h = decodeHeader(buf);
+        if (buf.length < 12 + h.size) break;
+        out.push(h);
+        buf = buf.slice(12 + h.size);
+      }
+    }
+    return out;
+  }
   reply(request: number, payload: Uint8Array, flags = 0x1 | VHOST_USER_REPLY_MASK, fds: number[] = []): void {
     const m = encodeMessage(request, payload);
     new DataView(m.buffer).setUint32(4, flags, true);
@@ -54,17 +74,24 @@ describe('VhostUserConnection against a well-behaved peer', () => {
     expect(Buffer.from(await p).readBigUInt64LE()).toBe(0x1234n);
   });
 
-  it('queues concurrent callers: one request on the wire at a time', async () => {
+  it('pipelines requests in call order (replies matched oldest first); a request with fds is written only after the earlier replies', async () => {
     const { conn, peer } = pair();
     const a = conn.call(FrontendReq.GET_FEATURES, undefined, 8);
     const b = conn.call(FrontendReq.GET_PROTOCOL_FEATURES, undefined, 8);
-    const r1 = await peer.next();
-    expect(r1.request).toBe(FrontendReq.GET_FEATURES);
+    const e = EventFd.create();
+    let kickWritten = false;
+    const kick = conn.send(FrontendReq.SET_VRING_KICK, encodeU64(0n), [e.fd]).then(() => (kickWritten = true));
+    // Both requests are on the wire before any reply.
+    expect((await peer.many(2)).map((m) => m.request)).toEqual([FrontendReq.GET_FEATURES, FrontendReq.GET_PROTOCOL_FEATURES]);
+    await new Promise((r) => setImmediate(r));
+    expect(kickWritten).toBe(false); // the request with an fd waits for both replies (without REPLY_ACK it resolves once written)
     peer.reply(FrontendReq.GET_FEATURES, encodeU64(1n));
-    const r2 = await peer.next();
-    expect(r2.request).toBe(FrontendReq.GET_PROTOCOL_FEATURES);
     peer.reply(FrontendReq.GET_PROTOCOL_FEATURES, encodeU64(2n));
     expect([Buffer.from(await a).readBigUInt64LE(), Buffer.from(await b).readBigUInt64LE()]).toEqual([1n, 2n]);
+    await kick;
+    const r = await peer.next();
+    expect(r).toMatchObject({ request: FrontendReq.SET_VRING_KICK, fds: 1 });
+    e.close();
   });
 
   it('with REPLY_ACK sets NEED_REPLY and waits for the ack; a non-zero ack is backend-refused', async () => {

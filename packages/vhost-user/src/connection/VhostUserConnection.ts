@@ -1,4 +1,3 @@
-import { SerialQueue } from '@vnic/core';
 import { EpollLoop, SysError, UnixSocket, closeFd, setNonBlocking } from '@vnic/sys';
 import { decodeU64, encodeMessage, requestName, validateReply, type VhostUserHeader } from '@vnic/vhost-user-protocol';
 import {
@@ -46,9 +45,15 @@ export interface VhostUserConnectOptions extends VhostUserConnectionOptions {
 }
 
 /**
- * The frontend end of one vhost-user socket: framed messages with fds (SCM_RIGHTS), one request
- * at a time (callers are queued), replies validated against the request (code, REPLY flag, exact
- * size), NEED_REPLY/REPLY_ACK when negotiated, every wait bounded by `replyTimeoutMs`.
+ * The frontend end of one vhost-user socket: framed messages with fds (SCM_RIGHTS), replies
+ * validated against the request (code, REPLY flag, exact size), NEED_REPLY/REPLY_ACK when
+ * negotiated, every wait bounded by `replyTimeoutMs`. Requests are pipelined and go out in call
+ * order: a request without fds is written at once, without waiting for the replies of earlier
+ * ones (the backend handles messages one after another, vhost-user.rst, so replies come back in
+ * request order and each is matched to the oldest request waiting for one); a request with fds
+ * is written only once every earlier reply is in, so a backend that reads the stream in large
+ * chunks finds it at the start of a read, with its fds (the kernel ends a read after the message
+ * that carries fds, not before it). Callers that need an answer before the next request await it.
  *
  * The socket is non-blocking and watched on an EpollLoop: it never blocks the event loop and
  * never hangs. Anything unexpected (garbage, a reply to another request, an oversized size field,
@@ -69,8 +74,12 @@ export class VhostUserConnection {
   readonly #replyTimeoutMs: number;
   readonly #onClose: ((reason: Error) => void) | undefined;
   readonly #framer = new MessageFramer();
-  #pending: PendingReply | undefined;
-  readonly #exchanges = new SerialQueue();
+  /** Requests waiting for their reply, oldest first. */
+  readonly #pending: PendingReply[] = [];
+  /** Resolved when no reply is awaited any more (or the connection ended). */
+  #idleWaiters: (() => void)[] = [];
+  /** Settles once the latest request was written (or failed): the next one goes after it. */
+  #written: Promise<void> = Promise.resolve();
   #closeReason: Error | undefined;
 
   private constructor(sock: UnixSocket, path: string, options: VhostUserConnectionOptions) {
@@ -168,11 +177,24 @@ export class VhostUserConnection {
     this.#end(new VhostUserError('disconnected', `vhost-user ${this.path}: connection closed by the frontend`), false);
   }
 
-  #exchange(...args: ExchangeArgs): Promise<Uint8Array | undefined> {
-    return this.#exchanges.run(() => this.#doExchange(...args));
+  /** Writes the request after the earlier ones (a request with fds: after their replies too) and waits for its reply, if it has one. */
+  async #exchange(...args: ExchangeArgs): Promise<Uint8Array | undefined> {
+    const before = this.#written;
+    let written = (): void => {};
+    this.#written = new Promise<void>((resolve) => (written = resolve));
+    let reply: Promise<Uint8Array> | undefined;
+    try {
+      await before;
+      if (args[2].length > 0 && this.#pending.length > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+      reply = this.#write(...args);
+    } finally {
+      written();
+    }
+    return reply === undefined ? undefined : await reply;
   }
 
-  async #doExchange(...[request, payload, fds, flags, replySize, what]: ExchangeArgs): Promise<Uint8Array | undefined> {
+  /** Writes one request now; returns the promise of its reply (undefined: none awaited). */
+  #write(...[request, payload, fds, flags, replySize, what]: ExchangeArgs): Promise<Uint8Array> | undefined {
     const name = requestName(request);
     if (this.#closeReason !== undefined) {
       throw new VhostUserError('disconnected', `vhost-user ${this.path}: ${name}: the connection is closed (${this.#closeReason.message})`, {
@@ -190,7 +212,7 @@ export class VhostUserConnection {
         const timer = setTimeout(() => {
           this.#end(new VhostUserError('timeout', `vhost-user ${this.path}: ${name}: no reply within ${ms} ms (expected ${what})`), true);
         }, ms);
-        this.#pending = { request, size: replySize, what, resolve, reject, timer };
+        this.#pending.push({ request, size: replySize, what, resolve, reject, timer });
       });
     }
     try {
@@ -207,7 +229,7 @@ export class VhostUserConnection {
       this.#end(e, true);
       throw e;
     }
-    return reply === undefined ? undefined : await reply;
+    return reply;
   }
 
   #onReadable(): void {
@@ -253,7 +275,7 @@ export class VhostUserConnection {
   }
 
   #dispatch(h: VhostUserHeader, payload: Uint8Array): void {
-    const p = this.#pending;
+    const p = this.#pending[0];
     if (p === undefined) {
       this.#protocolError(`unsolicited ${requestName(h.request)} message (flags 0x${h.flags.toString(16)}, ${h.size} bytes) while no reply was expected`);
       return;
@@ -264,20 +286,25 @@ export class VhostUserConnection {
       this.#end(new VhostUserError('protocol', `vhost-user ${this.path}: ${problem}`), true);
       return;
     }
-    this.#pending = undefined;
+    this.#pending.shift();
     clearTimeout(p.timer);
     p.resolve(payload);
+    if (this.#pending.length === 0) this.#wakeIdle();
+  }
+
+  #wakeIdle(): void {
+    for (const w of this.#idleWaiters.splice(0)) w();
   }
 
   #onEof(): void {
-    const p = this.#pending;
+    const p = this.#pending[0];
     const waiting = p === undefined ? '' : ` while ${requestName(p.request)} waited for its reply (${p.what})`;
     const partial = this.#framer.buffered > 0 ? ` in the middle of a message (${this.#framer.buffered} bytes of it received)` : '';
     this.#end(new VhostUserError('disconnected', `vhost-user ${this.path}: the backend closed the connection${partial}${waiting}`), true);
   }
 
   #protocolError(what: string, cause?: unknown): void {
-    const p = this.#pending;
+    const p = this.#pending[0];
     const during = p === undefined ? '' : `${requestName(p.request)} (expected ${p.what}): `;
     this.#end(new VhostUserError('protocol', `vhost-user ${this.path}: ${during}${what}`, cause === undefined ? undefined : { cause }), true);
   }
@@ -285,12 +312,11 @@ export class VhostUserConnection {
   #end(reason: Error, notify: boolean): void {
     if (this.#closeReason !== undefined) return;
     this.#closeReason = reason;
-    const p = this.#pending;
-    this.#pending = undefined;
-    if (p !== undefined) {
+    for (const p of this.#pending.splice(0)) {
       clearTimeout(p.timer);
       p.reject(reason);
     }
+    this.#wakeIdle(); // a request waiting to be written finds the connection closed
     this.#framer.clear();
     this.#loop.remove(this.#fd);
     this.#sock.close();

@@ -19,10 +19,19 @@ const PEER = Uint8Array.of(0x02, 0, 0, 0, 0, 0x5b);
 /** testpmd offers neither guest-offload control nor notification coalescing: a guest that acked them could not move to it. */
 const FEATURES = DRIVER_FEATURES & ~featureBit(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) & ~NOTF_COAL_FEATURES;
 
+/** Where one switch spent its time, in ms. */
+export interface SwitchPhases {
+  readonly quiesceSave: number;
+  readonly restore: number;
+  readonly firstFrame: number;
+}
+
 /** What measureSwitches() measured: per pair (`virtio-net-to-vhost-user`, ...) the quiesce-to-first-frame times, and the stream's loss. */
 export interface SwitchMeasurements {
   /** Milliseconds from the quiesce to the first stream frame seen through the new backend, per switch, by pair. */
   readonly ms: ReadonlyMap<string, readonly number[]>;
+  /** The same switches by phase (SwitchReport): quiesce + saveState, restore (the new data plane started), then to the first frame. */
+  readonly phases: ReadonlyMap<string, readonly SwitchPhases[]>;
   /** Frames lost over the switches of each pair (the stream's frames never seen, in that pair's switch windows). */
   readonly lost: ReadonlyMap<string, number>;
   /** Frames sent in all, and testpmd's TX-dropped count (undefined without testpmd). */
@@ -51,6 +60,7 @@ export async function measureSwitches(ctx: BenchContext, rounds: number): Promis
   let driver: VirtioNetDriver | undefined;
   let stream: SteadyStream | undefined;
   const ms = new Map<string, number[]>();
+  const phases = new Map<string, SwitchPhases[]>();
   const windows = new Map<string, [number, number][]>();
   try {
     b = SwitchTap.create();
@@ -80,6 +90,11 @@ export async function measureSwitches(ctx: BenchContext, rounds: number): Promis
       const m = s.mark();
       await s.waitFor(() => s.seenSince(m), `traffic after the switch ${pair}`);
       ms.set(pair, [...(ms.get(pair) ?? []), t]);
+      const started = report.startedAt - report.quiescedAt;
+      phases.set(pair, [
+        ...(phases.get(pair) ?? []),
+        { quiesceSave: report.savedAt - report.quiescedAt, restore: report.startedAt - report.savedAt, firstFrame: t - started },
+      ]);
       lastEnd = s.marks[m]!.firstSeen!;
       windows.set(pair, [...(windows.get(pair) ?? []), [from, lastEnd]]);
     };
@@ -113,6 +128,7 @@ export async function measureSwitches(ctx: BenchContext, rounds: number): Promis
     }
     return {
       ms,
+      phases,
       lost,
       sent: count.sent,
       testpmdTxDropped: dropped,

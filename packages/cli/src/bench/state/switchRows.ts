@@ -16,7 +16,11 @@ export function switchRows(ctx: BenchContext, m: SwitchMeasurements, handOverMs:
   const referenceName = 'save-ms + restore-ms of this run (cold hand-over between taps)';
   for (const [pair, xs] of m.ms) {
     const metric = pair === MAIN_PAIR ? 'switch-ms' : `switch-ms-${pair}`;
-    const note = `median of ${xs.length} switches (min ${round3(Math.min(...xs))}, max ${round3(Math.max(...xs))}): quiesce to the first stream frame through the new backend (at the tap, or reflected back to the guest by testpmd); build and prepare (IO thread, memory table) run before the quiesce; loaded machine: indicative`;
+    const ph = m.phases.get(pair) ?? [];
+    const phase = (k: 'quiesceSave' | 'restore' | 'firstFrame'): number => round3(median(ph.map((p) => p[k])));
+    const phaseNote =
+      ph.length === 0 ? '' : `; phases (medians): quiesce + save ${phase('quiesceSave')}, restore ${phase('restore')}, first frame ${phase('firstFrame')}`;
+    const note = `median of ${xs.length} switches (min ${round3(Math.min(...xs))}, max ${round3(Math.max(...xs))}): quiesce to the first stream frame through the new backend (at the tap, or reflected back to the guest by testpmd); build and prepare (IO thread, memory table) run before the quiesce${phaseNote}; loaded machine: indicative`;
     ctx.row(makeBenchRow(BENCH, metric, 'ms', round3(median(xs)), handOverMs, { referenceName, note, noLoad: 'a switch time' }));
   }
   if (m.skipped !== undefined) ctx.progress(`state: switch-ms (virtio-net -> vhost-user) not measured: ${m.skipped}`);

@@ -204,6 +204,41 @@ describe('NetDeviceState: saveState', () => {
     await next.close();
   });
 
+  it('carries a receive queue backlog (frames taken in, no guest buffer yet) as hex, in order, into the next activation; refuses a bad one by field', async () => {
+    const dev = await running();
+    const f1 = Uint8Array.from({ length: 80 }, (_, i) => (i * 7) & 0xff);
+    const f2 = Uint8Array.from({ length: 26 }, (_, i) => 255 - i);
+    dev.stopAt.set(0, { nextAvail: 9, nextUsed: 4, rxBacklog: [f1, f2] });
+    const json = JSON.parse(JSON.stringify(await dev.saveState())) as NetDeviceState;
+    expect(json.queues[0]!.rxBacklog).toEqual([Buffer.from(f1).toString('hex'), Buffer.from(f2).toString('hex')]);
+    expect(json.queues[1]!.rxBacklog).toBeUndefined();
+    await dev.close();
+    const next = new StateDevice();
+    const warnings: string[] = [];
+    next.events.on('warning', (m) => warnings.push(m));
+    await next.restoreState({ ...json, queues: json.queues.map((q) => ({ ...q, size: 128 })) }, fds);
+    expect(next.starts[0]!.queues[0]!.state).toEqual({ nextAvail: 9, nextUsed: 4, rxBacklog: [f1, f2] });
+    // This data plane does not take a backlog (takesRxBacklog false): the loss is a warning, not silent.
+    expect(warnings).toEqual(['st0: 2 received frame(s) the previous data plane held for the guest are dropped: the state-test backend cannot deliver them']);
+    expect(next.starts[0]!.queues[1]!.state).toEqual({ nextAvail: 0, nextUsed: 0 });
+    await next.close();
+    const q0 = json.queues[0]!;
+    for (const [rxBacklog, why] of [
+      ['00', 'not an array'],
+      [['0g'], '[0] is not a frame'],
+      [['abc'], '[0] is not a frame'],
+      [['AB'], '[0] is not a frame'],
+      [['00'.repeat(65_563)], '[0] is not a frame'],
+      [Array.from({ length: 65 }, () => '00'), 'more than the queue'],
+    ] as const) {
+      const bad = await refusal(
+        new StateDevice().restoreState({ ...json, queues: [{ ...q0, rxBacklog: rxBacklog as unknown as string[] }, ...json.queues.slice(1)] }, fds),
+      );
+      expect(bad.message).toContain(`state.queues[0].rxBacklog`);
+      expect(bad.message).toContain(why);
+    }
+  });
+
   it('a device the driver never started saves as not activated, without rings', async () => {
     const dev = new StateDevice();
     const s = await dev.saveState();

@@ -99,4 +99,9 @@ export interface NetQueueSnapshot {
   readonly availWrap?: boolean;
   /** Packed rings only: the Device Ring Wrap Counter (absent: a split ring). */
   readonly usedWrap?: boolean;
+  /**
+   * Receive queues: frames the device had taken in but no guest buffer for when it stopped
+   * (QueueState.rxBacklog), oldest first, each its virtio_net_hdr + frame as lower-case hex.
+   */
+  readonly rxBacklog?: readonly string[];
 }

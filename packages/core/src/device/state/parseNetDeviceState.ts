@@ -19,6 +19,8 @@ export interface ParsedNetDeviceState {
 
 type Obj = Record<string, unknown>;
 
+/** Largest frame a receive queue carries: the 12-byte virtio_net_hdr + 65550 bytes (VIRTIO_NET_F_GUEST_TSO*). */
+const BACKLOG_FRAME_MAX = 65_562;
 const STAT_FIELDS = ['packets', 'bytes', 'drops', 'malformed', 'noBuffer', 'filtered'] as const;
 const CTRL_COUNTERS = ['commands', 'ok', 'err', 'malformed'] as const;
 const RX_FLAGS = ['promisc', 'allmulti', 'alluni', 'nomulti', 'nouni', 'nobcast', 'uniOverflow', 'multiOverflow'] as const;
@@ -131,7 +133,20 @@ function parseQueue(value: unknown, at: string, numQueues: number): NetQueueSnap
     nextUsed: int(q['nextUsed'], `${at}.nextUsed`, 0, 0xffff),
     ...(q['availWrap'] === undefined ? {} : { availWrap: bool(q['availWrap'], `${at}.availWrap`) }),
     ...(q['usedWrap'] === undefined ? {} : { usedWrap: bool(q['usedWrap'], `${at}.usedWrap`) }),
+    ...(q['rxBacklog'] === undefined ? {} : { rxBacklog: backlog(q['rxBacklog'], `${at}.rxBacklog`, size) }),
   };
+}
+
+/** Frames waiting for guest buffers: at most one per ring entry, each a virtio_net_hdr + frame of at most 65562 bytes, as hex. */
+function backlog(v: unknown, at: string, size: number): string[] {
+  const a = arr(v, at);
+  if (a.length > size) fail(at, `has ${a.length} frames, more than the queue's ${size} entries`);
+  return a.map((f, i) => {
+    if (typeof f !== 'string' || f.length > 2 * BACKLOG_FRAME_MAX || !/^(?:[0-9a-f]{2})+$/.test(f)) {
+      fail(`${at}[${i}]`, `is not a frame of 1..${BACKLOG_FRAME_MAX} bytes as lower-case hex`);
+    }
+    return f;
+  });
 }
 
 function fail(field: string, what: string): never {
