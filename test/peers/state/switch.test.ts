@@ -4,7 +4,7 @@ import { VIRTIO_NET_F_CTRL_GUEST_OFFLOADS } from '@vnic/core/virtio_net';
 import { DRIVER_FEATURES, VirtioNetDriver } from '@vnic/driver';
 import { EVENT_LOOP } from '@vnic/sys';
 import { IO_THREAD_POOL, type IoThreadPool } from '@vnic/virtio-net';
-import { fdCount, hostTapPeer } from '@vnic/sys/testing';
+import { fdCount, hostTapPeer, waitUntil } from '@vnic/sys/testing';
 import { describe, expect, it } from 'vitest';
 import { macBytes, SteadyStream, switchEntry, SwitchTap } from './switchRig.ts';
 
@@ -128,10 +128,5 @@ describe.skipIf(peer.skip)('switchBackend: a running NIC between data planes, TS
   });
 });
 
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
+/** The switch tests wait up to 10 s for traffic (a loaded CI machine). */
+const waitFor = (cond: () => boolean, what: string): Promise<void> => waitUntil(cond, what, 10_000);

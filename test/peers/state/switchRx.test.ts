@@ -2,7 +2,7 @@ import { createNetDevices, createVnicContainer } from '@vnic/config';
 import { featureBit, VIRTIO_CONFIG_S_NEEDS_RESET } from '@vnic/core';
 import { VIRTIO_NET_F_CTRL_GUEST_OFFLOADS } from '@vnic/core/virtio_net';
 import { DRIVER_FEATURES, VirtioNetDriver } from '@vnic/driver';
-import { hostTapPeer } from '@vnic/sys/testing';
+import { hostTapPeer, waitUntil } from '@vnic/sys/testing';
 import { describe, expect, it } from 'vitest';
 import { macBytes, switchEntry, SwitchTap, udpFrame, udpSeq } from './switchRig.ts';
 
@@ -110,10 +110,5 @@ describe.skipIf(peer.skip)('switchBackend: the tap -> guest stream across switch
   });
 });
 
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
+/** The switch tests wait up to 10 s for traffic (a loaded CI machine). */
+const waitFor = (cond: () => boolean, what: string): Promise<void> => waitUntil(cond, what, 10_000);

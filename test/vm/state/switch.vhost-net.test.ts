@@ -3,10 +3,10 @@ import { NOTF_COAL_FEATURES, VIRTIO_CONFIG_S_DRIVER_OK, VIRTIO_CONFIG_S_NEEDS_RE
 import { DRIVER_FEATURES, VirtioNetDriver } from '@vnic/driver';
 import { fdCount, waitUntil } from '@vnic/sys/testing';
 import { IO_THREAD_POOL, type IoThreadPool } from '@vnic/virtio-net';
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { macBytes, ReverseStream, SteadyStream, switchEntry, SwitchTap } from '../../peers/state/switchRig.ts';
 import { vhostNetPeer } from '../vhost-net/vhostNetPeer.ts';
+import { firstSpawnDone } from '../../fixtures/firstSpawnDone.ts';
 
 // Inside the test VM (kernel vhost_net): switchBackend moves a NIC carrying a steady UDP stream
 // both ways virtio-net -> vhost-net -> virtio-net ... on ONE tap the test owns (in its namespace;
@@ -21,15 +21,6 @@ const PEER = Uint8Array.of(0x02, 0, 0, 0, 0, 0x71);
 const FEATURES = DRIVER_FEATURES & ~NOTF_COAL_FEATURES;
 const SWITCHES = 100;
 const reason = vhostNetPeer();
-
-/** See test/vm/state/vhostNet.state.test.ts: Node's first piped spawn keeps a /dev/null fd for good; spawn once before the baseline. */
-async function firstSpawnDone(): Promise<void> {
-  await new Promise<void>((resolve, reject) =>
-    spawn('true', [], { stdio: 'pipe' })
-      .once('close', () => resolve())
-      .once('error', reject),
-  );
-}
 
 describe('switchBackend in the test VM: virtio-net <-> kernel vhost-net under a steady UDP stream', () => {
   it(`${SWITCHES} switches virtio-net -> vhost-net -> virtio-net: none duplicated, none lost, no guest reset, no fd left`, async () => {

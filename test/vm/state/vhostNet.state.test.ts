@@ -3,12 +3,12 @@ import { DRIVER_FEATURES } from '@vnic/driver';
 import { netConfig } from '../../conformance/netConfig.ts';
 import { fdCount, waitUntil } from '@vnic/sys/testing';
 import { VhostNetDevice } from '@vnic/vhost-net';
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { TapNetns } from '../../fixtures/TapNetns.ts';
 import { HandOverVmm } from '../../peers/state/HandOverVmm.ts';
 import { guestToTap, tapToGuest } from '../../peers/state/tapTraffic.ts';
 import { vhostNetPeer } from '../vhost-net/vhostNetPeer.ts';
+import { firstSpawnDone } from '../../fixtures/firstSpawnDone.ts';
 
 // Inside the test VM (kernel vhost_net): a NIC's state saved from the in-process virtio-net device
 // on tap A is restored onto a kernel vhost-net device on tap B (VHOST_SET_VRING_BASE from the
@@ -17,23 +17,6 @@ import { vhostNetPeer } from '../vhost-net/vhostNetPeer.ts';
 
 const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x5a, 0x7e, 0x41);
 const reason = vhostNetPeer();
-
-/**
- * Node keeps one fd on /dev/null open for the rest of the process after its first
- * child_process.spawn with piped stdio (readlink of /proc/self/fd before and after a lone
- * `spawn('true', [], { stdio: 'pipe' })` shows it, on the host and in the VM; later spawns add
- * none). Run from sources, the first virtio-net activation of a process makes such a spawn
- * (ioWorkerSource starts esbuild's service to bundle the IO-thread script), so in a fresh test
- * process that fd appeared during the hand-over and was counted as left behind by it. Spawn once
- * before taking the baseline: what is compared is then only what the devices open and close.
- */
-async function firstSpawnDone(): Promise<void> {
-  await new Promise<void>((resolve, reject) =>
-    spawn('true', [], { stdio: 'pipe' })
-      .once('close', () => resolve())
-      .once('error', reject),
-  );
-}
 
 function config(backend: string): NetDeviceConfig {
   return netConfig(backend, { mac: MAC, queuePairs: 2, queueSize: 128 });
