@@ -1,6 +1,5 @@
-import { readdirSync, readlinkSync } from 'node:fs';
 import { sqPollThreads } from '@vnic/sys';
-import { hostTapPeer, uniqueName, waitUntil } from '@vnic/sys/testing';
+import { fdCount, hostTapPeer, uniqueName, waitUntil } from '@vnic/sys/testing';
 import { VirtioNetDriver } from '@vnic/driver';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { frameSeq, isTestFrame, OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
@@ -20,19 +19,6 @@ const SIZES = [60, 64, 128, 333, 1000, 1514];
 const WINDOW = 64;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** io_uring fds open in this process. */
-function ringFds(): number {
-  let n = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`) === 'anon_inode:[io_uring]') n++;
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return n;
-}
-
 const peer = hostTapPeer();
 
 describe.skipIf(peer.skip)('virtio-net backend: TX on a kernel SQ thread (txSqPoll) with a real tap', () => {
@@ -49,7 +35,7 @@ describe.skipIf(peer.skip)('virtio-net backend: TX on a kernel SQ thread (txSqPo
   it('every frame arrives once and intact, no drop; the SQ thread, the ring fd and the tap are gone after close', async () => {
     if (peer.reason !== undefined) throw new Error(`host kernel tap peer missing: ${peer.reason}`);
     const threadsBefore = sqPollThreads();
-    const ringsBefore = ringFds();
+    const ringsBefore = fdCount.anonInodes('io_uring');
     const tap = uniqueName('vnsq');
     nic = TapNetns.create(netConfig('virtio-net', { id: 'vnt-sqpoll', mac: MAC, ctrlVq: false }), { packetSocket: true, options: { tap, txSqPoll: true } });
     driver = await VirtioNetDriver.create({ device: nic.device });
@@ -87,7 +73,7 @@ describe.skipIf(peer.skip)('virtio-net backend: TX on a kernel SQ thread (txSqPo
     driver = undefined;
     const ns = n.ns;
     await n.device.close();
-    expect(ringFds()).toBe(ringsBefore); // the TX ring is closed with the NIC
+    expect(fdCount.anonInodes('io_uring')).toBe(ringsBefore); // the TX ring is closed with the NIC
     expect(ns.exec('ip', '-o', 'link', 'show')).not.toContain(tap); // the tap went with close(), in the namespace still there
     await waitUntil(() => sqPollThreads() === threadsBefore, 'the kernel SQ thread to exit');
   });

@@ -1,10 +1,11 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { containerBackends, createNetDevices, createVnicContainer } from '@vnic/config';
 import { featureBit, VIRTIO_F_EVENT_IDX, VIRTIO_F_VERSION_1, virtio_net, type VirtioNetDevice } from '@vnic/core';
 import { formatMac, VirtioNetDriver, type RingLayout } from '@vnic/driver';
 import { sqPollThreads } from '@vnic/sys';
+import { fdCount } from '@vnic/sys/testing';
 import { CliError } from '../CliError.ts';
 import { Cleanup } from '../demo/Cleanup.ts';
 import type { LinkCounters } from '../netns/LinkCounters.ts';
@@ -174,19 +175,6 @@ async function vnicWindow(run: Run, rec: RingRecycler | PackedRingRecycler, coun
   return { w, result: { pps: w.packets / w.seconds, cpuUs: (device * 1e6) / frames, guestUs: (guest * 1e6) / frames, load } };
 }
 
-/** io_uring fds open in this process (an IO thread's TX ring). */
-function ioUringFds(): number {
-  let n = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`) === 'anon_inode:[io_uring]') n++;
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return n;
-}
-
 /** CPU seconds of the C reference process so far. */
 function childCpu(p: BenchProcess): number {
   return parseStatCpu(readFileSync(`/proc/${p.pid}/stat`, 'utf8'));
@@ -233,7 +221,7 @@ async function openVnicTx(run: Run, local: Cleanup, frameLen: number, ring: Ring
   const rec = txRecycler(driver, ring, frameLen);
   // The IO thread maps its io_uring when its job starts (VNIC_VIRTIO_NET_TX=writev or a kernel
   // without io_uring: none); this NIC is the only one open now.
-  const engine = ioUringFds() > 0 ? (sqPollThreads() > 0 ? 'io_uring SQPOLL' : 'io_uring') : 'writev';
+  const engine = fdCount.anonInodes('io_uring') > 0 ? (sqPollThreads() > 0 ? 'io_uring SQPOLL' : 'io_uring') : 'writev';
   const heap = ioHeapMeter(device);
   return {
     device,

@@ -1,10 +1,23 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /** Entries of /proc/self/fd and lines of /proc/self/maps: what leak tests compare. */
 export const fdCount = {
   /** Open fds of this process. */
   fds(): number {
     return readdirSync('/proc/self/fd').length;
+  },
+  /** Open fds of this process that are anonymous inodes of `kind` (`io_uring`, `eventfd`...: the link reads `anon_inode:[kind]`). */
+  anonInodes(kind: string): number {
+    const want = `anon_inode:[${kind}]`;
+    let n = 0;
+    for (const fd of readdirSync('/proc/self/fd')) {
+      try {
+        if (readlinkSync(`/proc/self/fd/${fd}`) === want) n++;
+      } catch {
+        // closed meanwhile
+      }
+    }
+    return n;
   },
   /** Lines of /proc/self/maps (one per mapping). */
   mapLines(): string[] {
