@@ -39,7 +39,9 @@ describe.skipIf(peer.skip)('virtio-net backend: TX on a kernel SQ thread (txSqPo
     const tap = uniqueName('vnsq');
     nic = TapNetns.create(netConfig('virtio-net', { id: 'vnt-sqpoll', mac: MAC, ctrlVq: false }), { packetSocket: true, options: { tap, txSqPoll: true } });
     driver = await VirtioNetDriver.create({ device: nic.device });
-    expect(sqPollThreads()).toBe(threadsBefore + 1); // the IO thread's TX ring is on a kernel SQ thread
+    // The IO thread's TX ring is on a kernel SQ thread (it takes its iou-sqp name just after it starts).
+    await waitUntil(() => sqPollThreads() > threadsBefore, 'the kernel SQ thread to appear');
+    expect(sqPollThreads()).toBe(threadsBefore + 1);
     const n = nic;
     const heap0 = await n.device.ioHeapAllocatedBytes(); // the IO thread answers a `heap` request (baseline)
     const sock = n.sock!;

@@ -215,7 +215,9 @@ describe('IoUring with SQPOLL', () => {
       two = group.create(8);
       expect([one.sqPoll, two.sqPoll]).toEqual([true, true]);
       expect(group.size).toBe(2);
-      expect(sqPollThreads()).toBe(before + 1); // ATTACH_WQ: one kernel thread for both rings
+      // ATTACH_WQ: one kernel thread for both rings (it takes its iou-sqp name just after it starts).
+      await waitUntil(() => sqPollThreads() > before, 'the kernel SQ thread to appear');
+      expect(sqPollThreads()).toBe(before + 1);
       const msg = bytes('polled');
       const addr = IoVecArray.addressOf(msg);
       for (let round = 0; round < 50; round++) {
