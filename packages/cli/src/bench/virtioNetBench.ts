@@ -736,27 +736,38 @@ export function virtioNetBench(options: VirtioNetBenchOptions = {}): Bench {
           for (const row of await manyNicsRows({ ...run, nics: rssNics })) ctx.row(row);
 
         const each = `${rounds} rounds of ${seconds} s per side`;
-        if (wants('tx-64B-mpps')) {
-          ctx.progress(`TX 64 B: vnic guest -> tap vs C writev(vnet_hdr, frame) loop -> tap (${each})`);
-          const tx64 = await compare(run, 'TX 64 B', async (local) => ({ vnic: await openVnicTx(run, local, 64), ref: await openCTx(run, local, 64) }));
-          ctx.row(compareRow(run, 'tx-64B-mpps', 'Mpps', mpps, 'C writev loop', tx64));
-        }
-        if (wants('tx-64B-sqpoll-mpps')) {
-          ctx.progress(`TX 64 B, SQPOLL TX ring: the same against the same C loop (${each})`);
-          const tx64s = await compare(run, 'TX 64 B SQPOLL', async (local) => ({
-            vnic: await openVnicTx(run, local, 64, 'split', true),
-            ref: await openCTx(run, local, 64),
+        /** A TX row against the C writev loop on an identical tap: `frameLen`-byte frames, the NIC on `ring`, its TX ring on SQPOLL or not. */
+        const txVsC = async (
+          metric: (typeof METRICS)[number],
+          what: string,
+          progress: string,
+          frameLen: number,
+          unit: string,
+          toUnit: (pps: number) => number,
+          ring: RingLayout = 'split',
+          sqPoll = false,
+        ): Promise<void> => {
+          ctx.progress(`${progress} (${each})`);
+          const r = await compare(run, what, async (local) => ({
+            vnic: await openVnicTx(run, local, frameLen, ring, sqPoll),
+            ref: await openCTx(run, local, frameLen),
           }));
-          ctx.row(compareRow(run, 'tx-64B-sqpoll-mpps', 'Mpps', mpps, 'C writev loop', tx64s));
-        }
-        if (wants('tx-64B-packed-mpps')) {
-          ctx.progress(`TX 64 B, packed ring (RING_PACKED): the same against the same C loop (${each})`);
-          const tx64p = await compare(run, 'TX 64 B packed', async (local) => ({
-            vnic: await openVnicTx(run, local, 64, 'packed'),
-            ref: await openCTx(run, local, 64),
-          }));
-          ctx.row(compareRow(run, 'tx-64B-packed-mpps', 'Mpps', mpps, 'C writev loop', tx64p));
-        }
+          ctx.row(compareRow(run, metric, unit, toUnit, 'C writev loop', r));
+        };
+        if (wants('tx-64B-mpps'))
+          await txVsC('tx-64B-mpps', 'TX 64 B', 'TX 64 B: vnic guest -> tap vs C writev(vnet_hdr, frame) loop -> tap', 64, 'Mpps', mpps);
+        if (wants('tx-64B-sqpoll-mpps'))
+          await txVsC('tx-64B-sqpoll-mpps', 'TX 64 B SQPOLL', 'TX 64 B, SQPOLL TX ring: the same against the same C loop', 64, 'Mpps', mpps, 'split', true);
+        if (wants('tx-64B-packed-mpps'))
+          await txVsC(
+            'tx-64B-packed-mpps',
+            'TX 64 B packed',
+            'TX 64 B, packed ring (RING_PACKED): the same against the same C loop',
+            64,
+            'Mpps',
+            mpps,
+            'packed',
+          );
         if (wants('tx-64B-dirtylog-mpps')) {
           ctx.progress(`TX 64 B, dirty logging on: vnic guest -> tap vs the same NIC with logging off (${each})`);
           const tx64l = await compare(run, 'TX 64 B dirty log', async (local) => dirtyLogSides(await openVnicTx(run, local, 64), local));
@@ -764,19 +775,18 @@ export function virtioNetBench(options: VirtioNetBenchOptions = {}): Bench {
         }
 
         const gbps = (pps: number): number => (pps * 1514 * 8) / 1e9;
-        if (wants('tx-1514B-gbps')) {
-          ctx.progress(`TX 1514 B: the same with full-size frames (${each})`);
-          const tx1514 = await compare(run, 'TX 1514 B', async (local) => ({ vnic: await openVnicTx(run, local, 1514), ref: await openCTx(run, local, 1514) }));
-          ctx.row(compareRow(run, 'tx-1514B-gbps', 'Gbit/s', gbps, 'C writev loop', tx1514));
-        }
-        if (wants('tx-1514B-sqpoll-gbps')) {
-          ctx.progress(`TX 1514 B, SQPOLL TX ring: the same against the same C loop (${each})`);
-          const tx1514s = await compare(run, 'TX 1514 B SQPOLL', async (local) => ({
-            vnic: await openVnicTx(run, local, 1514, 'split', true),
-            ref: await openCTx(run, local, 1514),
-          }));
-          ctx.row(compareRow(run, 'tx-1514B-sqpoll-gbps', 'Gbit/s', gbps, 'C writev loop', tx1514s));
-        }
+        if (wants('tx-1514B-gbps')) await txVsC('tx-1514B-gbps', 'TX 1514 B', 'TX 1514 B: the same with full-size frames', 1514, 'Gbit/s', gbps);
+        if (wants('tx-1514B-sqpoll-gbps'))
+          await txVsC(
+            'tx-1514B-sqpoll-gbps',
+            'TX 1514 B SQPOLL',
+            'TX 1514 B, SQPOLL TX ring: the same against the same C loop',
+            1514,
+            'Gbit/s',
+            gbps,
+            'split',
+            true,
+          );
 
         if (wants('rx-64B-mpps')) {
           ctx.progress(`RX 64 B: tap -> vnic guest vs C read() loop, fed by an AF_PACKET source in ${ns.name} (${each})`);
