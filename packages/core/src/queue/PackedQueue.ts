@@ -122,6 +122,15 @@ export class PackedQueue {
   private pFirstWritable = -1;
   private pReadable = 0;
   private pWritable = 0;
+  /**
+   * The descriptor ring's window in the GuestMemory last used (a GuestMemory's windows never
+   * change: one lookup per memory, not per call), its byte offset there and its u16 view (undefined
+   * when the window has none or the ring sits at an odd offset).
+   */
+  private winMem: GuestMemory | undefined;
+  private win: GuestMemoryRegion | undefined;
+  private winBase = 0;
+  private winU16: Uint16Array | undefined;
   /** Where pop() parses a list before it becomes a DescriptorChain (made on first use). */
   private scratch: ChainArena | undefined;
 
@@ -276,13 +285,12 @@ export class PackedQueue {
     const size = this.size;
     for (;;) {
       if (this.brokenReason !== undefined) return false;
-      // The whole descriptor ring lies in one window (validate): one lookup per list, not per field.
-      const r = this.ring(mem, this.descRing, 16 * size);
+      const r = this.descWindow(mem);
       if (r === undefined) return false;
-      const base = this.descRing - r.guestPhysAddr;
+      const base = this.winBase;
       const v = r.view;
       // Flags through the window's u16 view (Atomics) where it has one: index of descriptor 0's flags.
-      const u16 = r.u16 !== undefined && (base & 1) === 0 ? r.u16 : undefined;
+      const u16 = this.winU16;
       const flagsAt = (base >>> 1) + 7;
       const first = this.nextAvail;
       const firstWrap = this.availWrap;
@@ -386,8 +394,7 @@ export class PackedQueue {
    */
   addUsedBatch(mem: GuestMemory, ids: ArrayLike<number>, lens: ArrayLike<number>, count = ids.length): void {
     if (this.brokenReason !== undefined || count === 0) return;
-    // The whole descriptor ring lies in one window (validate): one lookup per batch.
-    const r = this.ring(mem, this.descRing, 16 * this.size);
+    const r = this.descWindow(mem);
     if (r === undefined) return;
     this.usedRegion = r;
     this.curPos = this.nextUsed;
@@ -401,9 +408,9 @@ export class PackedQueue {
       const { size, slots } = this;
       const v = r.view;
       const log = this.dirtyLog;
-      const base = this.descRing - r.guestPhysAddr;
+      const base = this.winBase;
       // Ids and flags through the window's u16 view where it has one (plain stores: the first flags publish them).
-      const u16 = r.u16 !== undefined && (base & 1) === 0 ? r.u16 : undefined;
+      const u16 = this.winU16;
       let pos = this.nextUsed;
       let wrap = this.usedWrap;
       let bits = PackedDesc.usedBits(wrap);
@@ -669,6 +676,19 @@ export class PackedQueue {
 
   private flagsGpa(pos: number): number {
     return this.descRing + 16 * pos + 14;
+  }
+
+  /** The window holding the whole descriptor ring (validate), or undefined with the queue stopped. */
+  private descWindow(mem: GuestMemory): GuestMemoryRegion | undefined {
+    if (mem === this.winMem) return this.win;
+    const r = this.ring(mem, this.descRing, 16 * this.size);
+    if (r === undefined) return undefined;
+    const base = this.descRing - r.guestPhysAddr;
+    this.winMem = mem;
+    this.win = r;
+    this.winBase = base;
+    this.winU16 = r.u16 !== undefined && (base & 1) === 0 ? r.u16 : undefined;
+    return r;
   }
 
   /** The window holding [gpa, gpa + len), or undefined with the queue stopped (ring outside memory). */
