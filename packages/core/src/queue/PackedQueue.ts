@@ -113,9 +113,8 @@ export class PackedQueue {
   private seq = 0;
   /** `seq % size`, kept apart (no division per pop). */
   private histAt = 0;
-  /** Per list taken (indexed seq % size): its first position | wrap << 15, and its Buffer ID (for unpop). */
-  private readonly histStart: Uint16Array;
-  private readonly histId: Uint16Array;
+  /** Per list taken (indexed seq % size), for unpop: its first position | wrap << 15, its Buffer ID << 16 (one store a pop). */
+  private readonly hist: Uint32Array;
   /** parseList's list in progress: first descriptor in the arena, count, first writable, bytes. */
   private pStart = 0;
   private pN = 0;
@@ -153,8 +152,7 @@ export class PackedQueue {
       },
       emit: (id, len) => this.emit(id, len),
     };
-    this.histStart = new Uint16Array(n);
-    this.histId = new Uint16Array(n);
+    this.hist = new Uint32Array(n);
   }
 
   /**
@@ -322,8 +320,7 @@ export class PackedQueue {
       }
       const h = this.histAt;
       if (++this.histAt === size) this.histAt = 0;
-      this.histStart[h] = first | (firstWrap ? 0x8000 : 0);
-      this.histId[h] = id;
+      this.hist[h] = (first | (firstWrap ? 0x8000 : 0) | (id << 16)) >>> 0;
       const seq = this.seq & 0xffff;
       this.seq++;
       this.nextAvail = pos;
@@ -358,13 +355,13 @@ export class PackedQueue {
     for (let k = 0; k < count; k++) {
       if (this.seq === 0) return;
       const h = (this.seq - 1) % this.size;
-      const id = this.histId[h]!;
+      const id = this.hist[h]! >>> 16;
       if (this.slots[id] === 0 || this.inFlight === 0) return;
       if (this.order !== undefined && !this.order.dropLast(id)) return;
       this.slots[id] = 0;
       this.seq--;
       this.histAt = h;
-      const start = this.histStart[h]!;
+      const start = this.hist[h]! & 0xffff;
       this.nextAvail = start & 0x7fff;
       this.availWrap = (start & 0x8000) !== 0;
     }
@@ -373,7 +370,7 @@ export class PackedQueue {
   /** The state `getState()` would return after `unpop(count)`, without giving anything back. */
   rewoundState(count: number): QueueState {
     if (count <= 0 || count > this.seq) return this.getState();
-    const start = this.histStart[(this.seq - count) % this.size]!;
+    const start = this.hist[(this.seq - count) % this.size]! & 0xffff;
     return { nextAvail: start & 0x7fff, nextUsed: this.nextUsed, availWrap: (start & 0x8000) !== 0, usedWrap: this.usedWrap };
   }
 
