@@ -97,7 +97,7 @@ export class PackedRingRecycler extends RecyclerCounters {
 
   /** Recycles every used descriptor waiting; returns how many. */
   pump(): number {
-    const { u16, u32, size, idAt } = this;
+    const { u16, u32, size, idAt, lens, flags } = this;
     const off16 = this.ringOff >>> 1;
     let pos = this.usedPos;
     let wrap = this.usedWrap;
@@ -126,12 +126,12 @@ export class PackedRingRecycler extends RecyclerCounters {
         u16[off16 + 8 * apos + 6] = id;
         idAt[apos] = id;
       }
-      u32[a + 2] = this.lens[id]!;
+      u32[a + 2] = lens[id]!;
       if (++pos === size) {
         pos = 0;
         wrap = !wrap;
       }
-      const f = this.flags[id]! | PackedDesc.availBits(awrap);
+      const f = flags[id]! | PackedDesc.availBits(awrap);
       if (n === 0) {
         firstAt = off16 + 8 * apos + 7;
         firstFlags = f;
