@@ -2,7 +2,7 @@ import { VirtioNetDriver } from '@vnic/driver';
 import { PacketSocket, Tap } from '@vnic/sys';
 import { TX_ENGINE_ENV } from '@vnic/virtio-net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { hostTapPeer, uniqueName } from '@vnic/sys/testing';
+import { cleanupAfterEach, hostTapPeer, uniqueName } from '@vnic/sys/testing';
 import { frameSeq, isTestFrame, OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
 import { netConfig } from '../../conformance/netConfig.ts';
 import { TapNetns } from '../../fixtures/TapNetns.ts';
@@ -23,27 +23,15 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const peer = hostTapPeer();
 
 describe.skipIf(peer.skip)('virtio-net backend: TX backpressure from a tap with a tiny send buffer', () => {
-  let nic: TapNetns | undefined;
-  let driver: VirtioNetDriver | undefined;
-  let far: PacketSocket | undefined;
-  let tap: Tap | undefined;
-
-  afterEach(async () => {
-    await driver?.close();
-    far?.close();
-    await nic?.close();
-    tap?.close();
-    driver = undefined;
-    far = undefined;
-    nic = undefined;
-    tap = undefined;
-  });
+  const cleanups = cleanupAfterEach(afterEach);
 
   async function setUp(id: string): Promise<{ nic: TapNetns; driver: VirtioNetDriver; far: PacketSocket }> {
     if (peer.reason !== undefined) throw new Error(`host kernel tap peer missing: ${peer.reason}`);
-    tap = Tap.open({ name: uniqueName('vnbp'), vnetHdr: true });
+    const tap = Tap.open({ name: uniqueName('vnbp'), vnetHdr: true });
+    cleanups.push(() => tap.close());
     tap.setSendBuffer(4096);
-    nic = TapNetns.create(netConfig('virtio-net', { id, mac: MAC, ctrlVq: false }), { options: { tapFds: tap.fds } });
+    const nic = TapNetns.create(netConfig('virtio-net', { id, mac: MAC, ctrlVq: false }), { options: { tapFds: tap.fds } });
+    cleanups.push(() => nic.close());
     const ns = nic.ns;
     const [br, near, farEnd] = [uniqueName('vnbr'), uniqueName('vnvA'), uniqueName('vnvB')];
     ns.ip('link', 'add', near, 'type', 'veth', 'peer', 'name', farEnd);
@@ -52,8 +40,10 @@ describe.skipIf(peer.skip)('virtio-net backend: TX backpressure from a tap with 
     ns.ip('link', 'set', near, 'master', br);
     for (const dev of [br, near, farEnd]) ns.ip('link', 'set', dev, 'up');
     ns.exec('tc', 'qdisc', 'add', 'dev', near, 'root', 'tbf', 'rate', '8mbit', 'burst', '4kb', 'limit', '10mb');
-    far = PacketSocket.open(farEnd, { netns: ns.name });
-    driver = await VirtioNetDriver.create({ device: nic.device });
+    const far = PacketSocket.open(farEnd, { netns: ns.name });
+    cleanups.push(() => far.close());
+    const driver = await VirtioNetDriver.create({ device: nic.device });
+    cleanups.push(() => driver.close());
     return { nic, driver, far };
   }
 

@@ -1,10 +1,10 @@
 import { createNetDevices } from '@vnic/config';
 import type { NetRateLimit } from '@vnic/core';
 import { buildEthernet, buildIpv4, buildUdp, formatMac, parseMacAddress, VirtioNetDriver } from '@vnic/driver';
-import { hostTapPeer } from '@vnic/sys/testing';
+import { cleanupAfterEach, hostTapPeer } from '@vnic/sys/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { netConfig } from '../../conformance/netConfig.ts';
-import { nsUdpFlood, type NsUdpFlood } from '../../fixtures/nsUdpFlood.ts';
+import { nsUdpFlood } from '../../fixtures/nsUdpFlood.ts';
 import { expectWithin, RATE_WARMUP_MS, RATE_WINDOW_MS, rateClockMs, rateIn, rateInWindow, UDP_FRAME_OVERHEAD } from '../../fixtures/udpRateWindow.ts';
 import { nsUdpMeter, type NsUdpMeter, type UdpArrivals } from '../../fixtures/nsUdpMeter.ts';
 import { TapNetns } from '../../fixtures/TapNetns.ts';
@@ -28,26 +28,15 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const peer = hostTapPeer();
 
 describe.skipIf(peer.skip)('virtio-net backend: rate limits measured through a real tap', () => {
-  let nic: TapNetns | undefined;
-  let driver: VirtioNetDriver | undefined;
-  let meter: NsUdpMeter | undefined;
-  let flood: NsUdpFlood | undefined;
-
-  afterEach(async () => {
-    meter?.stop();
-    flood?.stop();
-    await driver?.close();
-    await nic?.close();
-    [nic, driver, meter, flood] = [undefined, undefined, undefined, undefined];
-  });
+  const cleanups = cleanupAfterEach(afterEach);
 
   async function setUp(id: string, rateLimit: NetRateLimit): Promise<{ n: TapNetns; d: VirtioNetDriver; tapMac: Uint8Array }> {
     if (peer.reason !== undefined) throw new Error(`host kernel tap peer missing: ${peer.reason}`);
     const n = TapNetns.create(netConfig('virtio-net', { id, mac: MAC, ctrlVq: false, rateLimit }), { address: `${TAP_IP}/24` });
-    nic = n;
+    cleanups.push(() => n.close());
     n.ns.ip('neigh', 'replace', GUEST_IP, 'lladdr', formatMac(MAC), 'dev', n.tap, 'nud', 'permanent');
     const d = await VirtioNetDriver.create({ device: n.device });
-    driver = d;
+    cleanups.push(() => d.close());
     const tapMac = parseMacAddress(n.ns.exec('cat', `/sys/class/net/${n.tap}/address`).trim());
     return { n, d, tapMac };
   }
@@ -113,7 +102,7 @@ describe.skipIf(peer.skip)('virtio-net backend: rate limits measured through a r
 
   async function startMeter(n: TapNetns): Promise<NsUdpMeter> {
     const m = nsUdpMeter(n.ns.name, TAP_IP, PORT);
-    meter = m;
+    cleanups.push(() => m.stop());
     await m.ready;
     return m;
   }
@@ -161,7 +150,7 @@ describe.skipIf(peer.skip)('virtio-net backend: rate limits measured through a r
   async function receiveRx(n: TapNetns, d: VirtioNetDriver, rate: number, ms: number, payloadBytes: number): Promise<UdpArrivals> {
     const got: UdpArrivals = { at: [], bytes: [], seq: [] };
     const f = nsUdpFlood(n.ns.name, GUEST_IP, PORT, rate, ms, payloadBytes);
-    flood = f;
+    cleanups.push(() => f.stop());
     let finished = false;
     void f.done.finally(() => (finished = true));
     const end = rateClockMs() + ms + 20_000;

@@ -5,7 +5,7 @@ import { VIRTIO_NET_HDR_SIZE } from '@vnic/core/virtio_net';
 import { VirtioNetDriver, type ReceivedFrame } from '@vnic/driver';
 import { RX_ENGINE_ENV } from '@vnic/virtio-net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { hostTapPeer, waitUntil } from '@vnic/sys/testing';
+import { cleanupAfterEach, hostTapPeer, waitUntil } from '@vnic/sys/testing';
 import { frameSeq, isTestFrame, OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
 import { netConfig } from '../../conformance/netConfig.ts';
 import { TapNetns } from '../../fixtures/TapNetns.ts';
@@ -50,24 +50,15 @@ function threadCpu(): Map<number, number> {
 const peer = hostTapPeer();
 
 describe.skipIf(peer.skip)('virtio-net backend: RX batches on a host kernel tap', () => {
-  let nic: TapNetns | undefined;
-  let driver: VirtioNetDriver | undefined;
-  let spinner: Worker | undefined;
-
-  afterEach(async () => {
-    await spinner?.terminate();
-    await driver?.close();
-    await nic?.close();
-    spinner = undefined;
-    driver = undefined;
-    nic = undefined;
-  });
+  const cleanups = cleanupAfterEach(afterEach);
 
   async function setUp(id: string, rxBuffers?: number): Promise<{ nic: TapNetns; driver: VirtioNetDriver }> {
     if (peer.reason !== undefined) throw new Error(`host kernel tap peer missing: ${peer.reason}`);
-    nic = TapNetns.create(config(id), { packetSocket: true });
+    const nic = TapNetns.create(config(id), { packetSocket: true });
+    cleanups.push(() => nic.close());
     nic.ns.ip('link', 'set', nic.tap, 'mtu', String(TAP_MAX_MTU), 'txqueuelen', '10000');
-    driver = await VirtioNetDriver.create({ device: nic.device, rxBufferSize: BUF, ...(rxBuffers === undefined ? {} : { rxBuffers }) });
+    const driver = await VirtioNetDriver.create({ device: nic.device, rxBufferSize: BUF, ...(rxBuffers === undefined ? {} : { rxBuffers }) });
+    cleanups.push(() => driver.close());
     return { nic, driver };
   }
 
@@ -152,7 +143,8 @@ describe.skipIf(peer.skip)('virtio-net backend: RX batches on a host kernel tap'
     // The threads the device started (the IO thread among them) against a thread that spins over the same window.
     const ioThreads = [...threadCpu().keys()].filter((t) => !before.has(t));
     expect(ioThreads.length).toBeGreaterThan(0);
-    spinner = new Worker('const end = Date.now() + 60000; while (Date.now() < end);', { eval: true });
+    const spinner = new Worker('const end = Date.now() + 60000; while (Date.now() < end);', { eval: true });
+    cleanups.push(() => spinner.terminate().then(() => {}));
     await sleep(200); // the spinner is running
     const cpu0 = threadCpu();
     const spinTid = [...cpu0.keys()].find((t) => !before.has(t) && !ioThreads.includes(t));
@@ -166,7 +158,6 @@ describe.skipIf(peer.skip)('virtio-net backend: RX batches on a host kernel tap'
     expect(io, `CPU of the device's threads while stalled (a spinning thread got ${spun.toFixed(2)} s)`).toBeLessThan(spun / 10);
     expect(n.device.stats()[0]!.packets).toBe(delivered); // nothing moved meanwhile
     await spinner.terminate();
-    spinner = undefined;
     const got: ReceivedFrame[] = [];
     const deadline = Date.now() + 30_000;
     while (got.length < frames.length && Date.now() < deadline) {

@@ -3,7 +3,7 @@ import * as N from '@vnic/core/virtio_net';
 import { VIRTIO_NET_HDR_SIZE } from '@vnic/core/virtio_net';
 import { DRIVER_FEATURES, VirtioNetDriver } from '@vnic/driver';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { hostTapPeer } from '@vnic/sys/testing';
+import { cleanupAfterEach, hostTapPeer } from '@vnic/sys/testing';
 import { OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
 import { netConfig } from '../../conformance/netConfig.ts';
 import { TapNetns } from '../../fixtures/TapNetns.ts';
@@ -30,20 +30,14 @@ function config(id: string, queueSize: number): NetDeviceConfig {
 const peer = hostTapPeer();
 
 describe.skipIf(peer.skip)('virtio-net backend: RX chains that can never take a frame (no MRG_RXBUF)', () => {
-  let nic: TapNetns | undefined;
-  let driver: VirtioNetDriver | undefined;
-
-  afterEach(async () => {
-    await driver?.close();
-    await nic?.close();
-    driver = undefined;
-    nic = undefined;
-  });
+  const cleanups = cleanupAfterEach(afterEach);
 
   async function setUp(id: string, queueSize: number): Promise<{ nic: TapNetns; driver: VirtioNetDriver; free: number }> {
     if (peer.reason !== undefined) throw new Error(`host kernel tap peer missing: ${peer.reason}`);
-    nic = TapNetns.create(config(id, queueSize), { packetSocket: true });
-    driver = await VirtioNetDriver.create({ device: nic.device, features: NO_MRG, queueSize, rxBuffers: 0 });
+    const nic = TapNetns.create(config(id, queueSize), { packetSocket: true });
+    cleanups.push(() => nic.close());
+    const driver = await VirtioNetDriver.create({ device: nic.device, features: NO_MRG, queueSize, rxBuffers: 0 });
+    cleanups.push(() => driver.close());
     expect(driver.features & featureBit(N.VIRTIO_NET_F_MRG_RXBUF)).toBe(0n);
     // guestMemoryBytes sizes every queue for 64 KiB buffers; with rxBuffers 0 the RX share (and
     // the 1 MiB of slack) at the top of the region is never allocated: the test's own buffers go there.

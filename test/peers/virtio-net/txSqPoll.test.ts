@@ -1,5 +1,5 @@
 import { sqPollThreads } from '@vnic/sys';
-import { fdCount, hostTapPeer, uniqueName, waitUntil } from '@vnic/sys/testing';
+import { cleanupAfterEach, fdCount, hostTapPeer, uniqueName, waitUntil } from '@vnic/sys/testing';
 import { VirtioNetDriver } from '@vnic/driver';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { frameSeq, isTestFrame, OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
@@ -22,29 +22,25 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const peer = hostTapPeer();
 
 describe.skipIf(peer.skip)('virtio-net backend: TX on a kernel SQ thread (txSqPoll) with a real tap', () => {
-  let nic: TapNetns | undefined;
-  let driver: VirtioNetDriver | undefined;
-
-  afterEach(async () => {
-    await driver?.close();
-    await nic?.close();
-    driver = undefined;
-    nic = undefined;
-  });
+  const cleanups = cleanupAfterEach(afterEach);
 
   it('every frame arrives once and intact, no drop; the SQ thread, the ring fd and the tap are gone after close', async () => {
     if (peer.reason !== undefined) throw new Error(`host kernel tap peer missing: ${peer.reason}`);
     const threadsBefore = sqPollThreads();
     const ringsBefore = fdCount.anonInodes('io_uring');
     const tap = uniqueName('vnsq');
-    nic = TapNetns.create(netConfig('virtio-net', { id: 'vnt-sqpoll', mac: MAC, ctrlVq: false }), { packetSocket: true, options: { tap, txSqPoll: true } });
-    driver = await VirtioNetDriver.create({ device: nic.device });
+    const nic = TapNetns.create(netConfig('virtio-net', { id: 'vnt-sqpoll', mac: MAC, ctrlVq: false }), {
+      packetSocket: true,
+      options: { tap, txSqPoll: true },
+    });
+    cleanups.push(() => nic.close());
+    const driver = await VirtioNetDriver.create({ device: nic.device });
+    cleanups.push(() => driver.close());
     // The IO thread's TX ring is on a kernel SQ thread (it takes its iou-sqp name just after it starts).
     await waitUntil(() => sqPollThreads() > threadsBefore, 'the kernel SQ thread to appear');
     expect(sqPollThreads()).toBe(threadsBefore + 1);
-    const n = nic;
-    const heap0 = await n.device.ioHeapAllocatedBytes(); // the IO thread answers a `heap` request (baseline)
-    const sock = n.sock!;
+    const heap0 = await nic.device.ioHeapAllocatedBytes(); // the IO thread answers a `heap` request (baseline)
+    const sock = nic.sock!;
     const buf = new Uint8Array(2048);
     const got: Uint8Array[] = [];
     let seq = 0;
@@ -65,16 +61,15 @@ describe.skipIf(peer.skip)('virtio-net backend: TX on a kernel SQ thread (txSqPo
       const s = frameSeq(f);
       expect(Buffer.compare(Buffer.from(f), Buffer.from(testFrame(OUTSIDE_MAC, MAC, s, SIZES[s % SIZES.length]!))), `frame ${s}`).toBe(0);
     }
-    await vi.waitFor(() => expect(n.device.stats()[1]!.packets).toBe(FRAMES), { timeout: 3000 });
-    expect(n.device.stats()[1]!.drops).toBe(0);
-    const heap1 = await n.device.ioHeapAllocatedBytes();
+    await vi.waitFor(() => expect(nic.device.stats()[1]!.packets).toBe(FRAMES), { timeout: 3000 });
+    expect(nic.device.stats()[1]!.drops).toBe(0);
+    const heap1 = await nic.device.ioHeapAllocatedBytes();
     expect(typeof heap0).toBe('number');
     expect(heap1! - heap0!).toBeGreaterThan(0); // the thread's JS ran in between: some bytes at least
 
     await driver.close();
-    driver = undefined;
-    const ns = n.ns;
-    await n.device.close();
+    const ns = nic.ns;
+    await nic.device.close();
     expect(fdCount.anonInodes('io_uring')).toBe(ringsBefore); // the TX ring is closed with the NIC
     expect(ns.exec('ip', '-o', 'link', 'show')).not.toContain(tap); // the tap went with close(), in the namespace still there
     await waitUntil(() => sqPollThreads() === threadsBefore, 'the kernel SQ thread to exit');

@@ -2,8 +2,10 @@ import {
   RING_EVENT_FLAGS_DESC,
   RING_EVENT_FLAGS_DISABLE,
   RING_EVENT_FLAGS_ENABLE,
+  VIRTQ_DESC_F_AVAIL,
   VIRTQ_DESC_F_INDIRECT,
   VIRTQ_DESC_F_NEXT,
+  VIRTQ_DESC_F_USED,
   VIRTQ_DESC_F_WRITE,
   VIRTQ_PACKED_DESC_ALIGN,
   VIRTQ_PACKED_EVENT_ALIGN,
@@ -27,6 +29,8 @@ const TWO_32 = 0x1_0000_0000;
 /** High 32 bits above which a u64 guest address is not a safe JS integer. */
 const MAX_ADDR_HI = 0x20_0000;
 const WRAP_BIT = 1 << VRING_PACKED_EVENT_F_WRAP_CTR;
+/** The AVAIL and USED bits of a descriptor's flags. */
+const AVAIL_USED = VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED;
 
 /**
  * The device side of a packed virtqueue (virtio 1.2 §2.8), with SplitQueue's rules and shape: it
@@ -109,15 +113,23 @@ export class PackedQueue {
   private seq = 0;
   /** `seq % size`, kept apart (no division per pop). */
   private histAt = 0;
-  /** Per list taken (indexed seq % size): its first position | wrap << 15, and its Buffer ID (for unpop). */
-  private readonly histStart: Uint16Array;
-  private readonly histId: Uint16Array;
+  /** Per list taken (indexed seq % size), for unpop: its first position | wrap << 15, its Buffer ID << 16 (one store a pop). */
+  private readonly hist: Uint32Array;
   /** parseList's list in progress: first descriptor in the arena, count, first writable, bytes. */
   private pStart = 0;
   private pN = 0;
   private pFirstWritable = -1;
   private pReadable = 0;
   private pWritable = 0;
+  /**
+   * The descriptor ring's window in the GuestMemory last used (a GuestMemory's windows never
+   * change: one lookup per memory, not per call), its byte offset there and its u16 view (undefined
+   * when the window has none or the ring sits at an odd offset).
+   */
+  private winMem: GuestMemory | undefined;
+  private win: GuestMemoryRegion | undefined;
+  private winBase = 0;
+  private winU16: Uint16Array | undefined;
   /** Where pop() parses a list before it becomes a DescriptorChain (made on first use). */
   private scratch: ChainArena | undefined;
 
@@ -140,8 +152,7 @@ export class PackedQueue {
       },
       emit: (id, len) => this.emit(id, len),
     };
-    this.histStart = new Uint16Array(n);
-    this.histId = new Uint16Array(n);
+    this.hist = new Uint32Array(n);
   }
 
   /**
@@ -269,49 +280,57 @@ export class PackedQueue {
    */
   popInto(mem: GuestMemory, arena: ChainArena): boolean {
     if (!arena.roomFor(this.size)) return false;
+    const size = this.size;
     for (;;) {
       if (this.brokenReason !== undefined) return false;
-      // The whole descriptor ring lies in one window (validate): one lookup per list, not per field.
-      const r = this.ring(mem, this.descRing, 16 * this.size);
+      const r = this.descWindow(mem);
       if (r === undefined) return false;
-      const base = this.descRing - r.guestPhysAddr;
+      const base = this.winBase;
+      const v = r.view;
+      // Flags through the window's u16 view (Atomics) where it has one: index of descriptor 0's flags.
+      const u16 = this.winU16;
+      const flagsAt = (base >>> 1) + 7;
       const first = this.nextAvail;
-      const flags0 = ringU16.load(r, base + 16 * first + 14);
-      if (!PackedDesc.isAvail(flags0, this.availWrap)) return false;
-      const room = this.size - this.inFlight;
+      const firstWrap = this.availWrap;
+      const flags0 = u16 !== undefined ? Atomics.load(u16, flagsAt + 8 * first) : v.getUint16(base + 16 * first + 14, true);
+      if ((flags0 & AVAIL_USED) !== PackedDesc.availBits(firstWrap)) return false;
+      const room = size - this.inFlight;
       if (room === 0) return this.fail(ChainError.CHAIN_TOO_LONG);
       let pos = first;
-      let wrap = this.availWrap;
+      let wrap = firstWrap;
       let flags = flags0;
       let count = 1;
       while ((flags & VIRTQ_DESC_F_NEXT) !== 0) {
         if (count === room) return this.fail(ChainError.CHAIN_TOO_LONG);
-        if (++pos === this.size) {
+        if (++pos === size) {
           pos = 0;
           wrap = !wrap;
         }
-        const f = ringU16.load(r, base + 16 * pos + 14);
-        if (!PackedDesc.isAvail(f, wrap)) return this.fail(ChainError.CHAIN_NOT_AVAILABLE);
+        const f = u16 !== undefined ? Atomics.load(u16, flagsAt + 8 * pos) : v.getUint16(base + 16 * pos + 14, true);
+        if ((f & AVAIL_USED) !== PackedDesc.availBits(wrap)) return this.fail(ChainError.CHAIN_NOT_AVAILABLE);
         flags = f;
         count++;
       }
       // Read after the flags' Atomics.load, which orders it after the driver's publication.
-      const id = r.view.getUint16(base + 16 * pos + 12, true);
-      if (id >= this.size || this.slots[id] !== 0) return this.fail(ChainError.INVALID_BUFFER_ID);
-      if (++pos === this.size) {
+      const id = v.getUint16(base + 16 * pos + 12, true);
+      if (id >= size || this.slots[id] !== 0) return this.fail(ChainError.INVALID_BUFFER_ID);
+      if (++pos === size) {
         pos = 0;
         wrap = !wrap;
       }
       const h = this.histAt;
-      if (++this.histAt === this.size) this.histAt = 0;
-      this.histStart[h] = first | (this.availWrap ? 0x8000 : 0);
-      this.histId[h] = id;
+      if (++this.histAt === size) this.histAt = 0;
+      this.hist[h] = (first | (firstWrap ? 0x8000 : 0) | (id << 16)) >>> 0;
       const seq = this.seq & 0xffff;
       this.seq++;
       this.nextAvail = pos;
       this.availWrap = wrap;
       this.slots[id] = count;
-      const result = this.parseList(mem, r.view, base, first, count, id, arena);
+      // One buffer descriptor (the common list) is checked here, with take()'s rules; the rest in parseList.
+      const result =
+        (flags0 & (VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_INDIRECT)) === 0
+          ? this.parseOne(mem, v, base + 16 * first, (flags0 & VIRTQ_DESC_F_WRITE) !== 0, id, arena)
+          : this.parseList(mem, v, base, first, count, id, arena);
       if (this.brokenReason !== undefined) return false;
       const c = arena.length - 1;
       this.order?.push(id, result === undefined && arena.writable[c] === 0);
@@ -336,13 +355,13 @@ export class PackedQueue {
     for (let k = 0; k < count; k++) {
       if (this.seq === 0) return;
       const h = (this.seq - 1) % this.size;
-      const id = this.histId[h]!;
+      const id = this.hist[h]! >>> 16;
       if (this.slots[id] === 0 || this.inFlight === 0) return;
       if (this.order !== undefined && !this.order.dropLast(id)) return;
       this.slots[id] = 0;
       this.seq--;
       this.histAt = h;
-      const start = this.histStart[h]!;
+      const start = this.hist[h]! & 0xffff;
       this.nextAvail = start & 0x7fff;
       this.availWrap = (start & 0x8000) !== 0;
     }
@@ -351,7 +370,7 @@ export class PackedQueue {
   /** The state `getState()` would return after `unpop(count)`, without giving anything back. */
   rewoundState(count: number): QueueState {
     if (count <= 0 || count > this.seq) return this.getState();
-    const start = this.histStart[(this.seq - count) % this.size]!;
+    const start = this.hist[(this.seq - count) % this.size]! & 0xffff;
     return { nextAvail: start & 0x7fff, nextUsed: this.nextUsed, availWrap: (start & 0x8000) !== 0, usedWrap: this.usedWrap };
   }
 
@@ -372,8 +391,7 @@ export class PackedQueue {
    */
   addUsedBatch(mem: GuestMemory, ids: ArrayLike<number>, lens: ArrayLike<number>, count = ids.length): void {
     if (this.brokenReason !== undefined || count === 0) return;
-    // The whole descriptor ring lies in one window (validate): one lookup per batch.
-    const r = this.ring(mem, this.descRing, 16 * this.size);
+    const r = this.descWindow(mem);
     if (r === undefined) return;
     this.usedRegion = r;
     this.curPos = this.nextUsed;
@@ -387,9 +405,12 @@ export class PackedQueue {
       const { size, slots } = this;
       const v = r.view;
       const log = this.dirtyLog;
-      const base = this.descRing - r.guestPhysAddr;
+      const base = this.winBase;
+      // Ids and flags through the window's u16 view where it has one (plain stores: the first flags publish them).
+      const u16 = this.winU16;
       let pos = this.nextUsed;
       let wrap = this.usedWrap;
+      let bits = PackedDesc.usedBits(wrap);
       let total = 0;
       let written = 0;
       for (let i = 0; i < count; i++) {
@@ -398,24 +419,36 @@ export class PackedQueue {
         const n = slots[id]!;
         if (n === 0) continue;
         slots[id] = 0;
-        const len = lens[i]!;
+        const len = lens[i]! >>> 0;
         const off = base + 16 * pos;
-        v.setUint32(off + 8, len >>> 0, true);
-        v.setUint16(off + 12, id, true);
-        const flags = usedFlags(wrap, len);
-        if (written === 0) {
-          this.firstOff = off;
-          this.firstFlags = flags;
+        v.setUint32(off + 8, len, true);
+        const flags = bits | (len !== 0 ? VIRTQ_DESC_F_WRITE : 0);
+        if (u16 !== undefined) {
+          const at = (off >>> 1) + 6;
+          u16[at] = id;
+          if (written === 0) {
+            this.firstOff = off;
+            this.firstFlags = flags;
+          } else {
+            u16[at + 1] = flags;
+          }
         } else {
-          ringU16.set(r, off + 14, flags);
-          if (log !== null) log.markRange(r.guestPhysAddr + off + 8, 8);
+          v.setUint16(off + 12, id, true);
+          if (written === 0) {
+            this.firstOff = off;
+            this.firstFlags = flags;
+          } else {
+            v.setUint16(off + 14, flags, true);
+          }
         }
+        if (written !== 0 && log !== null) log.markRange(r.guestPhysAddr + off + 8, 8);
         written++;
         total += n;
         pos += n;
         if (pos >= size) {
           pos -= size;
           wrap = !wrap;
+          bits = PackedDesc.usedBits(wrap);
         }
       }
       this.curWritten = written;
@@ -528,6 +561,32 @@ export class PackedQueue {
   }
 
   /**
+   * parseList for a list of one buffer descriptor (at `off` of `v`, Buffer ID `id`): the same
+   * checks as take() (address overflow, the buffer inside guest memory), committed to `arena` as
+   * one chain when they pass; undefined then, else the rule it breaks.
+   */
+  private parseOne(mem: GuestMemory, v: DataView, off: number, writable: boolean, id: number, arena: ChainArena): ChainErrorMessage | undefined {
+    const hi = v.getUint32(off + 4, true);
+    if (hi >= MAX_ADDR_HI) return ChainError.ADDRESS_OVERFLOW;
+    const addr = hi * TWO_32 + v.getUint32(off, true);
+    const len = v.getUint32(off + 8, true);
+    if (!mem.checkRange(addr, len)) return ChainError.ADDRESS_OUT_OF_MEMORY;
+    const c = arena.length;
+    const d = arena.descs;
+    arena.addr[d] = addr;
+    arena.len[d] = len;
+    arena.head[c] = id;
+    arena.descStart[c] = d;
+    arena.descCount[c] = 1;
+    arena.firstWritable[c] = writable ? 0 : 1;
+    arena.readable[c] = writable ? 0 : len;
+    arena.writable[c] = writable ? len : 0;
+    arena.length = c + 1;
+    arena.descs = d + 1;
+    return undefined;
+  }
+
+  /**
    * Validates the `count` ring descriptors from `first` (one list, Buffer ID `id`; the ring at byte
    * `base` of `v`) into `arena` (committed only when valid): undefined when it was, else the rule it breaks.
    */
@@ -614,6 +673,19 @@ export class PackedQueue {
 
   private flagsGpa(pos: number): number {
     return this.descRing + 16 * pos + 14;
+  }
+
+  /** The window holding the whole descriptor ring (validate), or undefined with the queue stopped. */
+  private descWindow(mem: GuestMemory): GuestMemoryRegion | undefined {
+    if (mem === this.winMem) return this.win;
+    const r = this.ring(mem, this.descRing, 16 * this.size);
+    if (r === undefined) return undefined;
+    const base = this.descRing - r.guestPhysAddr;
+    this.winMem = mem;
+    this.win = r;
+    this.winBase = base;
+    this.winU16 = r.u16 !== undefined && (base & 1) === 0 ? r.u16 : undefined;
+    return r;
   }
 
   /** The window holding [gpa, gpa + len), or undefined with the queue stopped (ring outside memory). */

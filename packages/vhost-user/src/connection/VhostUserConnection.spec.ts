@@ -6,6 +6,7 @@ import { EpollLoop, EventFd, UnixSocket } from '@vnic/sys';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { decodeHeader, encodeMessage, encodeU64, FrontendReq } from '@vnic/vhost-user-protocol';
 import { VHOST_USER_NEED_REPLY_MASK, VHOST_USER_REPLY_MASK } from '@vnic/vhost-user-protocol/vhost_user';
+import { MessageReframer } from '@vnic/vhost-user-protocol/testing';
 import { VhostUserError } from '../VhostUserError.ts';
 import { VhostUserConnection } from './VhostUserConnection.ts';
 import { VhostUserListener } from './VhostUserListener.ts';
@@ -27,20 +28,11 @@ class HostilePeer {
   /** The next `count` requests (several may come in one read: the frontend pipelines them). */
   async many(count: number): Promise<{ request: number; flags: number; size: number }[]> {
     const out: { request: number; flags: number; size: number }[] = [];
-    let buf = new Uint8Array(0);
+    const reframer = new MessageReframer();
     while (out.length < count) {
       const r = await this.sock.recvAsync(4096 + 12);
       for (const fd of r.fds) EventFd.fromFd(fd).close();
-      const joined = new Uint8Array(buf.length + r.data.length);
-      joined.set(buf);
-      joined.set(r.data, buf.length);
-      buf = joined;
-      while (buf.length >= 12) {
-        const h = decodeHeader(buf);
-        if (buf.length < 12 + h.size) break;
-        out.push(h);
-        buf = buf.slice(12 + h.size);
-      }
+      out.push(...reframer.push(r.data));
     }
     return out;
   }

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { featureBit, hasFeature, VIRTIO_F_VERSION_1, virtio_net, type NetDeviceConfig } from '@vnic/core';
 import { EventFd, UnixSocket } from '@vnic/sys';
-import { decodeHeader, encodeMessage, encodeU64, FrontendReq } from '@vnic/vhost-user-protocol';
+import { encodeMessage, encodeU64, FrontendReq } from '@vnic/vhost-user-protocol';
 import { VHOST_USER_REPLY_MASK } from '@vnic/vhost-user-protocol/vhost_user';
+import { MessageReframer } from '@vnic/vhost-user-protocol/testing';
 import { testNetConfig } from '@vnic/core/testing';
 import { waitUntil } from '@vnic/sys/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -45,7 +46,7 @@ class ScriptedBackend {
   }
 
   async #serve(s: UnixSocket, seen: string[]): Promise<void> {
-    let buf = new Uint8Array(0);
+    const reframer = new MessageReframer();
     for (;;) {
       let r;
       try {
@@ -59,14 +60,7 @@ class ScriptedBackend {
         seen.push('EOF');
         return;
       }
-      const joined = new Uint8Array(buf.length + r.data.length);
-      joined.set(buf);
-      joined.set(r.data, buf.length);
-      buf = joined;
-      while (buf.length >= 12) {
-        const h = decodeHeader(buf);
-        if (buf.length < 12 + h.size) break;
-        buf = buf.slice(12 + h.size);
+      for (const h of reframer.push(r.data)) {
         seen.push(FrontendReq[h.request] ?? String(h.request));
         if ((h.request as FrontendReq) === FrontendReq.GET_FEATURES) {
           const m = encodeMessage(FrontendReq.GET_FEATURES, encodeU64(OFFER));

@@ -59,6 +59,30 @@ describe('PackedRingRecycler (the bench guest on a packed ring)', () => {
     });
   }
 
+  it('puts every buffer back with its own address when the device completes out of order', () => {
+    const t = setup(8, true);
+    expect(t.rec.pump()).toBe(2);
+    for (let round = 0; round < 20; round++) {
+      const ids: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const c = t.dev.pop(t.mem)!;
+        expect(c.descriptors.map((d) => [d.addr, d.len])).toEqual([[DATA + 128 * c.head, 76]]);
+        ids.push(c.head);
+      }
+      ids.reverse(); // the used descriptors name the buffers last to first: each lands where another one's address is
+      t.dev.addUsedBatch(
+        t.mem,
+        ids,
+        ids.map(() => 0),
+      );
+      expect(t.rec.pump()).toBe(5);
+      expect(t.device(3)).toHaveLength(3);
+      expect(t.rec.pump()).toBe(3);
+    }
+    expect(t.dev.malformed).toBe(0);
+    expect(t.dev.needsReset).toBe(false);
+  });
+
   it('kicks only when the device asks: not while it says DISABLE, once after it enables notifications', () => {
     const t = setup(8, false);
     t.dev.disableNotification(t.mem);

@@ -1,7 +1,9 @@
 import {
   PackedDesc,
   RING_EVENT_FLAGS_DISABLE,
+  VIRTQ_DESC_F_AVAIL,
   VIRTQ_DESC_F_NEXT,
+  VIRTQ_DESC_F_USED,
   VIRTQ_DESC_F_WRITE,
   packedNeedEvent,
   type GuestMemory,
@@ -9,6 +11,8 @@ import {
 } from '@vnic/core';
 import { CliError } from '../../CliError.ts';
 import { RecyclerCounters } from './RecyclerCounters.ts';
+
+const AVAIL_USED = VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED;
 
 /**
  * RingRecycler's twin for a packed ring (virtio 1.2 §2.8): the bench's guest on one queue that a
@@ -34,6 +38,8 @@ export class PackedRingRecycler extends RecyclerCounters {
   private readonly addrHi: Uint32Array;
   private readonly lens: Uint32Array;
   private readonly flags: Uint16Array;
+  /** Per ring position: the Buffer ID whose address and id the descriptor there holds (a device writes only length, id and flags). */
+  private readonly idAt: Uint16Array;
   private usedPos: number;
   private usedWrap: boolean;
   private availPos: number;
@@ -69,6 +75,7 @@ export class PackedRingRecycler extends RecyclerCounters {
     this.addrHi = new Uint32Array(queue.size);
     this.lens = new Uint32Array(queue.size);
     this.flags = new Uint16Array(queue.size);
+    this.idAt = new Uint16Array(queue.size);
     ({ pos: this.usedPos, wrap: this.usedWrap } = queue.nextUsed);
     ({ pos: this.availPos, wrap: this.availWrap } = queue.nextAvail);
     for (let p = 0; p < queue.size; p++) {
@@ -82,6 +89,7 @@ export class PackedRingRecycler extends RecyclerCounters {
       this.addrHi[id] = view.getUint32(o + 4, true);
       this.lens[id] = bufferLen;
       this.flags[id] = f & VIRTQ_DESC_F_WRITE;
+      this.idAt[p] = id;
     }
     // No interrupts: the guest polls.
     Atomics.store(this.u16, (this.ringOff + 16 * queue.size + 2) >>> 1, RING_EVENT_FLAGS_DISABLE);
@@ -89,7 +97,7 @@ export class PackedRingRecycler extends RecyclerCounters {
 
   /** Recycles every used descriptor waiting; returns how many. */
   pump(): number {
-    const { u16, u32, size } = this;
+    const { u16, u32, size, idAt, lens, flags } = this;
     const off16 = this.ringOff >>> 1;
     let pos = this.usedPos;
     let wrap = this.usedWrap;
@@ -101,24 +109,29 @@ export class PackedRingRecycler extends RecyclerCounters {
     let bytes = 0;
     let zero = 0;
     for (;;) {
-      if (!PackedDesc.isUsed(Atomics.load(u16, off16 + 8 * pos + 7), wrap)) break;
+      // PackedDesc.isUsed as one compare: AVAIL and USED both equal to the wrap counter.
+      if ((Atomics.load(u16, off16 + 8 * pos + 7) & AVAIL_USED) !== PackedDesc.usedBits(wrap)) break;
       // Read after the flags' Atomics.load (ordered after the device's publication).
       const id = u16[off16 + 8 * pos + 6]!;
       const len = u32[4 * pos + 2]!;
       if (id >= size) throw new CliError('invalid-state', `bench guest: used Buffer ID ${id} in a queue of ${size} (a device bug)`);
       bytes += len;
       if (len === 0) zero++;
+      // The buffer goes back at the next available position (one descriptor: it is where it came from).
+      const a = 4 * apos;
+      if (apos !== pos || idAt[apos] !== id) {
+        // Not where its descriptor still holds it (a device that completed out of order): the whole descriptor.
+        u32[a] = this.addrLo[id]!;
+        u32[a + 1] = this.addrHi[id]!;
+        u16[off16 + 8 * apos + 6] = id;
+        idAt[apos] = id;
+      }
+      u32[a + 2] = lens[id]!;
       if (++pos === size) {
         pos = 0;
         wrap = !wrap;
       }
-      // The buffer goes back at the next available position (one descriptor: it is where it came from).
-      const a = 4 * apos;
-      u32[a] = this.addrLo[id]!;
-      u32[a + 1] = this.addrHi[id]!;
-      u32[a + 2] = this.lens[id]!;
-      u16[off16 + 8 * apos + 6] = id;
-      const f = this.flags[id]! | PackedDesc.availBits(awrap);
+      const f = flags[id]! | PackedDesc.availBits(awrap);
       if (n === 0) {
         firstAt = off16 + 8 * apos + 7;
         firstFlags = f;
