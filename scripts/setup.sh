@@ -12,7 +12,8 @@ PNPM_VERSION=12.4.2
 DEBIAN_PACKAGES=(iproute2 procps iputils-ping gcc libc6-dev python3
   dpdk-dev librte-net-vhost23 librte-net-virtio23 librte-net-tap23 librte-mempool-ring23 # DPDK testpmd: vhost-user backend, virtio_user frontend, tap PMD (bench reference)
   openvswitch-switch-dpdk # OVS-DPDK: the vhost-user switch peer (dpdkvhostuser / dpdkvhostuserclient ports)
-  qemu-system-x86 busybox-static xz-utils) # @vnic/testvm: QEMU TCG test VMs (kernel vhost_net), initramfs, vmlinux
+  qemu-system-x86 busybox-static xz-utils # @vnic/testvm: QEMU TCG test VMs (kernel vhost_net), initramfs, vmlinux
+  user-mode-linux ethtool) # a real Linux virtio_net driver on vnic serve's control queue (virtio_uml), and the guest's ethtool -C
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 

@@ -121,6 +121,10 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
         'notification coalescing per direction, as a NIC\'s "coalescing": {"rx"|"tx": {"maxPackets", "maxUsecs"}} (the frontend serves the control queue, so the guest\'s ethtool -C does not reach vnic serve)',
       ).argParser(parseCoalesceOption),
     )
+    .option(
+      '--ctrl-vq',
+      "whole-device mode: also offer the control queue (NOTF_COAL: the guest's ethtool -C) and config space, and serve them; for frontends that pass every virtqueue through (user-mode Linux virtio_uml), not QEMU's or DPDK's net frontends",
+    )
     .option('--state <file>', 'take over the device state another vnic serve saved (--save-state): the reconnecting frontend resumes where it stopped')
     .option('--save-state <file>', 'on SIGUSR2: quiesce, save the device state to <file> (versioned JSON) and stop, for a new vnic serve --state <file>')
     .action(
@@ -134,6 +138,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
         persistent?: boolean;
         rateLimit?: NetRateLimit;
         coalesce?: NetCoalescing;
+        ctrlVq?: boolean;
         state?: string;
         saveState?: string;
       }) => {
@@ -148,6 +153,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
             ...(opts.persistent === true ? { persistent: true } : {}),
             ...(opts.rateLimit === undefined ? {} : { rateLimit: opts.rateLimit }),
             ...(opts.coalesce === undefined ? {} : { coalescing: opts.coalesce }),
+            ...(opts.ctrlVq === true ? { controlQueue: true } : {}),
             ...(opts.state === undefined ? {} : { stateFile: opts.state }),
             ...(opts.saveState === undefined ? {} : { saveStateFile: opts.saveState }),
           },

@@ -18,10 +18,14 @@ import {
   decodeU64,
   decodeVringAddr,
   decodeVringState,
+  decodeConfigSpace,
+  encodeConfigSpace,
   encodeU64,
   encodeVringState,
   FrontendReq,
   VHOST_F_LOG_ALL,
+  VHOST_USER_PROTOCOL_F_BACKEND_REQ,
+  VHOST_USER_PROTOCOL_F_CONFIG,
   VHOST_USER_PROTOCOL_F_LOG_SHMFD,
   VHOST_USER_PROTOCOL_F_REPLY_ACK,
   VHOST_USER_VRING_IDX_MASK,
@@ -37,7 +41,7 @@ import { ringAddresses } from './ringAddresses.ts';
 import { resumePoint } from './resumePoint.ts';
 import type { SessionContext } from './SessionContext.ts';
 import { VhostUserDeviceError } from './VhostUserDeviceError.ts';
-import { VHOST_USER_DEVICE_PROTOCOL_FEATURES } from './VHOST_USER_DEVICE_PROTOCOL_FEATURES.ts';
+import { ServerControlQueue } from './ServerControlQueue.ts';
 import { VringTable, type Vring } from './VringTable.ts';
 import {
   VHOST_USER_DEVICE_STATE_FORMAT,
@@ -67,9 +71,13 @@ export class BackendRequestHandler {
   private readonly threads: DataPlaneThreads;
   private readonly counters: SharedQueueCounters;
   private readonly netState = new SharedNetState();
+  /** Whole-device mode: the control queue this connection serves (vring 2N). */
+  private readonly ctrl: ServerControlQueue | undefined;
   /** eventfds vnic made for rings whose call came with NOFD (the frontend polls the used ring). */
   private readonly ownCalls = new Map<number, EventFd>();
   private mem: FrontendMemory | undefined;
+  /** The backend-request socket of SET_BACKEND_REQ_FD (whole-device mode; kept for config-change messages, closed with the connection). */
+  private backendReq: number | undefined;
   /** The dirty log of SET_LOG_BASE (PROTOCOL_F_LOG_SHMFD); the IO threads mark into it while VHOST_F_LOG_ALL is acked. */
   private log: FrontendLog | undefined;
   /** Counts the pages marked while logging (for the 'dirty-log' event when logging ends). */
@@ -89,7 +97,8 @@ export class BackendRequestHandler {
   /** `resume`: a saved state whose rings this connection resumes (the first connection after a take-over). */
   constructor(ctx: SessionContext, resume?: VhostUserDeviceState) {
     this.ctx = ctx;
-    this.table = new VringTable(2 * ctx.queuePairs);
+    this.table = new VringTable(2 * ctx.queuePairs + (ctx.controlQueue ? 1 : 0));
+    this.ctrl = ctx.controlQueue ? new ServerControlQueue(ctx) : undefined;
     this.rings = this.table.rings;
     this.counters = new SharedQueueCounters(2 * ctx.queuePairs);
     this.threads = new DataPlaneThreads(ctx, this.counters, this.netState, {
@@ -204,6 +213,7 @@ export class BackendRequestHandler {
   /** Stops the IO threads, unmaps the memory, closes every fd the frontend sent. */
   async close(): Promise<void> {
     await this.stopAll();
+    await this.ctrl?.close();
     if (this.logging) {
       this.features = this.features! & ~LOG_ALL; // the connection ends while logging: report what was marked
       this.ctx.events.emit('dirty-log', { logging: false, bytes: this.log!.size, ...this.pagesMarked() });
@@ -214,6 +224,8 @@ export class BackendRequestHandler {
     for (const r of this.rings) this.dropFds(r);
     for (const e of this.ownCalls.values()) e.close();
     this.ownCalls.clear();
+    if (this.backendReq !== undefined) closeFd(this.backendReq);
+    this.backendReq = undefined;
   }
 
   /** Handles one request; returns the reply payload of requests that have one. Owns `fds`. */
@@ -254,6 +266,7 @@ export class BackendRequestHandler {
         } else if (f !== this.features) {
           await this.stopAll(); // the rings' layout and the header handling depend on the features
           await this.setLogAll(f);
+          this.ctrl?.reset(f);
           this.ctx.setTapOffloads(f);
           this.ctx.events.emit('negotiated', { features: f, protocolFeatures: this.protocolFeatures });
         }
@@ -262,14 +275,14 @@ export class BackendRequestHandler {
       }
       case FrontendReq.GET_PROTOCOL_FEATURES:
         expectEmpty(payload, at);
-        return encodeU64(VHOST_USER_DEVICE_PROTOCOL_FEATURES);
+        return encodeU64(this.ctx.protocolFeatures);
       case FrontendReq.SET_PROTOCOL_FEATURES: {
         const p = decodeU64(payload);
-        const extra = p & ~VHOST_USER_DEVICE_PROTOCOL_FEATURES;
+        const extra = p & ~this.ctx.protocolFeatures;
         if (extra !== 0n)
           throw new VhostUserDeviceError(
             'protocol',
-            `${at}: protocol features 0x${p.toString(16)} include 0x${extra.toString(16)}, which were not offered (0x${VHOST_USER_DEVICE_PROTOCOL_FEATURES.toString(16)})`,
+            `${at}: protocol features 0x${p.toString(16)} include 0x${extra.toString(16)}, which were not offered (0x${this.ctx.protocolFeatures.toString(16)})`,
           );
         this.protocolFeatures = p;
         return undefined;
@@ -354,12 +367,54 @@ export class BackendRequestHandler {
         }
         return undefined;
       }
+      case FrontendReq.GET_CONFIG:
+        return this.getConfig(payload, at);
+      case FrontendReq.SET_BACKEND_REQ_FD: {
+        if ((this.protocolFeatures & (1n << BigInt(VHOST_USER_PROTOCOL_F_BACKEND_REQ))) === 0n || fds.length !== 1) {
+          for (const fd of fds) closeFd(fd);
+          throw new VhostUserDeviceError(
+            'protocol',
+            `${at}: needs protocol feature BACKEND_REQ acked (0x${this.protocolFeatures.toString(16)}) and exactly one fd (${fds.length} attached)`,
+          );
+        }
+        if (this.backendReq !== undefined) closeFd(this.backendReq);
+        this.backendReq = fds[0];
+        return undefined;
+      }
+      case FrontendReq.SET_CONFIG:
+        this.configAcked(at);
+        decodeConfigSpace(payload); // checked; virtio-net config space is read-only for a VERSION_1 driver (§5.1.4.2): ignored
+        return undefined;
       default:
         throw new VhostUserDeviceError(
           'protocol',
-          `${at}: not supported by vnic's vhost-user device (it offers protocol features 0x${VHOST_USER_DEVICE_PROTOCOL_FEATURES.toString(16)}: MQ, LOG_SHMFD, REPLY_ACK)`,
+          `${at}: not supported by vnic's vhost-user device (it offers protocol features 0x${this.ctx.protocolFeatures.toString(16)}: MQ, LOG_SHMFD, REPLY_ACK${this.ctx.controlQueue ? ', CONFIG, BACKEND_REQ' : ''})`,
         );
     }
+  }
+
+  /** PROTOCOL_F_CONFIG must have been acked (whole-device mode offers it). */
+  private configAcked(at: string): void {
+    if ((this.protocolFeatures & (1n << BigInt(VHOST_USER_PROTOCOL_F_CONFIG))) === 0n)
+      throw new VhostUserDeviceError(
+        'protocol',
+        `${at}: protocol feature CONFIG was not ${this.ctx.controlQueue ? 'acked' : 'offered (start the device with controlQueue / --ctrl-vq to serve config space)'}`,
+      );
+  }
+
+  /**
+   * GET_CONFIG: the asked range of the device's virtio_net_config, bytes past its end read 0
+   * (vhost-user.rst: the reply has the request's offset and size); at most 256 bytes.
+   */
+  private getConfig(payload: Uint8Array, at: string): Uint8Array {
+    this.configAcked(at);
+    const req = decodeConfigSpace(payload);
+    const size = req.payload.length;
+    if (req.offset > 256 || req.offset + size > 256)
+      throw new VhostUserDeviceError('protocol', `${at}: config range ${req.offset}+${size} lies outside the 256 bytes of config space`);
+    const out = new Uint8Array(size);
+    out.set(this.ctx.config.subarray(Math.min(req.offset, this.ctx.config.length), Math.min(req.offset + size, this.ctx.config.length)));
+    return encodeConfigSpace({ offset: req.offset, flags: req.flags, payload: out });
   }
 
   private async setMemTable(payload: Uint8Array, fds: number[], at: string): Promise<void> {
@@ -508,9 +563,13 @@ export class BackendRequestHandler {
     if (fd !== undefined) {
       // Only an eventfd may be read and written by an IO thread: a pipe, a socket or a file could
       // block it or end its stream. O_NONBLOCK so that no read or write on it ever blocks (two
-      // rings sharing one eventfd, a counter at its maximum).
+      // rings sharing one eventfd, a counter at its maximum). One exception, in whole-device mode
+      // only: a call fd may be a unix socket, as user-mode Linux's virtio_uml sends (os_pipe is a
+      // socketpair there: eventfds lack SIGIO). The IO threads only write 8 bytes to it, which a
+      // non-blocking stream socket takes whole or refuses (EAGAIN: a wake-up is pending anyway).
       try {
-        if (!isEventFd(fd)) {
+        const socketCall = request === FrontendReq.SET_VRING_CALL && this.ctx.controlQueue && fdKind(fd)?.startsWith('socket:') === true;
+        if (!isEventFd(fd) && !socketCall) {
           throw new VhostUserDeviceError(
             'protocol',
             `${at}: vring ${index}: the fd is ${fdKind(fd) ?? 'not open'}, not an eventfd; vnic waits on and signals eventfds only`,
@@ -597,15 +656,31 @@ export class BackendRequestHandler {
   }
 
   private async reconcile(): Promise<void> {
-    if (!this.frozen) await this.threads.reconcile();
+    if (this.frozen) return;
+    await this.threads.reconcile();
+    const ctrl = this.ctrl;
+    if (ctrl === undefined || ctrl.running || !this.ready(ctrl.index)) return;
+    if (!hasFeature(this.features!, VIRTIO_NET_F_CTRL_VQ)) return; // not negotiated: the vring is not a control queue
+    const at = `${this.ctx.where}: control queue (vring ${ctrl.index})`;
+    ctrl.start(this.queueContext(ctrl.index, at), this.features! & ~LOG_ALL, this.mem!.memory);
   }
 
-  private stopPairOf(index: number): Promise<void> {
-    return this.threads.stopPairOf(index);
+  private async stopPairOf(index: number): Promise<void> {
+    if (index === this.ctrl?.index) this.stopCtrl();
+    else await this.threads.stopPairOf(index);
   }
 
-  private stopAll(): Promise<void> {
-    return this.threads.stopAll();
+  private async stopAll(): Promise<void> {
+    this.stopCtrl();
+    await this.threads.stopAll();
+  }
+
+  /** Stops the control queue; its ring resumes where it stopped. */
+  private stopCtrl(): void {
+    const ctrl = this.ctrl;
+    const s = ctrl?.stop();
+    if (ctrl === undefined || s === undefined) return;
+    this.rings[ctrl.index]!.base = this.packed ? packedVringBase.encode(s) : s.nextAvail;
   }
 
   private dropFds(r: Vring): void {

@@ -121,7 +121,9 @@ export class BackendSession {
     const request = h.request as FrontendReq; // the wire's u32, compared against the codes vnic knows
     const name = requestName(request);
     const at = `${this.ctx.where}: ${name}`;
-    const replyAck = (h.flags & VHOST_USER_NEED_REPLY_MASK) !== 0 && this.handler.replyAck;
+    // Read after the request ran: a SET_PROTOCOL_FEATURES that acks REPLY_ACK with NEED_REPLY set is
+    // answered too (virtio_uml waits for it; rust-vmm's backend does the same).
+    const needReply = (h.flags & VHOST_USER_NEED_REPLY_MASK) !== 0;
     let reply: Uint8Array | undefined;
     try {
       if ((h.flags & VHOST_USER_VERSION_MASK) !== VHOST_USER_VERSION) {
@@ -137,16 +139,17 @@ export class BackendSession {
         request === FrontendReq.SET_LOG_BASE ||
         request === FrontendReq.SET_VRING_KICK ||
         request === FrontendReq.SET_VRING_CALL ||
-        request === FrontendReq.SET_VRING_ERR;
+        request === FrontendReq.SET_VRING_ERR ||
+        request === FrontendReq.SET_BACKEND_REQ_FD;
       if (!takesFd && fds.length > 0) throw new VhostUserDeviceError('protocol', `${at}: ${fds.length} fd(s) attached; this request carries none`);
       reply = await this.handler.handle(request, payload, fds.splice(0), at);
     } catch (e) {
       for (const fd of fds) closeFd(fd);
-      if (replyAck) this.trySend(encodeMessage(request, encodeU64(1n), VHOST_USER_REPLY_MASK));
+      if (needReply && this.handler.replyAck) this.trySend(encodeMessage(request, encodeU64(1n), VHOST_USER_REPLY_MASK));
       throw VhostUserProtocolError.is(e) ? new VhostUserDeviceError('protocol', `${at}: ${e.message}`, { cause: e }) : e;
     }
     if (reply !== undefined) this.send(encodeMessage(request, reply, VHOST_USER_REPLY_MASK), at);
-    else if (replyAck) this.send(encodeMessage(request, encodeU64(0n), VHOST_USER_REPLY_MASK), at);
+    else if (needReply && this.handler.replyAck) this.send(encodeMessage(request, encodeU64(0n), VHOST_USER_REPLY_MASK), at);
   }
 
   /** Sends a reply without ever blocking the main thread: a frontend that does not read its replies is dropped. */

@@ -51,6 +51,15 @@ export interface VhostUserDeviceOptions {
    * this is the VMM-side setting its IO threads notify with. Changed at run time with `setCoalescing`.
    */
   readonly coalescing?: NetCoalescing;
+  /**
+   * Whole-device mode (default false). true: the device also offers VIRTIO_NET_F_CTRL_VQ with
+   * VIRTIO_NET_F_NOTF_COAL and VQ_NOTF_COAL, and PROTOCOL_F_CONFIG (GET_CONFIG answers the
+   * virtio_net_config), and serves the control queue itself (the vring after the data vrings): the
+   * guest's `ethtool -C` reaches the IO threads. For frontends that pass every virtqueue and config
+   * space through (user-mode Linux's virtio_uml, QEMU's vhost-user-device-pci); QEMU's and DPDK's
+   * net frontends serve the control queue themselves and need the default.
+   */
+  readonly controlQueue?: boolean;
   /** Label used in messages and IO thread errors (default `vhost-user <socket>`). */
   readonly name?: string;
 }

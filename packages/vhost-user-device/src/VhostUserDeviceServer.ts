@@ -1,4 +1,20 @@
-import { checkCoalescing, errorMessage, formatConfigIssues, type NetCoalescing, type NetRateLimit, type QueueStats, TypedEmitter, VnicError } from '@vnic/core';
+import {
+  checkCoalescing,
+  coalescingFor,
+  encodeVirtioNetConfig,
+  errorMessage,
+  formatConfigIssues,
+  type NetCoalescing,
+  type NetNotfCoal,
+  type NetRateLimit,
+  type QueueStats,
+  TypedEmitter,
+  VIRTIO_NET_DUPLEX_UNKNOWN,
+  VIRTIO_NET_SPEED_UNKNOWN,
+  VnicError,
+} from '@vnic/core';
+import { VIRTIO_NET_S_LINK_UP } from '@vnic/core/virtio_net';
+import { VHOST_USER_PROTOCOL_F_BACKEND_REQ, VHOST_USER_PROTOCOL_F_CONFIG } from '@vnic/vhost-user-protocol';
 import { openNetTap, SysError, tunOffloadFlags, type Tap, UnixSocket } from '@vnic/sys';
 import { IoThreadPool, rateClockMs, SharedCoalescing, SharedRateLimit } from '@vnic/virtio-net';
 import { BackendSession } from './BackendSession.ts';
@@ -9,6 +25,7 @@ import type { VhostUserDeviceOptions } from './VhostUserDeviceOptions.ts';
 import { validateVhostUserDeviceOptions } from './validateVhostUserDeviceOptions.ts';
 import { vhostUserDeviceFeatures } from './vhostUserDeviceFeatures.ts';
 import { checkStateFits } from './checkStateFits.ts';
+import { VHOST_USER_DEVICE_PROTOCOL_FEATURES } from './VHOST_USER_DEVICE_PROTOCOL_FEATURES.ts';
 import type { VhostUserDeviceState } from './VhostUserDeviceState.ts';
 
 const RECONNECT_MIN_MS = 50;
@@ -35,6 +52,12 @@ export class VhostUserDeviceServer {
   readonly queuePairs: number;
   /** What GET_FEATURES answers. */
   readonly features: bigint;
+  /** What GET_PROTOCOL_FEATURES answers (VHOST_USER_DEVICE_PROTOCOL_FEATURES, and PROTOCOL_F_CONFIG and BACKEND_REQ with `controlQueue`). */
+  readonly protocolFeatures: bigint;
+  /** Whole-device mode (VhostUserDeviceOptions.controlQueue). */
+  readonly controlQueue: boolean;
+  /** The guest's NOTF_COAL state from the current connection's control queue (whole-device mode). */
+  #guestCoal: NetNotfCoal | undefined;
   private readonly client: boolean;
   private readonly allowUnsealedMemory: boolean;
   private readonly handshakeTimeoutMs: number;
@@ -65,7 +88,11 @@ export class VhostUserDeviceServer {
     this.tap = tap;
     this.tapName = tap.name;
     this.tapOffloads = tapOffloads;
-    this.features = vhostUserDeviceFeatures(tapOffloads, this.queuePairs);
+    this.controlQueue = options.controlQueue === true;
+    this.features = vhostUserDeviceFeatures(tapOffloads, this.queuePairs, this.controlQueue);
+    this.protocolFeatures =
+      VHOST_USER_DEVICE_PROTOCOL_FEATURES |
+      (this.controlQueue ? (1n << BigInt(VHOST_USER_PROTOCOL_F_CONFIG)) | (1n << BigInt(VHOST_USER_PROTOCOL_F_BACKEND_REQ)) : 0n);
     this.resume = options.state;
     if (this.resume !== undefined) checkStateFits(this.resume, this.features, this.queuePairs, this.where);
     this.rateLimit = new SharedRateLimit(2 * this.queuePairs);
@@ -155,9 +182,11 @@ export class VhostUserDeviceServer {
     this.session?.coalescingChanged();
   }
 
+  /** What each data queue runs with: the VMM's setting for its direction, else the guest's (control queue), else off. */
   private publishCoalescing(): void {
     const c = this.#coalescing;
-    this.sharedCoal.publish((vqn) => (vqn % 2 === 0 ? c.rx : c.tx) ?? { maxPackets: 0, maxUsecs: 0 });
+    const guest = this.#guestCoal;
+    this.sharedCoal.publish((vqn) => (guest === undefined ? ((vqn % 2 === 0 ? c.rx : c.tx) ?? { maxPackets: 0, maxUsecs: 0 }) : coalescingFor(guest, c, vqn)));
   }
 
   /** Counters of the current (or last) connection's data plane, index order rx0, tx0, rx1, ... */
@@ -254,6 +283,10 @@ export class VhostUserDeviceServer {
     if (session.negotiated) this.resume = undefined; // taken over (or refused by a frontend with other features)
     this.session = undefined;
     this.lastSession = session;
+    if (this.#guestCoal !== undefined) {
+      this.#guestCoal = undefined; // the next frontend's guest starts uncoalesced
+      this.publishCoalescing();
+    }
     this.events.emit('disconnected', this.closing ? undefined : reason);
     try {
       this.tap.setOffload(0);
@@ -274,6 +307,21 @@ export class VhostUserDeviceServer {
       handshakeTimeoutMs: this.handshakeTimeoutMs,
       rateLimit: this.rateLimit,
       coalescing: this.sharedCoal,
+      protocolFeatures: this.protocolFeatures,
+      controlQueue: this.controlQueue,
+      config: encodeVirtioNetConfig({
+        mac: new Uint8Array(6),
+        status: VIRTIO_NET_S_LINK_UP,
+        maxVirtqueuePairs: this.queuePairs,
+        mtu: 1500,
+        speed: VIRTIO_NET_SPEED_UNKNOWN,
+        duplex: VIRTIO_NET_DUPLEX_UNKNOWN,
+      }),
+      guestCoalescingChanged: (coal) => {
+        this.#guestCoal = coal;
+        this.publishCoalescing();
+        this.session?.coalescingChanged();
+      },
       setTapOffloads: (features) =>
         tapCall(`${this.where}: tap ${this.tapName}`, 'cannot set offloads', () => this.tap.setOffload(tunOffloadFlags(features, this.tapOffloads))),
     };

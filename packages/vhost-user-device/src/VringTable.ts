@@ -47,7 +47,7 @@ export class VringTable {
     if (r === undefined) {
       throw new VhostUserDeviceError(
         'protocol',
-        `${at}: vring index ${index} is out of range; this device has ${this.rings.length} vrings (${queuePairs} queue pair(s), no control queue)`,
+        `${at}: vring index ${index} is out of range; this device has ${this.rings.length} vrings (${queuePairs} queue pair(s)${this.rings.length > 2 * queuePairs ? ' and the control queue' : ', no control queue'})`,
       );
     }
     return r;

@@ -15,6 +15,7 @@ const KEYS = [
   'state',
   'rateLimit',
   'coalescing',
+  'controlQueue',
 ];
 const TAP_KEYS = new Set(['tap', 'tapFds', 'persistent']);
 /** Most queue pairs served (each one is an IO thread). */
@@ -36,6 +37,7 @@ export function validateVhostUserDeviceOptions(options: Readonly<Record<string, 
   else if (Buffer.byteLength(socket) > 107 || socket.includes('\0')) bad('socket', `"${socket}" is longer than the 107 bytes a unix socket path may have`);
   if (client !== undefined && typeof client !== 'boolean') bad('client', 'must be true or false');
   if (options['allowUnsealedMemory'] !== undefined && typeof options['allowUnsealedMemory'] !== 'boolean') bad('allowUnsealedMemory', 'must be true or false');
+  if (options['controlQueue'] !== undefined && typeof options['controlQueue'] !== 'boolean') bad('controlQueue', 'must be true or false');
   if (queuePairs !== undefined && (typeof queuePairs !== 'number' || !Number.isInteger(queuePairs) || queuePairs < 1 || queuePairs > MAX_QUEUE_PAIRS)) {
     bad('queuePairs', `must be an integer 1..${MAX_QUEUE_PAIRS}`);
   }

@@ -1,4 +1,12 @@
-import { featureBit, VIRTIO_F_EVENT_IDX, VIRTIO_F_IN_ORDER, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_RING_PACKED, VIRTIO_F_VERSION_1 } from '@vnic/core';
+import {
+  featureBit,
+  NOTF_COAL_FEATURES,
+  VIRTIO_F_EVENT_IDX,
+  VIRTIO_F_IN_ORDER,
+  VIRTIO_F_INDIRECT_DESC,
+  VIRTIO_F_RING_PACKED,
+  VIRTIO_F_VERSION_1,
+} from '@vnic/core';
 import {
   VIRTIO_NET_F_CSUM,
   VIRTIO_NET_F_GUEST_ANNOUNCE,
@@ -13,6 +21,7 @@ import {
   VIRTIO_NET_F_HOST_UFO,
   VIRTIO_NET_F_MQ,
   VIRTIO_NET_F_MRG_RXBUF,
+  VIRTIO_NET_F_CTRL_VQ,
 } from '@vnic/core/virtio_net';
 import { VHOST_F_LOG_ALL, VHOST_USER_F_PROTOCOL_FEATURES } from '@vnic/vhost-user-protocol';
 import { tapBackendFeatures } from '@vnic/sys';
@@ -48,17 +57,17 @@ const DATA_PLANE = [
  * when more than one queue pair is served, VIRTIO_NET_F_GUEST_ANNOUNCE (nothing to do here: QEMU
  * passes it to the guest only when the backend offers it, and then the guest announces itself
  * after a live migration), VHOST_F_LOG_ALL (dirty-page logging into the SET_LOG_BASE log) and
- * VHOST_USER_F_PROTOCOL_FEATURES.
+ * VHOST_USER_F_PROTOCOL_FEATURES; with `controlQueue` (whole-device mode) also CTRL_VQ, NOTF_COAL
+ * and VQ_NOTF_COAL, without RING_PACKED: the device serves the control queue and its IO threads
+ * coalesce.
  */
-export function vhostUserDeviceFeatures(tunOffloads: number, queuePairs: number): bigint {
+export function vhostUserDeviceFeatures(tunOffloads: number, queuePairs: number, controlQueue = false): bigint {
   let f = tapBackendFeatures(tunOffloads) & DATA_PLANE;
+  if (controlQueue) f |= featureBit(VIRTIO_NET_F_CTRL_VQ) | NOTF_COAL_FEATURES;
   if (queuePairs > 1) f |= featureBit(VIRTIO_NET_F_MQ);
-  return (
-    f |
-    featureBit(VIRTIO_F_RING_PACKED) |
-    featureBit(VIRTIO_F_IN_ORDER) |
-    featureBit(VIRTIO_NET_F_GUEST_ANNOUNCE) |
-    featureBit(VHOST_F_LOG_ALL) |
-    featureBit(VHOST_USER_F_PROTOCOL_FEATURES)
-  );
+  // Whole-device mode leaves RING_PACKED out: user-mode Linux's virtio_uml (its one frontend here)
+  // sends SET_VRING_BASE 0 for a packed ring, a wrap counter of 0 where vhost-user.rst wants the
+  // ring's (1 on a fresh ring), so neither side would see the other's descriptors or kicks.
+  if (!controlQueue) f |= featureBit(VIRTIO_F_RING_PACKED);
+  return f | featureBit(VIRTIO_F_IN_ORDER) | featureBit(VIRTIO_NET_F_GUEST_ANNOUNCE) | featureBit(VHOST_F_LOG_ALL) | featureBit(VHOST_USER_F_PROTOCOL_FEATURES);
 }

@@ -169,6 +169,12 @@ describe('payloads', () => {
     expect(() => decodeMemoryTable(bad)).toThrow(/nregions 9/);
     expect(() => decodeMemoryTable(encodeMemoryTable([r]).subarray(0, 39))).toThrow(/expected 40/);
     expect(() => decodeMemoryTable(new Uint8Array(4))).toThrow(/header/);
+    // user-mode Linux's virtio_uml sends two region slots with one used: the spare slot is ignored.
+    const two = new Uint8Array(8 + 2 * 32);
+    two.set(encodeMemoryTable([{ ...r, guestPhysAddr: 0x1000n, userspaceAddr: 0x1000n }]));
+    expect(decodeMemoryTable(two)).toEqual([{ ...r, guestPhysAddr: 0x1000n, userspaceAddr: 0x1000n }]);
+    expect(() => decodeMemoryTable(new Uint8Array(8 + 32 + 16).fill(0).fill(1, 0, 1))).toThrow(/whole 32-byte region slots/);
+    expect(() => decodeMemoryTable(new Uint8Array(8 + 9 * 32).fill(0).fill(1, 0, 1))).toThrow(/expected 40 to 264/);
   });
 
   it('config space: offset, size, flags, bytes', () => {

@@ -3,8 +3,9 @@ import type { VhostUserMemoryRegion } from './VhostUserMemoryRegion.ts';
 import { VHOST_MEMORY_BASELINE_NREGIONS, VHOST_USER_MEMORY_HDR_SIZE, VHOST_USER_MEMORY_REGION_SIZE } from './vhost_user.ts';
 
 /**
- * Reads a SET_MEM_TABLE payload. Accepts the compact form (nregions regions) and QEMU's
- * full-size form (8 region slots); nregions must be 1..8 and the size must fit it.
+ * Reads a SET_MEM_TABLE payload. Accepts any whole number of region slots from nregions up to 8:
+ * the compact form (nregions slots), QEMU's full-size form (8) and user-mode Linux's virtio_uml
+ * (2 slots, one or two used); nregions must be 1..8, the unused slots are ignored.
  */
 export function decodeMemoryTable(payload: Uint8Array): VhostUserMemoryRegion[] {
   if (payload.length < VHOST_USER_MEMORY_HDR_SIZE) {
@@ -20,8 +21,12 @@ export function decodeMemoryTable(payload: Uint8Array): VhostUserMemoryRegion[] 
   }
   const compact = VHOST_USER_MEMORY_HDR_SIZE + n * VHOST_USER_MEMORY_REGION_SIZE;
   const full = VHOST_USER_MEMORY_HDR_SIZE + VHOST_MEMORY_BASELINE_NREGIONS * VHOST_USER_MEMORY_REGION_SIZE;
-  if (payload.length !== compact && payload.length !== full) {
-    throw new VhostUserProtocolError('protocol', `SET_MEM_TABLE payload is ${payload.length} bytes, expected ${compact} (or ${full}) for ${n} regions`);
+  const slots = payload.length - VHOST_USER_MEMORY_HDR_SIZE;
+  if (payload.length < compact || payload.length > full || slots % VHOST_USER_MEMORY_REGION_SIZE !== 0) {
+    throw new VhostUserProtocolError(
+      'protocol',
+      `SET_MEM_TABLE payload is ${payload.length} bytes, expected ${compact} to ${full} (whole ${VHOST_USER_MEMORY_REGION_SIZE}-byte region slots) for ${n} regions`,
+    );
   }
   const out: VhostUserMemoryRegion[] = [];
   for (let i = 0; i < n; i++) {
