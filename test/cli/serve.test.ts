@@ -35,6 +35,32 @@ describe.skipIf(!root)('vnic serve', () => {
     }
   }, 60_000);
 
+  it('--ctrl-vq (whole-device mode) offers the control queue with NOTF_COAL and PROTOCOL_F_CONFIG; without it neither', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vnic-serve-'));
+    try {
+      for (const whole of [true, false]) {
+        const sock = join(dir, `serve-${whole}.sock`);
+        const { child, output, exited, waitFor } = startServe(['--socket', sock, '--tap', uniqueName('vsrc'), ...(whole ? ['--ctrl-vq'] : [])]);
+        try {
+          await waitFor(/listening on /);
+          expect(/offering 0x[0-9a-f]+ \(.*\bCTRL_VQ\b.*\bNOTF_COAL\)/.test(output())).toBe(whole);
+          const s = UnixSocket.connect(sock);
+          s.send(encodeMessage(FrontendReq.GET_PROTOCOL_FEATURES));
+          const { data } = await s.recvAsync(VHOST_USER_HDR_SIZE + 8);
+          expect((decodeU64(data.subarray(VHOST_USER_HDR_SIZE)) & (1n << 9n)) !== 0n).toBe(whole); // VHOST_USER_PROTOCOL_F_CONFIG
+          s.close();
+          await waitFor(/frontend disconnected/);
+          child.kill('SIGINT');
+          expect(await exited).toBe(0);
+        } finally {
+          if (child.exitCode === null) child.kill('SIGKILL');
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('after an idle frontend, a refused second one and a socket sent as kick fd, serves a good frontend and stops on SIGINT', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vnic-serve-'));
     const sock = join(dir, 'serve.sock');
