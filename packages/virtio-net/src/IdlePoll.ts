@@ -1,4 +1,4 @@
-import type { Epoll, EpollEvent } from '@vnic/sys';
+import { yieldCpu, type Epoll, type EpollEvent } from '@vnic/sys';
 import type { PolledRings } from './PolledRings.ts';
 
 /** The first poll window after a wake-up that a longer poll would have caught (microseconds). */
@@ -22,6 +22,10 @@ const nowUs = (): number => performance.now() * 1000;
  * tap frame comes within a few microseconds (a request/response guest, one frame in flight) thus
  * stops paying two thread wake-ups per round trip, while a thread that idles between bursts polls
  * for nothing and costs no CPU. `maxUs` 0 turns polling off (every wait blocks at once).
+ *
+ * Each round of the poll yields the CPU (sched_yield): when the thread it waits for (the guest's,
+ * one request in flight) shares its CPU, that thread runs at once instead of after the window,
+ * which on a loaded host otherwise turns every round trip into two expired windows.
  *
  * Polling costs nothing on correctness: the guest's notifications are enabled exactly as before a
  * blocking wait, and each poll is an epoll_wait, so a kick, a tap frame or a timer that fires
@@ -68,6 +72,7 @@ export class IdlePoll {
           return NO_EVENTS;
         }
         if (nowUs() >= until) break;
+        yieldCpu(); // the guest (or the peer) may be waiting for this CPU: it runs now, not after the window
       }
       if (rings?.arm() === true) {
         this.hits++; // buffers came as the window closed: served, not slept on
