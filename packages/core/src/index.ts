@@ -70,6 +70,7 @@ export type { ChainErrorMessage } from './queue/ChainError.ts';
 export type { Descriptor } from './queue/Descriptor.ts';
 export { DescriptorChain } from './queue/DescriptorChain.ts';
 export type { QueueState } from './queue/QueueState.ts';
+export { AvailPoll } from './queue/AvailPoll.ts';
 export { SplitQueue } from './queue/SplitQueue.ts';
 export { splitQueueFor } from './queue/splitQueueFor.ts';
 export { deviceQueueFor } from './queue/deviceQueueFor.ts';

@@ -9,7 +9,7 @@ import {
   type NetCtrlCommand,
   type VirtioNetHdr,
 } from '@vnic/core';
-import type { Epoll } from '@vnic/sys';
+import { yieldCpu, type Epoll } from '@vnic/sys';
 import { concatBytes } from './concatBytes.ts';
 import { DriverError } from './DriverError.ts';
 import type { DriverQueueState } from './DriverQueueState.ts';
@@ -184,7 +184,10 @@ export class DriverIo {
         return f;
       }
       const now = performance.now();
-      if (now < spinEnd) continue;
+      if (now < spinEnd) {
+        yieldCpu(); // the device's thread may be waiting for this CPU (both on one CPU: it runs now)
+        continue;
+      }
       if (this.#closed) return undefined;
       armed = true;
       if (s.q.enableInterrupts(mem)) continue;

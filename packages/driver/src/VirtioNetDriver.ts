@@ -255,7 +255,8 @@ export class VirtioNetDriver {
 
   /**
    * Waits up to `timeoutMs` for a received frame on `queuePair` on the calling thread, blocking it:
-   * polls the used ring for up to `spinUs` microseconds (interrupts off, as a busy-polling guest),
+   * polls the used ring for up to `spinUs` microseconds (interrupts off, as a busy-polling guest;
+   * sched_yield between polls, so a device thread on the same CPU runs),
    * then arms the interrupt and blocks in epoll_wait on the call eventfd. For a guest loop that
    * owns its thread (a latency bench): the event loop does not run meanwhile.
    */

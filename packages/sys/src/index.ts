@@ -8,6 +8,7 @@ export { errnoDescription, errnoName } from './linux/errno.ts';
 
 export { openFd } from './fd/openFd.ts';
 export { closeFd } from './fd/closeFd.ts';
+export { yieldCpu } from './yieldCpu.ts';
 export { readFd } from './fd/readFd.ts';
 export { writeFd } from './fd/writeFd.ts';
 export { readvFd } from './fd/readvFd.ts';

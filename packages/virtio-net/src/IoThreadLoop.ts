@@ -6,6 +6,7 @@ import type { IoWorkerMessage } from './IoWorkerMessage.ts';
 import type { IoWorkerRequest } from './IoWorkerRequest.ts';
 import type { LoopEpoll } from './LoopEpoll.ts';
 import { IdlePoll } from './IdlePoll.ts';
+import type { PolledRings } from './PolledRings.ts';
 import { IoHeapCounter } from './IoHeapCounter.ts';
 import { IO_POLL_MAX_US } from './IO_POLL_MAX_US.ts';
 import { EV_CONTROL } from './queuePairConstants.ts';
@@ -65,6 +66,23 @@ export class IoThreadLoop {
     this.idle = new IdlePoll(init.pollMaxUs ?? IO_POLL_MAX_US);
   }
 
+  /** The TX rings of every pair, polled in the IdlePoll window instead of waiting for their kicks. */
+  private readonly rings: PolledRings = {
+    quiet: () => {
+      for (const slot of this.slots) slot?.loop.quiet();
+    },
+    poll: () => {
+      let any = false;
+      for (const slot of this.slots) if (slot?.loop.pollRing() === true) any = true;
+      return any;
+    },
+    arm: () => {
+      let any = false;
+      for (const slot of this.slots) if (slot?.loop.arm() === true) any = true;
+      return any;
+    },
+  };
+
   /** Pairs served now. */
   get pairs(): number {
     return this.live;
@@ -84,7 +102,7 @@ export class IoThreadLoop {
     try {
       while (this.live > 0) {
         const epoll = this.epoll!;
-        const events = this.idle.wait(epoll, MAX_EVENTS, this.anyPending() ? 0 : this.timeoutMs());
+        const events = this.idle.wait(epoll, MAX_EVENTS, this.anyPending() ? 0 : this.timeoutMs(), this.rings);
         let control = false;
         for (let i = 0; i < events.length; i++) {
           const tag = events[i]!.data;
@@ -101,15 +119,17 @@ export class IoThreadLoop {
             this.fail(slot.job, e);
           }
         }
+        let quick = false;
         for (let s = 0; s < this.slots.length; s++) {
           const slot = this.slots[s];
           if (slot === undefined) continue;
           try {
-            slot.loop.turn();
+            if (slot.loop.turn()) quick = true;
           } catch (e) {
             this.fail(slot.job, e); // that pair only: the others get their turn
           }
         }
+        if (quick) this.idle.quick();
         if (control && this.onControl()) return;
       }
     } finally {

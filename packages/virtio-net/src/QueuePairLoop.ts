@@ -1,4 +1,4 @@
-import { DirtyLog, type DirtyLogShare, type GuestMemory, type QueueContext, type QueueState } from '@vnic/core';
+import { AvailPoll, DirtyLog, type DirtyLogShare, type GuestMemory, type QueueContext, type QueueState } from '@vnic/core';
 import { EPOLLIN, EventFd, guestMemoryFromLayout, SysError, viewHostMemory } from '@vnic/sys';
 import type { IoWorkerData } from './IoWorkerData.ts';
 import type { IoWorkerMessage } from './IoWorkerMessage.ts';
@@ -8,6 +8,7 @@ import type { LoopQueue } from './LoopQueue.ts';
 import { EV_CTRL_KICK, EV_RX_COAL_TIMER, EV_RX_KICK, EV_TAP, EV_TAP_WRITABLE, EV_TX_COAL_TIMER, EV_TX_KICK } from './queuePairConstants.ts';
 import { QueueNotifier } from './QueueNotifier.ts';
 import type { QueuePairHost } from './QueuePairHost.ts';
+import { RxAfterTx } from './RxAfterTx.ts';
 import { RxPath } from './RxPath.ts';
 import { SharedCoalescing } from './SharedCoalescing.ts';
 import { SharedNetState } from './SharedNetState.ts';
@@ -49,6 +50,10 @@ export class QueuePairLoop implements QueuePairHost {
   private txKick = false;
   private tapReady = false;
   private closed = false;
+  /** The TX ring, polled while the thread polls before sleeping (no TX kicks meanwhile). */
+  private readonly txPoll: AvailPoll | undefined;
+  /** When RX is read right after a TX step (a reply the tap holds already), backing off on misses. */
+  private readonly rxAfterTx = new RxAfterTx();
 
   /**
    * Builds the pair and registers its fds in `epoll` (undone when a registration fails).
@@ -81,6 +86,7 @@ export class QueuePairLoop implements QueuePairHost {
       throw e;
     }
     this.tx = txQueue === undefined ? undefined : new TxPath(this, txQueue, buffers);
+    this.txPoll = txQueue === undefined ? undefined : new AvailPoll(txQueue.q);
     if (data.dirtyLog !== undefined) this.setDirtyLog(data.dirtyLog);
   }
 
@@ -125,6 +131,31 @@ export class QueuePairLoop implements QueuePairHost {
     this.rx?.serviceRx();
   }
 
+  /**
+   * The thread starts polling before it sleeps: the TX ring is polled from now on instead of the
+   * guest kicking (AvailPoll), unless TX is waiting for something else (a full tap, rate-limit
+   * tokens, its budget, a kick already read) or the pair is stopped.
+   */
+  quiet(): void {
+    const tx = this.tx;
+    if (tx === undefined || this.closed || this.txKick || tx.txPending || tx.txBlocked || tx.rateGate?.throttled === true) return;
+    this.txPoll!.quiet(this.mem);
+  }
+
+  /** True when the guest made TX buffers available while the thread polled: the next turn serves them as after a kick. */
+  pollRing(): boolean {
+    if (this.txPoll?.poll(this.mem) !== true) return false;
+    this.txKick = true;
+    return true;
+  }
+
+  /** The thread stops polling: TX kicks are asked for again; true when buffers arrived meanwhile (served as after a kick). */
+  arm(): boolean {
+    if (this.txPoll?.arm(this.mem) !== true) return false;
+    this.txKick = true;
+    return true;
+  }
+
   /** One of this pair's fds is ready (`kind`: its EV_* tag); the work waits for `turn()`. */
   onEvent(kind: number): void {
     switch (kind) {
@@ -155,8 +186,11 @@ export class QueuePairLoop implements QueuePairHost {
     }
   }
 
-  /** Serves what the events since the last turn asked for (and what is pending). */
-  turn(): void {
+  /**
+   * Serves what the events since the last turn asked for (and what is pending). Returns true when
+   * RX, tried right after a TX step, found a frame: work that came without a wait (IdlePoll.quick).
+   */
+  turn(): boolean {
     const rx = this.rx;
     const tx = this.tx;
     let tapReady = this.tapReady;
@@ -174,11 +208,25 @@ export class QueuePairLoop implements QueuePairHost {
       this.publish(rx.queue);
     }
     const now = this.rateLimit === undefined ? 0 : rateClockMs();
-    if (tx !== undefined && (txKick || tx.txPending || tx.rateGate?.due(now) === true)) tx.serviceTx();
+    let sent = false;
+    if (tx !== undefined && (txKick || tx.txPending || tx.rateGate?.due(now) === true)) {
+      const before = tx.queue.c.packets;
+      tx.serviceTx();
+      sent = tx.queue.c.packets !== before;
+    }
     if (rx !== undefined) {
       if (rxKick && rx.rxStalled) rx.resumeTapPolling();
       if (rxKick || tapReady || rx.rxPending || rx.rateGate?.due(now) === true) rx.serviceRx();
+      else if (sent && !rx.rxStalled && this.rxAfterTx.due()) {
+        // Frames just went to the tap: a reply may be readable already (see RxAfterTx).
+        const before = rx.queue.c.packets;
+        rx.serviceRx();
+        const got = rx.queue.c.packets !== before;
+        this.rxAfterTx.result(got);
+        return got;
+      }
     }
+    return false;
   }
 
   /**

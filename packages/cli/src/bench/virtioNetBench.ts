@@ -351,7 +351,7 @@ async function openVnicRtt(run: Run, local: Cleanup): Promise<Side<RttWindow>> {
       return rttWindow('vnic RTT', samples, lost);
     },
     finish: async () =>
-      `TS driver as the guest (VirtioNetDriver.send + receiveSync: ${RTT_GUEST_SPIN_US} us polling the used ring, then a blocking wait on the call eventfd: ${driver.syncSleeps} waits blocked), ${samplesTotal} round trips, ${lostTotal} lost`,
+      `TS driver as the guest (VirtioNetDriver.send + receiveSync: ${RTT_GUEST_SPIN_US} us polling the used ring, sched_yield between polls, then a blocking wait on the call eventfd: ${driver.syncSleeps} waits blocked), ${samplesTotal} round trips, ${lostTotal} lost`,
   };
 }
 

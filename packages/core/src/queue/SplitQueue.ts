@@ -313,9 +313,17 @@ export class SplitQueue {
     return this.pending(mem) !== 0;
   }
 
-  /** Tells the driver kicks are not needed while the device is polling (no-op with EVENT_IDX). */
+  /**
+   * Tells the driver kicks are not needed while the device is polling: VIRTQ_USED_F_NO_NOTIFY, or
+   * with EVENT_IDX avail_event one behind nextAvail, an index the driver's avail->idx has passed
+   * already, so vring_need_event stays false until enableNotification moves it again.
+   */
   disableNotification(mem: GuestMemory): void {
-    if (this.brokenReason !== undefined || this.eventIdx) return;
+    if (this.brokenReason !== undefined) return;
+    if (this.eventIdx) {
+      this.storeU16(mem, this.usedRing + 4 + 8 * this.size, (this.nextAvail - 1) & 0xffff);
+      return;
+    }
     const flags = this.loadU16(mem, this.usedRing);
     if (flags === undefined) return;
     this.storeU16(mem, this.usedRing, flags | VIRTQ_USED_F_NO_NOTIFY);

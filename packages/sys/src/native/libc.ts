@@ -72,6 +72,7 @@ export const libc = {
   ),
   if_nametoindex: bind<(name: string) => number>(lib, 'unsigned int if_nametoindex(const char *name)'),
   setns: bind<(fd: number, nstype: number) => number>(lib, 'int setns(int fd, int nstype)'),
+  sched_yield: bind<() => number>(lib, 'int sched_yield(void)'),
   /** syscall(__NR_io_uring_setup, entries, params): glibc has no wrapper. */
   io_uring_setup: bind<(nr: number, entries: number, params: Pointer) => number>(lib, 'long syscall(long nr, uint32_t entries, void *params)'),
   /** syscall(__NR_io_uring_enter, fd, to_submit, min_complete, flags, sig, sigsz): glibc has no wrapper. */
