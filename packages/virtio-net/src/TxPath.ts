@@ -99,9 +99,6 @@ export class TxPath {
     }
     if (host.data.txIoUring) {
       try {
-        // The tap fd is not registered as a fixed file: the ring's file table would hold the tap
-        // open past close() (io_uring drops it from a kernel worker, later), and a closed NIC's
-        // tap must be gone when close() returns.
         this.uring = this.createRing(host.data.txSqPoll === true);
       } catch {
         this.uring = undefined; // io_uring not available here: one writev per frame
@@ -118,7 +115,16 @@ export class TxPath {
         // No SQPOLL here (before Linux 5.11, or refused): io_uring_enter submits.
       }
     }
-    return IoUring.create(USED_BATCH);
+    // Only this thread submits (SINGLE_ISSUER, DEFER_TASKRUN where the kernel takes them), and the
+    // tap is the ring's fixed file: no fd lookup and reference per SQE. IoUring.close unregisters
+    // it first, so the ring holds the tap no longer than the NIC does.
+    const ring = IoUring.create(USED_BATCH, { singleIssuer: true });
+    try {
+      ring.registerFile(this.tapFd);
+    } catch {
+      // Not registered (e.g. RLIMIT_NOFILE accounting): SQEs name the fd.
+    }
+    return ring;
   }
 
   /** Closes the TX ring (the thread's SQ thread ends with its last SQPOLL ring). */

@@ -21,6 +21,16 @@ export const IORING_OFF_SQES = 0x10000000;
 export const IORING_SETUP_SQPOLL = 1 << 1;
 /** io_uring_params.flags: share the SQ thread (and io-wq) of the ring whose fd is in wq_fd. */
 export const IORING_SETUP_ATTACH_WQ = 1 << 5;
+/** io_uring_params.flags: keep submitting a batch past an SQE that fails at submission (Linux 5.18). */
+export const IORING_SETUP_SUBMIT_ALL = 1 << 7;
+/** io_uring_params.flags: task work runs when the task next enters the kernel, no IPI to interrupt it (Linux 5.19). */
+export const IORING_SETUP_COOP_TASKRUN = 1 << 8;
+/** io_uring_params.flags: only one thread (the creator) submits on the ring (Linux 6.0). */
+export const IORING_SETUP_SINGLE_ISSUER = 1 << 12;
+/** io_uring_params.flags: completion task work runs only in io_uring_enter(GETEVENTS) of the issuer (Linux 6.1; needs SINGLE_ISSUER). */
+export const IORING_SETUP_DEFER_TASKRUN = 1 << 13;
+/** io_uring_params.flags: no SQ index array; SQEs are taken in ring order (Linux 6.6). */
+export const IORING_SETUP_NO_SQARRAY = 1 << 16;
 /** io_uring_params.features: an SQPOLL ring takes SQEs on plain (not registered) fds (Linux 5.11). */
 export const IORING_FEAT_SQPOLL_NONFIXED = 1 << 7;
 /** io_sqring_offsets.flags bit: the SQ thread went to sleep; io_uring_enter(IORING_ENTER_SQ_WAKEUP) wakes it. */
@@ -48,6 +58,8 @@ export const NR_io_uring_register = 427;
 export const IORING_REGISTER_FILES = 2;
 /** io_uring_sqe.flags: `fd` is an index into the registered files (no fget/fput per SQE). */
 export const IOSQE_FIXED_FILE = 1 << 0;
+/** io_uring_register opcode: drop the registered fds (their references go with it, at once). */
+export const IORING_UNREGISTER_FILES = 3;
 /** io_uring_sqe.opcode: write of one buffer (like write/pwrite2; addr and len name the buffer, no iovec). */
 export const IORING_OP_WRITE = 23;
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { closeFd } from '../fd/closeFd.ts';
 import { IoVecArray } from '../fd/IoVecArray.ts';
@@ -8,7 +9,10 @@ import { EAGAIN, EBADF } from '../linux/errno.ts';
 import { O_CLOEXEC } from '../linux/fcntl.ts';
 import { fdCount } from '../testing/fdCount.ts';
 import { socketpair } from '../unix/socketpair.ts';
+import { EINVAL } from '../linux/errno.ts';
+import { IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_NO_SQARRAY, IORING_SETUP_SINGLE_ISSUER, IO_URING_PARAMS_SIZE } from '../linux/io_uring.ts';
 import { IoUring } from './IoUring.ts';
+import { setupIoUring } from './setupIoUring.ts';
 import { SqPollGroup } from './SqPollGroup.ts';
 import { sqPollThreads } from './sqPollThreads.ts';
 import { waitUntil } from '../testing/waitUntil.ts';
@@ -252,5 +256,64 @@ describe('IoUring with SQPOLL', () => {
   it('validates its options', () => {
     expect(() => IoUring.create(4, { sqPollIdleMs: 0 })).toThrow(/sqPollIdleMs 0/);
     expect(() => IoUring.create(4, { attachTo: 3 })).toThrow(/attachTo needs sqPollIdleMs/);
+    expect(() => IoUring.create(4, { singleIssuer: true, sqPollIdleMs: 10 })).toThrow(/exclude each other/);
+  });
+
+  it('falls back to the next setup flags a kernel refuses as unknown (EINVAL), and stops at any other refusal', () => {
+    const unknown = 1 << 30; // no kernel defines this IORING_SETUP_ bit
+    const params = new Uint8Array(IO_URING_PARAMS_SIZE);
+    const taken = setupIoUring(4, params, [unknown, IORING_SETUP_SINGLE_ISSUER, 0]);
+    expect(taken.fd).toBeGreaterThanOrEqual(0);
+    expect(taken.flags).toBe(IORING_SETUP_SINGLE_ISSUER);
+    closeFd(taken.fd);
+    const refused = setupIoUring(4, new Uint8Array(IO_URING_PARAMS_SIZE), [unknown]);
+    expect(refused).toEqual({ fd: -1, flags: 0, errno: EINVAL });
+    // 0 entries is EINVAL for every flag set: each is tried, and the last refusal is reported.
+    expect(setupIoUring(0, new Uint8Array(IO_URING_PARAMS_SIZE), [IORING_SETUP_SINGLE_ISSUER, 0]).fd).toBe(-1);
+  });
+
+  it('sets a single-issuer ring up with DEFER_TASKRUN and no SQ array where the kernel takes them, and writes through it', () => {
+    const ring = IoUring.create(8, { singleIssuer: true });
+    const [a, b] = socketpair();
+    try {
+      setNonBlocking(b, true);
+      // Linux 6.6+ takes all of them; an older kernel falls back (setupIoUring) and this ring says so.
+      const release = /^(\d+)\.(\d+)/.exec(readFileSync('/proc/sys/kernel/osrelease', 'utf8'))!;
+      const modern = Number(release[1]) > 6 || (Number(release[1]) === 6 && Number(release[2]) >= 6);
+      if (modern)
+        expect(ring.setupFlags & (IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_NO_SQARRAY)).toBe(
+          IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_NO_SQARRAY,
+        );
+      ring.registerFile(a);
+      const one = bytes('frame');
+      // More rounds than entries: the SQ ring wraps, with no index array to map its slots.
+      for (let round = 0; round < 6; round++) {
+        for (let k = 0; k < 3; k++) ring.prepWrite(a, IoVecArray.addressOf(one), one.length, k, true);
+        expect(ring.submitAndWait()).toBe(3);
+        expect(Array.from(ring.results.subarray(0, 3))).toEqual([5, 5, 5]);
+        expect(readN(b, 64)).toBe('frameframeframe');
+      }
+    } finally {
+      ring.close();
+      closeFd(a);
+      closeFd(b);
+    }
+  });
+
+  it('drops its registered file when it closes: the file is released with the last fd, not later', () => {
+    const ring = IoUring.create(4, { singleIssuer: true });
+    const [a, b] = socketpair();
+    try {
+      setNonBlocking(b, true);
+      ring.registerFile(a);
+      closeFd(a); // the ring still holds the socket
+      expect(readFd(b, new Uint8Array(8))).toBe(-1); // EAGAIN: the peer is open
+      ring.close();
+      // The ring's reference went with IORING_UNREGISTER_FILES: the peer sees end of file now.
+      expect(readFd(b, new Uint8Array(8))).toBe(0);
+    } finally {
+      ring.close();
+      closeFd(b);
+    }
   });
 });

@@ -17,19 +17,37 @@ import {
   IORING_OP_WRITEV,
   RWF_NOWAIT,
   NR_io_uring_enter,
-  NR_io_uring_setup,
 } from '../linux/io_uring.ts';
-import { IORING_OP_WRITE, IORING_REGISTER_FILES, IOSQE_FIXED_FILE, NR_io_uring_register } from '../linux/io_uring.ts';
+import { IORING_OP_WRITE, IORING_REGISTER_FILES, IORING_UNREGISTER_FILES, IOSQE_FIXED_FILE, NR_io_uring_register } from '../linux/io_uring.ts';
+import {
+  IORING_SETUP_COOP_TASKRUN,
+  IORING_SETUP_DEFER_TASKRUN,
+  IORING_SETUP_NO_SQARRAY,
+  IORING_SETUP_SINGLE_ISSUER,
+  IORING_SETUP_SUBMIT_ALL,
+} from '../linux/io_uring.ts';
 import { IORING_ENTER_SQ_WAKEUP, IORING_FEAT_SQPOLL_NONFIXED, IORING_SETUP_ATTACH_WQ, IORING_SETUP_SQPOLL, IORING_SQ_NEED_WAKEUP } from '../linux/io_uring.ts';
 import { SharedMapping } from '../memory/SharedMapping.ts';
 import { libc } from '../native/libc.ts';
 import { SysError } from '../SysError.ts';
 import type { IoUringOptions } from './IoUringOptions.ts';
+import { setupIoUring } from './setupIoUring.ts';
 
 const TWO_32 = 0x1_0000_0000;
 const SQE_WORDS = IO_URING_SQE_SIZE / 4;
 const CQE_WORDS = IO_URING_CQE_SIZE / 4;
 const enter = libc.io_uring_enter;
+/**
+ * Setup flags tried for a `singleIssuer` ring, best first; a kernel that does not know one refuses
+ * it (EINVAL) and the next is tried: NO_SQARRAY from 6.6, SINGLE_ISSUER + DEFER_TASKRUN from 6.1,
+ * COOP_TASKRUN and SUBMIT_ALL from 5.19, none before.
+ */
+const SINGLE_ISSUER_FLAGS = [
+  IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_NO_SQARRAY,
+  IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SUBMIT_ALL,
+  IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL,
+  0,
+] as const;
 
 /**
  * A small io_uring (submission and completion ring, linux/io_uring.h) for batched vectored writes:
@@ -72,6 +90,8 @@ export class IoUring {
   private published = 0;
   /** True with IORING_SETUP_SQPOLL: a kernel SQ thread submits. */
   readonly sqPoll: boolean;
+  /** The io_uring_params.flags the ring was set up with (IORING_SETUP_*). */
+  readonly setupFlags: number;
   /** Index of the SQ ring's flags word (IORING_SQ_NEED_WAKEUP) in `sq`. */
   private readonly sqFlags: number;
   /** The fd registered as fixed file 0 (registerFile), or -1. */
@@ -94,15 +114,19 @@ export class IoUring {
     this.sqTail = u32(sqOff + IO_SQRING_OFFSETS.tail) / 4;
     this.sqMask = this.sq[u32(sqOff + IO_SQRING_OFFSETS.ring_mask) / 4]!;
     this.sqFlags = u32(sqOff + IO_SQRING_OFFSETS.flags) / 4;
-    this.sqPoll = (u32(IO_URING_PARAMS.flags) & IORING_SETUP_SQPOLL) !== 0;
+    this.setupFlags = u32(IO_URING_PARAMS.flags);
+    this.sqPoll = (this.setupFlags & IORING_SETUP_SQPOLL) !== 0;
     this.cqHead = u32(cqOff + IO_CQRING_OFFSETS.head) / 4;
     this.cqTail = u32(cqOff + IO_CQRING_OFFSETS.tail) / 4;
     this.cqMask = this.cq[u32(cqOff + IO_CQRING_OFFSETS.ring_mask) / 4]!;
     this.cqes = u32(cqOff + IO_CQRING_OFFSETS.cqes) / 4;
     this.tail = this.sq[this.sqTail]!;
-    // The SQ index array maps ring slot i to SQE i, once: SQEs are written in ring order.
-    const array = u32(sqOff + IO_SQRING_OFFSETS.array) / 4;
-    for (let i = 0; i < this.entries; i++) this.sq[array + i] = i;
+    // The SQ index array maps ring slot i to SQE i, once: SQEs are written in ring order
+    // (IORING_SETUP_NO_SQARRAY: there is no array, the kernel takes them in ring order itself).
+    if ((this.setupFlags & IORING_SETUP_NO_SQARRAY) === 0) {
+      const array = u32(sqOff + IO_SQRING_OFFSETS.array) / 4;
+      for (let i = 0; i < this.entries; i++) this.sq[array + i] = i;
+    }
   }
 
   /**
@@ -110,7 +134,8 @@ export class IoUring {
    * and the rings mapped. Throws SysError (syscall `io_uring_setup`) where io_uring is not
    * available: ENOSYS (not built), EPERM (sysctl kernel.io_uring_disabled, seccomp), ENOMEM; with
    * `attachTo`, EBADF or EINVAL when it is not a live SQPOLL ring. A kernel whose SQPOLL rings
-   * take registered files only (before Linux 5.11) is refused (EOPNOTSUPP).
+   * take registered files only (before Linux 5.11) is refused (EOPNOTSUPP). With `singleIssuer`
+   * the best setup flags the kernel takes are used (see IoUringOptions.singleIssuer).
    */
   static create(entries: number, options: IoUringOptions = {}): IoUring {
     if (!Number.isInteger(entries) || entries < 1 || entries > 4096) {
@@ -121,6 +146,8 @@ export class IoUring {
       throw new VnicError('invalid-argument', `io_uring sqPollIdleMs ${idle} is not an integer in 1..60000`);
     }
     if (options.attachTo !== undefined && idle === undefined) throw new VnicError('invalid-argument', 'io_uring attachTo needs sqPollIdleMs');
+    if (options.singleIssuer === true && idle !== undefined)
+      throw new VnicError('invalid-argument', 'io_uring singleIssuer and sqPollIdleMs exclude each other');
     const params = new Uint8Array(IO_URING_PARAMS_SIZE);
     if (idle !== undefined) {
       const p = new DataView(params.buffer);
@@ -128,9 +155,8 @@ export class IoUring {
       p.setUint32(IO_URING_PARAMS.sq_thread_idle, idle, true);
       if (options.attachTo !== undefined) p.setUint32(IO_URING_PARAMS.wq_fd, options.attachTo, true);
     }
-    const fd = libc.io_uring_setup(NR_io_uring_setup, entries, params);
+    const { fd, errno } = setupIoUring(entries, params, options.singleIssuer === true ? SINGLE_ISSUER_FLAGS : [0]);
     if (fd < 0) {
-      const errno = libc.errno();
       throw new SysError({
         syscall: 'io_uring_setup',
         errno,
@@ -145,8 +171,9 @@ export class IoUring {
       const u32 = (off: number): number => view.getUint32(off, true);
       const sqEntries = u32(IO_URING_PARAMS.sq_entries);
       const cqEntries = u32(IO_URING_PARAMS.cq_entries);
-      const sqSize = u32(IO_URING_PARAMS.sq_off + IO_SQRING_OFFSETS.array) + 4 * sqEntries;
       const cqSize = u32(IO_URING_PARAMS.cq_off + IO_CQRING_OFFSETS.cqes) + IO_URING_CQE_SIZE * cqEntries;
+      const noArray = (u32(IO_URING_PARAMS.flags) & IORING_SETUP_NO_SQARRAY) !== 0;
+      const sqSize = noArray ? cqSize : u32(IO_URING_PARAMS.sq_off + IO_SQRING_OFFSETS.array) + 4 * sqEntries;
       const single = (u32(IO_URING_PARAMS.features) & IORING_FEAT_SINGLE_MMAP) !== 0;
       if (idle !== undefined && (u32(IO_URING_PARAMS.features) & IORING_FEAT_SQPOLL_NONFIXED) === 0) {
         throw new SysError({
@@ -330,11 +357,33 @@ export class IoUring {
     return count;
   }
 
-  /** Unmaps the rings and closes the fd; idempotent. Queued, unsubmitted SQEs are dropped. */
+  /**
+   * Drops the registered file (IORING_UNREGISTER_FILES), if any: the ring's reference to it goes
+   * now, so closing the fd afterwards really closes the file (closing the ring alone drops it
+   * later, from a kernel worker). SQEs then name the fd again. Throws SysError (io_uring_register).
+   */
+  unregisterFile(): void {
+    if (this.closed || this.fixedFd < 0) return;
+    if (libc.io_uring_register(NR_io_uring_register, this.fd, IORING_UNREGISTER_FILES, null, 0) < 0) {
+      throw new SysError({ syscall: 'io_uring_register', request: 'IORING_UNREGISTER_FILES', errno: libc.errno(), target: `io_uring fd ${this.fd}` });
+    }
+    this.fixedFd = -1;
+  }
+
+  /**
+   * Unregisters the fixed file (see unregisterFile), unmaps the rings and closes the fd;
+   * idempotent. Queued, unsubmitted SQEs are dropped.
+   */
   close(): void {
     if (this.closed) return;
-    this.closed = true;
     const target = `io_uring fd ${this.fd}`;
+    let unregisterError: Error | undefined;
+    try {
+      this.unregisterFile();
+    } catch (e) {
+      unregisterError = e as Error; // a SysError; the ring closes anyway (the kernel drops the file later)
+    }
+    this.closed = true;
     const closeRing = (): void => {
       if (libc.close(this.fd) < 0) throw new SysError({ syscall: 'close', errno: libc.errno(), target });
     };
@@ -345,5 +394,6 @@ export class IoUring {
       throw e;
     }
     closeRing();
+    if (unregisterError !== undefined) throw unregisterError;
   }
 }

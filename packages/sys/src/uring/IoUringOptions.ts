@@ -14,4 +14,13 @@ export interface IoUringOptions {
    * last ring sharing it is closed.
    */
   readonly attachTo?: number;
+  /**
+   * Only the thread that creates the ring submits on it and waits for it (not with sqPollIdleMs):
+   * the ring is set up with the best the kernel takes of IORING_SETUP_SINGLE_ISSUER +
+   * DEFER_TASKRUN (completion work runs in that thread's io_uring_enter, no locking for other
+   * submitters), SUBMIT_ALL and NO_SQARRAY (6.6: no SQ index array), falling back to
+   * COOP_TASKRUN (5.19) and to none. io_uring_enter from another thread then fails (EEXIST).
+   * `IoUring.setupFlags` says which were taken.
+   */
+  readonly singleIssuer?: boolean;
 }
