@@ -1,7 +1,6 @@
 import { closeFd, EventFd, MemfdGuestMemory, socketpair, SysError, UnixSocket } from '@vnic/sys';
 import { VHOST_USER_DEVICE_PROTOCOL_FEATURES } from '@vnic/vhost-user-device';
 import {
-  decodeHeader,
   decodeU64,
   encodeMessage,
   encodeU64,
@@ -18,7 +17,7 @@ import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fdCount } from '@vnic/sys/testing';
-import { hostileServer, hostileTestsRun, memTable, send, type TestRegion } from './hostileServer.ts';
+import { hostileServer, hostileTestsRun, reply, memTable, send, type TestRegion } from './hostileServer.ts';
 
 // A hostile vhost-user frontend written here, against a real VhostUserDeviceServer (real tap, real
 // memfds passed by SCM_RIGHTS): every malformed message ends its connection with an error naming
@@ -33,15 +32,6 @@ const MiB = 1 << 20;
 describe.skipIf(!root)('vhost-user device: a hostile frontend', () => {
   const h = hostileServer('vudh', { handshakeTimeoutMs: 1000 });
   const session = h.session;
-
-  async function reply(sock: UnixSocket, request: number, size: number): Promise<Uint8Array> {
-    const { data } = await sock.recvAsync(VHOST_USER_HDR_SIZE + size);
-    const h = decodeHeader(data);
-    expect(h.request).toBe(request);
-    expect(h.flags & VHOST_USER_REPLY_MASK).not.toBe(0);
-    expect(h.size).toBe(size);
-    return data.subarray(VHOST_USER_HDR_SIZE);
-  }
 
   function withMemory<T>(sizes: number[], use: (fds: number[]) => T): T {
     const m = MemfdGuestMemory.create({ name: MEMFD, regions: sizes.map((size, i) => ({ guestPhysAddr: i * 0x1000_0000, size })) });

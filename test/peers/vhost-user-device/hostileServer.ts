@@ -1,11 +1,21 @@
 import { UnixSocket } from '@vnic/sys';
 import { VhostUserDeviceServer, type VhostUserDeviceOptions } from '@vnic/vhost-user-device';
-import { encodeMemoryTable, encodeMessage } from '@vnic/vhost-user-protocol';
+import { decodeHeader, encodeMemoryTable, encodeMessage, VHOST_USER_HDR_SIZE, VHOST_USER_REPLY_MASK } from '@vnic/vhost-user-protocol';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { fdCount, needsPeer, uniqueName } from '@vnic/sys/testing';
+
+/** Reads the reply to `request`: a REPLY-flagged header for it with a `size`-byte payload, which it returns. */
+export async function reply(sock: UnixSocket, request: number, size: number): Promise<Uint8Array> {
+  const { data } = await sock.recvAsync(VHOST_USER_HDR_SIZE + size);
+  const h = decodeHeader(data);
+  expect(h.request).toBe(request);
+  expect(h.flags & VHOST_USER_REPLY_MASK).not.toBe(0);
+  expect(h.size).toBe(size);
+  return data.subarray(VHOST_USER_HDR_SIZE);
+}
 
 /** True when the hostile-frontend tests can run (root, for the tap); otherwise skipped with the reason (a failure under CI). */
 export function hostileTestsRun(what: string): boolean {

@@ -1,22 +1,19 @@
 import { featureBit, VIRTIO_F_RING_PACKED } from '@vnic/core';
 import { VIRTIO_NET_F_CTRL_VQ, VIRTIO_NET_F_NOTF_COAL, VIRTIO_NET_F_VQ_NOTF_COAL } from '@vnic/core/virtio_net';
-import { closeFd, socketpair, type UnixSocket } from '@vnic/sys';
+import { closeFd, socketpair } from '@vnic/sys';
 import {
   decodeConfigSpace,
-  decodeHeader,
   decodeU64,
   encodeConfigSpace,
   encodeU64,
   FrontendReq,
-  VHOST_USER_HDR_SIZE,
   VHOST_USER_NEED_REPLY_MASK,
   VHOST_USER_PROTOCOL_F_BACKEND_REQ,
   VHOST_USER_PROTOCOL_F_CONFIG,
   VHOST_USER_PROTOCOL_F_REPLY_ACK,
-  VHOST_USER_REPLY_MASK,
 } from '@vnic/vhost-user-protocol';
 import { describe, expect, it } from 'vitest';
-import { hostileServer, hostileTestsRun, send } from './hostileServer.ts';
+import { hostileServer, hostileTestsRun, reply, send } from './hostileServer.ts';
 
 // Whole-device mode (controlQueue: true, `vnic serve --ctrl-vq`) against a frontend written here,
 // on a real VhostUserDeviceServer: the offer, config space (GET_CONFIG), the backend-request fd,
@@ -26,15 +23,6 @@ import { hostileServer, hostileTestsRun, send } from './hostileServer.ts';
 
 const root = hostileTestsRun('vhost-user device, whole-device mode');
 const bit = (n: number): bigint => 1n << BigInt(n);
-
-async function reply(sock: UnixSocket, request: number, size: number): Promise<Uint8Array> {
-  const { data } = await sock.recvAsync(VHOST_USER_HDR_SIZE + size);
-  const h = decodeHeader(data);
-  expect(h.request).toBe(request);
-  expect(h.flags & VHOST_USER_REPLY_MASK).not.toBe(0);
-  expect(h.size).toBe(size);
-  return data.subarray(VHOST_USER_HDR_SIZE);
-}
 
 describe.skipIf(!root)('vhost-user device: whole-device mode (the control queue and config space)', () => {
   const h = hostileServer('vuwd', { handshakeTimeoutMs: 1000, controlQueue: true });

@@ -2,9 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fdCount, hostTapPeer, uniqueName } from '@vnic/sys/testing';
 import { VirtioNetDriver } from '@vnic/driver';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { frameSeq, isTestFrame, OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
+import { frameSeq } from '../../conformance/frames.ts';
 import { netConfig } from '../../conformance/netConfig.ts';
 import { TapNetns } from '../../fixtures/TapNetns.ts';
+import { txToTap } from '../../fixtures/txToTap.ts';
 
 // TX through the default io_uring: the IO thread's ring has the tap as its fixed file (no fd
 // lookup per SQE). Frames arrive intact, and when the NIC closes the ring lets go of the tap at
@@ -16,7 +17,6 @@ const FRAMES = 500;
 const SIZES = [60, 64, 333, 1514];
 /** Frames sent and not yet read from the packet socket, at most. */
 const WINDOW = 64;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The registered-file count of every io_uring fd of this process (`UserFiles:` of its fdinfo). */
 function ringUserFiles(): number[] {
@@ -55,24 +55,12 @@ describe.skipIf(peer.skip)('virtio-net backend: io_uring TX with the tap as a fi
     nic = TapNetns.create(netConfig('virtio-net', { id: 'vnt-fixed', mac: MAC, ctrlVq: false }), { packetSocket: true, options: { tap } });
     driver = await VirtioNetDriver.create({ device: nic.device });
     const n = nic;
-    const sock = n.sock!;
-    const buf = new Uint8Array(2048);
-    const got: Uint8Array[] = [];
-    let seq = 0;
-    const deadline = Date.now() + 20_000;
-    while (got.length < FRAMES && Date.now() < deadline) {
-      while (seq < FRAMES && seq - got.length < WINDOW && driver.send(testFrame(OUTSIDE_MAC, MAC, seq, SIZES[seq % SIZES.length]!))) seq++;
-      for (let len = sock.recv(buf); len > 0; len = sock.recv(buf)) {
-        const f = buf.slice(0, len);
-        if (isTestFrame(f)) got.push(f);
-      }
-      await sleep(1);
-    }
+    const { got, expected } = await txToTap(driver, n.sock!, MAC, FRAMES, SIZES, WINDOW);
     expect(got.length, 'frames the tap received').toBe(FRAMES);
     expect(got.map(frameSeq).sort((x, y) => x - y)).toEqual(Array.from({ length: FRAMES }, (_, i) => i));
     for (const f of got) {
       const s = frameSeq(f);
-      expect(Buffer.compare(Buffer.from(f), Buffer.from(testFrame(OUTSIDE_MAC, MAC, s, SIZES[s % SIZES.length]!))), `frame ${s}`).toBe(0);
+      expect(Buffer.compare(Buffer.from(f), Buffer.from(expected(s))), `frame ${s}`).toBe(0);
     }
     await vi.waitFor(() => expect(n.device.stats()[1]!.packets).toBe(FRAMES), { timeout: 3000 });
     expect(n.device.stats()[1]!.drops).toBe(0);

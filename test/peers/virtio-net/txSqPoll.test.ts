@@ -2,9 +2,10 @@ import { sqPollThreads } from '@vnic/sys';
 import { cleanupAfterEach, fdCount, hostTapPeer, uniqueName, waitUntil } from '@vnic/sys/testing';
 import { VirtioNetDriver } from '@vnic/driver';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { frameSeq, isTestFrame, OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
+import { frameSeq } from '../../conformance/frames.ts';
 import { netConfig } from '../../conformance/netConfig.ts';
 import { TapNetns } from '../../fixtures/TapNetns.ts';
+import { txToTap } from '../../fixtures/txToTap.ts';
 
 // TX through an SQPOLL io_uring (`txSqPoll: true`): the tap writes run on a kernel SQ thread of
 // the process (`iou-sqp-<pid>`). Every frame a guest sends must reach the tap intact, exactly
@@ -17,7 +18,6 @@ const FRAMES = 2000;
 const SIZES = [60, 64, 128, 333, 1000, 1514];
 /** Frames sent and not yet read from the packet socket, at most. */
 const WINDOW = 64;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const peer = hostTapPeer();
 
@@ -40,26 +40,14 @@ describe.skipIf(peer.skip)('virtio-net backend: TX on a kernel SQ thread (txSqPo
     await waitUntil(() => sqPollThreads() > threadsBefore, 'the kernel SQ thread to appear');
     expect(sqPollThreads()).toBe(threadsBefore + 1);
     const heap0 = await nic.device.ioHeapAllocatedBytes(); // the IO thread answers a `heap` request (baseline)
-    const sock = nic.sock!;
-    const buf = new Uint8Array(2048);
-    const got: Uint8Array[] = [];
-    let seq = 0;
-    const deadline = Date.now() + 20_000;
-    while (got.length < FRAMES && Date.now() < deadline) {
-      // At most WINDOW frames unread: the packet socket's receive buffer must not overflow.
-      while (seq < FRAMES && seq - got.length < WINDOW && driver.send(testFrame(OUTSIDE_MAC, MAC, seq, SIZES[seq % SIZES.length]!))) seq++;
-      for (let len = sock.recv(buf); len > 0; len = sock.recv(buf)) {
-        const f = buf.slice(0, len);
-        if (isTestFrame(f)) got.push(f);
-      }
-      await sleep(1);
-    }
+    // At most WINDOW frames unread: the packet socket's receive buffer must not overflow.
+    const { got, expected } = await txToTap(driver, nic.sock!, MAC, FRAMES, SIZES, WINDOW);
     expect(got.length, 'frames the tap received').toBe(FRAMES);
     const seqs = got.map(frameSeq).sort((x, y) => x - y);
     expect(seqs).toEqual(Array.from({ length: FRAMES }, (_, i) => i));
     for (const f of got) {
       const s = frameSeq(f);
-      expect(Buffer.compare(Buffer.from(f), Buffer.from(testFrame(OUTSIDE_MAC, MAC, s, SIZES[s % SIZES.length]!))), `frame ${s}`).toBe(0);
+      expect(Buffer.compare(Buffer.from(f), Buffer.from(expected(s))), `frame ${s}`).toBe(0);
     }
     await vi.waitFor(() => expect(nic.device.stats()[1]!.packets).toBe(FRAMES), { timeout: 3000 });
     expect(nic.device.stats()[1]!.drops).toBe(0);
