@@ -220,7 +220,7 @@ export class QueuePairLoop implements QueuePairHost {
       else if (sent && !rx.rxStalled && this.rxAfterTx.due()) {
         // Frames just went to the tap: a reply may be readable already (see RxAfterTx).
         const before = rx.queue.c.packets;
-        rx.serviceRx();
+        rx.serviceRx(true);
         const got = rx.queue.c.packets !== before;
         this.rxAfterTx.result(got);
         return got;

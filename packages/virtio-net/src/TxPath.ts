@@ -202,7 +202,9 @@ export class TxPath {
       const gate = this.rateGate;
       const go = gate === undefined ? n : gate.admit(chains, n, a.c);
       for (let i = go; i < n; i++) status[i] = KEPT; // over the rate limit: held, sent when tokens return
-      if (this.uring !== undefined && !this.pressure) this.transmitBatch(a, go, this.uring);
+      // A step of one frame (a request/response guest) goes out with writev: an io_uring_enter for
+      // one SQE costs more than the writev it replaces (3.8 against 3.4 us for an ICMP echo here).
+      if (this.uring !== undefined && !this.pressure && go > 1) this.transmitBatch(a, go, this.uring);
       else this.transmitEach(a, 0, go);
       gate?.settle(chains, status, n, go, a.c);
       let used = 0;
