@@ -174,7 +174,7 @@ describe('vnic bench virtio-net', () => {
           expect(r.unit).toBe('us');
           // Real round trips through the kernel, answered: counted on both sides, none lost here.
           expect(r.note).toMatch(
-            /one request in flight.*vnic: TS driver .*, [1-9]\d* round trips, 0 lost; C: [1-9]\d* round trips, 0 lost; no load to check: a closed loop, one request in flight$/,
+            /one request in flight.*vnic: a lean guest \(EchoGuest: .*\), [1-9]\d* round trips, 0 lost; C: [1-9]\d* round trips, 0 lost; no load to check: a closed loop, one request in flight$/,
           );
           continue;
         }

@@ -1,6 +1,7 @@
 import type { DriverQueue, GuestMemory } from '@vnic/core';
 import { CliError } from '../../CliError.ts';
 import { RecyclerCounters } from './RecyclerCounters.ts';
+import { SplitRingView } from './SplitRingView.ts';
 
 /**
  * The bench's guest on one queue: a load generator (TX) or sink (RX) that costs the guest almost
@@ -15,18 +16,7 @@ import { RecyclerCounters } from './RecyclerCounters.ts';
  * interrupts. The driver must not use that queue again; close (reset) it afterwards.
  */
 export class RingRecycler extends RecyclerCounters {
-  private readonly size: number;
-  private readonly mask: number;
-  private readonly eventIdx: boolean;
-  private readonly avail: Uint16Array;
-  private readonly usedIdx16: Uint16Array;
-  private readonly usedElems: Uint32Array;
-  /** Index of avail->idx, used_event, used->flags and avail_event in `avail` / `usedIdx16`. */
-  private readonly availIdxAt: number;
-  private readonly usedEventAt: number;
-  private readonly usedFlagsAt: number;
-  private readonly usedIdxAt: number;
-  private readonly availEventAt: number;
+  private readonly ring: SplitRingView;
   /** The guest takes interrupts (the irq-per-frame row): used_event follows lastUsed / no VIRTQ_AVAIL_F_NO_INTERRUPT. */
   private readonly interrupts: boolean;
   private lastUsed: number;
@@ -41,33 +31,7 @@ export class RingRecycler extends RecyclerCounters {
   constructor(mem: GuestMemory, queue: DriverQueue, kick: () => void, options: { readonly interrupts?: boolean } = {}) {
     super(kick);
     this.interrupts = options.interrupts === true;
-    this.size = queue.size;
-    this.mask = queue.size - 1;
-    this.eventIdx = queue.eventIdx;
-    const availBytes = 6 + 2 * queue.size;
-    const usedBytes = 6 + 8 * queue.size;
-    const ra = mem.regionOf(queue.availRing, availBytes);
-    const ru = mem.regionOf(queue.usedRing, usedBytes);
-    if (ra === undefined || ru === undefined || ra.u16 === undefined || ru.u16 === undefined || queue.usedRing % 4 !== 0 || queue.availRing % 2 !== 0) {
-      throw new CliError(
-        'invalid-argument',
-        `bench guest: the rings of a queue of ${queue.size} at avail 0x${queue.availRing.toString(16)} / used 0x${queue.usedRing.toString(16)} are not in guest memory`,
-      );
-    }
-    const availOff = (queue.availRing - ra.guestPhysAddr) >>> 1;
-    const usedOff = queue.usedRing - ru.guestPhysAddr;
-    const elemsByte = ru.bytes.byteOffset + usedOff + 4;
-    if (elemsByte % 4 !== 0) {
-      throw new CliError('invalid-argument', `bench guest: the used ring at 0x${queue.usedRing.toString(16)} is not 4-byte aligned in host memory`);
-    }
-    this.avail = ra.u16;
-    this.availIdxAt = availOff + 1;
-    this.usedEventAt = availOff + 2 + queue.size;
-    this.usedIdx16 = ru.u16;
-    this.usedFlagsAt = usedOff >>> 1;
-    this.usedIdxAt = (usedOff >>> 1) + 1;
-    this.availEventAt = (usedOff >>> 1) + 2 + 4 * queue.size;
-    this.usedElems = new Uint32Array(ru.bytes.buffer, elemsByte, 2 * queue.size);
+    this.ring = new SplitRingView(mem, queue);
     this.lastUsed = queue.lastUsed;
     this.nextAvail = queue.nextAvail;
     this.setUsedEvent();
@@ -75,18 +39,19 @@ export class RingRecycler extends RecyclerCounters {
 
   /** Used elements the device published that are not recycled yet. */
   pending(): number {
-    return (Atomics.load(this.usedIdx16, this.usedIdxAt) - this.lastUsed) & 0xffff;
+    return (this.ring.usedIdx() - this.lastUsed) & 0xffff;
   }
 
   /** Recycles every used element waiting; returns how many. */
   pump(): number {
     const n = this.pending();
     if (n === 0) return 0;
-    if (n > this.size) {
-      throw new CliError('invalid-state', `bench guest: used->idx ran ${n} entries ahead of a queue of ${this.size} (a device bug)`);
+    const ring = this.ring;
+    if (n > ring.size) {
+      throw new CliError('invalid-state', `bench guest: used->idx ran ${n} entries ahead of a queue of ${ring.size} (a device bug)`);
     }
-    const { avail, usedElems, mask } = this;
-    const availBase = this.availIdxAt + 1;
+    const { avail, usedElems, mask } = ring;
+    const availBase = ring.availIdxAt + 1;
     let used = this.lastUsed;
     let next = this.nextAvail;
     let bytes = 0;
@@ -104,28 +69,15 @@ export class RingRecycler extends RecyclerCounters {
     const old = this.nextAvail;
     this.lastUsed = used;
     this.nextAvail = next;
-    Atomics.store(avail, this.availIdxAt, next);
+    ring.publishAvail(next);
     this.setUsedEvent();
-    this.account(n, bytes, zero, this.kickNeeded(old, next));
+    this.account(n, bytes, zero, ring.kickNeeded(old, next));
     return n;
-  }
-
-  private kickNeeded(oldIdx: number, newIdx: number): boolean {
-    if (this.eventIdx) {
-      const availEvent = Atomics.load(this.usedIdx16, this.availEventAt);
-      return ((newIdx - availEvent - 1) & 0xffff) < ((newIdx - oldIdx) & 0xffff);
-    }
-    return (Atomics.load(this.usedIdx16, this.usedFlagsAt) & 1) === 0; // VIRTQ_USED_F_NO_NOTIFY
   }
 
   /** No interrupts: used_event half the index space ahead, or VIRTQ_AVAIL_F_NO_INTERRUPT (with `interrupts`: every one). */
   private setUsedEvent(): void {
-    if (this.interrupts) {
-      if (this.eventIdx) Atomics.store(this.avail, this.usedEventAt, this.lastUsed);
-      else Atomics.store(this.avail, this.availIdxAt - 1, Atomics.load(this.avail, this.availIdxAt - 1) & ~1);
-      return;
-    }
-    if (this.eventIdx) Atomics.store(this.avail, this.usedEventAt, (this.lastUsed + 0x8000) & 0xffff);
-    else Atomics.store(this.avail, this.availIdxAt - 1, Atomics.load(this.avail, this.availIdxAt - 1) | 1);
+    if (this.interrupts) this.ring.everyInterrupt(this.lastUsed);
+    else this.ring.noInterrupts(this.lastUsed);
   }
 }
