@@ -162,9 +162,9 @@ export class RxPath implements RxBatchSink {
           this.zeroCopyLimit = MAX_FRAME; // a GSO stream may follow: readv straight into the chains
           this.smallRun = 0;
         }
-        if (once || this.deferred > 0) break; // one frame asked for, or a frame waits for tokens (later ones of the batch wait in slots)
+        if (this.deferred > 0) break; // a frame waits for tokens (later ones of the batch wait in slots)
         if (batch.pending) continue; // frames wait for buffers: the guest is asked to kick first
-        if (batch.empty || this.host.tapDead) break;
+        if (once || batch.empty || this.host.tapDead) break; // `once`: the one frame asked for is delivered
         continue; // more may wait (or io_uring was refused: readv from now on)
       }
       const iov = this.rxIov;
