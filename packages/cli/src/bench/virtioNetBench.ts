@@ -308,7 +308,7 @@ function rttWindow(what: string, samples: number[], lost: number): RttWindow {
  * main thread while a window runs (as the C loop owns its process) and does a few loads and stores
  * per round trip: the request's buffer rewritten in place, the frames checked where they lie, the
  * buffers posted straight back; so the row measures the device, not the TypeScript driver (whose
- * send + receiveSync cost about 1.5 us more per round trip here, copying and parsing each frame).
+ * send + receiveSync cost about 1 us more per round trip here, copying and parsing each frame).
  * One round trip through VirtioNetDriver first checks the path and leaves the buffer to reuse.
  */
 async function openVnicRtt(run: Run, local: Cleanup): Promise<Side<RttWindow>> {
@@ -364,7 +364,7 @@ async function openVnicRtt(run: Run, local: Cleanup): Promise<Side<RttWindow>> {
       return rttWindow('vnic RTT', samples, lost);
     },
     finish: async () =>
-      `a lean guest (EchoGuest: the request rewritten in place, the RX used ring polled with sched_yield between polls, the reply checked where it lies; ${guest.kicks} kicks), ${samplesTotal} round trips, ${lostTotal} lost`,
+      `a lean guest (EchoGuest: the request rewritten in place, the RX used ring polled with a sched_yield every 2 us, the reply checked where it lies; ${guest.kicks} kicks), ${samplesTotal} round trips, ${lostTotal} lost`,
   };
 }
 
