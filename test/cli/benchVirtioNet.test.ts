@@ -143,14 +143,20 @@ describe('vnic bench virtio-net', () => {
         rows.findIndex((r) => r.metric === 'tx-64B-packed-vs-split-mpps'),
         1,
       )[0]!;
-      expect(pvs.unit).toBe('Mpps');
-      expect(pvs.referenceName).toBe('the same NIC on a split ring');
-      expect(pvs.vnic).toBeGreaterThan(0);
-      expect(pvs.reference).toBeGreaterThan(0);
-      expect(pvs.ratio).toBe(Math.round((pvs.vnic / pvs.reference!) * 1000) / 1000);
-      expect(pvs.note).toMatch(
-        /median of 1 windows of 0.4 s \(vnic [\d.]+\.\.[\d.]+, split [\d.]+\.\.[\d.]+\); CPU per frame: vnic device [\d.]+ us \+ guest [\d.]+ us, split [\d.]+ us;/,
-      );
+      /** A row of vnic against vnic (the reference side `refLabel`): rates of both, their ratio, both sides' CPU per frame in the note. */
+      const expectVnicPair = (r: BenchRow, referenceName: string, refLabel: string): void => {
+        expect(r.unit).toBe('Mpps');
+        expect(r.referenceName).toBe(referenceName);
+        expect(r.vnic).toBeGreaterThan(0);
+        expect(r.reference).toBeGreaterThan(0);
+        expect(r.ratio).toBe(Math.round((r.vnic / r.reference!) * 1000) / 1000);
+        expect(r.note).toMatch(
+          new RegExp(
+            `median of 1 windows of 0\\.4 s \\(vnic [\\d.]+\\.\\.[\\d.]+, ${refLabel} [\\d.]+\\.\\.[\\d.]+\\); CPU per frame: vnic device [\\d.]+ us \\+ guest [\\d.]+ us, ${refLabel} [\\d.]+ us;`,
+          ),
+        );
+      };
+      expectVnicPair(pvs, 'the same NIC on a split ring', 'split');
       expect(pvs.note).toMatch(
         /vnic: TX engine (io_uring|writev); tap got (\d+)\/\2 frames the device sent.*; split: TX engine (io_uring|writev); tap got (\d+)\/\4 frames the device sent/,
       );
@@ -163,14 +169,7 @@ describe('vnic bench virtio-net', () => {
       const logged = [rows.splice(6, 1)[0]!, rows.splice(3, 1)[0]!];
       expect(logged.map((r) => r.metric)).toEqual(['rx-64B-dirtylog-mpps', 'tx-64B-dirtylog-mpps']);
       for (const r of logged) {
-        expect(r.unit).toBe('Mpps');
-        expect(r.referenceName).toBe('the same NIC, dirty log off');
-        expect(r.vnic).toBeGreaterThan(0);
-        expect(r.reference).toBeGreaterThan(0);
-        expect(r.ratio).toBe(Math.round((r.vnic / r.reference!) * 1000) / 1000);
-        expect(r.note).toMatch(
-          /median of 1 windows of 0.4 s \(vnic [\d.]+\.\.[\d.]+, log off [\d.]+\.\.[\d.]+\); CPU per frame: vnic device [\d.]+ us \+ guest [\d.]+ us, log off [\d.]+ us;/,
-        );
+        expectVnicPair(r, 'the same NIC, dirty log off', 'log off');
         expect(r.note).toMatch(/vnic: dirty log on \(memfd, \d+ bytes\): [1-9]\d* pages logged over 1 windows; .*log off: the same NIC with dirty logging off/);
         expect(r.note).toMatch(/(headroom: vnic|^source-limited \()/);
       }

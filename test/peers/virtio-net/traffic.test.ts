@@ -5,7 +5,7 @@ import { driverPort, formatMac, GuestNetStack, parseEthernet, parseIpv4, VirtioN
 import { Tap } from '@vnic/sys';
 import { TX_ENGINE_ENV } from '@vnic/virtio-net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostTapPeer, uniqueName } from '@vnic/sys/testing';
+import { hostTapPeer, uniqueName, waitUntil } from '@vnic/sys/testing';
 import { l4ChecksumOk, nodeInNetns, pattern, readTapFrames, tcpPartialFrame, udpPartialFrame } from '../../fixtures/offloadFrames.ts';
 import { nsUdpServer } from '../../fixtures/nsUdpServer.ts';
 import { pingGuestFromNetns } from '../../fixtures/pingGuestFromNetns.ts';
@@ -136,10 +136,30 @@ describe.skipIf(peer.skip)('virtio-net backend: IPv4 traffic with a host kernel 
     }
   });
 
+  /**
+   * The TX counters once the device has published every frame the guest sent so far: flushTx
+   * returns when the used ring holds them, and the counters, published in the same step right
+   * after, must account for every used element (a thread descheduled between the two would
+   * otherwise leave a snapshot one frame behind).
+   */
+  async function settledTx(): Promise<ReturnType<typeof nic.device.stats>[number]> {
+    await driver.flushTx();
+    const used = driver.queue(1).lastUsed;
+    await waitUntil(
+      () => {
+        const s = nic.device.stats()[1]!;
+        return ((s.packets + s.drops + s.malformed) & 0xffff) === used;
+      },
+      'the TX counters of every used frame',
+      2000,
+    );
+    return nic.device.stats()[1]!;
+  }
+
   it('a frame with NEEDS_CSUM leaves with its UDP checksum completed', async () => {
     const payload = pattern(300, 9);
     const frame = udpPartialFrame({ srcMac: MAC, dstMac: tapMac, src: GUEST_IP, dst: FAR_IP }, 40002, 5003, payload);
-    const before = nic.device.stats()[1]!;
+    const before = await settledTx();
     expect(driver.send(frame, { hdr: { flags: VIRTIO_NET_HDR_F_NEEDS_CSUM, csumStart: 34, csumOffset: 6 } })).toBe(true);
     const [out] = await readTapFrames(
       fwd.fds[0]!,
@@ -151,8 +171,7 @@ describe.skipIf(peer.skip)('virtio-net backend: IPv4 traffic with a host kernel 
     expect(ip.ttl).toBe(63); // forwarded once
     expect(l4ChecksumOk(GUEST_IP, FAR_IP, 17, ip.payload)).toBe(true);
     expect([...ip.payload.subarray(8)]).toEqual([...payload]);
-    await driver.flushTx();
-    const after = nic.device.stats()[1]!;
+    const after = await settledTx();
     expect(after.packets - before.packets).toBe(1);
     expect(after.bytes - before.bytes).toBe(frame.length);
   });
@@ -162,7 +181,7 @@ describe.skipIf(peer.skip)('virtio-net backend: IPv4 traffic with a host kernel 
     const payload = pattern(64_000, 3);
     const seq = 0x10000000;
     const frame = tcpPartialFrame({ srcMac: MAC, dstMac: tapMac, src: GUEST_IP, dst: FAR_IP }, 40003, 5001, seq, payload);
-    const before = nic.device.stats()[1]!;
+    const before = await settledTx();
     const sent = driver.send(frame, {
       hdr: { flags: VIRTIO_NET_HDR_F_NEEDS_CSUM, gsoType: VIRTIO_NET_HDR_GSO_TCPV4, hdrLen: 54, gsoSize: mss, csumStart: 34, csumOffset: 16 },
     });
@@ -191,8 +210,7 @@ describe.skipIf(peer.skip)('virtio-net backend: IPv4 traffic with a host kernel 
       expect((tcp[13]! & 0x08) !== 0, `PSH on segment ${i}`).toBe(i === want - 1);
     }
     expect(Buffer.compare(data, payload)).toBe(0);
-    await driver.flushTx();
-    const after = nic.device.stats()[1]!;
+    const after = await settledTx();
     expect(after.packets - before.packets).toBe(1); // one frame from the guest's point of view
     expect(after.bytes - before.bytes).toBe(frame.length);
   });
