@@ -156,7 +156,7 @@ describe('vnic bench virtio-net', () => {
           ),
         );
       };
-      expectVnicPair(pvs, 'the same NIC on a split ring', 'split');
+      expectVnicPair(pvs, 'a second NIC on a split ring', 'split');
       expect(pvs.note).toMatch(
         /vnic: TX engine (io_uring|writev); tap got (\d+)\/\2 frames the device sent.*; split: TX engine (io_uring|writev); tap got (\d+)\/\4 frames the device sent/,
       );

@@ -783,14 +783,14 @@ export function virtioNetBench(options: VirtioNetBenchOptions = {}): Bench {
             'packed',
           );
         if (wants('tx-64B-packed-vs-split-mpps')) {
-          // The two ring layouts against each other, window for window: each against its own C
-          // windows (the two rows above) differ by less than those windows spread.
+          // The two ring layouts against each other, window for window: measured each against its
+          // own C windows (the two rows above), they differ by less than those windows spread.
           ctx.progress(`TX 64 B, packed ring against split ring: two NICs, the same guest and frames (${each})`);
           const r = await compare(run, 'TX 64 B packed vs split', async (local) => ({
             vnic: await openVnicTx(run, local, 64, 'packed'),
             ref: await openVnicTx(run, local, 64, 'split'),
           }));
-          ctx.row(compareRow(run, 'tx-64B-packed-vs-split-mpps', 'Mpps', mpps, 'the same NIC on a split ring', r, 'split'));
+          ctx.row(compareRow(run, 'tx-64B-packed-vs-split-mpps', 'Mpps', mpps, 'a second NIC on a split ring', r, 'split'));
         }
         if (wants('tx-64B-dirtylog-mpps')) {
           ctx.progress(`TX 64 B, dirty logging on: vnic guest -> tap vs the same NIC with logging off (${each})`);
