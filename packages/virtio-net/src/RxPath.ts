@@ -48,7 +48,8 @@ export class RxPath implements RxBatchSink {
   private readonly bounce: Uint8Array;
   private readonly sinkAddr: number;
   private readonly scratch: Uint8Array;
-  private readonly filterHead: Uint8Array;
+  /** filterHeads[k]: the first k bytes of the thread's filter scratch (a frame head that spans buffers is copied there). */
+  private readonly filterHeads: Uint8Array[];
   private readonly heads: Uint16Array;
   private readonly lens: Uint32Array;
   /** [guest address, length] of the first buffer of the first held chain (RxChainPool.firstBuffer). */
@@ -77,7 +78,8 @@ export class RxPath implements RxBatchSink {
     this.mem = host.mem;
     this.net = host.net;
     this.tapFd = host.tapFd;
-    ({ rxIov: this.rxIov, bounce: this.bounce, sinkAddr: this.sinkAddr, scratch: this.scratch, filterHead: this.filterHead } = buffers);
+    ({ rxIov: this.rxIov, bounce: this.bounce, sinkAddr: this.sinkAddr, scratch: this.scratch } = buffers);
+    this.filterHeads = Array.from({ length: ETH_HLEN + 3 }, (_, k) => buffers.filterHead.subarray(0, k));
     // Without MRG_RXBUF one chain takes a whole frame: one smaller than the smallest frame the
     // loop delivers (header + Ethernet header) could never be filled and is refused.
     this.pool = new RxChainPool(RX_MAX_BUFFERS, host.data.mrgRxbuf ? HDR : HDR + ETH_HLEN);
@@ -116,9 +118,6 @@ export class RxPath implements RxBatchSink {
     if (this.net.filterVersion !== this.filterVersion) {
       ({ state: this.filter, version: this.filterVersion } = this.net.readFilter(this.filter));
     }
-    const onUnusable = (): void => {
-      a.unusable++;
-    };
     this.used = 0;
     let budget = BUDGET;
     if (this.deferred > 0) {
@@ -149,7 +148,7 @@ export class RxPath implements RxBatchSink {
         budget--;
         continue;
       }
-      if (mrg ? pool.capacity < MAX_FRAME : pool.length === 0) pool.fill(mem, q, mrg ? MAX_FRAME : 1, q.size, onUnusable);
+      if (mrg ? pool.capacity < MAX_FRAME : pool.length === 0) pool.fill(mem, q, mrg ? MAX_FRAME : 1, q.size, this.onUnusable);
       if (pool.length === 0) {
         if (this.host.checkBroken(a) || !this.buffersArrived()) break;
         continue;
@@ -231,7 +230,7 @@ export class RxPath implements RxBatchSink {
   deliverHeld(n: number): boolean {
     const a = this.queue;
     const c = a.c;
-    if (!this.filter.promisc && !rxFilterAccepts(this.frameHead(n), this.filter)) {
+    if (!this.filter.promisc && !this.filterAccepts(n)) {
       c.filtered++; // consumed from the tap, never delivered: the chains stay held
       return false;
     }
@@ -286,16 +285,21 @@ export class RxPath implements RxBatchSink {
     this.queue.unusable++;
   };
 
-  /** The frame's first 16 bytes (Ethernet header + VLAN TCI) for the filter, zero-copy when possible. */
-  private frameHead(n: number): Uint8Array {
+  /**
+   * The receive filter over the frame's first 16 bytes (Ethernet header + VLAN TCI), read where
+   * they lie in the first buffer when they are all there (no view made per frame), else copied
+   * out of the chains into `filterHeads`.
+   */
+  private filterAccepts(n: number): boolean {
     const want = Math.min(n - HDR, ETH_HLEN + 2);
     const d = this.firstBuf;
     if (this.pool.firstBuffer(d) && d[1]! >= HDR + want) {
-      const s = this.mem.slice(d[0]! + HDR, want);
-      if (s !== undefined) return s;
+      const gpa = d[0]! + HDR;
+      const r = this.mem.regionOf(gpa, want);
+      if (r !== undefined) return rxFilterAccepts(r.bytes, this.filter, gpa - r.guestPhysAddr, want);
     }
-    const out = this.filterHead.subarray(0, want);
-    return out.subarray(0, this.pool.copyOut(this.mem, HDR, out));
+    const head = this.filterHeads[want]!;
+    return rxFilterAccepts(head, this.filter, 0, this.pool.copyOut(this.mem, HDR, head));
   }
 
   /** Sets num_buffers (and clears flags without GUEST_CSUM) in the header at the start of the first held chain. */

@@ -82,9 +82,17 @@ export class RxUringBatch {
   static create(sink: RxBatchSink, mem: GuestMemory, tapFd: number, mrg: boolean, iov: IoVecArray, overflowAddr: number, useRing: boolean): RxUringBatch {
     let ring: IoUring | undefined;
     try {
-      ring = useRing ? IoUring.create(RX_URING_ENTRIES) : undefined;
+      // Only this thread submits (SINGLE_ISSUER, DEFER_TASKRUN where the kernel takes them).
+      ring = useRing ? IoUring.create(RX_URING_ENTRIES, { singleIssuer: true }) : undefined;
     } catch {
       ring = undefined; // io_uring not available here: one readv per frame
+    }
+    try {
+      // The tap as the ring's fixed file: no fd lookup and reference per READV. IoUring.close
+      // unregisters it first, so the ring holds the tap no longer than the NIC does.
+      ring?.registerFile(tapFd);
+    } catch {
+      // Not registered (e.g. RLIMIT_NOFILE accounting): SQEs name the fd.
     }
     return new RxUringBatch(ring, sink, mem, tapFd, mrg, iov, overflowAddr);
   }

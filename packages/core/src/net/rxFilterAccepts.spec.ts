@@ -32,6 +32,13 @@ function vlans(...ids: number[]): Uint32Array {
   return v;
 }
 
+/** `f` at offset `at` of a buffer whose other bytes are a broadcast address over and over (0xff). */
+function embedded(f: Uint8Array, at: number): Uint8Array {
+  const b = new Uint8Array(at + f.length + 9).fill(0xff);
+  b.set(f, at);
+  return b;
+}
+
 describe('rxFilterAccepts', () => {
   // [case, destination, state override, expected]
   it.each<[string, number[], Partial<NetCtrlState>, boolean]>([
@@ -60,6 +67,8 @@ describe('rxFilterAccepts', () => {
     ['promiscuous beats nomulti', MCAST, { promisc: true, nomulti: true }, true],
   ])('%s -> %s', (_name, dst, over, expected) => {
     expect(rxFilterAccepts(frame(dst), state(over))).toBe(expected);
+    // The same frame where it lies inside a larger buffer (as in guest memory): only its window is read.
+    expect(rxFilterAccepts(embedded(frame(dst), 7), state(over), 7, 16)).toBe(expected);
   });
 
   it('admits a VLAN-tagged frame only when its id is in the filter', () => {
@@ -96,5 +105,27 @@ describe('rxFilterAccepts', () => {
     expect(rxFilterAccepts(Uint8Array.from(OWN), state())).toBe(false);
     expect(rxFilterAccepts(Uint8Array.from([...OWN, ...SRC, 0x81, 0x00]), state())).toBe(false);
     expect(rxFilterAccepts(new Uint8Array(0), state({ promisc: true }))).toBe(true);
+  });
+
+  it('reads a window of a larger buffer: its own bytes, never those around it', () => {
+    const own = embedded(frame(OWN), 3);
+    expect(rxFilterAccepts(own, state(), 3, 14)).toBe(true);
+    // One byte on: the window starts at the 0x54 of the address, not a MAC the filter admits.
+    expect(rxFilterAccepts(own, state(), 4, 14)).toBe(false);
+    // Eight 0xff bytes before it: read from there, the destination is broadcast, and nobcast refuses it.
+    const late = embedded(frame(OWN), 8);
+    expect(rxFilterAccepts(late, state({ nobcast: true }), 8, 14)).toBe(true);
+    expect(rxFilterAccepts(late, state({ nobcast: true }), 0, 14)).toBe(false);
+    // A tag cut off by the window's end is refused, as in a frame that short.
+    const tagged = embedded(frame(OWN, 5), 2);
+    expect(rxFilterAccepts(tagged, state({ vlans: vlans(5) }), 2, 16)).toBe(true);
+    expect(rxFilterAccepts(tagged, state({ vlans: vlans(5) }), 2, 15)).toBe(false);
+  });
+
+  it('refuses a window shorter than an Ethernet header or outside the buffer', () => {
+    const own = embedded(frame(OWN), 3);
+    expect(rxFilterAccepts(own, state(), 3, 13)).toBe(false);
+    expect(rxFilterAccepts(own, state(), own.length - 10, 14)).toBe(false);
+    expect(rxFilterAccepts(own, state(), -1, 14)).toBe(false);
   });
 });

@@ -1,16 +1,16 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { fdCount, hostTapPeer, uniqueName } from '@vnic/sys/testing';
+import { fdCount, hostTapPeer, uniqueName, waitUntil } from '@vnic/sys/testing';
 import { VirtioNetDriver } from '@vnic/driver';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { frameSeq } from '../../conformance/frames.ts';
+import { frameSeq, isTestFrame, OUTSIDE_MAC, testFrame } from '../../conformance/frames.ts';
 import { netConfig } from '../../conformance/netConfig.ts';
 import { TapNetns } from '../../fixtures/TapNetns.ts';
 import { txToTap } from '../../fixtures/txToTap.ts';
 
-// TX through the default io_uring: the IO thread's ring has the tap as its fixed file (no fd
-// lookup per SQE). Frames arrive intact, and when the NIC closes the ring lets go of the tap at
-// once (IORING_UNREGISTER_FILES before the ring closes): the tap interface is gone when close()
-// returns, not when a kernel worker gets round to the ring.
+// TX and RX through the default io_uring: the queue pair's TX ring and its RX ring each have the
+// tap as their fixed file (no fd lookup per SQE). Frames arrive intact both ways, and when the NIC
+// closes the rings let go of the tap at once (IORING_UNREGISTER_FILES before each ring closes):
+// the tap interface is gone when close() returns, not when a kernel worker gets round to a ring.
 
 const MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x7e, 0x0c, 0x02);
 const FRAMES = 500;
@@ -36,7 +36,7 @@ function ringUserFiles(): number[] {
 
 const peer = hostTapPeer();
 
-describe.skipIf(peer.skip)('virtio-net backend: io_uring TX with the tap as a fixed file, with a real tap', () => {
+describe.skipIf(peer.skip)('virtio-net backend: io_uring TX and RX with the tap as a fixed file, with a real tap', () => {
   let nic: TapNetns | undefined;
   let driver: VirtioNetDriver | undefined;
 
@@ -47,7 +47,7 @@ describe.skipIf(peer.skip)('virtio-net backend: io_uring TX with the tap as a fi
     nic = undefined;
   });
 
-  it('frames arrive once and intact through the fixed file; after close the ring is closed and the tap is gone', async () => {
+  it('frames arrive once and intact through the fixed file both ways; after close the rings are closed and the tap is gone', async () => {
     if (peer.reason !== undefined) throw new Error(`host kernel tap peer missing: ${peer.reason}`);
     const ringsBefore = fdCount.anonInodes('io_uring');
     const registeredBefore = ringUserFiles().filter((n) => n > 0).length;
@@ -64,8 +64,25 @@ describe.skipIf(peer.skip)('virtio-net backend: io_uring TX with the tap as a fi
     }
     await vi.waitFor(() => expect(n.device.stats()[1]!.packets).toBe(FRAMES), { timeout: 3000 });
     expect(n.device.stats()[1]!.drops).toBe(0);
-    // The TX ring of the IO thread (one more ring with a registered file): the tap.
-    expect(ringUserFiles().filter((c) => c === 1).length).toBeGreaterThan(registeredBefore);
+    // The pair's TX ring and its RX ring: two more rings with one registered file each, the tap.
+    expect(ringUserFiles().filter((c) => c === 1).length).toBe(registeredBefore + 2);
+
+    // RX: frames from the namespace read through the RX ring's fixed file, intact and in order.
+    const rxFrames = Array.from({ length: 40 }, (_, i) => testFrame(MAC, OUTSIDE_MAC, i, SIZES[i % SIZES.length]!));
+    const received: Uint8Array[] = [];
+    let sent = 0;
+    await waitUntil(
+      () => {
+        while (sent < rxFrames.length && sent - received.length < WINDOW) n.send(rxFrames[sent++]!);
+        for (let f = driver!.tryReceive(); f !== undefined; f = driver!.tryReceive()) if (isTestFrame(f.frame)) received.push(f.frame);
+        return received.length >= rxFrames.length;
+      },
+      'the 40 RX frames in the guest',
+      10_000,
+    );
+    expect(received.map(frameSeq)).toEqual(rxFrames.map(frameSeq));
+    for (const [i, f] of received.entries()) expect(Buffer.compare(Buffer.from(f), Buffer.from(rxFrames[i]!)), `RX frame ${i}`).toBe(0);
+    expect(n.device.stats()[0]!.drops).toBe(0);
 
     await driver.close();
     driver = undefined;
