@@ -185,6 +185,35 @@ describe('RxChainPool', () => {
     expect(pool.copyIn(mem, 26, src)).toBe(4);
   });
 
+  it('copies a window of a larger buffer both ways, small pieces and large, touching nothing outside it', () => {
+    const { mem, drv, q } = setup();
+    // chain 0: 20 bytes then 600 bytes (a piece past the byte-by-byte size); chain 1: 16 bytes
+    drv.add(mem, [
+      { addr: BUF, len: 20, writable: true },
+      { addr: BUF + 0x1000, len: 600, writable: true },
+    ]);
+    drv.add(mem, [{ addr: BUF + 0x2000, len: 16, writable: true }]);
+    drv.publish(mem);
+    const pool = new RxChainPool(1023);
+    pool.fill(mem, q, 1 << 20, SIZE, () => expect.unreachable('both chains are usable'));
+    const slots = Uint8Array.from({ length: 2000 }, (_, i) => (i * 7 + 3) & 0xff);
+    // 620 bytes of the slot at 1000 (20 + 592 + 8 across the three buffers, from offset 8 on).
+    expect(pool.copyIn(mem, 8, slots, 1000, 620)).toBe(620);
+    const want = (i: number): number => ((1000 + i) * 7 + 3) & 0xff;
+    expect([...mem.slice(BUF, 8)!].every((b) => b === 0)).toBe(true);
+    expect([...mem.slice(BUF + 8, 12)!]).toEqual(Array.from({ length: 12 }, (_, i) => want(i)));
+    expect([...mem.slice(BUF + 0x1000, 600)!]).toEqual(Array.from({ length: 600 }, (_, i) => want(12 + i)));
+    expect([...mem.slice(BUF + 0x2000, 16)!]).toEqual([...Array.from({ length: 8 }, (_, i) => want(612 + i)), 0, 0, 0, 0, 0, 0, 0, 0]);
+    // Back into the middle of another buffer: only [300, 920) changes.
+    const back = new Uint8Array(1200).fill(0xee);
+    expect(pool.copyOut(mem, 8, back, 300, 620)).toBe(620);
+    expect([...back.subarray(300, 920)]).toEqual([...slots.subarray(1000, 1620)]);
+    expect(back.subarray(0, 300).every((b) => b === 0xee) && back.subarray(920).every((b) => b === 0xee)).toBe(true);
+    // A window that does not fit its buffer copies nothing.
+    expect(pool.copyOut(mem, 0, back, 1100, 200)).toBe(0);
+    expect(pool.copyIn(mem, 0, slots, -1, 4)).toBe(0);
+  });
+
   it('rewinds nextAvail over consecutively popped chains, across the u16 wrap', () => {
     const { mem, drv, q } = setup(0xfffe);
     post(mem, drv, 6, 1000);

@@ -4,6 +4,9 @@ import { trailingPops } from './trailingPops.ts';
 
 const HDR = 12;
 
+/** Pieces of a copy up to this many bytes go byte by byte (no views made); longer ones through TypedArray.set. */
+const SMALL_COPY = 256;
+
 /**
  * The receive chains an IO thread popped but has not filled yet, in pop order. A frame is read
  * (readv) across the first chains of the pool straight into guest memory; the chains it did not
@@ -21,6 +24,8 @@ export class RxChainPool {
   private arena: ChainArena | undefined;
   private start = 0;
   private total = 0;
+  /** hostAddressInto's slot (no heap number per buffer). */
+  private readonly addr = new Float64Array(1);
   private readonly maxBuffers: number;
   private readonly minCapacity: number;
   /** Marks the chains to keep when the arena is compacted. */
@@ -94,7 +99,7 @@ export class RxChainPool {
       if (iov.length + buffers > maxIov) break;
       for (let k = from; k < to; k++) {
         const len = a.len[k]!;
-        if (len > 0) iov.push(mem.hostAddress(a.addr[k]!, len)!, len); // checked when the chain was held
+        if (len > 0 && mem.hostAddressInto(a.addr[k]!, len, this.addr, 0)) iov.push(this.addr[0]!, len); // checked when the chain was held
       }
       covered += a.writable[c]!;
     }
@@ -120,7 +125,7 @@ export class RxChainPool {
     if (iov.length + buffers > maxIov) return -1;
     for (let k = from; k < to; k++) {
       const len = a.len[k]!;
-      if (len > 0) iov.push(mem.hostAddress(a.addr[k]!, len)!, len); // checked when the chain was held
+      if (len > 0 && mem.hostAddressInto(a.addr[k]!, len, this.addr, 0)) iov.push(this.addr[0]!, len); // checked when the chain was held
     }
     return a.writable[c]!;
   }
@@ -188,21 +193,23 @@ export class RxChainPool {
   }
 
   /**
-   * Copies `out.length` bytes of what was read into the held chains, starting `offset` bytes into
-   * the first one, into `out` (across buffers and chains). Returns the bytes copied.
+   * Copies `len` bytes (default: the rest of `out` from `at`) of what was read into the held
+   * chains, starting `offset` bytes into the first one, into `out` from `at` (across buffers and
+   * chains). Returns the bytes copied.
    */
-  copyOut(mem: GuestMemory, offset: number, out: Uint8Array): number {
-    return this.copy(mem, offset, out, false);
+  copyOut(mem: GuestMemory, offset: number, out: Uint8Array, at = 0, len = out.length - at): number {
+    return this.copy(mem, offset, out, at, len, false);
   }
 
   /**
-   * Copies `src` into the held chains' writable buffers starting `offset` bytes into the first
-   * chain (across buffers and chains): the tail of a frame that was read into a bounce buffer
-   * because it went past the buffers handed to readv. Returns the bytes copied (fewer only when
-   * the chains run out or a buffer has no mapping).
+   * Copies the `len` bytes of `src` from `at` (default: all of `src`) into the held chains'
+   * writable buffers starting `offset` bytes into the first chain (across buffers and chains): the
+   * tail of a frame that was read into a bounce buffer because it went past the buffers handed to
+   * readv, or a frame that waited in a slot. Returns the bytes copied (fewer only when the chains
+   * run out or a buffer has no mapping).
    */
-  copyIn(mem: GuestMemory, offset: number, src: Uint8Array): number {
-    return this.copy(mem, offset, src, true);
+  copyIn(mem: GuestMemory, offset: number, src: Uint8Array, at = 0, len = src.length - at): number {
+    return this.copy(mem, offset, src, at, len, true);
   }
 
   /** Marks in `log` the pages of the first `bytes` bytes of the held chains (what a frame's read wrote). */
@@ -274,31 +281,42 @@ export class RxChainPool {
     for (let k = from; k < to; k++) {
       const len = a.len[k]!;
       if (len === 0) continue;
-      if (mem.hostAddress(a.addr[k]!, len) === undefined || buffers === this.maxBuffers) return false;
+      if (!mem.hostAddressInto(a.addr[k]!, len, this.addr, 0) || buffers === this.maxBuffers) return false;
       buffers++;
     }
     return true;
   }
 
-  /** Copies between `buf` and the held chains' writable buffers from `offset` bytes into the first one. */
-  private copy(mem: GuestMemory, offset: number, buf: Uint8Array, toGuest: boolean): number {
+  /**
+   * Copies between buf[at, at + len) and the held chains' writable buffers from `offset` bytes into
+   * the first one. Pieces up to SMALL_COPY bytes are copied byte by byte: a frame of a batch that
+   * goes through its slot then makes no view of either side.
+   */
+  private copy(mem: GuestMemory, offset: number, buf: Uint8Array, at: number, len: number, toGuest: boolean): number {
     const a = this.arena;
-    if (a === undefined) return 0;
+    if (a === undefined || !(at >= 0) || !(len >= 0) || len > buf.length - at) return 0;
     let skip = offset;
     let done = 0;
-    for (let c = this.start; c < a.length && done < buf.length; c++) {
+    for (let c = this.start; c < a.length && done < len; c++) {
       const to = a.descStart[c]! + a.descCount[c]!;
-      for (let k = a.descStart[c]! + a.firstWritable[c]!; k < to && done < buf.length; k++) {
-        const len = a.len[k]!;
-        if (skip >= len) {
-          skip -= len;
+      for (let k = a.descStart[c]! + a.firstWritable[c]!; k < to && done < len; k++) {
+        const bufLen = a.len[k]!;
+        if (skip >= bufLen) {
+          skip -= bufLen;
           continue;
         }
-        const take = Math.min(len - skip, buf.length - done);
-        const view = mem.slice(a.addr[k]! + skip, take);
-        if (view === undefined) return done;
-        if (toGuest) view.set(buf.subarray(done, done + take));
-        else buf.set(view, done);
+        const take = Math.min(bufLen - skip, len - done);
+        const gpa = a.addr[k]! + skip;
+        const r = mem.regionOf(gpa, take);
+        if (r === undefined) return done;
+        const g = r.bytes;
+        const off = gpa - r.guestPhysAddr;
+        const b = at + done;
+        if (take <= SMALL_COPY) {
+          if (toGuest) for (let i = 0; i < take; i++) g[off + i] = buf[b + i]!;
+          else for (let i = 0; i < take; i++) buf[b + i] = g[off + i]!;
+        } else if (toGuest) g.set(buf.subarray(b, b + take), off);
+        else buf.set(g.subarray(off, off + take), b);
         done += take;
         skip = 0;
       }

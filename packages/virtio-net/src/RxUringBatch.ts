@@ -280,8 +280,7 @@ export class RxUringBatch {
       if (n > cap) this.large = true;
       // Copy the part in chain j into slot j (its rest, if any, is there already); the chains
       // consumed since the batch was read are gone from the pool's front.
-      const slot = this.slots!.subarray(j * MAX_FRAME, j * MAX_FRAME + Math.min(n, cap));
-      pool.copyOut(mem, this.offsets[j]! - (heldBytes - pool.capacity), slot);
+      pool.copyOut(mem, this.offsets[j]! - (heldBytes - pool.capacity), this.slots!, j * MAX_FRAME, Math.min(n, cap));
       this.pendingSlot[this.pendingTo] = j;
       this.pendingLen[this.pendingTo++] = n;
     }
@@ -309,7 +308,7 @@ export class RxUringBatch {
         sink.dropped(); // without MRG_RXBUF the next chain is smaller than this frame's was
         continue;
       }
-      pool.copyIn(this.mem, 0, this.slots!.subarray(j * MAX_FRAME, j * MAX_FRAME + n));
+      pool.copyIn(this.mem, 0, this.slots!, j * MAX_FRAME, n);
       if (sink.dirtyLog !== null) pool.markWritten(sink.dirtyLog, n);
       sink.deliverHeld(n);
     }

@@ -70,8 +70,8 @@ export class TxPath {
   /** The tap ran full and no step has gone out whole since: writev per frame (in order) meanwhile. */
   private pressure = false;
   /** The host address and length of the iovec appendTxIovecs pushed last (a one-buffer frame's IORING_OP_WRITE). */
-  private lastAddr = 0;
-  private lastLen = 0;
+  /** [host address, length] of the last buffer appendTxIovecs added (a typed array: no heap number per frame). */
+  private readonly last = new Float64Array(2);
   /** Per chain of a TX step: its readable length when its SQE was queued, -1 when it was not. */
   private readonly txSizes = new Int32Array(USED_BATCH);
   /** The NIC's TX rate limit (undefined: the NIC has none to share); chains over it wait in the ring. */
@@ -297,11 +297,10 @@ export class TxPath {
     for (let k = first; k < end; k++) {
       const len = lens[k]!;
       if (len === 0) continue;
-      const addr = mem.hostAddress(addrs[k]!, len);
-      if (addr === undefined || iov.length === IOV_MAX) return false;
-      iov.push(addr, len);
-      this.lastAddr = addr;
-      this.lastLen = len;
+      const last = this.last;
+      if (!mem.hostAddressInto(addrs[k]!, len, last, 0) || iov.length === IOV_MAX) return false;
+      iov.push(last[0]!, len);
+      last[1] = len;
     }
     return true;
   }
@@ -348,7 +347,7 @@ export class TxPath {
         continue;
       }
       // A frame in one buffer (what a Linux guest posts): a WRITE, with no iovec for the kernel to import.
-      if (iov.length - start === 1) ring.prepWrite(this.tapFd, this.lastAddr, this.lastLen, i, true);
+      if (iov.length - start === 1) ring.prepWrite(this.tapFd, this.last[0]!, this.last[1]!, i, true);
       else ring.prepWritev(this.tapFd, iovBase + 16 * start, iov.length - start, i, true);
       sizes[i] = len;
       // SQPOLL: the SQ thread writes this frame while the next SQEs are prepared.

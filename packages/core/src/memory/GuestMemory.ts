@@ -43,6 +43,8 @@ export class GuestMemory {
   /** The window geometry. */
   readonly windows: GuestMemoryWindows;
   private last: GuestMemoryRegion | undefined;
+  /** hostAddress's slot for hostAddressInto. */
+  private readonly addrScratch = new Float64Array(1);
 
   constructor(regions: readonly GuestMemoryRegionInit[], windows: GuestMemoryWindows = DEFAULT_GUEST_MEMORY_WINDOWS) {
     const { stride, overlap } = windows;
@@ -175,15 +177,31 @@ export class GuestMemory {
 
   /** Host virtual address of `gpa` (for iovecs: a region's mapping is contiguous), or undefined when out of memory or unmapped. */
   hostAddress(gpa: number, len: number): number | undefined {
-    if (!(gpa >= 0) || !(len >= 0) || !Number.isSafeInteger(gpa) || !Number.isSafeInteger(len)) return undefined;
+    const out = this.addrScratch;
+    return this.hostAddressInto(gpa, len, out, 0) ? out[0] : undefined;
+  }
+
+  /**
+   * hostAddress for a data plane's hot path: writes the host address of [gpa, gpa + len) into
+   * `out[at]` and returns true, or returns false (out of memory, across regions, unmapped) and
+   * leaves `out` alone. A host address is above 2^31, so a call that returns it as a Number makes
+   * a heap number unless the caller inlines it; a typed-array store makes none.
+   */
+  hostAddressInto(gpa: number, len: number, out: Float64Array, at: number): boolean {
+    if (!(gpa >= 0) || !(len >= 0) || !Number.isSafeInteger(gpa) || !Number.isSafeInteger(len)) return false;
     const last = this.last;
     if (last !== undefined && gpa >= last.guestPhysAddr) {
       const off = gpa - last.guestPhysAddr;
-      if (off < last.size && len <= last.size - off) return last.hostAddr < 0 ? undefined : last.hostAddr + off;
+      if (off < last.size && len <= last.size - off) {
+        if (last.hostAddr < 0) return false;
+        out[at] = last.hostAddr + off;
+        return true;
+      }
     }
     const r = this.regionInfoOf(gpa, len);
-    if (r === undefined || r.hostAddr < 0) return undefined;
-    return r.hostAddr + (gpa - r.guestPhysAddr);
+    if (r === undefined || r.hostAddr < 0) return false;
+    out[at] = r.hostAddr + (gpa - r.guestPhysAddr);
+    return true;
   }
 
   /** Copies `src` to guest memory at `gpa` (in parts across window edges); false (nothing written) when out of bounds. */

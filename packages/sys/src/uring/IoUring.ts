@@ -68,6 +68,8 @@ export class IoUring {
   readonly fd: number;
   /** Submission queue entries: the most SQEs one `submitAndWait` takes. */
   readonly entries: number;
+  /** The address of the SQE prepRw writes next (see prepRw). */
+  private readonly sqeAddr = new Float64Array(1);
   /** results[userData] is the `res` of the last completion with that user_data (bytes, or -errno). */
   readonly results: Int32Array;
   private readonly mappings: SharedMapping[];
@@ -220,7 +222,8 @@ export class IoUring {
    * SQEs are already queued.
    */
   prepWritev(fd: number, iovAddr: number, iovcnt: number, userData: number, noWait = false): void {
-    this.prepRw(IORING_OP_WRITEV, fd, iovAddr, iovcnt, userData, noWait);
+    this.sqeAddr[0] = iovAddr;
+    this.prepRw(IORING_OP_WRITEV, fd, iovcnt, userData, noWait);
   }
 
   /**
@@ -230,10 +233,18 @@ export class IoUring {
    * before Linux 6.2 or so, completes with -EOPNOTSUPP); the SQEs of one submit run in order.
    */
   prepReadv(fd: number, iovAddr: number, iovcnt: number, userData: number, noWait = false): void {
-    this.prepRw(IORING_OP_READV, fd, iovAddr, iovcnt, userData, noWait);
+    this.sqeAddr[0] = iovAddr;
+    this.prepRw(IORING_OP_READV, fd, iovcnt, userData, noWait);
   }
 
-  private prepRw(opcode: number, fd: number, iovAddr: number, iovcnt: number, userData: number, noWait: boolean): void {
+  /**
+   * Writes the SQE of a read or write of `iovcnt` (iovecs or bytes) at the address in sqeAddr[0].
+   * The prep* methods pass the address through sqeAddr, not as an argument: a host address is
+   * above 2^31, and a Number that large passed to a call the JIT does not inline is a heap number
+   * made per SQE; the small prep* methods inline into their callers and the store makes none.
+   */
+  private prepRw(opcode: number, fd: number, iovcnt: number, userData: number, noWait: boolean): void {
+    const iovAddr = this.sqeAddr[0]!;
     if (this.closed) throw new VnicError('invalid-state', 'io_uring is closed');
     const n = this.queued;
     if (n + this.published === this.entries) throw new VnicError('invalid-state', `io_uring submission queue is full (${this.entries} entries): submit first`);
@@ -271,7 +282,8 @@ export class IoUring {
    * buffer, with no iovec for the kernel to import. Otherwise as prepWritev.
    */
   prepWrite(fd: number, addr: number, len: number, userData: number, noWait = false): void {
-    this.prepRw(IORING_OP_WRITE, fd, addr, len, userData, noWait); // the same SQE fields: addr, len
+    this.sqeAddr[0] = addr;
+    this.prepRw(IORING_OP_WRITE, fd, len, userData, noWait); // the same SQE fields: addr, len
   }
 
   /**
