@@ -69,8 +69,10 @@ export class TxPath {
   private uring: IoUring | undefined;
   /** The tap ran full and no step has gone out whole since: writev per frame (in order) meanwhile. */
   private pressure = false;
-  /** The host address and length of the iovec appendTxIovecs pushed last (a one-buffer frame's IORING_OP_WRITE). */
-  /** [host address, length] of the last buffer appendTxIovecs added (a typed array: no heap number per frame). */
+  /**
+   * [host address, length] of the iovec appendTxIovecs pushed last (a one-buffer frame's
+   * IORING_OP_WRITE); a typed array, so no heap number is made per frame.
+   */
   private readonly last = new Float64Array(2);
   /** Per chain of a TX step: its readable length when its SQE was queued, -1 when it was not. */
   private readonly txSizes = new Int32Array(USED_BATCH);
