@@ -1,6 +1,7 @@
 import { Epoll, EPOLLIN, EventFd } from '@vnic/sys';
 import { describe, expect, it } from 'vitest';
 import { IdlePoll } from './IdlePoll.ts';
+import type { PolledRings } from './PolledRings.ts';
 
 function withEventFd(body: (ep: Epoll, ev: EventFd) => void): () => void {
   return () => {
@@ -69,6 +70,41 @@ describe('IdlePoll', () => {
       ev.read();
       expect(on.wait(ep, 8, 0)).toEqual([]);
       expect(on).toMatchObject({ windowUs: 0, sleeps: 0, hits: 0 });
+    }),
+  );
+
+  it(
+    'leaves the rings quiet after a window a ring ended, polls them on a wait with timeout 0, arms them only before it sleeps',
+    withEventFd((ep) => {
+      // A stand-in for the TX rings (their AvailPoll logic has its own spec): what was called, in order.
+      const calls: string[] = [];
+      let buffers = false;
+      let armFinds = false;
+      const rings: PolledRings = {
+        quiet: () => void calls.push('quiet'),
+        poll: () => (calls.push('poll'), buffers),
+        arm: () => (calls.push('arm'), armFinds),
+      };
+      const idle = new IdlePoll(10_000_000);
+      idle.windowUs = 1_000_000;
+      buffers = true;
+      expect(idle.wait(ep, 8, -1, rings)).toEqual([]);
+      expect(calls).toEqual(['quiet', 'poll']); // a ring had buffers: served with kicks still off
+      expect(idle).toMatchObject({ hits: 1, sleeps: 0 });
+      calls.length = 0;
+      expect(idle.wait(ep, 8, 0, rings)).toEqual([]);
+      expect(calls).toEqual(['poll']); // work pending: no window, but the quiet rings are looked at
+      calls.length = 0;
+      idle.windowUs = 0; // no window: straight to sleep, the rings armed first
+      armFinds = true;
+      expect(idle.wait(ep, 8, -1, rings)).toEqual([]);
+      expect(calls).toEqual(['arm']);
+      expect(idle).toMatchObject({ hits: 2, sleeps: 0 }); // buffers came while quiet: served, not slept on
+      calls.length = 0;
+      armFinds = false;
+      expect(idle.wait(ep, 8, 1, rings)).toEqual([]); // armed, nothing there: it sleeps (1 ms timeout)
+      expect(calls).toEqual(['arm']);
+      expect(idle.sleeps).toBe(1);
     }),
   );
 });

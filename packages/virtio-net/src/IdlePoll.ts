@@ -49,11 +49,16 @@ export class IdlePoll {
    * epoll.wait(maxEvents, timeoutMs), polling first for the current window when the wait may
    * block (`timeoutMs` -1 or > 0). The returned array is the epoll's (reused by its next wait).
    * With `rings`, the window also polls them (no kicks meanwhile: PolledRings) and ends, with no
-   * events, when one has buffers; they are re-armed whatever ends the window, checked once more
-   * before the thread sleeps.
+   * events, when one has buffers. They stay quiet while the thread serves what it found (a guest
+   * posting its next frame meanwhile does not kick) and are re-armed, and looked at once more,
+   * only before the thread sleeps; a wait with timeout 0 (work pending) polls them too.
    */
   wait(epoll: Epoll, maxEvents: number, timeoutMs: number, rings?: PolledRings): readonly EpollEvent[] {
-    if (timeoutMs === 0 || this.maxUs === 0) return epoll.wait(maxEvents, timeoutMs);
+    if (timeoutMs === 0 || this.maxUs === 0) {
+      const events = epoll.wait(maxEvents, timeoutMs);
+      rings?.poll(); // rings still quiet from an earlier window: their buffers get the next turn
+      return events;
+    }
     const t0 = nowUs();
     const window = this.windowUs;
     if (window > 0) {
@@ -62,22 +67,21 @@ export class IdlePoll {
       for (;;) {
         const events = epoll.wait(maxEvents, 0);
         if (events.length > 0) {
-          rings?.arm();
+          rings?.poll(); // the rings stay quiet: their buffers get the next turn too
           this.hits++;
           return events;
         }
         if (rings?.poll() === true) {
-          rings.arm(); // the other rings
           this.hits++;
           return NO_EVENTS;
         }
         if (nowUs() >= until) break;
         yieldCpu(); // the guest (or the peer) may be waiting for this CPU: it runs now, not after the window
       }
-      if (rings?.arm() === true) {
-        this.hits++; // buffers came as the window closed: served, not slept on
-        return NO_EVENTS;
-      }
+    }
+    if (rings?.arm() === true) {
+      this.hits++; // buffers came as the window closed (or while the thread served other work): served, not slept on
+      return NO_EVENTS;
     }
     const left = timeoutMs < 0 ? -1 : Math.max(0, timeoutMs - Math.ceil(window / 1000));
     const events = epoll.wait(maxEvents, left);

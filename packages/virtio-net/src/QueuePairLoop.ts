@@ -138,11 +138,11 @@ export class QueuePairLoop implements QueuePairHost {
    */
   quiet(): void {
     const tx = this.tx;
-    if (tx === undefined || this.closed || this.txKick || tx.txPending || tx.txBlocked || tx.rateGate?.throttled === true) return;
+    if (tx === undefined || this.closed || this.txKick || tx.holdsKicks) return;
     this.txPoll!.quiet(this.mem);
   }
 
-  /** True when the guest made TX buffers available while the thread polled: the next turn serves them as after a kick. */
+  /** True when the guest made TX buffers available while the thread polled: the next turn serves them (kicks stay off). */
   pollRing(): boolean {
     if (this.txPoll?.poll(this.mem) !== true) return false;
     this.txKick = true;
@@ -211,7 +211,9 @@ export class QueuePairLoop implements QueuePairHost {
     let sent = false;
     if (tx !== undefined && (txKick || tx.txPending || tx.rateGate?.due(now) === true)) {
       const before = tx.queue.c.packets;
-      tx.serviceTx();
+      const polled = this.txPoll!.active;
+      tx.serviceTx(polled);
+      if (polled && tx.holdsKicks) this.txPoll!.release(); // TX keeps kicks off until its own reason ends
       sent = tx.queue.c.packets !== before;
     }
     if (rx !== undefined) {
@@ -349,6 +351,7 @@ export class QueuePairLoop implements QueuePairHost {
     if (this.tx !== undefined) {
       const a = this.tx.queue;
       if (!a.q.needsReset) {
+        this.txPoll!.arm(mem); // kicks back on, as the thread leaves a polled ring before it sleeps
         this.tx.rewind(); // frames the tap had no room for: the next activation sends them
         if (a.q.needsNotification(mem)) a.call.write(1n);
       }

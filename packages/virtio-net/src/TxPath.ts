@@ -37,9 +37,9 @@ const STEP_DESCS = 4 * USED_BATCH;
  * order only in the step where the tap first runs full.
  *
  * No object is made per frame: chains are parsed into a ChainArena (SplitQueue.popInto), the
- * iovecs and SQEs are written in place, heads and lengths go to typed arrays. The V8 heap still
- * grows by 18-35 bytes per frame (`vnic bench virtio-net`, IoHeapCounter), most of it inside
- * transmitBatch (a sampling heap profile), most likely boxed doubles (host addresses above 2^31).
+ * iovecs and SQEs are written in place (host addresses through typed arrays, never as heap
+ * numbers), heads and lengths go to typed arrays: about 2 bytes of V8 heap per frame (`vnic bench
+ * virtio-net`, IoHeapCounter), the ring state published per step.
  */
 export class TxPath {
   /** More chains may wait (the turn's budget ran out, or the tap became writable): the loop comes back without sleeping. */
@@ -179,7 +179,21 @@ export class TxPath {
     held.clear();
   }
 
-  serviceTx(): void {
+  /**
+   * True when TX keeps the guest's kicks off for a reason of its own (its budget ran out, the tap
+   * is full, it waits for rate-limit tokens, the ring is broken): polling must leave them so.
+   */
+  get holdsKicks(): boolean {
+    return this.txPending || this.txBlocked || this.rateGate?.throttled === true || this.queue.q.needsReset;
+  }
+
+  /**
+   * Drains the TX ring into the tap, a budget's worth at most. Kicks are off while it runs; when
+   * the ring is empty it asks for them again (and looks once more), unless `polled`: the IO thread
+   * is polling this ring (AvailPoll) and turns kicks back on itself before it sleeps, so a guest
+   * that posts its next frame while the thread is still busy does not kick it for nothing.
+   */
+  serviceTx(polled = false): void {
     const a = this.queue;
     this.txPending = false;
     if (a.q.needsReset || this.txBlocked) return;
@@ -228,7 +242,7 @@ export class TxPath {
         return;
       }
       if (n === limit || !chains.hasRoom) continue; // a full step: the ring may hold more
-      if (!q.enableNotification(mem)) return;
+      if (polled || !q.enableNotification(mem)) return;
     }
   }
 

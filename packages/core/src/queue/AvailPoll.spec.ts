@@ -68,16 +68,17 @@ describe('AvailPoll: no kicks while the device polls the available ring', () => 
         t.q.enableNotification(t.mem);
         expect(post(t, 0)).toBe(true); // notifications on: the driver kicks
         expect(drain(t)).toBe(1);
+        p.quiet(t.mem);
         for (let round = 0; round < 20; round++) {
-          p.quiet(t.mem);
           expect(p.poll(t.mem)).toBe(false);
           expect(post(t, round % 4)).toBe(false); // the device polls: no kick
           expect(p.poll(t.mem)).toBe(true);
-          expect(p.active).toBe(false);
+          expect(p.active).toBe(true); // still quiet while the device serves what it found
           expect(drain(t)).toBe(1);
+          p.quiet(t.mem); // the next window: nothing to write, still quiet
         }
-        p.quiet(t.mem);
         expect(p.arm(t.mem)).toBe(false); // nothing arrived: the device may sleep
+        expect(p.active).toBe(false);
         expect(post(t, 1)).toBe(true); // and the driver kicks it awake
         expect(drain(t)).toBe(1);
       });
@@ -93,6 +94,25 @@ describe('AvailPoll: no kicks while the device polls the available ring', () => 
           expect(drain(t)).toBe(1);
           expect(p.arm(t.mem)).toBe(false); // not quieted since: nothing to re-arm
         }
+      });
+
+      it(`${name}: release hands the ring back as it is: kicks stay off, and arm no longer turns them on`, () => {
+        const t = ring(packed, eventIdx);
+        const p = new AvailPoll(t.q);
+        t.q.enableNotification(t.mem);
+        p.quiet(t.mem);
+        expect(post(t, 0)).toBe(false);
+        expect(p.poll(t.mem)).toBe(true);
+        p.release(); // the data plane keeps kicks off for a reason of its own (a full tap)
+        expect(p.active).toBe(false);
+        expect(p.poll(t.mem)).toBe(false);
+        expect(p.arm(t.mem)).toBe(false);
+        expect(drain(t)).toBe(1);
+        expect(post(t, 1)).toBe(false); // still off until the data plane turns them on
+        expect(t.q.enableNotification(t.mem)).toBe(true); // it finds the buffer posted meanwhile
+        expect(drain(t)).toBe(1);
+        expect(t.q.enableNotification(t.mem)).toBe(false); // drained: kicks on for good
+        expect(post(t, 2)).toBe(true);
       });
 
       it(`${name}: a queue it did not quiet is neither polled nor re-armed`, () => {

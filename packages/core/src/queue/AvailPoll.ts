@@ -8,9 +8,11 @@ import type { DeviceQueue } from './DeviceQueue.ts';
  * ring itself, and `arm`, before the device sleeps, asks for kicks again and looks once more: a
  * buffer the driver made available after the last poll, while it was told not to kick, is found
  * there rather than lost (the driver publishes, then reads the suppression; the device writes
- * the suppression, then reads the ring). Only a queue quieted by `quiet` is polled and re-armed;
- * one whose data plane left kicks off for a reason of its own (a full tap, a budget run out) is
- * not touched.
+ * the suppression, then reads the ring). The ring stays quiet from `quiet` to `arm`, across the
+ * polls that find buffers and the data plane's turns that serve them (vhost too leaves kicks off
+ * while its worker is busy): the data plane must then not turn kicks back on itself (`active`).
+ * `release` hands the ring's notifications back to a data plane that keeps them off for a reason
+ * of its own (a full tap, a budget run out): a queue not quiet is neither polled nor re-armed.
  */
 export class AvailPoll {
   private readonly q: DeviceQueue;
@@ -20,29 +22,29 @@ export class AvailPoll {
     this.q = q;
   }
 
-  /** True between `quiet` and the `poll` that found buffers or the `arm` that ended the window. */
+  /** True between `quiet` and the `arm` (or `release`) that ends the polling: kicks stay off meanwhile. */
   get active(): boolean {
     return this.quieted;
   }
 
-  /** The device starts polling: the driver is told kicks are not needed. */
+  /** The device starts polling: the driver is told kicks are not needed (nothing to do while quiet). */
   quiet(mem: GuestMemory): void {
-    if (this.q.needsReset) return;
+    if (this.quieted || this.q.needsReset) return;
     this.q.disableNotification(mem);
     this.quieted = true;
   }
 
-  /**
-   * True when the driver made buffers available (the window ends: the data plane serves them and
-   * handles notifications from there, as after a kick).
-   */
+  /** True when the driver made buffers available: the data plane serves them, kicks still off. */
   poll(mem: GuestMemory): boolean {
-    if (!this.quieted || this.q.pending(mem) === 0) return false;
-    this.quieted = false;
-    return true;
+    return this.quieted && this.q.pending(mem) !== 0;
   }
 
-  /** The window ends without buffers: kicks are asked for again; true when buffers arrived meanwhile (serve them, do not sleep). */
+  /** The data plane takes the ring's notifications back, as they are (it keeps kicks off for a reason of its own). */
+  release(): void {
+    this.quieted = false;
+  }
+
+  /** The device is about to sleep: kicks are asked for again; true when buffers arrived meanwhile (serve them, do not sleep). */
   arm(mem: GuestMemory): boolean {
     if (!this.quieted) return false;
     this.quieted = false;
