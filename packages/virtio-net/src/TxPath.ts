@@ -242,7 +242,7 @@ export class TxPath {
         return;
       }
       if (n === limit || !chains.hasRoom) continue; // a full step: the ring may hold more
-      if (polled || !q.enableNotification(mem)) return;
+      if (polled ? q.pending(mem) === 0 : !q.enableNotification(mem)) return; // polled: more came meanwhile? go on
     }
   }
 
