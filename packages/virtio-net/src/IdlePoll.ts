@@ -56,7 +56,7 @@ export class IdlePoll {
   wait(epoll: Epoll, maxEvents: number, timeoutMs: number, rings?: PolledRings): readonly EpollEvent[] {
     if (timeoutMs === 0 || this.maxUs === 0) {
       const events = epoll.wait(maxEvents, timeoutMs);
-      rings?.poll(); // rings still quiet from an earlier window: their buffers get the next turn
+      if (this.maxUs > 0) rings?.poll(); // rings still quiet from an earlier window: their buffers get the next turn
       return events;
     }
     const t0 = nowUs();

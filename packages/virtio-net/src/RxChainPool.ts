@@ -91,17 +91,10 @@ export class RxChainPool {
     const a = this.arena;
     if (a === undefined) return 0;
     let covered = 0;
-    for (let c = this.start; c < a.length && covered < limit; c++) {
-      const from = a.descStart[c]! + a.firstWritable[c]!;
-      const to = a.descStart[c]! + a.descCount[c]!;
-      let buffers = 0;
-      for (let k = from; k < to; k++) if (a.len[k]! > 0) buffers++;
-      if (iov.length + buffers > maxIov) break;
-      for (let k = from; k < to; k++) {
-        const len = a.len[k]!;
-        if (len > 0 && mem.hostAddressInto(a.addr[k]!, len, this.addr, 0)) iov.push(this.addr[0]!, len); // checked when the chain was held
-      }
-      covered += a.writable[c]!;
+    for (let i = 0; this.start + i < a.length && covered < limit; i++) {
+      const writable = this.appendChain(i, iov, mem, maxIov);
+      if (writable < 0) break;
+      covered += writable;
     }
     return covered;
   }
