@@ -39,6 +39,9 @@ function iovRecorder(): IoVecArray & { entries: [number, number][] } {
     push(addr: number | bigint, len: number) {
       entries.push([Number(addr), len]);
     },
+    pushAt(src: Float64Array, at: number, len: number, offset = 0) {
+      entries.push([src[at]! + offset, len]);
+    },
   } as unknown as IoVecArray & { entries: [number, number][] };
 }
 

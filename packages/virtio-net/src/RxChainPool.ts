@@ -118,7 +118,7 @@ export class RxChainPool {
     if (iov.length + buffers > maxIov) return -1;
     for (let k = from; k < to; k++) {
       const len = a.len[k]!;
-      if (len > 0 && mem.hostAddressInto(a.addr[k]!, len, this.addr, 0)) iov.push(this.addr[0]!, len); // checked when the chain was held
+      if (len > 0 && mem.hostAddressInto(a.addr[k]!, len, this.addr, 0)) iov.pushAt(this.addr, 0, len); // checked when the chain was held
     }
     return a.writable[c]!;
   }

@@ -46,7 +46,8 @@ export class RxPath implements RxBatchSink {
   private readonly tapFd: number;
   private readonly rxIov: IoVecArray;
   private readonly bounce: Uint8Array;
-  private readonly sinkAddr: number;
+  /** [0]: the thread's bounce buffer's host address (in a typed array: see IoVecArray.pushAt). */
+  private readonly sinkAddr = new Float64Array(1);
   private readonly scratch: Uint8Array;
   /** filterHeads[k]: the first k bytes of the thread's filter scratch (a frame head that spans buffers is copied there). */
   private readonly filterHeads: Uint8Array[];
@@ -78,7 +79,8 @@ export class RxPath implements RxBatchSink {
     this.mem = host.mem;
     this.net = host.net;
     this.tapFd = host.tapFd;
-    ({ rxIov: this.rxIov, bounce: this.bounce, sinkAddr: this.sinkAddr, scratch: this.scratch } = buffers);
+    ({ rxIov: this.rxIov, bounce: this.bounce, scratch: this.scratch } = buffers);
+    this.sinkAddr[0] = buffers.sinkAddr;
     this.filterHeads = Array.from({ length: ETH_HLEN + 3 }, (_, k) => buffers.filterHead.subarray(0, k));
     // Without MRG_RXBUF one chain takes a whole frame: one smaller than the smallest frame the
     // loop delivers (header + Ethernet header) could never be filled and is refused.
@@ -88,7 +90,7 @@ export class RxPath implements RxBatchSink {
     this.lens = new Uint32Array(USED_BATCH + queue.q.size);
     ({ state: this.filter, version: this.filterVersion } = this.net.readFilter());
     this.rateGate = host.rateLimit === undefined ? undefined : new RxRateGate(host.rateLimit, queue.index);
-    this.batch = RxUringBatch.create(this, this.mem, this.tapFd, host.data.mrgRxbuf, this.rxIov, this.sinkAddr + MAX_FRAME, host.data.rxIoUring);
+    this.batch = RxUringBatch.create(this, this.mem, this.tapFd, host.data.mrgRxbuf, this.rxIov, buffers.sinkAddr + MAX_FRAME, host.data.rxIoUring);
     // Frames an earlier data plane of this queue read and could not deliver: they go first.
     const backlog = host.data.rx?.state?.rxBacklog;
     if (backlog !== undefined) queue.c.drops += backlog.length - this.batch.seed(backlog);
@@ -173,9 +175,9 @@ export class RxPath implements RxBatchSink {
       const direct = pool.fillIov(iov, mem, mrg ? this.zeroCopyLimit : MAX_FRAME, RX_MAX_BUFFERS);
       // MRG_RXBUF: whatever the held chains hold beyond `direct` is read into the bounce buffer.
       const rest = mrg ? Math.min(pool.capacity, MAX_FRAME) - direct : 0;
-      if (rest > 0) iov.push(this.sinkAddr, rest); // the bounce buffer
+      if (rest > 0) iov.pushAt(this.sinkAddr, 0, rest); // the bounce buffer
       const capacity = direct + Math.max(0, rest);
-      iov.push(this.sinkAddr + MAX_FRAME, 1); // the overflow byte, right after the bounce buffer
+      iov.pushAt(this.sinkAddr, 0, 1, MAX_FRAME); // the overflow byte, right after the bounce buffer
       let n: number;
       try {
         n = readvFd(this.tapFd, iov);

@@ -11,6 +11,9 @@ const EAGAIN_ERRNO = 11;
 const EIO_ERRNO = 5;
 /** Smallest frame the tap delivers: header + Ethernet header. */
 const MIN_FRAME = HDR + ETH_HLEN;
+/** Slots of RxUringBatch's `addrs`. */
+const SLOTS = 0;
+const OVERFLOW = 1;
 
 /**
  * RX in batches through io_uring: one READV (RWF_NOWAIT) per held receive chain, up to
@@ -45,14 +48,17 @@ export class RxUringBatch {
   private readonly tapFd: number;
   private readonly mrg: boolean;
   private readonly iov: IoVecArray;
-  /** Host address of a byte nothing reads: the last iovec of every read, reached only by a frame too large for it. */
-  private readonly overflowAddr: number;
+  /**
+   * Host addresses, kept in a typed array so none is passed as an argument (IoVecArray.pushAt):
+   * [SLOTS] the slots (0 until allocated), [OVERFLOW] a byte nothing reads, the last iovec of every
+   * read, reached only by a frame too large for it.
+   */
+  private readonly addrs = new Float64Array(2);
   /** Per read of the batch: the head of its chain, the chain's writable bytes, its offset from the pool's front. */
   private readonly heads = new Int32Array(RX_URING_ENTRIES);
   private readonly caps = new Int32Array(RX_URING_ENTRIES);
   private readonly offsets = new Float64Array(RX_URING_ENTRIES);
   private slots: Uint8Array | undefined;
-  private slotsAddr = 0;
   /** Frames waiting in slots, in order: pendingSlot[i], pendingLen[i] for i in pendingFrom..pendingTo-1. */
   private readonly pendingSlot = new Uint8Array(RX_URING_ENTRIES);
   private readonly pendingLen = new Int32Array(RX_URING_ENTRIES);
@@ -72,7 +78,7 @@ export class RxUringBatch {
     this.tapFd = tapFd;
     this.mrg = mrg;
     this.iov = iov;
-    this.overflowAddr = overflowAddr;
+    this.addrs[OVERFLOW] = overflowAddr;
   }
 
   /**
@@ -130,12 +136,11 @@ export class RxUringBatch {
     sink.refill(MIN_FRAME, want);
     const iov = this.iov;
     iov.clear();
-    const iovBase = Number(iov.address);
     let k = 0;
     for (; k < want; k++) {
       const start = iov.length;
       if (!this.prepare(k)) break;
-      ring.prepReadv(this.tapFd, iovBase + 16 * start, iov.length - start, k, true);
+      ring.prepReadvOf(this.tapFd, iov, start, iov.length - start, k, true);
     }
     if (k === 0) return 0;
     const heldBytes = pool.capacity;
@@ -212,7 +217,7 @@ export class RxUringBatch {
    * MAX_FRAME are not taken; returns how many were.
    */
   seed(frames: readonly Uint8Array[]): number {
-    if (this.slotsAddr === 0) this.allocSlots();
+    if (this.slots === undefined) this.allocSlots();
     let k = 0;
     for (const f of frames) {
       if (this.pendingTo === RX_URING_ENTRIES) break;
@@ -230,7 +235,7 @@ export class RxUringBatch {
   private prepare(k: number): boolean {
     const pool = this.sink.pool;
     if (k >= pool.length) return false;
-    const slots = this.slotsAddr === 0 ? this.allocSlots() : this.slotsAddr;
+    if (this.slots === undefined) this.allocSlots();
     const iov = this.iov;
     const cap = pool.appendChain(k, iov, this.mem, IOV_MAX - 2);
     if (cap < 0) return false;
@@ -238,8 +243,8 @@ export class RxUringBatch {
     this.caps[k] = cap;
     this.offsets[k] = k === 0 ? 0 : this.offsets[k - 1]! + this.caps[k - 1]!;
     // MRG_RXBUF: the rest of a frame larger than the chain goes to the read's slot.
-    if (this.mrg && cap < MAX_FRAME) iov.push(slots + k * MAX_FRAME + cap, MAX_FRAME - cap);
-    iov.push(this.overflowAddr, 1);
+    if (this.mrg && cap < MAX_FRAME) iov.pushAt(this.addrs, SLOTS, MAX_FRAME - cap, k * MAX_FRAME + cap);
+    iov.pushAt(this.addrs, OVERFLOW, 1);
     return true;
   }
 
@@ -316,9 +321,8 @@ export class RxUringBatch {
     this.pendingTo = 0;
   }
 
-  private allocSlots(): number {
+  private allocSlots(): void {
     this.slots = new Uint8Array(RX_URING_ENTRIES * MAX_FRAME);
-    this.slotsAddr = IoVecArray.addressOf(this.slots);
-    return this.slotsAddr;
+    this.addrs[SLOTS] = IoVecArray.addressOf(this.slots);
   }
 }

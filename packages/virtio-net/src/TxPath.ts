@@ -315,7 +315,7 @@ export class TxPath {
       if (len === 0) continue;
       const last = this.last;
       if (!mem.hostAddressInto(addrs[k]!, len, last, 0) || iov.length === IOV_MAX) return false;
-      iov.push(last[0]!, len);
+      iov.pushAt(last, 0, len);
       last[1] = len;
     }
     return true;
@@ -331,7 +331,6 @@ export class TxPath {
     const chains = this.chains;
     const iov = this.txIov;
     const sizes = this.txSizes;
-    const iovBase = Number(iov.address);
     const linkUp = this.net.linkUp;
     iov.clear();
     let from = 0;
@@ -363,8 +362,8 @@ export class TxPath {
         continue;
       }
       // A frame in one buffer (what a Linux guest posts): a WRITE, with no iovec for the kernel to import.
-      if (iov.length - start === 1) ring.prepWrite(this.tapFd, this.last[0]!, this.last[1]!, i, true);
-      else ring.prepWritev(this.tapFd, iovBase + 16 * start, iov.length - start, i, true);
+      if (iov.length - start === 1) ring.prepWriteAt(this.tapFd, this.last, 0, this.last[1]!, i, true);
+      else ring.prepWritevOf(this.tapFd, iov, start, iov.length - start, i, true);
       sizes[i] = len;
       // SQPOLL: the SQ thread writes this frame while the next SQEs are prepared.
       if (ring.sqPoll) ring.publish();

@@ -15,6 +15,8 @@ export class IoVecArray {
   readonly capacity: number;
   /** Address of the first struct iovec (what readv/writev take). */
   readonly address: bigint;
+  /** `address` as a Number, for the io_uring SQEs that point at these iovecs (IoUring.prepWritevOf). */
+  readonly hostAddress: number;
   private count = 0;
   private total = 0;
   // NATIVE: the iovecs live in this ArrayBuffer; V8 never moves an ArrayBuffer's backing store, and
@@ -33,6 +35,7 @@ export class IoVecArray {
     this.buffer = new ArrayBuffer(capacity * IOVEC_SIZE);
     this.words = new Uint32Array(this.buffer);
     this.address = libc.address(this.buffer);
+    this.hostAddress = Number(this.address);
     this.pinned = new Array<Uint8Array | undefined>(capacity).fill(undefined);
   }
 
@@ -63,9 +66,21 @@ export class IoVecArray {
    * using this array returns. Throws when the array is full.
    */
   push(hostAddr: number | bigint, len: number): void {
+    this.store(typeof hostAddr === 'number' ? hostAddr : Number(hostAddr), len);
+  }
+
+  /**
+   * Appends one buffer at host address `src[at] + offset`, as push does. For the hot paths: a host
+   * address is above 2^31, and one passed as an argument to a call the JIT does not inline is a
+   * heap number made per call; read out of a typed array here, it never is.
+   */
+  pushAt(src: Float64Array, at: number, len: number, offset = 0): void {
+    this.store(src[at]! + offset, len);
+  }
+
+  private store(addr: number, len: number): void {
     const i = this.count;
     if (i === this.capacity) throw new VnicError('invalid-state', `iovec array is full (${this.capacity} entries)`);
-    const addr = typeof hostAddr === 'number' ? hostAddr : Number(hostAddr);
     const w = this.words;
     const base = i << 2;
     // `x >>> 0` is x mod 2^32 for any integer below 2^53 (and, unlike `%` on a non-Smi, no fmod call).

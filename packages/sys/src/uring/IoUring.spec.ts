@@ -93,6 +93,44 @@ describe('IoUring', () => {
     }
   });
 
+  it('takes host addresses out of typed arrays and iovec arrays (prepWriteAt, prepWritevOf, prepReadvOf, IoVecArray.pushAt)', () => {
+    const ring = IoUring.create(8);
+    const [a, b] = socketpair();
+    try {
+      setNonBlocking(b, true);
+      const one = bytes('single');
+      const decoy = bytes('XX');
+      const two = bytes('abcdef');
+      const addrs = Float64Array.of(IoVecArray.addressOf(decoy), IoVecArray.addressOf(one), IoVecArray.addressOf(two));
+      const iov = new IoVecArray(4);
+      iov.pushAt(addrs, 0, 2); // iovec 0: the decoy, which no SQE below points at
+      iov.pushAt(addrs, 2, 2, 1); // iovec 1: 'bc' (offset 1)
+      iov.pushAt(addrs, 2, 1, 5); // iovec 2: 'f'
+      expect(iov.byteLength).toBe(5);
+      ring.prepWriteAt(a, addrs, 1, 3, 0);
+      ring.prepWritevOf(a, iov, 1, 2, 1);
+      expect(ring.submitAndWait()).toBe(2);
+      expect(Array.from(ring.results.subarray(0, 2))).toEqual([3, 3]);
+      // Read it back on the other end into iovecs 1..2 of a second array, iovec 0 left out.
+      writeFd(b, bytes('0123'));
+      const into = new Uint8Array(8).fill(0x2e);
+      const dst = Float64Array.of(IoVecArray.addressOf(into));
+      const riov = new IoVecArray(3);
+      riov.pushAt(dst, 0, 2, 6); // never read into: not in the SQE
+      riov.pushAt(dst, 0, 1, 1);
+      riov.pushAt(dst, 0, 3, 3);
+      ring.prepReadvOf(a, riov, 1, 2, 0);
+      expect(ring.submitAndWait()).toBe(1);
+      expect(ring.results[0]).toBe(4);
+      expect(new TextDecoder().decode(into)).toBe('.0.123..');
+      expect(readN(b, 64)).toBe('sinbcf');
+    } finally {
+      ring.close();
+      closeFd(a);
+      closeFd(b);
+    }
+  });
+
   it('reports a bad fd as -EBADF in that entry only', () => {
     const ring = IoUring.create(4);
     const [a, b] = socketpair();

@@ -27,6 +27,8 @@ import {
   IORING_SETUP_SUBMIT_ALL,
 } from '../linux/io_uring.ts';
 import { IORING_ENTER_SQ_WAKEUP, IORING_FEAT_SQPOLL_NONFIXED, IORING_SETUP_ATTACH_WQ, IORING_SETUP_SQPOLL, IORING_SQ_NEED_WAKEUP } from '../linux/io_uring.ts';
+import type { IoVecArray } from '../fd/IoVecArray.ts';
+import { IOVEC_SIZE } from '../linux/socket.ts';
 import { SharedMapping } from '../memory/SharedMapping.ts';
 import { libc } from '../native/libc.ts';
 import { SysError } from '../SysError.ts';
@@ -227,6 +229,21 @@ export class IoUring {
   }
 
   /**
+   * Queues an IORING_OP_WRITEV of iovecs `start`..`start + iovcnt - 1` of `iov`, as prepWritev
+   * does (the address is worked out here, so the caller passes no host address as an argument).
+   */
+  prepWritevOf(fd: number, iov: IoVecArray, start: number, iovcnt: number, userData: number, noWait = false): void {
+    this.sqeAddr[0] = iov.hostAddress + IOVEC_SIZE * start;
+    this.prepRw(IORING_OP_WRITEV, fd, iovcnt, userData, noWait);
+  }
+
+  /** Queues an IORING_OP_READV into iovecs `start`..`start + iovcnt - 1` of `iov`, as prepReadv does (see prepWritevOf). */
+  prepReadvOf(fd: number, iov: IoVecArray, start: number, iovcnt: number, userData: number, noWait = false): void {
+    this.sqeAddr[0] = iov.hostAddress + IOVEC_SIZE * start;
+    this.prepRw(IORING_OP_READV, fd, iovcnt, userData, noWait);
+  }
+
+  /**
    * Queues an IORING_OP_READV into the `iovcnt` struct iovecs at host address `iovAddr` from `fd`
    * (at the file position), like prepWritev. With `noWait` (RWF_NOWAIT) a read that finds nothing
    * completes at once with -EAGAIN (a file that does not take RWF_NOWAIT from io_uring, like a tun
@@ -241,7 +258,10 @@ export class IoUring {
    * Writes the SQE of a read or write of `iovcnt` (iovecs or bytes) at the address in sqeAddr[0].
    * The prep* methods pass the address through sqeAddr, not as an argument: a host address is
    * above 2^31, and a Number that large passed to a call the JIT does not inline is a heap number
-   * made per SQE; the small prep* methods inline into their callers and the store makes none.
+   * made per SQE. prepWrite/prepWritev/prepReadv still take it as an argument (they inline into
+   * callers, but not surely: a large caller's inlining budget can run out); a hot path uses
+   * prepWriteAt, prepWritevOf and prepReadvOf, which get the address out of a typed array or the
+   * iovec array's own field.
    */
   private prepRw(opcode: number, fd: number, iovcnt: number, userData: number, noWait: boolean): void {
     const iovAddr = this.sqeAddr[0]!;
@@ -284,6 +304,12 @@ export class IoUring {
   prepWrite(fd: number, addr: number, len: number, userData: number, noWait = false): void {
     this.sqeAddr[0] = addr;
     this.prepRw(IORING_OP_WRITE, fd, len, userData, noWait); // the same SQE fields: addr, len
+  }
+
+  /** As prepWrite, of the `len` bytes at host address `src[at]` (read here: no host address passed as an argument, see prepRw). */
+  prepWriteAt(fd: number, src: Float64Array, at: number, len: number, userData: number, noWait = false): void {
+    this.sqeAddr[0] = src[at]!;
+    this.prepRw(IORING_OP_WRITE, fd, len, userData, noWait);
   }
 
   /**
